@@ -1,0 +1,1 @@
+"""The engine: catalog, library, transfers, queue, settings and credentials. Never imports Qt."""

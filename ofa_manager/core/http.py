@@ -1,0 +1,167 @@
+"""HTTP plumbing shared by transfers and link checks: sessions, per-host tokens, redirects, errors."""
+
+from __future__ import annotations
+
+import email.utils
+import time
+from dataclasses import dataclass
+from urllib.parse import urljoin, urlsplit
+
+import requests
+import requests.adapters
+
+from ofa_manager import __version__
+from ofa_manager.core.credentials import TokenCache, host_of
+
+USER_AGENT = f"ofa-manager/{__version__}"
+MAX_REDIRECTS = 10
+RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
+WEB_PAGE_TYPES = ("text/html", "application/xml", "text/xml", "application/xhtml")
+
+
+class HttpStatusError(Exception):
+    """A final answer from the server that is not the file: the status is in the message."""
+
+    def __init__(self, status: int, reason: str, retry_after: float | None = None) -> None:
+        super().__init__(f"{status} {reason}".strip())
+        self.status = status
+        self.retry_after = retry_after
+
+    @property
+    def retryable(self) -> bool:
+        return self.status in RETRYABLE_STATUS or 500 <= self.status < 600
+
+
+def make_session(pool: int = 20) -> requests.Session:
+    """A session with a connection pool big enough for every segment of a transfer."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    # Identity encoding keeps byte offsets equal to file offsets, which ranges rely on.
+    session.headers.update({"User-Agent": USER_AGENT, "Accept-Encoding": "identity"})
+    return session
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """Retry-After as seconds, from a number or an HTTP date."""
+    if not value:
+        return None
+    value = value.strip()
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, when.timestamp() - time.time())
+
+
+def open_url(
+    session: requests.Session, url: str, tokens: TokenCache | None, *, method: str = "GET",
+    headers: dict[str, str] | None = None, timeout: tuple[float, float] = (15.0, 30.0),
+) -> requests.Response:
+    """Send a request, following redirects by hand so that a host's token goes to that host only."""
+    for _ in range(MAX_REDIRECTS + 1):
+        sent = dict(headers or {})
+        token = tokens.token_for(url) if tokens else None
+        if token:
+            sent["Authorization"] = f"Bearer {token}"
+        response = session.request(method, url, headers=sent, stream=True, timeout=timeout,
+                                   allow_redirects=False)
+        if response.is_redirect and "location" in response.headers:
+            target = urljoin(url, response.headers["location"])
+            response.close()
+            if urlsplit(target).scheme not in ("http", "https"):
+                raise HttpStatusError(response.status_code, f"redirect to unsupported URL {target}")
+            url = target
+            continue
+        return response
+    raise HttpStatusError(310, "too many redirects")
+
+
+def is_web_page(response: requests.Response) -> bool:
+    content_type = response.headers.get("content-type", "").lower()
+    return content_type.startswith(WEB_PAGE_TYPES)
+
+
+def raise_for_status(response: requests.Response) -> None:
+    if response.status_code >= 400:
+        retry_after = retry_after_seconds(response.headers.get("retry-after"))
+        reason = response.reason or ""
+        response.close()
+        raise HttpStatusError(response.status_code, reason, retry_after)
+
+
+@dataclass
+class LinkCheck:
+    """What a HEAD request said about a URL, without fetching the body."""
+
+    url: str
+    status: int | None
+    size: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_type: str | None = None
+    accepts_ranges: bool = False
+    final_url: str | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.status is not None and self.status < 400
+
+
+def check_link(
+    url: str, *, session: requests.Session | None = None, tokens: TokenCache | None = None,
+    timeout: float = 15.0,
+) -> LinkCheck:
+    """HEAD a URL; errors become a readable ``error`` rather than exceptions."""
+    own = session is None
+    session = session or make_session(4)
+    try:
+        response = open_url(session, url, tokens, method="HEAD", timeout=(timeout, timeout))
+        response.close()
+        length = response.headers.get("content-length")
+        result = LinkCheck(
+            url=url, status=response.status_code,
+            size=int(length) if length and length.isdigit() else None,
+            etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
+            content_type=response.headers.get("content-type"),
+            accepts_ranges=response.headers.get("accept-ranges", "").lower() == "bytes",
+            final_url=response.url,
+        )
+        if response.status_code >= 400:
+            result.error = f"{response.status_code} {response.reason or ''}".strip()
+        elif is_web_page(response):
+            result.error = "the server returned a web page, not a file"
+        return result
+    except HttpStatusError as exc:
+        return LinkCheck(url=url, status=exc.status, error=str(exc))
+    except requests.RequestException as exc:
+        return LinkCheck(url=url, status=None, error=describe_network_error(exc))
+    finally:
+        if own:
+            session.close()
+
+
+def describe_network_error(exc: BaseException) -> str:
+    """A one-line reason for a network failure, without the stack of wrapped exceptions."""
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return "connection timed out"
+    if isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc).lower():
+        return "no data received before the stall timeout"
+    if isinstance(exc, requests.exceptions.SSLError):
+        return "TLS/SSL error"
+    text = str(exc)
+    if "Name or service not known" in text or "getaddrinfo" in text or "nodename nor servname" in text:
+        return f"host not found ({host_of(getattr(exc.request, 'url', '') or '') or 'unknown'})"
+    if "Connection refused" in text:
+        return "connection refused"
+    if "Connection reset" in text or "RemoteDisconnected" in text or "aborted" in text.lower():
+        return "connection dropped by the server"
+    if "IncompleteRead" in text or "Connection broken" in text:
+        return "connection dropped mid-transfer"
+    return text.splitlines()[0][:200] if text else type(exc).__name__

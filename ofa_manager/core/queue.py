@@ -1,0 +1,370 @@
+"""The download queue: ordered files, N at a time, pause/resume/cancel/reorder, saved across restarts."""
+
+from __future__ import annotations
+
+import enum
+import json
+import threading
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.library import Library
+from ofa_manager.core.settings import atomic_write_json
+from ofa_manager.core.transfer import Aborted, DownloadError, Progress, RateLimiter, Transfer, TransferOptions
+
+MAX_EVENTS_PER_SECOND = 10
+
+
+class ItemState(str, enum.Enum):
+    QUEUED = "queued"
+    WAITING = "waiting"  # for another process that holds the file's lock
+    CONNECTING = "connecting"
+    DOWNLOADING = "downloading"
+    STALLED = "stalled"  # reconnecting after a drop or a stall
+    VERIFYING = "verifying"
+    PAUSED = "paused"
+    DONE = "done"
+    FAILED = "failed"
+
+    @property
+    def active(self) -> bool:
+        return self in _ACTIVE
+
+    @property
+    def finished(self) -> bool:
+        return self in (ItemState.DONE, ItemState.FAILED)
+
+
+_ACTIVE = {ItemState.WAITING, ItemState.CONNECTING, ItemState.DOWNLOADING, ItemState.STALLED,
+           ItemState.VERIFYING}
+
+
+@dataclass(frozen=True)
+class QueueItem:
+    """An immutable snapshot of one queued file, as listeners see it."""
+
+    key: str  # the file's final path: entries sharing a file share one item
+    entry_ids: tuple[str, ...]
+    title: str
+    state: ItemState
+    done: int = 0
+    total: int | None = None
+    speed: float = 0.0
+    eta: float | None = None
+    connections: int = 0
+    error: str | None = None
+    error_kind: str | None = None
+    message: str = ""
+    finished_at: float | None = None
+
+    @property
+    def fraction(self) -> float | None:
+        return self.done / self.total if self.total else None
+
+
+@dataclass
+class QueueEvent:
+    """``kind`` is added, changed, removed or moved; ``index`` is the item's position after the event."""
+
+    kind: str
+    key: str
+    item: QueueItem | None = None
+    index: int = -1
+
+
+@dataclass
+class _Job:
+    item: QueueItem
+    abort: threading.Event = field(default_factory=threading.Event)
+    stop_reason: str = ""  # pause, cancel, shutdown
+    thread: threading.Thread | None = None
+    last_event: float = 0.0
+
+
+class DownloadQueue:
+    """Runs downloads in order, ``jobs`` files at a time. Thread-safe.
+
+    Events go to ``on_event`` from worker threads (at most ten progress events a second per item);
+    the window's bridge turns them into Qt signals.
+    """
+
+    def __init__(
+        self, library: Library, options: TransferOptions | None = None, *, jobs: int = 2,
+        limiter: RateLimiter | None = None, tokens: TokenCache | None = None, state_file: Path | None = None,
+        on_event: Callable[[QueueEvent], None] | None = None,
+    ) -> None:
+        self.library = library
+        self.options = options or TransferOptions()
+        self.jobs = max(1, jobs)
+        self.limiter = limiter or RateLimiter(0)
+        self.tokens = tokens if tokens is not None else TokenCache()
+        self.state_file = state_file
+        self.on_event = on_event
+        self._lock = threading.RLock()
+        self._idle = threading.Condition(self._lock)
+        self._jobs: list[_Job] = []
+        self._closed = False
+
+    # -- queries --------------------------------------------------------------------------------
+
+    def items(self) -> list[QueueItem]:
+        with self._lock:
+            return [job.item for job in self._jobs]
+
+    def get(self, key: str) -> QueueItem | None:
+        with self._lock:
+            job = self._find(key)
+            return job.item if job else None
+
+    def key_for(self, entry: Checkpoint) -> str:
+        return str(self.library.path(entry))
+
+    # -- commands -------------------------------------------------------------------------------
+
+    def add(self, entries: Iterable[Checkpoint], *, paused: bool = False) -> list[str]:
+        """Queue the files behind these entries (one item per file); returns their keys."""
+        keys: list[str] = []
+        with self._lock:
+            for entry in entries:
+                key = self.key_for(entry)
+                job = self._find(key)
+                if job is not None:
+                    ids = tuple(dict.fromkeys(job.item.entry_ids + (entry.id,)))
+                    if job.item.state.finished:
+                        self._update(job, state=ItemState.PAUSED if paused else ItemState.QUEUED,
+                                     entry_ids=ids, error=None, error_kind=None, message="", finished_at=None)
+                    elif ids != job.item.entry_ids:
+                        self._update(job, entry_ids=ids)
+                else:
+                    item = QueueItem(key=key, entry_ids=(entry.id,), title=entry.title,
+                                     state=ItemState.PAUSED if paused else ItemState.QUEUED,
+                                     total=self.library.expected_size(entry))
+                    self._jobs.append(_Job(item))
+                    self._emit(QueueEvent("added", key, item, len(self._jobs) - 1))
+                if key not in keys:
+                    keys.append(key)
+            self._save()
+            self._schedule()
+        return keys
+
+    def pause(self, key: str) -> None:
+        with self._lock:
+            job = self._find(key)
+            if job is None or job.item.state.finished or job.item.state is ItemState.PAUSED:
+                return
+            if job.thread is not None:
+                job.stop_reason = "pause"
+                job.abort.set()
+            self._update(job, state=ItemState.PAUSED, speed=0.0, eta=None, connections=0, message="")
+            self._save()
+            self._schedule()
+
+    def resume(self, key: str) -> None:
+        with self._lock:
+            job = self._find(key)
+            if job is None or job.item.state not in (ItemState.PAUSED, ItemState.FAILED):
+                return
+            self._update(job, state=ItemState.QUEUED, error=None, error_kind=None, message="")
+            self._save()
+            self._schedule()
+
+    retry = resume
+
+    def cancel(self, key: str) -> None:
+        """Stop and remove from the queue; the partial data stays on disk for a later download."""
+        with self._lock:
+            job = self._find(key)
+            if job is None:
+                return
+            if job.thread is not None:
+                job.stop_reason = "cancel"
+                job.abort.set()
+            self._remove(job)
+
+    def pause_all(self) -> None:
+        for item in self.items():
+            self.pause(item.key)
+
+    def resume_all(self) -> None:
+        for item in self.items():
+            self.resume(item.key)
+
+    def cancel_all(self) -> None:
+        for item in self.items():
+            self.cancel(item.key)
+
+    def clear_finished(self) -> None:
+        with self._lock:
+            for job in [j for j in self._jobs if j.item.state is ItemState.DONE]:
+                self._remove(job)
+
+    def move(self, key: str, delta: int) -> None:
+        """Move an item up (negative) or down the queue; order decides which file starts next."""
+        with self._lock:
+            job = self._find(key)
+            if job is None:
+                return
+            index = self._jobs.index(job)
+            target = max(0, min(len(self._jobs) - 1, index + delta))
+            if target == index:
+                return
+            self._jobs.insert(target, self._jobs.pop(index))
+            self._emit(QueueEvent("moved", key, job.item, target))
+            self._save()
+            self._schedule()
+
+    def set_jobs(self, jobs: int) -> None:
+        with self._lock:
+            self.jobs = max(1, jobs)
+            self._schedule()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until nothing is queued or running; False on timeout."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        with self._idle:
+            while any(j.item.state is ItemState.QUEUED or j.thread is not None for j in self._jobs):
+                remaining = None if deadline is None else deadline - time.monotonic()
+                if remaining is not None and remaining <= 0:
+                    return False
+                self._idle.wait(remaining if remaining is not None else 0.5)
+            return True
+
+    def shutdown(self, timeout: float | None = 10.0) -> None:
+        """Stop every transfer (partial data kept) and save the queue for the next start."""
+        with self._lock:
+            self._closed = True
+            running = [j for j in self._jobs if j.thread is not None]
+            for job in running:
+                job.stop_reason = "shutdown"
+                job.abort.set()
+            self._save()
+        for job in running:
+            if job.thread is not None:
+                job.thread.join(timeout)
+
+    # -- persistence ----------------------------------------------------------------------------
+
+    def restore(self, *, resume: bool) -> int:
+        """Bring back the unfinished downloads saved at the last exit; returns how many."""
+        if self.state_file is None:
+            return 0
+        try:
+            saved = json.loads(self.state_file.read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return 0
+        catalog = self.library.catalog
+        restored = 0
+        for row in saved.get("items", []) if isinstance(saved, dict) else []:
+            entries = [catalog.get(i) for i in row.get("entry_ids", []) if i in catalog]
+            if not entries:
+                continue
+            was_paused = row.get("state") == ItemState.PAUSED.value
+            self.add(entries, paused=was_paused or not resume)
+            restored += 1
+        return restored
+
+    def _save(self) -> None:
+        if self.state_file is None:
+            return
+        rows = []
+        for job in self._jobs:
+            if job.item.state.finished:
+                continue
+            # What was running when the app closed is saved as queued, so it resumes by itself.
+            state = ItemState.PAUSED if job.item.state is ItemState.PAUSED else ItemState.QUEUED
+            rows.append({"key": job.item.key, "entry_ids": list(job.item.entry_ids), "state": state.value})
+        try:
+            atomic_write_json(self.state_file, {"version": 1, "items": rows}, durable=False)
+        except OSError:
+            pass  # the queue still runs; only the restart memory is lost
+
+    # -- internals ------------------------------------------------------------------------------
+
+    def _find(self, key: str) -> _Job | None:
+        return next((job for job in self._jobs if job.item.key == key), None)
+
+    def _update(self, job: _Job, **changes) -> None:
+        job.item = replace(job.item, **changes)
+        if job in self._jobs:
+            self._emit(QueueEvent("changed", job.item.key, job.item, self._jobs.index(job)))
+
+    def _remove(self, job: _Job) -> None:
+        self._jobs.remove(job)
+        self._emit(QueueEvent("removed", job.item.key, job.item))
+        self._save()
+        self._schedule()
+
+    def _emit(self, event: QueueEvent) -> None:
+        if self.on_event is not None:
+            self.on_event(event)
+
+    def _schedule(self) -> None:
+        """Start queued items, in order, while fewer than ``jobs`` run."""
+        if self._closed:
+            return
+        running = sum(1 for j in self._jobs if j.thread is not None and j.stop_reason == "")
+        for job in self._jobs:
+            if running >= self.jobs:
+                break
+            if job.item.state is ItemState.QUEUED and job.thread is None:
+                job.abort = threading.Event()
+                job.stop_reason = ""
+                self._update(job, state=ItemState.CONNECTING, message="")
+                job.thread = threading.Thread(target=self._run, args=(job,), name="ofa-download", daemon=True)
+                job.thread.start()
+                running += 1
+        self._idle.notify_all()
+
+    def _run(self, job: _Job) -> None:
+        entry = self.library.catalog.get(job.item.entry_ids[0])
+        transfer = Transfer(self.library, entry, self.options, limiter=self.limiter, tokens=self.tokens,
+                            on_progress=lambda p: self._progress(job, p), abort=job.abort)
+        outcome: dict = {}
+        try:
+            transfer.run()
+            size = self.library.status(entry).bytes
+            outcome = dict(state=ItemState.DONE, done=size, total=size, error=None, error_kind=None)
+        except Aborted:
+            outcome = {}
+        except DownloadError as exc:
+            outcome = dict(state=ItemState.FAILED, error=exc.reason, error_kind=exc.kind)
+        except Exception as exc:  # never let a worker die silently: the row shows the reason
+            outcome = dict(state=ItemState.FAILED, error=f"unexpected error: {exc!r}", error_kind="error")
+        with self._lock:
+            job.thread = None
+            reason = job.stop_reason
+            finished = outcome.get("state") is ItemState.DONE
+            # A file that completed just as it was paused is done all the same; a pause or a shutdown
+            # otherwise leaves the state that pause() or resume() already set.
+            if job in self._jobs and outcome and (finished or reason not in ("pause", "shutdown")):
+                self._update(job, speed=0.0, eta=None, connections=0, message="",
+                             finished_at=time.time(), **outcome)
+                self._save()
+            job.stop_reason = ""
+            self._schedule()
+            self._idle.notify_all()
+
+    def _progress(self, job: _Job, progress: Progress) -> None:
+        with self._lock:
+            if job.stop_reason or job not in self._jobs:
+                return
+            state = {
+                "waiting": ItemState.WAITING, "connecting": ItemState.CONNECTING,
+                "downloading": ItemState.DOWNLOADING, "stalled": ItemState.STALLED,
+                "verifying": ItemState.VERIFYING,
+            }.get(progress.state)
+            if state is None:
+                return
+            now = time.monotonic()
+            changed_state = state is not job.item.state
+            if not changed_state and now - job.last_event < 1.0 / MAX_EVENTS_PER_SECOND:
+                return
+            job.last_event = now
+            done = progress.done if progress.state in ("downloading", "stalled") else job.item.done
+            self._update(job, state=state, done=done, total=progress.total or job.item.total,
+                         speed=progress.speed, eta=progress.eta, connections=progress.connections,
+                         message=progress.message)

@@ -1,0 +1,880 @@
+"""One file's download: resumable, segmented, rate-limited, retried, hashed as it arrives."""
+
+from __future__ import annotations
+
+import bisect
+import collections
+import hashlib
+import os
+import random
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import requests
+import urllib3.exceptions
+
+from ofa_manager.core import units
+from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.http import (
+    HttpStatusError,
+    describe_network_error,
+    is_web_page,
+    make_session,
+    open_url,
+    raise_for_status,
+)
+from ofa_manager.core.library import Library, State, free_space
+
+MiB = 1024 * 1024
+CHUNK = MiB
+MIN_SEGMENT = 2 * MiB
+RECORD_EVERY = 1.0
+PROGRESS_EVERY = 0.1
+_CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
+NETWORK_ERRORS = (requests.RequestException, urllib3.exceptions.HTTPError, ConnectionError, socket.timeout)
+
+
+class DownloadError(Exception):
+    """A download that failed for good; ``str()`` names the checkpoint and the reason."""
+
+    def __init__(self, title: str, reason: str, *, kind: str = "error") -> None:
+        super().__init__(f"{title}: {reason}")
+        self.title = title
+        self.reason = reason
+        self.kind = kind
+
+
+class Aborted(Exception):
+    """The download was stopped on request (pause or cancel); the partial data is kept."""
+
+
+class _Restart(Exception):
+    """The object changed on the server: throw away the partial data and start over."""
+
+
+class _DiskError(Exception):
+    """Writing to the models folder failed (disk full, permissions)."""
+
+
+@dataclass
+class TransferOptions:
+    """How a transfer behaves; the command line flags and the settings dialog fill this in."""
+
+    connections: int = 4
+    retries: int = 5
+    timeout: float = 30.0
+    connect_timeout: float = 15.0
+    rewrite_rules: list[tuple[str, str]] = field(default_factory=list)
+    backoff_base: float = 1.0
+    backoff_max: float = 60.0
+    max_retry_after: float = 300.0
+    chunk: int = CHUNK
+    min_segment: int = MIN_SEGMENT
+
+    def rewrite(self, url: str) -> str:
+        """Apply the first matching URL-prefix rule (e.g. the Beijing bucket → a lab mirror)."""
+        for prefix, replacement in self.rewrite_rules:
+            if prefix and url.startswith(prefix):
+                return replacement + url[len(prefix):]
+        return url
+
+
+@dataclass
+class Progress:
+    """A snapshot of a running transfer."""
+
+    done: int
+    total: int | None
+    speed: float
+    eta: float | None
+    state: str  # waiting, connecting, downloading, stalled, verifying
+    connections: int
+    url: str = ""
+    message: str = ""
+
+
+class RateLimiter:
+    """A token bucket shared by every connection (and every transfer) that uses it."""
+
+    def __init__(self, rate: int = 0) -> None:
+        self._lock = threading.Lock()
+        self._rate = max(0, int(rate))
+        self._next = time.monotonic()
+
+    @property
+    def rate(self) -> int:
+        return self._rate
+
+    def set_rate(self, rate: int) -> None:
+        with self._lock:
+            self._rate = max(0, int(rate))
+            self._next = time.monotonic()
+
+    def chunk_size(self, default: int) -> int:
+        rate = self._rate
+        return default if not rate else max(4096, min(default, rate // 20))
+
+    def consume(self, amount: int, abort: threading.Event) -> None:
+        with self._lock:
+            if not self._rate:
+                return
+            now = time.monotonic()
+            # Allow a small burst so short pauses in one connection are not lost for good.
+            start = max(self._next, now - 0.2)
+            self._next = start + amount / self._rate
+            delay = self._next - now
+        if delay > 0:
+            abort.wait(delay)
+
+
+class _Slot:
+    """One connection's share of the file: it writes from ``pos`` up to ``end`` (which may shrink)."""
+
+    __slots__ = ("pos", "end", "response")
+
+    def __init__(self, pos: int, end: int | None) -> None:
+        self.pos = pos
+        self.end = end
+        self.response: requests.Response | None = None
+
+
+class _Plan:
+    """Which byte ranges are done, which are being fetched and which are still free."""
+
+    def __init__(self, size: int | None, done: list[list[int]]) -> None:
+        self.size = size
+        self.cond = threading.Condition()
+        self.done: list[list[int]] = sorted([list(r) for r in done if r[1] > r[0]])
+        self._merge()
+        self.free: list[list[int]] = self._missing() if size is not None else []
+        self.slots: list[_Slot] = []
+        self.eof = False  # a stream of unknown length reached its end
+
+    def _merge(self) -> None:
+        merged: list[list[int]] = []
+        for start, end in self.done:
+            if merged and start <= merged[-1][1]:
+                merged[-1][1] = max(merged[-1][1], end)
+            else:
+                merged.append([start, end])
+        self.done = merged
+
+    def _missing(self) -> list[list[int]]:
+        gaps, pos = [], 0
+        for start, end in self.done:
+            if start > pos:
+                gaps.append([pos, start])
+            pos = max(pos, end)
+        if self.size is not None and pos < self.size:
+            gaps.append([pos, self.size])
+        return gaps
+
+    def done_bytes(self) -> int:
+        return sum(end - start for start, end in self.done)
+
+    def prefix(self) -> int:
+        return self.done[0][1] if self.done and self.done[0][0] == 0 else 0
+
+    def complete(self) -> bool:
+        if self.size is None:
+            return self.eof
+        return self.prefix() >= self.size
+
+    def snapshot(self) -> list[list[int]]:
+        with self.cond:
+            return [list(r) for r in self.done]
+
+    def first_slot(self) -> _Slot:
+        """The slot of the first request: the first missing range, open-ended when the size is unknown."""
+        with self.cond:
+            if self.size is None:
+                slot = _Slot(0, None)
+            else:
+                start, end = self.free.pop(0)
+                slot = _Slot(start, end)
+            self.slots.append(slot)
+            return slot
+
+    def take(self, min_segment: int) -> _Slot | None:
+        """Free work, or half of the largest running slot; None when nothing is left to split."""
+        with self.cond:
+            if self.free:
+                start, end = self.free.pop(0)
+                slot = _Slot(start, end)
+                self.slots.append(slot)
+                return slot
+            victim = max((s for s in self.slots if s.end is not None), key=lambda s: s.end - s.pos,
+                         default=None)
+            if victim is None or victim.end - victim.pos < 2 * min_segment:
+                return None
+            middle = victim.pos + (victim.end - victim.pos) // 2
+            slot = _Slot(middle, victim.end)
+            victim.end = middle
+            self.slots.append(slot)
+            return slot
+
+    def claim(self, slot: _Slot, wanted: int) -> int:
+        """How many bytes this slot may read next (0 when its range is finished)."""
+        with self.cond:
+            if slot.end is None:
+                return wanted
+            return max(0, min(wanted, slot.end - slot.pos))
+
+    def advance(self, slot: _Slot, n: int) -> None:
+        with self.cond:
+            start, end = slot.pos, slot.pos + n
+            slot.pos = end
+            starts = [r[0] for r in self.done]
+            i = bisect.bisect_right(starts, start)
+            if i and self.done[i - 1][1] >= start:
+                self.done[i - 1][1] = max(self.done[i - 1][1], end)
+                i -= 1
+            else:
+                self.done.insert(i, [start, end])
+            while i + 1 < len(self.done) and self.done[i + 1][0] <= self.done[i][1]:
+                self.done[i][1] = max(self.done[i][1], self.done[i + 1][1])
+                del self.done[i + 1]
+            if i == 0:
+                self.cond.notify_all()
+
+    def release(self, slot: _Slot) -> None:
+        """Give back what a slot did not finish (after an error) and forget the slot."""
+        with self.cond:
+            if slot in self.slots:
+                self.slots.remove(slot)
+            if slot.end is not None and slot.pos < slot.end:
+                bisect.insort(self.free, [slot.pos, slot.end])
+            self.cond.notify_all()
+
+
+class _Hasher(threading.Thread):
+    """Hashes the contiguous prefix of the partial file as it grows, so the check ends with the download."""
+
+    def __init__(self, path: Path, plan: _Plan, stop: threading.Event) -> None:
+        super().__init__(name="ofa-hash", daemon=True)
+        self.path = path
+        self.plan = plan
+        self.stop = stop
+        self.digest = hashlib.sha256()
+        self.pos = 0
+        self.error: BaseException | None = None
+
+    def run(self) -> None:
+        buf = bytearray(4 * MiB)
+        view = memoryview(buf)
+        try:
+            with open(self.path, "rb", buffering=0) as fh:
+                while not self.stop.is_set():
+                    with self.plan.cond:
+                        while self.plan.prefix() <= self.pos and not self.stop.is_set():
+                            if self.plan.complete() and self.plan.prefix() <= self.pos:
+                                return
+                            self.plan.cond.wait(0.25)
+                        target = self.plan.prefix()
+                    fh.seek(self.pos)
+                    while self.pos < target:
+                        n = fh.readinto(view[: min(len(buf), target - self.pos)])
+                        if not n:
+                            raise OSError(f"partial file shorter than expected at byte {self.pos}")
+                        self.digest.update(view[:n])
+                        self.pos += n
+        except BaseException as exc:  # reported to the transfer, which fails cleanly
+            self.error = exc
+
+
+class Transfer:
+    """Download the file behind ``entry`` into ``library``; entries sharing the URL share the file.
+
+    Call ``run()`` in a worker thread. ``abort`` stops it (partial data kept, ``Aborted`` raised);
+    ``on_progress`` receives ``Progress`` snapshots about ten times a second.
+    """
+
+    def __init__(
+        self, library: Library, entry: Checkpoint, options: TransferOptions | None = None, *,
+        limiter: RateLimiter | None = None, tokens: TokenCache | None = None,
+        on_progress: Callable[[Progress], None] | None = None, abort: threading.Event | None = None,
+        session: requests.Session | None = None,
+    ) -> None:
+        self.library = library
+        self.entry = entry
+        self.options = options or TransferOptions()
+        self.limiter = limiter or RateLimiter(0)
+        self.tokens = tokens if tokens is not None else TokenCache()
+        self.on_progress = on_progress
+        self.abort = abort or threading.Event()
+        self._own_session = session is None
+        self.session = session or make_session(max(4, self.options.connections + 2))
+        self.expected_sha256 = library.expected_sha256(entry)
+        self.expected_size = library.expected_size(entry)
+        self._state = "connecting"
+        self._reconnecting = 0
+        self._samples: collections.deque[tuple[float, int]] = collections.deque()
+        self._last_emit = 0.0
+        self._url = entry.url
+        self._etag: str | None = None
+        self._last_modified: str | None = None
+        self._record: dict = {}
+        self._lock = threading.Lock()
+
+    # -- public ---------------------------------------------------------------------------------
+
+    def run(self) -> Path:
+        """Download (or find, or adopt) the file; returns its final path."""
+        try:
+            return self._run()
+        finally:
+            if self._own_session:
+                self.session.close()
+
+    def urls(self) -> list[str]:
+        """The main URL then the mirrors of this entry and of entries sharing its file, rewritten."""
+        seen: list[str] = []
+        for candidate in [self.entry.url, *self.entry.mirrors,
+                          *(m for other in self.library.sharing(self.entry) for m in other.mirrors)]:
+            url = self.options.rewrite(candidate)
+            if url not in seen:
+                seen.append(url)
+        return seen
+
+    # -- top level ------------------------------------------------------------------------------
+
+    def _run(self) -> Path:
+        entry, library = self.entry, self.library
+        final = library.path(entry)
+        if self._finished():
+            return final
+        library.root.mkdir(parents=True, exist_ok=True)
+        lock = library.lock(entry)
+        self._emit_state("waiting", force=True)
+        while not self._try_lock(lock):
+            if self.abort.is_set():
+                raise Aborted()
+        try:
+            if self._finished():
+                return final
+            if final.exists() and library.status(entry).state is not State.CORRUPT:
+                # A file with the expected name that does not check out: never overwrite it silently.
+                raise DownloadError(
+                    entry.title,
+                    f"a different file is already at {final} ({units.size(final.stat().st_size)}); "
+                    "move or delete it, then download again",
+                )
+            self._preflight(self.expected_size, library.status(entry).bytes
+                            if library.status(entry).state is State.PARTIAL else 0)
+            errors: list[DownloadError] = []
+            for url in self.urls():
+                self._url = url
+                try:
+                    self._download_from(url)
+                    return final
+                except DownloadError as exc:
+                    if exc.kind in ("disk", "space"):
+                        raise
+                    errors.append(exc)
+            if len(errors) == 1:
+                raise errors[0]
+            reasons = "; ".join(f"{e.reason}" for e in errors)
+            raise DownloadError(entry.title, f"every source failed: {reasons}", kind=errors[-1].kind)
+        finally:
+            lock.release()
+
+    def _try_lock(self, lock) -> bool:
+        from filelock import Timeout
+
+        try:
+            lock.acquire(timeout=0.25)
+        except Timeout:
+            self._emit_state("waiting")
+            return False
+        return True
+
+    def _finished(self) -> bool:
+        """True when the file is already complete here, or could be adopted after a check."""
+        library, entry = self.library, self.entry
+        final = library.path(entry)
+        if not final.exists():
+            return False
+        status = library.status(entry)
+        if status.state is State.DOWNLOADED and status.meta:
+            return True
+        if status.state is State.DOWNLOADED and (self.expected_sha256 or self.expected_size):
+            self._emit_state("verifying", force=True)
+            return library.adopt(entry)
+        if status.state is State.DOWNLOADED:
+            size = self._remote_size()
+            return size is not None and library.adopt(entry, remote_size=size)
+        return False
+
+    def _remote_size(self) -> int | None:
+        for url in self.urls():
+            try:
+                response = open_url(self.session, url, self.tokens, method="HEAD",
+                                    timeout=(self.options.connect_timeout, self.options.timeout))
+                response.close()
+            except NETWORK_ERRORS + (HttpStatusError,):
+                continue
+            length = response.headers.get("content-length", "")
+            if response.status_code < 300 and length.isdigit():
+                return int(length)
+        return None
+
+    def _preflight(self, size: int | None, have: int) -> None:
+        if size is None:
+            return
+        need = max(0, size - have)
+        free = free_space(self.library.root)
+        if need > free:
+            raise DownloadError(
+                self.entry.title,
+                f"not enough disk space: needs {units.size(need)}, only {units.size(free)} free "
+                f"in {self.library.root}",
+                kind="space",
+            )
+
+    # -- one source -----------------------------------------------------------------------------
+
+    def _download_from(self, url: str) -> None:
+        library, entry = self.library, self.entry
+        record = library.read_record(entry)
+        part = library.part_path(entry)
+        if record and (record.get("url") != url or not part.exists()):
+            same_object = (record.get("size") and self.expected_sha256
+                           and record.get("size") == self.expected_size)
+            if not part.exists() or not same_object:
+                library.drop_partial(entry)
+                record = {}
+        if not record and part.exists():
+            library.drop_partial(entry)
+        changes = attempts = 0
+        while True:
+            try:
+                self._fetch(url, record)
+                return
+            except _Restart as restart:
+                library.drop_partial(entry)
+                record = {}
+                if restart.__cause__ is not None:
+                    # A stream without ranges broke: it can only be fetched again from byte 0.
+                    attempts = self._retry_or_fail(restart.__cause__, attempts)
+                    continue
+                changes += 1
+                if changes >= 3:
+                    raise DownloadError(entry.title, "the file keeps changing on the server; try again later",
+                                        kind="network") from None
+
+    def _fetch(self, url: str, record: dict) -> None:
+        """Fetch into the partial file, then verify and move it into place."""
+        entry = self.entry
+        part = self.library.part_path(entry)
+        validator = record.get("etag") or record.get("last_modified")
+        plan = _Plan(record.get("size"), record.get("ranges", []) if record.get("size") else [])
+        if plan.size is not None and plan.complete() and part.exists():
+            first = None
+        else:
+            first, plan = self._first_response(url, plan, validator, record)
+        self._record = {
+            "url": url, "size": plan.size, "etag": self._etag, "last_modified": self._last_modified,
+            "ranges": plan.snapshot(), "sha256": self.expected_sha256, "started": time.time(),
+        } if first is not None else dict(record)
+        if not part.exists():
+            part.touch()
+        if plan.size is not None and part.stat().st_size != plan.size and not plan.done:
+            os.truncate(part, plan.size)
+        stop_hash = threading.Event()
+        hasher = _Hasher(part, plan, stop_hash)
+        hasher.start()
+        failure: list[BaseException] = []
+        workers: list[threading.Thread] = []
+        stop_workers = threading.Event()
+        try:
+            if first is not None:
+                workers.append(self._spawn(url, plan, first[0], first[1], failure, stop_workers))
+                if first[2]:  # the server accepts ranges and the size is known: add connections
+                    for _ in range(max(0, self.options.connections - 1)):
+                        slot = plan.take(self.options.min_segment)
+                        if slot is None:
+                            break
+                        workers.append(self._spawn(url, plan, slot, None, failure, stop_workers))
+            self._supervise(plan, workers, failure, stop_workers, url, ranged=bool(first and first[2]))
+        finally:
+            stop_workers.set()
+            for slot in list(plan.slots):
+                _shutdown(slot.response)
+            for worker in workers:
+                worker.join()
+            if not plan.complete():
+                stop_hash.set()
+            hasher.join()
+            self._save_record(plan)
+        if hasher.error is not None:
+            raise DownloadError(entry.title, f"cannot read back the partial file: {hasher.error}", kind="disk")
+        self._finish(plan, hasher.digest.hexdigest())
+
+    def _first_response(self, url: str, plan: _Plan, validator: str | None, record: dict):
+        """Open the first connection; it tells the size, the validators and whether ranges work."""
+        attempts = 0
+        while True:
+            if self.abort.is_set():
+                raise Aborted()
+            start = plan.free[0][0] if plan.free else (plan.prefix() if plan.size is None else 0)
+            if plan.size is None and plan.done:
+                # Without a known size there is nothing to resume against.
+                plan = _Plan(None, [])
+                start = 0
+            headers = {"Range": f"bytes={start}-"}
+            if validator and plan.done:
+                headers["If-Range"] = validator
+            self._emit_state("connecting")
+            try:
+                response = open_url(self.session, url, self.tokens, headers=headers,
+                                    timeout=(self.options.connect_timeout, self.options.timeout))
+                if response.status_code == 416:
+                    plan = self._after_416(response, plan)
+                    if plan.complete():
+                        return None, plan
+                    continue
+                raise_for_status(response)
+            except HttpStatusError as exc:
+                attempts = self._retry_or_fail(exc, attempts)
+                continue
+            except NETWORK_ERRORS as exc:
+                attempts = self._retry_or_fail(exc, attempts)
+                continue
+            if is_web_page(response):
+                response.close()
+                raise DownloadError(self.entry.title, "the server returned a web page, not a file "
+                                    f"({response.headers.get('content-type', '').split(';')[0]})", kind="http")
+            self._etag = _strong_etag(response.headers.get("etag"))
+            self._last_modified = response.headers.get("last-modified")
+            if response.status_code == 206:
+                match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
+                if not match or match.group(3) == "*":
+                    response.close()
+                    raise DownloadError(self.entry.title, "the server sent an unusable Content-Range")
+                got_start, total = int(match.group(1)), int(match.group(3))
+                if plan.size is not None and total != plan.size or got_start != start:
+                    response.close()
+                    raise _Restart()
+                if self.expected_size is not None and total != self.expected_size:
+                    response.close()
+                    raise DownloadError(self.entry.title, f"the server's file is {units.size(total)}, the "
+                                        f"catalog says {units.size(self.expected_size)}", kind="integrity")
+                if plan.size is None:
+                    plan = _Plan(total, [])
+                self._preflight(total, plan.done_bytes())
+                slot = plan.first_slot()
+                return (slot, response, True), plan
+            # 200: the whole object from byte 0; ranges unsupported, or the object changed.
+            length = response.headers.get("content-length", "")
+            size = int(length) if length.isdigit() else None
+            if self.expected_size is not None and size is not None and size != self.expected_size:
+                response.close()
+                raise DownloadError(self.entry.title, f"the server's file is {units.size(size)}, the "
+                                    f"catalog says {units.size(self.expected_size)}", kind="integrity")
+            part = self.library.part_path(self.entry)
+            if part.exists():
+                os.truncate(part, 0)
+            plan = _Plan(size if size is not None else self.expected_size, [])
+            self._preflight(plan.size, 0)
+            slot = plan.first_slot()
+            # A 200 to a plain ranged request means the server ignores ranges: one stream only. A 200
+            # after If-Range means the object changed; then more connections may still help.
+            ranged = ("If-Range" in headers and size is not None
+                      and response.headers.get("accept-ranges", "").lower() == "bytes")
+            return (slot, response, ranged), plan
+
+    def _after_416(self, response: requests.Response, plan: _Plan) -> _Plan:
+        match = re.match(r"bytes\s+\*/(\d+)", response.headers.get("content-range", ""))
+        response.close()
+        total = int(match.group(1)) if match else None
+        if total is not None and plan.size == total and plan.complete():
+            return plan
+        # Our idea of the file no longer fits the server's: start over from nothing.
+        self.library.drop_partial(self.entry)
+        return _Plan(None, [])
+
+    def _retry_or_fail(self, exc: BaseException, attempts: int) -> int:
+        """Wait before the next attempt, or raise DownloadError when this error is final."""
+        if isinstance(exc, HttpStatusError) and not exc.retryable:
+            raise DownloadError(self.entry.title, str(exc), kind="http")
+        reason = str(exc) if isinstance(exc, HttpStatusError) else describe_network_error(exc)
+        if attempts >= self.options.retries:
+            raise DownloadError(self.entry.title, f"{reason} (gave up after {attempts + 1} attempts)",
+                                kind="network")
+        delay = self._backoff(attempts, getattr(exc, "retry_after", None))
+        self._emit_state("stalled", force=True, message=f"{reason}; retrying in {delay:.0f} s")
+        if self.abort.wait(delay):
+            raise Aborted()
+        return attempts + 1
+
+    def _backoff(self, attempts: int, retry_after: float | None) -> float:
+        delay = min(self.options.backoff_max, self.options.backoff_base * (2 ** attempts))
+        delay = random.uniform(delay / 2, delay)
+        if retry_after is not None:
+            delay = max(delay, min(retry_after, self.options.max_retry_after))
+        return delay
+
+    # -- workers --------------------------------------------------------------------------------
+
+    def _spawn(self, url, plan, slot, response, failure, stop) -> threading.Thread:
+        worker = threading.Thread(target=self._worker, args=(url, plan, slot, response, failure, stop),
+                                  name="ofa-segment", daemon=True)
+        worker.start()
+        return worker
+
+    def _worker(self, url: str, plan: _Plan, slot: _Slot, response, failure: list, stop: threading.Event):
+        part = self.library.part_path(self.entry)
+        attempts = 0
+        try:
+            with open(part, "r+b", buffering=0) as fh:
+                while slot is not None and not stop.is_set():
+                    before = slot.pos
+                    try:
+                        if response is None:
+                            response = self._open_segment(url, slot)
+                        slot.response = response
+                        self._stream(response, fh, plan, slot, stop)
+                        response = None
+                        if slot.end is None:
+                            with plan.cond:
+                                plan.eof = True
+                                plan.size = slot.pos
+                                plan.cond.notify_all()
+                            return
+                        plan.release(slot)
+                        slot = plan.take(self.options.min_segment)
+                        attempts = 0
+                    except NETWORK_ERRORS + (HttpStatusError,) as exc:
+                        _close(response)
+                        response = None
+                        if stop.is_set():
+                            return
+                        if slot.pos > before:
+                            attempts = 0
+                        if slot.end is None:
+                            # A stream without ranges cannot resume: start over from zero.
+                            raise _Restart() from exc
+                        with self._lock:
+                            self._reconnecting += 1
+                        try:
+                            attempts = self._retry_or_fail(exc, attempts)
+                        finally:
+                            with self._lock:
+                                self._reconnecting -= 1
+        except (DownloadError, Aborted, _Restart, _DiskError) as exc:
+            failure.append(exc)
+            stop.set()
+        except BaseException as exc:  # an unexpected failure must still end the transfer cleanly
+            failure.append(DownloadError(self.entry.title, f"unexpected error: {exc!r}"))
+            stop.set()
+        finally:
+            _close(response)
+            if slot is not None:
+                plan.release(slot)
+
+    def _open_segment(self, url: str, slot: _Slot) -> requests.Response:
+        headers = {"Range": f"bytes={slot.pos}-{slot.end - 1}"}
+        validator = self._etag or self._last_modified
+        if validator:
+            headers["If-Range"] = validator
+        response = open_url(self.session, url, self.tokens, headers=headers,
+                            timeout=(self.options.connect_timeout, self.options.timeout))
+        if response.status_code == 200:
+            # If-Range did not match: the object changed since the first connection.
+            response.close()
+            raise _Restart()
+        raise_for_status(response)
+        if response.status_code != 206 or is_web_page(response):
+            response.close()
+            raise DownloadError(self.entry.title, "the server stopped honouring byte ranges")
+        match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
+        if not match or int(match.group(1)) != slot.pos:
+            response.close()
+            raise _Restart()
+        return response
+
+    def _stream(self, response, fh, plan: _Plan, slot: _Slot, stop: threading.Event) -> None:
+        """Copy the body into the file at the slot's offset until the slot is finished."""
+        raw = response.raw
+        limiter = self.limiter
+        fh.seek(slot.pos)
+        while not stop.is_set():
+            if self.abort.is_set():
+                raise Aborted()
+            want = plan.claim(slot, limiter.chunk_size(self.options.chunk))
+            if want == 0:
+                break
+            data = raw.read(want, decode_content=False)
+            if not data:
+                if slot.end is not None:
+                    raise urllib3.exceptions.ProtocolError("connection dropped mid-transfer")
+                break
+            try:
+                fh.write(data)
+            except OSError as exc:
+                raise _DiskError(exc) from exc
+            plan.advance(slot, len(data))
+            limiter.consume(len(data), self.abort)
+        if raw.length_remaining == 0:
+            raw.release_conn()  # body fully read: the connection goes back to the pool for reuse
+        else:
+            # The slot was shortened by a helper connection: the rest of this body is not ours.
+            _close(response)
+
+    # -- supervision and finishing --------------------------------------------------------------
+
+    def _supervise(self, plan: _Plan, workers, failure, stop, url: str, ranged: bool) -> None:
+        """Report progress, save the resume record, and lend idle capacity while workers run."""
+        last_record = time.monotonic()
+        while True:
+            alive = [w for w in workers if w.is_alive()]
+            if failure:
+                break
+            if not alive:
+                break
+            if self.abort.is_set():
+                stop.set()
+                for slot in list(plan.slots):
+                    _shutdown(slot.response)
+                break
+            now = time.monotonic()
+            if now - last_record >= RECORD_EVERY:
+                self._save_record(plan)
+                last_record = now
+            with self._lock:
+                state = "stalled" if self._reconnecting else "downloading"
+            self._emit_progress(plan, state, len(alive))
+            with plan.cond:
+                plan.cond.wait(PROGRESS_EVERY)
+        for worker in workers:
+            worker.join()
+        if self.abort.is_set():
+            raise Aborted()
+        for exc in failure:
+            if isinstance(exc, _Restart):
+                raise exc
+        for exc in failure:
+            if isinstance(exc, _DiskError):
+                raise DownloadError(self.entry.title, f"cannot write to the models folder: {exc}", kind="disk")
+            if isinstance(exc, (DownloadError, Aborted)):
+                raise exc
+        if not plan.complete():
+            raise DownloadError(self.entry.title, "the download ended before the file was complete",
+                                kind="network")
+
+    def _save_record(self, plan: _Plan) -> None:
+        record = dict(self._record)
+        if not record:
+            return
+        record["ranges"] = plan.snapshot()
+        record["size"] = plan.size
+        record["updated"] = time.time()
+        if plan.size is None:
+            # Progress in a stream of unknown length cannot be resumed.
+            record["ranges"] = []
+        self.library.write_record(self.entry, record)
+
+    def _finish(self, plan: _Plan, digest: str) -> None:
+        entry, library = self.entry, self.library
+        self._emit_state("verifying", force=True)
+        part = library.part_path(entry)
+        size = plan.size if plan.size is not None else part.stat().st_size
+        if part.stat().st_size != size:
+            os.truncate(part, size)
+        if self.expected_sha256 and digest != self.expected_sha256:
+            library.drop_partial(entry)
+            raise DownloadError(entry.title, f"sha256 mismatch: expected {self.expected_sha256[:12]}…, got "
+                                f"{digest[:12]}…; the bad data was discarded", kind="integrity")
+        if self.expected_size is not None and size != self.expected_size:
+            library.drop_partial(entry)
+            raise DownloadError(entry.title, f"size mismatch: expected {self.expected_size} bytes, got {size};"
+                                " the bad data was discarded", kind="integrity")
+        with open(part, "rb+") as fh:
+            os.fsync(fh.fileno())
+        final = library.path(entry)
+        os.replace(part, final)
+        _fsync_dir(final.parent)
+        record = self._record
+        library.write_meta(entry, {
+            "url": self._url, "etag": record.get("etag"), "last_modified": record.get("last_modified"),
+            "size": size, "sha256": digest, "verified": bool(self.expected_sha256), "state": "ok",
+            "downloaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        })
+        try:
+            library.record_path(entry).unlink()
+        except FileNotFoundError:
+            pass
+        self._emit(Progress(size, size, 0.0, 0.0, "done", 0, self._url), force=True)
+
+    # -- progress -------------------------------------------------------------------------------
+
+    def _emit_state(self, state: str, *, force: bool = False, message: str = "") -> None:
+        self._state = state
+        self._emit(Progress(0, self.expected_size, 0.0, None, state, 0, self._url, message), force=force)
+
+    def _emit_progress(self, plan: _Plan, state: str, connections: int) -> None:
+        done = plan.done_bytes()
+        now = time.monotonic()
+        self._samples.append((now, done))
+        while len(self._samples) > 2 and now - self._samples[0][0] > 5.0:
+            self._samples.popleft()
+        t0, d0 = self._samples[0]
+        speed = (done - d0) / (now - t0) if now > t0 else 0.0
+        eta = (plan.size - done) / speed if plan.size is not None and speed > 0 else None
+        self._emit(Progress(done, plan.size, speed, eta, state, connections, self._url))
+
+    def _emit(self, progress: Progress, force: bool = False) -> None:
+        if self.on_progress is None:
+            return
+        now = time.monotonic()
+        if not force and now - self._last_emit < PROGRESS_EVERY:
+            return
+        self._last_emit = now
+        self.on_progress(progress)
+
+
+def _strong_etag(value: str | None) -> str | None:
+    """A weak ETag cannot be used in If-Range; the Last-Modified date is used instead."""
+    if not value or value.startswith("W/"):
+        return None
+    return value
+
+
+def _close(response) -> None:
+    if response is not None:
+        try:
+            response.close()
+        except Exception:
+            pass
+
+
+def _shutdown(response) -> None:
+    """Wake a worker blocked in recv() so pause and cancel take effect at once."""
+    if response is None:
+        return
+    try:
+        sock = response.raw.connection.sock
+        sock.shutdown(socket.SHUT_RDWR)
+    except Exception:
+        pass
+
+
+def _fsync_dir(path: Path) -> None:
+    if os.name != "posix":
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)

@@ -1,0 +1,1 @@
+"""Tests for ofa-manager, and the loopback server they run against."""
