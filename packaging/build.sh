@@ -17,7 +17,7 @@ while [[ $# -gt 0 ]]; do
     case "$1" in
         --distpath) dist="$2"; shift 2 ;;
         --workpath) work="$2"; shift 2 ;;
-        -h|--help) sed -n '2,9p' "$0"; exit 0 ;;
+        -h|--help) sed -n '2,8p' "$0"; exit 0 ;;
         *) echo "build.sh: unknown argument: $1" >&2; exit 2 ;;
     esac
 done

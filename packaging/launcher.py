@@ -5,4 +5,6 @@ import sys
 from ofa_manager.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    # Older macOS versions hand an app started from the Finder a process serial number argument.
+    arguments = [argument for argument in sys.argv[1:] if not argument.startswith("-psn_")]
+    sys.exit(main(arguments))

@@ -134,7 +134,7 @@ def _canned(item: CannedAnswer) -> tuple[int, dict[str, str], bytes]:
     return status, dict(headers), body
 
 
-def parse_range(header: str, size: int) -> tuple[int, int] | None:
+def _parse_range(header: str, size: int) -> tuple[int, int] | None:
     """The inclusive (start, end) of a single byte range, None to ignore it, or _UNSATISFIABLE."""
     match = _RANGE_RE.fullmatch(header)
     if match is None:
@@ -534,7 +534,7 @@ class _Handler(BaseHTTPRequestHandler):
         span = None
         range_header = self.headers.get("Range")
         if ranged and range_header is not None:
-            span = parse_range(range_header, content.size)
+            span = _parse_range(range_header, content.size)
             if_range = self.headers.get("If-Range")
             if span is not None and if_range is not None and not _if_range_matches(if_range, content):
                 span = None

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 import requests
@@ -27,6 +28,8 @@ DATA = bytes(range(256)) * 40  # 10240 bytes, every offset distinguishable enoug
 def server() -> Iterator[TestServer]:
     with TestServer() as srv:
         yield srv
+    # stop() joins every connection thread, so none may outlive the test.
+    assert server_threads() == []
 
 
 @pytest.fixture
@@ -43,9 +46,7 @@ class Raw:
     eof: bool
 
 
-def raw_get(
-    srv: TestServer, path: str, headers: dict[str, str] | None = None, method: str = "GET"
-) -> Raw:
+def raw_get(srv: TestServer, path: str, headers: dict[str, str] | None = None, method: str = "GET") -> Raw:
     """One request on a fresh socket; reads the body to Content-Length or to EOF, whichever comes first."""
     lines = [f"{method} {path} HTTP/1.1", f"Host: {srv.netloc}"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
@@ -83,7 +84,9 @@ def server_threads() -> list[threading.Thread]:
 # Plain serving --------------------------------------------------------------------------------------
 
 
-def test_full_get_has_length_validators_and_accept_ranges(server: TestServer, session: requests.Session):
+def test_full_get_has_length_validators_and_accept_ranges(
+    server: TestServer, session: requests.Session
+) -> None:
     route = server.add("/obj.bin", DATA)
     reply = session.get(server.url("/obj.bin"))
     assert reply.status_code == 200
@@ -98,7 +101,7 @@ def test_full_get_has_length_validators_and_accept_ranges(server: TestServer, se
     assert server.netloc == f"127.0.0.1:{server.port}"
 
 
-def test_head_sends_headers_without_body(server: TestServer):
+def test_head_sends_headers_without_body(server: TestServer) -> None:
     server.add("/obj", DATA)
     reply = raw_get(server, "/obj", method="HEAD")
     assert reply.status == 200
@@ -106,7 +109,9 @@ def test_head_sends_headers_without_body(server: TestServer):
     assert reply.body == b""
 
 
-def test_unknown_path_is_404_and_query_is_ignored_for_lookup(server: TestServer, session: requests.Session):
+def test_unknown_path_is_404_and_query_is_ignored_for_lookup(
+    server: TestServer, session: requests.Session
+) -> None:
     server.add("/bucket/model.pt", b"weights")
     assert session.get(server.url("/nothing")).status_code == 404
     signed = session.get(server.url("/bucket/model.pt?Expires=1&Signature=abc%3D"))
@@ -116,7 +121,7 @@ def test_unknown_path_is_404_and_query_is_ignored_for_lookup(server: TestServer,
     assert session.get(server.url("/with%20space.bin")).content == b"spaced"
 
 
-def test_validators_can_be_turned_off_or_fixed(server: TestServer, session: requests.Session):
+def test_validators_can_be_turned_off_or_fixed(server: TestServer, session: requests.Session) -> None:
     server.add("/none", DATA, etag=None, last_modified=False)
     bare = session.get(server.url("/none"))
     assert "ETag" not in bare.headers and "Last-Modified" not in bare.headers
@@ -126,7 +131,7 @@ def test_validators_can_be_turned_off_or_fixed(server: TestServer, session: requ
     assert session.get(server.url("/weak")).headers["ETag"] == 'W/"soft"'
 
 
-def test_add_rejects_unknown_knobs_and_ambiguous_content(server: TestServer):
+def test_add_rejects_unknown_knobs_and_ambiguous_content(server: TestServer) -> None:
     with pytest.raises(TypeError, match="drop_afterr"):
         server.add("/x", b"x", drop_afterr=3)
     with pytest.raises(ValueError):
@@ -148,7 +153,7 @@ def test_add_rejects_unknown_knobs_and_ambiguous_content(server: TestServer):
 )
 def test_single_range_is_206_with_content_range(
     server: TestServer, session: requests.Session, spec: str, start: int, end: int
-):
+) -> None:
     server.add("/obj", DATA)
     reply = session.get(server.url("/obj"), headers={"Range": spec})
     assert reply.status_code == 206
@@ -158,7 +163,9 @@ def test_single_range_is_206_with_content_range(
 
 
 @pytest.mark.parametrize("spec", ["bytes=10240-", "bytes=99999-100000", "bytes=-0"])
-def test_unsatisfiable_range_is_416_with_size(server: TestServer, session: requests.Session, spec: str):
+def test_unsatisfiable_range_is_416_with_size(
+    server: TestServer, session: requests.Session, spec: str
+) -> None:
     server.add("/obj", DATA)
     reply = session.get(server.url("/obj"), headers={"Range": spec})
     assert reply.status_code == 416
@@ -169,7 +176,7 @@ def test_unsatisfiable_range_is_416_with_size(server: TestServer, session: reque
     assert server.connections_accepted == 1
 
 
-def test_multiple_or_malformed_ranges_are_ignored(server: TestServer, session: requests.Session):
+def test_multiple_or_malformed_ranges_are_ignored(server: TestServer, session: requests.Session) -> None:
     server.add("/obj", DATA)
     for spec in ("bytes=0-1,5-6", "bytes=9-3", "items=0-1"):
         reply = session.get(server.url("/obj"), headers={"Range": spec})
@@ -177,7 +184,7 @@ def test_multiple_or_malformed_ranges_are_ignored(server: TestServer, session: r
         assert reply.content == DATA
 
 
-def test_if_range_with_matching_etag_or_date_gives_206(server: TestServer, session: requests.Session):
+def test_if_range_with_matching_etag_or_date_gives_206(server: TestServer, session: requests.Session) -> None:
     route = server.add("/obj", DATA)
     for validator in (route.etag, route.last_modified):
         assert validator is not None
@@ -186,7 +193,7 @@ def test_if_range_with_matching_etag_or_date_gives_206(server: TestServer, sessi
         assert reply.content == DATA[5:]
 
 
-def test_if_range_that_does_not_match_gives_full_200(server: TestServer, session: requests.Session):
+def test_if_range_that_does_not_match_gives_full_200(server: TestServer, session: requests.Session) -> None:
     route = server.add("/obj", DATA)
     old_date = email.utils.formatdate(route.mtime - 3600, usegmt=True)
     for validator in ('"stale"', 'W/"weak"', old_date, "not a date"):
@@ -196,13 +203,13 @@ def test_if_range_that_does_not_match_gives_full_200(server: TestServer, session
         assert "Content-Range" not in reply.headers
 
 
-def test_weak_etag_never_validates_a_range(server: TestServer, session: requests.Session):
+def test_weak_etag_never_validates_a_range(server: TestServer, session: requests.Session) -> None:
     server.add("/obj", DATA, etag='W/"soft"')
     reply = session.get(server.url("/obj"), headers={"Range": "bytes=5-", "If-Range": 'W/"soft"'})
     assert reply.status_code == 200
 
 
-def test_changing_data_moves_etag_and_last_modified(server: TestServer, session: requests.Session):
+def test_changing_data_moves_etag_and_last_modified(server: TestServer, session: requests.Session) -> None:
     route = server.add("/obj", DATA)
     old_etag, old_date = route.etag, route.last_modified
     route.data = DATA[::-1]
@@ -218,24 +225,27 @@ def test_changing_data_moves_etag_and_last_modified(server: TestServer, session:
 # Connections and the request log ---------------------------------------------------------------------
 
 
-def test_keep_alive_reuses_one_connection(server: TestServer, session: requests.Session):
+def test_keep_alive_reuses_one_connection(server: TestServer, session: requests.Session) -> None:
     server.add("/obj", DATA)
-    # Closed responses: an unclosed one keeps its socket open until garbage collection.
-    with session.get(server.url("/obj")) as first:
-        assert first.status_code == 200
-    with session.get(server.url("/obj"), headers={"Range": "bytes=0-9"}) as second:
-        assert second.status_code == 206
+    first = session.get(server.url("/obj"))
+    second = session.get(server.url("/obj"), headers={"Range": "bytes=0-9"})
+    assert first.status_code == 200 and second.status_code == 206
     assert server.connections_accepted == 1
     assert server.active_connections() == 1
     assert {r.connection for r in server.requests} == {1}
-    session.close()
+
+
+def test_active_connections_follow_clients_closing(server: TestServer) -> None:
+    server.add("/obj", DATA)
+    assert raw_get(server, "/obj").body == DATA
     deadline = time.monotonic() + 2
     while server.active_connections() and time.monotonic() < deadline:
         time.sleep(0.01)
     assert server.active_connections() == 0
+    assert server.connections_accepted == 1
 
 
-def test_request_log_records_headers_status_and_bytes(server: TestServer, session: requests.Session):
+def test_request_log_records_headers_status_and_bytes(server: TestServer, session: requests.Session) -> None:
     route = server.add("/obj", DATA)
     session.get(
         server.url("/obj"),
@@ -252,7 +262,7 @@ def test_request_log_records_headers_status_and_bytes(server: TestServer, sessio
     assert server.requests == []
 
 
-def test_parallel_segments_each_get_their_slice(server: TestServer):
+def test_parallel_segments_each_get_their_slice(server: TestServer) -> None:
     blob = os.urandom(1 << 20)
     server.add("/big", blob)
     step = len(blob) // 8
@@ -275,14 +285,16 @@ def test_parallel_segments_each_get_their_slice(server: TestServer):
 
 def test_file_route_is_sent_with_sendfile_byte_for_byte(
     server: TestServer, session: requests.Session, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-):
+) -> None:
     blob = os.urandom((3 << 20) + 123)
     path = tmp_path / "model.pt"
     path.write_bytes(blob)
     calls = []
     original = socket.socket.sendfile
 
-    def counting_sendfile(self: socket.socket, file, offset=0, count=None):  # noqa: ANN001
+    def counting_sendfile(
+        self: socket.socket, file: BinaryIO, offset: int = 0, count: int | None = None
+    ) -> int:
         calls.append(count)
         return original(self, file, offset, count)
 
@@ -299,7 +311,7 @@ def test_file_route_is_sent_with_sendfile_byte_for_byte(
 
 def test_file_changed_on_disk_gets_a_new_etag_and_missing_file_is_404(
     server: TestServer, session: requests.Session, tmp_path: Path
-):
+) -> None:
     path = tmp_path / "a.bin"
     path.write_bytes(b"one")
     route = server.add("/a.bin", file=path)
@@ -316,7 +328,7 @@ def test_file_changed_on_disk_gets_a_new_etag_and_missing_file_is_404(
 # Fault knobs ----------------------------------------------------------------------------------------
 
 
-def test_drop_after_cuts_the_body_then_behaves(server: TestServer):
+def test_drop_after_cuts_the_body_then_behaves(server: TestServer) -> None:
     route = server.add("/obj", DATA, drop_after=100)
     cut = raw_get(server, "/obj")
     assert cut.status == 200
@@ -329,7 +341,7 @@ def test_drop_after_cuts_the_body_then_behaves(server: TestServer):
     assert whole.body == DATA and not whole.eof
 
 
-def test_drop_counts_from_the_start_of_a_ranged_body_and_repeats(server: TestServer):
+def test_drop_counts_from_the_start_of_a_ranged_body_and_repeats(server: TestServer) -> None:
     server.add("/obj", DATA, drop_after=50, drop_times=2)
     for _ in range(2):
         cut = raw_get(server, "/obj", {"Range": "bytes=1000-"})
@@ -338,14 +350,16 @@ def test_drop_counts_from_the_start_of_a_ranged_body_and_repeats(server: TestSer
     assert raw_get(server, "/obj", {"Range": "bytes=1000-"}).body == DATA[1000:]
 
 
-def test_drop_shows_up_as_a_broken_body_in_requests(server: TestServer, session: requests.Session):
+def test_drop_shows_up_as_a_broken_body_in_requests(server: TestServer, session: requests.Session) -> None:
     server.add("/obj", DATA, drop_after=0)
     with pytest.raises(requests.exceptions.ChunkedEncodingError):
         session.get(server.url("/obj"))
     assert session.get(server.url("/obj")).content == DATA
 
 
-def test_ignore_range_answers_200_without_accept_ranges(server: TestServer, session: requests.Session):
+def test_ignore_range_answers_200_without_accept_ranges(
+    server: TestServer, session: requests.Session
+) -> None:
     server.add("/obj", DATA, ignore_range=True)
     reply = session.get(server.url("/obj"), headers={"Range": "bytes=100-"})
     assert reply.status_code == 200
@@ -354,7 +368,7 @@ def test_ignore_range_answers_200_without_accept_ranges(server: TestServer, sess
     assert "Content-Range" not in reply.headers
 
 
-def test_stall_pauses_then_continues(server: TestServer, session: requests.Session):
+def test_stall_pauses_then_continues(server: TestServer, session: requests.Session) -> None:
     server.add("/obj", DATA, stall_after=10, stall_seconds=0.3)
     with session.get(server.url("/obj"), stream=True, timeout=5) as reply:
         head = reply.raw.read(10)
@@ -366,10 +380,12 @@ def test_stall_pauses_then_continues(server: TestServer, session: requests.Sessi
     # Only the next response stalls.
     began = time.monotonic()
     assert session.get(server.url("/obj")).content == DATA
-    assert time.monotonic() - began < 0.2
+    assert time.monotonic() - began < 0.25
 
 
-def test_stall_close_ends_the_body_and_read_timeouts_fire(server: TestServer, session: requests.Session):
+def test_stall_close_ends_the_body_and_read_timeouts_fire(
+    server: TestServer, session: requests.Session
+) -> None:
     server.add("/closing", DATA, stall_after=10, stall_seconds=0.1, stall_close=True)
     cut = raw_get(server, "/closing")
     assert cut.body == DATA[:10] and cut.eof
@@ -380,7 +396,7 @@ def test_stall_close_ends_the_body_and_read_timeouts_fire(server: TestServer, se
     assert time.monotonic() - began < 2
 
 
-def test_change_after_swaps_content_and_etag(server: TestServer, session: requests.Session):
+def test_change_after_swaps_content_and_etag(server: TestServer, session: requests.Session) -> None:
     route = server.add("/obj", DATA, change_after=1)
     first = session.get(server.url("/obj"))
     second = session.get(server.url("/obj"))
@@ -396,7 +412,9 @@ def test_change_after_swaps_content_and_etag(server: TestServer, session: reques
     assert resumed.status_code == 200 and resumed.content == second.content
 
 
-def test_change_after_uses_changed_data_and_counts_only_gets(server: TestServer, session: requests.Session):
+def test_change_after_uses_changed_data_and_counts_only_gets(
+    server: TestServer, session: requests.Session
+) -> None:
     route = server.add("/obj", b"old", change_after=1, changed_data=b"new!")
     assert session.head(server.url("/obj")).headers["Content-Length"] == "3"
     assert session.get(server.url("/obj")).content == b"old"
@@ -405,7 +423,7 @@ def test_change_after_uses_changed_data_and_counts_only_gets(server: TestServer,
     assert session.get(server.url("/obj")).content == bytes(b ^ 0xFF for b in b"new!")
 
 
-def test_statuses_are_consumed_one_per_request(server: TestServer, session: requests.Session):
+def test_statuses_are_consumed_one_per_request(server: TestServer, session: requests.Session) -> None:
     canned = [(503, {"Retry-After": "1"}, b"busy"), 404, (429, {"Retry-After": "2"})]
     server.add("/obj", DATA, statuses=canned)
     busy = session.get(server.url("/obj"))
@@ -420,7 +438,7 @@ def test_statuses_are_consumed_one_per_request(server: TestServer, session: requ
     assert server.connections_accepted == 1
 
 
-def test_html_error_and_xml_bodies(server: TestServer, session: requests.Session):
+def test_html_error_and_xml_bodies(server: TestServer, session: requests.Session) -> None:
     server.add("/denied", DATA, html_error=True)
     page = session.get(server.url("/denied"), headers={"Range": "bytes=0-9"})
     assert page.status_code == 200
@@ -433,7 +451,7 @@ def test_html_error_and_xml_bodies(server: TestServer, session: requests.Session
     assert reply.content == xml
 
 
-def test_no_length_sends_body_until_close(server: TestServer, session: requests.Session):
+def test_no_length_sends_body_until_close(server: TestServer, session: requests.Session) -> None:
     server.add("/obj", DATA, no_length=True)
     reply = raw_get(server, "/obj", {"Range": "bytes=10-"})
     assert reply.status == 200
@@ -445,7 +463,7 @@ def test_no_length_sends_body_until_close(server: TestServer, session: requests.
 
 
 @pytest.mark.parametrize("on_disk", [False, True])
-def test_rate_throttles_each_connection(server: TestServer, tmp_path: Path, on_disk: bool):
+def test_rate_throttles_each_connection(server: TestServer, tmp_path: Path, on_disk: bool) -> None:
     blob = os.urandom(600_000)
     if on_disk:
         (tmp_path / "blob").write_bytes(blob)
@@ -456,10 +474,12 @@ def test_rate_throttles_each_connection(server: TestServer, tmp_path: Path, on_d
     reply = raw_get(server, "/obj")
     elapsed = time.monotonic() - began
     assert reply.body == blob
-    assert 0.24 <= elapsed <= 0.6, elapsed
+    assert 0.27 <= elapsed <= 0.9, elapsed
 
 
-def test_redirect_points_elsewhere_and_auth_stays_behind(server: TestServer, session: requests.Session):
+def test_redirect_points_elsewhere_and_auth_stays_behind(
+    server: TestServer, session: requests.Session
+) -> None:
     with TestServer() as other:
         other.add("/target", b"payload")
         server.add("/obj", DATA, redirect_to=other.url("/target"))
@@ -472,7 +492,7 @@ def test_redirect_points_elsewhere_and_auth_stays_behind(server: TestServer, ses
         assert "authorization" not in other.requests[-1].headers
 
 
-def test_knobs_can_be_set_after_add(server: TestServer):
+def test_knobs_can_be_set_after_add(server: TestServer) -> None:
     route = server.add("/obj", DATA)
     assert raw_get(server, "/obj").body == DATA
     route.drop_after = 7
@@ -486,7 +506,7 @@ def test_knobs_can_be_set_after_add(server: TestServer):
 
 
 @pytest.mark.parametrize("knobs", [{"stall_after": 10, "stall_seconds": 30}, {"rate": 1000}])
-def test_stop_is_prompt_while_a_client_is_stuck(knobs: dict[str, int]):
+def test_stop_is_prompt_while_a_client_is_stuck(knobs: dict[str, int]) -> None:
     srv = TestServer().start()
     srv.add("/obj", DATA, **knobs)
     idle = socket.create_connection(("127.0.0.1", srv.port), timeout=5)
@@ -506,7 +526,7 @@ def test_stop_is_prompt_while_a_client_is_stuck(knobs: dict[str, int]):
     srv.stop()
 
 
-def test_stopped_server_cannot_restart():
+def test_stopped_server_cannot_restart() -> None:
     srv = TestServer()
     with srv:
         pass
@@ -518,7 +538,7 @@ def test_stopped_server_cannot_restart():
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="SIGTERM is POSIX")
-def test_script_serves_a_directory_until_sigterm(tmp_path: Path):
+def test_script_serves_a_directory_until_sigterm(tmp_path: Path) -> None:
     (tmp_path / "sub").mkdir()
     (tmp_path / "a.bin").write_bytes(DATA)
     (tmp_path / "sub" / "b.bin").write_bytes(b"nested")

@@ -73,8 +73,8 @@ def desktop_entry_text(exec_path: str | None = None) -> str:
 def install_desktop(data_home: Path | None = None, exec_path: str | None = None) -> list[Path]:
     """Write the desktop entry and the hicolor icons under data_home and return the files written.
 
-    Exec= gets the absolute path of exec_path, else of this installation's launcher when one is
-    found, so that a pip install into a venv that is not on PATH still starts from the menu.
+    Exec= gets exec_path when given, else the absolute path of this installation's launcher when
+    one is found, so that a pip install into a venv that is not on PATH still starts from the menu.
     """
     home = _resolve_data_home(data_home)
     if exec_path is None:

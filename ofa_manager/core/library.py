@@ -305,7 +305,7 @@ class Library:
 
     def disk_usage(self) -> DiskUsage:
         statuses = self.statuses()
-        downloaded = partial = 0
+        downloaded = partial = partial_files = 0
         per_file: dict[str, int] = {}
         counted: set[Path] = set()
         for entry in self.catalog:
@@ -314,8 +314,10 @@ class Library:
                 continue
             counted.add(status.path)
             if status.state is State.PARTIAL:
-                on_disk = _size(self.part_path(entry))
+                # A segmented partial file is preallocated to full length: count the bytes received.
+                on_disk = status.bytes
                 partial += on_disk
+                partial_files += _size(self.part_path(entry))
             else:
                 on_disk = status.bytes
                 downloaded += on_disk
@@ -325,7 +327,7 @@ class Library:
         probe = self.root if self.root.exists() else _existing_parent(self.root)
         usage = shutil.disk_usage(probe)
         return DiskUsage(
-            downloaded=downloaded, partial=partial, other=max(0, everything - downloaded - partial),
+            downloaded=downloaded, partial=partial, other=max(0, everything - downloaded - partial_files),
             free=usage.free, total=usage.total, per_entry=per_entry, per_file=per_file,
         )
 

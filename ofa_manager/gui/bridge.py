@@ -1,0 +1,131 @@
+"""The one adapter from engine events and background work (worker threads) to Qt signals."""
+
+from __future__ import annotations
+
+import queue
+import threading
+import time
+from collections.abc import Callable
+
+from PySide6.QtCore import QObject, Signal
+
+# At most this many progress reports a second reach the GUI thread from one background task.
+TASK_PROGRESS_PER_SECOND = 5
+
+
+class Task:
+    """What a background function may ask of its runner: report progress, or learn it should stop."""
+
+    __slots__ = ("kind", "key", "_bridge", "_last")
+
+    def __init__(self, bridge: Bridge, kind: str, key: str) -> None:
+        self.kind = kind
+        self.key = key
+        self._bridge = bridge
+        self._last = 0.0
+
+    def cancelled(self) -> bool:
+        return self._bridge.stopping
+
+    def progress(self, done: int, total: int) -> None:
+        now = time.monotonic()
+        if done < total and now - self._last < 1.0 / TASK_PROGRESS_PER_SECOND:
+            return
+        self._last = now
+        self._bridge._emit(self._bridge.task_progress, self.kind, self.key, done / total if total else 0.0)
+
+
+class TaskPool:
+    """A few daemon threads taking jobs in order; stoppable with a deadline, so closing never hangs."""
+
+    def __init__(self, name: str, workers: int) -> None:
+        self._jobs: queue.SimpleQueue = queue.SimpleQueue()
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
+                         for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    def put(self, job: Callable[[], None]) -> None:
+        if not self._stop.is_set():
+            self._jobs.put(job)
+
+    def shutdown(self, deadline: float) -> bool:
+        """Drop waiting jobs, let running ones end; True when every thread ended before the deadline."""
+        self._stop.set()
+        for _ in self._threads:
+            self._jobs.put(None)
+        for thread in self._threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        return not any(thread.is_alive() for thread in self._threads)
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None or self._stop.is_set():
+                return
+            job()
+
+
+class Bridge(QObject):
+    """Re-emits the download queue's events and the outcome of background tasks as Qt signals.
+
+    Everything here may be called from any thread; receivers in the GUI thread get the signals by
+    queued connection, in the order they were emitted.
+
+    Signals:
+        queue_event(object): a ``QueueEvent`` from the download queue
+        task_progress(str, str, float): kind, key and the fraction done of a background task
+        task_done(str, str, object): kind, key and the result of a background task
+        task_failed(str, str, str): kind, key and why a background task failed
+    """
+
+    queue_event = Signal(object)
+    task_progress = Signal(str, str, float)
+    task_done = Signal(str, str, object)
+    task_failed = Signal(str, str, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._stopping = threading.Event()
+        # Disk work (scans, hashing, deleting, moving) and network probes wait in separate lines, so a
+        # slow server never holds up a scan of the models folder.
+        self._pools = {"disk": TaskPool("ofa-disk", 2), "network": TaskPool("ofa-network", 4)}
+
+    @property
+    def stopping(self) -> bool:
+        return self._stopping.is_set()
+
+    def forward(self, event) -> None:
+        """The queue's ``on_event``: called from worker threads."""
+        self._emit(self.queue_event, event)
+
+    def submit(self, kind: str, key: str, work: Callable[[Task], object], *, lane: str = "disk") -> None:
+        """Run ``work(task)`` off the GUI thread; its result or error comes back as a signal."""
+        task = Task(self, kind, key)
+
+        def job() -> None:
+            if self.stopping:
+                return
+            try:
+                result = work(task)
+            except Exception as exc:  # the GUI shows the reason; a worker must never die silently
+                self._emit(self.task_failed, kind, key, str(exc) or type(exc).__name__)
+                return
+            self._emit(self.task_done, kind, key, result)
+
+        self._pools[lane].put(job)
+
+    def shutdown(self, timeout: float = 2.0) -> bool:
+        """Stop taking work and wait (up to ``timeout`` in all) for running tasks to end."""
+        self._stopping.set()
+        deadline = time.monotonic() + timeout
+        return all([pool.shutdown(deadline) for pool in self._pools.values()])
+
+    def _emit(self, signal, *args) -> None:
+        if self.stopping and signal is not self.queue_event:
+            return
+        try:
+            signal.emit(*args)
+        except RuntimeError:
+            pass  # the window is already gone while a late worker reports

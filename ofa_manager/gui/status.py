@@ -1,0 +1,125 @@
+"""How a checkpoint's state and a download's progress read to the user, in short words."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ofa_manager.core import units
+from ofa_manager.core.library import FileStatus, State
+
+# Plain strings rather than core.queue.ItemState, so the window can draw before the queue is imported.
+QUEUED, WAITING, CONNECTING, DOWNLOADING = "queued", "waiting", "connecting", "downloading"
+STALLED, VERIFYING, PAUSED, DONE, FAILED = "stalled", "verifying", "paused", "done", "failed"
+ACTIVE = frozenset({WAITING, CONNECTING, DOWNLOADING, STALLED, VERIFYING})
+UNFINISHED = ACTIVE | {QUEUED, PAUSED}
+
+# Reasons that start with one of these keep only the part before the details, on the row.
+_SHORT_PREFIXES = ("sha256 mismatch", "size mismatch", "not enough disk space")
+
+
+@dataclass(frozen=True)
+class EntryState:
+    """Everything known about one checkpoint at this moment, gathered for display (never stored)."""
+
+    status: FileStatus | None  # None until the first scan of the models folder
+    item: object | None  # the QueueItem of its file, when queued
+    verifying: float | None  # fraction hashed while a verification runs
+    link_error: str | None  # what the last HEAD probe said, when it failed
+
+    @property
+    def queue_state(self) -> str | None:
+        item = self.item
+        return None if item is None else item.state.value
+
+    @property
+    def on_disk(self) -> bool:
+        return self.status is not None and self.status.state in (State.DOWNLOADED, State.CORRUPT)
+
+
+def short_reason(reason: str | None) -> str:
+    """The reason a download failed, without the explanation that follows it."""
+    text = (reason or "unknown error").strip()
+    for prefix in _SHORT_PREFIXES:
+        if text.startswith(prefix):
+            return prefix
+    return text.split("; ")[0]
+
+
+def progress_text(done: int, total: int | None, speed: float, eta: float | None) -> str:
+    """'42 % — 3.1 MiB/s — 2 min left', with the parts that are known."""
+    parts = [f"{int(100 * done / total)} %" if total else units.size(done)]
+    if speed:
+        parts.append(units.rate(speed))
+        if eta is not None and total:
+            parts.append(f"{units.duration(eta)} left")
+    return " — ".join(parts)
+
+
+def is_verified(status: FileStatus) -> bool:
+    """True when the hash was checked: against the catalog, or against the hash taken on arrival."""
+    meta = status.meta or {}
+    return status.verified or bool(meta.get("verified_at") and meta.get("state") == "ok"
+                                   and meta.get("sha256") and meta.get("sha256") == meta.get("sha256_found"))
+
+
+def queue_state_text(item) -> str:
+    """The state of a queued file, as the downloads list and the tree show it."""
+    state = item.state.value
+    if state == DOWNLOADING:
+        return progress_text(item.done, item.total, item.speed, item.eta)
+    if state == FAILED:
+        return f"Failed: {short_reason(item.error)}"
+    return {
+        QUEUED: "Queued", WAITING: "Waiting for another program using the file", CONNECTING: "Connecting",
+        STALLED: "Stalled, reconnecting", VERIFYING: "Verifying", PAUSED: "Paused", DONE: "Downloaded",
+    }.get(state, state.capitalize())
+
+
+def status_text(state: EntryState) -> str:
+    """The status column: Not downloaded · Queued · 42 % — … · Partial (1.2 GiB) · Verified · …"""
+    if state.verifying is not None:
+        return f"Verifying {int(100 * state.verifying)} %"
+    item = state.item
+    if item is not None and item.state.value != DONE:
+        return queue_state_text(item)
+    status = state.status
+    if status is None:
+        return "Checking…"
+    if status.state is State.PARTIAL:
+        return f"Partial ({units.size(status.bytes)})"
+    if status.state is State.CORRUPT:
+        return "Corrupt"
+    if status.state is State.DOWNLOADED:
+        return "Verified" if is_verified(status) else "Downloaded"
+    if state.link_error:
+        return f"Not downloaded — link failed: {state.link_error}"
+    return "Not downloaded"
+
+
+def status_tooltip(state: EntryState) -> str:
+    """The longer story behind the status column: full error, message, hash."""
+    lines = [status_text(state)]
+    item = state.item
+    if item is not None and item.state.value == FAILED and item.error:
+        lines.append(f"Reason: {item.error}")
+        lines.append("Retry from the context menu, the toolbar or the downloads list.")
+    elif item is not None and item.message:
+        lines.append(item.message)
+    status = state.status
+    if status is not None and status.state is State.DOWNLOADED:
+        if status.verified:
+            lines.append("The sha256 matches the catalog.")
+        elif is_verified(status):
+            lines.append(f"The sha256 is unchanged since the download (checked {status.meta['verified_at']}).")
+        else:
+            lines.append("Not verified yet: Verify re-hashes the file.")
+        if status.sha256:
+            lines.append(f"sha256 {status.sha256}")
+    elif status is not None and status.state is State.CORRUPT:
+        found = status.meta.get("sha256_found")
+        lines.append("The file does not match its hash or size; delete it and download it again.")
+        if found:
+            lines.append(f"sha256 found {found}")
+    if state.link_error:
+        lines.append(f"Link check: {state.link_error}")
+    return "\n".join(lines)

@@ -1,0 +1,682 @@
+"""The models folder, its catalog and its download queue as the window sees them, kept in the GUI thread."""
+
+from __future__ import annotations
+
+import getpass
+import hashlib
+import shutil
+import threading
+import time
+from collections.abc import Iterable
+from pathlib import Path
+
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+
+from ofa_manager.core import settings as settings_file
+from ofa_manager.core import units
+from ofa_manager.core.catalog import Catalog, Checkpoint
+from ofa_manager.core.library import FileStatus, Library, State, free_space
+from ofa_manager.core.settings import Settings
+from ofa_manager.gui.bridge import Bridge, Task
+from ofa_manager.gui.status import ACTIVE, FAILED, PAUSED, UNFINISHED, EntryState
+
+# Progress reaches the views at most this often, whatever the number of downloads.
+FLUSH_MS = 250
+# While downloads run, the disk usage figures are refreshed this often.
+RESCAN_WHILE_ACTIVE_S = 2.0
+# HEAD probes give up after this long, so a dead host never keeps a worker for the stall timeout.
+PROBE_TIMEOUT_S = 10.0
+# How long delete and move wait for another program (or a download) to let go of a file.
+LOCK_WAIT_S = 10.0
+
+
+def folder_key(root: Path | str) -> str:
+    """A short stable name for a models folder (and the user), for per-folder state and the instance lock."""
+    text = f"{getpass.getuser()}\0{Path(root).expanduser().resolve()}"
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def queue_state_file(root: Path | str) -> Path:
+    return settings_file.state_dir() / f"queue-{folder_key(root)}.json"
+
+
+class Workspace(QObject):
+    """Holds what the window shows: queue items in order, file states, disk usage, probed sizes.
+
+    It is fed only by the bridge's signals, in the GUI thread; item models read from it and keep no
+    copy. Progress is coalesced by one timer that stops when nothing runs.
+
+    Signals:
+        started(): the download queue exists and runs (after the first paint)
+        items_about_to_insert(int): a queue row is about to appear at this index
+        items_inserted(): it appeared
+        items_about_to_remove(int): the queue row at this index is about to go
+        items_removed(): it went
+        items_about_to_move(int, int): a queue row moves from one index to another
+        items_moved(): it moved
+        items_about_to_reset(): the whole queue is replaced (new models folder)
+        items_reset(): it was replaced
+        items_changed(list): queue rows whose progress or state changed (coalesced)
+        entries_changed(list): checkpoint ids whose state, size or progress changed (coalesced)
+        statuses_changed(): a fresh scan of the models folder arrived: any checkpoint may have changed
+        usage_changed(): new disk usage figures
+        progress_changed(): the overall progress may have changed
+        message(str): a line for the status bar
+        item_finished(object): a queued file finished or failed (a QueueItem)
+        trash_failed(list, str): moving these checkpoint ids' file to the trash failed, and why
+        folder_changed(): the models folder was switched
+    """
+
+    started = Signal()
+    items_about_to_insert = Signal(int)
+    items_inserted = Signal()
+    items_about_to_remove = Signal(int)
+    items_removed = Signal()
+    items_about_to_move = Signal(int, int)
+    items_moved = Signal()
+    items_about_to_reset = Signal()
+    items_reset = Signal()
+    items_changed = Signal(list)
+    entries_changed = Signal(list)
+    statuses_changed = Signal()
+    usage_changed = Signal()
+    progress_changed = Signal()
+    message = Signal(str)
+    item_finished = Signal(object)
+    trash_failed = Signal(list, str)
+    folder_changed = Signal()
+
+    def __init__(self, catalog: Catalog, settings: Settings, root: Path | str,
+                 parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.catalog = catalog
+        self.settings = settings
+        self.library = Library(root, catalog)
+        self.queue = None
+        self.options = None
+        self.limiter = None
+        self.moving = False
+        self.statuses: dict[str, FileStatus] | None = None
+        self.usage = None
+        self.links: dict[str, object] = {}  # catalog URL -> LinkCheck
+        self.verifying: dict[str, float] = {}  # file key -> fraction hashed
+        self._items: list = []
+        self._by_key: dict[str, object] = {}
+        self._file_entries: dict[str, list[Checkpoint]] = {}
+        self._dirty_keys: set[str] = set()
+        self._dirty_ids: set[str] = set()
+        self._scan_running = False
+        self._scan_again = False
+        self._last_scan = 0.0
+        self._probed_once = False
+        self._link_batch: dict[str, object] | None = None
+        self._closed = False
+        self._map_files()
+
+        self.bridge = Bridge(self)
+        # Queued even for events emitted from the GUI thread itself, so every event is handled in the
+        # order the queue emitted it.
+        self.bridge.queue_event.connect(self._on_queue_event, Qt.QueuedConnection)
+        self.bridge.task_done.connect(self._on_task_done, Qt.QueuedConnection)
+        self.bridge.task_failed.connect(self._on_task_failed, Qt.QueuedConnection)
+        self.bridge.task_progress.connect(self._on_task_progress, Qt.QueuedConnection)
+
+        self._flush_timer = QTimer(self)
+        self._flush_timer.setInterval(FLUSH_MS)
+        self._flush_timer.timeout.connect(self._flush)
+
+    # -- start and stop ---------------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Create the download queue and bring back unfinished downloads; call after the first paint."""
+        if self.queue is not None or self._closed:
+            return
+        # Imported here: requests and keyring are the slowest imports, and the window draws without them.
+        from ofa_manager.core.transfer import RateLimiter, TransferOptions
+
+        s = self.settings
+        self.options = TransferOptions(connections=s.connections, retries=s.retries, timeout=s.timeout,
+                                       rewrite_rules=[(a, b) for a, b in s.rewrite_rules])
+        self.limiter = RateLimiter(s.limit_rate)
+        self.queue = self._make_queue()
+        self.queue.restore(resume=s.resume_on_start)
+        self.request_scan()
+        self.started.emit()
+
+    def _make_queue(self):
+        from ofa_manager.core.credentials import TokenCache
+        from ofa_manager.core.queue import DownloadQueue
+
+        return DownloadQueue(self.library, self.options, jobs=self.settings.jobs, limiter=self.limiter,
+                             tokens=TokenCache(), state_file=queue_state_file(self.library.root),
+                             on_event=self.bridge.forward)
+
+    def close(self, timeout: float = 2.0) -> bool:
+        """Stop the downloads (partial data and the queue are kept for next time) and every worker.
+
+        Returns True when every thread ended within ``timeout``; closing never waits longer.
+        """
+        if self._closed:
+            return True
+        self._closed = True
+        self._flush_timer.stop()
+        deadline = time.monotonic() + timeout
+        stopped = True
+        if self.queue is not None:
+            stopper = threading.Thread(target=self.queue.shutdown, kwargs={"timeout": timeout},
+                                       name="ofa-shutdown", daemon=True)
+            stopper.start()
+            stopper.join(timeout)
+            stopped = not stopper.is_alive()
+        return self.bridge.shutdown(max(0.1, deadline - time.monotonic())) and stopped
+
+    @property
+    def ready(self) -> bool:
+        return self.queue is not None and not self.moving
+
+    # -- what the views read ----------------------------------------------------------------------
+
+    def items(self) -> list:
+        return self._items
+
+    def item_count(self) -> int:
+        return len(self._items)
+
+    def item_at(self, row: int):
+        return self._items[row]
+
+    def row_of(self, key: str) -> int | None:
+        for row, item in enumerate(self._items):
+            if item.key == key:
+                return row
+        return None
+
+    def key_of(self, entry: Checkpoint) -> str:
+        return str(self.library.path(entry))
+
+    def item_for(self, entry: Checkpoint):
+        return self._by_key.get(self.key_of(entry))
+
+    def entries_of(self, key: str) -> list[Checkpoint]:
+        """Every checkpoint whose file is ``key`` (several when they share one URL)."""
+        return self._file_entries.get(key, [])
+
+    def status_of(self, entry: Checkpoint) -> FileStatus | None:
+        return None if self.statuses is None else self.statuses.get(entry.id)
+
+    def entry_state(self, entry: Checkpoint) -> EntryState:
+        key = self.key_of(entry)
+        link = self.links.get(entry.url)
+        error = link.error if link is not None and not link.ok else None
+        return EntryState(self.status_of(entry), self._by_key.get(key), self.verifying.get(key), error)
+
+    def size_of(self, entry: Checkpoint) -> int | None:
+        """Catalog size, else what the download or the disk says, else the HEAD probe; None if unknown."""
+        size = self.library.expected_size(entry)
+        if size is not None:
+            return size
+        item = self._by_key.get(self.key_of(entry))
+        if item is not None and item.total:
+            return item.total
+        status = self.status_of(entry)
+        if status is not None and status.state is not State.REMOTE and status.size:
+            return status.size
+        link = self.links.get(entry.url)
+        return link.size if link is not None and link.ok else None
+
+    def overall_progress(self) -> tuple[float | None, int]:
+        """Fraction done over the unfinished downloads, and how many are running or waiting to."""
+        unfinished = [i for i in self._items if i.state.value in UNFINISHED]
+        going = [i for i in unfinished if i.state.value != PAUSED]
+        known = [i for i in unfinished if i.total]
+        total = sum(i.total for i in known)
+        fraction = sum(min(i.done, i.total) for i in known) / total if total else None
+        return fraction, len(going)
+
+    def free_bytes(self) -> int:
+        if self.usage is not None:
+            return self.usage.free
+        return free_space(self.library.root)
+
+    # -- commands ---------------------------------------------------------------------------------
+
+    def download(self, entries: Iterable[Checkpoint]) -> list[str]:
+        """Queue these checkpoints' files (resuming paused and failed ones); returns the file keys."""
+        if not self.ready:
+            return []
+        entries = list(entries)
+        keys = self.queue.add(entries)
+        for key in keys:
+            item = self.queue.get(key)
+            if item is not None and item.state.value in (PAUSED, FAILED):
+                self.queue.resume(key)
+        return keys
+
+    def pause(self, entries: Iterable[Checkpoint]) -> None:
+        for key in self._keys(entries, lambda i: i is not None and i.state.value in UNFINISHED - {PAUSED}):
+            self.queue.pause(key)
+
+    def resume(self, entries: Iterable[Checkpoint]) -> None:
+        """Resume paused or failed downloads; partial files that are not queued are queued again."""
+        again = []
+        for entry in entries:
+            item = self.item_for(entry)
+            status = self.status_of(entry)
+            if item is not None and item.state.value in (PAUSED, FAILED):
+                self.queue.resume(item.key)
+            elif (item is None or item.state.value not in UNFINISHED) and status is not None \
+                    and status.state is State.PARTIAL:
+                again.append(entry)
+        if again:
+            self.download(again)
+
+    def cancel(self, entries: Iterable[Checkpoint]) -> None:
+        for key in self._keys(entries, lambda i: i is not None and i.state.value in UNFINISHED | {FAILED}):
+            self.queue.cancel(key)
+
+    def retry(self, entries: Iterable[Checkpoint]) -> None:
+        for key in self._keys(entries, lambda i: i is not None and i.state.value == FAILED):
+            self.queue.retry(key)
+
+    def _keys(self, entries: Iterable[Checkpoint], wanted) -> list[str]:
+        if not self.ready:
+            return []
+        keys = dict.fromkeys(self.key_of(e) for e in entries)
+        return [key for key in keys if wanted(self._by_key.get(key))]
+
+    def verify(self, entries: Iterable[Checkpoint]) -> int:
+        """Re-hash the local files of these checkpoints in the background; returns how many started."""
+        started = 0
+        for entry in self._distinct(entries):
+            key = self.key_of(entry)
+            status = self.status_of(entry)
+            if key in self.verifying or status is None or status.state not in (State.DOWNLOADED, State.CORRUPT):
+                continue
+            self.verifying[key] = 0.0
+            self.bridge.submit("verify", key, lambda task, e=entry: self.library.verify(
+                e, progress=task.progress, cancelled=task.cancelled))
+            self._mark_file(key)
+            started += 1
+        return started
+
+    def check_links(self, entries: Iterable[Checkpoint]) -> int:
+        """HEAD each distinct URL; the results go to the size and status columns and the status bar."""
+        urls = list(dict.fromkeys(e.url for e in entries))
+        self._link_batch = {url: None for url in urls}
+        for url in urls:
+            self._probe(url)
+        if urls:
+            self.message.emit(f"Checking {len(urls)} link(s)…")
+        return len(urls)
+
+    def _probe(self, url: str) -> None:
+        target = self.options.rewrite(url) if self.options is not None else url
+        tokens = self.queue.tokens if self.queue is not None else None
+
+        def work(task: Task):
+            from ofa_manager.core.http import check_link
+
+            return check_link(target, tokens=tokens, timeout=PROBE_TIMEOUT_S)
+
+        self.bridge.submit("probe", url, work, lane="network")
+
+    def _probe_unknown_sizes(self) -> None:
+        """Ask the servers for sizes the catalog does not give, once per start."""
+        self._probed_once = True
+        urls = [e.url for e in self.catalog if self.size_of(e) is None and e.url not in self.links]
+        for url in dict.fromkeys(urls):
+            self._probe(url)
+
+    def trash(self, entries: Iterable[Checkpoint]) -> None:
+        """Move the local files of these checkpoints to the desktop trash, in the background."""
+        for entry in self._distinct(entries):
+            status = self.status_of(entry)
+            if status is None or status.state not in (State.DOWNLOADED, State.CORRUPT):
+                continue
+            self.bridge.submit("trash", self.key_of(entry), lambda task, e=entry: self._move_to_trash(e))
+
+    def _move_to_trash(self, entry: Checkpoint) -> tuple[bool, str, int, list[str]]:
+        from PySide6.QtCore import QFile
+
+        ids = [e.id for e in self.entries_of(self.key_of(entry))]
+        path = self.library.path(entry)
+        with self.library.lock(entry).acquire(timeout=LOCK_WAIT_S):
+            size = path.stat().st_size
+            trashed = QFile(str(path))
+            if not trashed.moveToTrash():
+                return False, f"the desktop trash cannot take {path}", 0, ids
+            self.library.forget(entry)
+            return True, trashed.fileName(), size, ids
+
+    def delete_permanently(self, entries: Iterable[Checkpoint]) -> None:
+        for entry in self._distinct(entries):
+            self.bridge.submit("delete", self.key_of(entry), lambda task, e=entry: self._delete(e, False))
+
+    def delete_partial(self, entries: Iterable[Checkpoint]) -> None:
+        """Drop partial data; a download of the same file is cancelled first (the lock waits for it)."""
+        for entry in self._distinct(entries):
+            key = self.key_of(entry)
+            item = self._by_key.get(key)
+            if item is not None and item.state.value in UNFINISHED | {FAILED} and self.queue is not None:
+                self.queue.cancel(key)
+            self.bridge.submit("delete-partial", key, lambda task, e=entry: self._delete(e, True))
+
+    def _delete(self, entry: Checkpoint, partial_only: bool) -> tuple[int, list[str]]:
+        ids = [e.id for e in self.entries_of(self.key_of(entry))]
+        return self.library.delete(entry, partial_only=partial_only), ids
+
+    def _distinct(self, entries: Iterable[Checkpoint]) -> list[Checkpoint]:
+        """One entry per file."""
+        seen: dict[str, Checkpoint] = {}
+        for entry in entries:
+            seen.setdefault(self.key_of(entry), entry)
+        return list(seen.values())
+
+    # -- settings and the models folder -----------------------------------------------------------
+
+    def apply_settings(self, new: Settings) -> None:
+        """Save the settings and give the running engine the new limits and rules."""
+        from ofa_manager.core.credentials import TokenCache
+
+        new = new.validated()
+        for name in ("window_geometry", "window_state", "splitter_state"):
+            setattr(new, name, getattr(self.settings, name))
+        self.settings = new
+        settings_file.save(new)
+        if self.queue is not None:
+            self.options.connections = new.connections
+            self.options.timeout = new.timeout
+            self.options.retries = new.retries
+            self.options.rewrite_rules = [(a, b) for a, b in new.rewrite_rules]
+            self.limiter.set_rate(new.limit_rate)
+            self.queue.set_jobs(new.jobs)
+            # Tokens may have changed in the keyring: look them up afresh for the next connections.
+            self.queue.tokens = TokenCache()
+        self.statuses_changed.emit()
+
+    def save_window(self, geometry: str, state: str, splitter: str) -> None:
+        self.settings.window_geometry = geometry
+        self.settings.window_state = state
+        self.settings.splitter_state = splitter
+        try:
+            settings_file.save(self.settings)
+        except OSError as exc:
+            self.message.emit(f"Cannot save the settings: {exc}")
+
+    def change_folder(self, root: Path | str, *, move_files: bool) -> None:
+        """Switch to another models folder, optionally moving the known files there first (in the background).
+
+        The unfinished downloads follow to the new folder, paused ones stay paused.
+        """
+        root = Path(root).expanduser().resolve()
+        if root == self.library.root or self.moving:
+            return
+        carried = [(item.entry_ids, item.state.value == PAUSED) for item in self._items
+                   if item.state.value in UNFINISHED]
+        old_queue, old_library = self.queue, self.library
+        self.moving = True
+        self.items_about_to_reset.emit()
+        self._items, self._by_key = [], {}
+        self.items_reset.emit()
+        self.message.emit(f"Moving the checkpoints to {root}…" if move_files else f"Switching to {root}…")
+
+        def work(task: Task):
+            if old_queue is not None:
+                old_queue.shutdown(timeout=LOCK_WAIT_S)
+            moved, skipped = _move_files(old_library, root, task) if move_files else ([], [])
+            try:
+                queue_state_file(old_library.root).unlink()
+            except FileNotFoundError:
+                pass
+            return root, moved, skipped, carried
+
+        self.bridge.submit("move", str(root), work)
+
+    def _finish_move(self, result) -> None:
+        root, moved, skipped, carried = result
+        self.library = Library(root, self.catalog)
+        self._map_files()
+        self.statuses = None
+        self.usage = None
+        if self.options is not None:
+            self.queue = self._make_queue()
+            for ids, paused in carried:
+                entries = [self.catalog.get(i) for i in ids if i in self.catalog]
+                if entries:
+                    self.queue.add(entries, paused=paused)
+        self.moving = False
+        self.folder_changed.emit()
+        self.statuses_changed.emit()
+        self.request_scan()
+        text = f"Models folder is now {root}"
+        if moved:
+            text += f"; moved {len(moved)} file(s)"
+        if skipped:
+            text += f"; left {len(skipped)} file(s) that already exist there: " + ", ".join(p.name for p in skipped)
+        self.message.emit(text)
+
+    def _map_files(self) -> None:
+        self._file_entries = {str(path): entries for path, entries in self.library.files().items()}
+
+    # -- scanning ---------------------------------------------------------------------------------
+
+    def request_scan(self) -> None:
+        """Re-read file states and disk usage in the background; calls made meanwhile fold into one."""
+        if self._closed:
+            return
+        if self._scan_running:
+            self._scan_again = True
+            return
+        self._scan_running = True
+        self._scan_again = False
+        self._last_scan = time.monotonic()
+        library = self.library
+
+        def work(task: Task):
+            return library, library.statuses(), library.disk_usage()
+
+        self.bridge.submit("scan", str(library.root), work)
+
+    # -- events from the bridge -------------------------------------------------------------------
+
+    def _on_queue_event(self, event) -> None:
+        if self._closed:
+            return
+        item = event.item
+        if event.kind == "added":
+            if event.key not in self._file_entries:
+                return  # from the queue of a folder that was just left
+            if event.key in self._by_key:
+                self._replace(event.key, item)
+                return
+            row = len(self._items)
+            self.items_about_to_insert.emit(row)
+            self._items.append(item)
+            self._by_key[item.key] = item
+            self.items_inserted.emit()
+            self._mark_file(item.key)
+        elif event.kind == "changed":
+            if event.key in self._by_key:
+                self._replace(event.key, item)
+        elif event.kind == "removed":
+            row = self.row_of(event.key)
+            if row is None:
+                return
+            self.items_about_to_remove.emit(row)
+            del self._items[row]
+            del self._by_key[event.key]
+            self.items_removed.emit()
+            self._mark_file(event.key)
+            self.request_scan()
+        elif event.kind == "moved":
+            row = self.row_of(event.key)
+            target = max(0, min(event.index, len(self._items) - 1))
+            if row is None or row == target:
+                return
+            self.items_about_to_move.emit(row, target)
+            self._items.insert(target, self._items.pop(row))
+            self.items_moved.emit()
+
+    def _replace(self, key: str, item) -> None:
+        row = self.row_of(key)
+        old = self._items[row]
+        self._items[row] = item
+        self._by_key[key] = item
+        self._mark_file(key)
+        if old.state is not item.state:
+            self._transition(old, item)
+
+    def _transition(self, old, item) -> None:
+        state = item.state.value
+        if state not in ACTIVE or old.state.value not in ACTIVE:
+            # Files appeared, grew or went: the tree's states and the disk figures follow.
+            self.request_scan()
+        if state in ("done", FAILED):
+            self.item_finished.emit(item)
+            titles = ", ".join(e.title for e in self.entries_of(item.key)[:1]) or item.title
+            if state == FAILED:
+                self.message.emit(f"{titles}: download failed: {item.error}")
+            else:
+                self.message.emit(f"{titles}: downloaded to {item.key}")
+        # State changes show at once; plain progress waits for the timer.
+        self._flush()
+
+    def _mark_file(self, key: str) -> None:
+        self._dirty_keys.add(key)
+        self._dirty_ids.update(e.id for e in self.entries_of(key))
+        if not self._flush_timer.isActive() and not self._closed:
+            self._flush_timer.start()
+
+    def _flush(self) -> None:
+        """Tell the views what changed since the last tick; stop ticking when nothing runs."""
+        if self._dirty_keys:
+            rows = sorted(r for r in (self.row_of(k) for k in self._dirty_keys) if r is not None)
+            ids = sorted(self._dirty_ids)
+            self._dirty_keys.clear()
+            self._dirty_ids.clear()
+            if rows:
+                self.items_changed.emit(rows)
+            if ids:
+                self.entries_changed.emit(ids)
+            self.progress_changed.emit()
+        running = any(i.state.value in ACTIVE for i in self._items) or bool(self.verifying)
+        if running and time.monotonic() - self._last_scan >= RESCAN_WHILE_ACTIVE_S:
+            self.request_scan()
+        if not running and not self._dirty_keys:
+            self._flush_timer.stop()
+
+    def _on_task_progress(self, kind: str, key: str, fraction: float) -> None:
+        if kind == "verify" and key in self.verifying:
+            self.verifying[key] = fraction
+            self._mark_file(key)
+
+    def _on_task_done(self, kind: str, key: str, result) -> None:
+        if self._closed:
+            return
+        if kind == "scan":
+            self._scan_running = False
+            library, statuses, usage = result
+            if library is self.library:
+                self.statuses = statuses
+                self.usage = usage
+                self.statuses_changed.emit()
+                self.usage_changed.emit()
+                if not self._probed_once and self.queue is not None:
+                    self._probe_unknown_sizes()
+            if self._scan_again:
+                self.request_scan()
+        elif kind == "probe":
+            self.links[key] = result
+            self.entries_changed.emit([e.id for e in self.catalog if e.url == key])
+            self._link_checked(key, result)
+        elif kind == "verify":
+            self.verifying.pop(key, None)
+            names = ", ".join(e.title for e in self.entries_of(key))
+            if result.state is State.CORRUPT:
+                self.message.emit(f"{names}: CORRUPT — the file does not match its hash; delete it and "
+                                  "download it again")
+            else:
+                self.message.emit(f"{names}: verified, sha256 {result.sha256}")
+            self._mark_file(key)
+            self.request_scan()
+        elif kind == "trash":
+            ok, where, freed, ids = result
+            if ok:
+                self.message.emit(f"Moved {Path(key).name} to the trash: {where} ({units.size(freed)} freed; "
+                                  "restore it from the trash to get it back)")
+            else:
+                self.trash_failed.emit(ids, where)
+            self.request_scan()
+        elif kind in ("delete", "delete-partial"):
+            freed, _ids = result
+            what = "partial file of " if kind == "delete-partial" else ""
+            self.message.emit(f"Deleted the {what}{Path(key).name} permanently ({units.size(freed)} freed)")
+            self.request_scan()
+        elif kind == "move":
+            self._finish_move(result)
+
+    def _on_task_failed(self, kind: str, key: str, reason: str) -> None:
+        if self._closed:
+            return
+        if kind == "scan":
+            self._scan_running = False
+            self.message.emit(f"Cannot read the models folder: {reason}")
+            if self._scan_again:
+                self.request_scan()
+            return
+        if kind == "verify":
+            self.verifying.pop(key, None)
+            self._mark_file(key)
+        if kind == "move":
+            self.moving = False
+        if kind == "probe":
+            self._link_checked(key, None)
+        label = {"verify": "Verify", "trash": "Moving to the trash", "delete": "Delete",
+                 "delete-partial": "Deleting the partial file", "move": "Changing the models folder",
+                 "probe": "Checking the link"}.get(kind, kind)
+        self.message.emit(f"{label} failed for {Path(key).name}: {reason}")
+        if kind in ("trash", "delete", "delete-partial", "move"):
+            self.request_scan()
+
+    def _link_checked(self, url: str, result) -> None:
+        batch = self._link_batch
+        if batch is None or url not in batch:
+            return
+        batch[url] = result
+        if any(value is None for value in batch.values()):
+            return
+        self._link_batch = None
+        bad = [(u, r) for u, r in batch.items() if not r.ok]
+        if not bad:
+            self.message.emit(f"All {len(batch)} link(s) answer")
+        else:
+            details = "; ".join(f"{Path(u).name}: {r.error}" for u, r in bad)
+            self.message.emit(f"{len(bad)} of {len(batch)} link(s) failed — {details}")
+
+
+def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], list[Path]]:
+    """Move every file the library knows (data, partial data, records, metadata) into ``root``.
+
+    Returns the data files moved and the files left because one of that name is already there.
+    """
+    root.mkdir(parents=True, exist_ok=True)
+    moved: list[Path] = []
+    skipped: list[Path] = []
+    files = library.files()
+    for index, entries in enumerate(files.values()):
+        entry = entries[0]
+        sources = [library.path(entry), library.part_path(entry), library.record_path(entry),
+                   library.meta_path(entry)]
+        present = [p for p in sources if p.exists()]
+        if present:
+            with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
+                for source in present:
+                    target = root / source.name
+                    if target.exists():
+                        skipped.append(source)
+                        continue
+                    shutil.move(str(source), str(target))
+                    if source in sources[:2]:
+                        moved.append(target)
+        task.progress(index + 1, len(files))
+    return moved, skipped

@@ -1,0 +1,102 @@
+"""Helpers for core tests: test catalogs pointing at the loopback server, and test payloads."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+from pathlib import Path
+
+MiB = 1024 * 1024
+
+
+def payload(size: int, seed: int = 0) -> bytes:
+    """Bytes that differ at every offset (a splice or a shift shows up in the sha256)."""
+    block = hashlib.sha256(f"ofa-manager-test-{seed}".encode()).digest()
+    out = bytearray()
+    counter = 0
+    while len(out) < size:
+        out += hashlib.sha256(block + counter.to_bytes(8, "little")).digest() * 32
+        counter += 1
+    return bytes(out[:size])
+
+
+def sha256(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def entry(entry_id: str, url: str, **fields) -> dict:
+    """A catalog entry with the required fields; ``fields`` adds or overrides optional ones."""
+    row = {
+        "id": entry_id,
+        "title": fields.pop("title", entry_id.replace("-", " ").title()),
+        "group": fields.pop("group", ["Test"]),
+        "url": url,
+    }
+    row.update(fields)
+    return row
+
+
+def write_catalog(path: Path, entries: list[dict], *, title: str = "Test catalog") -> Path:
+    path.write_text(json.dumps({"format": 1, "title": title, "entries": entries}, indent=2), encoding="utf-8")
+    return path
+
+
+def load(path: Path):
+    from ofa_manager.core.catalog import load_catalog
+
+    return load_catalog([path])
+
+
+def body_requests(server, path: str) -> list:
+    """GETs of ``path`` that the server answered with body bytes of the object (200 or 206)."""
+    return [r for r in server.requests_for(path, "GET") if r.status in (200, 206)]
+
+
+def bytes_served(server, path: str) -> int:
+    return sum(r.bytes_sent for r in server.requests_for(path, "GET") if r.status in (200, 206))
+
+
+def leftovers(folder: Path) -> list[str]:
+    """Files in the models folder other than finished checkpoints and their metadata and locks."""
+    return sorted(name for name in os.listdir(folder) if name.endswith((".part", ".part.json", ".tmp")))
+
+
+def engine_threads() -> list:
+    """Threads the engine starts (segments, hashing, queue workers) that are still alive."""
+    import threading
+
+    return [t for t in threading.enumerate() if t.name.startswith("ofa-") and t.is_alive()]
+
+
+class RequestClock:
+    """Notes when each request of the server's log was first seen (the log itself has no times)."""
+
+    def __init__(self, server, interval: float = 0.005) -> None:
+        import threading
+        import time
+
+        self._server = server
+        self._time = time.monotonic
+        self.seen: list[tuple[float, object]] = []
+        self._stop = threading.Event()
+        self._interval = interval
+        self._thread = threading.Thread(target=self._run, name="test-request-clock", daemon=True)
+
+    def _collect(self) -> None:
+        for record in self._server.requests[len(self.seen):]:
+            self.seen.append((self._time(), record))
+
+    def _run(self) -> None:
+        while not self._stop.wait(self._interval):
+            self._collect()
+
+    def __enter__(self) -> RequestClock:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+        self._collect()
+
