@@ -204,7 +204,7 @@ def _options(args, saved: settings.Settings) -> tuple[TransferOptions, int, int]
             limit = units.parse_rate(args.limit_rate)
         except ValueError as exc:
             raise UsageError(f"--limit-rate: {exc}") from None
-    timeout = args.timeout if getattr(args, "timeout", None) else saved.timeout
+    timeout = args.timeout if getattr(args, "timeout", None) is not None else saved.timeout
     if timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
     options = TransferOptions(
@@ -312,6 +312,7 @@ def cmd_download(args) -> int:
         reporter.close()
         print("\nstopped; partial data kept — run the same command again to resume", file=sys.stderr)
         return 130
+    queue.shutdown()  # nothing runs any more: this only waits for the worker threads to return
     reporter.close()
     failed = [item for item in queue.items() if item.state is ItemState.FAILED]
     for item in failed:

@@ -84,7 +84,7 @@ class RequestClock:
         self._thread = threading.Thread(target=self._run, name="test-request-clock", daemon=True)
 
     def _collect(self) -> None:
-        for record in self._server.requests[len(self.seen):]:
+        for record in self._server.requests[len(self.seen) :]:
             self.seen.append((self._time(), record))
 
     def _run(self) -> None:
@@ -100,3 +100,21 @@ class RequestClock:
         self._thread.join()
         self._collect()
 
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def cli_env(**extra: str) -> dict[str, str]:
+    """Environment for an ``ofa-manager`` subprocess: this checkout importable, no real keyring touched."""
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
+    # The test machine has no Secret Service; say so explicitly so a developer's keyring is never used.
+    env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
+    env.update(extra)
+    return env
+
+
+def cli_command(*args: str) -> list[str]:
+    import sys
+
+    return [sys.executable, "-m", "ofa_manager", *args]

@@ -14,9 +14,11 @@ import pytest
 from ofa_manager import cli
 from ofa_manager.core.catalog import CatalogError, load_catalog
 from ofa_manager.core.resources import builtin_catalog_path
-from tests.catalogs import entry, write_catalog
+from tests.catalogs import REPO, entry, write_catalog
 
-SEED = Path("/work/shared/seed/checkpoints.md")
+# The published list (../shared/seed/checkpoints.md), copied here so a bare clone can run the test.
+SEED = Path(__file__).parent / "data" / "checkpoints.md"
+SHARED_SEED = REPO.parent / "shared" / "seed" / "checkpoints.md"
 URL = "https://example.invalid/checkpoints/a.pt"
 TASKS = ["RefCOCO", "RefCOCO+", "RefCOCOg"]
 METHODS = ["Adapter", "LoRA", "Prompt", "π-Adapter"]
@@ -43,6 +45,8 @@ def builtin():
 def test_seed_is_what_the_test_expects():
     backbones, petl = seed_links()
     assert len(backbones) == 5 and len(petl) == 8
+    if SHARED_SEED.exists():
+        assert SEED.read_text(encoding="utf-8") == SHARED_SEED.read_text(encoding="utf-8")
 
 
 def test_builtin_catalog_has_the_five_backbones_with_their_parameter_counts(builtin):
@@ -92,17 +96,33 @@ def test_entries_sharing_a_url_know_each_other(builtin):
 
 
 def test_optional_fields_are_read_and_filename_defaults_to_the_last_url_segment(tmp_path):
-    path = write_catalog(tmp_path / "c.json", [
-        entry("plain", "https://example.invalid/dir/model%20v2.pt"),
-        entry("full", URL, size=12, sha256="AB" * 32, mirrors=["http://mirror.invalid/a.pt"],
-              filename="named.bin", params="1M", description="d", extra_field=1),
-        entry("needs", "https://example.invalid/b.pt", base="full"),
-    ])
+    path = write_catalog(
+        tmp_path / "c.json",
+        [
+            entry("plain", "https://example.invalid/dir/model%20v2.pt"),
+            entry(
+                "full",
+                URL,
+                size=12,
+                sha256="AB" * 32,
+                mirrors=["http://mirror.invalid/a.pt"],
+                filename="named.bin",
+                params="1M",
+                description="d",
+                extra_field=1,
+            ),
+            entry("needs", "https://example.invalid/b.pt", base="full"),
+        ],
+    )
     catalog = load_catalog([path])
     assert catalog.get("plain").filename == "model v2.pt"
     full = catalog.get("full")
-    assert (full.size, full.sha256, full.mirrors, full.filename) == (12, "ab" * 32, ("http://mirror.invalid/a.pt",),
-                                                                     "named.bin")
+    assert (full.size, full.sha256, full.mirrors, full.filename) == (
+        12,
+        "ab" * 32,
+        ("http://mirror.invalid/a.pt",),
+        "named.bin",
+    )
     assert full.extra == {"extra_field": 1}
     assert [e.id for e in catalog.dependants(full)] == ["needs"]
 
@@ -152,8 +172,9 @@ def test_duplicate_ids_across_catalog_files_are_refused(tmp_path):
     assert str(second) in str(info.value) and "'twice'" in str(info.value)
 
 
-@pytest.mark.parametrize("url", ["file:///etc/passwd", "ftp://example.invalid/a.pt", "s3://bucket/a.pt",
-                                 "example.invalid/a.pt"])
+@pytest.mark.parametrize(
+    "url", ["file:///etc/passwd", "ftp://example.invalid/a.pt", "s3://bucket/a.pt", "example.invalid/a.pt"]
+)
 def test_only_http_and_https_urls_are_accepted(tmp_path, url):
     message = refused(tmp_path, [entry("a", url)])
     assert "'a'" in message and "'url'" in message and "unsupported URL scheme" in message
@@ -181,8 +202,17 @@ def test_sha256_must_be_64_hex_digits(tmp_path, sha):
     assert "'a'" in message and "'sha256'" in message
 
 
-@pytest.mark.parametrize("field,value", [("group", "Test"), ("group", []), ("size", -1), ("size", "1G"),
-                                         ("mirrors", "https://example.invalid/m.pt"), ("base", "nowhere")])
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("group", "Test"),
+        ("group", []),
+        ("size", -1),
+        ("size", "1G"),
+        ("mirrors", "https://example.invalid/m.pt"),
+        ("base", "nowhere"),
+    ],
+)
 def test_other_bad_values_name_the_entry_and_field(tmp_path, field, value):
     message = refused(tmp_path, [entry("a", URL, **{field: value})])
     assert "'a'" in message and f"'{field}'" in message
@@ -217,8 +247,22 @@ def test_cli_invalid_catalog_exits_2_with_the_message_and_no_traceback(tmp_path,
 def test_cli_json_syntax_error_in_a_subprocess_exits_2_without_traceback(tmp_path, models_dir):
     bad = tmp_path / "broken.json"
     bad.write_text('{"format": 1,\n "entries": [\n', encoding="utf-8")
-    done = subprocess.run([sys.executable, "-m", "ofa_manager", "--dir", str(models_dir), "--catalog", str(bad),
-                           "list", "--json"], capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "ofa_manager",
+            "--dir",
+            str(models_dir),
+            "--catalog",
+            str(bad),
+            "list",
+            "--json",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert str(bad) in done.stderr and "line 3" in done.stderr
     assert "Traceback" not in done.stderr and done.stdout == ""
@@ -227,7 +271,10 @@ def test_cli_json_syntax_error_in_a_subprocess_exits_2_without_traceback(tmp_pat
 def test_cli_catalog_option_is_repeatable(tmp_path, models_dir, capsys):
     one = write_catalog(tmp_path / "one.json", [entry("first", "https://example.invalid/1.pt")])
     two = write_catalog(tmp_path / "two.json", [entry("second", "https://example.invalid/2.pt")])
-    assert cli.main(["--dir", str(models_dir), "--catalog", str(one), "--catalog", str(two), "list", "--json"]) == 0
+    assert (
+        cli.main(["--dir", str(models_dir), "--catalog", str(one), "--catalog", str(two), "list", "--json"])
+        == 0
+    )
     rows = json.loads(capsys.readouterr().out)
     assert [row["id"] for row in rows] == ["first", "second"]
 

@@ -52,7 +52,7 @@ def assert_desktop_file_valid(path: Path) -> None:
     result = run_tool("desktop-file-validate", str(path))
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
-    # Hints are advice (e.g. the entry is listed under both Science and Network); errors and warnings fail.
+    # Hints are advice; errors and warnings fail.
     assert "error:" not in output and "warning:" not in output, output
 
 

@@ -10,7 +10,17 @@ import pytest
 from ofa_manager.core.library import Library, State, is_inside
 from ofa_manager.core.queue import DownloadQueue
 from ofa_manager.core.transfer import DownloadError, Transfer, TransferOptions
-from tests.catalogs import MiB, body_requests, bytes_served, entry, leftovers, load, payload, sha256, write_catalog
+from tests.catalogs import (
+    MiB,
+    body_requests,
+    bytes_served,
+    entry,
+    leftovers,
+    load,
+    payload,
+    sha256,
+    write_catalog,
+)
 
 FAST = TransferOptions(backoff_base=0.01, retries=2, timeout=2.0)
 
@@ -30,8 +40,11 @@ def test_different_urls_with_the_same_file_name_never_share_a_path(tmp_path, mod
     one, two = payload(300_000, 1), payload(200_000, 2)
     http_server.add("/a/model.pt", one)
     http_server.add("/b/model.pt", two)
-    library = library_for(tmp_path, models_dir, [entry("one", http_server.url("/a/model.pt")),
-                                                 entry("two", http_server.url("/b/model.pt"))])
+    library = library_for(
+        tmp_path,
+        models_dir,
+        [entry("one", http_server.url("/a/model.pt")), entry("two", http_server.url("/b/model.pt"))],
+    )
     first, second = library.path(library.catalog.get("one")), library.path(library.catalog.get("two"))
     assert first != second and first.parent == second.parent == models_dir.resolve()
     assert download(library, "one").read_bytes() == one
@@ -40,14 +53,29 @@ def test_different_urls_with_the_same_file_name_never_share_a_path(tmp_path, mod
 
 
 def test_an_explicit_filename_clash_between_urls_is_also_kept_apart(tmp_path, models_dir):
-    library = library_for(tmp_path, models_dir, [
-        entry("one", "https://one.invalid/x.pt", filename="model.pt"),
-        entry("two", "https://two.invalid/y.pt", filename="model.pt"),
-        entry("three", "https://three.invalid/model.pt"),
-    ])
+    library = library_for(
+        tmp_path,
+        models_dir,
+        [
+            entry("one", "https://one.invalid/x.pt", filename="model.pt"),
+            entry("two", "https://two.invalid/y.pt", filename="model.pt"),
+            entry("three", "https://three.invalid/model.pt"),
+        ],
+    )
     paths = {library.path(e) for e in library.catalog}
     assert len(paths) == 3
     assert all(is_inside(library.root, p) for p in paths)
+
+
+def test_file_names_differing_only_in_case_are_kept_apart(tmp_path, models_dir):
+    # On macOS and Windows these would be one file.
+    library = library_for(
+        tmp_path,
+        models_dir,
+        [entry("upper", "https://one.invalid/Model.pt"), entry("lower", "https://two.invalid/model.pt")],
+    )
+    upper, lower = (library.path(library.catalog.get(i)) for i in ("upper", "lower"))
+    assert upper.name.casefold() != lower.name.casefold()
 
 
 def test_every_path_stays_inside_the_models_folder_for_the_builtin_catalog(models_dir):
@@ -162,7 +190,8 @@ def test_hand_placed_file_of_the_wrong_size_is_not_overwritten(tmp_path, models_
 
 
 def test_hand_placed_file_without_published_hash_is_adopted_when_the_server_size_matches(
-        tmp_path, models_dir, http_server):
+    tmp_path, models_dir, http_server
+):
     data = payload(400_000)
     http_server.add("/m.pt", data)
     library = library_for(tmp_path, models_dir, [entry("m", http_server.url("/m.pt"))])
@@ -225,7 +254,8 @@ def test_metadata_is_recorded_next_to_the_file(tmp_path, models_dir, http_server
 
 
 def test_verify_without_published_hash_compares_with_the_hash_recorded_on_arrival(
-        tmp_path, models_dir, http_server):
+    tmp_path, models_dir, http_server
+):
     data = payload(300_000)
     http_server.add("/m.pt", data)
     library = library_for(tmp_path, models_dir, [entry("m", http_server.url("/m.pt"))])
@@ -274,9 +304,16 @@ def test_disk_usage_counts_each_shared_file_once(tmp_path, models_dir, http_serv
     http_server.add("/s.pt", data)
     http_server.add("/p.pt", payload(2 * MiB), drop_after=600_000)
     url = http_server.url("/s.pt")
-    library = library_for(tmp_path, models_dir, [entry("x", url), entry("y", url),
-                                                 entry("p", http_server.url("/p.pt")),
-                                                 entry("r", http_server.url("/r.pt"))])
+    library = library_for(
+        tmp_path,
+        models_dir,
+        [
+            entry("x", url),
+            entry("y", url),
+            entry("p", http_server.url("/p.pt")),
+            entry("r", http_server.url("/r.pt")),
+        ],
+    )
     download(library, "x")
     with pytest.raises(DownloadError):
         download(library, "p", TransferOptions(backoff_base=0.01, retries=0, connections=1))

@@ -46,8 +46,9 @@ def options(**overrides) -> TransferOptions:
 def setup(tmp_path, models_dir, server, data=None, *, path=PATH, fields=None, **faults):
     """Serve ``data`` at ``path`` and return (route, library, entry) for one catalog entry 'm'."""
     route = server.add(path, data, **faults) if data is not None else None
-    catalog = write_catalog(tmp_path / "catalog.json",
-                            [entry("m", server.url(path), title="Model M", **(fields or {}))])
+    catalog = write_catalog(
+        tmp_path / "catalog.json", [entry("m", server.url(path), title="Model M", **(fields or {}))]
+    )
     library = Library(models_dir, load(catalog))
     return route, library, library.catalog.get("m")
 
@@ -96,6 +97,27 @@ def test_partial_from_an_earlier_run_is_resumed_not_refetched(tmp_path, models_d
     assert again.bytes_sent == len(data) - 900_000
 
 
+def test_a_complete_partial_left_by_a_kill_before_the_rename_is_finished_offline(
+    tmp_path, models_dir, http_server
+):
+    data = payload(1 * MiB)
+    route, library, m = setup(tmp_path, models_dir, http_server, data, fields={"sha256": sha256(data)})
+    library.part_path(m).write_bytes(data)
+    library.write_record(
+        m,
+        {
+            "url": m.url,
+            "size": len(data),
+            "etag": route.etag,
+            "last_modified": None,
+            "ranges": [[0, len(data)]],
+        },
+    )
+    assert run(library, m).read_bytes() == data
+    assert http_server.requests == []
+    assert library.status(m).verified and leftovers(models_dir) == []
+
+
 def test_object_changed_between_requests_starts_over_with_the_new_object(tmp_path, models_dir, http_server):
     old, new = payload(2 * MiB, 1), payload(2 * MiB, 2)
     route, library, m = setup(tmp_path, models_dir, http_server, old, drop_after=800_000)
@@ -121,8 +143,9 @@ def test_object_changing_during_a_segmented_download_is_not_spliced(tmp_path, mo
 
 def test_object_changed_with_catalog_sha256_ends_with_a_verified_file(tmp_path, models_dir, http_server):
     old, new = payload(1 * MiB, 1), payload(1 * MiB, 2)
-    route, library, m = setup(tmp_path, models_dir, http_server, old, drop_after=400_000,
-                              fields={"sha256": sha256(new)})
+    route, library, m = setup(
+        tmp_path, models_dir, http_server, old, drop_after=400_000, fields={"sha256": sha256(new)}
+    )
     with pytest.raises(DownloadError):
         run(library, m, options(connections=1, retries=0))
     route.data = new
@@ -152,11 +175,34 @@ def test_server_ignoring_range_after_a_drop_in_the_same_run(tmp_path, models_dir
     assert all(r.status == 200 for r in gets(http_server))
 
 
+def test_without_validators_a_partial_is_not_resumed(tmp_path, models_dir, http_server):
+    # No ETag, no Last-Modified, no published sha256: nothing could tell a changed object, so no splicing.
+    old, new = payload(2 * MiB, 1), payload(2 * MiB, 2)
+    route, library, m = setup(
+        tmp_path, models_dir, http_server, old, etag=False, last_modified=False, drop_after=800_000
+    )
+    with pytest.raises(DownloadError):
+        run(library, m, options(connections=1, retries=0))
+    route.data = new
+    http_server.clear_requests()
+    assert run(library, m, options(connections=1)).read_bytes() == new
+    assert [r.range for r in gets(http_server)] == ["bytes=0-"]
+
+
 def test_416_for_a_partial_the_object_outgrew_starts_over(tmp_path, models_dir, http_server):
-    # Without validators the resume request carries no If-Range, so the shrunken object answers 416.
+    # Without validators the resume request carries no If-Range (the published sha256 makes resuming
+    # safe), so the shrunken object answers 416.
     old, new = payload(2 * MiB, 1), payload(500_000, 2)
-    route, library, m = setup(tmp_path, models_dir, http_server, old, etag=False, last_modified=False,
-                              drop_after=1_000_000)
+    route, library, m = setup(
+        tmp_path,
+        models_dir,
+        http_server,
+        old,
+        etag=False,
+        last_modified=False,
+        drop_after=1_000_000,
+        fields={"sha256": sha256(new)},
+    )
     with pytest.raises(DownloadError):
         run(library, m, options(connections=1, retries=0))
     route.data = new
@@ -168,15 +214,22 @@ def test_416_for_a_partial_the_object_outgrew_starts_over(tmp_path, models_dir, 
 
 def test_canned_416_on_a_fresh_download_is_survived(tmp_path, models_dir, http_server):
     data = payload(300_000)
-    route, library, m = setup(tmp_path, models_dir, http_server, data,
-                              statuses=[(416, {"Content-Range": f"bytes */{len(data)}"}, b"")])
+    route, library, m = setup(
+        tmp_path,
+        models_dir,
+        http_server,
+        data,
+        statuses=[(416, {"Content-Range": f"bytes */{len(data)}"}, b"")],
+    )
     assert run(library, m).read_bytes() == data
     assert [r.status for r in gets(http_server)][:1] == [416]
 
 
 def test_stall_timeout_reconnects_and_completes(tmp_path, models_dir, http_server):
     data = payload(2 * MiB)
-    route, library, m = setup(tmp_path, models_dir, http_server, data, stall_after=1_200_000, stall_seconds=30)
+    route, library, m = setup(
+        tmp_path, models_dir, http_server, data, stall_after=1_200_000, stall_seconds=30
+    )
     started = time.monotonic()
     final = run(library, m, options(connections=1, timeout=0.5))
     # Behaviour, not speed: the transfer gave up on the stalled connection instead of waiting it out.
@@ -187,13 +240,28 @@ def test_stall_timeout_reconnects_and_completes(tmp_path, models_dir, http_serve
 
 def test_retry_after_is_honoured(tmp_path, models_dir, http_server):
     data = payload(200_000)
-    route, library, m = setup(tmp_path, models_dir, http_server, data,
-                              statuses=[(503, {"Retry-After": "1"}, b"busy")])
+    route, library, m = setup(
+        tmp_path, models_dir, http_server, data, statuses=[(503, {"Retry-After": "1"}, b"busy")]
+    )
     with RequestClock(http_server) as clock:
         assert run(library, m).read_bytes() == data
     (t0, first), (t1, second) = clock.seen[:2]
     assert first.status == 503 and second.status == 206
     assert t1 - t0 >= 0.9  # backoff_base is 0.01 s: only Retry-After explains the wait
+
+
+def test_retry_after_as_an_http_date_is_honoured(tmp_path, models_dir, http_server):
+    import email.utils
+
+    data = payload(100_000)
+    when = email.utils.formatdate(time.time() + 2, usegmt=True)  # one-second resolution: 1 to 2 s ahead
+    route, library, m = setup(
+        tmp_path, models_dir, http_server, data, statuses=[(429, {"Retry-After": when})]
+    )
+    with RequestClock(http_server) as clock:
+        assert run(library, m).read_bytes() == data
+    (t0, first), (t1, second) = clock.seen[:2]
+    assert first.status == 429 and t1 - t0 >= 0.9
 
 
 @pytest.mark.parametrize("status", [408, 429, 500, 502, 503, 504])
@@ -213,7 +281,9 @@ def test_retries_give_up_with_the_status_in_the_message(tmp_path, models_dir, ht
 
 
 @pytest.mark.parametrize("status", [400, 401, 403, 404, 410])
-def test_other_4xx_fail_at_once_naming_the_checkpoint_and_the_status(tmp_path, models_dir, http_server, status):
+def test_other_4xx_fail_at_once_naming_the_checkpoint_and_the_status(
+    tmp_path, models_dir, http_server, status
+):
     route, library, m = setup(tmp_path, models_dir, http_server, payload(1000), statuses=[status])
     with pytest.raises(DownloadError) as info:
         run(library, m, options(retries=5))
@@ -225,8 +295,9 @@ def test_other_4xx_fail_at_once_naming_the_checkpoint_and_the_status(tmp_path, m
 @pytest.mark.parametrize("kind", ["html_error", "application/xml", "text/html; charset=utf-8"])
 def test_a_web_page_instead_of_the_file_is_an_error(tmp_path, models_dir, http_server, kind):
     faults = {"html_error": True} if kind == "html_error" else {"content_type": kind}
-    route, library, m = setup(tmp_path, models_dir, http_server, b"<Error><Code>AccessDenied</Code></Error>",
-                              **faults)
+    route, library, m = setup(
+        tmp_path, models_dir, http_server, b"<Error><Code>AccessDenied</Code></Error>", **faults
+    )
     with pytest.raises(DownloadError, match="the server returned a web page, not a file"):
         run(library, m)
     assert not library.path(m).exists() and leftovers(models_dir) == []
@@ -240,11 +311,23 @@ def test_no_content_length_works(tmp_path, models_dir, http_server):
     assert library.read_meta(m)["size"] == len(data)
 
 
-def test_no_content_length_and_a_drop_starts_over(tmp_path, models_dir, http_server):
+def test_no_content_length_and_a_drop_starts_over_when_the_catalog_knows_the_size(
+    tmp_path, models_dir, http_server
+):
+    # Without a length, a cut body looks like a finished one: only the catalog's size can tell them apart.
     data = payload(1 * MiB)
-    route, library, m = setup(tmp_path, models_dir, http_server, data, no_length=True, drop_after=300_000)
+    route, library, m = setup(
+        tmp_path,
+        models_dir,
+        http_server,
+        data,
+        no_length=True,
+        drop_after=300_000,
+        fields={"size": len(data)},
+    )
     assert run(library, m).read_bytes() == data
-    assert [r.range for r in gets(http_server)] == ["bytes=0-", "bytes=0-"]
+    log = gets(http_server)
+    assert log[-1].range == "bytes=0-" and all(r.status == 200 for r in log)
 
 
 def test_sha256_mismatch_never_reaches_the_final_path(tmp_path, models_dir, http_server):
@@ -286,7 +369,8 @@ def test_disk_preflight_fails_before_any_body_with_both_sizes(tmp_path, models_d
 
 
 def test_disk_preflight_uses_the_content_length_when_the_catalog_has_no_size(
-        tmp_path, models_dir, http_server, monkeypatch):
+    tmp_path, models_dir, http_server, monkeypatch
+):
     import ofa_manager.core.transfer as transfer_module
 
     route, library, m = setup(tmp_path, models_dir, http_server, payload(2 * MiB))
@@ -311,7 +395,8 @@ def test_bandwidth_limit_is_shared_across_connections(tmp_path, models_dir, http
 
 def test_segmented_download_uses_several_connections_and_is_identical(tmp_path, models_dir, http_server):
     data = payload(8 * MiB)
-    route, library, m = setup(tmp_path, models_dir, http_server, data)
+    # Throttled so the first connection cannot fetch most of the file before the others start.
+    route, library, m = setup(tmp_path, models_dir, http_server, data, rate=8 * MiB)
     assert run(library, m, options(connections=4)).read_bytes() == data
     ranged = body_requests(http_server, PATH)
     assert len(ranged) >= 3 and all(r.range for r in ranged)
@@ -360,9 +445,28 @@ def test_progress_is_reported_at_a_bounded_rate(tmp_path, models_dir, http_serve
     elapsed = time.monotonic() - started
     downloading = [p for p in seen if p.state == "downloading"]
     assert downloading and downloading[-1].total == len(data)
+    assert any(p.speed > 0 and p.eta is not None and p.eta >= 0 for p in downloading)
     assert [p.done for p in downloading] == sorted(p.done for p in downloading)
     assert len(seen) <= 10 * elapsed + 10
     assert seen[-1].state == "done" and seen[-1].done == len(data)
+
+
+def test_progress_moves_on_a_slow_connection(tmp_path, models_dir, http_server):
+    # At 128 KiB/s a whole 1 MiB read would take 8 s; progress (and the resume record) must not wait for it.
+    route, library, m = setup(tmp_path, models_dir, http_server, payload(1 * MiB), rate=128 * 1024)
+    abort = threading.Event()
+    started = time.monotonic()
+    moved = []
+
+    def on_progress(progress):
+        if progress.state == "downloading" and progress.done > 0 and not moved:
+            moved.append(time.monotonic() - started)
+            abort.set()
+
+    with pytest.raises(Aborted):
+        run(library, m, options(connections=1), abort=abort, on_progress=on_progress)
+    assert moved and moved[0] < 3.0
+    assert 0 < library.status(m).bytes < 1 * MiB
 
 
 # -- sources -------------------------------------------------------------------------------------------------
@@ -373,9 +477,17 @@ def test_mirrors_are_tried_in_order_when_the_main_url_fails(tmp_path, models_dir
     http_server.add("/main.pt", data, statuses=[404])
     http_server.add("/mirror1.pt", data, statuses=[503] * 10)
     http_server.add("/mirror2.pt", data)
-    catalog = write_catalog(tmp_path / "c.json", [entry(
-        "m", http_server.url("/main.pt"), filename="model.pt",
-        mirrors=[http_server.url("/mirror1.pt"), http_server.url("/mirror2.pt")])])
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [
+            entry(
+                "m",
+                http_server.url("/main.pt"),
+                filename="model.pt",
+                mirrors=[http_server.url("/mirror1.pt"), http_server.url("/mirror2.pt")],
+            )
+        ],
+    )
     library = Library(models_dir, load(catalog))
     m = library.catalog.get("m")
     assert run(library, m, options(retries=1)).read_bytes() == data
@@ -386,8 +498,10 @@ def test_mirrors_are_tried_in_order_when_the_main_url_fails(tmp_path, models_dir
 def test_every_source_failing_lists_the_reasons(tmp_path, models_dir, http_server):
     http_server.add("/main.pt", b"x", statuses=[404])
     http_server.add("/mirror.pt", b"x", statuses=[403])
-    catalog = write_catalog(tmp_path / "c.json", [entry(
-        "m", http_server.url("/main.pt"), title="Model M", mirrors=[http_server.url("/mirror.pt")])])
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [entry("m", http_server.url("/main.pt"), title="Model M", mirrors=[http_server.url("/mirror.pt")])],
+    )
     library = Library(models_dir, load(catalog))
     with pytest.raises(DownloadError) as info:
         run(library, library.catalog.get("m"))
@@ -407,8 +521,10 @@ def test_a_refused_connection_falls_through_to_the_mirror(tmp_path, models_dir, 
 def test_rewrite_rules_point_a_url_prefix_at_another_server(tmp_path, models_dir, http_server):
     data = payload(300_000)
     http_server.add("/lab-mirror/checkpoints/ofa_tiny.pt", data)
-    catalog = write_catalog(tmp_path / "c.json", [
-        entry("t", "https://ofa-beijing.oss-cn-beijing.aliyuncs.com.invalid/checkpoints/ofa_tiny.pt")])
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [entry("t", "https://ofa-beijing.oss-cn-beijing.aliyuncs.com.invalid/checkpoints/ofa_tiny.pt")],
+    )
     library = Library(models_dir, load(catalog))
     rules = [("https://ofa-beijing.oss-cn-beijing.aliyuncs.com.invalid/", http_server.url("/lab-mirror/"))]
     final = run(library, library.catalog.get("t"), options(rewrite_rules=rules))
@@ -416,11 +532,53 @@ def test_rewrite_rules_point_a_url_prefix_at_another_server(tmp_path, models_dir
     assert [r.path for r in http_server.requests] == ["/lab-mirror/checkpoints/ofa_tiny.pt"]
 
 
+def test_proxy_from_the_environment_is_used(tmp_path, models_dir, http_server, monkeypatch):
+    # The test server plays the proxy: it sees absolute URLs and serves them by path.
+    data = payload(3 * MiB)
+    http_server.add("/via-proxy.pt", data, drop_after=1_000_000)
+    monkeypatch.setenv("HTTP_PROXY", f"http://{http_server.netloc}")
+    url = "http://checkpoints.example.invalid/via-proxy.pt"
+    library = Library(models_dir, load(write_catalog(tmp_path / "c.json", [entry("p", url)])))
+    assert run(library, library.catalog.get("p")).read_bytes() == data
+    assert len(http_server.requests) >= 2 and all(r.path == url for r in http_server.requests)
+
+
+def test_rate_option_parsing():
+    assert [units.parse_rate(t) for t in ("5M", "500k", "1.5MiB/s", "0", "2048", "1G")] == [
+        5 * MiB,
+        500 * 1024,
+        int(1.5 * MiB),
+        0,
+        2048,
+        1024 * MiB,
+    ]
+    for bad in ("fast", "-1M", "5 T", ""):
+        with pytest.raises(ValueError):
+            units.parse_rate(bad)
+    assert units.size(1932735283) == "1.8 GiB"
+
+
+def test_a_redirect_to_a_local_file_is_refused(tmp_path, models_dir, http_server):
+    route, library, m = setup(tmp_path, models_dir, http_server, b"x", redirect_to="file:///etc/passwd")
+    with pytest.raises(DownloadError, match="unsupported URL"):
+        run(library, m)
+    assert not library.path(m).exists() and leftovers(models_dir) == []
+
+
+def test_a_redirect_loop_fails_instead_of_spinning(tmp_path, models_dir, http_server):
+    route, library, m = setup(tmp_path, models_dir, http_server, b"x")
+    route.redirect_to = http_server.url(PATH)
+    with pytest.raises(DownloadError, match="too many redirects"):
+        run(library, m)
+    assert 2 <= len(http_server.requests) <= 12
+
+
 # -- credentials -------------------------------------------------------------------------------------------
 
 
-def test_token_is_sent_to_its_host_only_and_not_after_a_redirect(tmp_path, models_dir, http_server,
-                                                                  memory_keyring):
+def test_token_is_sent_to_its_host_only_and_not_after_a_redirect(
+    tmp_path, models_dir, http_server, memory_keyring
+):
     # Relies on the in-memory keyring fixture: no Secret Service runs on the test machine.
     data = payload(200_000)
     with TestServer() as other:
@@ -428,8 +586,10 @@ def test_token_is_sent_to_its_host_only_and_not_after_a_redirect(tmp_path, model
         http_server.add("/m.pt", data, redirect_to=other.url("/elsewhere.pt"))
         http_server.add("/direct.pt", data)
         memory_keyring.set_password("ofa-manager", http_server.netloc, "s3cret-token")
-        catalog = write_catalog(tmp_path / "c.json", [entry("m", http_server.url("/m.pt")),
-                                                      entry("d", http_server.url("/direct.pt"))])
+        catalog = write_catalog(
+            tmp_path / "c.json",
+            [entry("m", http_server.url("/m.pt")), entry("d", http_server.url("/direct.pt"))],
+        )
         library = Library(models_dir, load(catalog))
         assert run(library, library.catalog.get("m")).read_bytes() == data
         assert run(library, library.catalog.get("d")).read_bytes() == data
@@ -439,7 +599,9 @@ def test_token_is_sent_to_its_host_only_and_not_after_a_redirect(tmp_path, model
     assert theirs and all("authorization" not in r.headers for r in theirs)
 
 
-def test_token_of_the_redirect_target_goes_only_to_the_target(tmp_path, models_dir, http_server, memory_keyring):
+def test_token_of_the_redirect_target_goes_only_to_the_target(
+    tmp_path, models_dir, http_server, memory_keyring
+):
     data = payload(200_000)
     with TestServer() as other:
         other.add("/elsewhere.pt", data)

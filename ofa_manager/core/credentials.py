@@ -29,6 +29,8 @@ def _call(func, *args):
         return func(*args)
     except keyring.errors.NoKeyringError:
         raise KeyringUnavailable(NO_BACKEND) from None
+    except keyring.errors.PasswordDeleteError:
+        raise  # no such token: delete_token() answers False
     except keyring.errors.KeyringError as exc:
         raise KeyringUnavailable(f"the system keyring refused: {exc}") from None
 

@@ -74,14 +74,15 @@ class Library:
 
     def _assign_paths(self, catalog: Catalog) -> dict[str, Path]:
         """One path per URL; different URLs never share a path, even with the same file name."""
+        # Names are compared case-insensitively: on macOS and Windows "A.pt" and "a.pt" are one file.
         names: dict[str, set[str]] = {}
         wanted: dict[str, str] = {}
         for entry in catalog:
             wanted.setdefault(entry.url, entry.filename)
-            names.setdefault(entry.filename, set()).add(entry.url)
+            names.setdefault(entry.filename.casefold(), set()).add(entry.url)
         paths = {}
         for url, name in wanted.items():
-            if len(names[name]) > 1:
+            if len(names[name.casefold()]) > 1:
                 stem, suffix = os.path.splitext(name)
                 name = f"{stem}-{hashlib.sha256(url.encode()).hexdigest()[:8]}{suffix}"
             paths[url] = self.root / name

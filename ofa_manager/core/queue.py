@@ -107,6 +107,7 @@ class DownloadQueue:
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._jobs: list[_Job] = []
+        self._workers: list[threading.Thread] = []  # started workers; shutdown() waits for every one
         self._closed = False
 
     # -- queries --------------------------------------------------------------------------------
@@ -241,10 +242,11 @@ class DownloadQueue:
             for job in running:
                 job.stop_reason = "shutdown"
                 job.abort.set()
+            # Also the workers of cancelled items, and those that are just returning.
+            workers = list(self._workers)
             self._save()
-        for job in running:
-            if job.thread is not None:
-                job.thread.join(timeout)
+        for worker in workers:
+            worker.join(timeout)
 
     # -- persistence ----------------------------------------------------------------------------
 
@@ -315,6 +317,7 @@ class DownloadQueue:
                 job.stop_reason = ""
                 self._update(job, state=ItemState.CONNECTING, message="")
                 job.thread = threading.Thread(target=self._run, args=(job,), name="ofa-download", daemon=True)
+                self._workers = [w for w in self._workers if w.is_alive()] + [job.thread]
                 job.thread.start()
                 running += 1
         self._idle.notify_all()

@@ -61,7 +61,9 @@ class Settings:
         copy.limit_rate = max(0, int(copy.limit_rate))
         copy.timeout = max(1.0, float(copy.timeout))
         copy.retries = max(0, min(100, int(copy.retries)))
-        copy.rewrite_rules = [[str(a), str(b)] for a, b in copy.rewrite_rules if a]
+        # A hand-edited file may hold anything here: keep only [prefix, replacement] pairs.
+        copy.rewrite_rules = [[str(rule[0]), str(rule[1])] for rule in copy.rewrite_rules
+                              if isinstance(rule, (list, tuple)) and len(rule) == 2 and rule[0]]
         return copy
 
 

@@ -38,6 +38,8 @@ MIN_SEGMENT = 2 * MiB
 RECORD_EVERY = 1.0
 SYNC_EVERY = 64 * MiB
 PROGRESS_EVERY = 0.1
+MIN_READ = 64 * 1024
+READ_SECONDS = 0.25
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 NETWORK_ERRORS = (
     requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, ConnectionError,
@@ -361,7 +363,7 @@ class Transfer:
             return final
         library.root.mkdir(parents=True, exist_ok=True)
         lock = library.lock(entry)
-        self._emit_state("waiting", force=True)
+        # "waiting" means another process holds the file: _try_lock reports it only when that is so.
         while not self._try_lock(lock):
             if self.abort.is_set():
                 raise Aborted()
@@ -436,12 +438,14 @@ class Transfer:
                 return int(length)
         return None
 
-    def _preflight(self, size: int | None, have: int) -> None:
+    def _preflight(self, size: int | None, have: int, response: requests.Response | None = None) -> None:
+        """Fail when the rest of the file cannot fit; ``response`` (headers read, body not) is closed then."""
         if size is None:
             return
         need = max(0, size - have)
         free = free_space(self.library.root)
         if need > free:
+            _close(response)
             raise DownloadError(
                 self.entry.title,
                 f"not enough disk space: needs {units.size(need)}, only {units.size(free)} free "
@@ -461,6 +465,9 @@ class Transfer:
             if not part.exists() or not same_object:
                 library.drop_partial(entry)
                 record = {}
+        if record and not (record.get("etag") or record.get("last_modified") or self.expected_sha256):
+            # Nothing could tell whether the object changed since: resuming might splice two versions.
+            record = {}
         if not record and part.exists():
             library.drop_partial(entry)
         changes = attempts = 0
@@ -579,7 +586,7 @@ class Transfer:
                                         f"catalog says {units.size(self.expected_size)}", kind="integrity")
                 if plan.size is None:
                     plan = _Plan(total, [])
-                self._preflight(total, plan.done_bytes())
+                self._preflight(total, plan.done_bytes(), response)
                 slot = plan.first_slot()
                 return (slot, response, True), plan
             # 200: the whole object from byte 0; ranges unsupported, or the object changed.
@@ -593,7 +600,7 @@ class Transfer:
             if part.exists():
                 os.truncate(part, 0)
             plan = _Plan(size if size is not None else self.expected_size, [])
-            self._preflight(plan.size, 0)
+            self._preflight(plan.size, 0, response)
             slot = plan.first_slot()
             # A 200 to a plain ranged request means the server ignores ranges: one stream only. A 200
             # after If-Range means the object changed; then more connections may still help.
@@ -720,17 +727,24 @@ class Transfer:
         readinto = getattr(body, "readinto", None)
         view = memoryview(bytearray(self.options.chunk))
         limiter = self.limiter
+        # A read returns only when its whole chunk has arrived; on a slow link a 1 MiB read would hold
+        # back progress and the resume record (what a kill -9 keeps) for many seconds. Reads are sized
+        # to about READ_SECONDS of this connection's speed, so a fast link soon reads whole chunks.
+        step = min(MIN_READ, self.options.chunk)
         fh.seek(slot.pos)
         while not stop.is_set():
             if self.abort.is_set():
                 raise Aborted()
-            want = plan.claim(slot, limiter.chunk_size(self.options.chunk))
+            want = plan.claim(slot, min(step, limiter.chunk_size(self.options.chunk)))
             if want == 0:
                 break
+            began = time.monotonic()
             if readinto is not None:
                 chunk = view[: readinto(view[:want])]
             else:
                 chunk = memoryview(raw.read(want, decode_content=False))
+            took = max(time.monotonic() - began, 1e-3)
+            step = max(MIN_READ, min(self.options.chunk, int(len(chunk) / took * READ_SECONDS)))
             if not chunk:
                 if slot.end is not None:
                     raise urllib3.exceptions.ProtocolError("connection dropped mid-transfer")

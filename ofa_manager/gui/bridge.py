@@ -78,12 +78,14 @@ class Bridge(QObject):
         task_progress(str, str, float): kind, key and the fraction done of a background task
         task_done(str, str, object): kind, key and the result of a background task
         task_failed(str, str, str): kind, key and why a background task failed
+        queue_exited(object): the download process ended by itself, with this exit code
     """
 
     queue_event = Signal(object)
     task_progress = Signal(str, str, float)
     task_done = Signal(str, str, object)
     task_failed = Signal(str, str, str)
+    queue_exited = Signal(object)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -99,6 +101,10 @@ class Bridge(QObject):
     def forward(self, event) -> None:
         """The queue's ``on_event``: called from worker threads."""
         self._emit(self.queue_event, event)
+
+    def exited(self, code: int | None) -> None:
+        """The download process's ``on_exit``: called from its reader thread."""
+        self._emit(self.queue_exited, code)
 
     def submit(self, kind: str, key: str, work: Callable[[Task], object], *, lane: str = "disk") -> None:
         """Run ``work(task)`` off the GUI thread; its result or error comes back as a signal."""

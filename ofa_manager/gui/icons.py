@@ -45,12 +45,12 @@ def shared_file_icon(size: int = 32) -> QIcon:
 
 
 def dot_icon(color: str, size: int = 16) -> QIcon:
-    """A filled circle: the colour key of a state or of a disk usage figure."""
+    """A filled circle with a thin outline (so a white one shows): the colour key of a figure."""
     pixmap = QPixmap(size, size)
     pixmap.fill(Qt.transparent)
     painter = QPainter(pixmap)
     painter.setRenderHint(QPainter.Antialiasing)
-    painter.setPen(Qt.NoPen)
+    painter.setPen(QPen(QColor("#888a85"), 1))
     painter.setBrush(QColor(color))
     painter.drawEllipse(QRectF(size * 0.2, size * 0.2, size * 0.6, size * 0.6))
     painter.end()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 from ofa_manager.core import units
 from ofa_manager.core.library import FileStatus, State
@@ -34,6 +35,13 @@ class EntryState:
     @property
     def on_disk(self) -> bool:
         return self.status is not None and self.status.state in (State.DOWNLOADED, State.CORRUPT)
+
+
+def display_path(path: Path | str) -> str:
+    """A path as a user reads it: the home folder as '~'."""
+    home = str(Path.home())
+    text = str(path)
+    return "~" + text[len(home):] if home != "/" and text.startswith(home + "/") else text
 
 
 def short_reason(reason: str | None) -> str:
@@ -110,7 +118,8 @@ def status_tooltip(state: EntryState) -> str:
         if status.verified:
             lines.append("The sha256 matches the catalog.")
         elif is_verified(status):
-            lines.append(f"The sha256 is unchanged since the download (checked {status.meta['verified_at']}).")
+            checked = status.meta["verified_at"]
+            lines.append(f"The sha256 is unchanged since the download (checked {checked}).")
         else:
             lines.append("Not verified yet: Verify re-hashes the file.")
         if status.sha256:

@@ -13,9 +13,11 @@ from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.library import State
 from ofa_manager.gui.icons import shared_file_icon
-from ofa_manager.gui.status import ACTIVE, FAILED, status_text, status_tooltip
+from ofa_manager.gui.status import ACTIVE, FAILED, display_path, status_text, status_tooltip
 from ofa_manager.gui.workspace import Workspace
 
+# The invisible root's index: the default parent (a shared value, never modified).
+TOP = QModelIndex()
 COL_NAME, COL_PARAMS, COL_SIZE, COL_STATUS, COL_LOCATION = range(5)
 HEADERS = ("Name", "Parameters", "Size", "Status", "Location")
 
@@ -29,7 +31,27 @@ class Role(enum.IntEnum):
     ENTRY_ID = int(Qt.ItemDataRole.UserRole) + 1  # a checkpoint's id; "" on group rows
     SORT = enum.auto()  # a value that sorts sensibly (bytes, parameters, state order)
     SEARCH = enum.auto()  # every word the search box matches against
-    PROGRESS = enum.auto()  # fraction done while downloading or verifying, else None
+    PROGRESS = enum.auto()  # fraction done while downloading or verifying, else NO_PROGRESS
+
+
+# Roles as plain ints: data() runs for every painted cell, and enum lookups there add up.
+DISPLAY, DECORATION, TOOLTIP = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.DecorationRole), int(
+    Qt.ItemDataRole.ToolTipRole)
+FONT, ALIGNMENT = int(Qt.ItemDataRole.FontRole), int(Qt.ItemDataRole.TextAlignmentRole)
+FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+ENTRY_ID, SORT, SEARCH, PROGRESS = int(Role.ENTRY_ID), int(Role.SORT), int(Role.SEARCH), int(Role.PROGRESS)
+# Every role this model answers; the view asks for others (size hint, check state, background…) too.
+ANSWERED = frozenset({DISPLAY, DECORATION, TOOLTIP, FONT, ALIGNMENT, FOREGROUND, ENTRY_ID, SORT, SEARCH,
+                      PROGRESS})
+
+# What changes in a row; never the search text, so the filter does not re-check the groups above it.
+CHANGING_ROLES = [int(r) for r in (Qt.DisplayRole, Qt.ToolTipRole, Qt.ForegroundRole, Qt.DecorationRole,
+                                   Role.SORT, Role.PROGRESS)]
+PROGRESS_ROLES = [int(r) for r in (Qt.DisplayRole, Qt.ToolTipRole, Role.PROGRESS)]
+
+# Custom roles never answer None: PySide6 6.12 drops a reference to None each time a None from data()
+# comes back to Python through C++ (delegates, sorting), which ends in a crash on Python < 3.12.
+NO_PROGRESS = -1.0
 
 
 class Node:
@@ -64,12 +86,6 @@ def params_value(text: str | None) -> float:
     return float(match.group(1)) * _PARAM_FACTORS[match.group(2).lower()]
 
 
-def display_path(path: Path) -> str:
-    home = str(Path.home())
-    text = str(path)
-    return "~" + text[len(home):] if home != "/" and text.startswith(home + "/") else text
-
-
 class CheckpointTreeModel(QAbstractItemModel):
     """Groups and checkpoints from the catalog; every state is read from the workspace when asked."""
 
@@ -90,17 +106,21 @@ class CheckpointTreeModel(QAbstractItemModel):
         self._shared_icon = shared_file_icon()
         self._bold = QFont()
         self._bold.setBold(True)
+        self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         self._colors = {"bad": QBrush(QColor("#b3261e")), "good": QBrush(QColor("#1e6b34")),
                         "warn": QBrush(QColor("#8a5300"))}
         workspace.entries_changed.connect(self._entries_changed)
+        workspace.entries_progressed.connect(self._entries_progressed)
         workspace.statuses_changed.connect(self._everything_changed)
 
     # -- structure --------------------------------------------------------------------------------
 
-    def index(self, row: int, column: int, parent: QModelIndex = QModelIndex()) -> QModelIndex:
-        if not self.hasIndex(row, column, parent):
-            return QModelIndex()
+    def index(self, row: int, column: int, parent: QModelIndex = TOP) -> QModelIndex:
+        # Bounds checked here rather than with hasIndex(), which would call rowCount and columnCount
+        # back through Qt: every such round trip waits for the interpreter lock.
         node = parent.internalPointer() if parent.isValid() else self._root
+        if not (0 <= row < len(node.children) and 0 <= column < len(HEADERS)) or parent.column() > 0:
+            return QModelIndex()
         return self.createIndex(row, column, node.children[row])
 
     def parent(self, index: QModelIndex | None = None):
@@ -113,13 +133,13 @@ class CheckpointTreeModel(QAbstractItemModel):
             return QModelIndex()
         return self.createIndex(up.row, 0, up)
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex = TOP) -> int:
         if parent.column() > 0:
             return 0
         node = parent.internalPointer() if parent.isValid() else self._root
         return len(node.children)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex = TOP) -> int:
         return len(HEADERS)
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -141,92 +161,103 @@ class CheckpointTreeModel(QAbstractItemModel):
 
     # -- data -------------------------------------------------------------------------------------
 
-    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
-        if not index.isValid():
+    def data(self, index: QModelIndex, role: int = DISPLAY):
+        if role not in ANSWERED or not index.isValid():
             return None
         node = index.internalPointer()
+        if role == SORT:
+            return self._sort_key(node, index.column())
+        if role == PROGRESS:
+            if node.entry is None or index.column() != COL_STATUS:
+                return NO_PROGRESS
+            return self._progress(self.workspace.entry_state(node.entry))
         if node.entry is None:
             return self._group_data(node, index.column(), role)
         return self._entry_data(node.entry, index.column(), role)
 
+    def _sort_key(self, node: Node, column: int) -> str | float:
+        """One type per column, for groups and checkpoints alike."""
+        entry = node.entry
+        if column == COL_NAME:
+            return node.title.lower()
+        if column == COL_PARAMS:
+            return params_value(entry.params) if entry is not None else 0.0
+        if column == COL_SIZE:
+            if entry is None:
+                return float(self._group_size(node.entries())[1])
+            return float(self.workspace.size_of(entry) or 0)
+        if column == COL_STATUS:
+            if entry is None:
+                return self._group_status(node.entries())
+            return status_text(self.workspace.entry_state(entry))
+        if entry is None:
+            return ""
+        return str(self._local_path(entry) or "")
+
     def _entry_data(self, entry: Checkpoint, column: int, role: int):
         ws = self.workspace
-        if role == Role.ENTRY_ID:
+        if role == ENTRY_ID:
             return entry.id
-        if role == Role.SEARCH:
+        if role == SEARCH:
             return " ".join([entry.title, entry.id, *entry.group, entry.filename, entry.params or "",
                              entry.description])
         if column == COL_NAME:
-            if role == Qt.DisplayRole:
+            if role == DISPLAY:
                 return entry.title
-            if role == Qt.DecorationRole and ws.catalog.sharing(entry):
+            if role == DECORATION and ws.catalog.sharing(entry):
                 return self._shared_icon
-            if role == Qt.ToolTipRole:
+            if role == TOOLTIP:
                 return self._name_tooltip(entry)
-            if role == Role.SORT:
-                return entry.title.lower()
         elif column == COL_PARAMS:
-            if role == Qt.DisplayRole:
+            if role == DISPLAY:
                 return entry.params or "—"
-            if role == Qt.TextAlignmentRole:
-                return Qt.AlignRight | Qt.AlignVCenter
-            if role == Role.SORT:
-                return params_value(entry.params)
+            if role == ALIGNMENT:
+                return self._right
         elif column == COL_SIZE:
+            if role == ALIGNMENT:
+                return self._right
             size = ws.size_of(entry)
-            if role == Qt.DisplayRole:
+            if role == DISPLAY:
                 return units.size(size)
-            if role == Qt.TextAlignmentRole:
-                return Qt.AlignRight | Qt.AlignVCenter
-            if role == Role.SORT:
-                return float(size or 0)
-            if role == Qt.ToolTipRole:
+            if role == TOOLTIP:
                 return f"{size:,} bytes" if size is not None else "Size unknown: the server has not said yet"
         elif column == COL_STATUS:
+            if role not in (DISPLAY, TOOLTIP, FOREGROUND):
+                return None
             state = ws.entry_state(entry)
-            if role == Qt.DisplayRole:
+            if role == DISPLAY:
                 return status_text(state)
-            if role == Qt.ToolTipRole:
+            if role == TOOLTIP:
                 return status_tooltip(state)
-            if role == Qt.ForegroundRole:
-                return self._status_color(state)
-            if role == Role.PROGRESS:
-                return self._progress(state)
-            if role == Role.SORT:
-                return status_text(state)
+            return self._status_color(state)
         elif column == COL_LOCATION:
+            if role not in (DISPLAY, TOOLTIP):
+                return None
             path = self._local_path(entry)
-            if role == Qt.DisplayRole:
+            if role == DISPLAY:
                 return display_path(path) if path is not None else ""
-            if role == Qt.ToolTipRole:
-                return str(path) if path is not None else f"Will be saved as {ws.library.path(entry)}"
-            if role == Role.SORT:
-                return str(path or "")
+            return str(path) if path is not None else f"Will be saved as {ws.library.path(entry)}"
         return None
 
     def _group_data(self, node: Node, column: int, role: int):
-        if role == Role.ENTRY_ID:
+        if role == ENTRY_ID:
             return ""
-        if role == Role.SEARCH:
+        if role == SEARCH:
             return node.title
-        if role == Qt.FontRole and column == COL_NAME:
-            return self._bold
-        entries = node.entries()
-        if column == COL_NAME and role in (Qt.DisplayRole, Role.SORT):
-            return node.title
+        if column == COL_NAME:
+            if role == FONT:
+                return self._bold
+            return node.title if role == DISPLAY else None
         if column == COL_SIZE:
-            text, total = self._group_size(entries)
-            if role == Qt.DisplayRole:
-                return text
-            if role == Qt.TextAlignmentRole:
-                return Qt.AlignRight | Qt.AlignVCenter
-            if role == Role.SORT:
-                return float(total)
-            if role == Qt.ToolTipRole:
+            if role == ALIGNMENT:
+                return self._right
+            if role == TOOLTIP:
                 return "Total of the distinct files in this group (shared files counted once)"
-        if column == COL_STATUS and role in (Qt.DisplayRole, Role.SORT, Qt.ToolTipRole):
-            return self._group_status(entries)
-        return "" if role == Qt.DisplayRole else None
+            if role == DISPLAY:
+                return self._group_size(node.entries())[0]
+        if column == COL_STATUS and role in (DISPLAY, TOOLTIP):
+            return self._group_status(node.entries())
+        return "" if role == DISPLAY else None
 
     def _group_size(self, entries: list[Checkpoint]) -> tuple[str, int]:
         sizes: dict[str, int | None] = {}
@@ -242,7 +273,8 @@ class CheckpointTreeModel(QAbstractItemModel):
 
     def _group_status(self, entries: list[Checkpoint]) -> str:
         ws = self.workspace
-        downloaded = sum(1 for e in entries if (s := ws.status_of(e)) is not None and s.state is State.DOWNLOADED)
+        downloaded = sum(1 for e in entries
+                         if (s := ws.status_of(e)) is not None and s.state is State.DOWNLOADED)
         running = sum(1 for e in entries if (i := ws.item_for(e)) is not None and i.state.value in ACTIVE)
         text = f"{downloaded} of {len(entries)} downloaded"
         return f"{text}, {running} downloading" if running else text
@@ -276,13 +308,13 @@ class CheckpointTreeModel(QAbstractItemModel):
         return None
 
     @staticmethod
-    def _progress(state) -> float | None:
+    def _progress(state) -> float:
         if state.verifying is not None:
             return state.verifying
         item = state.item
         if item is not None and item.state.value in ACTIVE and item.total:
             return min(1.0, item.done / item.total)
-        return None
+        return NO_PROGRESS
 
     def _local_path(self, entry: Checkpoint) -> Path | None:
         status = self.workspace.status_of(entry)
@@ -302,14 +334,22 @@ class CheckpointTreeModel(QAbstractItemModel):
             if node is None:
                 continue
             self.dataChanged.emit(self.createIndex(node.row, COL_SIZE, node),
-                                  self.createIndex(node.row, last, node))
+                                  self.createIndex(node.row, last, node), CHANGING_ROLES)
             up = node.parent
             while up is not None and up is not self._root:
                 groups[id(up)] = up
                 up = up.parent
         for group in groups.values():
             self.dataChanged.emit(self.createIndex(group.row, COL_SIZE, group),
-                                  self.createIndex(group.row, last, group))
+                                  self.createIndex(group.row, last, group), CHANGING_ROLES)
+
+    def _entries_progressed(self, ids: list[str]) -> None:
+        """Only the status cell shows progress; the rest of the row and the groups stay as they are."""
+        for entry_id in ids:
+            node = self._nodes.get(entry_id)
+            if node is not None:
+                cell = self.createIndex(node.row, COL_STATUS, node)
+                self.dataChanged.emit(cell, cell, PROGRESS_ROLES)
 
     def _everything_changed(self) -> None:
         last = len(HEADERS) - 1
@@ -319,7 +359,8 @@ class CheckpointTreeModel(QAbstractItemModel):
             if not node.children:
                 continue
             first, final = node.children[0], node.children[-1]
-            self.dataChanged.emit(self.createIndex(first.row, 0, first), self.createIndex(final.row, last, final))
+            self.dataChanged.emit(self.createIndex(first.row, 0, first),
+                                  self.createIndex(final.row, last, final), CHANGING_ROLES)
             pending.extend(node.children)
 
 

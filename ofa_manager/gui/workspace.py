@@ -18,7 +18,7 @@ from ofa_manager.core.catalog import Catalog, Checkpoint
 from ofa_manager.core.library import FileStatus, Library, State, free_space
 from ofa_manager.core.settings import Settings
 from ofa_manager.gui.bridge import Bridge, Task
-from ofa_manager.gui.status import ACTIVE, FAILED, PAUSED, UNFINISHED, EntryState
+from ofa_manager.gui.status import ACTIVE, FAILED, PAUSED, UNFINISHED, EntryState, display_path
 
 # Progress reaches the views at most this often, whatever the number of downloads.
 FLUSH_MS = 250
@@ -56,9 +56,10 @@ class Workspace(QObject):
         items_moved(): it moved
         items_about_to_reset(): the whole queue is replaced (new models folder)
         items_reset(): it was replaced
-        items_changed(list): queue rows whose progress or state changed (coalesced)
-        entries_changed(list): checkpoint ids whose state, size or progress changed (coalesced)
-        statuses_changed(): a fresh scan of the models folder arrived: any checkpoint may have changed
+        items_changed(list, bool): queue rows that changed (coalesced); False when only progress moved
+        entries_changed(list): checkpoint ids whose state, size or file changed
+        entries_progressed(list): checkpoint ids whose download or verification moved on (coalesced)
+        statuses_changed(): any checkpoint may have changed (first scan, new settings, new folder)
         usage_changed(): new disk usage figures
         progress_changed(): the overall progress may have changed
         message(str): a line for the status bar
@@ -76,8 +77,9 @@ class Workspace(QObject):
     items_moved = Signal()
     items_about_to_reset = Signal()
     items_reset = Signal()
-    items_changed = Signal(list)
+    items_changed = Signal(list, bool)
     entries_changed = Signal(list)
+    entries_progressed = Signal(list)
     statuses_changed = Signal()
     usage_changed = Signal()
     progress_changed = Signal()
@@ -87,24 +89,29 @@ class Workspace(QObject):
     folder_changed = Signal()
 
     def __init__(self, catalog: Catalog, settings: Settings, root: Path | str,
-                 parent: QObject | None = None) -> None:
+                 parent: QObject | None = None, *, separate_process: bool = True) -> None:
         super().__init__(parent)
         self.catalog = catalog
         self.settings = settings
         self.library = Library(root, catalog)
+        # The download queue: a QueueProcess (or a LocalQueue where no Python child can be started).
         self.queue = None
-        self.options = None
-        self.limiter = None
+        self.tokens = None  # for the HEAD probes made from this process
+        self.separate_process = separate_process
         self.moving = False
+        self._restarts = 0
         self.statuses: dict[str, FileStatus] | None = None
         self.usage = None
+        # (file, bytes, titles, partial), largest first
+        self.usage_rows: list[tuple[str, int, list[str], bool]] = []
         self.links: dict[str, object] = {}  # catalog URL -> LinkCheck
         self.verifying: dict[str, float] = {}  # file key -> fraction hashed
         self._items: list = []
         self._by_key: dict[str, object] = {}
         self._file_entries: dict[str, list[Checkpoint]] = {}
+        # Files whose whole row changed, and files whose progress alone moved, since the last tick.
         self._dirty_keys: set[str] = set()
-        self._dirty_ids: set[str] = set()
+        self._moved_keys: set[str] = set()
         self._scan_running = False
         self._scan_again = False
         self._last_scan = 0.0
@@ -120,6 +127,7 @@ class Workspace(QObject):
         self.bridge.task_done.connect(self._on_task_done, Qt.QueuedConnection)
         self.bridge.task_failed.connect(self._on_task_failed, Qt.QueuedConnection)
         self.bridge.task_progress.connect(self._on_task_progress, Qt.QueuedConnection)
+        self.bridge.queue_exited.connect(self._on_queue_exited, Qt.QueuedConnection)
 
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_MS)
@@ -132,24 +140,39 @@ class Workspace(QObject):
         if self.queue is not None or self._closed:
             return
         # Imported here: requests and keyring are the slowest imports, and the window draws without them.
-        from ofa_manager.core.transfer import RateLimiter, TransferOptions
+        from ofa_manager.gui.queue_process import SessionTokens
 
-        s = self.settings
-        self.options = TransferOptions(connections=s.connections, retries=s.retries, timeout=s.timeout,
-                                       rewrite_rules=[(a, b) for a, b in s.rewrite_rules])
-        self.limiter = RateLimiter(s.limit_rate)
+        self.tokens = SessionTokens()
         self.queue = self._make_queue()
-        self.queue.restore(resume=s.resume_on_start)
+        self.queue.start(resume=self.settings.resume_on_start)
         self.request_scan()
         self.started.emit()
 
     def _make_queue(self):
-        from ofa_manager.core.credentials import TokenCache
-        from ofa_manager.core.queue import DownloadQueue
+        from ofa_manager.gui.queue_process import LocalQueue, QueueProcess
 
-        return DownloadQueue(self.library, self.options, jobs=self.settings.jobs, limiter=self.limiter,
-                             tokens=TokenCache(), state_file=queue_state_file(self.library.root),
-                             on_event=self.bridge.forward)
+        state_file = queue_state_file(self.library.root)
+        if self.separate_process:
+            return QueueProcess(self.library, self.catalog.sources, state_file, self.settings,
+                                on_event=self.bridge.forward, on_exit=self.bridge.exited)
+        return LocalQueue(self.library, state_file, self.settings, on_event=self.bridge.forward)
+
+    def _on_queue_exited(self, code) -> None:
+        """The download process ended without being asked to: start another, which restores the queue."""
+        if self._closed or self.moving:
+            return
+        self.items_about_to_reset.emit()
+        self._items, self._by_key = [], {}
+        self.items_reset.emit()
+        self._restarts += 1
+        if self._restarts > 3:
+            self.queue = None
+            self.message.emit(f"The download process keeps stopping (exit code {code}); restart ofa-manager")
+            return
+        self.message.emit(f"The download process stopped (exit code {code}); restarted it")
+        self.queue = self._make_queue()
+        self.queue.start(resume=self.settings.resume_on_start)
+        self.request_scan()
 
     def close(self, timeout: float = 2.0) -> bool:
         """Stop the downloads (partial data and the queue are kept for next time) and every worker.
@@ -245,12 +268,7 @@ class Workspace(QObject):
         if not self.ready:
             return []
         entries = list(entries)
-        keys = self.queue.add(entries)
-        for key in keys:
-            item = self.queue.get(key)
-            if item is not None and item.state.value in (PAUSED, FAILED):
-                self.queue.resume(key)
-        return keys
+        return self.queue.download(entries)
 
     def pause(self, entries: Iterable[Checkpoint]) -> None:
         for key in self._keys(entries, lambda i: i is not None and i.state.value in UNFINISHED - {PAUSED}):
@@ -287,10 +305,11 @@ class Workspace(QObject):
     def verify(self, entries: Iterable[Checkpoint]) -> int:
         """Re-hash the local files of these checkpoints in the background; returns how many started."""
         started = 0
-        for entry in self._distinct(entries):
+        for entry in self.one_per_file(entries):
             key = self.key_of(entry)
             status = self.status_of(entry)
-            if key in self.verifying or status is None or status.state not in (State.DOWNLOADED, State.CORRUPT):
+            on_disk = status is not None and status.state in (State.DOWNLOADED, State.CORRUPT)
+            if key in self.verifying or not on_disk:
                 continue
             self.verifying[key] = 0.0
             self.bridge.submit("verify", key, lambda task, e=entry: self.library.verify(
@@ -310,8 +329,8 @@ class Workspace(QObject):
         return len(urls)
 
     def _probe(self, url: str) -> None:
-        target = self.options.rewrite(url) if self.options is not None else url
-        tokens = self.queue.tokens if self.queue is not None else None
+        target = self.rewrite(url)
+        tokens = self.tokens
 
         def work(task: Task):
             from ofa_manager.core.http import check_link
@@ -319,6 +338,13 @@ class Workspace(QObject):
             return check_link(target, tokens=tokens, timeout=PROBE_TIMEOUT_S)
 
         self.bridge.submit("probe", url, work, lane="network")
+
+    def rewrite(self, url: str) -> str:
+        """The URL as downloads fetch it, after the first matching mirror rule."""
+        for prefix, replacement in self.settings.rewrite_rules:
+            if prefix and url.startswith(prefix):
+                return replacement + url[len(prefix):]
+        return url
 
     def _probe_unknown_sizes(self) -> None:
         """Ask the servers for sizes the catalog does not give, once per start."""
@@ -329,32 +355,38 @@ class Workspace(QObject):
 
     def trash(self, entries: Iterable[Checkpoint]) -> None:
         """Move the local files of these checkpoints to the desktop trash, in the background."""
-        for entry in self._distinct(entries):
+        for entry in self.one_per_file(entries):
             status = self.status_of(entry)
             if status is None or status.state not in (State.DOWNLOADED, State.CORRUPT):
                 continue
             self.bridge.submit("trash", self.key_of(entry), lambda task, e=entry: self._move_to_trash(e))
 
     def _move_to_trash(self, entry: Checkpoint) -> tuple[bool, str, int, list[str]]:
-        from PySide6.QtCore import QFile
-
         ids = [e.id for e in self.entries_of(self.key_of(entry))]
         path = self.library.path(entry)
         with self.library.lock(entry).acquire(timeout=LOCK_WAIT_S):
             size = path.stat().st_size
-            trashed = QFile(str(path))
-            if not trashed.moveToTrash():
+            where = self.trash_file(path)
+            if where is None:
                 return False, f"the desktop trash cannot take {path}", 0, ids
             self.library.forget(entry)
-            return True, trashed.fileName(), size, ids
+            return True, where, size, ids
+
+    @staticmethod
+    def trash_file(path: Path) -> str | None:
+        """Move one file to the desktop trash; its place in the trash, or None when there is no trash."""
+        from PySide6.QtCore import QFile
+
+        trashed = QFile(str(path))
+        return trashed.fileName() if trashed.moveToTrash() else None
 
     def delete_permanently(self, entries: Iterable[Checkpoint]) -> None:
-        for entry in self._distinct(entries):
+        for entry in self.one_per_file(entries):
             self.bridge.submit("delete", self.key_of(entry), lambda task, e=entry: self._delete(e, False))
 
     def delete_partial(self, entries: Iterable[Checkpoint]) -> None:
         """Drop partial data; a download of the same file is cancelled first (the lock waits for it)."""
-        for entry in self._distinct(entries):
+        for entry in self.one_per_file(entries):
             key = self.key_of(entry)
             item = self._by_key.get(key)
             if item is not None and item.state.value in UNFINISHED | {FAILED} and self.queue is not None:
@@ -365,7 +397,7 @@ class Workspace(QObject):
         ids = [e.id for e in self.entries_of(self.key_of(entry))]
         return self.library.delete(entry, partial_only=partial_only), ids
 
-    def _distinct(self, entries: Iterable[Checkpoint]) -> list[Checkpoint]:
+    def one_per_file(self, entries: Iterable[Checkpoint]) -> list[Checkpoint]:
         """One entry per file."""
         seen: dict[str, Checkpoint] = {}
         for entry in entries:
@@ -374,9 +406,12 @@ class Workspace(QObject):
 
     # -- settings and the models folder -----------------------------------------------------------
 
-    def apply_settings(self, new: Settings) -> None:
-        """Save the settings and give the running engine the new limits and rules."""
-        from ofa_manager.core.credentials import TokenCache
+    def apply_settings(self, new: Settings, tokens: dict[str, str | None] | None = None) -> None:
+        """Save the settings and give the running downloads the new limits, rules and tokens.
+
+        ``tokens`` are the hosts whose token was stored (or removed, None) in the keyring just now.
+        """
+        from ofa_manager.gui.queue_process import engine_settings
 
         new = new.validated()
         for name in ("window_geometry", "window_state", "splitter_state"):
@@ -384,14 +419,10 @@ class Workspace(QObject):
         self.settings = new
         settings_file.save(new)
         if self.queue is not None:
-            self.options.connections = new.connections
-            self.options.timeout = new.timeout
-            self.options.retries = new.retries
-            self.options.rewrite_rules = [(a, b) for a, b in new.rewrite_rules]
-            self.limiter.set_rate(new.limit_rate)
-            self.queue.set_jobs(new.jobs)
-            # Tokens may have changed in the keyring: look them up afresh for the next connections.
-            self.queue.tokens = TokenCache()
+            self.queue.configure(engine_settings(new))
+            if tokens:
+                self.queue.give_tokens(tokens)
+                self.tokens.give(tokens)
         self.statuses_changed.emit()
 
     def save_window(self, geometry: str, state: str, splitter: str) -> None:
@@ -438,8 +469,10 @@ class Workspace(QObject):
         self._map_files()
         self.statuses = None
         self.usage = None
-        if self.options is not None:
+        self.usage_rows = []
+        if self.tokens is not None:
             self.queue = self._make_queue()
+            self.queue.start(resume=self.settings.resume_on_start)
             for ids, paused in carried:
                 entries = [self.catalog.get(i) for i in ids if i in self.catalog]
                 if entries:
@@ -447,12 +480,14 @@ class Workspace(QObject):
         self.moving = False
         self.folder_changed.emit()
         self.statuses_changed.emit()
+        self.usage_changed.emit()
         self.request_scan()
-        text = f"Models folder is now {root}"
+        text = f"Models folder is now {display_path(root)}"
         if moved:
             text += f"; moved {len(moved)} file(s)"
         if skipped:
-            text += f"; left {len(skipped)} file(s) that already exist there: " + ", ".join(p.name for p in skipped)
+            names = ", ".join(p.name for p in skipped)
+            text += f"; left {len(skipped)} file(s) that already exist there: {names}"
         self.message.emit(text)
 
     def _map_files(self) -> None:
@@ -522,9 +557,11 @@ class Workspace(QObject):
         old = self._items[row]
         self._items[row] = item
         self._by_key[key] = item
-        self._mark_file(key)
         if old.state is not item.state:
+            self._mark_file(key)
             self._transition(old, item)
+        else:
+            self._mark_file(key, whole=False)
 
     def _transition(self, old, item) -> None:
         state = item.state.value
@@ -537,38 +574,43 @@ class Workspace(QObject):
             if state == FAILED:
                 self.message.emit(f"{titles}: download failed: {item.error}")
             else:
-                self.message.emit(f"{titles}: downloaded to {item.key}")
+                self.message.emit(f"{titles}: downloaded to {display_path(item.key)}")
         # State changes show at once; plain progress waits for the timer.
         self._flush()
 
-    def _mark_file(self, key: str) -> None:
-        self._dirty_keys.add(key)
-        self._dirty_ids.update(e.id for e in self.entries_of(key))
+    def _mark_file(self, key: str, *, whole: bool = True) -> None:
+        (self._dirty_keys if whole else self._moved_keys).add(key)
         if not self._flush_timer.isActive() and not self._closed:
             self._flush_timer.start()
 
     def _flush(self) -> None:
-        """Tell the views what changed since the last tick; stop ticking when nothing runs."""
-        if self._dirty_keys:
-            rows = sorted(r for r in (self.row_of(k) for k in self._dirty_keys) if r is not None)
-            ids = sorted(self._dirty_ids)
-            self._dirty_keys.clear()
-            self._dirty_ids.clear()
-            if rows:
-                self.items_changed.emit(rows)
-            if ids:
-                self.entries_changed.emit(ids)
+        """Tell the views what changed since the last tick; stop ticking when nothing runs.
+
+        Every repaint calls back into Python many times, and each call waits for the interpreter lock
+        that the download threads share, so only the cells that changed are announced.
+        """
+        if self._dirty_keys or self._moved_keys:
+            moved = self._moved_keys - self._dirty_keys
+            for keys, whole in ((self._dirty_keys, True), (moved, False)):
+                rows = sorted(r for r in (self.row_of(k) for k in keys) if r is not None)
+                ids = [e.id for k in keys for e in self.entries_of(k)]
+                if rows:
+                    self.items_changed.emit(rows, whole)
+                if ids:
+                    (self.entries_changed if whole else self.entries_progressed).emit(ids)
+            self._dirty_keys = set()
+            self._moved_keys = set()
             self.progress_changed.emit()
         running = any(i.state.value in ACTIVE for i in self._items) or bool(self.verifying)
         if running and time.monotonic() - self._last_scan >= RESCAN_WHILE_ACTIVE_S:
             self.request_scan()
-        if not running and not self._dirty_keys:
+        if not running:
             self._flush_timer.stop()
 
     def _on_task_progress(self, kind: str, key: str, fraction: float) -> None:
         if kind == "verify" and key in self.verifying:
             self.verifying[key] = fraction
-            self._mark_file(key)
+            self._mark_file(key, whole=False)
 
     def _on_task_done(self, kind: str, key: str, result) -> None:
         if self._closed:
@@ -577,10 +619,22 @@ class Workspace(QObject):
             self._scan_running = False
             library, statuses, usage = result
             if library is self.library:
-                self.statuses = statuses
+                before, self.statuses = self.statuses, statuses
+                changed_usage = usage != self.usage
                 self.usage = usage
-                self.statuses_changed.emit()
-                self.usage_changed.emit()
+                self.usage_rows = sorted(
+                    ((path, size, [e.title for e in self.entries_of(path)],
+                      any(statuses[e.id].state is State.PARTIAL for e in self.entries_of(path)))
+                     for path, size in usage.per_file.items() if size),
+                    key=lambda row: -row[1])
+                if before is None:
+                    self.statuses_changed.emit()
+                else:
+                    changed = [i for i, status in statuses.items() if before.get(i) != status]
+                    if changed:
+                        self.entries_changed.emit(changed)
+                if changed_usage:
+                    self.usage_changed.emit()
                 if not self._probed_once and self.queue is not None:
                     self._probe_unknown_sizes()
             if self._scan_again:
@@ -602,8 +656,8 @@ class Workspace(QObject):
         elif kind == "trash":
             ok, where, freed, ids = result
             if ok:
-                self.message.emit(f"Moved {Path(key).name} to the trash: {where} ({units.size(freed)} freed; "
-                                  "restore it from the trash to get it back)")
+                self.message.emit(f"Moved {Path(key).name} to the trash: {display_path(where)} "
+                                  f"({units.size(freed)} freed; restore it from the trash to get it back)")
             else:
                 self.trash_failed.emit(ids, where)
             self.request_scan()

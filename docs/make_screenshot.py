@@ -1,0 +1,123 @@
+"""Render the real window in a realistic state to docs/screenshot.png (loopback server, real engine).
+
+Usage: QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py [OUTPUT.png]
+
+The catalog has the built-in titles, groups and parameters, with its URLs pointing at a loopback
+server: two backbones are downloaded (one verified), OFA-Base is downloading through a throttled
+route, OFA-Huge fails with a 404, and the rest are not downloaded (sizes from HEAD probes).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+MiB = 1024 * 1024
+# Sizes in the range of the published checkpoints; the files are sparse, so they cost no disk space.
+SIZES = {"ofa_tiny.pt": 135 * MiB, "ofa_medium.pt": 362 * MiB, "ofa_base.pt": 706 * MiB,
+         "ofa_large.pt": 1816 * MiB, "ofa_huge.pt": 3520 * MiB, "caption_huge_best.pt": 1902 * MiB}
+
+
+def main() -> int:
+    output = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png"
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    with tempfile.TemporaryDirectory(prefix="ofa-screenshot-") as temp:
+        temp = Path(temp)
+        # The user's own settings, queue and keyring stay untouched.
+        for name in ("XDG_CONFIG_HOME", "XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CACHE_HOME"):
+            os.environ[name] = str(temp / name.lower())
+        # Paths then read ~/ofa-models/…, as on a user's machine.
+        os.environ["HOME"] = str(temp)
+        os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
+        os.environ.pop("OFA_MANAGER_DIR", None)
+        return render(temp, output)
+
+
+def render(temp: Path, output: Path) -> int:
+    from PySide6.QtCore import QElapsedTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ofa_manager import APP_NAME
+    from ofa_manager.core.catalog import load_catalog
+    from ofa_manager.core.settings import Settings
+    from ofa_manager.gui.workspace import Workspace
+    from tests.httpserver import TestServer
+
+    app = QApplication([sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    served = temp / "served"
+    served.mkdir()
+    for name, size in SIZES.items():
+        with open(served / name, "wb") as fh:
+            fh.truncate(size)
+    with TestServer() as server:
+        for name in SIZES:
+            route = server.add(f"/checkpoints/{name}", file=served / name)
+            if name == "ofa_base.pt":
+                route.rate = 3 * MiB  # per connection: a download that is still running at the snapshot
+            if name == "ofa_huge.pt":
+                route.statuses = [404] * 50
+        built_in = json.loads((REPO / "resources" / "catalog.json").read_text(encoding="utf-8"))
+        for entry in built_in["entries"]:
+            entry["url"] = server.url("/checkpoints/" + entry["url"].rsplit("/", 1)[1])
+        catalog_file = temp / "catalog.json"
+        catalog_file.write_text(json.dumps(built_in), encoding="utf-8")
+
+        from ofa_manager.gui.window import MainWindow
+
+        root = temp / "ofa-models"
+        workspace = Workspace(load_catalog([catalog_file]), Settings(jobs=3, connections=4), root)
+        window = MainWindow(workspace)
+        window.resize(1280, 800)
+        window.show()
+        workspace.start()
+        catalog = workspace.catalog
+
+        def wait(condition, seconds: float = 60.0) -> None:
+            clock = QElapsedTimer()
+            clock.start()
+            while not condition():
+                if clock.elapsed() > seconds * 1000:
+                    raise TimeoutError("the window did not reach the state to show")
+                app.processEvents()
+                time.sleep(0.01)
+
+        def state(entry_id: str) -> str:
+            from ofa_manager.gui.tree import COL_STATUS
+
+            return window.model.index_of(entry_id, COL_STATUS).data()
+
+        wait(lambda: workspace.statuses is not None)
+        workspace.download([catalog.get("ofa-tiny"), catalog.get("ofa-medium")])
+        wait(lambda: state("ofa-tiny") == "Downloaded" and state("ofa-medium") == "Downloaded")
+        workspace.verify([catalog.get("ofa-tiny")])
+        wait(lambda: state("ofa-tiny") == "Verified")
+        workspace.download([catalog.get("ofa-huge")])
+        wait(lambda: state("ofa-huge").startswith("Failed"))
+        workspace.download([catalog.get("ofa-base")])
+        wait(lambda: state("ofa-base").endswith("left") and state("ofa-large") != "Checking…"
+             and window.model.index_of("ofa-large", 2).data() != "unknown")
+        # Let the speed settle over a few seconds, as a user would see it.
+        settle = time.monotonic() + 4
+        wait(lambda: time.monotonic() > settle)
+        window.select(["ofa-base"])
+        wait(lambda: window.disk.model.rowCount() >= 2)
+        app.processEvents()
+        image = window.grab()
+        output.parent.mkdir(parents=True, exist_ok=True)
+        image.save(str(output))
+        window.close()
+        workspace.close()
+    print(f"wrote {output} ({image.width()}×{image.height()})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,118 @@
+"""Start-up of the window: one instance per models folder, the application object, the first paint."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+from PySide6.QtCore import QObject, QTimer, Signal
+from PySide6.QtNetwork import QLocalServer, QLocalSocket
+from PySide6.QtWidgets import QApplication
+
+from ofa_manager import APP_ID, APP_NAME, __version__
+
+# Set to 1 to print "first-paint <time.monotonic()>" when the window first paints; "exit" also quits then.
+REPORT_FIRST_PAINT = "OFA_MANAGER_REPORT_FIRST_PAINT"
+CONNECT_TIMEOUT_MS = 500
+
+
+class SingleInstance(QObject):
+    """One window per models folder and user: a later launch asks the first one to come forward.
+
+    Signals:
+        activated(): another launch on the same folder wants this window in front
+    """
+
+    activated = Signal()
+
+    def __init__(self, key: str, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.name = f"{APP_NAME}-{key}"
+        self.server = QLocalServer(self)
+        self.server.setSocketOptions(QLocalServer.UserAccessOption)
+        self.server.newConnection.connect(self._connected)
+
+    def claim(self) -> bool:
+        """True when this process is the first on the folder (and now listens); False if one runs already."""
+        if self.forward():
+            return False
+        if self.server.listen(self.name):
+            return True
+        # Either another instance started this very moment, or a crashed one left its socket behind.
+        if self.forward():
+            return False
+        QLocalServer.removeServer(self.name)
+        return self.server.listen(self.name)
+
+    def forward(self) -> bool:
+        """Ask a running instance to come forward; False when none answers."""
+        socket = QLocalSocket(self)
+        try:
+            socket.connectToServer(self.name)
+            if not socket.waitForConnected(CONNECT_TIMEOUT_MS):
+                return False
+            socket.write(b"raise\n")
+            socket.flush()
+            socket.waitForBytesWritten(CONNECT_TIMEOUT_MS)
+            socket.disconnectFromServer()
+            return True
+        finally:
+            socket.deleteLater()
+
+    def close(self) -> None:
+        self.server.close()
+
+    def _connected(self) -> None:
+        while self.server.hasPendingConnections():
+            connection = self.server.nextPendingConnection()
+            connection.disconnected.connect(connection.deleteLater)
+            connection.close()
+            self.activated.emit()
+
+
+def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
+    """Open the window on a models folder (the setting's when None) and a catalog (the built-in when None)."""
+    from ofa_manager.core import settings as settings_file
+    from ofa_manager.core.catalog import load_catalog
+    from ofa_manager.gui.icons import app_icon
+    from ofa_manager.gui.workspace import Workspace, folder_key
+
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    app.setApplicationName(APP_NAME)
+    app.setApplicationVersion(__version__)
+    app.setDesktopFileName(APP_ID)
+    app.setWindowIcon(app_icon())
+
+    saved = settings_file.load()
+    root = Path(models_dir).expanduser() if models_dir else saved.models_path()
+    instance = SingleInstance(folder_key(root))
+    if not instance.claim():
+        print(f"{APP_NAME} is already open on {root}; brought its window forward", file=sys.stderr)
+        return 0
+    catalog = load_catalog(catalog_files)
+
+    from ofa_manager.gui.window import MainWindow
+
+    # A frozen build has no Python to start the download process with: it runs downloads in-process.
+    workspace = Workspace(catalog, saved, root, separate_process=not getattr(sys, "frozen", False))
+    window = MainWindow(workspace)
+    instance.activated.connect(window.bring_forward)
+    # The engine (and its slower imports) starts once the window is on screen.
+    window.first_painted.connect(lambda: QTimer.singleShot(0, workspace.start))
+    report = os.environ.get(REPORT_FIRST_PAINT, "")
+    if report:
+        window.first_painted.connect(lambda: _report_first_paint(app, quit_after=report == "exit"))
+    window.show()
+    try:
+        return app.exec()
+    finally:
+        workspace.close()
+        instance.close()
+
+
+def _report_first_paint(app: QApplication, *, quit_after: bool) -> None:
+    print(f"first-paint {time.monotonic():.6f}", flush=True)
+    if quit_after:
+        QTimer.singleShot(0, app.quit)

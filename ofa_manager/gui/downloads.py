@@ -1,0 +1,376 @@
+"""The downloads panel: one row per queued file with progress, speed, ETA, connections, state and buttons."""
+
+from __future__ import annotations
+
+import enum
+
+from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
+from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QApplication,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QSizePolicy,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionButton,
+    QStyleOptionProgressBar,
+    QToolBar,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ofa_manager.core import units
+from ofa_manager.gui.status import ACTIVE, DONE, FAILED, PAUSED, UNFINISHED, queue_state_text
+from ofa_manager.gui.tree import NO_PROGRESS
+from ofa_manager.gui.workspace import Workspace
+
+# The invisible root's index: the default parent (a shared value, never modified).
+TOP = QModelIndex()
+COL_NAME, COL_PROGRESS, COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS, COL_STATE, COL_ACTIONS = range(8)
+HEADERS = ("Name", "Progress", "Size", "Speed", "Time left", "Conn.", "State", "")
+
+BUTTON_LABELS = {"pause": "Pause", "resume": "Resume", "cancel": "Cancel", "retry": "Retry",
+                 "remove": "Remove", "show": "Show"}
+
+
+class Role(enum.IntEnum):
+    KEY = int(Qt.ItemDataRole.UserRole) + 1  # the file's final path, the queue's key
+    PROGRESS = enum.auto()  # fraction done, or NO_PROGRESS when the size is unknown
+    ACTIONS = enum.auto()  # the buttons the row offers: a tuple of action names, never None
+
+
+def row_actions(item) -> tuple[str, ...]:
+    state = item.state.value
+    if state == FAILED:
+        return ("retry", "remove")
+    if state == PAUSED:
+        return ("resume", "cancel")
+    if state == DONE:
+        return ("show", "remove")
+    return ("pause", "cancel")
+
+
+class DownloadsModel(QAbstractTableModel):
+    """The download queue in order; rows are read from the workspace, which the bridge keeps current."""
+
+    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self._failed = QBrush(QColor("#b3261e"))
+        ws = workspace
+        ws.items_about_to_insert.connect(lambda row: self.beginInsertRows(QModelIndex(), row, row))
+        ws.items_inserted.connect(self.endInsertRows)
+        ws.items_about_to_remove.connect(lambda row: self.beginRemoveRows(QModelIndex(), row, row))
+        ws.items_removed.connect(self.endRemoveRows)
+        ws.items_about_to_move.connect(self._about_to_move)
+        ws.items_moved.connect(self.endMoveRows)
+        ws.items_about_to_reset.connect(self.beginResetModel)
+        ws.items_reset.connect(self.endResetModel)
+        ws.items_changed.connect(self._rows_changed)
+
+    def _about_to_move(self, row: int, target: int) -> None:
+        # Qt counts the destination before the move: moving down lands one past the target row.
+        self.beginMoveRows(QModelIndex(), row, row, QModelIndex(), target + 1 if target > row else target)
+
+    def _rows_changed(self, rows: list[int], whole: bool) -> None:
+        if rows:
+            first, last = (0, len(HEADERS) - 1) if whole else (COL_PROGRESS, COL_STATE)
+            self.dataChanged.emit(self.index(rows[0], first), self.index(rows[-1], last))
+
+    def rowCount(self, parent: QModelIndex = TOP) -> int:
+        return 0 if parent.isValid() else self.workspace.item_count()
+
+    def columnCount(self, parent: QModelIndex = TOP) -> int:
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(HEADERS):
+            return HEADERS[section]
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlag:
+        if not index.isValid():
+            return Qt.NoItemFlags
+        return Qt.ItemIsEnabled | Qt.ItemIsSelectable
+
+    def key(self, row: int) -> str:
+        return self.workspace.item_at(row).key
+
+    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
+        if not index.isValid() or not 0 <= index.row() < self.workspace.item_count():
+            return None
+        if role == Role.PROGRESS and index.column() != COL_PROGRESS:
+            return NO_PROGRESS
+        item = self.workspace.item_at(index.row())
+        column = index.column()
+        state = item.state.value
+        running = state in ACTIVE
+        if role == Role.KEY:
+            return item.key
+        if role == Role.PROGRESS:
+            return min(1.0, item.done / item.total) if item.total else NO_PROGRESS
+        if role == Role.ACTIONS:
+            return row_actions(item)
+        if role == Qt.DisplayRole:
+            if column == COL_NAME:
+                return item.title
+            if column == COL_PROGRESS:
+                if item.total:
+                    return f"{int(100 * item.done / item.total)} %"
+                return units.size(item.done) if item.done else ""
+            if column == COL_SIZE:
+                if state == DONE or (item.total and not item.done):
+                    return units.size(item.total or item.done)
+                if item.total:
+                    return f"{units.size(item.done)} of {units.size(item.total)}"
+                return units.size(item.done) if item.done else "unknown"
+            if column == COL_SPEED:
+                return units.rate(item.speed) if running and item.speed else ""
+            if column == COL_ETA:
+                return units.duration(item.eta) if running and item.eta is not None else ""
+            if column == COL_CONNECTIONS:
+                return str(item.connections) if running and item.connections else ""
+            if column == COL_STATE:
+                return "Downloading" if state == "downloading" else queue_state_text(item)
+            return ""
+        if role == Qt.ToolTipRole:
+            if column == COL_NAME:
+                names = [e.title for e in self.workspace.entries_of(item.key)]
+                text = f"{item.key}\nFile of: {', '.join(names)}" if names else item.key
+                return text
+            if column == COL_STATE:
+                lines = [queue_state_text(item)]
+                if item.error:
+                    lines.append(item.error)
+                if item.message:
+                    lines.append(item.message)
+                return "\n".join(lines)
+        if role == Qt.TextAlignmentRole and column in (COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS):
+            return Qt.AlignRight | Qt.AlignVCenter
+        if role == Qt.ForegroundRole and column == COL_STATE and state == FAILED:
+            return self._failed
+        return None
+
+
+class ProgressDelegate(QStyledItemDelegate):
+    """Draws a progress bar where the model gives a fraction (PROGRESS role), else the plain text."""
+
+
+    def __init__(self, role: int, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.role = role
+
+    def paint(self, painter, option, index: QModelIndex) -> None:
+        fraction = index.data(self.role)
+        if fraction is None or fraction < 0:
+            super().paint(painter, option, index)
+            return
+        if option.state & QStyle.State_Selected:
+            painter.fillRect(option.rect, option.palette.highlight())
+        bar = QStyleOptionProgressBar()
+        bar.rect = option.rect.adjusted(2, 3, -2, -3)
+        bar.minimum, bar.maximum = 0, 1000
+        bar.progress = int(1000 * fraction)
+        bar.text = index.data(Qt.DisplayRole) or ""
+        bar.textVisible = True
+        bar.textAlignment = Qt.AlignCenter
+        bar.state = option.state | QStyle.State_Horizontal
+        bar.palette = option.palette
+        bar.fontMetrics = option.fontMetrics
+        style = option.widget.style() if option.widget else QApplication.style()
+        style.drawControl(QStyle.CE_ProgressBar, bar, painter, option.widget)
+
+
+class ButtonsDelegate(QStyledItemDelegate):
+    """Draws a row's buttons (Pause, Cancel, Retry…) and reports clicks on them.
+
+    Signals:
+        clicked(str, str): the row's key and the action whose button was clicked
+    """
+
+    clicked = Signal(str, str)
+    SPACING = 4
+
+    def button_rects(self, rect: QRect, actions: tuple[str, ...], metrics) -> list[tuple[str, QRect]]:
+        rects = []
+        x = rect.left() + self.SPACING
+        height = min(rect.height() - 4, metrics.height() + 8)
+        top = rect.top() + (rect.height() - height) // 2
+        for action in actions:
+            width = metrics.horizontalAdvance(BUTTON_LABELS[action]) + 18
+            rects.append((action, QRect(x, top, width, height)))
+            x += width + self.SPACING
+        return rects
+
+    def paint(self, painter, option, index: QModelIndex) -> None:
+        super().paint(painter, option, index)
+        style = option.widget.style() if option.widget else QApplication.style()
+        actions = index.data(Role.ACTIONS) or ()
+        for action, rect in self.button_rects(option.rect, actions, option.fontMetrics):
+            button = QStyleOptionButton()
+            button.rect = rect
+            button.text = BUTTON_LABELS[action]
+            button.state = QStyle.State_Enabled | QStyle.State_Raised
+            button.palette = option.palette
+            button.fontMetrics = option.fontMetrics
+            style.drawControl(QStyle.CE_PushButton, button, painter, option.widget)
+
+    def sizeHint(self, option, index: QModelIndex) -> QSize:
+        rects = self.button_rects(QRect(0, 0, 1000, 30), index.data(Role.ACTIONS) or (), option.fontMetrics)
+        width = rects[-1][1].right() + self.SPACING if rects else 0
+        return QSize(width, option.fontMetrics.height() + 12)
+
+    def editorEvent(self, event, model, option, index: QModelIndex) -> bool:
+        if event.type() == QEvent.MouseButtonRelease and event.button() == Qt.LeftButton:
+            for action, rect in self.button_rects(option.rect, index.data(Role.ACTIONS) or (),
+                                                  option.fontMetrics):
+                if rect.contains(event.position().toPoint()):
+                    self.clicked.emit(index.data(Role.KEY), action)
+                    return True
+        return super().editorEvent(event, model, option, index)
+
+
+class DownloadsPanel(QWidget):
+    """The queue with per-row buttons and buttons for all rows: pause, resume, cancel, move, clear.
+
+    Signals:
+        show_file(str): the user wants to see a finished file in its folder
+    """
+
+    show_file = Signal(str)
+
+    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.model = DownloadsModel(workspace, self)
+        self.view = QTreeView(self)
+        self.view.setObjectName("downloads")
+        self.view.setModel(self.model)
+        self.view.setRootIsDecorated(False)
+        self.view.setUniformRowHeights(True)
+        self.view.setAlternatingRowColors(True)
+        self.view.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        self.view.setMouseTracking(True)
+        self.view.setItemDelegateForColumn(COL_PROGRESS, ProgressDelegate(Role.PROGRESS, self.view))
+        self.buttons = ButtonsDelegate(self.view)
+        self.buttons.clicked.connect(self.act)
+        self.view.setItemDelegateForColumn(COL_ACTIONS, self.buttons)
+        header = self.view.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
+        metrics = self.fontMetrics()
+        widths = {COL_PROGRESS: "100 % done", COL_SIZE: "1023.9 MiB of 1023.9 MiB", COL_SPEED: "1023.9 MiB/s",
+                  COL_ETA: "59 min 59 s", COL_CONNECTIONS: "Conn.", COL_STATE: "Stalled, reconnecting  ",
+                  COL_ACTIONS: "Resume  Cancel    "}
+        for column, sample in widths.items():
+            header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
+
+        title = QLabel("<b>Downloads</b>", self)
+        self.summary = QLabel(self)
+        self.summary.setObjectName("downloads-summary")
+        # The summary gives way (and the buttons fold into the toolbar's menu) in a narrow window.
+        self.summary.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
+        self.toolbar = QToolBar("Downloads", self)
+        self.toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
+        self.tool_buttons: dict[str, QAction] = {}
+        for name, text, tip in (
+            ("up", "Move up", "Start the selected download earlier"),
+            ("down", "Move down", "Start the selected download later"),
+            ("pause_all", "Pause all", "Pause every download (partial data is kept)"),
+            ("resume_all", "Resume all", "Resume every paused or failed download"),
+            ("cancel_all", "Cancel all",
+             "Take every unfinished download off the list (partial data is kept)"),
+            ("clear", "Clear finished", "Remove finished downloads from the list"),
+        ):
+            action = self.toolbar.addAction(text)
+            action.setObjectName(name)
+            action.setToolTip(tip)
+            action.triggered.connect(lambda _=False, n=name: self.act_on_all(n))
+            self.tool_buttons[name] = action
+        bar = QHBoxLayout()
+        bar.addWidget(title)
+        bar.addWidget(self.summary, 1)
+        bar.addWidget(self.toolbar)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 4, 6, 0)
+        layout.setSpacing(2)
+        layout.addLayout(bar)
+        layout.addWidget(self.view)
+        workspace.progress_changed.connect(self.update_summary)
+        workspace.items_inserted.connect(self.update_summary)
+        workspace.items_removed.connect(self.update_summary)
+        workspace.items_reset.connect(self.update_summary)
+        self.view.selectionModel().selectionChanged.connect(self.update_summary)
+        self.update_summary()
+
+    def selected_keys(self) -> list[str]:
+        return [index.data(Role.KEY) for index in self.view.selectionModel().selectedRows(COL_NAME)]
+
+    def act(self, key: str, action: str) -> None:
+        """A row's button: pause, resume, cancel, retry, remove or show."""
+        queue = self.workspace.queue
+        if queue is None:
+            return
+        if action == "pause":
+            queue.pause(key)
+        elif action in ("resume", "retry"):
+            queue.resume(key)
+        elif action in ("cancel", "remove"):
+            queue.cancel(key)
+        elif action == "show":
+            self.show_file.emit(key)
+
+    def button_rect(self, row: int, action: str) -> QRect:
+        """Where a row's button is drawn, in viewport coordinates (for keyboard-free clicks and tests)."""
+        index = self.model.index(row, COL_ACTIONS)
+        rect = self.view.visualRect(index)
+        metrics = self.view.fontMetrics()
+        for name, button in self.buttons.button_rects(rect, index.data(Role.ACTIONS), metrics):
+            if name == action:
+                return button
+        return QRect()
+
+    def act_on_all(self, name: str) -> None:
+        queue = self.workspace.queue
+        if queue is None:
+            return
+        if name == "pause_all":
+            queue.pause_all()
+        elif name == "resume_all":
+            queue.resume_all()
+        elif name == "cancel_all":
+            for item in list(self.workspace.items()):
+                if item.state.value in UNFINISHED | {FAILED}:
+                    queue.cancel(item.key)
+        elif name == "clear":
+            queue.clear_finished()
+        elif name in ("up", "down"):
+            for key in self.selected_keys():
+                queue.move(key, -1 if name == "up" else 1)
+
+    def update_summary(self, *args) -> None:
+        items = self.workspace.items()
+        running = sum(1 for i in items if i.state.value in ACTIVE)
+        waiting = sum(1 for i in items if i.state.value == "queued")
+        paused = sum(1 for i in items if i.state.value == PAUSED)
+        failed = sum(1 for i in items if i.state.value == FAILED)
+        done = sum(1 for i in items if i.state.value == DONE)
+        speed = sum(i.speed for i in items if i.state.value in ACTIVE)
+        counts = ((running, "running"), (waiting, "queued"), (paused, "paused"), (failed, "failed"),
+                  (done, "finished"))
+        parts = [f"{n} {label}" for n, label in counts if n]
+        if speed:
+            parts.append(units.rate(speed))
+        self.summary.setText("  ·  ".join(parts) if parts else "nothing queued")
+        selected = bool(self.selected_keys())
+        self.tool_buttons["up"].setEnabled(selected)
+        self.tool_buttons["down"].setEnabled(selected)
+        self.tool_buttons["pause_all"].setEnabled(bool(running or waiting))
+        self.tool_buttons["resume_all"].setEnabled(bool(paused or failed))
+        self.tool_buttons["cancel_all"].setEnabled(bool(running or waiting or paused or failed))
+        self.tool_buttons["clear"].setEnabled(bool(done))

@@ -1,0 +1,278 @@
+"""The settings dialog: models folder, download limits, mirror rules, tokens (keyring only), start-up."""
+
+from __future__ import annotations
+
+import dataclasses
+from pathlib import Path
+
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QTableWidget,
+    QTableWidgetItem,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ofa_manager.core.settings import Settings
+
+MiB = 1024 * 1024
+
+
+class SettingsDialog(QDialog):
+    """Edits a copy of the settings; ``edited()`` gives the result, the caller saves and applies it.
+
+    Tokens are different: they go straight to the system keyring (Store / Remove, or OK with a token
+    typed in), never into the settings.
+    """
+
+    def __init__(self, settings: Settings, models_dir: Path, hosts: list[str], parent: QWidget | None = None,
+                 *, folder_note: str = "") -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Settings")
+        self.setMinimumWidth(560)
+        self._settings = settings
+        # Hosts whose token was stored (or removed: None) while the dialog was open.
+        self.changed_tokens: dict[str, str | None] = {}
+        tabs = QTabWidget(self)
+        tabs.addTab(self._general_tab(models_dir, folder_note), "General")
+        tabs.addTab(self._downloads_tab(), "Downloads")
+        tabs.addTab(self._mirrors_tab(), "Mirrors")
+        tabs.addTab(self._tokens_tab(hosts), "Tokens")
+        self.tabs = tabs
+        buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(tabs)
+        layout.addWidget(buttons)
+
+    # -- tabs -------------------------------------------------------------------------------------
+
+    def _general_tab(self, models_dir: Path, note: str) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        self.folder = QLineEdit(str(models_dir), page)
+        choose = QPushButton("Choose…", page)
+        choose.clicked.connect(self._choose_folder)
+        row = QHBoxLayout()
+        row.addWidget(self.folder, 1)
+        row.addWidget(choose)
+        form.addRow("Models folder:", row)
+        if note:
+            hint = QLabel(note, page)
+            hint.setWordWrap(True)
+            form.addRow("", hint)
+        self.resume_on_start = QCheckBox("Resume unfinished downloads when ofa-manager starts", page)
+        self.resume_on_start.setToolTip("Otherwise they come back paused")
+        self.resume_on_start.setChecked(self._settings.resume_on_start)
+        form.addRow("", self.resume_on_start)
+        self.notifications = QCheckBox("Notify when a download finishes or fails", page)
+        self.notifications.setChecked(self._settings.notifications)
+        form.addRow("", self.notifications)
+        return page
+
+    def _downloads_tab(self) -> QWidget:
+        page = QWidget(self)
+        form = QFormLayout(page)
+        s = self._settings
+        self.jobs = self._spin(page, 1, 8, s.jobs)
+        form.addRow("Parallel downloads:", self.jobs)
+        self.connections = self._spin(page, 1, 16, s.connections)
+        form.addRow("Connections per download:", self.connections)
+        self.limit = QDoubleSpinBox(page)
+        self.limit.setRange(0.0, 100000.0)
+        self.limit.setDecimals(1)
+        self.limit.setSingleStep(0.5)
+        self.limit.setSuffix(" MiB/s")
+        self.limit.setSpecialValueText("No limit")
+        self.limit.setValue(s.limit_rate / MiB)
+        form.addRow("Bandwidth limit (all downloads):", self.limit)
+        self.timeout = self._spin(page, 1, 3600, int(s.timeout))
+        self.timeout.setSuffix(" s")
+        form.addRow("Stall timeout:", self.timeout)
+        self.retries = self._spin(page, 0, 100, s.retries)
+        form.addRow("Retries per connection:", self.retries)
+        return page
+
+    def _mirrors_tab(self) -> QWidget:
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        text = QLabel("URLs that start with the first text are fetched from the second instead "
+                      "(for example a lab mirror of the Beijing bucket). The first matching rule wins.", page)
+        text.setWordWrap(True)
+        layout.addWidget(text)
+        self.rules = QTableWidget(0, 2, page)
+        self.rules.setHorizontalHeaderLabels(["URL starts with", "Replace with"])
+        self.rules.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
+        self.rules.setSelectionBehavior(QAbstractItemView.SelectRows)
+        for prefix, replacement in self._settings.rewrite_rules:
+            self._add_rule(prefix, replacement)
+        add = QPushButton("Add rule", page)
+        add.clicked.connect(lambda: self._add_rule("", ""))
+        remove = QPushButton("Remove rule", page)
+        remove.clicked.connect(self._remove_rule)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        layout.addWidget(self.rules)
+        layout.addLayout(row)
+        return page
+
+    def _tokens_tab(self, hosts: list[str]) -> QWidget:
+        from ofa_manager.core import credentials
+
+        page = QWidget(self)
+        layout = QVBoxLayout(page)
+        intro = QLabel("A token is sent only to its own host, as “Authorization: Bearer …”. Tokens are kept "
+                       "in the system keyring, never in the settings file.", page)
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        form = QFormLayout()
+        self.host = QComboBox(page)
+        self.host.setEditable(True)
+        self.host.addItems(hosts)
+        form.addRow("Host:", self.host)
+        self.token = QLineEdit(page)
+        self.token.setEchoMode(QLineEdit.Password)
+        self.token.setPlaceholderText("paste the token here")
+        form.addRow("Token:", self.token)
+        layout.addLayout(form)
+        self.store_token = QPushButton("Store token", page)
+        self.store_token.clicked.connect(self._store_token)
+        self.remove_token = QPushButton("Remove token", page)
+        self.remove_token.clicked.connect(self._remove_token)
+        row = QHBoxLayout()
+        row.addWidget(self.store_token)
+        row.addWidget(self.remove_token)
+        row.addStretch(1)
+        layout.addLayout(row)
+        self.token_status = QLabel(page)
+        self.token_status.setWordWrap(True)
+        layout.addWidget(self.token_status)
+        layout.addStretch(1)
+        self._hosts = hosts
+        if credentials.keyring_available():
+            self._show_stored()
+        else:
+            self.token_status.setText(f"Tokens cannot be stored: {credentials.NO_BACKEND}.")
+            for widget in (self.host, self.token, self.store_token, self.remove_token):
+                widget.setEnabled(False)
+        return page
+
+    @staticmethod
+    def _spin(parent: QWidget, low: int, high: int, value: int) -> QSpinBox:
+        spin = QSpinBox(parent)
+        spin.setRange(low, high)
+        spin.setValue(value)
+        return spin
+
+    # -- actions ----------------------------------------------------------------------------------
+
+    def _choose_folder(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, "Models folder", self.folder.text())
+        if folder:
+            self.folder.setText(folder)
+
+    def _add_rule(self, prefix: str, replacement: str) -> None:
+        row = self.rules.rowCount()
+        self.rules.insertRow(row)
+        self.rules.setItem(row, 0, QTableWidgetItem(prefix))
+        self.rules.setItem(row, 1, QTableWidgetItem(replacement))
+
+    def _remove_rule(self) -> None:
+        for row in sorted({index.row() for index in self.rules.selectedIndexes()}, reverse=True):
+            self.rules.removeRow(row)
+
+    def _current_host(self) -> str:
+        text = self.host.currentText().strip().lower()
+        if "://" in text:
+            from urllib.parse import urlsplit
+
+            text = urlsplit(text).netloc
+        return text.rstrip("/")
+
+    def _store_token(self) -> bool:
+        from ofa_manager.core import credentials
+
+        host, token = self._current_host(), self.token.text().strip()
+        if not host or not token:
+            self.token_status.setText("Give a host and a token.")
+            return False
+        try:
+            credentials.set_token(host, token)
+        except credentials.KeyringUnavailable as exc:
+            self.token_status.setText(f"Not stored: {exc}")
+            return False
+        self.changed_tokens[host] = token
+        self.token.clear()
+        self._show_stored(f"Token for {host} stored in the system keyring.")
+        return True
+
+    def _remove_token(self) -> None:
+        from ofa_manager.core import credentials
+
+        host = self._current_host()
+        try:
+            removed = credentials.delete_token(host)
+        except credentials.KeyringUnavailable as exc:
+            self.token_status.setText(f"Not removed: {exc}")
+            return
+        self.changed_tokens[host] = None
+        self._show_stored(f"Token for {host} removed." if removed else f"No token was stored for {host}.")
+
+    def _show_stored(self, first: str = "") -> None:
+        from ofa_manager.core import credentials
+
+        stored = []
+        for host in dict.fromkeys([*self._hosts, self._current_host()]):
+            try:
+                if host and credentials.get_token(host):
+                    stored.append(host)
+            except credentials.KeyringUnavailable:
+                break
+        lines = [first] if first else []
+        lines.append("Tokens stored for: " + ", ".join(stored) if stored
+                     else "No token stored for these hosts.")
+        self.token_status.setText("\n".join(lines))
+
+    def accept(self) -> None:
+        # A token typed in but not stored yet is what the user meant to keep.
+        if self.token.isEnabled() and self.token.text().strip() and not self._store_token():
+            self.tabs.setCurrentIndex(3)
+            return
+        super().accept()
+
+    # -- result -----------------------------------------------------------------------------------
+
+    def chosen_folder(self) -> Path:
+        return Path(self.folder.text().strip()).expanduser()
+
+    def edited(self) -> Settings:
+        """A copy of the settings with the dialog's values (the models folder is the caller's to apply)."""
+        rules = []
+        for row in range(self.rules.rowCount()):
+            prefix = (self.rules.item(row, 0).text() if self.rules.item(row, 0) else "").strip()
+            replacement = (self.rules.item(row, 1).text() if self.rules.item(row, 1) else "").strip()
+            if prefix:
+                rules.append([prefix, replacement])
+        return dataclasses.replace(
+            self._settings, jobs=self.jobs.value(), connections=self.connections.value(),
+            limit_rate=int(round(self.limit.value() * MiB)), timeout=float(self.timeout.value()),
+            retries=self.retries.value(), rewrite_rules=rules,
+            resume_on_start=self.resume_on_start.isChecked(), notifications=self.notifications.isChecked(),
+        )
