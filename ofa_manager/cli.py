@@ -242,25 +242,26 @@ class _Reporter:
 
         bar = self._bars.get(item.key)
         if bar is None:
-            bar = tqdm(total=item.total, desc=item.entry_ids[0], unit="B", unit_scale=True,
-                       unit_divisor=1024, position=self._positions, leave=True, file=self.stream,
-                       dynamic_ncols=True)
+            # Counts are plain bytes; the text is written by units.size (binary units, like the window).
+            bar = tqdm(total=item.total or 0, desc=", ".join(item.entry_ids), position=self._positions,
+                       leave=True, file=self.stream, dynamic_ncols=True,
+                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {unit}")
             self._positions += 1
             self._bars[item.key] = bar
         if item.total and bar.total != item.total:
             bar.total = item.total
         if item.done >= bar.n:
             bar.update(item.done - bar.n)
+        text = f"{units.size(item.done)} of {units.size(item.total)}"
+        if item.state in (ItemState.DOWNLOADING, ItemState.STALLED):
+            text += f", {units.rate(item.speed)}, {units.duration(item.eta)} left"
         status = {"stalled": "reconnecting", "waiting": "waiting for another process",
-                  "verifying": "verifying"}.get(item.state.value)
-        if status:
-            bar.set_postfix_str(status, refresh=False)
-        if item.state is ItemState.DONE:
-            bar.set_postfix_str("done", refresh=False)
+                  "verifying": "verifying", "done": "done", "failed": "failed"}.get(item.state.value)
+        bar.unit = f"{text} — {status}" if status else text
+        if item.state in (ItemState.DONE, ItemState.FAILED):
             bar.close()
-        elif item.state is ItemState.FAILED:
-            bar.set_postfix_str("failed", refresh=False)
-            bar.close()
+        else:
+            bar.refresh()
 
     def _line(self, item) -> None:
         now = time.monotonic()

@@ -479,5 +479,5 @@ def test_progress_bar_on_a_terminal(tmp_path, site, http_server):
     text = output.decode("utf-8", "replace")
     assert proc.returncode == 0, text
     assert "\r" in text and "100%" in text  # a bar redrawn in place, not one line per update
-    assert "other" in text and "97.7k" in text  # tqdm's binary-scaled size of 100 000 bytes
+    assert "other" in text and "97.7 KiB of 97.7 KiB" in text  # 100 000 bytes in binary units
     assert "1 file(s) ready, 0 failed" in text

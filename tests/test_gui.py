@@ -672,3 +672,47 @@ def test_check_links_reports_each_link(qtbot, server, open_window):
     qtbot.waitUntil(lambda: "link(s) failed" in window.message_label.text(), timeout=WAIT_MS)
     assert window.message_label.text() == "1 of 2 link(s) failed — ofa-huge.pt: 404 Not Found"
     wait_status(qtbot, window, "ofa-huge", "Not downloaded — link failed: 404 Not Found")
+
+
+def test_downloads_panel_reorders_pauses_all_and_clears_finished(qtbot, server, open_window):
+    for entry_id in ("ofa-huge", "ofa-large", "ofa-base"):
+        server.add(entry_id, 2 * MiB, rate=300 * KiB)
+    window = open_window(server.catalog(), Settings(jobs=1, connections=1))
+    panel = window.downloads
+    window.download(list(window.workspace.catalog))
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 3, timeout=WAIT_MS)
+    names = lambda: [panel.model.index(r, 0).data() for r in range(panel.model.rowCount())]  # noqa: E731
+    assert names() == ["OFA-Huge", "OFA-Large", "OFA-Base"]
+
+    # One file at a time: moving OFA-Base up makes it the next to start.
+    panel.view.setCurrentIndex(panel.model.index(2, 0))
+    panel.tool_buttons["up"].trigger()
+    qtbot.waitUntil(lambda: names() == ["OFA-Huge", "OFA-Base", "OFA-Large"], timeout=WAIT_MS)
+    assert [row_state(window, r) for r in (1, 2)] == ["Queued", "Queued"]
+
+    panel.tool_buttons["pause_all"].trigger()
+    qtbot.waitUntil(lambda: [row_state(window, r) for r in range(3)] == ["Paused"] * 3, timeout=WAIT_MS)
+    for name in ("ofa-huge", "ofa-large", "ofa-base"):
+        server.http.route(f"/checkpoints/{name}.pt").rate = None
+    panel.tool_buttons["resume_all"].trigger()
+    qtbot.waitUntil(lambda: [row_state(window, r) for r in range(3)] == ["Downloaded"] * 3, timeout=WAIT_MS)
+    assert "3 finished" in panel.summary.text()
+    panel.tool_buttons["clear"].trigger()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=WAIT_MS)
+
+
+def test_a_dropped_connection_shows_stalled_then_recovers(qtbot, server, open_window):
+    server.add("ofa-tiny", 1 * MiB, rate=512 * KiB, drop_after=256 * KiB)
+    window = open_window(server.catalog(), Settings(connections=1))
+    window.download([window.workspace.catalog.get("ofa-tiny")])
+    wait_status(qtbot, window, "ofa-tiny", "Stalled, reconnecting")
+    wait_status(qtbot, window, "ofa-tiny", "Downloaded")
+
+
+def test_copy_path_puts_the_files_on_the_clipboard(server, open_window, models_dir):
+    server.add("ofa-tiny", 64 * KiB)
+    server.add("ofa-base", 64 * KiB)
+    window = open_window(server.catalog())
+    window.select(["ofa-tiny", "ofa-base"])
+    window.actions_by_name["copy"].trigger()
+    assert QApplication.clipboard().text() == f"{models_dir / 'ofa-tiny.pt'}\n{models_dir / 'ofa-base.pt'}"

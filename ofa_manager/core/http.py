@@ -64,9 +64,12 @@ def open_url(
     headers: dict[str, str] | None = None, timeout: tuple[float, float] = (15.0, 30.0),
 ) -> requests.Response:
     """Send a request, following redirects by hand so that a host's token goes to that host only."""
+    secure_start = urlsplit(url).scheme == "https"
     for _ in range(MAX_REDIRECTS + 1):
         sent = dict(headers or {})
-        token = tokens.token_for(url) if tokens else None
+        # A redirect from https down to plain http would show the token to anyone on the path.
+        downgraded = secure_start and urlsplit(url).scheme != "https"
+        token = tokens.token_for(url) if tokens and not downgraded else None
         if token:
             sent["Authorization"] = f"Bearer {token}"
         response = session.request(method, url, headers=sent, stream=True, timeout=timeout,

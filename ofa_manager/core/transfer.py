@@ -465,6 +465,10 @@ class Transfer:
             if not part.exists() or not same_object:
                 library.drop_partial(entry)
                 record = {}
+        if record and part.exists() and max((end for _, end in record.get("ranges", [])), default=0) > (
+                part.stat().st_size):
+            # The record claims more than the partial file holds (it was truncated or replaced).
+            record = {}
         if record and not (record.get("etag") or record.get("last_modified") or self.expected_sha256):
             # Nothing could tell whether the object changed since: resuming might splice two versions.
             record = {}

@@ -105,11 +105,26 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     if report:
         window.first_painted.connect(lambda: _report_first_paint(app, quit_after=report == "exit"))
     window.show()
+    warning = broken_pyside_warning()
+    if warning:
+        print(f"{APP_NAME}: {warning}", file=sys.stderr)
+        window.show_message(warning)
     try:
         return app.exec()
     finally:
         workspace.close()
         instance.close()
+
+
+def broken_pyside_warning() -> str | None:
+    """A known-bad PySide6 release for this Python, in words, or None."""
+    import PySide6
+
+    if PySide6.__version__ == "6.12.0" and sys.version_info < (3, 12):
+        return ("PySide6 6.12.0 loses references to None on Python before 3.12, which crashes the window "
+                "after some minutes of use; install another release: "
+                "pip install 'PySide6-Essentials!=6.12.0'")
+    return None
 
 
 def _report_first_paint(app: QApplication, *, quit_after: bool) -> None:

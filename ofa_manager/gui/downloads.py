@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from ofa_manager.core import units
 from ofa_manager.gui.status import ACTIVE, DONE, FAILED, PAUSED, UNFINISHED, queue_state_text
-from ofa_manager.gui.tree import NO_PROGRESS
+from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
 from ofa_manager.gui.workspace import Workspace
 
 # The invisible root's index: the default parent (a shared value, never modified).
@@ -41,6 +41,10 @@ class Role(enum.IntEnum):
     KEY = int(Qt.ItemDataRole.UserRole) + 1  # the file's final path, the queue's key
     PROGRESS = enum.auto()  # fraction done, or NO_PROGRESS when the size is unknown
     ACTIONS = enum.auto()  # the buttons the row offers: a tuple of action names, never None
+
+
+KEY, PROGRESS, ACTIONS = int(Role.KEY), int(Role.PROGRESS), int(Role.ACTIONS)
+ANSWERED = frozenset({DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, KEY, PROGRESS, ACTIONS})
 
 
 def row_actions(item) -> tuple[str, ...]:
@@ -61,6 +65,7 @@ class DownloadsModel(QAbstractTableModel):
         super().__init__(parent)
         self.workspace = workspace
         self._failed = QBrush(QColor("#b3261e"))
+        self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         ws = workspace
         ws.items_about_to_insert.connect(lambda row: self.beginInsertRows(QModelIndex(), row, row))
         ws.items_inserted.connect(self.endInsertRows)
@@ -100,60 +105,59 @@ class DownloadsModel(QAbstractTableModel):
     def key(self, row: int) -> str:
         return self.workspace.item_at(row).key
 
-    def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
-        if not index.isValid() or not 0 <= index.row() < self.workspace.item_count():
+    def data(self, index: QModelIndex, role: int = DISPLAY):
+        if role not in ANSWERED or not index.isValid() or not 0 <= index.row() < self.workspace.item_count():
             return None
-        if role == Role.PROGRESS and index.column() != COL_PROGRESS:
+        column = index.column()
+        if role == PROGRESS and column != COL_PROGRESS:
             return NO_PROGRESS
         item = self.workspace.item_at(index.row())
-        column = index.column()
         state = item.state.value
-        running = state in ACTIVE
-        if role == Role.KEY:
+        if role == DISPLAY:
+            return self._text(item, column, state)
+        if role == KEY:
             return item.key
-        if role == Role.PROGRESS:
+        if role == PROGRESS:
             return min(1.0, item.done / item.total) if item.total else NO_PROGRESS
-        if role == Role.ACTIONS:
+        if role == ACTIONS:
             return row_actions(item)
-        if role == Qt.DisplayRole:
-            if column == COL_NAME:
-                return item.title
-            if column == COL_PROGRESS:
-                if item.total:
-                    return f"{int(100 * item.done / item.total)} %"
-                return units.size(item.done) if item.done else ""
-            if column == COL_SIZE:
-                if state == DONE or (item.total and not item.done):
-                    return units.size(item.total or item.done)
-                if item.total:
-                    return f"{units.size(item.done)} of {units.size(item.total)}"
-                return units.size(item.done) if item.done else "unknown"
-            if column == COL_SPEED:
-                return units.rate(item.speed) if running and item.speed else ""
-            if column == COL_ETA:
-                return units.duration(item.eta) if running and item.eta is not None else ""
-            if column == COL_CONNECTIONS:
-                return str(item.connections) if running and item.connections else ""
-            if column == COL_STATE:
-                return "Downloading" if state == "downloading" else queue_state_text(item)
-            return ""
-        if role == Qt.ToolTipRole:
+        if role == TOOLTIP:
             if column == COL_NAME:
                 names = [e.title for e in self.workspace.entries_of(item.key)]
-                text = f"{item.key}\nFile of: {', '.join(names)}" if names else item.key
-                return text
+                return f"{item.key}\nFile of: {', '.join(names)}" if names else item.key
             if column == COL_STATE:
-                lines = [queue_state_text(item)]
-                if item.error:
-                    lines.append(item.error)
-                if item.message:
-                    lines.append(item.message)
-                return "\n".join(lines)
-        if role == Qt.TextAlignmentRole and column in (COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS):
-            return Qt.AlignRight | Qt.AlignVCenter
-        if role == Qt.ForegroundRole and column == COL_STATE and state == FAILED:
-            return self._failed
+                return "\n".join([queue_state_text(item), *filter(None, [item.error, item.message])])
+            return None
+        if role == ALIGNMENT:
+            return self._right if column in (COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS) else None
+        if role == FOREGROUND:
+            return self._failed if column == COL_STATE and state == FAILED else None
         return None
+
+    @staticmethod
+    def _text(item, column: int, state: str) -> str:
+        running = state in ACTIVE
+        if column == COL_NAME:
+            return item.title
+        if column == COL_PROGRESS:
+            if item.total:
+                return f"{int(100 * item.done / item.total)} %"
+            return units.size(item.done) if item.done else ""
+        if column == COL_SIZE:
+            if state == DONE or (item.total and not item.done):
+                return units.size(item.total or item.done)
+            if item.total:
+                return f"{units.size(item.done)} of {units.size(item.total)}"
+            return units.size(item.done) if item.done else "unknown"
+        if column == COL_SPEED:
+            return units.rate(item.speed) if running and item.speed else ""
+        if column == COL_ETA:
+            return units.duration(item.eta) if running and item.eta is not None else ""
+        if column == COL_CONNECTIONS:
+            return str(item.connections) if running and item.connections else ""
+        if column == COL_STATE:
+            return "Downloading" if state == "downloading" else queue_state_text(item)
+        return ""
 
 
 class ProgressDelegate(QStyledItemDelegate):

@@ -35,9 +35,11 @@ class Role(enum.IntEnum):
 
 
 # Roles as plain ints: data() runs for every painted cell, and enum lookups there add up.
-DISPLAY, DECORATION, TOOLTIP = int(Qt.ItemDataRole.DisplayRole), int(Qt.ItemDataRole.DecorationRole), int(
-    Qt.ItemDataRole.ToolTipRole)
-FONT, ALIGNMENT = int(Qt.ItemDataRole.FontRole), int(Qt.ItemDataRole.TextAlignmentRole)
+DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+DECORATION = int(Qt.ItemDataRole.DecorationRole)
+TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+FONT = int(Qt.ItemDataRole.FontRole)
+ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 ENTRY_ID, SORT, SEARCH, PROGRESS = int(Role.ENTRY_ID), int(Role.SORT), int(Role.SEARCH), int(Role.PROGRESS)
 # Every role this model answers; the view asks for others (size hint, check state, background…) too.
@@ -45,12 +47,11 @@ ANSWERED = frozenset({DISPLAY, DECORATION, TOOLTIP, FONT, ALIGNMENT, FOREGROUND,
                       PROGRESS})
 
 # What changes in a row; never the search text, so the filter does not re-check the groups above it.
-CHANGING_ROLES = [int(r) for r in (Qt.DisplayRole, Qt.ToolTipRole, Qt.ForegroundRole, Qt.DecorationRole,
-                                   Role.SORT, Role.PROGRESS)]
-PROGRESS_ROLES = [int(r) for r in (Qt.DisplayRole, Qt.ToolTipRole, Role.PROGRESS)]
+CHANGING_ROLES = [DISPLAY, TOOLTIP, FOREGROUND, DECORATION, SORT, PROGRESS]
+PROGRESS_ROLES = [DISPLAY, TOOLTIP, PROGRESS]
 
-# Custom roles never answer None: PySide6 6.12 drops a reference to None each time a None from data()
-# comes back to Python through C++ (delegates, sorting), which ends in a crash on Python < 3.12.
+# Custom roles never answer None: delegates and sorting read them back through C++, and PySide6 6.12.0
+# loses a reference to None each time, which ends in a crash on Python < 3.12.
 NO_PROGRESS = -1.0
 
 

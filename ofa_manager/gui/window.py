@@ -28,7 +28,6 @@ from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.library import State
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel, ProgressDelegate
-from ofa_manager.gui.icons import app_icon
 from ofa_manager.gui.status import FAILED, PAUSED, UNFINISHED
 from ofa_manager.gui.tree import (
     COL_LOCATION,
@@ -80,7 +79,6 @@ class MainWindow(QMainWindow):
         self.workspace = workspace
         self._painted = False
         self.setWindowTitle(APP_NAME)
-        self.setWindowIcon(app_icon())
         self.setObjectName("main-window")
 
         self.model = CheckpointTreeModel(workspace, self)
@@ -260,13 +258,13 @@ class MainWindow(QMainWindow):
 
     def selected_entries(self) -> list[Checkpoint]:
         """The selected checkpoints; a selected group stands for every checkpoint under it."""
-        found: dict[str, Checkpoint] = {}
+        found: set[str] = set()
         for index in self.tree.selectionModel().selectedRows(COL_NAME):
             node = self.model.node(self.proxy.mapToSource(index))
             if node is not None:
-                for entry in node.entries():
-                    found.setdefault(entry.id, entry)
-        return list(found.values())
+                found.update(entry.id for entry in node.entries())
+        # In catalog order, whatever order the rows were picked in.
+        return [entry for entry in self.workspace.catalog if entry.id in found]
 
     def select(self, entry_ids: list[str]) -> None:
         """Select these checkpoints' rows (as a click would)."""
