@@ -6,6 +6,7 @@ import argparse
 import concurrent.futures
 import getpass
 import json
+import math
 import sys
 import threading
 import time
@@ -109,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except BrokenPipeError:
         return EXIT_OK
+    except OSError as exc:
+        # The models folder (or a file named on the command line) cannot be used as asked.
+        where = f"{exc.filename}: " if exc.filename else ""
+        print(f"ofa-manager: error: {where}{exc.strerror or exc}", file=sys.stderr)
+        return EXIT_USAGE
 
 
 def gui_main() -> int:
@@ -205,7 +211,7 @@ def _options(args, saved: settings.Settings) -> tuple[TransferOptions, int, int]
         except ValueError as exc:
             raise UsageError(f"--limit-rate: {exc}") from None
     timeout = args.timeout if getattr(args, "timeout", None) is not None else saved.timeout
-    if timeout <= 0:
+    if not math.isfinite(timeout) or timeout <= 0:
         raise UsageError("--timeout must be more than 0 seconds")
     options = TransferOptions(
         connections=args.connections or saved.connections,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import email.utils
+import socket
+import threading
 import time
+import weakref
 from dataclasses import dataclass
 from urllib.parse import urljoin, urlsplit
 
 import requests
 import requests.adapters
+import urllib3
+import urllib3.connection
 
 from ofa_manager import __version__
 from ofa_manager.core.credentials import TokenCache, host_of
@@ -32,10 +37,61 @@ class HttpStatusError(Exception):
         return self.status in RETRYABLE_STATUS or 500 <= self.status < 600
 
 
+class _TrackingAdapter(requests.adapters.HTTPAdapter):
+    """Remembers the connections it opens, so that an abort can shut their sockets down at once."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        self.connections: weakref.WeakSet = weakref.WeakSet()
+        self.connections_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def init_poolmanager(self, *args, **kwargs) -> None:
+        super().init_poolmanager(*args, **kwargs)
+        adapter = self
+
+        class TrackedHTTPConnection(urllib3.connection.HTTPConnection):
+            def connect(self) -> None:
+                super().connect()
+                with adapter.connections_lock:
+                    adapter.connections.add(self)
+
+        class TrackedHTTPSConnection(urllib3.connection.HTTPSConnection):
+            def connect(self) -> None:
+                super().connect()
+                with adapter.connections_lock:
+                    adapter.connections.add(self)
+
+        class HTTPPool(urllib3.HTTPConnectionPool):
+            ConnectionCls = TrackedHTTPConnection
+
+        class HTTPSPool(urllib3.HTTPSConnectionPool):
+            ConnectionCls = TrackedHTTPSConnection
+
+        self.poolmanager.pool_classes_by_scheme = {"http": HTTPPool, "https": HTTPSPool}
+
+    def shutdown_connections(self) -> None:
+        with self.connections_lock:
+            connections = list(self.connections)
+        for connection in connections:
+            sock = getattr(connection, "sock", None)
+            if sock is not None:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+def shutdown_connections(session: requests.Session) -> None:
+    """Wake every request of this session blocked on the network (it then fails and ends)."""
+    for adapter in set(session.adapters.values()):
+        if isinstance(adapter, _TrackingAdapter):
+            adapter.shutdown_connections()
+
+
 def make_session(pool: int = 20) -> requests.Session:
     """A session with a connection pool big enough for every segment of a transfer."""
     session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
+    adapter = _TrackingAdapter(pool_connections=4, pool_maxsize=pool, max_retries=0)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
     # Identity encoding keeps byte offsets equal to file offsets, which ranges rely on.

@@ -168,6 +168,9 @@ class Library:
             st = None
         if st is not None:
             meta = self.read_meta(entry)
+            if meta.get("catalog_url", entry.url) != entry.url:
+                # Fetched for another catalog's URL that happens to use the same file name: not ours.
+                return FileStatus(State.REMOTE, path, 0, self.expected_size(entry), meta={"foreign": True})
             size = meta.get("size") or self.expected_size(entry) or st.st_size
             corrupt = meta.get("state") == "corrupt"
             if expected and meta.get("sha256") and meta["sha256"] != expected:
@@ -242,8 +245,9 @@ class Library:
             expected_size = self.expected_size(entry) or meta.get("size")
             size = path.stat().st_size
             good = (not expected or digest == expected) and (not expected_size or size == expected_size)
-            if not expected and meta.get("sha256") and meta.get("state") != "corrupt":
-                # Without a published hash, compare with the hash recorded when the file arrived.
+            if not expected and meta.get("sha256"):
+                # Without a published hash, compare with the hash recorded when the file arrived (kept
+                # as it was by a corrupt verdict, so a second verify cannot bless the damage).
                 good = good and digest == meta["sha256"]
             meta.update({
                 "url": meta.get("url", entry.url), "size": size if good else meta.get("size", expected_size),
@@ -254,7 +258,10 @@ class Library:
             self.write_meta(entry, meta)
         return self.status(entry)
 
-    def adopt(self, entry: Checkpoint, remote_size: int | None = None, etag: str | None = None) -> bool:
+    def adopt(
+        self, entry: Checkpoint, remote_size: int | None = None, etag: str | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> bool:
         """Accept a file someone put at the final path if it checks out; True when adopted.
 
         With a known sha256 the hash decides; otherwise the size (catalog or server) must match.
@@ -269,11 +276,11 @@ class Library:
             return False
         if not expected and want_size is None:
             return False
-        digest = self.hash_file(path)
-        if expected and digest != expected:
+        digest = self.hash_file(path, cancelled=cancelled)
+        if digest is None or (expected and digest != expected):
             return False
         self.write_meta(entry, {
-            "url": entry.url, "etag": etag, "size": size, "sha256": digest, "state": "ok",
+            "url": entry.url, "catalog_url": entry.url, "etag": etag, "size": size, "sha256": digest, "state": "ok",
             "downloaded_at": None, "adopted_at": _now(), "verified_at": _now(),
         })
         return True

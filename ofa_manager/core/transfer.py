@@ -15,6 +15,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
@@ -29,6 +30,7 @@ from ofa_manager.core.http import (
     make_session,
     open_url,
     raise_for_status,
+    shutdown_connections,
 )
 from ofa_manager.core.library import Library, State, free_space
 
@@ -63,6 +65,14 @@ class Aborted(Exception):
 
 class _Restart(Exception):
     """The object changed on the server: throw away the partial data and start over."""
+
+
+class _Transient(Exception):
+    """A server answer worth another try; the message is shown as it is."""
+
+
+class _Stopped(Exception):
+    """Another connection of the same transfer failed: this one ends quietly."""
 
 
 class _DiskError(Exception):
@@ -203,7 +213,7 @@ class _Plan:
             if self.size is None:
                 slot = _Slot(0, None)
             else:
-                start, end = self.free.pop(0)
+                start, end = self.free.pop(0) if self.free else (self.size, self.size)
                 slot = _Slot(start, end)
             self.slots.append(slot)
             return slot
@@ -329,6 +339,8 @@ class Transfer:
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._last_emit = 0.0
         self._url = entry.url
+        self._ranged = False
+        self._done = 0
         self._etag: str | None = None
         self._last_modified: str | None = None
         self._record: dict = {}
@@ -338,11 +350,28 @@ class Transfer:
 
     def run(self) -> Path:
         """Download (or find, or adopt) the file; returns its final path."""
+        finished = threading.Event()
+        watchdog = threading.Thread(target=self._watch_abort, args=(finished,), name="ofa-abort", daemon=True)
+        watchdog.start()
         try:
             return self._run()
+        except OSError as exc:
+            # Network errors are handled inside; what reaches here is the models folder itself.
+            where = exc.filename or self.library.root
+            raise DownloadError(self.entry.title, f"cannot use {where}: {exc.strerror or exc}",
+                                kind="disk") from None
         finally:
+            finished.set()
+            watchdog.join()
             if self._own_session:
                 self.session.close()
+
+    def _watch_abort(self, finished: threading.Event) -> None:
+        """Pause and cancel take effect at once, even while a request still waits for its answer."""
+        while not finished.is_set():
+            if self.abort.wait(0.1):
+                shutdown_connections(self.session)
+                return
 
     def urls(self) -> list[str]:
         """The main URL then the mirrors of this entry and of entries sharing its file, rewritten."""
@@ -381,7 +410,7 @@ class Transfer:
                 )
             self._preflight(self.expected_size, library.status(entry).bytes
                             if library.status(entry).state is State.PARTIAL else 0)
-            errors: list[DownloadError] = []
+            errors: list[tuple[str, DownloadError]] = []
             for url in self.urls():
                 self._url = url
                 try:
@@ -390,11 +419,11 @@ class Transfer:
                 except DownloadError as exc:
                     if exc.kind in ("disk", "space"):
                         raise
-                    errors.append(exc)
+                    errors.append((url, exc))
             if len(errors) == 1:
-                raise errors[0]
-            reasons = "; ".join(f"{e.reason}" for e in errors)
-            raise DownloadError(entry.title, f"every source failed: {reasons}", kind=errors[-1].kind)
+                raise errors[0][1]
+            reasons = "; ".join(f"{urlsplit(url).netloc}: {e.reason}" for url, e in errors)
+            raise DownloadError(entry.title, f"every source failed: {reasons}", kind=errors[-1][1].kind)
         finally:
             lock.release()
 
@@ -419,10 +448,10 @@ class Transfer:
             return True
         if status.state is State.DOWNLOADED and (self.expected_sha256 or self.expected_size):
             self._emit_state("verifying", force=True)
-            return library.adopt(entry)
+            return library.adopt(entry, cancelled=self.abort.is_set)
         if status.state is State.DOWNLOADED:
             size = self._remote_size()
-            return size is not None and library.adopt(entry, remote_size=size)
+            return size is not None and library.adopt(entry, remote_size=size, cancelled=self.abort.is_set)
         return False
 
     def _remote_size(self) -> int | None:
@@ -479,13 +508,20 @@ class Transfer:
             try:
                 self._fetch(url, record)
                 return
+            except DownloadError as exc:
+                if exc.kind == "integrity":
+                    library.drop_partial(entry)  # bad data never waits around to be resumed
+                raise
             except _Restart as restart:
+                if restart.__cause__ is not None:
+                    # A stream without ranges broke: it can only be fetched again from byte 0. When the
+                    # retries are used up, the partial data stays (a later run may be able to resume).
+                    attempts = self._retry_or_fail(restart.__cause__, attempts)
+                    library.drop_partial(entry)
+                    record = {}
+                    continue
                 library.drop_partial(entry)
                 record = {}
-                if restart.__cause__ is not None:
-                    # A stream without ranges broke: it can only be fetched again from byte 0.
-                    attempts = self._retry_or_fail(restart.__cause__, attempts)
-                    continue
                 changes += 1
                 if changes >= 3:
                     raise DownloadError(entry.title, "the file keeps changing on the server; try again later",
@@ -515,6 +551,7 @@ class Transfer:
         failure: list[BaseException] = []
         workers: list[threading.Thread] = []
         stop_workers = threading.Event()
+        self._ranged = bool(first and first[2])
         try:
             if first is not None:
                 workers.append(self._spawn(url, plan, first[0], first[1], failure, stop_workers))
@@ -558,6 +595,13 @@ class Transfer:
                 response = open_url(self.session, url, self.tokens, headers=headers,
                                     timeout=(self.options.connect_timeout, self.options.timeout))
                 if response.status_code == 416:
+                    if plan.size is None and not plan.done and start == 0:
+                        total = _unsatisfied_total(response)
+                        if total == 0:  # an empty object: nothing to fetch, the (empty) file is complete
+                            return None, _Plan(0, [])
+                        # A 416 for byte 0 of a non-empty object is the server's hiccup: try again.
+                        attempts = self._retry_or_fail(_Transient("416 Range Not Satisfiable"), attempts)
+                        continue
                     plan = self._after_416(response, plan)
                     if plan.complete():
                         return None, plan
@@ -603,8 +647,9 @@ class Transfer:
             part = self.library.part_path(self.entry)
             if part.exists():
                 os.truncate(part, 0)
-            plan = _Plan(size if size is not None else self.expected_size, [])
-            self._preflight(plan.size, 0, response)
+            # Without a Content-Length the stream runs to its end; _finish compares that with the catalog.
+            plan = _Plan(size, [])
+            self._preflight(size if size is not None else self.expected_size, 0, response)
             slot = plan.first_slot()
             # A 200 to a plain ranged request means the server ignores ranges: one stream only. A 200
             # after If-Range means the object changed; then more connections may still help.
@@ -613,27 +658,33 @@ class Transfer:
             return (slot, response, ranged), plan
 
     def _after_416(self, response: requests.Response, plan: _Plan) -> _Plan:
-        match = re.match(r"bytes\s+\*/(\d+)", response.headers.get("content-range", ""))
-        response.close()
-        total = int(match.group(1)) if match else None
+        total = _unsatisfied_total(response)
         if total is not None and plan.size == total and plan.complete():
             return plan
         # Our idea of the file no longer fits the server's: start over from nothing.
         self.library.drop_partial(self.entry)
         return _Plan(None, [])
 
-    def _retry_or_fail(self, exc: BaseException, attempts: int) -> int:
-        """Wait before the next attempt, or raise DownloadError when this error is final."""
+    def _retry_or_fail(self, exc: BaseException, attempts: int, stop: threading.Event | None = None) -> int:
+        """Wait before the next attempt, or raise DownloadError when this error is final.
+
+        ``stop`` (a worker's) ends the wait too, so one connection's failure is not held back by
+        another connection sitting out a long Retry-After.
+        """
         if isinstance(exc, HttpStatusError) and not exc.retryable:
             raise DownloadError(self.entry.title, str(exc), kind="http")
-        reason = str(exc) if isinstance(exc, HttpStatusError) else describe_network_error(exc)
+        reason = str(exc) if isinstance(exc, (HttpStatusError, _Transient)) else describe_network_error(exc)
         if attempts >= self.options.retries:
             raise DownloadError(self.entry.title, f"{reason} (gave up after {attempts + 1} attempts)",
                                 kind="network")
         delay = self._backoff(attempts, getattr(exc, "retry_after", None))
         self._emit_state("stalled", force=True, message=f"{reason}; retrying in {delay:.0f} s")
-        if self.abort.wait(delay):
-            raise Aborted()
+        deadline = time.monotonic() + delay
+        while (left := deadline - time.monotonic()) > 0:
+            if self.abort.wait(min(left, 0.1)):
+                raise Aborted()
+            if stop is not None and stop.is_set():
+                raise _Stopped()
         return attempts + 1
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
@@ -660,7 +711,7 @@ class Transfer:
                     before = slot.pos
                     try:
                         if response is None:
-                            response = self._open_segment(url, slot)
+                            response = self._open_segment(url, slot, plan.size)
                         slot.response = response
                         self._stream(response, fh, plan, slot, stop)
                         response = None
@@ -680,16 +731,18 @@ class Transfer:
                             return
                         if slot.pos > before:
                             attempts = 0
-                        if slot.end is None:
+                        if slot.end is None or not self._ranged:
                             # A stream without ranges cannot resume: start over from zero.
                             raise _Restart() from exc
                         with self._lock:
                             self._reconnecting += 1
                         try:
-                            attempts = self._retry_or_fail(exc, attempts)
+                            attempts = self._retry_or_fail(exc, attempts, stop)
                         finally:
                             with self._lock:
                                 self._reconnecting -= 1
+        except _Stopped:
+            pass
         except (DownloadError, Aborted, _Restart, _DiskError) as exc:
             failure.append(exc)
             stop.set()
@@ -701,15 +754,15 @@ class Transfer:
             if slot is not None:
                 plan.release(slot)
 
-    def _open_segment(self, url: str, slot: _Slot) -> requests.Response:
+    def _open_segment(self, url: str, slot: _Slot, size: int | None) -> requests.Response:
         headers = {"Range": f"bytes={slot.pos}-{slot.end - 1}"}
         validator = self._etag or self._last_modified
         if validator:
             headers["If-Range"] = validator
         response = open_url(self.session, url, self.tokens, headers=headers,
                             timeout=(self.options.connect_timeout, self.options.timeout))
-        if response.status_code == 200:
-            # If-Range did not match: the object changed since the first connection.
+        if response.status_code in (200, 416):
+            # If-Range did not match, or the range no longer exists: the object changed.
             response.close()
             raise _Restart()
         raise_for_status(response)
@@ -717,7 +770,7 @@ class Transfer:
             response.close()
             raise DownloadError(self.entry.title, "the server stopped honouring byte ranges")
         match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
-        if not match or int(match.group(1)) != slot.pos:
+        if not match or int(match.group(1)) != slot.pos or (size is not None and match.group(3) != str(size)):
             response.close()
             raise _Restart()
         return response
@@ -749,10 +802,14 @@ class Transfer:
                 chunk = memoryview(raw.read(want, decode_content=False))
             took = max(time.monotonic() - began, 1e-3)
             step = max(MIN_READ, min(self.options.chunk, int(len(chunk) / took * READ_SECONDS)))
+            expected = self.expected_size
             if not chunk:
-                if slot.end is not None:
+                if slot.end is not None or (expected is not None and slot.pos < expected):
                     raise urllib3.exceptions.ProtocolError("connection dropped mid-transfer")
                 break
+            if slot.end is None and expected is not None and slot.pos + len(chunk) > expected:
+                raise DownloadError(self.entry.title, f"the server sent more than the catalog's size "
+                                    f"({units.size(expected)}); the data was not kept", kind="integrity")
             try:
                 pending = chunk
                 while pending:
@@ -775,14 +832,14 @@ class Transfer:
         last_record = time.monotonic()
         while True:
             alive = [w for w in workers if w.is_alive()]
-            if failure:
-                break
             if not alive:
                 break
-            if self.abort.is_set():
+            if failure or self.abort.is_set():
+                # Wake every connection now: a failure must not wait for the others' timeouts.
                 stop.set()
                 for slot in list(plan.slots):
                     _shutdown(slot.response)
+                shutdown_connections(self.session)
                 break
             now = time.monotonic()
             if now - last_record >= RECORD_EVERY:
@@ -839,14 +896,17 @@ class Transfer:
         with open(part, "rb+") as fh:
             os.fsync(fh.fileno())
         final = library.path(entry)
-        os.replace(part, final)
-        _fsync_dir(final.parent)
         record = self._record
+        # Metadata first: a crash before the rename leaves a complete partial file that the next run
+        # hashes and moves; a crash after it leaves a final file that is known to be ours.
         library.write_meta(entry, {
-            "url": self._url, "etag": record.get("etag"), "last_modified": record.get("last_modified"),
-            "size": size, "sha256": digest, "verified": bool(self.expected_sha256), "state": "ok",
+            "url": self._url, "catalog_url": entry.url, "etag": record.get("etag"),
+            "last_modified": record.get("last_modified"), "size": size, "sha256": digest,
+            "verified": bool(self.expected_sha256), "state": "ok",
             "downloaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         })
+        os.replace(part, final)
+        _fsync_dir(final.parent)
         try:
             library.record_path(entry).unlink()
         except FileNotFoundError:
@@ -857,10 +917,11 @@ class Transfer:
 
     def _emit_state(self, state: str, *, force: bool = False, message: str = "") -> None:
         self._state = state
-        self._emit(Progress(0, self.expected_size, 0.0, None, state, 0, self._url, message), force=force)
+        self._emit(Progress(self._done, self.expected_size, 0.0, None, state, 0, self._url, message),
+                   force=force)
 
     def _emit_progress(self, plan: _Plan, state: str, connections: int) -> None:
-        done = plan.done_bytes()
+        done = self._done = plan.done_bytes()
         now = time.monotonic()
         self._samples.append((now, done))
         while len(self._samples) > 2 and now - self._samples[0][0] > 5.0:
@@ -878,6 +939,13 @@ class Transfer:
             return
         self._last_emit = now
         self.on_progress(progress)
+
+
+def _unsatisfied_total(response: requests.Response) -> int | None:
+    """The object's size from a 416 answer's ``Content-Range: bytes */SIZE``."""
+    match = re.match(r"bytes\s+\*/(\d+)", response.headers.get("content-range", ""))
+    response.close()
+    return int(match.group(1)) if match else None
 
 
 def _strong_etag(value: str | None) -> str | None:
