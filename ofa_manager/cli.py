@@ -3,23 +3,27 @@
 from __future__ import annotations
 
 import argparse
-import concurrent.futures
-import getpass
 import json
 import math
 import sys
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from ofa_manager import __version__
-from ofa_manager.core import credentials, settings, units
+
+# Only what the window needs before its first paint anyway is imported here. The network side of the
+# engine (credentials → keyring, http → requests, queue, transfer) is imported by the commands that
+# use it, so opening the window does not wait for it.
+from ofa_manager.core import settings, units
 from ofa_manager.core.catalog import Catalog, CatalogError, Checkpoint, load_catalog, unknown_id_message
-from ofa_manager.core.http import check_link, make_session
 from ofa_manager.core.library import Library, State
-from ofa_manager.core.queue import DownloadQueue, ItemState, QueueEvent
-from ofa_manager.core.transfer import RateLimiter, TransferOptions
+
+if TYPE_CHECKING:
+    from ofa_manager.core.queue import QueueEvent
+    from ofa_manager.core.transfer import TransferOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -31,7 +35,8 @@ class UsageError(Exception):
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--dir", metavar="DIR", default=argparse.SUPPRESS,
-                        help="models folder (default: $OFA_MANAGER_DIR, the setting, or the user data folder)")
+                        help="models folder (default: $OFA_MANAGER_DIR, the setting, "
+                             "or the user data folder)")
     common.add_argument("--catalog", metavar="FILE", action="append", default=argparse.SUPPRESS,
                         help="use this catalog instead of the built-in one (repeatable)")
     parser = argparse.ArgumentParser(
@@ -105,7 +110,7 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, CatalogError) as exc:
         print(f"ofa-manager: error: {exc}", file=sys.stderr)
         return EXIT_USAGE
-    except credentials.KeyringUnavailable as exc:
+    except _keyring_unavailable() as exc:
         print(f"ofa-manager: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except BrokenPipeError:
@@ -115,6 +120,12 @@ def main(argv: list[str] | None = None) -> int:
         where = f"{exc.filename}: " if exc.filename else ""
         print(f"ofa-manager: error: {where}{exc.strerror or exc}", file=sys.stderr)
         return EXIT_USAGE
+
+
+def _keyring_unavailable() -> type[Exception] | tuple[()]:
+    """credentials.KeyringUnavailable once that module is loaded; before that nothing can raise it."""
+    credentials = sys.modules.get("ofa_manager.core.credentials")
+    return credentials.KeyringUnavailable if credentials is not None else ()
 
 
 def gui_main() -> int:
@@ -204,6 +215,8 @@ def cmd_list(args) -> int:
 
 
 def _options(args, saved: settings.Settings) -> tuple[TransferOptions, int, int]:
+    from ofa_manager.core.transfer import TransferOptions
+
     limit = saved.limit_rate
     if getattr(args, "limit_rate", None):
         try:
@@ -246,6 +259,8 @@ class _Reporter:
     def _bar(self, item) -> None:
         from tqdm import tqdm
 
+        from ofa_manager.core.queue import ItemState
+
         bar = self._bars.get(item.key)
         if bar is None:
             # Counts are plain bytes; the text is written by units.size (binary units, like the window).
@@ -270,6 +285,8 @@ class _Reporter:
             bar.refresh()
 
     def _line(self, item) -> None:
+        from ofa_manager.core.queue import ItemState
+
         now = time.monotonic()
         name = ", ".join(item.entry_ids)
         if item.state is ItemState.DONE:
@@ -292,6 +309,10 @@ class _Reporter:
 
 
 def cmd_download(args) -> int:
+    from ofa_manager.core import credentials
+    from ofa_manager.core.queue import DownloadQueue, ItemState
+    from ofa_manager.core.transfer import RateLimiter
+
     catalog = _catalog(args)
     if args.all and args.ids:
         raise UsageError("give checkpoint ids or --all, not both")
@@ -431,6 +452,12 @@ def cmd_du(args) -> int:
 
 
 def cmd_check(args) -> int:
+    import concurrent.futures
+
+    from ofa_manager.core import credentials
+    from ofa_manager.core.http import check_link, make_session
+    from ofa_manager.core.transfer import TransferOptions
+
     catalog = _catalog(args)
     entries = _select(catalog, args.ids, everything_when_empty=True)
     saved = settings.load()
@@ -442,8 +469,9 @@ def cmd_check(args) -> int:
     session = make_session(8)
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(urls) or 1)) as pool:
-            results = dict(zip(urls, pool.map(lambda u: check_link(u, session=session, tokens=tokens,
-                                                                   timeout=saved.timeout), urls)))
+            checks = pool.map(lambda u: check_link(u, session=session, tokens=tokens, timeout=saved.timeout),
+                              urls)
+            results = dict(zip(urls, checks, strict=True))
     finally:
         session.close()
     rows, bad = [], 0
@@ -452,7 +480,8 @@ def cmd_check(args) -> int:
         bad += not result.ok
         rows.append({
             "url": url, "ids": [e.id for e in users], "status": result.status, "size": result.size,
-            "etag": result.etag, "accepts_ranges": result.accepts_ranges, "ok": result.ok, "error": result.error,
+            "etag": result.etag, "accepts_ranges": result.accepts_ranges, "ok": result.ok,
+            "error": result.error,
             "shared": len(users) > 1 or any(catalog.sharing(e) for e in users),
         })
     if args.json:
@@ -475,6 +504,10 @@ def _host(text: str) -> str:
 
 
 def cmd_login(args) -> int:
+    import getpass
+
+    from ofa_manager.core import credentials
+
     host = _host(args.host)
     if not credentials.keyring_available():
         raise credentials.KeyringUnavailable(credentials.NO_BACKEND)
@@ -490,6 +523,8 @@ def cmd_login(args) -> int:
 
 
 def cmd_logout(args) -> int:
+    from ofa_manager.core import credentials
+
     host = _host(args.host)
     if credentials.delete_token(host):
         print(f"token for {host} removed from the system keyring")

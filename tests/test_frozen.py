@@ -98,6 +98,10 @@ def test_frozen_app_without_arguments_opens_the_window(frozen_app, tmp_path, iso
         while time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.1)
         running = process.poll() is None
+        # The window runs its downloads in a second copy of the same executable.
+        children_file = Path(f"/proc/{process.pid}/task/{process.pid}/children")
+        children = children_file.read_text().split() if children_file.exists() else []
+        child_commands = [Path(f"/proc/{child}/exe").resolve() for child in children]
     finally:
         process.terminate()
         try:
@@ -106,3 +110,4 @@ def test_frozen_app_without_arguments_opens_the_window(frozen_app, tmp_path, iso
             process.kill()
             output, _ = process.communicate()
     assert running, f"the window closed by itself (exit code {process.returncode}):\n{output[-4000:]}"
+    assert frozen_app.resolve() in child_commands, f"no download process started: {child_commands}\n{output[-4000:]}"

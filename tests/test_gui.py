@@ -29,6 +29,10 @@ from ofa_manager.gui.app import SingleInstance  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
 from ofa_manager.gui.workspace import Workspace, queue_state_file  # noqa: E402
 
+# Any Qt warning fails a test, except the offscreen platform's note that it has no window manager.
+pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
+              pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")]
+
 KiB = 1024
 MiB = 1024 * 1024
 WAIT_MS = 15000
@@ -610,9 +614,14 @@ def test_a_second_launch_on_the_same_folder_exits_and_the_first_window_stays(ser
         assert second.returncode == 0
         assert "already open" in second.stderr and "first-paint" not in second.stdout
         assert first.poll() is None
-    finally:
+        # SIGTERM (a logout, a kill) closes the window as its close button would: settings are saved.
         first.terminate()
-        first.wait(10)
+        assert first.wait(10) == 0
+        assert settings_file.load().window_geometry
+    finally:
+        if first.poll() is None:
+            first.kill()
+            first.wait(10)
         first.stdout.close()
 
 

@@ -11,11 +11,13 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
-
-from filelock import FileLock
+from typing import TYPE_CHECKING
 
 from ofa_manager.core.catalog import Catalog, Checkpoint
 from ofa_manager.core.settings import atomic_write_json
+
+if TYPE_CHECKING:
+    from filelock import FileLock
 
 PART_SUFFIX = ".part"
 RECORD_SUFFIX = ".part.json"
@@ -105,6 +107,9 @@ class Library:
 
     def lock(self, entry: Checkpoint) -> FileLock:
         """An inter-process lock on this file; thread-local so two threads also exclude each other."""
+        # Imported here: only downloads, deletes and moves lock, and the window draws before any of them.
+        from filelock import FileLock
+
         path = self.path(entry)
         self.root.mkdir(parents=True, exist_ok=True)
         return FileLock(str(path.with_name(f".{path.name}.lock")))

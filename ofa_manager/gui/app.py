@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, QTimer, Signal
@@ -30,6 +31,10 @@ class SingleInstance(QObject):
     def __init__(self, key: str, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.name = f"{APP_NAME}-{key}"
+        runtime = os.environ.get("XDG_RUNTIME_DIR", "")
+        if os.name == "posix" and runtime and os.path.isdir(runtime):
+            # The user's own runtime folder rather than /tmp: private, and emptied at logout.
+            self.name = os.path.join(runtime, self.name)
         self.server = QLocalServer(self)
         self.server.setSocketOptions(QLocalServer.UserAccessOption)
         self.server.newConnection.connect(self._connected)
@@ -96,7 +101,7 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     from ofa_manager.gui.window import MainWindow
 
     # A frozen build has no Python to start the download process with: it runs downloads in-process.
-    workspace = Workspace(catalog, saved, root, separate_process=not getattr(sys, "frozen", False))
+    workspace = Workspace(catalog, saved, root, separate_process=True)
     window = MainWindow(workspace)
     instance.activated.connect(window.bring_forward)
     # The engine (and its slower imports) starts once the window is on screen.
@@ -105,6 +110,7 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     if report:
         window.first_painted.connect(lambda: _report_first_paint(app, quit_after=report == "exit"))
     window.show()
+    stop_on_signals = close_on_signals(window)
     warning = broken_pyside_warning()
     if warning:
         print(f"{APP_NAME}: {warning}", file=sys.stderr)
@@ -112,8 +118,48 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     try:
         return app.exec()
     finally:
+        stop_on_signals()
         workspace.close()
         instance.close()
+
+
+def close_on_signals(window) -> Callable[[], None]:
+    """Ctrl+C in the terminal (SIGINT) and SIGTERM close the window as its close button does.
+
+    Python runs signal handlers only between bytecodes, and an idle Qt loop runs none: the signal's
+    wake-up byte on a socket, watched by the event loop, gets the handler run at once. Returns the undo.
+    """
+    if os.name != "posix":
+        return lambda: None
+    import signal
+    import socket
+
+    from PySide6.QtCore import QSocketNotifier
+
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)
+    previous_fd = signal.set_wakeup_fd(writer.fileno())
+    notifier = QSocketNotifier(reader.fileno(), QSocketNotifier.Type.Read, window)
+
+    def drain() -> None:
+        try:
+            reader.recv(64)
+        except OSError:
+            pass
+
+    notifier.activated.connect(drain)
+    previous = {sig: signal.signal(sig, lambda *_: window.close()) for sig in (signal.SIGINT, signal.SIGTERM)}
+
+    def undo() -> None:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        signal.set_wakeup_fd(previous_fd)
+        notifier.setEnabled(False)
+        reader.close()
+        writer.close()
+
+    return undo
 
 
 def broken_pyside_warning() -> str | None:

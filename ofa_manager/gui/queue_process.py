@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
+import signal
 import subprocess
 import sys
 import threading
@@ -25,6 +26,8 @@ from ofa_manager.core.queue import DownloadQueue, ItemState, QueueEvent, QueueIt
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.transfer import RateLimiter, TransferOptions
 
+# Set in the environment of the frozen app's executable when it is to run as the download process.
+QUEUE_PROCESS_ENV = "OFA_MANAGER_QUEUE_PROCESS"
 # Downloads yield the processor to the window: the one a user is looking at must not stutter.
 NICENESS = 10
 ENGINE_SETTINGS = ("jobs", "connections", "limit_rate", "timeout", "retries", "rewrite_rules")
@@ -151,11 +154,17 @@ class QueueProcess:
         self.on_exit = on_exit
         self._lock = threading.Lock()
         self._stopping = False
-        package_parent = str(Path(__file__).resolve().parent.parent.parent)
-        env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-            [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]))
+        if getattr(sys, "frozen", False):
+            # The frozen app's executable is the launcher: this variable makes it the download process.
+            command = [sys.executable]
+            env = dict(os.environ, **{QUEUE_PROCESS_ENV: "1"})
+        else:
+            command = [sys.executable, "-m", "ofa_manager.gui.queue_process"]
+            package_parent = str(Path(__file__).resolve().parent.parent.parent)
+            env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+                [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "ofa_manager.gui.queue_process"], stdin=subprocess.PIPE,
+            command, stdin=subprocess.PIPE,
             stdout=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1, env=env,
             creationflags=getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0),
         )
@@ -300,6 +309,8 @@ def serve(commands, events) -> int:
 
 
 def main() -> int:
+    # Ctrl+C in a terminal reaches this process too: the window decides when downloads stop.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     if hasattr(os, "nice"):
         os.nice(NICENESS)
     events = sys.stdout

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -524,7 +525,10 @@ class MainWindow(QMainWindow):
 
         ws = self.workspace
         hosts = list(dict.fromkeys(h for e in ws.catalog for h in [e.host, *(_host(m) for m in e.mirrors)]))
-        dialog = SettingsDialog(ws.settings, ws.library.root, hosts, self)
+        note = ""
+        if os.environ.get("OFA_MANAGER_DIR"):
+            note = "OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here."
+        dialog = SettingsDialog(ws.settings, ws.library.root, hosts, self, folder_note=note)
         dialog.accepted.connect(lambda: self.apply_settings(dialog))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()

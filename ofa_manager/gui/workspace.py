@@ -417,7 +417,10 @@ class Workspace(QObject):
         for name in ("window_geometry", "window_state", "splitter_state"):
             setattr(new, name, getattr(self.settings, name))
         self.settings = new
-        settings_file.save(new)
+        try:
+            settings_file.save(new)
+        except OSError as exc:
+            self.message.emit(f"Cannot save the settings ({exc}); they apply until ofa-manager closes")
         if self.queue is not None:
             self.queue.configure(engine_settings(new))
             if tokens:
@@ -682,7 +685,11 @@ class Workspace(QObject):
             self.verifying.pop(key, None)
             self._mark_file(key)
         if kind == "move":
+            # Nothing moved for good: the downloads come back in the old folder, from its saved queue.
             self.moving = False
+            if self.tokens is not None:
+                self.queue = self._make_queue()
+                self.queue.start(resume=self.settings.resume_on_start)
         if kind == "probe":
             self._link_checked(key, None)
         label = {"verify": "Verify", "trash": "Moving to the trash", "delete": "Delete",
