@@ -266,7 +266,9 @@ class DownloadsPanel(QWidget):
         self.view.setItemDelegateForColumn(COL_ACTIONS, self.buttons)
         header = self.view.header()
         header.setStretchLastSection(False)
+        # Name and state share the spare width: a failure's reason is what a user reads first.
         header.setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
+        header.setSectionResizeMode(COL_STATE, QHeaderView.Stretch)
         metrics = self.fontMetrics()
         widths = {COL_PROGRESS: "100 % done", COL_SIZE: "1023.9 MiB of 1023.9 MiB", COL_SPEED: "1023.9 MiB/s",
                   COL_ETA: "59 min 59 s", COL_CONNECTIONS: "Conn.", COL_STATE: "Stalled, reconnecting  ",
