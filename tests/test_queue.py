@@ -274,6 +274,21 @@ def test_restore_after_a_finished_download_does_not_bring_it_back(make_queue, tm
     assert again.restore(resume=True) == 0 and again.items() == []
 
 
+def test_a_failure_comes_back_on_its_row_after_a_restart(make_queue, tmp_path):
+    state_file = tmp_path / "queue.json"
+    queue, library, recorder = make_queue({"a": payload(1000)}, state_file=state_file, statuses=[404])
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(30)
+    assert queue.get(key).state is ItemState.FAILED
+    queue.shutdown()
+    again, _, _ = make_queue({}, library=library, state_file=state_file)
+    assert again.restore(resume=True) == 1
+    item = again.get(key)
+    assert item.state is ItemState.FAILED and "404" in item.error  # not silently retried, not dropped
+    again.retry(key)
+    assert again.wait(30) and again.get(key).state is ItemState.DONE
+
+
 def test_restore_ignores_a_damaged_state_file(make_queue, tmp_path):
     state_file = tmp_path / "queue.json"
     state_file.write_text("{not json", encoding="utf-8")

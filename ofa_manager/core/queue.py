@@ -264,8 +264,15 @@ class DownloadQueue:
             entries = [catalog.get(i) for i in row.get("entry_ids", []) if i in catalog]
             if not entries:
                 continue
-            was_paused = row.get("state") == ItemState.PAUSED.value
-            self.add(entries, paused=was_paused or not resume)
+            state = row.get("state")
+            keys = self.add(entries, paused=state != ItemState.QUEUED.value or not resume)
+            if state == ItemState.FAILED.value:
+                # A failure stays on its row with its reason, waiting for Retry, as before the restart.
+                with self._lock:
+                    job = self._find(keys[0])
+                    if job is not None and job.thread is None:
+                        self._update(job, state=ItemState.FAILED, error=str(row.get("error") or "failed"),
+                                     error_kind=row.get("error_kind") or "error")
             restored += 1
         return restored
 
@@ -274,11 +281,16 @@ class DownloadQueue:
             return
         rows = []
         for job in self._jobs:
-            if job.item.state.finished:
+            item = job.item
+            if item.state is ItemState.DONE:
+                continue
+            if item.state is ItemState.FAILED:
+                rows.append({"key": item.key, "entry_ids": list(item.entry_ids), "state": item.state.value,
+                             "error": item.error, "error_kind": item.error_kind})
                 continue
             # What was running when the app closed is saved as queued, so it resumes by itself.
-            state = ItemState.PAUSED if job.item.state is ItemState.PAUSED else ItemState.QUEUED
-            rows.append({"key": job.item.key, "entry_ids": list(job.item.entry_ids), "state": state.value})
+            state = ItemState.PAUSED if item.state is ItemState.PAUSED else ItemState.QUEUED
+            rows.append({"key": item.key, "entry_ids": list(item.entry_ids), "state": state.value})
         try:
             atomic_write_json(self.state_file, {"version": 1, "items": rows}, durable=False)
         except OSError:
