@@ -473,22 +473,37 @@ def test_disk_panel_figures_match_the_files(qtbot, server, open_window, models_d
     wait_status(qtbot, window, "ofa-base", r"\d+ %.*")
     window.workspace.pause([catalog.get("ofa-base")])
     wait_status(qtbot, window, "ofa-base", "Paused")
+    record_file = models_dir / "ofa-base.pt.part.json"
+    # The paused transfer writes its resume record once more as it stops: wait until that settled.
+    seen: list[str] = []
+
+    def record_settled() -> bool:
+        seen.append(record_file.read_text() if record_file.exists() else "")
+        return len(seen) > 3 and seen[-1] != "" and len(set(seen[-4:])) == 1
+
+    qtbot.waitUntil(record_settled, timeout=WAIT_MS)
     (models_dir / "notes.txt").write_bytes(b"x" * 5000)
     window.actions_by_name["refresh"].trigger()
 
     part = models_dir / "ofa-base.pt.part"
+    # The partial file is preallocated (sparse) to the full size; what it holds is what the record says.
+    received = sum(end - start for start, end in json.loads(record_file.read_text())["ranges"])
+    assert 0 < received < part.stat().st_size
     labels = window.disk.figure_labels
     everything = sum(p.stat().st_size for p in models_dir.rglob("*") if p.is_file())
     other = everything - 1000 * KiB - part.stat().st_size  # metadata, resume record, notes.txt
     vfs = os.statvfs(models_dir)
-    expected = {"downloaded": units.size(1000 * KiB), "partial": units.size(part.stat().st_size),
+    expected = {"downloaded": units.size(1000 * KiB), "partial": units.size(received),
                 "other": units.size(other), "free": units.size(vfs.f_bavail * vfs.f_frsize)}
-    qtbot.waitUntil(lambda: {k: labels[k].text() for k in expected} == expected, timeout=WAIT_MS)
+    try:
+        qtbot.waitUntil(lambda: {k: labels[k].text() for k in expected} == expected, timeout=WAIT_MS)
+    except Exception:
+        raise AssertionError(f"{ {k: labels[k].text() for k in expected} } != {expected}") from None
     rows = window.disk.model
-    # Largest first; the partial file is as big as the whole download (its space is reserved up front).
-    assert [rows.index(r, 0).data() for r in range(rows.rowCount())] == [
-        "OFA-Base (partial)", "OFA-Medium", "OFA-Tiny"]
-    assert [rows.index(r, 1).data() for r in range(rows.rowCount())] == ["2.0 MiB", "700.0 KiB", "300.0 KiB"]
+    sizes = sorted([("OFA-Base (partial)", received), ("OFA-Medium", 700 * KiB), ("OFA-Tiny", 300 * KiB)],
+                   key=lambda row: -row[1])
+    assert [rows.index(r, 0).data() for r in range(rows.rowCount())] == [name for name, _ in sizes]
+    assert [rows.index(r, 1).data() for r in range(rows.rowCount())] == [units.size(n) for _, n in sizes]
 
 
 # -- settings -------------------------------------------------------------------------------------
