@@ -100,8 +100,15 @@ def bench_stall(size_mib: int) -> dict:
         with served_by_a_server_process(served) as base_url:
             entries = []
             for i, name in enumerate(names):
-                entries.append({"id": f"file-{i}", "title": f"File {i}", "group": ["Benchmark"],
-                                "url": f"{base_url}{name}", "size": size_mib * MiB})
+                entries.append(
+                    {
+                        "id": f"file-{i}",
+                        "title": f"File {i}",
+                        "group": ["Benchmark"],
+                        "url": f"{base_url}{name}",
+                        "size": size_mib * MiB,
+                    }
+                )
             catalog_file = temp / "catalog.json"
             catalog_file.write_text(json.dumps({"format": 1, "title": "bench", "entries": entries}))
             # The defaults a user has, with four files at a time.
@@ -141,17 +148,27 @@ def bench_stall(size_mib: int) -> dict:
             window.close()
             workspace.close()
     gaps.sort()
-    return {"max_ms": gaps[-1], "p99_ms": gaps[int(len(gaps) * 0.99)], "median_ms": statistics.median(gaps),
-            "ticks": len(gaps), "seconds": elapsed, "mib_s": 4 * size_mib / elapsed}
+    return {
+        "max_ms": gaps[-1],
+        "p99_ms": gaps[int(len(gaps) * 0.99)],
+        "median_ms": statistics.median(gaps),
+        "ticks": len(gaps),
+        "seconds": elapsed,
+        "mib_s": 4 * size_mib / elapsed,
+    }
 
 
 @contextlib.contextmanager
 def served_by_a_server_process(folder: Path):
     """Serve ``folder`` with tests/httpserver.py in a child process; yields its base URL."""
     # At the lowest priority: a real server is another machine, not a rival for this one's processors.
-    server = subprocess.Popen([sys.executable, "-m", "tests.httpserver", "--dir", str(folder)], cwd=REPO,
-                              stdout=subprocess.PIPE, text=True,
-                              preexec_fn=(lambda: os.nice(19)) if hasattr(os, "nice") else None)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "tests.httpserver", "--dir", str(folder)],
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        text=True,
+        preexec_fn=(lambda: os.nice(19)) if hasattr(os, "nice") else None,
+    )
     try:
         line = server.stdout.readline().strip()
         if not line.startswith("READY "):
@@ -215,8 +232,12 @@ def bench_launch(runs: int, bytecode_cache: bool = True) -> dict:
         commands = {
             "empty": [sys.executable, "-c", EMPTY_WINDOW],
             "app": [sys.executable, "-m", "ofa_manager", "--dir", str(temp / "models")],
-            "window": [sys.executable, "-c", "import sys; from ofa_manager.gui.app import run; "
-                       f"sys.exit(run({str(temp / 'models')!r}, None))"],
+            "window": [
+                sys.executable,
+                "-c",
+                "import sys; from ofa_manager.gui.app import run; "
+                f"sys.exit(run({str(temp / 'models')!r}, None))",
+            ],
         }
         for command in commands.values():  # warm the file cache, as for any second launch
             first_paint(command, env)
@@ -234,14 +255,19 @@ def main() -> int:
     parser.add_argument("--stall-runs", type=int, default=3, help="download rounds (the worst is shown)")
     parser.add_argument("--skip-stall", action="store_true")
     parser.add_argument("--skip-launch", action="store_true")
-    parser.add_argument("--no-bytecode-cache", action="store_true",
-                        help="launch with the environment's bytecode setting (PYTHONDONTWRITEBYTECODE)")
+    parser.add_argument(
+        "--no-bytecode-cache",
+        action="store_true",
+        help="launch with the environment's bytecode setting (PYTHONDONTWRITEBYTECODE)",
+    )
     args = parser.parse_args()
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     import PySide6
 
-    print(f"Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, "
-          f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']}, {os.cpu_count()} CPUs")
+    print(
+        f"Python {sys.version.split()[0]}, PySide6 {PySide6.__version__}, "
+        f"QT_QPA_PLATFORM={os.environ['QT_QPA_PLATFORM']}, {os.cpu_count()} CPUs"
+    )
     rows: list[tuple[str, str, str]] = []
     if not args.skip_launch:
         cache = not args.no_bytecode_cache
@@ -249,26 +275,45 @@ def main() -> int:
         ratio = launch["app"] / launch["empty"]
         rows += [
             ("launch: empty QMainWindow (median)", f"{1000 * launch['empty']:.0f} ms", ""),
-            ("launch: python -m ofa_manager (median)", f"{1000 * launch['app']:.0f} ms",
-             f"{ratio:.2f}× the empty window (target ≤ 1.3×)"),
-            ("launch: gui.app.run without the CLI", f"{1000 * launch['window']:.0f} ms",
-             f"{launch['window'] / launch['empty']:.2f}×"),
-            ("launch: compiled modules", "cached" if cache else "as set",
-             "bytecode cache in the temp folder" if cache else
-             f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}"),
+            (
+                "launch: python -m ofa_manager (median)",
+                f"{1000 * launch['app']:.0f} ms",
+                f"{ratio:.2f}× the empty window (target ≤ 1.3×)",
+            ),
+            (
+                "launch: gui.app.run without the CLI",
+                f"{1000 * launch['window']:.0f} ms",
+                f"{launch['window'] / launch['empty']:.2f}×",
+            ),
+            (
+                "launch: compiled modules",
+                "cached" if cache else "as set",
+                "bytecode cache in the temp folder"
+                if cache
+                else f"PYTHONDONTWRITEBYTECODE={os.environ.get('PYTHONDONTWRITEBYTECODE', '')!r}",
+            ),
         ]
     if not args.skip_stall:
         rounds = [bench_stall(args.size_mib) for _ in range(args.stall_runs)]
         rounds.sort(key=lambda r: r["max_ms"])
         worst = rounds[-1]
         rows += [
-            (f"stall: 4 × {args.size_mib} MiB at full speed", f"{worst['max_ms']:.1f} ms",
-             f"longest gap between 5 ms timer ticks, worst of {len(rounds)} rounds (target < 50 ms)"),
+            (
+                f"stall: 4 × {args.size_mib} MiB at full speed",
+                f"{worst['max_ms']:.1f} ms",
+                f"longest gap between 5 ms timer ticks, worst of {len(rounds)} rounds (target < 50 ms)",
+            ),
             ("stall: the same, each round", ", ".join(f"{r['max_ms']:.0f}" for r in rounds) + " ms", ""),
-            ("stall: 99th percentile gap (worst round)", f"{worst['p99_ms']:.1f} ms",
-             f"median {worst['median_ms']:.1f} ms"),
-            ("stall: throughput (worst round)", f"{worst['mib_s']:.0f} MiB/s",
-             f"{worst['seconds']:.1f} s, {worst['ticks']} ticks"),
+            (
+                "stall: 99th percentile gap (worst round)",
+                f"{worst['p99_ms']:.1f} ms",
+                f"median {worst['median_ms']:.1f} ms",
+            ),
+            (
+                "stall: throughput (worst round)",
+                f"{worst['mib_s']:.0f} MiB/s",
+                f"{worst['seconds']:.1f} s, {worst['ticks']} ticks",
+            ),
         ]
     width = max(len(r[0]) for r in rows)
     print(f"{'measure':<{width}}  {'value':>10}  note")

@@ -78,8 +78,19 @@ def timed(cmd: list[str], env: dict | None = None) -> tuple[float, int]:
 
 
 def ofa(folder: Path, catalog: Path, entry: str, connections: int) -> list[str]:
-    return [sys.executable, "-m", "ofa_manager", "--dir", str(folder), "--catalog", str(catalog), "download",
-            entry, "--connections", str(connections)]
+    return [
+        sys.executable,
+        "-m",
+        "ofa_manager",
+        "--dir",
+        str(folder),
+        "--catalog",
+        str(catalog),
+        "download",
+        entry,
+        "--connections",
+        str(connections),
+    ]
 
 
 ENGINE_ONLY = """
@@ -101,15 +112,22 @@ def engine_only(runs: int, folder: Path, catalog: Path, entry: str, env: dict) -
     times = []
     for _ in range(runs):
         clean(folder)
-        out = subprocess.run([sys.executable, "-c", ENGINE_ONLY, str(catalog), str(folder), entry],
-                             env=env, check=True, capture_output=True, text=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-c", ENGINE_ONLY, str(catalog), str(folder), entry],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
         times.append(float(out.strip().splitlines()[-1]))
     return statistics.median(times)
 
 
 def write_catalog(path: Path, entries: list[tuple[str, str, int, str]]) -> None:
-    rows = [{"id": i, "title": i, "group": ["bench"], "url": url, "size": size, "sha256": sha}
-            for i, url, size, sha in entries]
+    rows = [
+        {"id": i, "title": i, "group": ["bench"], "url": url, "size": size, "sha256": sha}
+        for i, url, size, sha in entries
+    ]
     path.write_text(json.dumps({"format": 1, "title": "bench", "entries": rows}))
 
 
@@ -154,25 +172,48 @@ def main() -> int:
     fast = Server(served)
     try:
         catalog = work / "fast.json"
-        write_catalog(catalog, [("big", f"{fast.base}/big.bin", big_size, big_sha),
-                                ("long", f"{fast.base}/long.bin", long_size, long_sha)])
+        write_catalog(
+            catalog,
+            [
+                ("big", f"{fast.base}/big.bin", big_size, big_sha),
+                ("long", f"{fast.base}/long.bin", long_size, long_sha),
+            ],
+        )
         for name, size, mib in (("big", big_size, args.big_mib), ("long", long_size, args.long_mib)):
-            curl_t, _ = median_run(args.runs, lambda: clean(out),
-                                   ["curl", "-s", "-f", "-o", str(out / name), f"{fast.base}/{name}.bin"])
+            curl_t, _ = median_run(
+                args.runs,
+                lambda: clean(out),
+                ["curl", "-s", "-f", "-o", str(out / name), f"{fast.base}/{name}.bin"],
+            )
             ofa_t, rss1 = median_run(args.runs, lambda: clean(out), ofa(out, catalog, name, 1), env)
             engine_t = engine_only(args.runs, out, catalog, name, env)
             curl_bps = size / curl_t
             rows.append((f"curl, 1 connection, {mib} MiB, no hash", f"{curl_bps / MiB:.0f} MiB/s", "1.00×"))
-            rows.append((f"`ofa-manager --connections 1`, sha256, {mib} MiB, whole command",
-                         f"{size / ofa_t / MiB:.0f} MiB/s", f"{curl_t / ofa_t:.2f}× curl"))
-            rows.append((f"ofa-manager engine alone (Transfer.run), 1 connection, sha256, {mib} MiB",
-                         f"{size / engine_t / MiB:.0f} MiB/s", f"{curl_t / engine_t:.2f}× curl"))
+            rows.append(
+                (
+                    f"`ofa-manager --connections 1`, sha256, {mib} MiB, whole command",
+                    f"{size / ofa_t / MiB:.0f} MiB/s",
+                    f"{curl_t / ofa_t:.2f}× curl",
+                )
+            )
+            rows.append(
+                (
+                    f"ofa-manager engine alone (Transfer.run), 1 connection, sha256, {mib} MiB",
+                    f"{size / engine_t / MiB:.0f} MiB/s",
+                    f"{curl_t / engine_t:.2f}× curl",
+                )
+            )
             if name == "big":
                 rss_one = rss1
         ofa4_t, rss4 = median_run(args.runs, lambda: clean(out), ofa(out, catalog, "big", 4), env)
         ofa8_t, rss8 = median_run(1, lambda: clean(out), ofa(out, catalog, "big", 8), env)
-        rows.append((f"`ofa-manager --connections 4`, sha256, {args.big_mib} MiB, whole command",
-                     f"{big_size / ofa4_t / MiB:.0f} MiB/s", ""))
+        rows.append(
+            (
+                f"`ofa-manager --connections 4`, sha256, {args.big_mib} MiB, whole command",
+                f"{big_size / ofa4_t / MiB:.0f} MiB/s",
+                "",
+            )
+        )
     finally:
         fast.close()
 
@@ -182,8 +223,19 @@ def main() -> int:
         write_catalog(catalog, [("throttled", f"{slow.base}/throttled.bin", small_size, small_sha)])
         one_t, _ = median_run(1, lambda: clean(out), ofa(out, catalog, "throttled", 1), env)
         eight_t, _ = median_run(args.runs, lambda: clean(out), ofa(out, catalog, "throttled", 8), env)
-        aria_cmd = ["aria2c", "-q", "-x8", "-s8", "--file-allocation=none", "--allow-overwrite=true",
-                    "-d", str(out), "-o", "throttled.bin", f"{slow.base}/throttled.bin"]
+        aria_cmd = [
+            "aria2c",
+            "-q",
+            "-x8",
+            "-s8",
+            "--file-allocation=none",
+            "--allow-overwrite=true",
+            "-d",
+            str(out),
+            "-o",
+            "throttled.bin",
+            f"{slow.base}/throttled.bin",
+        ]
         aria_t, _ = median_run(args.runs, lambda: clean(out), aria_cmd)
         aria_k_t, _ = median_run(args.runs, lambda: clean(out), aria_cmd[:3] + ["-k1M"] + aria_cmd[3:])
     finally:
@@ -191,19 +243,45 @@ def main() -> int:
     rate_mb = args.rate / 1e6
     rows.append((f"server throttled to {rate_mb:g} MB/s per connection, {args.throttled_mib} MiB:", "", ""))
     rows.append(("ofa-manager --connections 1", f"{small_size / one_t / MiB:.1f} MiB/s", "1.00×"))
-    rows.append(("ofa-manager --connections 8", f"{small_size / eight_t / MiB:.1f} MiB/s",
-                 f"{one_t / eight_t:.2f}× one connection, {aria_t / eight_t:.2f}× aria2c"))
+    rows.append(
+        (
+            "ofa-manager --connections 8",
+            f"{small_size / eight_t / MiB:.1f} MiB/s",
+            f"{one_t / eight_t:.2f}× one connection, {aria_t / eight_t:.2f}× aria2c",
+        )
+    )
     rows.append(("aria2c -x8 -s8", f"{small_size / aria_t / MiB:.1f} MiB/s", f"{one_t / aria_t:.2f}× one"))
-    rows.append(("aria2c -x8 -s8 -k1M (splits as finely as ofa-manager)", f"{small_size / aria_k_t / MiB:.1f} MiB/s",
-                 f"ofa-manager -c8 reaches {aria_k_t / eight_t:.2f}× of this"))
-    rows.append((f"peak RSS, ofa-manager, {args.big_mib} MiB download",
-                 f"{max(rss_one, rss4, rss8) / 1024:.0f} MiB",
-                 f"1 conn {rss_one / 1024:.0f}, 4 conn {rss4 / 1024:.0f}, 8 conn {rss8 / 1024:.0f} MiB"))
+    rows.append(
+        (
+            "aria2c -x8 -s8 -k1M (splits as finely as ofa-manager)",
+            f"{small_size / aria_k_t / MiB:.1f} MiB/s",
+            f"ofa-manager -c8 reaches {aria_k_t / eight_t:.2f}× of this",
+        )
+    )
+    rows.append(
+        (
+            f"peak RSS, ofa-manager, {args.big_mib} MiB download",
+            f"{max(rss_one, rss4, rss8) / 1024:.0f} MiB",
+            f"1 conn {rss_one / 1024:.0f}, 4 conn {rss4 / 1024:.0f}, 8 conn {rss8 / 1024:.0f} MiB",
+        )
+    )
 
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.processor()) if Path("/proc/cpuinfo").exists() else ""
-    print(f"Machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, "
-          f"{platform.system()} {platform.release()}; median of {args.runs} runs\n")
+    cpu = (
+        next(
+            (
+                line.split(":", 1)[1].strip()
+                for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")
+            ),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else ""
+    )
+    print(
+        f"Machine: {os.cpu_count()} cores, {cpu}, Python {platform.python_version()}, "
+        f"{platform.system()} {platform.release()}; median of {args.runs} runs\n"
+    )
     print("| run | throughput | ratio |\n|---|---|---|")
     for row in rows:
         print(f"| {row[0]} | {row[1]} | {row[2]} |")

@@ -21,8 +21,14 @@ sys.path.insert(0, str(REPO))
 
 MiB = 1024 * 1024
 # Sizes in the range of the published checkpoints; the files are sparse, so they cost no disk space.
-SIZES = {"ofa_tiny.pt": 135 * MiB, "ofa_medium.pt": 362 * MiB, "ofa_base.pt": 706 * MiB,
-         "ofa_large.pt": 1816 * MiB, "ofa_huge.pt": 3520 * MiB, "caption_huge_best.pt": 1902 * MiB}
+SIZES = {
+    "ofa_tiny.pt": 135 * MiB,
+    "ofa_medium.pt": 362 * MiB,
+    "ofa_base.pt": 706 * MiB,
+    "ofa_large.pt": 1816 * MiB,
+    "ofa_huge.pt": 3520 * MiB,
+    "caption_huge_best.pt": 1902 * MiB,
+}
 
 
 def main() -> int:
@@ -102,8 +108,13 @@ def render(temp: Path, output: Path) -> int:
         workspace.download([catalog.get("ofa-huge")])
         wait(lambda: state("ofa-huge").startswith("Failed"))
         workspace.download([catalog.get("ofa-base")])
-        wait(lambda: state("ofa-base").endswith("left") and state("ofa-large") != "Checking…"
-             and window.model.index_of("ofa-large", 2).data() != "unknown")
+        wait(
+            lambda: (
+                state("ofa-base").endswith("left")
+                and state("ofa-large") != "Checking…"
+                and window.model.index_of("ofa-large", 2).data() != "unknown"
+            )
+        )
         # Let the speed settle over a few seconds, as a user would see it.
         settle = time.monotonic() + 4
         wait(lambda: time.monotonic() > settle)

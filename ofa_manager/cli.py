@@ -34,15 +34,24 @@ class UsageError(Exception):
 
 def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dir", metavar="DIR", default=argparse.SUPPRESS,
-                        help="models folder (default: $OFA_MANAGER_DIR, the setting, "
-                             "or the user data folder)")
-    common.add_argument("--catalog", metavar="FILE", action="append", default=argparse.SUPPRESS,
-                        help="use this catalog instead of the built-in one (repeatable)")
+    common.add_argument(
+        "--dir",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="models folder (default: $OFA_MANAGER_DIR, the setting, or the user data folder)",
+    )
+    common.add_argument(
+        "--catalog",
+        metavar="FILE",
+        action="append",
+        default=argparse.SUPPRESS,
+        help="use this catalog instead of the built-in one (repeatable)",
+    )
     parser = argparse.ArgumentParser(
-        prog="ofa-manager", parents=[common],
+        prog="ofa-manager",
+        parents=[common],
         description="Get and keep the OFA backbones and π-Tuning PETL checkpoints. "
-                    "With no command, the window opens.",
+        "With no command, the window opens.",
     )
     parser.add_argument("--version", action="version", version=f"ofa-manager {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -79,8 +88,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("logout", parents=[common], help="remove a host's token from the system keyring")
     p.add_argument("host")
 
-    sub.add_parser("install-desktop", parents=[common],
-                   help="add ofa-manager to the desktop's application launcher (XDG folders)")
+    sub.add_parser(
+        "install-desktop",
+        parents=[common],
+        help="add ofa-manager to the desktop's application launcher (XDG folders)",
+    )
     sub.add_parser("uninstall-desktop", parents=[common], help="remove the launcher entry and icons")
     sub.add_parser("gui", parents=[common], help="open the window (the default)")
     return parser
@@ -147,6 +159,7 @@ def _open_window(args) -> int:
 
 # -- shared set-up ------------------------------------------------------------------------------
 
+
 def _catalog(args) -> Catalog:
     return load_catalog(getattr(args, "catalog", None))
 
@@ -188,6 +201,7 @@ def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
 
 # -- commands -----------------------------------------------------------------------------------
 
+
 def cmd_list(args) -> int:
     catalog = _catalog(args)
     library = _library(args, catalog)
@@ -196,21 +210,35 @@ def cmd_list(args) -> int:
         rows = []
         for entry in catalog:
             status = statuses[entry.id]
-            rows.append({
-                "id": entry.id, "title": entry.title, "group": list(entry.group), "url": entry.url,
-                "state": status.state.value, "path": str(status.path), "bytes": status.bytes,
-                "size": status.size, "shared_with": [o.id for o in catalog.sharing(entry)],
-                "base": entry.base, "params": entry.params, "sha256": entry.sha256,
-                "verified": status.verified, "filename": status.path.name, "mirrors": list(entry.mirrors),
-            })
+            rows.append(
+                {
+                    "id": entry.id,
+                    "title": entry.title,
+                    "group": list(entry.group),
+                    "url": entry.url,
+                    "state": status.state.value,
+                    "path": str(status.path),
+                    "bytes": status.bytes,
+                    "size": status.size,
+                    "shared_with": [o.id for o in catalog.sharing(entry)],
+                    "base": entry.base,
+                    "params": entry.params,
+                    "sha256": entry.sha256,
+                    "verified": status.verified,
+                    "filename": status.path.name,
+                    "mirrors": list(entry.mirrors),
+                }
+            )
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_OK
     print(_summary(catalog, library))
     shared = [e for e in catalog if catalog.sharing(e)]
     if shared:
         names = {library.path(e).name for e in shared}
-        print(f"\n{len(shared)} entries share {len(names)} file(s) ({', '.join(sorted(names))}): "
-              "downloaded once, kept once.")
+        print(
+            f"\n{len(shared)} entries share {len(names)} file(s) ({', '.join(sorted(names))}): "
+            "downloaded once, kept once."
+        )
     return EXIT_OK
 
 
@@ -264,9 +292,15 @@ class _Reporter:
         bar = self._bars.get(item.key)
         if bar is None:
             # Counts are plain bytes; the text is written by units.size (binary units, like the window).
-            bar = tqdm(total=item.total or 0, desc=", ".join(item.entry_ids), position=self._positions,
-                       leave=True, file=self.stream, dynamic_ncols=True,
-                       bar_format="{desc}: {percentage:3.0f}%|{bar}| {unit}")
+            bar = tqdm(
+                total=item.total or 0,
+                desc=", ".join(item.entry_ids),
+                position=self._positions,
+                leave=True,
+                file=self.stream,
+                dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {unit}",
+            )
             self._positions += 1
             self._bars[item.key] = bar
         if item.total and bar.total != item.total:
@@ -276,8 +310,13 @@ class _Reporter:
         text = f"{units.size(item.done)} of {units.size(item.total)}"
         if item.state in (ItemState.DOWNLOADING, ItemState.STALLED):
             text += f", {units.rate(item.speed)}, {units.duration(item.eta)} left"
-        status = {"stalled": "reconnecting", "waiting": "waiting for another process",
-                  "verifying": "verifying", "done": "done", "failed": "failed"}.get(item.state.value)
+        status = {
+            "stalled": "reconnecting",
+            "waiting": "waiting for another process",
+            "verifying": "verifying",
+            "done": "done",
+            "failed": "failed",
+        }.get(item.state.value)
         bar.unit = f"{text} — {status}" if status else text
         if item.state in (ItemState.DONE, ItemState.FAILED):
             bar.close()
@@ -293,14 +332,19 @@ class _Reporter:
             print(f"done: {name} ({units.size(item.total)}) -> {item.key}", file=self.stream, flush=True)
         elif item.state is ItemState.FAILED:
             pass  # reported once, with the reason, in the summary
-        elif item.state in (ItemState.DOWNLOADING, ItemState.STALLED) and now - self._last_line.get(
-                item.key, 0) >= 5:
+        elif (
+            item.state in (ItemState.DOWNLOADING, ItemState.STALLED)
+            and now - self._last_line.get(item.key, 0) >= 5
+        ):
             self._last_line[item.key] = now
             pct = f"{100 * item.fraction:.0f}%" if item.fraction is not None else "?"
             extra = " reconnecting" if item.state is ItemState.STALLED else ""
-            print(f"{name}: {pct} {units.size(item.done)} of {units.size(item.total)}, "
-                  f"{units.rate(item.speed)}, {units.duration(item.eta)} left{extra}", file=self.stream,
-                  flush=True)
+            print(
+                f"{name}: {pct} {units.size(item.done)} of {units.size(item.total)}, "
+                f"{units.rate(item.speed)}, {units.duration(item.eta)} left{extra}",
+                file=self.stream,
+                flush=True,
+            )
 
     def close(self) -> None:
         with self._lock:
@@ -323,8 +367,14 @@ def cmd_download(args) -> int:
     saved = settings.load()
     options, jobs, limit = _options(args, saved)
     reporter = _Reporter(sys.stderr)
-    queue = DownloadQueue(library, options, jobs=jobs, limiter=RateLimiter(limit),
-                          tokens=credentials.TokenCache(), on_event=reporter)
+    queue = DownloadQueue(
+        library,
+        options,
+        jobs=jobs,
+        limiter=RateLimiter(limit),
+        tokens=credentials.TokenCache(),
+        on_event=reporter,
+    )
     by_file: dict[Path, list[str]] = {}
     for entry in entries:
         by_file.setdefault(library.path(entry), []).append(entry.id)
@@ -373,8 +423,10 @@ def cmd_verify(args) -> int:
         if status.state is State.CORRUPT:
             bad += 1
             found = status.meta.get("sha256_found", "?")
-            print(f"{names}: CORRUPT ({path}): sha256 {found} does not match the expected "
-                  f"{library.expected_sha256(entry) or status.meta.get('sha256')}")
+            print(
+                f"{names}: CORRUPT ({path}): sha256 {found} does not match the expected "
+                f"{library.expected_sha256(entry) or status.meta.get('sha256')}"
+            )
         else:
             how = "verified against the catalog sha256" if status.verified else "hash recorded"
             print(f"{names}: ok ({units.size(status.bytes)}, sha256 {status.sha256}; {how})")
@@ -433,11 +485,21 @@ def cmd_du(args) -> int:
     library = _library(args, catalog)
     usage = library.disk_usage()
     if args.json:
-        print(json.dumps({
-            "root": str(library.root), "downloaded": usage.downloaded, "partial": usage.partial,
-            "other": usage.other, "free": usage.free, "total": usage.total, "entries": usage.per_entry,
-            "files": usage.per_file,
-        }, indent=2))
+        print(
+            json.dumps(
+                {
+                    "root": str(library.root),
+                    "downloaded": usage.downloaded,
+                    "partial": usage.partial,
+                    "other": usage.other,
+                    "free": usage.free,
+                    "total": usage.total,
+                    "entries": usage.per_entry,
+                    "files": usage.per_file,
+                },
+                indent=2,
+            )
+        )
         return EXIT_OK
     print(f"models folder {library.root}")
     print(f"  checkpoints    {units.size(usage.downloaded):>12}")
@@ -469,8 +531,9 @@ def cmd_check(args) -> int:
     session = make_session(8)
     try:
         with concurrent.futures.ThreadPoolExecutor(max_workers=min(8, len(urls) or 1)) as pool:
-            checks = pool.map(lambda u: check_link(u, session=session, tokens=tokens, timeout=saved.timeout),
-                              urls)
+            checks = pool.map(
+                lambda u: check_link(u, session=session, tokens=tokens, timeout=saved.timeout), urls
+            )
             results = dict(zip(urls, checks, strict=True))
     finally:
         session.close()
@@ -478,21 +541,30 @@ def cmd_check(args) -> int:
     for url, users in urls.items():
         result = results[url]
         bad += not result.ok
-        rows.append({
-            "url": url, "ids": [e.id for e in users], "status": result.status, "size": result.size,
-            "etag": result.etag, "accepts_ranges": result.accepts_ranges, "ok": result.ok,
-            "error": result.error,
-            "shared": len(users) > 1 or any(catalog.sharing(e) for e in users),
-        })
+        rows.append(
+            {
+                "url": url,
+                "ids": [e.id for e in users],
+                "status": result.status,
+                "size": result.size,
+                "etag": result.etag,
+                "accepts_ranges": result.accepts_ranges,
+                "ok": result.ok,
+                "error": result.error,
+                "shared": len(users) > 1 or any(catalog.sharing(e) for e in users),
+            }
+        )
     if args.json:
         print(json.dumps(rows, indent=2))
     else:
         for row in rows:
             state = "ok" if row["ok"] else f"FAILED: {row['error']}"
             shared = f"  shared by {len(row['ids'])} entries" if len(row["ids"]) > 1 else ""
-            print(f"{state:<10} {row['status'] or '---'}  {units.size(row['size']):>10}  "
-                  f"etag {row['etag'] or '-'}{shared}\n           {row['url']}\n           "
-                  f"{', '.join(row['ids'])}")
+            print(
+                f"{state:<10} {row['status'] or '---'}  {units.size(row['size']):>10}  "
+                f"etag {row['etag'] or '-'}{shared}\n           {row['url']}\n           "
+                f"{', '.join(row['ids'])}"
+            )
     return EXIT_FAILED if bad else EXIT_OK
 
 
@@ -554,9 +626,16 @@ def cmd_uninstall_desktop(args) -> int:
 
 
 COMMANDS = {
-    "list": cmd_list, "download": cmd_download, "verify": cmd_verify, "rm": cmd_rm, "du": cmd_du,
-    "check": cmd_check, "login": cmd_login, "logout": cmd_logout,
-    "install-desktop": cmd_install_desktop, "uninstall-desktop": cmd_uninstall_desktop,
+    "list": cmd_list,
+    "download": cmd_download,
+    "verify": cmd_verify,
+    "rm": cmd_rm,
+    "du": cmd_du,
+    "check": cmd_check,
+    "login": cmd_login,
+    "logout": cmd_logout,
+    "install-desktop": cmd_install_desktop,
+    "uninstall-desktop": cmd_uninstall_desktop,
 }
 
 if __name__ == "__main__":

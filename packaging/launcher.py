@@ -1,4 +1,4 @@
-"""Start of the frozen app: the window without arguments, the command line with them, or the download process."""
+"""Start of the frozen app: the window, the command line (with arguments) or the download process."""
 
 import os
 import sys

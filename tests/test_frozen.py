@@ -110,4 +110,6 @@ def test_frozen_app_without_arguments_opens_the_window(frozen_app, tmp_path, iso
             process.kill()
             output, _ = process.communicate()
     assert running, f"the window closed by itself (exit code {process.returncode}):\n{output[-4000:]}"
-    assert frozen_app.resolve() in child_commands, f"no download process started: {child_commands}\n{output[-4000:]}"
+    assert frozen_app.resolve() in child_commands, (
+        f"no download process started: {child_commands}\n{output[-4000:]}"
+    )

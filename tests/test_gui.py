@@ -30,17 +30,24 @@ from ofa_manager.gui.window import MainWindow  # noqa: E402
 from ofa_manager.gui.workspace import Workspace, queue_state_file  # noqa: E402
 
 # Any Qt warning fails a test, except the offscreen platform's note that it has no window manager.
-pytestmark = [pytest.mark.qt_log_level_fail("WARNING"),
-              pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")]
+pytestmark = [
+    pytest.mark.qt_log_level_fail("WARNING"),
+    pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
+]
 
 KiB = 1024
 MiB = 1024 * 1024
 WAIT_MS = 15000
 PETL = ("refcoco-adapter", "refcoco-lora", "refcocoplus-adapter")
 TITLES = {
-    "ofa-huge": "OFA-Huge", "ofa-large": "OFA-Large", "ofa-base": "OFA-Base", "ofa-medium": "OFA-Medium",
-    "ofa-tiny": "OFA-Tiny", "refcoco-adapter": "Adapter checkpoint on RefCOCO",
-    "refcoco-lora": "LoRA checkpoint on RefCOCO", "refcocoplus-adapter": "Adapter checkpoint on RefCOCO+",
+    "ofa-huge": "OFA-Huge",
+    "ofa-large": "OFA-Large",
+    "ofa-base": "OFA-Base",
+    "ofa-medium": "OFA-Medium",
+    "ofa-tiny": "OFA-Tiny",
+    "refcoco-adapter": "Adapter checkpoint on RefCOCO",
+    "refcoco-lora": "LoRA checkpoint on RefCOCO",
+    "refcocoplus-adapter": "Adapter checkpoint on RefCOCO+",
 }
 
 
@@ -59,14 +66,21 @@ class Server:
         self.entries: list[dict] = []
         self.data: dict[str, bytes] = {}
 
-    def add(self, entry_id: str, size: int, *, group=("Pretrained backbones",), path: str | None = None,
-            in_catalog_size: bool = True, **faults) -> dict:
+    def add(
+        self,
+        entry_id: str,
+        size: int,
+        *,
+        group=("Pretrained backbones",),
+        path: str | None = None,
+        in_catalog_size: bool = True,
+        **faults,
+    ) -> dict:
         path = path or f"/checkpoints/{entry_id}.pt"
         if path not in self.data:
             self.data[path] = payload(size, len(self.data) + 1)
             self.http.add(path, self.data[path], **faults)
-        entry = {"id": entry_id, "title": TITLES[entry_id], "group": list(group),
-                 "url": self.http.url(path)}
+        entry = {"id": entry_id, "title": TITLES[entry_id], "group": list(group), "url": self.http.url(path)}
         if in_catalog_size:
             entry["size"] = size
         self.entries.append(entry)
@@ -92,11 +106,17 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
     """Opens windows as the app does (window painted, then the engine starts); closes them at the end."""
     opened: list[MainWindow] = []
 
-    def open_(catalog: Path, settings: Settings | None = None, root: Path | None = None, *,
-              separate_process: bool = True) -> MainWindow:
+    def open_(
+        catalog: Path,
+        settings: Settings | None = None,
+        root: Path | None = None,
+        *,
+        separate_process: bool = True,
+    ) -> MainWindow:
         saved = settings or settings_file.load()
-        workspace = Workspace(load_catalog([catalog]), saved, root or models_dir,
-                              separate_process=separate_process)
+        workspace = Workspace(
+            load_catalog([catalog]), saved, root or models_dir, separate_process=separate_process
+        )
         window = MainWindow(workspace)
         qtbot.addWidget(window)
         window.show()
@@ -121,8 +141,9 @@ def status(window: MainWindow, entry_id: str) -> str:
 
 
 def wait_status(qtbot, window: MainWindow, entry_id: str, pattern: str, timeout: int = WAIT_MS) -> None:
-    qtbot.waitUntil(lambda: re.fullmatch(pattern, status(window, entry_id) or "") is not None,
-                    timeout=timeout)
+    qtbot.waitUntil(
+        lambda: re.fullmatch(pattern, status(window, entry_id) or "") is not None, timeout=timeout
+    )
 
 
 def row_state(window: MainWindow, row: int) -> str:
@@ -137,8 +158,9 @@ def row_of(window: MainWindow, entry_id: str) -> int | None:
 class Answers:
     """Stands in for a person clicking in the confirmation dialogs: records each question, picks a button."""
 
-    def __init__(self, monkeypatch, window: MainWindow,
-                 choose: Callable[[str, list[str]], str | None]) -> None:
+    def __init__(
+        self, monkeypatch, window: MainWindow, choose: Callable[[str, list[str]], str | None]
+    ) -> None:
         self.asked: list[tuple[str, str, list[str]]] = []
         self.choose = choose
         monkeypatch.setattr(window, "ask", self)
@@ -180,8 +202,10 @@ def test_shared_file_is_marked_and_its_tooltip_names_the_others(server, open_win
     index = window.model.index_of("refcoco-lora")
     assert not index.data(Qt.DecorationRole).isNull()
     tip = index.data(Qt.ToolTipRole)
-    assert ("Shares one file (caption.pt) with: Adapter checkpoint on RefCOCO, Adapter checkpoint on RefCOCO+"
-            in tip)
+    assert (
+        "Shares one file (caption.pt) with: Adapter checkpoint on RefCOCO, Adapter checkpoint on RefCOCO+"
+        in tip
+    )
     assert window.model.index_of("ofa-large").data(Qt.DecorationRole) is None
 
 
@@ -241,8 +265,11 @@ def test_two_downloads_pause_resume_and_cancel(qtbot, qtmodeltester, server, ope
 
     # Cancel the other from its row's button: it leaves the list, its partial data stays on disk.
     tiny_row = row_of(window, "ofa-tiny")
-    qtbot.mouseClick(window.downloads.view.viewport(), Qt.LeftButton,
-                     pos=window.downloads.button_rect(tiny_row, "cancel").center())
+    qtbot.mouseClick(
+        window.downloads.view.viewport(),
+        Qt.LeftButton,
+        pos=window.downloads.button_rect(tiny_row, "cancel").center(),
+    )
     qtbot.waitUntil(lambda: row_of(window, "ofa-tiny") is None, timeout=WAIT_MS)
     wait_status(qtbot, window, "ofa-tiny", r"Partial \(.+\)")
     assert (models_dir / "ofa-tiny.pt.part").exists()
@@ -264,13 +291,18 @@ def test_failure_shows_on_the_row_and_retry_fixes_it(qtbot, server, open_window,
     row = row_of(window, "ofa-tiny")
     assert row_state(window, row) == "Failed: 404 Not Found"
     assert window.downloads.model.index(row, downloads.COL_ACTIONS).data(downloads.Role.ACTIONS) == (
-        "retry", "remove")
+        "retry",
+        "remove",
+    )
     # A failure in the background never opens a dialog.
     assert QApplication.activeModalWidget() is None
     assert "download failed: 404" in window.message_label.text()
 
-    qtbot.mouseClick(window.downloads.view.viewport(), Qt.LeftButton,
-                     pos=window.downloads.button_rect(row, "retry").center())
+    qtbot.mouseClick(
+        window.downloads.view.viewport(),
+        Qt.LeftButton,
+        pos=window.downloads.button_rect(row, "retry").center(),
+    )
     wait_status(qtbot, window, "ofa-tiny", "Downloaded")
     assert (models_dir / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
     assert [r.status for r in http_server.requests_for("/checkpoints/ofa-tiny.pt", "GET")][:2] == [404, 206]
@@ -281,8 +313,10 @@ def test_window_title_shows_overall_progress(qtbot, server, open_window):
     window = open_window(server.catalog(), Settings(connections=1))
     assert window.windowTitle() == "ofa-manager"
     window.download([window.workspace.catalog.get("ofa-base")])
-    qtbot.waitUntil(lambda: re.fullmatch(r"([1-9]\d?) % — 1 download — ofa-manager", window.windowTitle())
-                    is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: re.fullmatch(r"([1-9]\d?) % — 1 download — ofa-manager", window.windowTitle()) is not None,
+        timeout=WAIT_MS,
+    )
     window.workspace.pause([window.workspace.catalog.get("ofa-base")])
     qtbot.waitUntil(lambda: window.windowTitle() == "ofa-manager", timeout=WAIT_MS)
 
@@ -363,8 +397,10 @@ def test_unfinished_downloads_come_back_after_a_restart(qtbot, server, open_wind
     third.workspace.resume([third.workspace.catalog.get("ofa-base")])
     wait_status(qtbot, third, "ofa-base", "Downloaded")
     assert (models_dir / "ofa-base.pt").read_bytes() == server.data["/checkpoints/ofa-base.pt"]
-    assert any(r.range and not r.range.startswith("bytes=0-")
-               for r in server.http.requests_for("/checkpoints/ofa-base.pt", "GET"))
+    assert any(
+        r.range and not r.range.startswith("bytes=0-")
+        for r in server.http.requests_for("/checkpoints/ofa-base.pt", "GET")
+    )
 
 
 # -- verify, delete, disk usage -------------------------------------------------------------------
@@ -394,12 +430,17 @@ def test_verify_catches_a_corrupted_file(qtbot, server, open_window, models_dir)
     assert window.actions_by_name["delete"].isEnabled()
 
 
-def test_delete_moves_to_the_trash_and_says_where(qtbot, monkeypatch, server, open_window, models_dir,
-                                                  isolated_user_folders):
+def test_delete_moves_to_the_trash_and_says_where(
+    qtbot, monkeypatch, server, open_window, models_dir, isolated_user_folders
+):
     server.add("ofa-large", 200 * KiB)
     for entry_id in PETL[:2]:
-        server.add(entry_id, 16 * KiB, group=("PETL on OFA-Large", "RefCOCO"), path="/checkpoints/caption.pt",
-                   ).update(base="ofa-large")
+        server.add(
+            entry_id,
+            16 * KiB,
+            group=("PETL on OFA-Large", "RefCOCO"),
+            path="/checkpoints/caption.pt",
+        ).update(base="ofa-large")
     window = open_window(server.catalog())
     download_all(qtbot, window)
     answers = Answers(monkeypatch, window, lambda title, choices: choices[0])
@@ -423,8 +464,9 @@ def test_delete_moves_to_the_trash_and_says_where(qtbot, monkeypatch, server, op
     wait_status(qtbot, window, "refcoco-adapter", "Not downloaded")
 
 
-def test_delete_falls_back_to_permanent_only_after_asking(qtbot, monkeypatch, server, open_window,
-                                                          models_dir):
+def test_delete_falls_back_to_permanent_only_after_asking(
+    qtbot, monkeypatch, server, open_window, models_dir
+):
     server.add("ofa-tiny", 64 * KiB)
     window = open_window(server.catalog())
     download_all(qtbot, window)
@@ -493,15 +535,21 @@ def test_disk_panel_figures_match_the_files(qtbot, server, open_window, models_d
     everything = sum(p.stat().st_size for p in models_dir.rglob("*") if p.is_file())
     other = everything - 1000 * KiB - part.stat().st_size  # metadata, resume record, notes.txt
     vfs = os.statvfs(models_dir)
-    expected = {"downloaded": units.size(1000 * KiB), "partial": units.size(received),
-                "other": units.size(other), "free": units.size(vfs.f_bavail * vfs.f_frsize)}
+    expected = {
+        "downloaded": units.size(1000 * KiB),
+        "partial": units.size(received),
+        "other": units.size(other),
+        "free": units.size(vfs.f_bavail * vfs.f_frsize),
+    }
     try:
         qtbot.waitUntil(lambda: {k: labels[k].text() for k in expected} == expected, timeout=WAIT_MS)
     except Exception:
         raise AssertionError(f"{ {k: labels[k].text() for k in expected} } != {expected}") from None
     rows = window.disk.model
-    sizes = sorted([("OFA-Base (partial)", received), ("OFA-Medium", 700 * KiB), ("OFA-Tiny", 300 * KiB)],
-                   key=lambda row: -row[1])
+    sizes = sorted(
+        [("OFA-Base (partial)", received), ("OFA-Medium", 700 * KiB), ("OFA-Tiny", 300 * KiB)],
+        key=lambda row: -row[1],
+    )
     assert [rows.index(r, 0).data() for r in range(rows.rowCount())] == [name for name, _ in sizes]
     assert [rows.index(r, 1).data() for r in range(rows.rowCount())] == [units.size(n) for _, n in sizes]
 
@@ -525,13 +573,24 @@ def test_settings_round_trip_through_the_dialog(qtbot, server, open_window, mode
 
     saved = settings_file.load()
     assert (saved.jobs, saved.connections, saved.limit_rate, saved.timeout, saved.retries) == (
-        3, 8, int(2.5 * MiB), 45.0, 7)
+        3,
+        8,
+        int(2.5 * MiB),
+        45.0,
+        7,
+    )
     assert not saved.resume_on_start and not saved.notifications
-    assert saved.rewrite_rules == [["https://ofa-beijing.oss-cn-beijing.aliyuncs.com/", "https://mirror.example/ofa/"]]
+    assert saved.rewrite_rules == [
+        ["https://ofa-beijing.oss-cn-beijing.aliyuncs.com/", "https://mirror.example/ofa/"]
+    ]
 
     again = window.open_settings()
     assert (again.jobs.value(), again.connections.value(), again.limit.value(), again.timeout.value()) == (
-        3, 8, 2.5, 45)
+        3,
+        8,
+        2.5,
+        45,
+    )
     assert again.rules.rowCount() == 1 and again.rules.item(0, 1).text() == "https://mirror.example/ofa/"
     assert not again.resume_on_start.isChecked()
     again.reject()
@@ -591,8 +650,10 @@ def test_changing_the_models_folder_moves_the_files(qtbot, monkeypatch, server, 
     dialog = window.open_settings()
     dialog.folder.setText(str(target))
     dialog.accept()
-    qtbot.waitUntil(lambda: window.workspace.library.root == target.resolve() and not window.workspace.moving,
-                    timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: window.workspace.library.root == target.resolve() and not window.workspace.moving,
+        timeout=WAIT_MS,
+    )
     wait_status(qtbot, window, "ofa-tiny", "Downloaded")
     assert (target / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
     assert settings_file.load().models_dir == str(target)
@@ -618,10 +679,21 @@ def test_a_second_launch_brings_the_first_window_forward(qtbot):
 
 def test_a_second_launch_on_the_same_folder_exits_and_the_first_window_stays(server, models_dir):
     server.add("ofa-tiny", 64 * KiB)
-    command = [sys.executable, "-m", "ofa_manager", "--dir", str(models_dir),
-               "--catalog", str(server.catalog())]
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", OFA_MANAGER_REPORT_FIRST_PAINT="1",
-               PYTHONPATH=str(Path(__file__).resolve().parent.parent))
+    command = [
+        sys.executable,
+        "-m",
+        "ofa_manager",
+        "--dir",
+        str(models_dir),
+        "--catalog",
+        str(server.catalog()),
+    ]
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        OFA_MANAGER_REPORT_FIRST_PAINT="1",
+        PYTHONPATH=str(Path(__file__).resolve().parent.parent),
+    )
     first = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True, env=env)
     try:
         assert first.stdout.readline().startswith("first-paint ")

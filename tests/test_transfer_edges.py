@@ -169,7 +169,9 @@ def test_progress_never_goes_backwards_across_reconnects(tmp_path, models_dir, h
 
     def on_event(event):
         if event.item is not None and event.item.state in (
-            ItemState.DOWNLOADING, ItemState.STALLED, ItemState.CONNECTING
+            ItemState.DOWNLOADING,
+            ItemState.STALLED,
+            ItemState.CONNECTING,
         ):
             seen.append(event.item.done)
 

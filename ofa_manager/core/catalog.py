@@ -162,13 +162,33 @@ def _entry(raw: object, index: int, path: Path) -> Checkpoint:
     for key in ("base", "params", "description"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise CatalogError(f"{where}: field {key!r} must be a string or null")
-    known = {"id", "title", "group", "url", "size", "sha256", "mirrors", "filename", "base", "params",
-             "description"}
+    known = {
+        "id",
+        "title",
+        "group",
+        "url",
+        "size",
+        "sha256",
+        "mirrors",
+        "filename",
+        "base",
+        "params",
+        "description",
+    }
     return Checkpoint(
-        id=raw["id"], title=raw["title"], group=tuple(group), url=url, size=size,
-        sha256=sha.lower() if sha else None, mirrors=tuple(mirrors), filename=filename,
-        base=raw.get("base"), params=raw.get("params"), description=raw.get("description") or "",
-        source=str(path), extra={k: v for k, v in raw.items() if k not in known},
+        id=raw["id"],
+        title=raw["title"],
+        group=tuple(group),
+        url=url,
+        size=size,
+        sha256=sha.lower() if sha else None,
+        mirrors=tuple(mirrors),
+        filename=filename,
+        base=raw.get("base"),
+        params=raw.get("params"),
+        description=raw.get("description") or "",
+        source=str(path),
+        extra={k: v for k, v in raw.items() if k not in known},
     )
 
 
@@ -182,7 +202,9 @@ def _read(path: Path) -> tuple[str, list[Checkpoint]]:
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
-        raise CatalogError(f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}") from None
+        raise CatalogError(
+            f"{path}: line {exc.lineno}, column {exc.colno}: invalid JSON: {exc.msg}"
+        ) from None
     if not isinstance(data, dict):
         raise CatalogError(f"{path}: the catalog must be a JSON object with 'format' and 'entries'")
     if data.get("format") != FORMAT:

@@ -116,8 +116,13 @@ def retry_after_seconds(value: str | None) -> float | None:
 
 
 def open_url(
-    session: requests.Session, url: str, tokens: TokenCache | None, *, method: str = "GET",
-    headers: dict[str, str] | None = None, timeout: tuple[float, float] = (15.0, 30.0),
+    session: requests.Session,
+    url: str,
+    tokens: TokenCache | None,
+    *,
+    method: str = "GET",
+    headers: dict[str, str] | None = None,
+    timeout: tuple[float, float] = (15.0, 30.0),
 ) -> requests.Response:
     """Send a request, following redirects by hand so that a host's token goes to that host only."""
     secure_start = urlsplit(url).scheme == "https"
@@ -128,8 +133,9 @@ def open_url(
         token = tokens.token_for(url) if tokens and not downgraded else None
         if token:
             sent["Authorization"] = f"Bearer {token}"
-        response = session.request(method, url, headers=sent, stream=True, timeout=timeout,
-                                   allow_redirects=False)
+        response = session.request(
+            method, url, headers=sent, stream=True, timeout=timeout, allow_redirects=False
+        )
         if response.is_redirect and "location" in response.headers:
             target = urljoin(url, response.headers["location"])
             response.close()
@@ -174,7 +180,10 @@ class LinkCheck:
 
 
 def check_link(
-    url: str, *, session: requests.Session | None = None, tokens: TokenCache | None = None,
+    url: str,
+    *,
+    session: requests.Session | None = None,
+    tokens: TokenCache | None = None,
     timeout: float = 15.0,
 ) -> LinkCheck:
     """HEAD a URL; errors become a readable ``error`` rather than exceptions."""
@@ -185,9 +194,11 @@ def check_link(
         response.close()
         length = response.headers.get("content-length")
         result = LinkCheck(
-            url=url, status=response.status_code,
+            url=url,
+            status=response.status_code,
             size=int(length) if length and length.isdigit() else None,
-            etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
+            etag=response.headers.get("etag"),
+            last_modified=response.headers.get("last-modified"),
             content_type=response.headers.get("content-type"),
             accepts_ranges=response.headers.get("accept-ranges", "").lower() == "bytes",
             final_url=response.url,

@@ -184,8 +184,13 @@ class Library:
                 corrupt = True
             verified = bool(expected and meta.get("sha256") == expected and not corrupt)
             return FileStatus(
-                State.CORRUPT if corrupt else State.DOWNLOADED, path, st.st_size, size, verified,
-                meta.get("sha256"), meta,
+                State.CORRUPT if corrupt else State.DOWNLOADED,
+                path,
+                st.st_size,
+                size,
+                verified,
+                meta.get("sha256"),
+                meta,
             )
         part = self.part_path(entry)
         try:
@@ -211,7 +216,9 @@ class Library:
     # -- hashing, verification, adoption --------------------------------------------------------
 
     def hash_file(
-        self, path: Path, progress: Callable[[int, int], None] | None = None,
+        self,
+        path: Path,
+        progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> str | None:
         """sha256 of a file; None when cancelled."""
@@ -234,7 +241,9 @@ class Library:
         return digest.hexdigest()
 
     def verify(
-        self, entry: Checkpoint, progress: Callable[[int, int], None] | None = None,
+        self,
+        entry: Checkpoint,
+        progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> FileStatus:
         """Re-hash the local file and record the outcome; state ``corrupt`` on a mismatch."""
@@ -254,17 +263,24 @@ class Library:
                 # Without a published hash, compare with the hash recorded when the file arrived (kept
                 # as it was by a corrupt verdict, so a second verify cannot bless the damage).
                 good = good and digest == meta["sha256"]
-            meta.update({
-                "url": meta.get("url", entry.url), "size": size if good else meta.get("size", expected_size),
-                "state": "ok" if good else "corrupt", "verified_at": _now(),
-                "sha256": digest if good or not meta.get("sha256") else meta["sha256"],
-                "sha256_found": digest,
-            })
+            meta.update(
+                {
+                    "url": meta.get("url", entry.url),
+                    "size": size if good else meta.get("size", expected_size),
+                    "state": "ok" if good else "corrupt",
+                    "verified_at": _now(),
+                    "sha256": digest if good or not meta.get("sha256") else meta["sha256"],
+                    "sha256_found": digest,
+                }
+            )
             self.write_meta(entry, meta)
         return self.status(entry)
 
     def adopt(
-        self, entry: Checkpoint, remote_size: int | None = None, etag: str | None = None,
+        self,
+        entry: Checkpoint,
+        remote_size: int | None = None,
+        etag: str | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> bool:
         """Accept a file someone put at the final path if it checks out; True when adopted.
@@ -284,10 +300,20 @@ class Library:
         digest = self.hash_file(path, cancelled=cancelled)
         if digest is None or (expected and digest != expected):
             return False
-        self.write_meta(entry, {
-            "url": entry.url, "catalog_url": entry.url, "etag": etag, "size": size, "sha256": digest, "state": "ok",
-            "downloaded_at": None, "adopted_at": _now(), "verified_at": _now(),
-        })
+        self.write_meta(
+            entry,
+            {
+                "url": entry.url,
+                "catalog_url": entry.url,
+                "etag": etag,
+                "size": size,
+                "sha256": digest,
+                "state": "ok",
+                "downloaded_at": None,
+                "adopted_at": _now(),
+                "verified_at": _now(),
+            },
+        )
         return True
 
     # -- deleting -------------------------------------------------------------------------------
@@ -340,8 +366,13 @@ class Library:
         probe = self.root if self.root.exists() else _existing_parent(self.root)
         usage = shutil.disk_usage(probe)
         return DiskUsage(
-            downloaded=downloaded, partial=partial, other=max(0, everything - downloaded - partial_files),
-            free=usage.free, total=usage.total, per_entry=per_entry, per_file=per_file,
+            downloaded=downloaded,
+            partial=partial,
+            other=max(0, everything - downloaded - partial_files),
+            free=usage.free,
+            total=usage.total,
+            per_entry=per_entry,
+            per_file=per_file,
         )
 
 

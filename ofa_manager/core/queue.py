@@ -39,8 +39,13 @@ class ItemState(str, enum.Enum):
         return self in (ItemState.DONE, ItemState.FAILED)
 
 
-_ACTIVE = {ItemState.WAITING, ItemState.CONNECTING, ItemState.DOWNLOADING, ItemState.STALLED,
-           ItemState.VERIFYING}
+_ACTIVE = {
+    ItemState.WAITING,
+    ItemState.CONNECTING,
+    ItemState.DOWNLOADING,
+    ItemState.STALLED,
+    ItemState.VERIFYING,
+}
 
 
 @dataclass(frozen=True)
@@ -93,8 +98,14 @@ class DownloadQueue:
     """
 
     def __init__(
-        self, library: Library, options: TransferOptions | None = None, *, jobs: int = 2,
-        limiter: RateLimiter | None = None, tokens: TokenCache | None = None, state_file: Path | None = None,
+        self,
+        library: Library,
+        options: TransferOptions | None = None,
+        *,
+        jobs: int = 2,
+        limiter: RateLimiter | None = None,
+        tokens: TokenCache | None = None,
+        state_file: Path | None = None,
         on_event: Callable[[QueueEvent], None] | None = None,
     ) -> None:
         self.library = library
@@ -136,14 +147,25 @@ class DownloadQueue:
                 if job is not None:
                     ids = tuple(dict.fromkeys(job.item.entry_ids + (entry.id,)))
                     if job.item.state.finished:
-                        self._update(job, state=ItemState.PAUSED if paused else ItemState.QUEUED,
-                                     entry_ids=ids, error=None, error_kind=None, message="", finished_at=None)
+                        self._update(
+                            job,
+                            state=ItemState.PAUSED if paused else ItemState.QUEUED,
+                            entry_ids=ids,
+                            error=None,
+                            error_kind=None,
+                            message="",
+                            finished_at=None,
+                        )
                     elif ids != job.item.entry_ids:
                         self._update(job, entry_ids=ids)
                 else:
-                    item = QueueItem(key=key, entry_ids=(entry.id,), title=entry.title,
-                                     state=ItemState.PAUSED if paused else ItemState.QUEUED,
-                                     total=self.library.expected_size(entry))
+                    item = QueueItem(
+                        key=key,
+                        entry_ids=(entry.id,),
+                        title=entry.title,
+                        state=ItemState.PAUSED if paused else ItemState.QUEUED,
+                        total=self.library.expected_size(entry),
+                    )
                     self._jobs.append(_Job(item))
                     self._emit(QueueEvent("added", key, item, len(self._jobs) - 1))
                 if key not in keys:
@@ -271,8 +293,12 @@ class DownloadQueue:
                 with self._lock:
                     job = self._find(keys[0])
                     if job is not None and job.thread is None:
-                        self._update(job, state=ItemState.FAILED, error=str(row.get("error") or "failed"),
-                                     error_kind=row.get("error_kind") or "error")
+                        self._update(
+                            job,
+                            state=ItemState.FAILED,
+                            error=str(row.get("error") or "failed"),
+                            error_kind=row.get("error_kind") or "error",
+                        )
             restored += 1
         return restored
 
@@ -285,8 +311,15 @@ class DownloadQueue:
             if item.state is ItemState.DONE:
                 continue
             if item.state is ItemState.FAILED:
-                rows.append({"key": item.key, "entry_ids": list(item.entry_ids), "state": item.state.value,
-                             "error": item.error, "error_kind": item.error_kind})
+                rows.append(
+                    {
+                        "key": item.key,
+                        "entry_ids": list(item.entry_ids),
+                        "state": item.state.value,
+                        "error": item.error,
+                        "error_kind": item.error_kind,
+                    }
+                )
                 continue
             # What was running when the app closed is saved as queued, so it resumes by itself.
             state = ItemState.PAUSED if item.state is ItemState.PAUSED else ItemState.QUEUED
@@ -336,8 +369,15 @@ class DownloadQueue:
 
     def _run(self, job: _Job) -> None:
         entry = self.library.catalog.get(job.item.entry_ids[0])
-        transfer = Transfer(self.library, entry, self.options, limiter=self.limiter, tokens=self.tokens,
-                            on_progress=lambda p: self._progress(job, p), abort=job.abort)
+        transfer = Transfer(
+            self.library,
+            entry,
+            self.options,
+            limiter=self.limiter,
+            tokens=self.tokens,
+            on_progress=lambda p: self._progress(job, p),
+            abort=job.abort,
+        )
         outcome: dict = {}
         try:
             transfer.run()
@@ -356,8 +396,9 @@ class DownloadQueue:
             # A file that completed just as it was paused is done all the same; a pause or a shutdown
             # otherwise leaves the state that pause() or resume() already set.
             if job in self._jobs and outcome and (finished or reason not in ("pause", "shutdown")):
-                self._update(job, speed=0.0, eta=None, connections=0, message="",
-                             finished_at=time.time(), **outcome)
+                self._update(
+                    job, speed=0.0, eta=None, connections=0, message="", finished_at=time.time(), **outcome
+                )
                 self._save()
             job.stop_reason = ""
             self._schedule()
@@ -368,8 +409,10 @@ class DownloadQueue:
             if job.stop_reason or job not in self._jobs:
                 return
             state = {
-                "waiting": ItemState.WAITING, "connecting": ItemState.CONNECTING,
-                "downloading": ItemState.DOWNLOADING, "stalled": ItemState.STALLED,
+                "waiting": ItemState.WAITING,
+                "connecting": ItemState.CONNECTING,
+                "downloading": ItemState.DOWNLOADING,
+                "stalled": ItemState.STALLED,
                 "verifying": ItemState.VERIFYING,
             }.get(progress.state)
             if state is None:
@@ -380,6 +423,13 @@ class DownloadQueue:
                 return
             job.last_event = now
             done = progress.done if progress.state in ("downloading", "stalled") else job.item.done
-            self._update(job, state=state, done=done, total=progress.total or job.item.total,
-                         speed=progress.speed, eta=progress.eta, connections=progress.connections,
-                         message=progress.message)
+            self._update(
+                job,
+                state=state,
+                done=done,
+                total=progress.total or job.item.total,
+                speed=progress.speed,
+                eta=progress.eta,
+                connections=progress.connections,
+                message=progress.message,
+            )

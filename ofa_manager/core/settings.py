@@ -62,8 +62,11 @@ class Settings:
         copy.timeout = max(1.0, float(copy.timeout))
         copy.retries = max(0, min(100, int(copy.retries)))
         # A hand-edited file may hold anything here: keep only [prefix, replacement] pairs.
-        copy.rewrite_rules = [[str(rule[0]), str(rule[1])] for rule in copy.rewrite_rules
-                              if isinstance(rule, (list, tuple)) and len(rule) == 2 and rule[0]]
+        copy.rewrite_rules = [
+            [str(rule[0]), str(rule[1])]
+            for rule in copy.rewrite_rules
+            if isinstance(rule, (list, tuple)) and len(rule) == 2 and rule[0]
+        ]
         return copy
 
 
@@ -92,7 +95,9 @@ def load(path: Path | None = None) -> Settings:
     for f in fields(Settings):
         if f.name in data and isinstance(data[f.name], type(getattr(defaults, f.name))):
             values[f.name] = data[f.name]
-        elif f.name in data and isinstance(getattr(defaults, f.name), float) and isinstance(data[f.name], int):
+        elif (
+            f.name in data and isinstance(getattr(defaults, f.name), float) and isinstance(data[f.name], int)
+        ):
             values[f.name] = float(data[f.name])
     values["version"] = VERSION
     return Settings(**values).validated()

@@ -44,7 +44,10 @@ MIN_READ = 64 * 1024
 READ_SECONDS = 0.25
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 NETWORK_ERRORS = (
-    requests.RequestException, urllib3.exceptions.HTTPError, http.client.HTTPException, ConnectionError,
+    requests.RequestException,
+    urllib3.exceptions.HTTPError,
+    http.client.HTTPException,
+    ConnectionError,
     socket.timeout,
 )
 
@@ -98,7 +101,7 @@ class TransferOptions:
         """Apply the first matching URL-prefix rule (e.g. the Beijing bucket → a lab mirror)."""
         for prefix, replacement in self.rewrite_rules:
             if prefix and url.startswith(prefix):
-                return replacement + url[len(prefix):]
+                return replacement + url[len(prefix) :]
         return url
 
 
@@ -226,8 +229,9 @@ class _Plan:
                 slot = _Slot(start, end)
                 self.slots.append(slot)
                 return slot
-            victim = max((s for s in self.slots if s.end is not None), key=lambda s: s.end - s.pos,
-                         default=None)
+            victim = max(
+                (s for s in self.slots if s.end is not None), key=lambda s: s.end - s.pos, default=None
+            )
             if victim is None or victim.end - victim.pos < 2 * min_segment:
                 return None
             middle = victim.pos + (victim.end - victim.pos) // 2
@@ -318,9 +322,15 @@ class Transfer:
     """
 
     def __init__(
-        self, library: Library, entry: Checkpoint, options: TransferOptions | None = None, *,
-        limiter: RateLimiter | None = None, tokens: TokenCache | None = None,
-        on_progress: Callable[[Progress], None] | None = None, abort: threading.Event | None = None,
+        self,
+        library: Library,
+        entry: Checkpoint,
+        options: TransferOptions | None = None,
+        *,
+        limiter: RateLimiter | None = None,
+        tokens: TokenCache | None = None,
+        on_progress: Callable[[Progress], None] | None = None,
+        abort: threading.Event | None = None,
         session: requests.Session | None = None,
     ) -> None:
         self.library = library
@@ -358,8 +368,9 @@ class Transfer:
         except OSError as exc:
             # Network errors are handled inside; what reaches here is the models folder itself.
             where = exc.filename or self.library.root
-            raise DownloadError(self.entry.title, f"cannot use {where}: {exc.strerror or exc}",
-                                kind="disk") from None
+            raise DownloadError(
+                self.entry.title, f"cannot use {where}: {exc.strerror or exc}", kind="disk"
+            ) from None
         finally:
             finished.set()
             watchdog.join()
@@ -376,8 +387,11 @@ class Transfer:
     def urls(self) -> list[str]:
         """The main URL then the mirrors of this entry and of entries sharing its file, rewritten."""
         seen: list[str] = []
-        for candidate in [self.entry.url, *self.entry.mirrors,
-                          *(m for other in self.library.sharing(self.entry) for m in other.mirrors)]:
+        for candidate in [
+            self.entry.url,
+            *self.entry.mirrors,
+            *(m for other in self.library.sharing(self.entry) for m in other.mirrors),
+        ]:
             url = self.options.rewrite(candidate)
             if url not in seen:
                 seen.append(url)
@@ -408,8 +422,10 @@ class Transfer:
                     f"a different file is already at {final} ({units.size(final.stat().st_size)}); "
                     "move or delete it, then download again",
                 )
-            self._preflight(self.expected_size, library.status(entry).bytes
-                            if library.status(entry).state is State.PARTIAL else 0)
+            self._preflight(
+                self.expected_size,
+                library.status(entry).bytes if library.status(entry).state is State.PARTIAL else 0,
+            )
             errors: list[tuple[str, DownloadError]] = []
             for url in self.urls():
                 self._url = url
@@ -457,8 +473,13 @@ class Transfer:
     def _remote_size(self) -> int | None:
         for url in self.urls():
             try:
-                response = open_url(self.session, url, self.tokens, method="HEAD",
-                                    timeout=(self.options.connect_timeout, self.options.timeout))
+                response = open_url(
+                    self.session,
+                    url,
+                    self.tokens,
+                    method="HEAD",
+                    timeout=(self.options.connect_timeout, self.options.timeout),
+                )
                 response.close()
             except NETWORK_ERRORS + (HttpStatusError,):
                 continue
@@ -489,13 +510,17 @@ class Transfer:
         record = library.read_record(entry)
         part = library.part_path(entry)
         if record and (record.get("url") != url or not part.exists()):
-            same_object = (record.get("size") and self.expected_sha256
-                           and record.get("size") == self.expected_size)
+            same_object = (
+                record.get("size") and self.expected_sha256 and record.get("size") == self.expected_size
+            )
             if not part.exists() or not same_object:
                 library.drop_partial(entry)
                 record = {}
-        if record and part.exists() and max((end for _, end in record.get("ranges", [])), default=0) > (
-                part.stat().st_size):
+        if (
+            record
+            and part.exists()
+            and max((end for _, end in record.get("ranges", [])), default=0) > (part.stat().st_size)
+        ):
             # The record claims more than the partial file holds (it was truncated or replaced).
             record = {}
         if record and not (record.get("etag") or record.get("last_modified") or self.expected_sha256):
@@ -524,8 +549,9 @@ class Transfer:
                 record = {}
                 changes += 1
                 if changes >= 3:
-                    raise DownloadError(entry.title, "the file keeps changing on the server; try again later",
-                                        kind="network") from None
+                    raise DownloadError(
+                        entry.title, "the file keeps changing on the server; try again later", kind="network"
+                    ) from None
 
     def _fetch(self, url: str, record: dict) -> None:
         """Fetch into the partial file, then verify and move it into place."""
@@ -537,10 +563,19 @@ class Transfer:
             first = None
         else:
             first, plan = self._first_response(url, plan, validator, record)
-        self._record = {
-            "url": url, "size": plan.size, "etag": self._etag, "last_modified": self._last_modified,
-            "ranges": plan.snapshot(), "sha256": self.expected_sha256, "started": time.time(),
-        } if first is not None else dict(record)
+        self._record = (
+            {
+                "url": url,
+                "size": plan.size,
+                "etag": self._etag,
+                "last_modified": self._last_modified,
+                "ranges": plan.snapshot(),
+                "sha256": self.expected_sha256,
+                "started": time.time(),
+            }
+            if first is not None
+            else dict(record)
+        )
         if not part.exists():
             part.touch()
         if plan.size is not None and part.stat().st_size != plan.size and not plan.done:
@@ -573,7 +608,9 @@ class Transfer:
             hasher.join()
             self._save_record(plan)
         if hasher.error is not None:
-            raise DownloadError(entry.title, f"cannot read back the partial file: {hasher.error}", kind="disk")
+            raise DownloadError(
+                entry.title, f"cannot read back the partial file: {hasher.error}", kind="disk"
+            )
         self._finish(plan, hasher.digest.hexdigest())
 
     def _first_response(self, url: str, plan: _Plan, validator: str | None, record: dict):
@@ -592,8 +629,13 @@ class Transfer:
                 headers["If-Range"] = validator
             self._emit_state("connecting")
             try:
-                response = open_url(self.session, url, self.tokens, headers=headers,
-                                    timeout=(self.options.connect_timeout, self.options.timeout))
+                response = open_url(
+                    self.session,
+                    url,
+                    self.tokens,
+                    headers=headers,
+                    timeout=(self.options.connect_timeout, self.options.timeout),
+                )
                 if response.status_code == 416:
                     if plan.size is None and not plan.done and start == 0:
                         total = _unsatisfied_total(response)
@@ -615,8 +657,12 @@ class Transfer:
                 continue
             if is_web_page(response):
                 response.close()
-                raise DownloadError(self.entry.title, "the server returned a web page, not a file "
-                                    f"({response.headers.get('content-type', '').split(';')[0]})", kind="http")
+                raise DownloadError(
+                    self.entry.title,
+                    "the server returned a web page, not a file "
+                    f"({response.headers.get('content-type', '').split(';')[0]})",
+                    kind="http",
+                )
             self._etag = _strong_etag(response.headers.get("etag"))
             self._last_modified = response.headers.get("last-modified")
             if response.status_code == 206:
@@ -630,8 +676,12 @@ class Transfer:
                     raise _Restart()
                 if self.expected_size is not None and total != self.expected_size:
                     response.close()
-                    raise DownloadError(self.entry.title, f"the server's file is {units.size(total)}, the "
-                                        f"catalog says {units.size(self.expected_size)}", kind="integrity")
+                    raise DownloadError(
+                        self.entry.title,
+                        f"the server's file is {units.size(total)}, the "
+                        f"catalog says {units.size(self.expected_size)}",
+                        kind="integrity",
+                    )
                 if plan.size is None:
                     plan = _Plan(total, [])
                 self._preflight(total, plan.done_bytes(), response)
@@ -642,8 +692,12 @@ class Transfer:
             size = int(length) if length.isdigit() else None
             if self.expected_size is not None and size is not None and size != self.expected_size:
                 response.close()
-                raise DownloadError(self.entry.title, f"the server's file is {units.size(size)}, the "
-                                    f"catalog says {units.size(self.expected_size)}", kind="integrity")
+                raise DownloadError(
+                    self.entry.title,
+                    f"the server's file is {units.size(size)}, the "
+                    f"catalog says {units.size(self.expected_size)}",
+                    kind="integrity",
+                )
             part = self.library.part_path(self.entry)
             if part.exists():
                 os.truncate(part, 0)
@@ -653,8 +707,11 @@ class Transfer:
             slot = plan.first_slot()
             # A 200 to a plain ranged request means the server ignores ranges: one stream only. A 200
             # after If-Range means the object changed; then more connections may still help.
-            ranged = ("If-Range" in headers and size is not None
-                      and response.headers.get("accept-ranges", "").lower() == "bytes")
+            ranged = (
+                "If-Range" in headers
+                and size is not None
+                and response.headers.get("accept-ranges", "").lower() == "bytes"
+            )
             return (slot, response, ranged), plan
 
     def _after_416(self, response: requests.Response, plan: _Plan) -> _Plan:
@@ -675,8 +732,9 @@ class Transfer:
             raise DownloadError(self.entry.title, str(exc), kind="http")
         reason = str(exc) if isinstance(exc, (HttpStatusError, _Transient)) else describe_network_error(exc)
         if attempts >= self.options.retries:
-            raise DownloadError(self.entry.title, f"{reason} (gave up after {attempts + 1} attempts)",
-                                kind="network")
+            raise DownloadError(
+                self.entry.title, f"{reason} (gave up after {attempts + 1} attempts)", kind="network"
+            )
         delay = self._backoff(attempts, getattr(exc, "retry_after", None))
         self._emit_state("stalled", force=True, message=f"{reason}; retrying in {delay:.0f} s")
         deadline = time.monotonic() + delay
@@ -688,7 +746,7 @@ class Transfer:
         return attempts + 1
 
     def _backoff(self, attempts: int, retry_after: float | None) -> float:
-        delay = min(self.options.backoff_max, self.options.backoff_base * (2 ** attempts))
+        delay = min(self.options.backoff_max, self.options.backoff_base * (2**attempts))
         delay = random.uniform(delay / 2, delay)
         if retry_after is not None:
             delay = max(delay, min(retry_after, self.options.max_retry_after))
@@ -697,8 +755,12 @@ class Transfer:
     # -- workers --------------------------------------------------------------------------------
 
     def _spawn(self, url, plan, slot, response, failure, stop) -> threading.Thread:
-        worker = threading.Thread(target=self._worker, args=(url, plan, slot, response, failure, stop),
-                                  name="ofa-segment", daemon=True)
+        worker = threading.Thread(
+            target=self._worker,
+            args=(url, plan, slot, response, failure, stop),
+            name="ofa-segment",
+            daemon=True,
+        )
         worker.start()
         return worker
 
@@ -759,8 +821,13 @@ class Transfer:
         validator = self._etag or self._last_modified
         if validator:
             headers["If-Range"] = validator
-        response = open_url(self.session, url, self.tokens, headers=headers,
-                            timeout=(self.options.connect_timeout, self.options.timeout))
+        response = open_url(
+            self.session,
+            url,
+            self.tokens,
+            headers=headers,
+            timeout=(self.options.connect_timeout, self.options.timeout),
+        )
         if response.status_code in (200, 416):
             # If-Range did not match, or the range no longer exists: the object changed.
             response.close()
@@ -808,12 +875,16 @@ class Transfer:
                     raise urllib3.exceptions.ProtocolError("connection dropped mid-transfer")
                 break
             if slot.end is None and expected is not None and slot.pos + len(chunk) > expected:
-                raise DownloadError(self.entry.title, f"the server sent more than the catalog's size "
-                                    f"({units.size(expected)}); the data was not kept", kind="integrity")
+                raise DownloadError(
+                    self.entry.title,
+                    f"the server sent more than the catalog's size "
+                    f"({units.size(expected)}); the data was not kept",
+                    kind="integrity",
+                )
             try:
                 pending = chunk
                 while pending:
-                    pending = pending[fh.write(pending):]
+                    pending = pending[fh.write(pending) :]
             except OSError as exc:
                 raise _DiskError(exc) from exc
             plan.advance(slot, len(chunk))
@@ -859,12 +930,15 @@ class Transfer:
                 raise exc
         for exc in failure:
             if isinstance(exc, _DiskError):
-                raise DownloadError(self.entry.title, f"cannot write to the models folder: {exc}", kind="disk")
+                raise DownloadError(
+                    self.entry.title, f"cannot write to the models folder: {exc}", kind="disk"
+                )
             if isinstance(exc, (DownloadError, Aborted)):
                 raise exc
         if not plan.complete():
-            raise DownloadError(self.entry.title, "the download ended before the file was complete",
-                                kind="network")
+            raise DownloadError(
+                self.entry.title, "the download ended before the file was complete", kind="network"
+            )
 
     def _save_record(self, plan: _Plan) -> None:
         record = dict(self._record)
@@ -887,24 +961,39 @@ class Transfer:
             os.truncate(part, size)
         if self.expected_sha256 and digest != self.expected_sha256:
             library.drop_partial(entry)
-            raise DownloadError(entry.title, f"sha256 mismatch: expected {self.expected_sha256[:12]}…, got "
-                                f"{digest[:12]}…; the bad data was discarded", kind="integrity")
+            raise DownloadError(
+                entry.title,
+                f"sha256 mismatch: expected {self.expected_sha256[:12]}…, got "
+                f"{digest[:12]}…; the bad data was discarded",
+                kind="integrity",
+            )
         if self.expected_size is not None and size != self.expected_size:
             library.drop_partial(entry)
-            raise DownloadError(entry.title, f"size mismatch: expected {self.expected_size} bytes, got {size};"
-                                " the bad data was discarded", kind="integrity")
+            raise DownloadError(
+                entry.title,
+                f"size mismatch: expected {self.expected_size} bytes, got {size}; the bad data was discarded",
+                kind="integrity",
+            )
         with open(part, "rb+") as fh:
             os.fsync(fh.fileno())
         final = library.path(entry)
         record = self._record
         # Metadata first: a crash before the rename leaves a complete partial file that the next run
         # hashes and moves; a crash after it leaves a final file that is known to be ours.
-        library.write_meta(entry, {
-            "url": self._url, "catalog_url": entry.url, "etag": record.get("etag"),
-            "last_modified": record.get("last_modified"), "size": size, "sha256": digest,
-            "verified": bool(self.expected_sha256), "state": "ok",
-            "downloaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        })
+        library.write_meta(
+            entry,
+            {
+                "url": self._url,
+                "catalog_url": entry.url,
+                "etag": record.get("etag"),
+                "last_modified": record.get("last_modified"),
+                "size": size,
+                "sha256": digest,
+                "verified": bool(self.expected_sha256),
+                "state": "ok",
+                "downloaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+        )
         os.replace(part, final)
         _fsync_dir(final.parent)
         try:
@@ -917,8 +1006,9 @@ class Transfer:
 
     def _emit_state(self, state: str, *, force: bool = False, message: str = "") -> None:
         self._state = state
-        self._emit(Progress(self._done, self.expected_size, 0.0, None, state, 0, self._url, message),
-                   force=force)
+        self._emit(
+            Progress(self._done, self.expected_size, 0.0, None, state, 0, self._url, message), force=force
+        )
 
     def _emit_progress(self, plan: _Plan, state: str, connections: int) -> None:
         done = self._done = plan.done_bytes()

@@ -148,8 +148,11 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
         if instance.forwarded:
             print(f"{APP_NAME} is already open on {root}; brought its window forward", file=sys.stderr)
         else:
-            print(f"{APP_NAME} is already open on {root} but does not answer; close it (or end its "
-                  f"process) and try again", file=sys.stderr)
+            print(
+                f"{APP_NAME} is already open on {root} but does not answer; close it (or end its "
+                f"process) and try again",
+                file=sys.stderr,
+            )
             return 1
         return 0
     catalog = load_catalog(catalog_files)
@@ -250,9 +253,11 @@ def broken_pyside_warning() -> str | None:
     import PySide6
 
     if PySide6.__version__ == "6.12.0" and sys.version_info < (3, 12):
-        return ("PySide6 6.12.0 loses references to None on Python before 3.12, which crashes the window "
-                "after some minutes of use; install another release: "
-                "pip install 'PySide6-Essentials!=6.12.0'")
+        return (
+            "PySide6 6.12.0 loses references to None on Python before 3.12, which crashes the window "
+            "after some minutes of use; install another release: "
+            "pip install 'PySide6-Essentials!=6.12.0'"
+        )
     return None
 
 

@@ -41,8 +41,9 @@ class TaskPool:
     def __init__(self, name: str, workers: int) -> None:
         self._jobs: queue.SimpleQueue = queue.SimpleQueue()
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True)
-                         for i in range(workers)]
+        self._threads = [
+            threading.Thread(target=self._work, name=f"{name}-{i}", daemon=True) for i in range(workers)
+        ]
         for thread in self._threads:
             thread.start()
 

@@ -28,8 +28,13 @@ def figures(usage) -> dict[str, int]:
     """The bar's segments in bytes; they add up to the volume's size."""
     ours = usage.downloaded + usage.partial + usage.other
     rest = max(0, usage.total - usage.free - ours)
-    return {"downloaded": usage.downloaded, "partial": usage.partial, "other": usage.other, "rest": rest,
-            "free": usage.free}
+    return {
+        "downloaded": usage.downloaded,
+        "partial": usage.partial,
+        "other": usage.other,
+        "rest": rest,
+        "free": usage.free,
+    }
 
 
 class UsageBar(QWidget):
@@ -172,8 +177,9 @@ class DiskPanel(QWidget):
             for label in self.figure_labels.values():
                 label.setText("…")
             return
-        self.folder.setText(f"Models folder <b>{display_path(root)}</b><br>on a volume of "
-                            f"{units.size(usage.total)}")
+        self.folder.setText(
+            f"Models folder <b>{display_path(root)}</b><br>on a volume of {units.size(usage.total)}"
+        )
         values = figures(usage)
         for key, label in self.figure_labels.items():
             label.setText(units.size(values[key]))

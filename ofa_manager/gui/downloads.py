@@ -33,8 +33,14 @@ TOP = QModelIndex()
 COL_NAME, COL_PROGRESS, COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS, COL_STATE, COL_ACTIONS = range(8)
 HEADERS = ("Name", "Progress", "Size", "Speed", "Time left", "Conn.", "State", "")
 
-BUTTON_LABELS = {"pause": "Pause", "resume": "Resume", "cancel": "Cancel", "retry": "Retry",
-                 "remove": "Remove", "show": "Show"}
+BUTTON_LABELS = {
+    "pause": "Pause",
+    "resume": "Resume",
+    "cancel": "Cancel",
+    "retry": "Retry",
+    "remove": "Remove",
+    "show": "Show",
+}
 
 
 class Role(enum.IntEnum):
@@ -163,7 +169,6 @@ class DownloadsModel(QAbstractTableModel):
 class ProgressDelegate(QStyledItemDelegate):
     """Draws a progress bar where the model gives a fraction (PROGRESS role), else the plain text."""
 
-
     def __init__(self, role: int, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.role = role
@@ -230,8 +235,9 @@ class ButtonsDelegate(QStyledItemDelegate):
 
     def editorEvent(self, event, model, option, index: QModelIndex) -> bool:
         if event.type() == QEvent.MouseButtonRelease and event.button() == Qt.LeftButton:
-            for action, rect in self.button_rects(option.rect, index.data(Role.ACTIONS) or (),
-                                                  option.fontMetrics):
+            for action, rect in self.button_rects(
+                option.rect, index.data(Role.ACTIONS) or (), option.fontMetrics
+            ):
                 if rect.contains(event.position().toPoint()):
                     self.clicked.emit(index.data(Role.KEY), action)
                     return True
@@ -270,9 +276,15 @@ class DownloadsPanel(QWidget):
         header.setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
         header.setSectionResizeMode(COL_STATE, QHeaderView.Stretch)
         metrics = self.fontMetrics()
-        widths = {COL_PROGRESS: "100 % done", COL_SIZE: "1023.9 MiB of 1023.9 MiB", COL_SPEED: "1023.9 MiB/s",
-                  COL_ETA: "59 min 59 s", COL_CONNECTIONS: "Conn.", COL_STATE: "Stalled, reconnecting  ",
-                  COL_ACTIONS: "Resume  Cancel    "}
+        widths = {
+            COL_PROGRESS: "100 % done",
+            COL_SIZE: "1023.9 MiB of 1023.9 MiB",
+            COL_SPEED: "1023.9 MiB/s",
+            COL_ETA: "59 min 59 s",
+            COL_CONNECTIONS: "Conn.",
+            COL_STATE: "Stalled, reconnecting  ",
+            COL_ACTIONS: "Resume  Cancel    ",
+        }
         for column, sample in widths.items():
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
 
@@ -289,8 +301,11 @@ class DownloadsPanel(QWidget):
             ("down", "Move down", "Start the selected download later"),
             ("pause_all", "Pause all", "Pause every download (partial data is kept)"),
             ("resume_all", "Resume all", "Resume every paused or failed download"),
-            ("cancel_all", "Cancel all",
-             "Take every unfinished download off the list (partial data is kept)"),
+            (
+                "cancel_all",
+                "Cancel all",
+                "Take every unfinished download off the list (partial data is kept)",
+            ),
             ("clear", "Clear finished", "Remove finished downloads from the list"),
         ):
             action = self.toolbar.addAction(text)
@@ -367,8 +382,13 @@ class DownloadsPanel(QWidget):
         failed = sum(1 for i in items if i.state.value == FAILED)
         done = sum(1 for i in items if i.state.value == DONE)
         speed = sum(i.speed for i in items if i.state.value in ACTIVE)
-        counts = ((running, "running"), (waiting, "queued"), (paused, "paused"), (failed, "failed"),
-                  (done, "finished"))
+        counts = (
+            (running, "running"),
+            (waiting, "queued"),
+            (paused, "paused"),
+            (failed, "failed"),
+            (done, "finished"),
+        )
         parts = [f"{n} {label}" for n, label in counts if n]
         if speed:
             parts.append(units.rate(speed))

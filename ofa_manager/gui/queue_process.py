@@ -32,8 +32,9 @@ QUEUE_PROCESS_ENV = "OFA_MANAGER_QUEUE_PROCESS"
 NICENESS = 10
 ENGINE_SETTINGS = ("jobs", "connections", "limit_rate", "timeout", "retries", "rewrite_rules")
 # Commands the child takes by name, besides start, restore, download, add, configure and tokens.
-PLAIN_COMMANDS = frozenset({"pause", "resume", "retry", "cancel", "move", "pause_all", "resume_all",
-                            "cancel_all", "clear_finished"})
+PLAIN_COMMANDS = frozenset(
+    {"pause", "resume", "retry", "cancel", "move", "pause_all", "resume_all", "cancel_all", "clear_finished"}
+)
 
 
 class SessionTokens(TokenCache):
@@ -72,14 +73,21 @@ def item_from_dict(data: dict) -> QueueItem:
 class LocalQueue:
     """The window's commands on a DownloadQueue in this process."""
 
-    def __init__(self, library: Library, state_file: Path, settings: Settings,
-                 on_event: Callable[[QueueEvent], None]) -> None:
+    def __init__(
+        self, library: Library, state_file: Path, settings: Settings, on_event: Callable[[QueueEvent], None]
+    ) -> None:
         values = engine_settings(settings)
         self.options = TransferOptions()
         self.limiter = RateLimiter(0)
         self.tokens = SessionTokens()
-        self.queue = DownloadQueue(library, self.options, limiter=self.limiter, tokens=self.tokens,
-                                   state_file=state_file, on_event=on_event)
+        self.queue = DownloadQueue(
+            library,
+            self.options,
+            limiter=self.limiter,
+            tokens=self.tokens,
+            state_file=state_file,
+            on_event=on_event,
+        )
         self.configure(values)
 
     def start(self, *, resume: bool) -> None:
@@ -147,8 +155,15 @@ class QueueProcess:
     reader thread.
     """
 
-    def __init__(self, library: Library, catalog_files: list[Path], state_file: Path, settings: Settings,
-                 on_event: Callable[[QueueEvent], None], on_exit: Callable[[int | None], None]) -> None:
+    def __init__(
+        self,
+        library: Library,
+        catalog_files: list[Path],
+        state_file: Path,
+        settings: Settings,
+        on_event: Callable[[QueueEvent], None],
+        on_exit: Callable[[int | None], None],
+    ) -> None:
         self.library = library
         self.on_event = on_event
         self.on_exit = on_exit
@@ -161,17 +176,29 @@ class QueueProcess:
         else:
             command = [sys.executable, "-m", "ofa_manager.gui.queue_process"]
             package_parent = str(Path(__file__).resolve().parent.parent.parent)
-            env = dict(os.environ, PYTHONPATH=os.pathsep.join(
-                [package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]))
+            env = dict(
+                os.environ,
+                PYTHONPATH=os.pathsep.join([package_parent, *filter(None, [os.environ.get("PYTHONPATH")])]),
+            )
         self.process = subprocess.Popen(
-            command, stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE, text=True, encoding="utf-8", bufsize=1, env=env,
+            command,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            encoding="utf-8",
+            bufsize=1,
+            env=env,
             creationflags=getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0),
         )
         self.reader = threading.Thread(target=self._read, name="ofa-queue-reader", daemon=True)
         self.reader.start()
-        self._send("start", root=str(library.root), catalogs=[str(p) for p in catalog_files],
-                   state_file=str(state_file), settings=engine_settings(settings))
+        self._send(
+            "start",
+            root=str(library.root),
+            catalogs=[str(p) for p in catalog_files],
+            state_file=str(state_file),
+            settings=engine_settings(settings),
+        )
 
     def start(self, *, resume: bool) -> None:
         self._send("restore", resume=resume)
@@ -272,8 +299,14 @@ def serve(commands, events) -> int:
             events.flush()
 
     def forward(event: QueueEvent) -> None:
-        send({"event": event.kind, "key": event.key, "index": event.index,
-              "item": item_to_dict(event.item) if event.item else None})
+        send(
+            {
+                "event": event.kind,
+                "key": event.key,
+                "index": event.index,
+                "item": item_to_dict(event.item) if event.item else None,
+            }
+        )
 
     local: LocalQueue | None = None
     catalog = None
@@ -284,8 +317,9 @@ def serve(commands, events) -> int:
             if op == "start":
                 catalog = load_catalog(message["catalogs"] or None)
                 library = Library(message["root"], catalog)
-                local = LocalQueue(library, Path(message["state_file"]),
-                                   Settings(**message["settings"]), forward)
+                local = LocalQueue(
+                    library, Path(message["state_file"]), Settings(**message["settings"]), forward
+                )
             elif op == "shutdown":
                 break
             elif op in ("download", "add"):

@@ -39,8 +39,15 @@ class SettingsDialog(QDialog):
     typed in), never into the settings.
     """
 
-    def __init__(self, settings: Settings, models_dir: Path, hosts: list[str], parent: QWidget | None = None,
-                 *, folder_note: str = "") -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        models_dir: Path,
+        hosts: list[str],
+        parent: QWidget | None = None,
+        *,
+        folder_note: str = "",
+    ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
         self.setMinimumWidth(560)
@@ -111,8 +118,11 @@ class SettingsDialog(QDialog):
     def _mirrors_tab(self) -> QWidget:
         page = QWidget(self)
         layout = QVBoxLayout(page)
-        text = QLabel("URLs that start with the first text are fetched from the second instead "
-                      "(for example a lab mirror of the Beijing bucket). The first matching rule wins.", page)
+        text = QLabel(
+            "URLs that start with the first text are fetched from the second instead "
+            "(for example a lab mirror of the Beijing bucket). The first matching rule wins.",
+            page,
+        )
         text.setWordWrap(True)
         layout.addWidget(text)
         self.rules = QTableWidget(0, 2, page)
@@ -138,8 +148,11 @@ class SettingsDialog(QDialog):
 
         page = QWidget(self)
         layout = QVBoxLayout(page)
-        intro = QLabel("A token is sent only to its own host, as “Authorization: Bearer …”. Tokens are kept "
-                       "in the system keyring, never in the settings file.", page)
+        intro = QLabel(
+            "A token is sent only to its own host, as “Authorization: Bearer …”. Tokens are kept "
+            "in the system keyring, never in the settings file.",
+            page,
+        )
         intro.setWordWrap(True)
         layout.addWidget(intro)
         form = QFormLayout()
@@ -246,8 +259,9 @@ class SettingsDialog(QDialog):
             except credentials.KeyringUnavailable:
                 break
         lines = [first] if first else []
-        lines.append("Tokens stored for: " + ", ".join(stored) if stored
-                     else "No token stored for these hosts.")
+        lines.append(
+            "Tokens stored for: " + ", ".join(stored) if stored else "No token stored for these hosts."
+        )
         self.token_status.setText("\n".join(lines))
 
     def accept(self) -> None:
@@ -271,8 +285,13 @@ class SettingsDialog(QDialog):
             if prefix:
                 rules.append([prefix, replacement])
         return dataclasses.replace(
-            self._settings, jobs=self.jobs.value(), connections=self.connections.value(),
-            limit_rate=int(round(self.limit.value() * MiB)), timeout=float(self.timeout.value()),
-            retries=self.retries.value(), rewrite_rules=rules,
-            resume_on_start=self.resume_on_start.isChecked(), notifications=self.notifications.isChecked(),
+            self._settings,
+            jobs=self.jobs.value(),
+            connections=self.connections.value(),
+            limit_rate=int(round(self.limit.value() * MiB)),
+            timeout=float(self.timeout.value()),
+            retries=self.retries.value(),
+            rewrite_rules=rules,
+            resume_on_start=self.resume_on_start.isChecked(),
+            notifications=self.notifications.isChecked(),
         )

@@ -41,7 +41,7 @@ def display_path(path: Path | str) -> str:
     """A path as a user reads it: the home folder as '~'."""
     home = str(Path.home())
     text = str(path)
-    return "~" + text[len(home):] if home != "/" and text.startswith(home + "/") else text
+    return "~" + text[len(home) :] if home != "/" and text.startswith(home + "/") else text
 
 
 def short_reason(reason: str | None) -> str:
@@ -66,8 +66,12 @@ def progress_text(done: int, total: int | None, speed: float, eta: float | None)
 def is_verified(status: FileStatus) -> bool:
     """True when the hash was checked: against the catalog, or against the hash taken on arrival."""
     meta = status.meta or {}
-    return status.verified or bool(meta.get("verified_at") and meta.get("state") == "ok"
-                                   and meta.get("sha256") and meta.get("sha256") == meta.get("sha256_found"))
+    return status.verified or bool(
+        meta.get("verified_at")
+        and meta.get("state") == "ok"
+        and meta.get("sha256")
+        and meta.get("sha256") == meta.get("sha256_found")
+    )
 
 
 def queue_state_text(item) -> str:
@@ -78,8 +82,13 @@ def queue_state_text(item) -> str:
     if state == FAILED:
         return f"Failed: {short_reason(item.error)}"
     return {
-        QUEUED: "Queued", WAITING: "Waiting for another program using the file", CONNECTING: "Connecting",
-        STALLED: "Stalled, reconnecting", VERIFYING: "Verifying", PAUSED: "Paused", DONE: "Downloaded",
+        QUEUED: "Queued",
+        WAITING: "Waiting for another program using the file",
+        CONNECTING: "Connecting",
+        STALLED: "Stalled, reconnecting",
+        VERIFYING: "Verifying",
+        PAUSED: "Paused",
+        DONE: "Downloaded",
     }.get(state, state.capitalize())
 
 

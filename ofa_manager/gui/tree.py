@@ -43,8 +43,9 @@ ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 ENTRY_ID, SORT, SEARCH, PROGRESS = int(Role.ENTRY_ID), int(Role.SORT), int(Role.SEARCH), int(Role.PROGRESS)
 # Every role this model answers; the view asks for others (size hint, check state, background…) too.
-ANSWERED = frozenset({DISPLAY, DECORATION, TOOLTIP, FONT, ALIGNMENT, FOREGROUND, ENTRY_ID, SORT, SEARCH,
-                      PROGRESS})
+ANSWERED = frozenset(
+    {DISPLAY, DECORATION, TOOLTIP, FONT, ALIGNMENT, FOREGROUND, ENTRY_ID, SORT, SEARCH, PROGRESS}
+)
 
 # What changes in a row; never the search text, so the filter does not re-check the groups above it.
 CHANGING_ROLES = [DISPLAY, TOOLTIP, FOREGROUND, DECORATION, SORT, PROGRESS]
@@ -108,8 +109,11 @@ class CheckpointTreeModel(QAbstractItemModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        self._colors = {"bad": QBrush(QColor("#b3261e")), "good": QBrush(QColor("#1e6b34")),
-                        "warn": QBrush(QColor("#8a5300"))}
+        self._colors = {
+            "bad": QBrush(QColor("#b3261e")),
+            "good": QBrush(QColor("#1e6b34")),
+            "warn": QBrush(QColor("#8a5300")),
+        }
         workspace.entries_changed.connect(self._entries_changed)
         workspace.entries_progressed.connect(self._entries_progressed)
         workspace.statuses_changed.connect(self._everything_changed)
@@ -200,8 +204,9 @@ class CheckpointTreeModel(QAbstractItemModel):
         if role == ENTRY_ID:
             return entry.id
         if role == SEARCH:
-            return " ".join([entry.title, entry.id, *entry.group, entry.filename, entry.params or "",
-                             entry.description])
+            return " ".join(
+                [entry.title, entry.id, *entry.group, entry.filename, entry.params or "", entry.description]
+            )
         if column == COL_NAME:
             if role == DISPLAY:
                 return entry.title
@@ -274,8 +279,9 @@ class CheckpointTreeModel(QAbstractItemModel):
 
     def _group_status(self, entries: list[Checkpoint]) -> str:
         ws = self.workspace
-        downloaded = sum(1 for e in entries
-                         if (s := ws.status_of(e)) is not None and s.state is State.DOWNLOADED)
+        downloaded = sum(
+            1 for e in entries if (s := ws.status_of(e)) is not None and s.state is State.DOWNLOADED
+        )
         running = sum(1 for e in entries if (i := ws.item_for(e)) is not None and i.state.value in ACTIVE)
         text = f"{downloaded} of {len(entries)} downloaded"
         return f"{text}, {running} downloading" if running else text
@@ -289,9 +295,11 @@ class CheckpointTreeModel(QAbstractItemModel):
             lines.append(f"Needs the backbone {ws.catalog.get(entry.base).title}.")
         others = ws.catalog.sharing(entry)
         if others:
-            lines.append(f"Shares one file ({ws.library.path(entry).name}) with: "
-                         + ", ".join(o.title for o in others)
-                         + ". It is downloaded and stored once; deleting it removes it for all of them.")
+            lines.append(
+                f"Shares one file ({ws.library.path(entry).name}) with: "
+                + ", ".join(o.title for o in others)
+                + ". It is downloaded and stored once; deleting it removes it for all of them."
+            )
         lines.append(entry.url)
         return "\n".join(lines)
 
@@ -334,15 +342,21 @@ class CheckpointTreeModel(QAbstractItemModel):
             node = self._nodes.get(entry_id)
             if node is None:
                 continue
-            self.dataChanged.emit(self.createIndex(node.row, COL_SIZE, node),
-                                  self.createIndex(node.row, last, node), CHANGING_ROLES)
+            self.dataChanged.emit(
+                self.createIndex(node.row, COL_SIZE, node),
+                self.createIndex(node.row, last, node),
+                CHANGING_ROLES,
+            )
             up = node.parent
             while up is not None and up is not self._root:
                 groups[id(up)] = up
                 up = up.parent
         for group in groups.values():
-            self.dataChanged.emit(self.createIndex(group.row, COL_SIZE, group),
-                                  self.createIndex(group.row, last, group), CHANGING_ROLES)
+            self.dataChanged.emit(
+                self.createIndex(group.row, COL_SIZE, group),
+                self.createIndex(group.row, last, group),
+                CHANGING_ROLES,
+            )
 
     def _entries_progressed(self, ids: list[str]) -> None:
         """Only the status cell shows progress; the rest of the row and the groups stay as they are."""
@@ -360,8 +374,11 @@ class CheckpointTreeModel(QAbstractItemModel):
             if not node.children:
                 continue
             first, final = node.children[0], node.children[-1]
-            self.dataChanged.emit(self.createIndex(first.row, 0, first),
-                                  self.createIndex(final.row, last, final), CHANGING_ROLES)
+            self.dataChanged.emit(
+                self.createIndex(first.row, 0, first),
+                self.createIndex(final.row, last, final),
+                CHANGING_ROLES,
+            )
             pending.extend(node.children)
 
 

@@ -102,9 +102,12 @@ class MainWindow(QMainWindow):
         header.setStretchLastSection(True)
         metrics = self.fontMetrics()
         # Room for the text; the name also needs the tree's indentation and the shared-file icon.
-        for column, sample, extra in ((COL_NAME, "π-Adapter checkpoint on RefCOCO+", 96),
-                                      (COL_PARAMS, "Parameters", 20), (COL_SIZE, "2.9 GiB + 1 unknown", 20),
-                                      (COL_STATUS, "42 % — 11.8 MiB/s — 2 min left", 24)):
+        for column, sample, extra in (
+            (COL_NAME, "π-Adapter checkpoint on RefCOCO+", 96),
+            (COL_PARAMS, "Parameters", 20),
+            (COL_SIZE, "2.9 GiB + 1 unknown", 20),
+            (COL_STATUS, "42 % — 11.8 MiB/s — 2 min left", 24),
+        ):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + extra)
         header.setSectionResizeMode(COL_PARAMS, QHeaderView.Interactive)
 
@@ -166,38 +169,119 @@ class MainWindow(QMainWindow):
     def _build_actions(self) -> None:
         style = self.style()
         spec = (
-            ("download", "Download", "Ctrl+D", QStyle.SP_ArrowDown, self.download_selected,
-             "Download the selected checkpoints (resumes partial files)"),
-            ("pause", "Pause", "Ctrl+P", QStyle.SP_MediaPause,
-             lambda: self.workspace.pause(self.selected_entries()),
-             "Pause the selected downloads; the data so far is kept"),
-            ("resume", "Resume", "Ctrl+R", QStyle.SP_MediaPlay,
-             lambda: self.workspace.resume(self.selected_entries()),
-             "Resume paused downloads and partial files"),
-            ("cancel", "Cancel", "Ctrl+.", QStyle.SP_DialogCancelButton,
-             lambda: self.workspace.cancel(self.selected_entries()),
-             "Take the selected downloads off the list; the partial data stays for later"),
-            ("retry", "Retry", "Ctrl+Shift+R", QStyle.SP_BrowserReload,
-             lambda: self.workspace.retry(self.selected_entries()), "Try failed downloads again"),
-            ("verify", "Verify", "Ctrl+Shift+V", QStyle.SP_DialogApplyButton, self.verify_selected,
-             "Re-hash the local files and compare with the known sha256"),
-            ("open", "Open Folder", "Ctrl+O", QStyle.SP_DirOpenIcon, self.open_selected_folder,
-             "Open the folder that holds the selected files"),
-            ("copy", "Copy Path", "Ctrl+Shift+C", QStyle.SP_FileIcon, self.copy_paths,
-             "Copy the full paths of the selected files"),
-            ("delete", "Delete", QKeySequence.Delete, QStyle.SP_TrashIcon, self.delete_selected,
-             "Move the local copies to the desktop trash"),
-            ("delete_partial", "Delete Partial File", "Shift+Del", QStyle.SP_DialogDiscardButton,
-             self.delete_partial_selected, "Delete unfinished partial data"),
-            ("check", "Check Links", "Ctrl+L", QStyle.SP_DriveNetIcon, self.check_links,
-             "Ask the servers (HEAD) whether the links answer and how big the files are"),
-            ("settings", "Settings", "Ctrl+,", QStyle.SP_FileDialogDetailedView,
-             self.open_settings, "Models folder, limits, mirrors, tokens"),
-            ("refresh", "Refresh", QKeySequence.Refresh, QStyle.SP_BrowserReload, self.workspace.request_scan,
-             "Read the models folder again"),
+            (
+                "download",
+                "Download",
+                "Ctrl+D",
+                QStyle.SP_ArrowDown,
+                self.download_selected,
+                "Download the selected checkpoints (resumes partial files)",
+            ),
+            (
+                "pause",
+                "Pause",
+                "Ctrl+P",
+                QStyle.SP_MediaPause,
+                lambda: self.workspace.pause(self.selected_entries()),
+                "Pause the selected downloads; the data so far is kept",
+            ),
+            (
+                "resume",
+                "Resume",
+                "Ctrl+R",
+                QStyle.SP_MediaPlay,
+                lambda: self.workspace.resume(self.selected_entries()),
+                "Resume paused downloads and partial files",
+            ),
+            (
+                "cancel",
+                "Cancel",
+                "Ctrl+.",
+                QStyle.SP_DialogCancelButton,
+                lambda: self.workspace.cancel(self.selected_entries()),
+                "Take the selected downloads off the list; the partial data stays for later",
+            ),
+            (
+                "retry",
+                "Retry",
+                "Ctrl+Shift+R",
+                QStyle.SP_BrowserReload,
+                lambda: self.workspace.retry(self.selected_entries()),
+                "Try failed downloads again",
+            ),
+            (
+                "verify",
+                "Verify",
+                "Ctrl+Shift+V",
+                QStyle.SP_DialogApplyButton,
+                self.verify_selected,
+                "Re-hash the local files and compare with the known sha256",
+            ),
+            (
+                "open",
+                "Open Folder",
+                "Ctrl+O",
+                QStyle.SP_DirOpenIcon,
+                self.open_selected_folder,
+                "Open the folder that holds the selected files",
+            ),
+            (
+                "copy",
+                "Copy Path",
+                "Ctrl+Shift+C",
+                QStyle.SP_FileIcon,
+                self.copy_paths,
+                "Copy the full paths of the selected files",
+            ),
+            (
+                "delete",
+                "Delete",
+                QKeySequence.Delete,
+                QStyle.SP_TrashIcon,
+                self.delete_selected,
+                "Move the local copies to the desktop trash",
+            ),
+            (
+                "delete_partial",
+                "Delete Partial File",
+                "Shift+Del",
+                QStyle.SP_DialogDiscardButton,
+                self.delete_partial_selected,
+                "Delete unfinished partial data",
+            ),
+            (
+                "check",
+                "Check Links",
+                "Ctrl+L",
+                QStyle.SP_DriveNetIcon,
+                self.check_links,
+                "Ask the servers (HEAD) whether the links answer and how big the files are",
+            ),
+            (
+                "settings",
+                "Settings",
+                "Ctrl+,",
+                QStyle.SP_FileDialogDetailedView,
+                self.open_settings,
+                "Models folder, limits, mirrors, tokens",
+            ),
+            (
+                "refresh",
+                "Refresh",
+                QKeySequence.Refresh,
+                QStyle.SP_BrowserReload,
+                self.workspace.request_scan,
+                "Read the models folder again",
+            ),
             ("find", "Find", QKeySequence.Find, None, self._focus_search, "Search the checkpoints"),
-            ("quit", "Quit", QKeySequence.Quit, None, self.close,
-             "Close the window (downloads resume next time)"),
+            (
+                "quit",
+                "Quit",
+                QKeySequence.Quit,
+                None,
+                self.close,
+                "Close the window (downloads resume next time)",
+            ),
         )
         for name, text, shortcut, icon, slot, tip in spec:
             action = QAction(text, self)
@@ -215,8 +299,21 @@ class MainWindow(QMainWindow):
         bar.setObjectName("actions")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-        for name in ("download", "pause", "resume", "cancel", "retry", None, "verify", "check", None, "open",
-                     "delete", None, "settings"):
+        for name in (
+            "download",
+            "pause",
+            "resume",
+            "cancel",
+            "retry",
+            None,
+            "verify",
+            "check",
+            None,
+            "open",
+            "delete",
+            None,
+            "settings",
+        ):
             if name is None:
                 bar.addSeparator()
             else:
@@ -331,8 +428,11 @@ class MainWindow(QMainWindow):
         plan.needed_with_bases = with_bases
         plan.unknown = unknown_with_bases if bases else unknown
         keys = {ws.key_of(e) for e in list(bases.values()) + wanted}
-        plan.already_queued = sum(max(0, i.total - i.done) for i in ws.items()
-                                  if i.total and i.state.value in UNFINISHED and i.key not in keys)
+        plan.already_queued = sum(
+            max(0, i.total - i.done)
+            for i in ws.items()
+            if i.total and i.state.value in UNFINISHED and i.key not in keys
+        )
         return plan
 
     def _to_fetch(self, entries: list[Checkpoint]) -> tuple[int, int]:
@@ -388,7 +488,9 @@ class MainWindow(QMainWindow):
                 "Not enough disk space",
                 f"These downloads need {units.size(total)} (with the ones already queued), but only "
                 f"{units.size(plan.free)} is free in {ws.library.root}.",
-                ["Queue Anyway", "Cancel"], warning=True, default=1,
+                ["Queue Anyway", "Cancel"],
+                warning=True,
+                default=1,
             )
             if answer != "Queue Anyway":
                 return False
@@ -443,8 +545,22 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QMenu
 
         menu = QMenu(self)
-        for name in ("download", "pause", "resume", "cancel", "retry", None, "verify", "check", None, "open",
-                     "copy", None, "delete", "delete_partial"):
+        for name in (
+            "download",
+            "pause",
+            "resume",
+            "cancel",
+            "retry",
+            None,
+            "verify",
+            "check",
+            None,
+            "open",
+            "copy",
+            None,
+            "delete",
+            "delete_partial",
+        ):
             if name is None:
                 menu.addSeparator()
             else:
@@ -468,16 +584,25 @@ class MainWindow(QMainWindow):
             if others:
                 lines.append(f"   the same file is used by: {', '.join(others)}")
             for user in [entry, *ws.catalog.sharing(entry)]:
-                needing = [d.title for d in ws.catalog.dependants(user) if d.id not in going
-                           and (s := ws.status_of(d)) is not None and s.state is State.DOWNLOADED]
+                needing = [
+                    d.title
+                    for d in ws.catalog.dependants(user)
+                    if d.id not in going
+                    and (s := ws.status_of(d)) is not None
+                    and s.state is State.DOWNLOADED
+                ]
                 if needing:
-                    lines.append(f"   {user.title} is the backbone of downloaded PETL checkpoints, which "
-                                 f"will not work without it: {', '.join(needing)}")
+                    lines.append(
+                        f"   {user.title} is the backbone of downloaded PETL checkpoints, which "
+                        f"will not work without it: {', '.join(needing)}"
+                    )
         answer = self.ask(
             "Move to the trash?",
             f"Move {len(targets)} file(s) to the desktop trash, freeing {units.size(total)}?\n\n"
             + "\n".join(lines),
-            ["Move to Trash", "Cancel"], warning=True, default=1,
+            ["Move to Trash", "Cancel"],
+            warning=True,
+            default=1,
         )
         if answer == "Move to Trash":
             ws.trash(targets)
@@ -493,7 +618,9 @@ class MainWindow(QMainWindow):
             "The trash cannot take the file",
             f"{reason}.\n\nDelete {ws.library.path(entries[0]).name}{size} permanently instead? "
             "This cannot be undone.",
-            ["Delete Permanently", "Keep the File"], warning=True, default=1,
+            ["Delete Permanently", "Keep the File"],
+            warning=True,
+            default=1,
         )
         if answer == "Delete Permanently":
             ws.delete_permanently(entries)
@@ -502,19 +629,24 @@ class MainWindow(QMainWindow):
 
     def delete_partial_selected(self) -> None:
         ws = self.workspace
-        targets = [e for e in ws.one_per_file(self.selected_entries())
-                   if (s := ws.status_of(e)) is not None and s.state is State.PARTIAL]
+        targets = [
+            e
+            for e in ws.one_per_file(self.selected_entries())
+            if (s := ws.status_of(e)) is not None and s.state is State.PARTIAL
+        ]
         if not targets:
             return
         total = sum(ws.status_of(e).bytes for e in targets)
-        running = [e.title for e in targets
-                   if (i := ws.item_for(e)) is not None and i.state.value in UNFINISHED]
-        text = (f"Delete the partial data of {', '.join(e.title for e in targets)} ({units.size(total)})? "
-                "A new download starts from the beginning.")
+        running = [
+            e.title for e in targets if (i := ws.item_for(e)) is not None and i.state.value in UNFINISHED
+        ]
+        text = (
+            f"Delete the partial data of {', '.join(e.title for e in targets)} ({units.size(total)})? "
+            "A new download starts from the beginning."
+        )
         if running:
             text += f"\n\nThe download of {', '.join(running)} is cancelled first."
-        if self.ask("Delete partial files?", text, ["Delete", "Cancel"], warning=True,
-                    default=1) == "Delete":
+        if self.ask("Delete partial files?", text, ["Delete", "Cancel"], warning=True, default=1) == "Delete":
             ws.delete_partial(targets)
 
     # -- settings ---------------------------------------------------------------------------------
@@ -559,8 +691,9 @@ class MainWindow(QMainWindow):
 
     # -- feedback ---------------------------------------------------------------------------------
 
-    def ask(self, title: str, text: str, choices: list[str], *, default: int = 0,
-            warning: bool = False) -> str | None:
+    def ask(
+        self, title: str, text: str, choices: list[str], *, default: int = 0, warning: bool = False
+    ) -> str | None:
         """Ask the user to pick one of ``choices`` (button labels); None when the dialog is dismissed.
 
         Every confirmation goes through here; the last choice is the one Escape stands for.
@@ -601,8 +734,9 @@ class MainWindow(QMainWindow):
         if item.state.value == FAILED:
             self.tray.showMessage("Download failed", f"{item.title}: {item.error}", QSystemTrayIcon.Warning)
         else:
-            self.tray.showMessage("Download finished", f"{item.title}\n{item.key}",
-                                  QSystemTrayIcon.Information)
+            self.tray.showMessage(
+                "Download finished", f"{item.title}\n{item.key}", QSystemTrayIcon.Information
+            )
 
     def filter(self, text: str) -> None:
         self.proxy.setFilterFixedString(text.strip())
@@ -635,7 +769,8 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:
         self.workspace.save_window(
-            bytes(self.saveGeometry().toBase64()).decode(), bytes(self.saveState().toBase64()).decode(),
+            bytes(self.saveGeometry().toBase64()).decode(),
+            bytes(self.saveState().toBase64()).decode(),
             f"{bytes(self.splitter.saveState().toBase64()).decode()};"
             f"{bytes(self.top_splitter.saveState().toBase64()).decode()}",
         )

@@ -88,8 +88,15 @@ class Workspace(QObject):
     trash_failed = Signal(list, str)
     folder_changed = Signal()
 
-    def __init__(self, catalog: Catalog, settings: Settings, root: Path | str,
-                 parent: QObject | None = None, *, separate_process: bool = True) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        settings: Settings,
+        root: Path | str,
+        parent: QObject | None = None,
+        *,
+        separate_process: bool = True,
+    ) -> None:
         super().__init__(parent)
         self.catalog = catalog
         self.settings = settings
@@ -153,8 +160,14 @@ class Workspace(QObject):
 
         state_file = queue_state_file(self.library.root)
         if self.separate_process:
-            return QueueProcess(self.library, self.catalog.sources, state_file, self.settings,
-                                on_event=self.bridge.forward, on_exit=self.bridge.exited)
+            return QueueProcess(
+                self.library,
+                self.catalog.sources,
+                state_file,
+                self.settings,
+                on_event=self.bridge.forward,
+                on_exit=self.bridge.exited,
+            )
         return LocalQueue(self.library, state_file, self.settings, on_event=self.bridge.forward)
 
     def _on_queue_exited(self, code) -> None:
@@ -186,8 +199,9 @@ class Workspace(QObject):
         deadline = time.monotonic() + timeout
         stopped = True
         if self.queue is not None:
-            stopper = threading.Thread(target=self.queue.shutdown, kwargs={"timeout": timeout},
-                                       name="ofa-shutdown", daemon=True)
+            stopper = threading.Thread(
+                target=self.queue.shutdown, kwargs={"timeout": timeout}, name="ofa-shutdown", daemon=True
+            )
             stopper.start()
             stopper.join(timeout)
             stopped = not stopper.is_alive()
@@ -282,8 +296,11 @@ class Workspace(QObject):
             status = self.status_of(entry)
             if item is not None and item.state.value in (PAUSED, FAILED):
                 self.queue.resume(item.key)
-            elif (item is None or item.state.value not in UNFINISHED) and status is not None \
-                    and status.state is State.PARTIAL:
+            elif (
+                (item is None or item.state.value not in UNFINISHED)
+                and status is not None
+                and status.state is State.PARTIAL
+            ):
                 again.append(entry)
         if again:
             self.download(again)
@@ -312,8 +329,13 @@ class Workspace(QObject):
             if key in self.verifying or not on_disk:
                 continue
             self.verifying[key] = 0.0
-            self.bridge.submit("verify", key, lambda task, e=entry: self.library.verify(
-                e, progress=task.progress, cancelled=task.cancelled))
+            self.bridge.submit(
+                "verify",
+                key,
+                lambda task, e=entry: self.library.verify(
+                    e, progress=task.progress, cancelled=task.cancelled
+                ),
+            )
             self._mark_file(key)
             started += 1
         return started
@@ -343,7 +365,7 @@ class Workspace(QObject):
         """The URL as downloads fetch it, after the first matching mirror rule."""
         for prefix, replacement in self.settings.rewrite_rules:
             if prefix and url.startswith(prefix):
-                return replacement + url[len(prefix):]
+                return replacement + url[len(prefix) :]
         return url
 
     def _probe_unknown_sizes(self) -> None:
@@ -445,8 +467,11 @@ class Workspace(QObject):
         root = Path(root).expanduser().resolve()
         if root == self.library.root or self.moving:
             return
-        carried = [(item.entry_ids, item.state.value == PAUSED) for item in self._items
-                   if item.state.value in UNFINISHED]
+        carried = [
+            (item.entry_ids, item.state.value == PAUSED)
+            for item in self._items
+            if item.state.value in UNFINISHED
+        ]
         old_queue, old_library = self.queue, self.library
         self.moving = True
         self.items_about_to_reset.emit()
@@ -626,10 +651,18 @@ class Workspace(QObject):
                 changed_usage = usage != self.usage
                 self.usage = usage
                 self.usage_rows = sorted(
-                    ((path, size, [e.title for e in self.entries_of(path)],
-                      any(statuses[e.id].state is State.PARTIAL for e in self.entries_of(path)))
-                     for path, size in usage.per_file.items() if size),
-                    key=lambda row: -row[1])
+                    (
+                        (
+                            path,
+                            size,
+                            [e.title for e in self.entries_of(path)],
+                            any(statuses[e.id].state is State.PARTIAL for e in self.entries_of(path)),
+                        )
+                        for path, size in usage.per_file.items()
+                        if size
+                    ),
+                    key=lambda row: -row[1],
+                )
                 if before is None:
                     self.statuses_changed.emit()
                 else:
@@ -650,8 +683,9 @@ class Workspace(QObject):
             self.verifying.pop(key, None)
             names = ", ".join(e.title for e in self.entries_of(key))
             if result.state is State.CORRUPT:
-                self.message.emit(f"{names}: CORRUPT — the file does not match its hash; delete it and "
-                                  "download it again")
+                self.message.emit(
+                    f"{names}: CORRUPT — the file does not match its hash; delete it and download it again"
+                )
             else:
                 self.message.emit(f"{names}: verified, sha256 {result.sha256}")
             self._mark_file(key)
@@ -659,8 +693,10 @@ class Workspace(QObject):
         elif kind == "trash":
             ok, where, freed, ids = result
             if ok:
-                self.message.emit(f"Moved {Path(key).name} to the trash: {display_path(where)} "
-                                  f"({units.size(freed)} freed; restore it from the trash to get it back)")
+                self.message.emit(
+                    f"Moved {Path(key).name} to the trash: {display_path(where)} "
+                    f"({units.size(freed)} freed; restore it from the trash to get it back)"
+                )
             else:
                 self.trash_failed.emit(ids, where)
             self.request_scan()
@@ -692,9 +728,14 @@ class Workspace(QObject):
                 self.queue.start(resume=self.settings.resume_on_start)
         if kind == "probe":
             self._link_checked(key, None)
-        label = {"verify": "Verify", "trash": "Moving to the trash", "delete": "Delete",
-                 "delete-partial": "Deleting the partial file", "move": "Changing the models folder",
-                 "probe": "Checking the link"}.get(kind, kind)
+        label = {
+            "verify": "Verify",
+            "trash": "Moving to the trash",
+            "delete": "Delete",
+            "delete-partial": "Deleting the partial file",
+            "move": "Changing the models folder",
+            "probe": "Checking the link",
+        }.get(kind, kind)
         self.message.emit(f"{label} failed for {Path(key).name}: {reason}")
         if kind in ("trash", "delete", "delete-partial", "move"):
             self.request_scan()
@@ -726,8 +767,12 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
     files = library.files()
     for index, entries in enumerate(files.values()):
         entry = entries[0]
-        sources = [library.path(entry), library.part_path(entry), library.record_path(entry),
-                   library.meta_path(entry)]
+        sources = [
+            library.path(entry),
+            library.part_path(entry),
+            library.record_path(entry),
+            library.meta_path(entry),
+        ]
         present = [p for p in sources if p.exists()]
         if present:
             with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
