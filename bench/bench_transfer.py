@@ -5,7 +5,8 @@ Usage: python bench/bench_transfer.py [--big-mib 512] [--long-mib 2048] [--throt
 
 Prints a Markdown table (the README's figures come from it). Every client downloads the same files from
 the same loopback server (tests/httpserver.py in its own process), into the same folder:
-  1. one connection, full speed: curl (no hashing) vs `ofa-manager --connections 1` with the sha256 in
+  1. one connection, full speed: curl (no hashing; also followed by `sync FILE`, since ofa-manager
+     fsyncs before it renames) vs `ofa-manager --connections 1` with the sha256 in
      the catalog (hashed while downloading, fsynced before the rename), on a 512 MiB and a 2 GiB file,
      whole commands (ofa-manager pays ~0.5 s of Python start-up, imports and keyring look-up that curl
      does not), and the engine alone (Transfer.run() timed inside an already started interpreter);
@@ -187,8 +188,20 @@ def main() -> int:
             )
             ofa_t, rss1 = median_run(args.runs, lambda: clean(out), ofa(out, catalog, name, 1), env)
             engine_t = engine_only(args.runs, out, catalog, name, env)
+            synced_t, _ = median_run(
+                args.runs,
+                lambda: clean(out),
+                ["sh", "-c", f'curl -s -f -o "{out / name}" "{fast.base}/{name}.bin" && sync "{out / name}"'],
+            )
             curl_bps = size / curl_t
             rows.append((f"curl, 1 connection, {mib} MiB, no hash", f"{curl_bps / MiB:.0f} MiB/s", "1.00×"))
+            rows.append(
+                (
+                    f"curl then `sync FILE` (on disk, as ofa-manager leaves it), {mib} MiB",
+                    f"{size / synced_t / MiB:.0f} MiB/s",
+                    f"{curl_t / synced_t:.2f}× curl",
+                )
+            )
             rows.append(
                 (
                     f"`ofa-manager --connections 1`, sha256, {mib} MiB, whole command",
