@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -146,15 +147,32 @@ def gui_main() -> int:
 
 
 def _open_window(args) -> int:
+    if _no_display():
+        # A headless server: show what the window would, and how to use the commands.
+        print("ofa-manager: no display here (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot "
+              "open; the commands work:\n", file=sys.stderr)
+        return _summary_and_usage(args)
     try:
         from ofa_manager.gui.app import run
     except ImportError as exc:
         print(f"ofa-manager: the window cannot start ({exc}); the commands still work:\n", file=sys.stderr)
-        catalog = _catalog(args)
-        print(_summary(catalog, _library(args, catalog)))
-        build_parser().print_usage()
-        return EXIT_OK
+        return _summary_and_usage(args)
     return run(models_dir=getattr(args, "dir", None), catalog_files=getattr(args, "catalog", None))
+
+
+def _no_display() -> bool:
+    """True on a Linux (or other X11/Wayland) machine with no screen, where Qt would abort."""
+    if sys.platform in ("win32", "darwin") or os.environ.get("QT_QPA_PLATFORM"):
+        return False
+    return not (os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
+
+
+def _summary_and_usage(args) -> int:
+    catalog = _catalog(args)
+    print(_summary(catalog, _library(args, catalog)))
+    print()
+    build_parser().print_help()
+    return EXIT_OK
 
 
 # -- shared set-up ------------------------------------------------------------------------------
