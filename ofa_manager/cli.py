@@ -149,8 +149,11 @@ def gui_main() -> int:
 def _open_window(args) -> int:
     if _no_display():
         # A headless server: show what the window would, and how to use the commands.
-        print("ofa-manager: no display here (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot "
-              "open; the commands work:\n", file=sys.stderr)
+        print(
+            "ofa-manager: no display here (DISPLAY and WAYLAND_DISPLAY are unset), so the window cannot "
+            "open; the commands work:\n",
+            file=sys.stderr,
+        )
         return _summary_and_usage(args)
     try:
         from ofa_manager.gui.app import run

@@ -486,8 +486,14 @@ def test_progress_bar_on_a_terminal(tmp_path, site, http_server):
 def test_without_a_display_no_command_prints_the_summary_and_the_commands(tmp_path):
     # A headless server: Qt would abort without a screen, so the window is not even tried.
     env = {k: v for k, v in cli_env().items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
-    result = subprocess.run(cli_command("--dir", str(tmp_path / "models")), env=env, capture_output=True,
-                            text=True, timeout=60, stdin=subprocess.DEVNULL)
+    result = subprocess.run(
+        cli_command("--dir", str(tmp_path / "models")),
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
     assert result.returncode == 0, result.stderr
     assert "no display" in result.stderr and "Traceback" not in result.stderr
     assert "ofa-large" in result.stdout and "refcocog-pi-adapter" in result.stdout
