@@ -453,6 +453,19 @@ class Transfer:
             return False
         return True
 
+    def _open(
+        self, url: str, headers: dict[str, str] | None = None, method: str = "GET"
+    ) -> requests.Response:
+        """A request with this transfer's session, tokens and timeouts (connect; stall while reading)."""
+        return open_url(
+            self.session,
+            url,
+            self.tokens,
+            method=method,
+            headers=headers,
+            timeout=(self.options.connect_timeout, self.options.timeout),
+        )
+
     def _finished(self) -> bool:
         """True when the file is already complete here, or could be adopted after a check."""
         library, entry = self.library, self.entry
@@ -473,13 +486,7 @@ class Transfer:
     def _remote_size(self) -> int | None:
         for url in self.urls():
             try:
-                response = open_url(
-                    self.session,
-                    url,
-                    self.tokens,
-                    method="HEAD",
-                    timeout=(self.options.connect_timeout, self.options.timeout),
-                )
+                response = self._open(url, method="HEAD")
                 response.close()
             except NETWORK_ERRORS + (HttpStatusError,):
                 continue
@@ -629,13 +636,7 @@ class Transfer:
                 headers["If-Range"] = validator
             self._emit_state("connecting")
             try:
-                response = open_url(
-                    self.session,
-                    url,
-                    self.tokens,
-                    headers=headers,
-                    timeout=(self.options.connect_timeout, self.options.timeout),
-                )
+                response = self._open(url, headers)
                 if response.status_code == 416:
                     if plan.size is None and not plan.done and start == 0:
                         total = _unsatisfied_total(response)
@@ -821,13 +822,7 @@ class Transfer:
         validator = self._etag or self._last_modified
         if validator:
             headers["If-Range"] = validator
-        response = open_url(
-            self.session,
-            url,
-            self.tokens,
-            headers=headers,
-            timeout=(self.options.connect_timeout, self.options.timeout),
-        )
+        response = self._open(url, headers)
         if response.status_code in (200, 416):
             # If-Range did not match, or the range no longer exists: the object changed.
             response.close()
