@@ -812,3 +812,14 @@ def test_copy_path_puts_the_files_on_the_clipboard(server, open_window, models_d
     window.select(["ofa-tiny", "ofa-base"])
     window.actions_by_name["copy"].trigger()
     assert QApplication.clipboard().text() == f"{models_dir / 'ofa-tiny.pt'}\n{models_dir / 'ofa-base.pt'}"
+
+
+def test_no_two_actions_share_a_shortcut(server, open_window):
+    window = open_window(server.catalog())
+    keys = {}
+    for name, action in window.actions_by_name.items():
+        for sequence in action.shortcuts():
+            text = sequence.toString()
+            assert text not in keys, f"{name} and {keys[text]} both use {text}"
+            keys[text] = name
+    assert window.actions_by_name["refresh"].shortcut().toString() == "F5"

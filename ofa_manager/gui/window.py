@@ -156,6 +156,8 @@ class MainWindow(QMainWindow):
         ws.items_removed.connect(self.update_actions)
         ws.statuses_changed.connect(self.update_actions)
         ws.started.connect(self.update_actions)
+        # A folder switch or a download process that gave up changes what the actions can do.
+        ws.items_reset.connect(self.update_actions)
         ws.folder_changed.connect(self.update_actions)
         ws.item_finished.connect(self._notify)
         ws.trash_failed.connect(self._trash_failed)
@@ -268,7 +270,8 @@ class MainWindow(QMainWindow):
             (
                 "refresh",
                 "Refresh",
-                QKeySequence.Refresh,
+                # Not QKeySequence.Refresh: on some desktops that is Ctrl+R, which is Resume here.
+                "F5",
                 QStyle.SP_BrowserReload,
                 self.workspace.request_scan,
                 "Read the models folder again",
@@ -662,6 +665,8 @@ class MainWindow(QMainWindow):
             note = "OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here."
         dialog = SettingsDialog(ws.settings, ws.library.root, hosts, self, folder_note=note)
         dialog.accepted.connect(lambda: self.apply_settings(dialog))
+        # Store and Remove act on the keyring at once: the downloads learn of it even on Cancel.
+        dialog.rejected.connect(lambda: ws.give_tokens(dialog.changed_tokens))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
         return dialog
@@ -669,7 +674,12 @@ class MainWindow(QMainWindow):
     def apply_settings(self, dialog) -> None:
         ws = self.workspace
         edited = dialog.edited()
+        # The folder setting changes only once the switch has happened (see Workspace._finish_move).
+        edited.models_dir = ws.settings.models_dir
         folder = dialog.chosen_folder().expanduser()
+        if not str(dialog.chosen_folder()).strip() or not folder.is_absolute():
+            self.show_message(f"The models folder must be a full path; it stays {ws.library.root}")
+            folder = ws.library.root
         change = folder.resolve() != ws.library.root
         move = False
         if change:
@@ -683,7 +693,6 @@ class MainWindow(QMainWindow):
                 change = False
             else:
                 move = answer == "Move Files"
-                edited.models_dir = str(folder)
         ws.apply_settings(edited, dialog.changed_tokens)
         if change:
             ws.change_folder(folder, move_files=move)

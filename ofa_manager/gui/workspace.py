@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import errno
 import getpass
 import hashlib
+import os
 import shutil
 import threading
 import time
@@ -445,10 +447,14 @@ class Workspace(QObject):
             self.message.emit(f"Cannot save the settings ({exc}); they apply until ofa-manager closes")
         if self.queue is not None:
             self.queue.configure(engine_settings(new))
-            if tokens:
-                self.queue.give_tokens(tokens)
-                self.tokens.give(tokens)
+        self.give_tokens(tokens)
         self.statuses_changed.emit()
+
+    def give_tokens(self, tokens: dict[str, str | None] | None) -> None:
+        """Hand tokens just stored in (or removed from, None) the keyring to the running downloads."""
+        if tokens and self.queue is not None:
+            self.queue.give_tokens(tokens)
+            self.tokens.give(tokens)
 
     def save_window(self, geometry: str, state: str, splitter: str) -> None:
         self.settings.window_geometry = geometry
@@ -494,6 +500,14 @@ class Workspace(QObject):
     def _finish_move(self, result) -> None:
         root, moved, skipped, carried = result
         self.library = Library(root, self.catalog)
+        if not os.environ.get("OFA_MANAGER_DIR"):
+            self.settings.models_dir = str(root)
+            try:
+                settings_file.save(self.settings)
+            except OSError as exc:
+                self.message.emit(
+                    f"Cannot save the settings ({exc}); the new folder applies until ofa-manager closes"
+                )
         self._map_files()
         self.statuses = None
         self.usage = None
@@ -721,7 +735,8 @@ class Workspace(QObject):
             self.verifying.pop(key, None)
             self._mark_file(key)
         if kind == "move":
-            # Nothing moved for good: the downloads come back in the old folder, from its saved queue.
+            # The folder setting is unchanged: the downloads come back in the old folder, from its saved
+            # queue. The reason names any files already moved (choosing the folder again moves the rest).
             self.moving = False
             if self.tokens is not None:
                 self.queue = self._make_queue()
@@ -775,14 +790,34 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
         ]
         present = [p for p in sources if p.exists()]
         if present:
-            with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
-                for source in present:
-                    target = root / source.name
-                    if target.exists():
-                        skipped.append(source)
-                        continue
-                    shutil.move(str(source), str(target))
-                    if source in sources[:2]:
-                        moved.append(target)
+            try:
+                with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
+                    for source in present:
+                        target = root / source.name
+                        if target.exists():
+                            skipped.append(source)
+                            continue
+                        _move_file(source, target)
+                        if source in sources[:2]:
+                            moved.append(target)
+            except Exception as exc:
+                already = ", ".join(p.name for p in moved) or "none"
+                raise OSError(f"{exc}; already moved to {root}: {already}") from exc
         task.progress(index + 1, len(files))
     return moved, skipped
+
+
+def _move_file(source: Path, target: Path) -> None:
+    """Move one file so that ``target`` is never a partial copy, even across volumes or after a crash."""
+    try:
+        os.replace(source, target)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    temporary = target.with_name(f".{target.name}.moving")
+    shutil.copy2(source, temporary)
+    with open(temporary, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(temporary, target)
+    source.unlink()
