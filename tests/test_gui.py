@@ -615,6 +615,24 @@ def test_a_token_goes_to_the_keyring_not_the_settings_file(qtbot, server, open_w
     assert sent == "Bearer s3cr3t-token-value"
 
 
+def test_a_token_removed_then_cancelled_is_no_longer_sent(qtbot, server, open_window, memory_keyring):
+    entry = server.add("ofa-tiny", 64 * KiB)
+    window = open_window(server.catalog())
+    host = entry["url"].split("/")[2]
+    dialog = window.open_settings()
+    dialog.token.setText("s3cr3t-token-value")
+    dialog.accept()
+    # Removed in a second visit that ends with Cancel: the keyring has no token, and neither do downloads.
+    dialog = window.open_settings()
+    dialog.remove_token.click()
+    dialog.reject()
+    assert ("ofa-manager", host) not in memory_keyring.passwords
+    window.download([window.workspace.catalog.get("ofa-tiny")])
+    wait_status(qtbot, window, "ofa-tiny", "Downloaded")
+    request = server.http.requests_for("/checkpoints/ofa-tiny.pt", "GET")[0]
+    assert "authorization" not in request.headers
+
+
 def test_without_a_keyring_the_dialog_says_so(qtbot, server, open_window, monkeypatch):
     from ofa_manager.core import credentials
 
@@ -657,6 +675,29 @@ def test_changing_the_models_folder_moves_the_files(qtbot, monkeypatch, server, 
     wait_status(qtbot, window, "ofa-tiny", "Downloaded")
     assert (target / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
     assert settings_file.load().models_dir == str(target)
+
+
+def test_a_failed_folder_change_keeps_the_old_folder_and_setting(
+    qtbot, monkeypatch, server, open_window, tmp_path, models_dir
+):
+    server.add("ofa-tiny", 64 * KiB)
+    window = open_window(server.catalog())
+    download_all(qtbot, window)
+    before = settings_file.load().models_dir
+    messages: list[str] = []
+    window.workspace.message.connect(messages.append)
+    Answers(monkeypatch, window, lambda title, choices: "Move Files")
+    target = tmp_path / "not-a-folder"
+    target.write_text("a file stands where the folder would go")
+    dialog = window.open_settings()
+    dialog.folder.setText(str(target))
+    dialog.accept()
+    qtbot.waitUntil(lambda: window.workspace.moving, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.workspace.moving, timeout=WAIT_MS)
+    assert window.workspace.library.root == models_dir.resolve()
+    assert settings_file.load().models_dir == before
+    assert (models_dir / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
+    assert any("Changing the models folder failed" in text for text in messages), messages
 
 
 # -- start-up -------------------------------------------------------------------------------------
