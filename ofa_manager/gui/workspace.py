@@ -742,7 +742,10 @@ class Workspace(QObject):
                 self.queue = self._make_queue()
                 self.queue.start(resume=self.settings.resume_on_start)
         if kind == "probe":
-            self._link_checked(key, None)
+            from ofa_manager.core.http import LinkCheck
+
+            # A probe that raised still counts as answered, so the batch's summary is reported.
+            self._link_checked(key, LinkCheck(url=key, status=None, error=reason))
         label = {
             "verify": "Verify",
             "trash": "Moving to the trash",
