@@ -7,7 +7,16 @@ import json
 import os
 from pathlib import Path
 
+from ofa_manager.core.transfer import TransferOptions
+
 MiB = 1024 * 1024
+
+
+def fast_options(**overrides) -> TransferOptions:
+    """Transfer options for tests: quick retries and short timeouts against the loopback server."""
+    values = dict(backoff_base=0.01, retries=3, timeout=2.0, connect_timeout=2.0)
+    values.update(overrides)
+    return TransferOptions(**values)
 
 
 def payload(size: int, seed: int = 0) -> bytes:

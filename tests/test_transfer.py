@@ -13,13 +13,14 @@ import pytest
 
 from ofa_manager.core import units
 from ofa_manager.core.library import Library, State
-from ofa_manager.core.transfer import Aborted, DownloadError, RateLimiter, Transfer, TransferOptions
+from ofa_manager.core.transfer import Aborted, DownloadError, RateLimiter, Transfer
 from tests.catalogs import (
     MiB,
     RequestClock,
     body_requests,
     engine_threads,
     entry,
+    fast_options,
     leftovers,
     load,
     payload,
@@ -37,10 +38,7 @@ def _engine_threads_end():
     assert engine_threads() == []
 
 
-def options(**overrides) -> TransferOptions:
-    values = dict(backoff_base=0.01, retries=3, timeout=2.0, connect_timeout=2.0)
-    values.update(overrides)
-    return TransferOptions(**values)
+options = fast_options
 
 
 def setup(tmp_path, models_dir, server, data=None, *, path=PATH, fields=None, **faults):

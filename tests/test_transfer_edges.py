@@ -10,8 +10,8 @@ import pytest
 
 from ofa_manager.core.library import Library, State
 from ofa_manager.core.queue import DownloadQueue, ItemState
-from ofa_manager.core.transfer import Aborted, DownloadError, Transfer, TransferOptions
-from tests.catalogs import MiB, engine_threads, entry, load, payload, write_catalog
+from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
+from tests.catalogs import MiB, engine_threads, entry, fast_options, load, payload, write_catalog
 
 PATH = "/ckpt/model.pt"
 
@@ -22,10 +22,7 @@ def _engine_threads_end():
     assert engine_threads() == []
 
 
-def options(**overrides) -> TransferOptions:
-    values = dict(backoff_base=0.01, retries=3, timeout=2.0, connect_timeout=2.0)
-    values.update(overrides)
-    return TransferOptions(**values)
+options = fast_options
 
 
 def make_library(tmp_path, models_dir, url, name="catalog.json", **fields):
