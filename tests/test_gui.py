@@ -640,7 +640,8 @@ def test_without_a_keyring_the_dialog_says_so(qtbot, server, open_window, monkey
     window = open_window(server.catalog())
     monkeypatch.setattr(credentials, "keyring_available", lambda: False)
     dialog = window.open_settings()
-    assert credentials.NO_BACKEND in dialog.token_status.text()
+    # The keyring is asked off the GUI thread: the answer arrives a moment after the dialog opens.
+    qtbot.waitUntil(lambda: credentials.NO_BACKEND in dialog.token_status.text(), timeout=WAIT_MS)
     assert not dialog.token.isEnabled()
     dialog.reject()
 

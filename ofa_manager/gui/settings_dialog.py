@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import dataclasses
+import threading
 from pathlib import Path
 
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QCheckBox,
@@ -37,7 +39,12 @@ class SettingsDialog(QDialog):
 
     Tokens are different: they go straight to the system keyring (Store / Remove, or OK with a token
     typed in), never into the settings.
+
+    Signals:
+        keyring_checked(bool, list, str): whether a keyring exists, the hosts with a token, a note
     """
+
+    keyring_checked = Signal(bool, list, str)
 
     def __init__(
         self,
@@ -144,8 +151,6 @@ class SettingsDialog(QDialog):
         return page
 
     def _tokens_tab(self, hosts: list[str]) -> QWidget:
-        from ofa_manager.core import credentials
-
         page = QWidget(self)
         layout = QVBoxLayout(page)
         intro = QLabel(
@@ -179,12 +184,9 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.token_status)
         layout.addStretch(1)
         self._hosts = hosts
-        if credentials.keyring_available():
-            self._show_stored()
-        else:
-            self.token_status.setText(f"Tokens cannot be stored: {credentials.NO_BACKEND}.")
-            for widget in (self.host, self.token, self.store_token, self.remove_token):
-                widget.setEnabled(False)
+        self.token_status.setText("Looking in the system keyring…")
+        self.keyring_checked.connect(self._keyring_answered)
+        self._show_stored()
         return page
 
     @staticmethod
@@ -249,15 +251,36 @@ class SettingsDialog(QDialog):
         self._show_stored(f"Token for {host} removed." if removed else f"No token was stored for {host}.")
 
     def _show_stored(self, first: str = "") -> None:
-        from ofa_manager.core import credentials
+        """Which hosts have a token: asked of the keyring off the GUI thread (it may wait on D-Bus or on
+        an unlock prompt); the answer arrives through ``keyring_checked``."""
+        hosts = list(dict.fromkeys(h for h in [*self._hosts, self._current_host()] if h))
 
-        stored = []
-        for host in dict.fromkeys([*self._hosts, self._current_host()]):
+        def look() -> None:
+            from ofa_manager.core import credentials
+
+            available, stored = credentials.keyring_available(), []
+            if available:
+                for host in hosts:
+                    try:
+                        if credentials.get_token(host):
+                            stored.append(host)
+                    except credentials.KeyringUnavailable:
+                        break
             try:
-                if host and credentials.get_token(host):
-                    stored.append(host)
-            except credentials.KeyringUnavailable:
-                break
+                self.keyring_checked.emit(available, stored, first)
+            except RuntimeError:
+                pass  # the dialog was closed before the keyring answered
+
+        threading.Thread(target=look, name="ofa-keyring", daemon=True).start()
+
+    def _keyring_answered(self, available: bool, stored: list, first: str) -> None:
+        if not available:
+            from ofa_manager.core import credentials
+
+            self.token_status.setText(f"Tokens: {credentials.NO_BACKEND}.")
+            for widget in (self.host, self.token, self.store_token, self.remove_token):
+                widget.setEnabled(False)
+            return
         lines = [first] if first else []
         lines.append(
             "Tokens stored for: " + ", ".join(stored) if stored else "No token stored for these hosts."
