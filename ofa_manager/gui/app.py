@@ -162,6 +162,21 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     workspace = Workspace(catalog, saved, root, separate_process=True)
     window = MainWindow(workspace)
     instance.activated.connect(window.bring_forward)
+
+    def claim_folder(new_root: Path) -> bool:
+        """One window per folder also after a folder change: take the new folder's lock, or refuse."""
+        nonlocal instance
+        claimed = SingleInstance(folder_key(new_root))
+        if not claimed.lock.tryLock(0):
+            claimed.forward()  # that folder's window comes forward instead
+            return False
+        claimed.listen()
+        claimed.activated.connect(window.bring_forward)
+        instance.close()
+        instance = claimed
+        return True
+
+    workspace.claim_folder = claim_folder
     # The engine and the instance's socket (and their slower imports) start once the window is on screen.
     window.first_painted.connect(lambda: QTimer.singleShot(0, instance.listen))
     window.first_painted.connect(lambda: _start_engine(workspace))

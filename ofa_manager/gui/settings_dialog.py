@@ -6,9 +6,10 @@ import dataclasses
 import threading
 from pathlib import Path
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import QObject, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QApplication,
     QCheckBox,
     QComboBox,
     QDialog,
@@ -34,17 +35,22 @@ from ofa_manager.core.settings import Settings
 MiB = 1024 * 1024
 
 
+class _KeyringAnswer(QObject):
+    """Carries one keyring look-up's answer from its thread to the GUI thread.
+
+    Signals:
+        checked(bool, list, str): whether a keyring exists, the hosts that have a token, a note to show
+    """
+
+    checked = Signal(bool, list, str)
+
+
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; ``edited()`` gives the result, the caller saves and applies it.
 
     Tokens are different: they go straight to the system keyring (Store / Remove, or OK with a token
     typed in), never into the settings.
-
-    Signals:
-        keyring_checked(bool, list, str): whether a keyring exists, the hosts with a token, a note
     """
-
-    keyring_checked = Signal(bool, list, str)
 
     def __init__(
         self,
@@ -185,7 +191,6 @@ class SettingsDialog(QDialog):
         layout.addStretch(1)
         self._hosts = hosts
         self.token_status.setText("Looking in the system keyring…")
-        self.keyring_checked.connect(self._keyring_answered)
         self._show_stored()
         return page
 
@@ -254,6 +259,11 @@ class SettingsDialog(QDialog):
         """Which hosts have a token: asked of the keyring off the GUI thread (it may wait on D-Bus or on
         an unlock prompt); the answer arrives through ``keyring_checked``."""
         hosts = list(dict.fromkeys(h for h in [*self._hosts, self._current_host()] if h))
+        # The answer travels through an object of its own, owned by the application: the dialog may be
+        # closed and deleted while the keyring is still being asked, and Qt then simply drops the answer.
+        answer = _KeyringAnswer(QApplication.instance())
+        answer.checked.connect(self._keyring_answered)
+        answer.checked.connect(answer.deleteLater)
 
         def look() -> None:
             from ofa_manager.core import credentials
@@ -266,10 +276,7 @@ class SettingsDialog(QDialog):
                             stored.append(host)
                     except credentials.KeyringUnavailable:
                         break
-            try:
-                self.keyring_checked.emit(available, stored, first)
-            except RuntimeError:
-                pass  # the dialog was closed before the keyring answered
+            answer.checked.emit(available, stored, first)
 
         threading.Thread(target=look, name="ofa-keyring", daemon=True).start()
 

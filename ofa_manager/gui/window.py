@@ -693,6 +693,9 @@ class MainWindow(QMainWindow):
                 change = False
             else:
                 move = answer == "Move Files"
+        if change and ws.claim_folder is not None and not ws.claim_folder(folder.resolve()):
+            self.show_message(f"Another ofa-manager window is open on {folder}: it was brought forward")
+            change = False
         ws.apply_settings(edited, dialog.changed_tokens)
         if change:
             ws.change_folder(folder, move_files=move)

@@ -9,7 +9,7 @@ import os
 import shutil
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
@@ -107,6 +107,8 @@ class Workspace(QObject):
         self.queue = None
         self.tokens = None  # for the HEAD probes made from this process
         self.separate_process = separate_process
+        # Set by the app: takes the single-instance lock of another folder (False: a window has it).
+        self.claim_folder: Callable[[Path], bool] | None = None
         self.moving = False
         self._restarts = 0
         self.statuses: dict[str, FileStatus] | None = None
@@ -738,6 +740,8 @@ class Workspace(QObject):
             # The folder setting is unchanged: the downloads come back in the old folder, from its saved
             # queue. The reason names any files already moved (choosing the folder again moves the rest).
             self.moving = False
+            if self.claim_folder is not None:
+                self.claim_folder(self.library.root)  # this window answers for the old folder again
             if self.tokens is not None:
                 self.queue = self._make_queue()
                 self.queue.start(resume=self.settings.resume_on_start)
