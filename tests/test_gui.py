@@ -456,6 +456,9 @@ def test_delete_moves_to_the_trash_and_says_where(
     assert not (models_dir / "ofa-large.pt").exists()
     assert not (models_dir / ".ofa-large.pt.meta.json").exists()
     assert str(trashed) in window.message_label.text()
+    # Its finished row in the downloads panel goes too: it would say "Downloaded" about a file in the trash.
+    large = window.workspace.catalog.get("ofa-large")
+    qtbot.waitUntil(lambda: window.workspace.item_for(large) is None, timeout=WAIT_MS)
 
     # Deleting a shared file names the other checkpoints that use it.
     window.select(["refcoco-lora"])

@@ -713,16 +713,25 @@ class Workspace(QObject):
                     f"Moved {Path(key).name} to the trash: {display_path(where)} "
                     f"({units.size(freed)} freed; restore it from the trash to get it back)"
                 )
+                self._forget_finished_row(key)
             else:
                 self.trash_failed.emit(ids, where)
             self.request_scan()
         elif kind in ("delete", "delete-partial"):
             freed, _ids = result
+            if kind == "delete":
+                self._forget_finished_row(key)
             what = "partial file of " if kind == "delete-partial" else ""
             self.message.emit(f"Deleted the {what}{Path(key).name} permanently ({units.size(freed)} freed)")
             self.request_scan()
         elif kind == "move":
             self._finish_move(result)
+
+    def _forget_finished_row(self, key: str) -> None:
+        """A deleted file's "Downloaded" row in the downloads panel would now be wrong: it goes."""
+        item = self._by_key.get(key)
+        if item is not None and item.state.value == "done" and self.queue is not None:
+            self.queue.cancel(key)
 
     def _on_task_failed(self, kind: str, key: str, reason: str) -> None:
         if self._closed:
