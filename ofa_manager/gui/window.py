@@ -317,10 +317,7 @@ class MainWindow(QMainWindow):
             None,
             "settings",
         ):
-            if name is None:
-                bar.addSeparator()
-            else:
-                bar.addAction(self.actions_by_name[name])
+            self._add_action(bar, name)
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         bar.addWidget(spacer)
@@ -544,6 +541,13 @@ class MainWindow(QMainWindow):
         elif self._wants_file(entry):
             self.download([entry])
 
+    def _add_action(self, target, name: str | None) -> None:
+        """Add a named action to a toolbar or a menu; None adds a separator."""
+        if name is None:
+            target.addSeparator()
+        else:
+            target.addAction(self.actions_by_name[name])
+
     def _context_menu(self, pos: QPoint) -> None:
         from PySide6.QtWidgets import QMenu
 
@@ -564,10 +568,7 @@ class MainWindow(QMainWindow):
             "delete",
             "delete_partial",
         ):
-            if name is None:
-                menu.addSeparator()
-            else:
-                menu.addAction(self.actions_by_name[name])
+            self._add_action(menu, name)
         menu.popup(self.tree.viewport().mapToGlobal(pos))
 
     def delete_selected(self) -> None:
