@@ -26,6 +26,8 @@ from ofa_manager.core.catalog import load_catalog  # noqa: E402
 from ofa_manager.core.settings import Settings  # noqa: E402
 from ofa_manager.gui import downloads, tree  # noqa: E402
 from ofa_manager.gui.app import SingleInstance  # noqa: E402
+from ofa_manager.gui.disk import DiskPanel  # noqa: E402
+from ofa_manager.gui.downloads import DownloadsPanel  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
 from ofa_manager.gui.workspace import Workspace, queue_state_file  # noqa: E402
 
@@ -117,10 +119,11 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
         workspace = Workspace(
             load_catalog([catalog]), saved, root or models_dir, separate_process=separate_process
         )
-        window = MainWindow(workspace)
+        window = MainWindow(workspace, staged=True)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
+        qtbot.waitUntil(lambda: window.is_complete, timeout=WAIT_MS)
         workspace.start()
         qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=WAIT_MS)
         opened.append(window)
@@ -653,7 +656,9 @@ def test_geometry_and_splitter_are_restored(qtbot, server, open_window):
     server.add("ofa-tiny", 64 * KiB)
     window = open_window(server.catalog())
     window.resize(720, 520)
+    QApplication.processEvents()
     window.splitter.setSizes([300, 200])
+    QApplication.processEvents()
     sizes = window.splitter.sizes()
     window.close()
     saved = settings_file.load()
@@ -705,6 +710,40 @@ def test_a_failed_folder_change_keeps_the_old_folder_and_setting(
 
 
 # -- start-up -------------------------------------------------------------------------------------
+
+
+def test_a_staged_window_paints_the_tree_first_and_then_its_panels_in_their_saved_places(
+    qtbot, server, open_window
+):
+    server.add("ofa-tiny", 64 * KiB)
+    window = open_window(server.catalog())
+    window.resize(760, 560)  # within the offscreen screen (800×600), so the geometry comes back as is
+    QApplication.processEvents()
+    window.splitter.setSizes([280, 190])
+    window.top_splitter.setSizes([450, 300])
+    QApplication.processEvents()  # the layout settles
+    sizes = window.splitter.sizes(), window.top_splitter.sizes()
+    window.close()
+
+    saved = settings_file.load()
+    workspace = Workspace(load_catalog([server.catalog()]), saved, window.workspace.library.root)
+    again = MainWindow(workspace, staged=True)
+    qtbot.addWidget(again)
+    # Until the first frame is painted the two panels are stand-ins; the tree and the actions are real.
+    assert not isinstance(again.downloads, DownloadsPanel) and not isinstance(again.disk, DiskPanel)
+    assert not again.is_complete and again.model.rowCount() > 0
+    with qtbot.waitSignals([again.first_painted, again.completed], order="strict", timeout=WAIT_MS):
+        again.show()
+    QApplication.processEvents()
+    assert isinstance(again.downloads, DownloadsPanel) and isinstance(again.disk, DiskPanel)
+    assert again.splitter.widget(1) is again.downloads and again.top_splitter.widget(1) is again.disk
+    assert (again.splitter.sizes(), again.top_splitter.sizes()) == sizes
+    workspace.start()
+    qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=WAIT_MS)
+    # The real panels work: the disk panel reads the folder, a download gets its row.
+    again.download([workspace.catalog.get("ofa-tiny")])
+    qtbot.waitUntil(lambda: again.downloads.model.rowCount() == 1, timeout=WAIT_MS)
+    again.close()
 
 
 def test_a_second_launch_brings_the_first_window_forward(qtbot):

@@ -16,7 +16,6 @@ from PySide6.QtWidgets import (
     QStyle,
     QStyledItemDelegate,
     QStyleOptionButton,
-    QStyleOptionProgressBar,
     QToolBar,
     QTreeView,
     QVBoxLayout,
@@ -24,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core import units
+from ofa_manager.gui.delegates import ProgressDelegate
 from ofa_manager.gui.status import ACTIVE, DONE, FAILED, PAUSED, UNFINISHED, queue_state_text
 from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
 from ofa_manager.gui.workspace import Workspace
@@ -164,34 +164,6 @@ class DownloadsModel(QAbstractTableModel):
         if column == COL_STATE:
             return "Downloading" if state == "downloading" else queue_state_text(item)
         return ""
-
-
-class ProgressDelegate(QStyledItemDelegate):
-    """Draws a progress bar where the model gives a fraction (PROGRESS role), else the plain text."""
-
-    def __init__(self, role: int, parent: QObject | None = None) -> None:
-        super().__init__(parent)
-        self.role = role
-
-    def paint(self, painter, option, index: QModelIndex) -> None:
-        fraction = index.data(self.role)
-        if fraction is None or fraction < 0:
-            super().paint(painter, option, index)
-            return
-        if option.state & QStyle.State_Selected:
-            painter.fillRect(option.rect, option.palette.highlight())
-        bar = QStyleOptionProgressBar()
-        bar.rect = option.rect.adjusted(2, 3, -2, -3)
-        bar.minimum, bar.maximum = 0, 1000
-        bar.progress = int(1000 * fraction)
-        bar.text = index.data(Qt.DisplayRole) or ""
-        bar.textVisible = True
-        bar.textAlignment = Qt.AlignCenter
-        bar.state = option.state | QStyle.State_Horizontal
-        bar.palette = option.palette
-        bar.fontMetrics = option.fontMetrics
-        style = option.widget.style() if option.widget else QApplication.style()
-        style.drawControl(QStyle.CE_ProgressBar, bar, painter, option.widget)
 
 
 class ButtonsDelegate(QStyledItemDelegate):

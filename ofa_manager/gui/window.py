@@ -17,7 +17,6 @@ from PySide6.QtWidgets import (
     QSizePolicy,
     QSplitter,
     QStyle,
-    QStyledItemDelegate,
     QToolBar,
     QTreeView,
     QWidget,
@@ -27,8 +26,7 @@ from ofa_manager import APP_NAME
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.library import State
-from ofa_manager.gui.disk import DiskPanel
-from ofa_manager.gui.downloads import DownloadsPanel, ProgressDelegate
+from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.status import FAILED, PAUSED, UNFINISHED
 from ofa_manager.gui.tree import (
     COL_LOCATION,
@@ -58,27 +56,27 @@ class DownloadPlan:
     free: int = 0  # free bytes on the models folder's volume
 
 
-class MiddleElideDelegate(QStyledItemDelegate):
-    """Paths lose their middle, not the file name, when the column is narrow."""
-
-    def initStyleOption(self, option, index: QModelIndex) -> None:
-        super().initStyleOption(option, index)
-        option.textElideMode = Qt.ElideMiddle
-
-
 class MainWindow(QMainWindow):
     """The window over one models folder.
 
+    Built whole, or ``staged``: then the first frame holds the toolbar, the search box, the checkpoint
+    tree and the status bar, with empty stand-ins where the downloads list and the disk usage go; those
+    two panels (and their modules) are built right after that frame is painted, in the same places and
+    sizes. A launch shows a usable window sooner; tests and scripts get the whole window at once.
+
     Signals:
         first_painted(): the first frame of the window is painted (start-up work waits for this)
+        completed(): both panels are in place (at once when not staged)
     """
 
     first_painted = Signal()
+    completed = Signal()
 
-    def __init__(self, workspace: Workspace) -> None:
+    def __init__(self, workspace: Workspace, *, staged: bool = False) -> None:
         super().__init__()
         self.workspace = workspace
         self._painted = False
+        self.is_complete = False
         self.setWindowTitle(APP_NAME)
         self.setObjectName("main-window")
 
@@ -111,11 +109,11 @@ class MainWindow(QMainWindow):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + extra)
         header.setSectionResizeMode(COL_PARAMS, QHeaderView.Interactive)
 
-        self.downloads = DownloadsPanel(workspace, self)
-        self.downloads.show_file.connect(lambda key: self.open_folder([Path(key)]))
-        self.disk = DiskPanel(workspace, self)
         # The tree and the disk usage side by side; the downloads list below them, across the window.
-        self.top_splitter = QSplitter(Qt.Horizontal, self)
+        # Staged, the two panels are empty stand-ins until the first frame is on screen (see __init__).
+        self.downloads: QWidget = QWidget(self)
+        self.disk: QWidget = QWidget(self)
+        self.top_splitter = QSplitter(self)  # horizontal
         self.top_splitter.setObjectName("tree-splitter")
         self.top_splitter.addWidget(self.tree)
         self.top_splitter.addWidget(self.disk)
@@ -163,8 +161,32 @@ class MainWindow(QMainWindow):
         ws.trash_failed.connect(self._trash_failed)
         self.tree.selectionModel().selectionChanged.connect(self.update_actions)
         self.tree.expandAll()
+        if not staged:
+            self._build_panels()
         self._restore_layout()
         self.update_actions()
+
+    def _build_panels(self) -> None:
+        """The downloads list and the disk usage, in place of their stand-ins (keeping their sizes)."""
+        if self.is_complete:
+            return
+        from ofa_manager.gui.disk import DiskPanel
+        from ofa_manager.gui.downloads import DownloadsPanel
+
+        downloads = DownloadsPanel(self.workspace, self)
+        downloads.show_file.connect(lambda key: self.open_folder([Path(key)]))
+        disk = DiskPanel(self.workspace, self)
+        for splitter, stand_in, panel in (
+            (self.splitter, self.downloads, downloads),
+            (self.top_splitter, self.disk, disk),
+        ):
+            splitter.replaceWidget(splitter.indexOf(stand_in), panel)
+            stand_in.deleteLater()
+        self.downloads, self.disk = downloads, disk
+        if self._painted:  # on screen: the saved sizes again, now that the panels have theirs
+            self._restore_splitters()
+        self.is_complete = True
+        self.completed.emit()
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -345,6 +367,10 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         if s.window_state:
             self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
+        self._restore_splitters()
+
+    def _restore_splitters(self) -> None:
+        s = self.workspace.settings
         # Both splitters in the one setting: "main;tree", each base64.
         main, _, top = s.splitter_state.partition(";")
         if not (main and self.splitter.restoreState(QByteArray.fromBase64(main.encode()))):
@@ -778,6 +804,7 @@ class MainWindow(QMainWindow):
 
     def _first_frame_done(self) -> None:
         self.first_painted.emit()
+        self._build_panels()
         self._after_first_paint()
 
     def closeEvent(self, event) -> None:
