@@ -8,9 +8,8 @@ Usage: python bench/bench_gui.py [--size-mib 256] [--stall-runs 3] [--runs 5] [-
    on disk, no throttle), while a 5 ms timer records the longest gap between its ticks. Target: < 50 ms.
 2. Launch: ``python -m ofa_manager`` in a fresh process until its window first paints, against an
    empty PySide6 QMainWindow started the same way; medians of several runs. Target: ≤ 1.3×. Also
-   shown: when the window is complete (its downloads and disk panels, built right after the first
-   frame, painted too), and a minimal tree window (toolbar, search box, a tree over a Python model,
-   status bar) as a yardstick for what any window of this kind costs over an empty one.
+   shown: a minimal tree window (toolbar, search box, a tree over a Python model, status bar) as a
+   yardstick for what any window of this kind costs over an empty one.
    Both start as a second launch of an installed copy does: files in the page cache and modules already
    compiled (pip compiles them at install), from a bytecode cache in the benchmark's temp folder, even
    where PYTHONDONTWRITEBYTECODE is set. ``--no-bytecode-cache`` keeps the environment's setting instead:
@@ -272,22 +271,15 @@ def run_until(condition, seconds: float) -> None:
 # -- 2. launch to first paint ----------------------------------------------------------------------
 
 
-def first_paint(command: list[str], env: dict[str, str]) -> tuple[float, float]:
-    """Seconds from starting the process to its window's first paint, and to the complete window.
-
-    Both on the monotonic clock. A program that reports no "complete" line is complete at first paint.
-    """
+def first_paint(command: list[str], env: dict[str, str]) -> float:
+    """Seconds from starting the process to its window's first paint (both on the monotonic clock)."""
     env = dict(env, OFA_MANAGER_REPORT_FIRST_PAINT="exit")
     start = time.monotonic()
     done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60, cwd=REPO)
-    reported = {}
     for line in done.stdout.splitlines():
-        name, _, value = line.partition(" ")
-        if name in ("first-paint", "complete"):
-            reported[name] = float(value) - start
-    if "first-paint" not in reported:
-        raise RuntimeError(f"{command} did not report a first paint:\n{done.stdout}\n{done.stderr}")
-    return reported["first-paint"], reported.get("complete", reported["first-paint"])
+        if line.startswith("first-paint "):
+            return float(line.split()[1]) - start
+    raise RuntimeError(f"{command} did not report a first paint:\n{done.stdout}\n{done.stderr}")
 
 
 def bench_launch(runs: int, bytecode_cache: bool = True) -> dict:
@@ -312,17 +304,10 @@ def bench_launch(runs: int, bytecode_cache: bool = True) -> dict:
         for command in commands.values():  # warm the file cache, as for any second launch
             first_paint(command, env)
         times: dict[str, list[float]] = {name: [] for name in commands}
-        complete: dict[str, list[float]] = {name: [] for name in commands}
         for _ in range(runs):
             for name, command in commands.items():  # interleaved, so drift hits all alike
-                painted, completed = first_paint(command, env)
-                times[name].append(painted)
-                complete[name].append(completed)
-    return (
-        {name: statistics.median(values) for name, values in times.items()}
-        | {f"{name}-complete": statistics.median(values) for name, values in complete.items()}
-        | {"runs": runs}
-    )
+                times[name].append(first_paint(command, env))
+    return {name: statistics.median(values) for name, values in times.items()} | {"runs": runs}
 
 
 def main() -> int:
@@ -361,11 +346,6 @@ def main() -> int:
                 "launch: python -m ofa_manager (median)",
                 f"{1000 * launch['app']:.0f} ms",
                 f"{ratio:.2f}× the empty window (target ≤ 1.3×)",
-            ),
-            (
-                "launch: the same, panels built and painted",
-                f"{1000 * launch['app-complete']:.0f} ms",
-                f"{launch['app-complete'] / launch['empty']:.2f}×",
             ),
             (
                 "launch: gui.app.run without the CLI",

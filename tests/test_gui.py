@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -26,8 +27,6 @@ from ofa_manager.core.catalog import load_catalog  # noqa: E402
 from ofa_manager.core.settings import Settings  # noqa: E402
 from ofa_manager.gui import downloads, tree  # noqa: E402
 from ofa_manager.gui.app import SingleInstance  # noqa: E402
-from ofa_manager.gui.disk import DiskPanel  # noqa: E402
-from ofa_manager.gui.downloads import DownloadsPanel  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
 from ofa_manager.gui.workspace import Workspace, queue_state_file  # noqa: E402
 
@@ -119,11 +118,10 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
         workspace = Workspace(
             load_catalog([catalog]), saved, root or models_dir, separate_process=separate_process
         )
-        window = MainWindow(workspace, staged=True)
+        window = MainWindow(workspace)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
-        qtbot.waitUntil(lambda: window.is_complete, timeout=WAIT_MS)
         workspace.start()
         qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=WAIT_MS)
         opened.append(window)
@@ -432,6 +430,19 @@ def test_verify_catches_a_corrupted_file(qtbot, server, open_window, models_dir)
     assert "CORRUPT" in window.message_label.text()
     assert window.actions_by_name["delete"].isEnabled()
 
+    # Downloading it again: while the new copy is on its way the corrupt file is neither hashed (the
+    # result would describe a file about to be replaced) nor offered for deletion.
+    server.http.route("/checkpoints/ofa-tiny.pt").rate = 100 * KiB
+    window.actions_by_name["download"].trigger()
+    wait_status(qtbot, window, "ofa-tiny", r"\d+ %.*")
+    assert not window.actions_by_name["verify"].isEnabled()
+    assert not window.actions_by_name["delete"].isEnabled()
+    assert window.workspace.verify([window.workspace.catalog.get("ofa-tiny")]) == 0
+    server.http.route("/checkpoints/ofa-tiny.pt").rate = None
+    wait_status(qtbot, window, "ofa-tiny", "Downloaded|Verified")
+    assert window.actions_by_name["verify"].isEnabled() and window.actions_by_name["delete"].isEnabled()
+    assert path.read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
+
 
 def test_delete_moves_to_the_trash_and_says_where(
     qtbot, monkeypatch, server, open_window, models_dir, isolated_user_folders
@@ -709,41 +720,76 @@ def test_a_failed_folder_change_keeps_the_old_folder_and_setting(
     assert any("Changing the models folder failed" in text for text in messages), messages
 
 
-# -- start-up -------------------------------------------------------------------------------------
+def other_volume(near: Path) -> Path:
+    """A folder on another file system than ``near`` (a tmpfs), or skip: moves across volumes copy."""
+    for candidate in (Path("/dev/shm"), Path("/run/user") / str(os.getuid())):
+        try:
+            if candidate.is_dir() and os.access(candidate, os.W_OK):
+                if candidate.stat().st_dev != near.stat().st_dev:
+                    return candidate
+        except OSError:
+            continue
+    pytest.skip("no writable folder on another file system here")
 
 
-def test_a_staged_window_paints_the_tree_first_and_then_its_panels_in_their_saved_places(
-    qtbot, server, open_window
+def test_a_move_to_another_volume_copies_with_progress_and_leaves_no_partial_copy(
+    qtbot, monkeypatch, server, open_window, models_dir
 ):
-    server.add("ofa-tiny", 64 * KiB)
-    window = open_window(server.catalog())
-    window.resize(760, 560)  # within the offscreen screen (800×600), so the geometry comes back as is
-    QApplication.processEvents()
-    window.splitter.setSizes([280, 190])
-    window.top_splitter.setSizes([450, 300])
-    QApplication.processEvents()  # the layout settles
-    sizes = window.splitter.sizes(), window.top_splitter.sizes()
-    window.close()
+    import tempfile
 
-    saved = settings_file.load()
-    workspace = Workspace(load_catalog([server.catalog()]), saved, window.workspace.library.root)
-    again = MainWindow(workspace, staged=True)
-    qtbot.addWidget(again)
-    # Until the first frame is painted the two panels are stand-ins; the tree and the actions are real.
-    assert not isinstance(again.downloads, DownloadsPanel) and not isinstance(again.disk, DiskPanel)
-    assert not again.is_complete and again.model.rowCount() > 0
-    with qtbot.waitSignals([again.first_painted, again.completed], order="strict", timeout=WAIT_MS):
-        again.show()
-    QApplication.processEvents()
-    assert isinstance(again.downloads, DownloadsPanel) and isinstance(again.disk, DiskPanel)
-    assert again.splitter.widget(1) is again.downloads and again.top_splitter.widget(1) is again.disk
-    assert (again.splitter.sizes(), again.top_splitter.sizes()) == sizes
-    workspace.start()
-    qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=WAIT_MS)
-    # The real panels work: the disk panel reads the folder, a download gets its row.
-    again.download([workspace.catalog.get("ofa-tiny")])
-    qtbot.waitUntil(lambda: again.downloads.model.rowCount() == 1, timeout=WAIT_MS)
-    again.close()
+    server.add("ofa-tiny", 24 * MiB)
+    window = open_window(server.catalog())
+    download_all(qtbot, window)
+    target = Path(tempfile.mkdtemp(prefix="ofa-move-", dir=other_volume(models_dir))) / "models"
+    try:
+        messages: list[str] = []
+        window.workspace.message.connect(messages.append)
+        Answers(monkeypatch, window, lambda title, choices: "Move Files")
+        dialog = window.open_settings()
+        dialog.folder.setText(str(target))
+        dialog.accept()
+        qtbot.waitUntil(
+            lambda: window.workspace.library.root == target.resolve() and not window.workspace.moving,
+            timeout=WAIT_MS,
+        )
+        wait_status(qtbot, window, "ofa-tiny", "Downloaded")
+        assert (target / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
+        assert not (models_dir / "ofa-tiny.pt").exists()
+        assert not [p.name for p in target.iterdir() if p.name.endswith(".moving")]
+        # The status bar followed the copy in per cent.
+        assert any(re.search(r"Moving the checkpoints to .*… \d+ %$", m) for m in messages), messages
+    finally:
+        shutil.rmtree(target.parent, ignore_errors=True)
+
+
+def test_a_stopped_copy_across_volumes_removes_its_temporary_file_and_keeps_the_source(tmp_path):
+    import tempfile
+
+    from ofa_manager.gui.workspace import MOVE_CHUNK, _move_file
+
+    source = tmp_path / "big.pt"
+    data = os.urandom(3 * MOVE_CHUNK + 5)
+    source.write_bytes(data)
+    folder = Path(tempfile.mkdtemp(prefix="ofa-move-", dir=other_volume(tmp_path)))
+    try:
+        copied: list[int] = []
+        with pytest.raises(OSError, match="stopped while copying big.pt"):
+            _move_file(source, folder / "big.pt", copied.append, lambda: len(copied) >= 2)
+        assert sum(copied) == 2 * MOVE_CHUNK
+        assert list(folder.iterdir()) == []
+        assert source.read_bytes() == data
+        # Uninterrupted, every byte is counted and the file arrives whole, with its time stamps.
+        copied.clear()
+        mtime = source.stat().st_mtime_ns
+        _move_file(source, folder / "big.pt", copied.append)
+        assert sum(copied) == len(data) and not source.exists()
+        assert (folder / "big.pt").read_bytes() == data
+        assert (folder / "big.pt").stat().st_mtime_ns == mtime
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+# -- start-up -------------------------------------------------------------------------------------
 
 
 def test_a_second_launch_brings_the_first_window_forward(qtbot):

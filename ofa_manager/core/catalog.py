@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import difflib
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -84,6 +83,8 @@ class Catalog:
 
 
 def unknown_id_message(entry_id: str, known: Iterable[str]) -> str:
+    import difflib  # only when an id is unknown
+
     close = difflib.get_close_matches(entry_id, list(known), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else "; `ofa-manager list` shows the ids"
     return f"unknown checkpoint id {entry_id!r}{hint}"

@@ -14,8 +14,7 @@ from PySide6.QtWidgets import QApplication
 
 from ofa_manager import APP_ID, APP_NAME, __version__
 
-# Set to 1 to print "first-paint <time.monotonic()>" when the window first paints and "complete <time>" once
-# its panels are built and painted too; "exit" also quits then.
+# Set to 1 to print "first-paint <time.monotonic()>" when the window first paints; "exit" also quits then.
 REPORT_FIRST_PAINT = "OFA_MANAGER_REPORT_FIRST_PAINT"
 CONNECT_TIMEOUT_MS = 500
 # How long a launch that finds the folder held waits for the holder to listen (it may be starting too).
@@ -161,7 +160,7 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     from ofa_manager.gui.window import MainWindow
 
     workspace = Workspace(catalog, saved, root, separate_process=True)
-    window = MainWindow(workspace, staged=True)
+    window = MainWindow(workspace)
     instance.activated.connect(window.bring_forward)
 
     def claim_folder(new_root: Path) -> bool:
@@ -183,10 +182,11 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     window.first_painted.connect(lambda: _start_engine(workspace))
     report = os.environ.get(REPORT_FIRST_PAINT, "")
     if report:
-        window.first_painted.connect(lambda: print(f"first-paint {time.monotonic():.6f}", flush=True))
-        window.completed.connect(lambda: _report_complete(window, app, quit_after=report == "exit"))
+        window.first_painted.connect(lambda: _report_first_paint(app, quit_after=report == "exit"))
+    # Ctrl+C and SIGTERM close the window once it is up (before that, they end the process as usual).
+    stop_on_signals: list[Callable[[], None]] = []
+    window.first_painted.connect(lambda: stop_on_signals.append(close_on_signals(window)))
     window.show()
-    stop_on_signals = close_on_signals(window)
     warning = broken_pyside_warning()
     if warning:
         print(f"{APP_NAME}: {warning}", file=sys.stderr)
@@ -194,7 +194,8 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     try:
         return app.exec()
     finally:
-        stop_on_signals()
+        for undo in stop_on_signals:
+            undo()
         # A launch while the downloads stop gets a new window once the lock is free, not a dying one.
         instance.stop_answering()
         workspace.close()
@@ -278,9 +279,7 @@ def broken_pyside_warning() -> str | None:
     return None
 
 
-def _report_complete(window, app: QApplication, *, quit_after: bool) -> None:
-    """When the panels are built and painted too (repaint() paints at once what is otherwise due next)."""
-    window.repaint()
-    print(f"complete {time.monotonic():.6f}", flush=True)
+def _report_first_paint(app: QApplication, *, quit_after: bool) -> None:
+    print(f"first-paint {time.monotonic():.6f}", flush=True)
     if quit_after:
         QTimer.singleShot(0, app.quit)

@@ -36,6 +36,11 @@ class EntryState:
     def on_disk(self) -> bool:
         return self.status is not None and self.status.state in (State.DOWNLOADED, State.CORRUPT)
 
+    @property
+    def settled(self) -> bool:
+        """On disk and staying: no download is queued or running to replace it (a corrupt file's)."""
+        return self.on_disk and self.queue_state not in UNFINISHED - {PAUSED}
+
 
 def display_path(path: Path | str) -> str:
     """A path as a user reads it: the home folder as '~'."""

@@ -27,6 +27,8 @@ from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.library import State
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
+from ofa_manager.gui.disk import DiskPanel
+from ofa_manager.gui.downloads import DownloadsPanel
 from ofa_manager.gui.status import FAILED, PAUSED, UNFINISHED
 from ofa_manager.gui.tree import (
     COL_LOCATION,
@@ -59,24 +61,16 @@ class DownloadPlan:
 class MainWindow(QMainWindow):
     """The window over one models folder.
 
-    Built whole, or ``staged``: then the first frame holds the toolbar, the search box, the checkpoint
-    tree and the status bar, with empty stand-ins where the downloads list and the disk usage go; those
-    two panels (and their modules) are built right after that frame is painted, in the same places and
-    sizes. A launch shows a usable window sooner; tests and scripts get the whole window at once.
-
     Signals:
         first_painted(): the first frame of the window is painted (start-up work waits for this)
-        completed(): both panels are in place (at once when not staged)
     """
 
     first_painted = Signal()
-    completed = Signal()
 
-    def __init__(self, workspace: Workspace, *, staged: bool = False) -> None:
+    def __init__(self, workspace: Workspace) -> None:
         super().__init__()
         self.workspace = workspace
         self._painted = False
-        self.is_complete = False
         self.setWindowTitle(APP_NAME)
         self.setObjectName("main-window")
 
@@ -109,11 +103,11 @@ class MainWindow(QMainWindow):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + extra)
         header.setSectionResizeMode(COL_PARAMS, QHeaderView.Interactive)
 
+        self.downloads = DownloadsPanel(workspace, self)
+        self.downloads.show_file.connect(lambda key: self.open_folder([Path(key)]))
+        self.disk = DiskPanel(workspace, self)
         # The tree and the disk usage side by side; the downloads list below them, across the window.
-        # Staged, the two panels are empty stand-ins until the first frame is on screen (see __init__).
-        self.downloads: QWidget = QWidget(self)
-        self.disk: QWidget = QWidget(self)
-        self.top_splitter = QSplitter(self)  # horizontal
+        self.top_splitter = QSplitter(Qt.Horizontal, self)
         self.top_splitter.setObjectName("tree-splitter")
         self.top_splitter.addWidget(self.tree)
         self.top_splitter.addWidget(self.disk)
@@ -161,32 +155,8 @@ class MainWindow(QMainWindow):
         ws.trash_failed.connect(self._trash_failed)
         self.tree.selectionModel().selectionChanged.connect(self.update_actions)
         self.tree.expandAll()
-        if not staged:
-            self._build_panels()
         self._restore_layout()
         self.update_actions()
-
-    def _build_panels(self) -> None:
-        """The downloads list and the disk usage, in place of their stand-ins (keeping their sizes)."""
-        if self.is_complete:
-            return
-        from ofa_manager.gui.disk import DiskPanel
-        from ofa_manager.gui.downloads import DownloadsPanel
-
-        downloads = DownloadsPanel(self.workspace, self)
-        downloads.show_file.connect(lambda key: self.open_folder([Path(key)]))
-        disk = DiskPanel(self.workspace, self)
-        for splitter, stand_in, panel in (
-            (self.splitter, self.downloads, downloads),
-            (self.top_splitter, self.disk, disk),
-        ):
-            splitter.replaceWidget(splitter.indexOf(stand_in), panel)
-            stand_in.deleteLater()
-        self.downloads, self.disk = downloads, disk
-        if self._painted:  # on screen: the saved sizes again, now that the panels have theirs
-            self._restore_splitters()
-        self.is_complete = True
-        self.completed.emit()
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -367,10 +337,6 @@ class MainWindow(QMainWindow):
             self.resize(1280, 800)
         if s.window_state:
             self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
-        self._restore_splitters()
-
-    def _restore_splitters(self) -> None:
-        s = self.workspace.settings
         # Both splitters in the one setting: "main;tree", each base64.
         main, _, top = s.splitter_state.partition(";")
         if not (main and self.splitter.restoreState(QByteArray.fromBase64(main.encode()))):
@@ -407,7 +373,8 @@ class MainWindow(QMainWindow):
         items = [ws.item_for(e) for e in entries]
         statuses = [ws.status_of(e) for e in entries]
         states = {i.state.value for i in items if i is not None}
-        on_disk = [s for s in statuses if s is not None and s.state in (State.DOWNLOADED, State.CORRUPT)]
+        # A corrupt file whose new copy is queued or downloading is neither verified nor deleted.
+        settled = [e for e in entries if ws.entry_state(e).settled]
         partial = [s for s in statuses if s is not None and s.state is State.PARTIAL]
         ready = ws.ready
         enabled = {
@@ -416,10 +383,10 @@ class MainWindow(QMainWindow):
             "resume": ready and (bool(states & {PAUSED, FAILED}) or bool(partial)),
             "cancel": ready and bool(states & (UNFINISHED | {FAILED})),
             "retry": ready and FAILED in states,
-            "verify": bool(on_disk),
+            "verify": bool(settled),
             "open": bool(entries),
             "copy": bool(entries),
-            "delete": bool(on_disk),
+            "delete": bool(settled),
             "delete_partial": bool(partial),
             "check": True,
         }
@@ -601,7 +568,7 @@ class MainWindow(QMainWindow):
         """Ask first (size, checkpoints sharing the file, PETL checkpoints needing it), then trash."""
         ws = self.workspace
         entries = self.selected_entries()
-        targets = [e for e in ws.one_per_file(entries) if ws.entry_state(e).on_disk]
+        targets = [e for e in ws.one_per_file(entries) if ws.entry_state(e).settled]
         if not targets:
             return
         going = {o.id for e in targets for o in [e, *ws.catalog.sharing(e)]}
@@ -804,7 +771,6 @@ class MainWindow(QMainWindow):
 
     def _first_frame_done(self) -> None:
         self.first_painted.emit()
-        self._build_panels()
         self._after_first_paint()
 
     def closeEvent(self, event) -> None:

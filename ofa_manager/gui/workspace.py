@@ -328,9 +328,8 @@ class Workspace(QObject):
         started = 0
         for entry in self.one_per_file(entries):
             key = self.key_of(entry)
-            status = self.status_of(entry)
-            on_disk = status is not None and status.state in (State.DOWNLOADED, State.CORRUPT)
-            if key in self.verifying or not on_disk:
+            # Not while a new copy is on its way: it would replace the file being hashed.
+            if key in self.verifying or not self.entry_state(entry).settled:
                 continue
             self.verifying[key] = 0.0
             self.bridge.submit(
@@ -652,7 +651,10 @@ class Workspace(QObject):
             self._flush_timer.stop()
 
     def _on_task_progress(self, kind: str, key: str, fraction: float) -> None:
-        if kind == "verify" and key in self.verifying:
+        if kind == "move" and self.moving:
+            # A move across volumes copies every byte: the status bar follows it.
+            self.message.emit(f"Moving the checkpoints to {display_path(Path(key))}… {int(100 * fraction)} %")
+        elif kind == "verify" and key in self.verifying:
             self.verifying[key] = fraction
             self._mark_file(key, whole=False)
 
@@ -790,13 +792,15 @@ class Workspace(QObject):
 def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], list[Path]]:
     """Move every file the library knows (data, partial data, records, metadata) into ``root``.
 
-    Returns the data files moved and the files left because one of that name is already there.
+    Reports progress in bytes (a rename within a volume counts at once, a copy across volumes as it
+    goes). Returns the data files moved and the files left because one of that name is already there.
     """
     root.mkdir(parents=True, exist_ok=True)
     moved: list[Path] = []
     skipped: list[Path] = []
-    files = library.files()
-    for index, entries in enumerate(files.values()):
+    plan: list[tuple[Checkpoint, list[Path], list[Path]]] = []
+    total = 0
+    for entries in library.files().values():
         entry = entries[0]
         sources = [
             library.path(entry),
@@ -806,34 +810,77 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
         ]
         present = [p for p in sources if p.exists()]
         if present:
-            try:
-                with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
-                    for source in present:
-                        target = root / source.name
-                        if target.exists():
-                            skipped.append(source)
-                            continue
-                        _move_file(source, target)
-                        if source in sources[:2]:
-                            moved.append(target)
-            except Exception as exc:
-                already = ", ".join(p.name for p in moved) or "none"
-                raise OSError(f"{exc}; already moved to {root}: {already}") from exc
-        task.progress(index + 1, len(files))
+            plan.append((entry, sources, present))
+            total += sum(_size_or_zero(p) for p in present)
+    done = 0
+
+    def advance(count: int) -> None:
+        nonlocal done
+        done += count
+        task.progress(min(done, total), total)
+
+    for entry, sources, present in plan:
+        try:
+            with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
+                for source in present:
+                    target = root / source.name
+                    if target.exists():
+                        skipped.append(source)
+                        advance(_size_or_zero(source))
+                        continue
+                    _move_file(source, target, advance, task.cancelled)
+                    if source in sources[:2]:
+                        moved.append(target)
+        except Exception as exc:
+            already = ", ".join(p.name for p in moved) or "none"
+            raise OSError(f"{exc}; already moved to {root}: {already}") from exc
+    task.progress(total, total)
     return moved, skipped
 
 
-def _move_file(source: Path, target: Path) -> None:
-    """Move one file so that ``target`` is never a partial copy, even across volumes or after a crash."""
+def _size_or_zero(path: Path) -> int:
     try:
+        return path.stat().st_size
+    except OSError:
+        return 0
+
+
+MOVE_CHUNK = 4 * 1024 * 1024
+
+
+def _move_file(
+    source: Path,
+    target: Path,
+    advance: Callable[[int], None] = lambda _count: None,
+    cancelled: Callable[[], bool] = lambda: False,
+) -> None:
+    """Move one file so that ``target`` is never a partial copy, even across volumes or after a crash.
+
+    Across volumes the data is copied to a hidden temporary name beside ``target``, synced and renamed;
+    only then is the source removed. ``advance(bytes)`` follows the copy; ``cancelled()`` stops it (the
+    temporary copy goes, the source stays).
+    """
+    try:
+        size = source.stat().st_size
         os.replace(source, target)
+        advance(size)
         return
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise
     temporary = target.with_name(f".{target.name}.moving")
-    shutil.copy2(source, temporary)
-    with open(temporary, "rb+") as fh:
-        os.fsync(fh.fileno())
-    os.replace(temporary, target)
+    try:
+        with open(source, "rb") as reader, open(temporary, "wb") as writer:
+            while chunk := reader.read(MOVE_CHUNK):
+                if cancelled():
+                    raise OSError(errno.ECANCELED, f"stopped while copying {source.name}")
+                writer.write(chunk)
+                advance(len(chunk))
+            writer.flush()
+            os.fsync(writer.fileno())
+        shutil.copystat(source, temporary)
+        os.replace(temporary, target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     source.unlink()
