@@ -519,11 +519,16 @@ def test_delete_partial_file(qtbot, monkeypatch, server, open_window, models_dir
     assert not (models_dir / "ofa-base.pt.part").exists()
 
 
-def test_disk_panel_figures_match_the_files(qtbot, server, open_window, models_dir):
+def test_disk_panel_figures_match_the_files(qtbot, qtmodeltester, server, open_window, models_dir):
     server.add("ofa-tiny", 300 * KiB)
     server.add("ofa-medium", 700 * KiB)
     server.add("ofa-base", 2 * MiB, rate=300 * KiB)
     window = open_window(server.catalog(), Settings(connections=1))
+    # The by-size rows live in the workspace; a view must never see them change before the reset begins.
+    usage_model = window.disk.model
+    resets: list[tuple[str, int]] = [("after", usage_model.rowCount())]
+    usage_model.modelAboutToBeReset.connect(lambda: resets.append(("before", usage_model.rowCount())))
+    usage_model.modelReset.connect(lambda: resets.append(("after", usage_model.rowCount())))
     catalog = window.workspace.catalog
     window.download([catalog.get("ofa-tiny"), catalog.get("ofa-medium")])
     wait_status(qtbot, window, "ofa-tiny", "Downloaded")
@@ -569,6 +574,11 @@ def test_disk_panel_figures_match_the_files(qtbot, server, open_window, models_d
     )
     assert [rows.index(r, 0).data() for r in range(rows.rowCount())] == [name for name, _ in sizes]
     assert [rows.index(r, 1).data() for r in range(rows.rowCount())] == [units.size(n) for _, n in sizes]
+    qtmodeltester.check(rows)
+    kinds = [kind for kind, _ in resets]
+    assert len(resets) > 3 and kinds == ["after", "before"] * (len(resets) // 2) + ["after"], resets
+    for (_, shown), (_, announced) in zip(resets[::2], resets[1::2]):
+        assert announced == shown, resets
 
 
 # -- settings -------------------------------------------------------------------------------------

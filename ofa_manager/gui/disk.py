@@ -80,11 +80,9 @@ class UsageModel(QAbstractTableModel):
     def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        workspace.usage_changed.connect(self._refresh)
-
-    def _refresh(self) -> None:
-        self.beginResetModel()
-        self.endResetModel()
+        # The rows live in the workspace: the reset brackets their replacement.
+        workspace.usage_about_to_change.connect(self.beginResetModel)
+        workspace.usage_changed.connect(self.endResetModel)
 
     def rowCount(self, parent: QModelIndex = TOP) -> int:
         return 0 if parent.isValid() else len(self.workspace.usage_rows)

@@ -62,6 +62,7 @@ class Workspace(QObject):
         entries_changed(list): checkpoint ids whose state, size or file changed
         entries_progressed(list): checkpoint ids whose download or verification moved on (coalesced)
         statuses_changed(): any checkpoint may have changed (first scan, new settings, new folder)
+        usage_about_to_change(): the disk usage figures and rows are about to be replaced
         usage_changed(): new disk usage figures
         progress_changed(): the overall progress may have changed
         message(str): a line for the status bar
@@ -83,6 +84,7 @@ class Workspace(QObject):
     entries_changed = Signal(list)
     entries_progressed = Signal(list)
     statuses_changed = Signal()
+    usage_about_to_change = Signal()
     usage_changed = Signal()
     progress_changed = Signal()
     message = Signal(str)
@@ -511,8 +513,7 @@ class Workspace(QObject):
                 )
         self._map_files()
         self.statuses = None
-        self.usage = None
-        self.usage_rows = []
+        self._set_usage(None, [])
         if self.tokens is not None:
             self.queue = self._make_queue()
             self.queue.start(resume=self.settings.resume_on_start)
@@ -523,7 +524,6 @@ class Workspace(QObject):
         self.moving = False
         self.folder_changed.emit()
         self.statuses_changed.emit()
-        self.usage_changed.emit()
         self.request_scan()
         text = f"Models folder is now {display_path(root)}"
         if moved:
@@ -658,6 +658,12 @@ class Workspace(QObject):
             self.verifying[key] = fraction
             self._mark_file(key, whole=False)
 
+    def _set_usage(self, usage, rows: list[tuple[str, int, list[str], bool]]) -> None:
+        """New disk usage figures and rows, announced before (for the models' reset) and after."""
+        self.usage_about_to_change.emit()
+        self.usage, self.usage_rows = usage, rows
+        self.usage_changed.emit()
+
     def _on_task_done(self, kind: str, key: str, result) -> None:
         if self._closed:
             return
@@ -666,9 +672,7 @@ class Workspace(QObject):
             library, statuses, usage = result
             if library is self.library:
                 before, self.statuses = self.statuses, statuses
-                changed_usage = usage != self.usage
-                self.usage = usage
-                self.usage_rows = sorted(
+                rows = sorted(
                     (
                         (
                             path,
@@ -681,14 +685,14 @@ class Workspace(QObject):
                     ),
                     key=lambda row: -row[1],
                 )
+                if usage != self.usage or rows != self.usage_rows:
+                    self._set_usage(usage, rows)
                 if before is None:
                     self.statuses_changed.emit()
                 else:
                     changed = [i for i, status in statuses.items() if before.get(i) != status]
                     if changed:
                         self.entries_changed.emit(changed)
-                if changed_usage:
-                    self.usage_changed.emit()
                 if not self._probed_once and self.queue is not None:
                     self._probe_unknown_sizes()
             if self._scan_again:
