@@ -53,6 +53,8 @@ FAULT_KNOBS = frozenset(
         "rate",
         "redirect_to",
         "redirect_status",
+        "content_encoding",
+        "content_encoding_after",
     }
 )
 
@@ -101,6 +103,7 @@ class _Plan:
     no_length: bool = False
     ignore_range: bool = False
     rate: int | None = None
+    content_encoding: str | None = None
 
 
 @dataclass
@@ -243,6 +246,10 @@ class Route:
         # Answer every request with a redirect to this URL.
         self.redirect_to: str | None = None
         self.redirect_status: int = 302
+        # Label the body as compressed ("gzip"), whatever the client accepts, as a misbehaving proxy
+        # does; the bytes themselves are sent unchanged. Only GETs after the first content_encoding_after.
+        self.content_encoding: str | None = None
+        self.content_encoding_after: int = 0
 
         # Counters: every request that reached this route, and the GETs that were served the object.
         self.hits = 0
@@ -399,6 +406,7 @@ class Route:
                 no_length=self.no_length,
                 ignore_range=self.ignore_range,
                 rate=self.rate,
+                content_encoding=self.content_encoding if self.gets > self.content_encoding_after else None,
             )
 
     def _apply_change(self) -> None:
@@ -550,7 +558,7 @@ class _Handler(BaseHTTPRequestHandler):
             status, start, length = 206, span[0], span[1] - span[0] + 1
 
         self._start(status)
-        self._send_validators(route, content)
+        self._send_validators(route, content, plan)
         if ranged:
             self.send_header("Accept-Ranges", "bytes")
         if status == 206:
@@ -565,8 +573,10 @@ class _Handler(BaseHTTPRequestHandler):
         drop_at, stall = route._arm(length)
         self._send_body(content, start, length, plan.rate, drop_at, stall)
 
-    def _send_validators(self, route: Route, content: _Content) -> None:
+    def _send_validators(self, route: Route, content: _Content, plan: _Plan | None = None) -> None:
         self.send_header("Content-Type", route.content_type)
+        if plan is not None and plan.content_encoding:
+            self.send_header("Content-Encoding", plan.content_encoding)
         if content.etag is not None:
             self.send_header("ETag", content.etag)
         if content.mtime is not None:

@@ -577,7 +577,7 @@ def test_disk_panel_figures_match_the_files(qtbot, qtmodeltester, server, open_w
     qtmodeltester.check(rows)
     kinds = [kind for kind, _ in resets]
     assert len(resets) > 3 and kinds == ["after", "before"] * (len(resets) // 2) + ["after"], resets
-    for (_, shown), (_, announced) in zip(resets[::2], resets[1::2]):
+    for (_, shown), (_, announced) in zip(resets[:-1:2], resets[1::2], strict=True):
         assert announced == shown, resets
 
 

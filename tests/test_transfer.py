@@ -301,6 +301,54 @@ def test_a_web_page_instead_of_the_file_is_an_error(tmp_path, models_dir, http_s
     assert not library.path(m).exists() and leftovers(models_dir) == []
 
 
+def test_a_compressed_body_is_refused_and_a_mirror_serving_the_file_as_is_is_used(
+    tmp_path, models_dir, http_server
+):
+    # The bytes of a gzip-labelled body are not the checkpoint: stored, they would pass for it whenever
+    # the catalog has no sha256. Only the label is faked here; the client must not get that far.
+    data = payload(400_000)
+    route, library, m = setup(tmp_path, models_dir, http_server, data, content_encoding="gzip")
+    with pytest.raises(DownloadError, match=r"compressed \(Content-Encoding: gzip\)"):
+        run(library, m)
+    assert not library.path(m).exists()
+
+    http_server.add("/main.pt", data, content_encoding="gzip")
+    http_server.add("/mirror.pt", data)
+    catalog = write_catalog(
+        tmp_path / "mirrored.json",
+        [
+            entry(
+                "m",
+                http_server.url("/main.pt"),
+                filename="mirrored.pt",
+                mirrors=[http_server.url("/mirror.pt")],
+            )
+        ],
+    )
+    library = Library(models_dir, load(catalog))
+    m = library.catalog.get("m")
+    assert run(library, m).read_bytes() == data
+    assert library.read_meta(m)["url"] == http_server.url("/mirror.pt")
+
+
+def test_a_segment_answered_compressed_fails_the_download(tmp_path, models_dir, http_server):
+    # The first answer is the file as is; the segment connections opened after it are labelled gzip.
+    data = payload(8 * MiB)
+    route, library, m = setup(
+        tmp_path,
+        models_dir,
+        http_server,
+        data,
+        rate=1 * MiB,
+        content_encoding="gzip",
+        content_encoding_after=1,
+    )
+    with pytest.raises(DownloadError, match=r"compressed \(Content-Encoding: gzip\)"):
+        run(library, m, options(connections=4))
+    assert len(gets(http_server)) > 1  # the segments did ask
+    assert not library.path(m).exists()
+
+
 def test_no_content_length_works(tmp_path, models_dir, http_server):
     data = payload(1 * MiB + 123)
     route, library, m = setup(tmp_path, models_dir, http_server, data, no_length=True)

@@ -152,6 +152,16 @@ def is_web_page(response: requests.Response) -> bool:
     return content_type.startswith(WEB_PAGE_TYPES)
 
 
+def compression_of(response: requests.Response) -> str | None:
+    """The compression a server applied to the body ("gzip"…), or None when the bytes are the file's.
+
+    Requests ask for ``Accept-Encoding: identity``; a server or proxy may compress anyway, and such a
+    body is not the checkpoint (nor can a byte range of it be decoded alone).
+    """
+    value = response.headers.get("content-encoding", "").strip().lower()
+    return None if value in ("", "identity") else value
+
+
 def raise_for_status(response: requests.Response) -> None:
     if response.status_code >= 400:
         retry_after = retry_after_seconds(response.headers.get("retry-after"))

@@ -25,6 +25,7 @@ from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.http import (
     HttpStatusError,
+    compression_of,
     describe_network_error,
     is_web_page,
     make_session,
@@ -664,6 +665,7 @@ class Transfer:
                     f"({response.headers.get('content-type', '').split(';')[0]})",
                     kind="http",
                 )
+            self._refuse_compressed(response)
             self._etag = _strong_etag(response.headers.get("etag"))
             self._last_modified = response.headers.get("last-modified")
             if response.status_code == 206:
@@ -817,6 +819,18 @@ class Transfer:
             if slot is not None:
                 plan.release(slot)
 
+    def _refuse_compressed(self, response: requests.Response) -> None:
+        """Fail (another source may still serve it as is) when the body is compressed, not the file."""
+        compression = compression_of(response)
+        if compression is not None:
+            response.close()
+            raise DownloadError(
+                self.entry.title,
+                f"the server sent the file compressed (Content-Encoding: {compression}) although asked "
+                "for it as is; those bytes are not the checkpoint",
+                kind="http",
+            )
+
     def _open_segment(self, url: str, slot: _Slot, size: int | None) -> requests.Response:
         headers = {"Range": f"bytes={slot.pos}-{slot.end - 1}"}
         validator = self._etag or self._last_modified
@@ -831,6 +845,7 @@ class Transfer:
         if response.status_code != 206 or is_web_page(response):
             response.close()
             raise DownloadError(self.entry.title, "the server stopped honouring byte ranges")
+        self._refuse_compressed(response)
         match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
         if not match or int(match.group(1)) != slot.pos or (size is not None and match.group(3) != str(size)):
             response.close()
