@@ -80,7 +80,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("du", parents=[common], help="disk usage of the models folder")
     p.add_argument("--json", action="store_true")
 
-    p = sub.add_parser("check", parents=[common], help="HEAD each URL: status, size, ETag; no body fetched")
+    p = sub.add_parser(
+        "check", parents=[common], help="HEAD each URL and mirror: status, size, ETag; no body fetched"
+    )
     p.add_argument("ids", nargs="*", metavar="ID")
     p.add_argument("--json", action="store_true")
 
@@ -545,9 +547,18 @@ def cmd_check(args) -> int:
     entries = _select(catalog, args.ids, everything_when_empty=True)
     saved = settings.load()
     options = TransferOptions(rewrite_rules=[(a, b) for a, b in saved.rewrite_rules])
+    # Every source a download may use: the published link, then the mirrors (rewritten as downloads are).
     urls: dict[str, list[Checkpoint]] = {}
+    mirror_only: set[str] = set()
     for entry in entries:
-        urls.setdefault(options.rewrite(entry.url), []).append(entry)
+        link = options.rewrite(entry.url)
+        urls.setdefault(link, []).append(entry)
+        mirror_only.discard(link)
+        for mirror in entry.mirrors:
+            url = options.rewrite(mirror)
+            if url not in urls:
+                mirror_only.add(url)
+            urls.setdefault(url, []).append(entry)
     tokens = credentials.TokenCache()
     session = make_session(8)
     try:
@@ -573,6 +584,7 @@ def cmd_check(args) -> int:
                 "ok": result.ok,
                 "error": result.error,
                 "shared": len(users) > 1 or any(catalog.sharing(e) for e in users),
+                "mirror": url in mirror_only,
             }
         )
     if args.json:
@@ -581,9 +593,10 @@ def cmd_check(args) -> int:
         for row in rows:
             state = "ok" if row["ok"] else f"FAILED: {row['error']}"
             shared = f"  shared by {len(row['ids'])} entries" if len(row["ids"]) > 1 else ""
+            mirror = "  (mirror)" if row["mirror"] else ""
             print(
                 f"{state:<10} {row['status'] or '---'}  {units.size(row['size']):>10}  "
-                f"etag {row['etag'] or '-'}{shared}\n           {row['url']}\n           "
+                f"etag {row['etag'] or '-'}{shared}{mirror}\n           {row['url']}\n           "
                 f"{', '.join(row['ids'])}"
             )
     return EXIT_FAILED if bad else EXIT_OK

@@ -374,6 +374,25 @@ def test_check_exits_1_on_a_broken_link(capsys, site, http_server):
     assert {r.method for r in http_server.requests} == {"HEAD"}
 
 
+def test_check_asks_the_mirrors_too_and_marks_them(capsys, tmp_path, http_server):
+    http_server.add("/main.pt", b"", statuses=[404, 404])  # one per run below
+    http_server.add("/mirror.pt", b"m" * 1000)
+    catalog = write_catalog(
+        tmp_path / "mirrored.json",
+        [entry("m", http_server.url("/main.pt"), mirrors=[http_server.url("/mirror.pt")])],
+    )
+    args = ["--dir", str(tmp_path / "models"), "--catalog", str(catalog)]
+    code, out, _ = run(capsys, *args, "check", "--json")
+    rows = {row["url"].rsplit("/", 1)[1]: row for row in json.loads(out)}
+    assert code == 1  # a published link is broken, even though a mirror serves the file
+    assert rows["main.pt"]["ok"] is False and rows["main.pt"]["mirror"] is False
+    assert rows["mirror.pt"]["ok"] is True and rows["mirror.pt"]["mirror"] is True
+    assert rows["mirror.pt"]["size"] == 1000 and rows["mirror.pt"]["ids"] == ["m"]
+    assert {r.method for r in http_server.requests} == {"HEAD"}
+    code, out, _ = run(capsys, *args, "check")
+    assert "(mirror)" in out and "FAILED" in out
+
+
 # -- as a real process -----------------------------------------------------------------------------
 
 
