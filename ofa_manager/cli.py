@@ -552,13 +552,14 @@ def cmd_check(args) -> int:
     mirror_only: set[str] = set()
     for entry in entries:
         link = options.rewrite(entry.url)
-        urls.setdefault(link, []).append(entry)
         mirror_only.discard(link)
-        for mirror in entry.mirrors:
-            url = options.rewrite(mirror)
-            if url not in urls:
+        sources = [link, *(options.rewrite(m) for m in entry.mirrors)]
+        for url in dict.fromkeys(sources):  # a mirror may rewrite to the link itself
+            if url not in urls and url != link:
                 mirror_only.add(url)
-            urls.setdefault(url, []).append(entry)
+            users = urls.setdefault(url, [])
+            if entry not in users:
+                users.append(entry)
     tokens = credentials.TokenCache()
     session = make_session(8)
     try:

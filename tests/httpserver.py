@@ -247,7 +247,8 @@ class Route:
         self.redirect_to: str | None = None
         self.redirect_status: int = 302
         # Label the body as compressed ("gzip"), whatever the client accepts, as a misbehaving proxy
-        # does; the bytes themselves are sent unchanged. Only GETs after the first content_encoding_after.
+        # does; the bytes themselves are sent unchanged. Only once content_encoding_after GETs were
+        # served (HEAD answers after that are labelled too).
         self.content_encoding: str | None = None
         self.content_encoding_after: int = 0
 

@@ -393,6 +393,18 @@ def test_check_asks_the_mirrors_too_and_marks_them(capsys, tmp_path, http_server
     assert "(mirror)" in out and "FAILED" in out
 
 
+def test_check_asks_a_url_once_when_a_mirror_is_the_link_itself(capsys, tmp_path, http_server):
+    http_server.add("/main.pt", b"m" * 10)
+    url = http_server.url("/main.pt")
+    catalog = write_catalog(tmp_path / "c.json", [entry("m", url, mirrors=[url])])
+    code, out, _ = run(
+        capsys, "--dir", str(tmp_path / "models"), "--catalog", str(catalog), "check", "--json"
+    )
+    assert code == 0
+    assert [(row["ids"], row["shared"], row["mirror"]) for row in json.loads(out)] == [(["m"], False, False)]
+    assert len(http_server.requests) == 1
+
+
 # -- as a real process -----------------------------------------------------------------------------
 
 

@@ -29,6 +29,8 @@ from ofa_manager.gui import downloads, tree  # noqa: E402
 from ofa_manager.gui.app import SingleInstance  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
 from ofa_manager.gui.workspace import Workspace, queue_state_file  # noqa: E402
+from tests.catalogs import entry as catalog_entry  # noqa: E402
+from tests.catalogs import write_catalog  # noqa: E402
 
 # Any Qt warning fails a test, except the offscreen platform's note that it has no window manager.
 pytestmark = [
@@ -766,10 +768,116 @@ def test_a_move_to_another_volume_copies_with_progress_and_leaves_no_partial_cop
         assert (target / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
         assert not (models_dir / "ofa-tiny.pt").exists()
         assert not [p.name for p in target.iterdir() if p.name.endswith(".moving")]
-        # The status bar followed the copy in per cent.
-        assert any(re.search(r"Moving the checkpoints to .*… \d+ %$", m) for m in messages), messages
+        # The status bar followed the copy in per cent (a rename within a volume jumps to 100 % at once).
+        percents = [
+            int(m.group(1)) for t in messages if (m := re.search(r"Moving the checkpoints .*… (\d+) %$", t))
+        ]
+        assert any(0 < p < 100 for p in percents), messages
     finally:
         shutil.rmtree(target.parent, ignore_errors=True)
+
+
+class MoveTask:
+    """What _move_files asks of its runner (bridge.Task's two methods), recording the progress."""
+
+    def __init__(self) -> None:
+        self.reports: list[tuple[int, int]] = []
+
+    def progress(self, done: int, total: int) -> None:
+        self.reports.append((done, total))
+
+    def cancelled(self) -> bool:
+        return False
+
+
+def test_moving_the_folder_skips_what_is_gone_or_taken_and_clears_stale_copies(tmp_path):
+    from ofa_manager.core.library import Library
+    from ofa_manager.gui.workspace import _move_files
+
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [catalog_entry(name, f"http://127.0.0.1:9/{name}.pt") for name in ("kept", "taken", "gone")],
+    )
+    library = Library(tmp_path / "old", load_catalog([catalog]))
+    library.root.mkdir()
+    kept, taken, gone = (library.catalog.get(name) for name in ("kept", "taken", "gone"))
+    library.path(kept).write_bytes(b"k" * 1000)
+    library.write_meta(kept, {"size": 1000})
+    library.path(taken).write_bytes(b"t" * 500)
+    library.write_meta(taken, {"size": 500})
+    library.path(gone).write_bytes(b"g" * 300)
+    target = tmp_path / "new"
+    target.mkdir()
+    (target / "taken.pt").write_bytes(b"someone else's file")
+    (target / ".kept.pt.moving").write_bytes(b"a copy a crash left behind")
+
+    task = MoveTask()
+    original_lock = library.lock
+
+    def lock_then_vanish(e):
+        # Another program removes "gone" after the move listed it, before its turn came.
+        if e.id == "gone":
+            library.path(gone).unlink(missing_ok=True)
+        return original_lock(e)
+
+    library.lock = lock_then_vanish
+    moved, skipped = _move_files(library, target, task)
+    assert moved == [target / "kept.pt"] and skipped == [library.path(taken)]
+    assert (target / "kept.pt").read_bytes() == b"k" * 1000 and (target / ".kept.pt.meta.json").exists()
+    # The taken name keeps its own file; ours stays behind whole, with its metadata.
+    assert (target / "taken.pt").read_bytes() == b"someone else's file"
+    assert library.path(taken).read_bytes() == b"t" * 500 and library.meta_path(taken).exists()
+    assert not (target / ".taken.pt.meta.json").exists() and not (target / ".kept.pt.moving").exists()
+    assert task.reports[-1][0] == task.reports[-1][1]  # done counts everything, skipped and gone too
+
+
+def test_a_sparse_partial_file_keeps_its_holes_across_volumes(tmp_path):
+    import tempfile
+
+    from ofa_manager.gui.workspace import _move_file
+
+    source = tmp_path / "big.pt.part"
+    with open(source, "wb") as fh:
+        fh.truncate(64 * MiB)  # preallocated as downloads do: mostly holes
+        fh.seek(8 * MiB)
+        fh.write(b"d" * MiB)
+    folder = Path(tempfile.mkdtemp(prefix="ofa-move-", dir=other_volume(tmp_path)))
+    try:
+        expected = source.read_bytes()
+        copied: list[int] = []
+        _move_file(source, folder / "big.pt.part", copied.append)
+        moved = folder / "big.pt.part"
+        assert moved.stat().st_size == 64 * MiB and moved.read_bytes() == expected
+        if moved.stat().st_blocks:  # where the file system reports its blocks
+            assert moved.stat().st_blocks * 512 < 8 * MiB
+        assert sum(copied) < 8 * MiB
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_closing_during_a_move_asks_and_can_keep_moving(qtbot, monkeypatch, server, open_window, tmp_path):
+    server.add("ofa-tiny", 64 * KiB)
+    window = open_window(server.catalog())
+    download_all(qtbot, window)
+    ws = window.workspace
+    tiny = ws.catalog.get("ofa-tiny")
+    answers = Answers(
+        monkeypatch, window, lambda title, choices: "Move Files" if "Move Files" in choices else "Keep Moving"
+    )
+    target = tmp_path / "elsewhere"
+    # Another program holds the file's lock: the move waits for it, as it would for a running download.
+    with ws.library.lock(tiny).acquire():
+        dialog = window.open_settings()
+        dialog.folder.setText(str(target))
+        dialog.accept()
+        qtbot.waitUntil(lambda: ws.moving, timeout=WAIT_MS)
+        assert not window.actions_by_name["verify"].isEnabled()
+        assert not window.actions_by_name["delete"].isEnabled()
+        window.close()
+        assert window.isVisible() and not ws._closed
+        assert answers.asked[-1][0] == "Stop moving the checkpoints?" and str(target) in answers.asked[-1][1]
+    qtbot.waitUntil(lambda: ws.library.root == target.resolve() and not ws.moving, timeout=WAIT_MS)
+    assert (target / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
 
 
 def test_a_stopped_copy_across_volumes_removes_its_temporary_file_and_keeps_the_source(tmp_path):

@@ -331,6 +331,15 @@ def test_a_compressed_body_is_refused_and_a_mirror_serving_the_file_as_is_is_use
     assert library.read_meta(m)["url"] == http_server.url("/mirror.pt")
 
 
+def test_a_gz_file_labelled_gzip_is_the_file_itself(tmp_path, models_dir, http_server):
+    # Servers label .gz files "Content-Encoding: gzip" (Apache's AddEncoding); those bytes are the file.
+    data = payload(300_000)
+    route, library, m = setup(
+        tmp_path, models_dir, http_server, data, path="/archive.tar.gz", content_encoding="x-gzip"
+    )
+    assert run(library, m).read_bytes() == data
+
+
 def test_a_segment_answered_compressed_fails_the_download(tmp_path, models_dir, http_server):
     # The first answer is the file as is; the segment connections opened after it are labelled gzip.
     data = payload(8 * MiB)

@@ -152,14 +152,19 @@ def is_web_page(response: requests.Response) -> bool:
     return content_type.startswith(WEB_PAGE_TYPES)
 
 
-def compression_of(response: requests.Response) -> str | None:
+def compression_of(response: requests.Response, filename: str = "") -> str | None:
     """The compression a server applied to the body ("gzip"…), or None when the bytes are the file's.
 
     Requests ask for ``Accept-Encoding: identity``; a server or proxy may compress anyway, and such a
-    body is not the checkpoint (nor can a byte range of it be decoded alone).
+    body is not the checkpoint (nor can a byte range of it be decoded alone). A ``.gz`` file labelled
+    gzip is the exception: servers label such files so (Apache's AddEncoding), and its bytes are the file.
     """
     value = response.headers.get("content-encoding", "").strip().lower()
-    return None if value in ("", "identity") else value
+    if value in ("", "identity", "none"):
+        return None
+    if value in ("gzip", "x-gzip") and filename.lower().endswith((".gz", ".tgz")):
+        return None
+    return value
 
 
 def raise_for_status(response: requests.Response) -> None:

@@ -821,7 +821,7 @@ class Transfer:
 
     def _refuse_compressed(self, response: requests.Response) -> None:
         """Fail (another source may still serve it as is) when the body is compressed, not the file."""
-        compression = compression_of(response)
+        compression = compression_of(response, self.entry.filename)
         if compression is not None:
             response.close()
             raise DownloadError(

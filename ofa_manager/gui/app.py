@@ -183,10 +183,8 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     report = os.environ.get(REPORT_FIRST_PAINT, "")
     if report:
         window.first_painted.connect(lambda: _report_first_paint(app, quit_after=report == "exit"))
-    # Ctrl+C and SIGTERM close the window once it is up (before that, they end the process as usual).
-    stop_on_signals: list[Callable[[], None]] = []
-    window.first_painted.connect(lambda: stop_on_signals.append(close_on_signals(window)))
     window.show()
+    stop_on_signals = close_on_signals(window)
     warning = broken_pyside_warning()
     if warning:
         print(f"{APP_NAME}: {warning}", file=sys.stderr)
@@ -194,8 +192,7 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     try:
         return app.exec()
     finally:
-        for undo in stop_on_signals:
-            undo()
+        stop_on_signals()
         # A launch while the downloads stop gets a new window once the lock is free, not a dying one.
         instance.stop_answering()
         workspace.close()
@@ -229,7 +226,9 @@ def close_on_signals(window) -> Callable[[], None]:
             pass
 
     notifier.activated.connect(drain)
-    previous = {sig: signal.signal(sig, lambda *_: window.close()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    previous = {
+        sig: signal.signal(sig, lambda *_: window.close_now()) for sig in (signal.SIGINT, signal.SIGTERM)
+    }
 
     def undo() -> None:
         for sig, handler in previous.items():

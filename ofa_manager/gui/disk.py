@@ -81,8 +81,8 @@ class UsageModel(QAbstractTableModel):
         super().__init__(parent)
         self.workspace = workspace
         # The rows live in the workspace: the reset brackets their replacement.
-        workspace.usage_about_to_change.connect(self.beginResetModel)
-        workspace.usage_changed.connect(self.endResetModel)
+        workspace.usage_rows_about_to_change.connect(self.beginResetModel)
+        workspace.usage_rows_changed.connect(self.endResetModel)
 
     def rowCount(self, parent: QModelIndex = TOP) -> int:
         return 0 if parent.isValid() else len(self.workspace.usage_rows)

@@ -377,17 +377,18 @@ class MainWindow(QMainWindow):
         settled = [e for e in entries if ws.entry_state(e).settled]
         partial = [s for s in statuses if s is not None and s.state is State.PARTIAL]
         ready = ws.ready
+        touch = ws.may_touch_files  # not before the downloads are known, nor during a folder move
         enabled = {
             "download": ready and any(self._wants_file(e) for e in entries),
             "pause": ready and bool(states & (UNFINISHED - {PAUSED})),
             "resume": ready and (bool(states & {PAUSED, FAILED}) or bool(partial)),
             "cancel": ready and bool(states & (UNFINISHED | {FAILED})),
             "retry": ready and FAILED in states,
-            "verify": bool(settled),
+            "verify": touch and bool(settled),
             "open": bool(entries),
             "copy": bool(entries),
-            "delete": bool(settled),
-            "delete_partial": bool(partial),
+            "delete": touch and bool(settled),
+            "delete_partial": touch and bool(partial),
             "check": True,
         }
         for name, value in enabled.items():
@@ -773,7 +774,26 @@ class MainWindow(QMainWindow):
         self.first_painted.emit()
         self._after_first_paint()
 
+    def close_now(self) -> None:
+        """Close without asking anything (the session ends, or Ctrl+C in the terminal)."""
+        self._closing_anyway = True
+        self.close()
+
     def closeEvent(self, event) -> None:
+        ws = self.workspace
+        if ws.moving and ws.moving_to is not None and not getattr(self, "_closing_anyway", False):
+            answer = self.ask(
+                "Stop moving the checkpoints?",
+                f"The checkpoints are being moved to {ws.moving_to}. Closing now stops the move: the "
+                f"files moved so far stay there, the others stay in {ws.library.root}, which remains the "
+                "models folder.",
+                ["Close Anyway", "Keep Moving"],
+                default=1,
+                warning=True,
+            )
+            if answer != "Close Anyway":
+                event.ignore()
+                return
         self.workspace.save_window(
             bytes(self.saveGeometry().toBase64()).decode(),
             bytes(self.saveState().toBase64()).decode(),

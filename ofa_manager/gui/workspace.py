@@ -62,8 +62,9 @@ class Workspace(QObject):
         entries_changed(list): checkpoint ids whose state, size or file changed
         entries_progressed(list): checkpoint ids whose download or verification moved on (coalesced)
         statuses_changed(): any checkpoint may have changed (first scan, new settings, new folder)
-        usage_about_to_change(): the disk usage figures and rows are about to be replaced
         usage_changed(): new disk usage figures
+        usage_rows_about_to_change(): the files-by-size rows are about to be replaced
+        usage_rows_changed(): new files-by-size rows
         progress_changed(): the overall progress may have changed
         message(str): a line for the status bar
         item_finished(object): a queued file finished or failed (a QueueItem)
@@ -84,8 +85,9 @@ class Workspace(QObject):
     entries_changed = Signal(list)
     entries_progressed = Signal(list)
     statuses_changed = Signal()
-    usage_about_to_change = Signal()
     usage_changed = Signal()
+    usage_rows_about_to_change = Signal()
+    usage_rows_changed = Signal()
     progress_changed = Signal()
     message = Signal(str)
     item_finished = Signal(object)
@@ -112,6 +114,7 @@ class Workspace(QObject):
         # Set by the app: takes the single-instance lock of another folder (False: a window has it).
         self.claim_folder: Callable[[Path], bool] | None = None
         self.moving = False
+        self.moving_to: Path | None = None  # where a folder change that moves the files takes them
         self._restarts = 0
         self.statuses: dict[str, FileStatus] | None = None
         self.usage = None
@@ -216,6 +219,11 @@ class Workspace(QObject):
     @property
     def ready(self) -> bool:
         return self.queue is not None and not self.moving
+
+    @property
+    def may_touch_files(self) -> bool:
+        """Local files may be verified or deleted: the downloads are known and no folder move runs."""
+        return self.tokens is not None and not self.moving
 
     # -- what the views read ----------------------------------------------------------------------
 
@@ -328,6 +336,8 @@ class Workspace(QObject):
     def verify(self, entries: Iterable[Checkpoint]) -> int:
         """Re-hash the local files of these checkpoints in the background; returns how many started."""
         started = 0
+        if not self.may_touch_files:
+            return 0
         for entry in self.one_per_file(entries):
             key = self.key_of(entry)
             # Not while a new copy is on its way: it would replace the file being hashed.
@@ -382,6 +392,8 @@ class Workspace(QObject):
 
     def trash(self, entries: Iterable[Checkpoint]) -> None:
         """Move the local files of these checkpoints to the desktop trash, in the background."""
+        if not self.may_touch_files:
+            return
         for entry in self.one_per_file(entries):
             status = self.status_of(entry)
             if status is None or status.state not in (State.DOWNLOADED, State.CORRUPT):
@@ -408,11 +420,15 @@ class Workspace(QObject):
         return trashed.fileName() if trashed.moveToTrash() else None
 
     def delete_permanently(self, entries: Iterable[Checkpoint]) -> None:
+        if not self.may_touch_files:
+            return
         for entry in self.one_per_file(entries):
             self.bridge.submit("delete", self.key_of(entry), lambda task, e=entry: self._delete(e, False))
 
     def delete_partial(self, entries: Iterable[Checkpoint]) -> None:
         """Drop partial data; a download of the same file is cancelled first (the lock waits for it)."""
+        if not self.may_touch_files:
+            return
         for entry in self.one_per_file(entries):
             key = self.key_of(entry)
             item = self._by_key.get(key)
@@ -483,10 +499,12 @@ class Workspace(QObject):
         ]
         old_queue, old_library = self.queue, self.library
         self.moving = True
+        self.moving_to = root if move_files else None
         self.items_about_to_reset.emit()
         self._items, self._by_key = [], {}
         self.items_reset.emit()
-        self.message.emit(f"Moving the checkpoints to {root}…" if move_files else f"Switching to {root}…")
+        where = display_path(root)
+        self.message.emit(f"Moving the checkpoints to {where}…" if move_files else f"Switching to {where}…")
 
         def work(task: Task):
             if old_queue is not None:
@@ -522,6 +540,7 @@ class Workspace(QObject):
                 if entries:
                     self.queue.add(entries, paused=paused)
         self.moving = False
+        self.moving_to = None
         self.folder_changed.emit()
         self.statuses_changed.emit()
         self.request_scan()
@@ -659,10 +678,14 @@ class Workspace(QObject):
             self._mark_file(key, whole=False)
 
     def _set_usage(self, usage, rows: list[tuple[str, int, list[str], bool]]) -> None:
-        """New disk usage figures and rows, announced before (for the models' reset) and after."""
-        self.usage_about_to_change.emit()
-        self.usage, self.usage_rows = usage, rows
-        self.usage_changed.emit()
+        """New disk usage figures; new rows are announced before (for the model's reset) and after."""
+        if rows != self.usage_rows:
+            self.usage_rows_about_to_change.emit()
+            self.usage_rows = rows
+            self.usage_rows_changed.emit()
+        if usage != self.usage:
+            self.usage = usage
+            self.usage_changed.emit()
 
     def _on_task_done(self, kind: str, key: str, result) -> None:
         if self._closed:
@@ -685,8 +708,7 @@ class Workspace(QObject):
                     ),
                     key=lambda row: -row[1],
                 )
-                if usage != self.usage or rows != self.usage_rows:
-                    self._set_usage(usage, rows)
+                self._set_usage(usage, rows)
                 if before is None:
                     self.statuses_changed.emit()
                 else:
@@ -755,6 +777,7 @@ class Workspace(QObject):
             # The folder setting is unchanged: the downloads come back in the old folder, from its saved
             # queue. The reason names any files already moved (choosing the folder again moves the rest).
             self.moving = False
+            self.moving_to = None
             if self.claim_folder is not None:
                 self.claim_folder(self.library.root)  # this window answers for the old folder again
             if self.tokens is not None:
@@ -796,49 +819,66 @@ class Workspace(QObject):
 def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], list[Path]]:
     """Move every file the library knows (data, partial data, records, metadata) into ``root``.
 
-    Reports progress in bytes (a rename within a volume counts at once, a copy across volumes as it
-    goes). Returns the data files moved and the files left because one of that name is already there.
+    A checkpoint whose file (or partial file) already has a namesake in ``root`` stays where it is,
+    with its metadata. Across volumes the bytes are copied, so the free space there is checked first.
+    Reports progress in bytes (a rename counts at once, a copy as it goes). Returns the data files moved
+    and the data files left in place.
     """
     root.mkdir(parents=True, exist_ok=True)
-    moved: list[Path] = []
-    skipped: list[Path] = []
-    plan: list[tuple[Checkpoint, list[Path], list[Path]]] = []
-    total = 0
-    for entries in library.files().values():
-        entry = entries[0]
-        sources = [
+    # Copies a closed window or a crash left unfinished: never a checkpoint, only space taken.
+    for stale in root.glob(".*.moving"):
+        stale.unlink(missing_ok=True)
+
+    def sources_of(entry: Checkpoint) -> list[Path]:
+        return [
             library.path(entry),
             library.part_path(entry),
             library.record_path(entry),
             library.meta_path(entry),
         ]
-        present = [p for p in sources if p.exists()]
-        if present:
-            plan.append((entry, sources, present))
-            total += sum(_size_or_zero(p) for p in present)
+
+    entries = [users[0] for users in library.files().values()]
+    total = sum(_size_or_zero(p) for entry in entries for p in sources_of(entry))
+    if total and not _same_volume(library.root, root):
+        # What the copies will take: the data, not the holes of preallocated partial files.
+        need = sum(_disk_bytes(p) for entry in entries for p in sources_of(entry))
+        free = shutil.disk_usage(root).free
+        if need > free:
+            raise OSError(f"the files need {units.size(need)} and {root} has {units.size(free)} free")
+    moved: list[Path] = []
+    skipped: list[Path] = []
     done = 0
 
     def advance(count: int) -> None:
         nonlocal done
         done += count
-        task.progress(min(done, total), total)
+        if total:
+            task.progress(min(done, total), total)
 
-    for entry, sources, present in plan:
+    for entry in entries:
+        planned = sum(_size_or_zero(p) for p in sources_of(entry))
+        before = done
         try:
             with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
-                for source in present:
-                    target = root / source.name
-                    if target.exists():
-                        skipped.append(source)
-                        advance(_size_or_zero(source))
-                        continue
-                    _move_file(source, target, advance, task.cancelled)
-                    if source in sources[:2]:
-                        moved.append(target)
+                # What is there now (another process may have finished or removed a file meanwhile).
+                sources = sources_of(entry)
+                present = [p for p in sources if p.exists()]
+                if any((root / p.name).exists() for p in present if p in sources[:2]):
+                    skipped.extend(p for p in present if p in sources[:2])
+                else:
+                    for source in present:
+                        if (root / source.name).exists():
+                            continue  # an old record or metadata file: this checkpoint's own wins
+                        try:
+                            _move_file(source, root / source.name, advance, task.cancelled)
+                        except FileNotFoundError:
+                            continue  # gone since it was listed: nothing to move
+                        if source in sources[:2]:
+                            moved.append(root / source.name)
         except Exception as exc:
             already = ", ".join(p.name for p in moved) or "none"
             raise OSError(f"{exc}; already moved to {root}: {already}") from exc
-    task.progress(total, total)
+        advance(max(0, planned - (done - before)))  # skipped or vanished bytes count as done
     return moved, skipped
 
 
@@ -847,6 +887,23 @@ def _size_or_zero(path: Path) -> int:
         return path.stat().st_size
     except OSError:
         return 0
+
+
+def _disk_bytes(path: Path) -> int:
+    """The bytes a file takes on disk (less than its size when it has holes)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return 0
+    blocks = getattr(info, "st_blocks", None)
+    return info.st_size if blocks is None else min(info.st_size, blocks * 512)
+
+
+def _same_volume(a: Path, b: Path) -> bool:
+    try:
+        return a.stat().st_dev == b.stat().st_dev
+    except OSError:
+        return False
 
 
 MOVE_CHUNK = 4 * 1024 * 1024
@@ -860,12 +917,13 @@ def _move_file(
 ) -> None:
     """Move one file so that ``target`` is never a partial copy, even across volumes or after a crash.
 
-    Across volumes the data is copied to a hidden temporary name beside ``target``, synced and renamed;
-    only then is the source removed. ``advance(bytes)`` follows the copy; ``cancelled()`` stops it (the
-    temporary copy goes, the source stays).
+    Across volumes the data is copied to a hidden temporary name beside ``target`` (holes of a sparse
+    partial file stay holes), synced, renamed, and the folder synced; only then is the source removed.
+    ``advance(bytes)`` follows the copy; ``cancelled()`` stops it (the temporary copy goes, the source
+    stays).
     """
+    size = source.stat().st_size
     try:
-        size = source.stat().st_size
         os.replace(source, target)
         advance(size)
         return
@@ -875,16 +933,63 @@ def _move_file(
     temporary = target.with_name(f".{target.name}.moving")
     try:
         with open(source, "rb") as reader, open(temporary, "wb") as writer:
-            while chunk := reader.read(MOVE_CHUNK):
-                if cancelled():
-                    raise OSError(errno.ECANCELED, f"stopped while copying {source.name}")
-                writer.write(chunk)
-                advance(len(chunk))
+            for start, end in _data_spans(reader.fileno(), size):
+                reader.seek(start)
+                writer.seek(start)
+                position = start
+                while position < end:
+                    if cancelled():
+                        raise OSError(errno.ECANCELED, f"stopped while copying {source.name}")
+                    chunk = reader.read(min(MOVE_CHUNK, end - position))
+                    if not chunk:
+                        raise OSError(errno.EIO, f"{source.name} got shorter while it was copied")
+                    writer.write(chunk)
+                    position += len(chunk)
+                    advance(len(chunk))
+            writer.truncate(size)  # a hole at the end, if any
             writer.flush()
+            shutil.copystat(source, temporary)
+            if cancelled():
+                raise OSError(errno.ECANCELED, f"stopped while copying {source.name}")
             os.fsync(writer.fileno())
-        shutil.copystat(source, temporary)
         os.replace(temporary, target)
+        _sync_folder(target.parent)
     except BaseException:
         temporary.unlink(missing_ok=True)
         raise
     source.unlink()
+    advance(0)
+
+
+def _data_spans(fd: int, size: int) -> list[tuple[int, int]]:
+    """The byte ranges of a file that hold data; the whole file where holes cannot be asked for."""
+    seek_data, seek_hole = getattr(os, "SEEK_DATA", None), getattr(os, "SEEK_HOLE", None)
+    if seek_data is None or seek_hole is None:
+        return [(0, size)]
+    spans: list[tuple[int, int]] = []
+    position = 0
+    try:
+        while position < size:
+            try:
+                start = os.lseek(fd, position, seek_data)
+            except OSError as exc:
+                if exc.errno == errno.ENXIO:  # only a hole from here on
+                    break
+                raise
+            end = min(os.lseek(fd, start, seek_hole), size)
+            spans.append((start, end))
+            position = end
+    except OSError:
+        return [(0, size)]
+    return spans
+
+
+def _sync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable (POSIX); elsewhere the file system takes care of it."""
+    if os.name != "posix":
+        return
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
