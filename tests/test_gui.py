@@ -1018,6 +1018,26 @@ def test_check_links_reports_each_link(qtbot, server, open_window):
     wait_status(qtbot, window, "ofa-huge", "Not downloaded — link failed: 404 Not Found")
 
 
+def test_check_links_asks_the_mirrors_too(qtbot, server, open_window, http_server):
+    server.add("ofa-tiny", 64 * KiB, statuses=[404] * 5, in_catalog_size=False)
+    http_server.add("/mirror/ofa-tiny.pt", server.data["/checkpoints/ofa-tiny.pt"])
+    http_server.add("/dead-mirror/ofa-tiny.pt", b"", statuses=[410] * 5)
+    server.entries[0]["mirrors"] = [
+        http_server.url("/dead-mirror/ofa-tiny.pt"),
+        http_server.url("/mirror/ofa-tiny.pt"),
+    ]
+    window = open_window(server.catalog())
+    window.select(["ofa-tiny"])
+    window.actions_by_name["check"].trigger()
+    qtbot.waitUntil(lambda: "link(s) failed" in window.message_label.text(), timeout=WAIT_MS)
+    assert window.message_label.text() == (
+        "2 of 3 link(s) failed — ofa-tiny.pt: 404 Not Found; ofa-tiny.pt (mirror): 410 Gone"
+    )
+    # The published link is broken, but the file can still be had: the row says so, with the mirror's size.
+    wait_status(qtbot, window, "ofa-tiny", "Not downloaded — link failed: 404 Not Found; a mirror answers")
+    assert window.model.index_of("ofa-tiny", tree.COL_SIZE).data() == units.size(64 * KiB)
+
+
 def test_downloads_panel_reorders_pauses_all_and_clears_finished(qtbot, server, open_window):
     for entry_id in ("ofa-huge", "ofa-large", "ofa-base"):
         server.add(entry_id, 2 * MiB, rate=300 * KiB)

@@ -257,9 +257,24 @@ class Workspace(QObject):
 
     def entry_state(self, entry: Checkpoint) -> EntryState:
         key = self.key_of(entry)
+        return EntryState(
+            self.status_of(entry), self._by_key.get(key), self.verifying.get(key), self._link_error(entry)
+        )
+
+    def _link_error(self, entry: Checkpoint) -> str | None:
+        """What the last check said when the published link failed (noting a mirror that answered)."""
         link = self.links.get(entry.url)
-        error = link.error if link is not None and not link.ok else None
-        return EntryState(self.status_of(entry), self._by_key.get(key), self.verifying.get(key), error)
+        if link is None or link.ok:
+            return None
+        answering = [m for m in entry.mirrors if (c := self.links.get(m)) is not None and c.ok]
+        return f"{link.error}; a mirror answers" if answering else link.error
+
+    def _probed_size(self, entry: Checkpoint) -> int | None:
+        for url in (entry.url, *entry.mirrors):
+            link = self.links.get(url)
+            if link is not None and link.ok and link.size is not None:
+                return link.size
+        return None
 
     def size_of(self, entry: Checkpoint) -> int | None:
         """Catalog size, else what the download or the disk says, else the HEAD probe; None if unknown."""
@@ -272,8 +287,7 @@ class Workspace(QObject):
         status = self.status_of(entry)
         if status is not None and status.state is not State.REMOTE and status.size:
             return status.size
-        link = self.links.get(entry.url)
-        return link.size if link is not None and link.ok else None
+        return self._probed_size(entry)
 
     def overall_progress(self) -> tuple[float | None, int]:
         """Fraction done over the unfinished downloads, and how many are running or waiting to."""
@@ -356,8 +370,9 @@ class Workspace(QObject):
         return started
 
     def check_links(self, entries: Iterable[Checkpoint]) -> int:
-        """HEAD each distinct URL; the results go to the size and status columns and the status bar."""
-        urls = list(dict.fromkeys(e.url for e in entries))
+        """HEAD each distinct URL and mirror; the results go to the size and status columns and the
+        status bar."""
+        urls = list(dict.fromkeys(url for e in entries for url in (e.url, *e.mirrors)))
         self._link_batch = {url: None for url in urls}
         for url in urls:
             self._probe(url)
@@ -721,7 +736,7 @@ class Workspace(QObject):
                 self.request_scan()
         elif kind == "probe":
             self.links[key] = result
-            self.entries_changed.emit([e.id for e in self.catalog if e.url == key])
+            self.entries_changed.emit([e.id for e in self.catalog if key in (e.url, *e.mirrors)])
             self._link_checked(key, result)
         elif kind == "verify":
             self.verifying.pop(key, None)
@@ -812,7 +827,10 @@ class Workspace(QObject):
         if not bad:
             self.message.emit(f"All {len(batch)} link(s) answer")
         else:
-            details = "; ".join(f"{Path(u).name}: {r.error}" for u, r in bad)
+            links = {e.url for e in self.catalog}
+            details = "; ".join(
+                f"{Path(u).name}{'' if u in links else ' (mirror)'}: {r.error}" for u, r in bad
+            )
             self.message.emit(f"{len(bad)} of {len(batch)} link(s) failed — {details}")
 
 
