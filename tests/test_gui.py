@@ -227,6 +227,27 @@ def test_size_unknown_until_the_head_probe_answers(qtbot, server, open_window, h
     assert not http_server.requests_for("/checkpoints/ofa-base.pt", "GET")
 
 
+def test_a_size_probe_that_gets_no_answer_does_not_call_the_link_broken(qtbot, server, open_window):
+    import socket
+
+    # A port nobody listens on: connection refused, as when offline or behind a blocking proxy.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed_port = probe.getsockname()[1]
+    server.add("ofa-base", 200 * KiB, in_catalog_size=False)
+    server.add("ofa-tiny", 100 * KiB, in_catalog_size=False, statuses=[404] * 3)
+    server.entries[0]["url"] = f"http://127.0.0.1:{closed_port}/ofa-base.pt"
+    window = open_window(server.catalog())
+    # A server that answers 404 has a broken link, and the row says so; no answer at all is not news
+    # about the link: that row stays "Not downloaded", and the status bar says the server is unreachable.
+    wait_status(qtbot, window, "ofa-tiny", "Not downloaded — link failed: 404 Not Found")
+    said = window.message_label.text
+    qtbot.waitUntil(lambda: said().startswith(f"Cannot reach 127.0.0.1:{closed_port}: "), timeout=WAIT_MS)
+    assert said().endswith("sizes stay unknown until it answers")
+    assert status(window, "ofa-base") == "Not downloaded"
+    assert window.model.index_of("ofa-base", tree.COL_SIZE).data() == "unknown"
+
+
 def test_search_box_filters_and_keeps_groups(qtbot, server, open_window):
     server.add("ofa-large", 64 * KiB)
     server.add("ofa-tiny", 32 * KiB)

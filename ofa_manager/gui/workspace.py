@@ -132,6 +132,7 @@ class Workspace(QObject):
         self._scan_again = False
         self._last_scan = 0.0
         self._probed_once = False
+        self._unreachable_hosts: set[str] = set()  # servers the size probes could not reach
         self._link_batch: dict[str, object] | None = None
         self._closed = False
         self._map_files()
@@ -380,7 +381,9 @@ class Workspace(QObject):
             self.message.emit(f"Checking {len(urls)} link(s)…")
         return len(urls)
 
-    def _probe(self, url: str) -> None:
+    def _probe(self, url: str, *, kind: str = "probe") -> None:
+        """HEAD one URL in the background: "probe" for Check Links, "size-probe" when only the size is
+        wanted (then a server that cannot be reached is no news about the link)."""
         target = self.rewrite(url)
         tokens = self.tokens
 
@@ -389,7 +392,7 @@ class Workspace(QObject):
 
             return check_link(target, tokens=tokens, timeout=PROBE_TIMEOUT_S)
 
-        self.bridge.submit("probe", url, work, lane="network")
+        self.bridge.submit(kind, url, work, lane="network")
 
     def rewrite(self, url: str) -> str:
         """The URL as downloads fetch it, after the first matching mirror rule."""
@@ -403,7 +406,7 @@ class Workspace(QObject):
         self._probed_once = True
         urls = [e.url for e in self.catalog if self.size_of(e) is None and e.url not in self.links]
         for url in dict.fromkeys(urls):
-            self._probe(url)
+            self._probe(url, kind="size-probe")
 
     def trash(self, entries: Iterable[Checkpoint]) -> None:
         """Move the local files of these checkpoints to the desktop trash, in the background."""
@@ -734,10 +737,14 @@ class Workspace(QObject):
                     self._probe_unknown_sizes()
             if self._scan_again:
                 self.request_scan()
-        elif kind == "probe":
+        elif kind == "size-probe" and result.status is None:
+            # No answer at all (offline, a proxy, DNS): the sizes stay unknown; the links are not blamed.
+            self._size_probe_unanswered(key, result.error)
+        elif kind in ("probe", "size-probe"):
             self.links[key] = result
             self.entries_changed.emit([e.id for e in self.catalog if key in (e.url, *e.mirrors)])
-            self._link_checked(key, result)
+            if kind == "probe":
+                self._link_checked(key, result)
         elif kind == "verify":
             self.verifying.pop(key, None)
             names = ", ".join(e.title for e in self.entries_of(key))
@@ -803,6 +810,9 @@ class Workspace(QObject):
 
             # A probe that raised still counts as answered, so the batch's summary is reported.
             self._link_checked(key, LinkCheck(url=key, status=None, error=reason))
+        if kind == "size-probe":
+            self._size_probe_unanswered(key, reason)
+            return
         label = {
             "verify": "Verify",
             "trash": "Moving to the trash",
@@ -814,6 +824,16 @@ class Workspace(QObject):
         self.message.emit(f"{label} failed for {Path(key).name}: {reason}")
         if kind in ("trash", "delete", "delete-partial", "move"):
             self.request_scan()
+
+    def _size_probe_unanswered(self, url: str, reason: str | None) -> None:
+        """Say once per server that the sizes could not be asked for."""
+        from urllib.parse import urlsplit
+
+        host = urlsplit(self.rewrite(url)).netloc
+        if host in self._unreachable_hosts:
+            return
+        self._unreachable_hosts.add(host)
+        self.message.emit(f"Cannot reach {host}: {reason}; sizes stay unknown until it answers")
 
     def _link_checked(self, url: str, result) -> None:
         batch = self._link_batch
