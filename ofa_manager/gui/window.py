@@ -29,7 +29,7 @@ from ofa_manager.core.library import State
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel
-from ofa_manager.gui.status import FAILED, PAUSED, UNFINISHED
+from ofa_manager.gui.status import FAILED, PAUSED, UNFINISHED, display_path
 from ofa_manager.gui.tree import (
     COL_LOCATION,
     COL_NAME,
@@ -676,6 +676,12 @@ class MainWindow(QMainWindow):
             self.show_message(f"The models folder must be a full path; it stays {ws.library.root}")
             folder = ws.library.root
         change = folder.resolve() != ws.library.root
+        if change and (ws.moving or ws.verifying):
+            busy = "a folder move" if ws.moving else "a verification"
+            self.show_message(
+                f"The models folder stays {ws.library.root} while {busy} runs; choose it again after"
+            )
+            change = False
         move = False
         if change:
             answer = self.ask(
@@ -775,7 +781,7 @@ class MainWindow(QMainWindow):
         self._after_first_paint()
 
     def close_now(self) -> None:
-        """Close without asking anything (the session ends, or Ctrl+C in the terminal)."""
+        """Close without asking anything (SIGTERM, or Ctrl+C in the terminal)."""
         self._closing_anyway = True
         self.close()
 
@@ -784,9 +790,9 @@ class MainWindow(QMainWindow):
         if ws.moving and ws.moving_to is not None and not getattr(self, "_closing_anyway", False):
             answer = self.ask(
                 "Stop moving the checkpoints?",
-                f"The checkpoints are being moved to {ws.moving_to}. Closing now stops the move: the "
-                f"files moved so far stay there, the others stay in {ws.library.root}, which remains the "
-                "models folder.",
+                f"The checkpoints are being moved to {display_path(ws.moving_to)}. Closing now stops the "
+                f"move: the files moved so far stay there, the others stay in "
+                f"{display_path(ws.library.root)}, which remains the models folder.",
                 ["Close Anyway", "Keep Moving"],
                 default=1,
                 warning=True,

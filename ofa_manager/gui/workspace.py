@@ -805,6 +805,7 @@ class Workspace(QObject):
             if self.tokens is not None:
                 self.queue = self._make_queue()
                 self.queue.start(resume=self.settings.resume_on_start)
+            self.statuses_changed.emit()  # the actions held back during the move are offered again
         if kind == "probe":
             from ofa_manager.core.http import LinkCheck
 
@@ -833,7 +834,7 @@ class Workspace(QObject):
         if host in self._unreachable_hosts:
             return
         self._unreachable_hosts.add(host)
-        self.message.emit(f"Cannot reach {host}: {reason}; sizes stay unknown until it answers")
+        self.message.emit(f"No answer from {host} ({reason}); sizes stay unknown — Check Links asks again")
 
     def _link_checked(self, url: str, result) -> None:
         batch = self._link_batch
@@ -847,9 +848,12 @@ class Workspace(QObject):
         if not bad:
             self.message.emit(f"All {len(batch)} link(s) answer")
         else:
+            from urllib.parse import urlsplit
+
             links = {e.url for e in self.catalog}
             details = "; ".join(
-                f"{Path(u).name}{'' if u in links else ' (mirror)'}: {r.error}" for u, r in bad
+                f"{Path(u).name}{'' if u in links else f' (mirror at {urlsplit(u).netloc})'}: {r.error}"
+                for u, r in bad
             )
             self.message.emit(f"{len(bad)} of {len(batch)} link(s) failed — {details}")
 
@@ -857,15 +861,15 @@ class Workspace(QObject):
 def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], list[Path]]:
     """Move every file the library knows (data, partial data, records, metadata) into ``root``.
 
-    A checkpoint whose file (or partial file) already has a namesake in ``root`` stays where it is,
-    with its metadata. Across volumes the bytes are copied, so the free space there is checked first.
-    Reports progress in bytes (a rename counts at once, a copy as it goes). Returns the data files moved
-    and the data files left in place.
+    A checkpoint whose file name (or partial file name) is already taken in ``root`` stays where it is,
+    whole. One that moves takes its records along, replacing stale namesakes (a record or metadata left
+    in ``root`` without its file would describe ours). Across volumes the bytes are copied, so the free
+    space there is checked first. Stops between checkpoints once ``task.cancelled()``. Reports progress
+    in bytes (a rename counts at once, a copy as it goes). Returns the data files moved and the data
+    files left in place.
     """
+    created = not root.exists()
     root.mkdir(parents=True, exist_ok=True)
-    # Copies a closed window or a crash left unfinished: never a checkpoint, only space taken.
-    for stale in root.glob(".*.moving"):
-        stale.unlink(missing_ok=True)
 
     def sources_of(entry: Checkpoint) -> list[Path]:
         return [
@@ -875,13 +879,22 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
             library.meta_path(entry),
         ]
 
+    def taken(entry: Checkpoint) -> bool:
+        return any((root / p.name).exists() for p in sources_of(entry)[:2])
+
     entries = [users[0] for users in library.files().values()]
+    # Copies a closed window or a crash left unfinished: never a checkpoint, only space taken.
+    for entry in entries:
+        for source in sources_of(entry):
+            (root / f".{source.name}.moving").unlink(missing_ok=True)
     total = sum(_size_or_zero(p) for entry in entries for p in sources_of(entry))
     if total and not _same_volume(library.root, root):
         # What the copies will take: the data, not the holes of preallocated partial files.
-        need = sum(_disk_bytes(p) for entry in entries for p in sources_of(entry))
+        need = sum(_disk_bytes(p) for e in entries if not taken(e) for p in sources_of(e))
         free = shutil.disk_usage(root).free
         if need > free:
+            if created:
+                root.rmdir()
             raise OSError(f"the files need {units.size(need)} and {root} has {units.size(free)} free")
     moved: list[Path] = []
     skipped: list[Path] = []
@@ -897,26 +910,31 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
         planned = sum(_size_or_zero(p) for p in sources_of(entry))
         before = done
         try:
+            if task.cancelled():
+                raise OSError(errno.ECANCELED, "stopped before the move was complete")
             with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
                 # What is there now (another process may have finished or removed a file meanwhile).
                 sources = sources_of(entry)
                 present = [p for p in sources if p.exists()]
-                if any((root / p.name).exists() for p in present if p in sources[:2]):
+                if not any(p in sources[:2] for p in present):
+                    pass  # neither the file nor partial data: records alone stay with the old folder
+                elif taken(entry):
                     skipped.extend(p for p in present if p in sources[:2])
                 else:
-                    for source in present:
-                        if (root / source.name).exists():
-                            continue  # an old record or metadata file: this checkpoint's own wins
-                        try:
-                            _move_file(source, root / source.name, advance, task.cancelled)
-                        except FileNotFoundError:
-                            continue  # gone since it was listed: nothing to move
+                    for source in sources:
+                        target = root / source.name
+                        if source not in present:
+                            target.unlink(missing_ok=True)  # a stale record or metadata of that name
+                            continue
+                        _move_file(source, target, advance, task.cancelled)
                         if source in sources[:2]:
-                            moved.append(root / source.name)
+                            moved.append(target)
         except Exception as exc:
             already = ", ".join(p.name for p in moved) or "none"
             raise OSError(f"{exc}; already moved to {root}: {already}") from exc
         advance(max(0, planned - (done - before)))  # skipped or vanished bytes count as done
+    if total:
+        task.progress(total, total)
     return moved, skipped
 
 
@@ -1015,6 +1033,8 @@ def _data_spans(fd: int, size: int) -> list[tuple[int, int]]:
                     break
                 raise
             end = min(os.lseek(fd, start, seek_hole), size)
+            if end <= start:  # a file system that answers nonsense: copy everything
+                return [(0, size)]
             spans.append((start, end))
             position = end
     except OSError:
@@ -1029,5 +1049,8 @@ def _sync_folder(folder: Path) -> None:
     fd = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(fd)
+    except OSError as exc:
+        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
+            raise  # some file systems cannot sync a folder; the rename stands there anyway
     finally:
         os.close(fd)
