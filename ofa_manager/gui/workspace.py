@@ -567,7 +567,7 @@ class Workspace(QObject):
             text += f"; moved {len(moved)} file(s)"
         if skipped:
             names = ", ".join(p.name for p in skipped)
-            text += f"; left {len(skipped)} file(s) that already exist there: {names}"
+            text += f"; left {len(skipped)} file(s) in the old folder, their names being taken here: {names}"
         self.message.emit(text)
 
     def _map_files(self) -> None:
