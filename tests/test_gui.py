@@ -1143,6 +1143,60 @@ def test_downloads_panel_reorders_pauses_all_and_clears_finished(qtbot, server, 
     qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=WAIT_MS)
 
 
+def test_download_rows_answer_the_keyboard_and_a_context_menu(
+    qtbot, monkeypatch, server, open_window, models_dir
+):
+    server.add("ofa-tiny", 64 * KiB)
+    server.add("ofa-base", 2 * MiB, rate=200 * KiB)
+    server.add("ofa-huge", 64 * KiB, statuses=[404] * 5)
+    window = open_window(server.catalog(), Settings(connections=1))
+    panel = window.downloads
+    catalog = window.workspace.catalog
+    window.download([catalog.get("ofa-tiny")])
+    wait_status(qtbot, window, "ofa-tiny", "Downloaded")
+    window.download([catalog.get("ofa-base"), catalog.get("ofa-huge")])
+    wait_status(qtbot, window, "ofa-base", r"\d+ %.*")
+    qtbot.waitUntil(lambda: row_state(window, 2).startswith("Failed"), timeout=WAIT_MS)
+    names = lambda: [panel.model.index(r, 0).data() for r in range(panel.model.rowCount())]  # noqa: E731
+    assert names() == ["OFA-Tiny", "OFA-Base", "OFA-Huge"]
+
+    def select_rows(*rows: int) -> None:
+        selection = panel.view.selectionModel()
+        selection.clearSelection()
+        for row in rows:
+            selection.select(
+                panel.model.index(row, 0), selection.SelectionFlag.Select | selection.SelectionFlag.Rows
+            )
+
+    # What the menu offers follows the selection: the downloading row can pause, the failed one retry.
+    select_rows(1, 2)
+    assert panel.row_actions["pause"].isEnabled() and panel.row_actions["retry"].isEnabled()
+    assert not panel.row_actions["show"].isEnabled()
+    panel.row_actions["pause"].trigger()
+    qtbot.waitUntil(lambda: row_state(window, 1) == "Paused", timeout=WAIT_MS)
+    assert row_state(window, 2).startswith("Failed")
+
+    # Delete in the list takes the selected rows off it; the checkpoint selected in the tree is not
+    # touched, and nobody is asked about the trash.
+    answers = Answers(monkeypatch, window, lambda title, choices: choices[-1])
+    window.select(["ofa-tiny"])
+    select_rows(1, 2)
+    window.activateWindow()
+    panel.view.setFocus()
+    qtbot.waitUntil(panel.view.hasFocus, timeout=WAIT_MS)
+    qtbot.keyClick(panel.view, Qt.Key_Delete)
+    qtbot.waitUntil(lambda: names() == ["OFA-Tiny"], timeout=WAIT_MS)
+    assert answers.asked == [] and (models_dir / "ofa-tiny.pt").exists()
+    assert (models_dir / "ofa-base.pt.part").exists()  # a cancelled download keeps its data
+
+    # The same key in the tree is the tree's: it asks before trashing the file.
+    window.tree.setFocus()
+    qtbot.waitUntil(window.tree.hasFocus, timeout=WAIT_MS)
+    qtbot.keyClick(window.tree, Qt.Key_Delete)
+    assert [title for title, _, _ in answers.asked] == ["Move to the trash?"]
+    assert (models_dir / "ofa-tiny.pt").exists()  # the answer was Cancel
+
+
 def test_a_dropped_connection_shows_stalled_then_recovers(qtbot, server, open_window):
     server.add("ofa-tiny", 1 * MiB, rate=512 * KiB, drop_after=256 * KiB)
     window = open_window(server.catalog(), Settings(connections=1))

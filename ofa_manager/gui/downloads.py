@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor
+from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -285,6 +285,30 @@ class DownloadsPanel(QWidget):
             action.setToolTip(tip)
             action.triggered.connect(lambda _=False, n=name: self.act_on_all(n))
             self.tool_buttons[name] = action
+        # The rows' own actions, for the keyboard and the context menu too (the buttons need a mouse).
+        # Their keys work in this list only: Delete here never reaches the checkpoint tree's Delete.
+        self.row_actions: dict[str, QAction] = {}
+        for name, text, keys in (
+            ("pause", "Pause", ()),
+            ("resume", "Resume", ()),
+            ("retry", "Retry", ()),
+            ("show", "Show in Folder", ()),
+            ("up", "Move Up", ("Ctrl+Up",)),
+            ("down", "Move Down", ("Ctrl+Down",)),
+            ("remove", "Take Off the List", (QKeySequence.Delete,)),
+        ):
+            action = QAction(text, self.view)
+            action.setObjectName(f"row-{name}")
+            action.setShortcuts([QKeySequence(k) for k in keys])
+            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            action.triggered.connect(lambda _=False, n=name: self.act_on_selected(n))
+            self.view.addAction(action)
+            self.row_actions[name] = action
+        self.row_actions["remove"].setToolTip(
+            "Cancel unfinished downloads (their data is kept) or remove rows"
+        )
+        self.view.setContextMenuPolicy(Qt.CustomContextMenu)
+        self.view.customContextMenuRequested.connect(self._context_menu)
         bar = QHBoxLayout()
         bar.addWidget(title)
         bar.addWidget(self.summary, 1)
@@ -317,6 +341,43 @@ class DownloadsPanel(QWidget):
             queue.cancel(key)
         elif action == "show":
             self.show_file.emit(key)
+
+    def selected_items(self) -> list:
+        rows = sorted(index.row() for index in self.view.selectionModel().selectedRows(COL_NAME))
+        return [self.workspace.item_at(row) for row in rows if row < self.workspace.item_count()]
+
+    def act_on_selected(self, name: str) -> None:
+        """One of the rows' actions, on every selected row it applies to (moves keep their order)."""
+        if name in ("up", "down"):
+            self.act_on_all(name)
+            return
+        for item in self.selected_items():
+            offered = row_actions(item)
+            if name == "remove":
+                self.act(item.key, "cancel")  # takes any row off: unfinished ones keep their data
+            elif name in offered or (name == "resume" and "retry" in offered):
+                self.act(item.key, "resume" if name == "retry" else name)
+
+    def update_row_actions(self) -> None:
+        offered = {name for item in self.selected_items() for name in row_actions(item)}
+        self.row_actions["pause"].setEnabled("pause" in offered)
+        self.row_actions["resume"].setEnabled(bool(offered & {"resume", "retry"}))
+        self.row_actions["retry"].setEnabled("retry" in offered)
+        self.row_actions["show"].setEnabled("show" in offered)
+        for name in ("up", "down", "remove"):
+            self.row_actions[name].setEnabled(bool(offered))
+
+    def _context_menu(self, pos) -> None:
+        from PySide6.QtWidgets import QMenu
+
+        self.update_row_actions()
+        menu = QMenu(self)
+        for name in ("pause", "resume", "retry", "show", None, "up", "down", None, "remove"):
+            if name is None:
+                menu.addSeparator()
+            else:
+                menu.addAction(self.row_actions[name])
+        menu.popup(self.view.viewport().mapToGlobal(pos))
 
     def button_rect(self, row: int, action: str) -> QRect:
         """Where a row's button is drawn, in viewport coordinates (for keyboard-free clicks and tests)."""
@@ -366,6 +427,7 @@ class DownloadsPanel(QWidget):
             parts.append(units.rate(speed))
         self.summary.setText("  ·  ".join(parts) if parts else "nothing queued")
         selected = bool(self.selected_keys())
+        self.update_row_actions()
         self.tool_buttons["up"].setEnabled(selected)
         self.tool_buttons["down"].setEnabled(selected)
         self.tool_buttons["pause_all"].setEnabled(bool(running or waiting))

@@ -286,7 +286,12 @@ class MainWindow(QMainWindow):
             if icon is not None:
                 action.setIcon(style.standardIcon(icon))
             action.triggered.connect(lambda _=False, s=slot: s())
-            self.addAction(action)
+            if name in ("delete", "delete_partial"):
+                # Their keys act on the checkpoint tree only: Delete in the downloads list is that list's.
+                action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+                self.tree.addAction(action)
+            else:
+                self.addAction(action)
             self.actions_by_name[name] = action
 
     def _build_toolbar(self) -> None:
