@@ -353,7 +353,11 @@ class DownloadsPanel(QWidget):
             return
         for item in self.selected_items():
             offered = row_actions(item)
-            if name == "remove":
+            if name == "show":
+                if "show" in offered:
+                    self.act(item.key, "show")  # one file manager window, for the first finished row
+                    return
+            elif name == "remove":
                 self.act(item.key, "cancel")  # takes any row off: unfinished ones keep their data
             elif name in offered or (name == "resume" and "retry" in offered):
                 self.act(item.key, "resume" if name == "retry" else name)
@@ -372,6 +376,7 @@ class DownloadsPanel(QWidget):
 
         self.update_row_actions()
         menu = QMenu(self)
+        menu.setAttribute(Qt.WA_DeleteOnClose)
         for name in ("pause", "resume", "retry", "show", None, "up", "down", None, "remove"):
             if name is None:
                 menu.addSeparator()

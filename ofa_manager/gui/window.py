@@ -551,6 +551,7 @@ class MainWindow(QMainWindow):
         from PySide6.QtWidgets import QMenu
 
         menu = QMenu(self)
+        menu.setAttribute(Qt.WA_DeleteOnClose)
         for name in (
             "download",
             "pause",
