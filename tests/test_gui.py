@@ -1176,6 +1176,14 @@ def test_download_rows_answer_the_keyboard_and_a_context_menu(
     qtbot.waitUntil(lambda: row_state(window, 1) == "Paused", timeout=WAIT_MS)
     assert row_state(window, 2).startswith("Failed")
 
+    # A finished row opens its folder on a double-click.
+    shown: list = []
+    window.open_folder = shown.append
+    panel.view.doubleClicked.emit(panel.model.index(0, 0))
+    assert shown == [[models_dir / "ofa-tiny.pt"]]
+    panel.view.doubleClicked.emit(panel.model.index(1, 0))  # a paused row: nothing to open
+    assert len(shown) == 1
+
     # Delete in the list takes the selected rows off it; the checkpoint selected in the tree is not
     # touched, and nobody is asked about the trash.
     answers = Answers(monkeypatch, window, lambda title, choices: choices[-1])

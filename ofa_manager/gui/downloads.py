@@ -309,6 +309,7 @@ class DownloadsPanel(QWidget):
         )
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
+        self.view.doubleClicked.connect(self._double_clicked)
         bar = QHBoxLayout()
         bar.addWidget(title)
         bar.addWidget(self.summary, 1)
@@ -370,6 +371,14 @@ class DownloadsPanel(QWidget):
         self.row_actions["show"].setEnabled("show" in offered)
         for name in ("up", "down", "remove"):
             self.row_actions[name].setEnabled(bool(offered))
+
+    def _double_clicked(self, index: QModelIndex) -> None:
+        """A finished row opens its folder (a click on a row's button is the button's, not this)."""
+        if index.column() == COL_ACTIONS or not 0 <= index.row() < self.workspace.item_count():
+            return
+        item = self.workspace.item_at(index.row())
+        if "show" in row_actions(item):
+            self.act(item.key, "show")
 
     def _context_menu(self, pos) -> None:
         from PySide6.QtWidgets import QMenu
