@@ -36,7 +36,9 @@ sys.path.insert(0, str(REPO))
 MiB = 1024 * 1024
 TICK_MS = 5
 
-EMPTY_WINDOW = """
+# A QMainWindow that prints "first-paint <time.monotonic()>" once its first frame is painted, then quits;
+# the two programs below end by showing it. It imports nothing the empty window does not need.
+REPORTING_WINDOW = """
 import sys, time
 from PySide6.QtCore import QTimer
 from PySide6.QtWidgets import QApplication, QMainWindow
@@ -57,22 +59,22 @@ class Window(QMainWindow):
 app = QApplication(sys.argv[:1])
 window = Window()
 window.resize(1280, 800)
+"""
+SHOW = """
 window.show()
 app.exec()
 """
+EMPTY_WINDOW = REPORTING_WINDOW + SHOW
 
 # The least a window like this one needs, as a yardstick between the empty window and ofa-manager: a
 # toolbar of a dozen actions with the style's icons and a search box, a tree over a Python item model
 # (20 rows, 5 columns, with header labels) and a status bar. No files, no settings, no catalog.
-MINIMAL_TREE_WINDOW = """
-import sys, time
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QTimer
+MINIMAL_TREE_WINDOW = (
+    REPORTING_WINDOW
+    + """
+from PySide6.QtCore import QAbstractItemModel, QModelIndex
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QApplication, QLineEdit, QMainWindow, QStyle, QTreeView
-
-def report():
-    print(f"first-paint {time.monotonic():.6f}", flush=True)
-    app.quit()
+from PySide6.QtWidgets import QLineEdit, QStyle, QTreeView
 
 class Model(QAbstractItemModel):
     def index(self, row, column, parent=QModelIndex()):
@@ -95,18 +97,6 @@ class Model(QAbstractItemModel):
     def headerData(self, section, orientation, role=0):
         return ("Name", "Parameters", "Size", "Status", "Location")[section] if role == 0 else None
 
-class Window(QMainWindow):
-    painted = False
-
-    def paintEvent(self, event):
-        super().paintEvent(event)
-        if not Window.painted:
-            Window.painted = True
-            QTimer.singleShot(0, report)
-
-app = QApplication(sys.argv[:1])
-window = Window()
-window.resize(1280, 800)
 bar = window.addToolBar("Actions")
 for i in range(12):
     bar.addAction(QAction(window.style().standardIcon(QStyle.SP_ArrowDown), f"Action {i}", window))
@@ -116,9 +106,9 @@ tree = QTreeView()
 tree.setModel(model)
 window.setCentralWidget(tree)
 window.statusBar().showMessage("Ready")
-window.show()
-app.exec()
 """
+    + SHOW
+)
 
 
 def isolated_env(temp: Path) -> dict[str, str]:

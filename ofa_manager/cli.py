@@ -20,7 +20,7 @@ from ofa_manager import __version__
 # use it, so opening the window does not wait for it.
 from ofa_manager.core import settings, units
 from ofa_manager.core.catalog import Catalog, CatalogError, Checkpoint, load_catalog, unknown_id_message
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.library import Library, State, file_size
 
 if TYPE_CHECKING:
     from ofa_manager.core.queue import QueueEvent
@@ -429,12 +429,8 @@ def cmd_verify(args) -> int:
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=True)
     bad = checked = 0
-    seen = set()
-    for entry in entries:
+    for entry in library.one_per_file(entries):
         path = library.path(entry)
-        if path in seen:
-            continue
-        seen.add(path)
         before = library.status(entry)
         if before.state not in (State.DOWNLOADED, State.CORRUPT):
             if args.ids:
@@ -461,19 +457,16 @@ def cmd_rm(args) -> int:
     catalog = _catalog(args)
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=False)
-    targets, seen = [], set()
-    for entry in entries:
+    targets = []
+    for entry in library.one_per_file(entries):
         path = library.path(entry)
         status = library.status(entry)
-        if path in seen:
-            continue
-        seen.add(path)
         if args.partial:
-            size = _size(library.part_path(entry))
+            size = file_size(library.part_path(entry))
             if size or library.record_path(entry).exists():
                 targets.append((entry, size, library.part_path(entry)))
         elif status.state is not State.REMOTE:
-            targets.append((entry, _size(path) + _size(library.part_path(entry)), path))
+            targets.append((entry, file_size(path) + file_size(library.part_path(entry)), path))
     if not targets:
         print("nothing to delete")
         return EXIT_OK
@@ -494,13 +487,6 @@ def cmd_rm(args) -> int:
     freed = sum(library.delete(entry, partial_only=args.partial) for entry, _, _ in targets)
     print(f"deleted {len(targets)} file(s), freed {units.size(freed)}")
     return EXIT_OK
-
-
-def _size(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except FileNotFoundError:
-        return 0
 
 
 def cmd_du(args) -> int:

@@ -712,19 +712,26 @@ def test_geometry_and_splitter_are_restored(qtbot, server, open_window):
     assert again.splitter.sizes() == sizes
 
 
+def choose_folder(window: MainWindow, target: Path) -> None:
+    """Pick another models folder in the settings dialog and press OK, as a user would."""
+    dialog = window.open_settings()
+    dialog.folder.setText(str(target))
+    dialog.accept()
+
+
+def wait_moved(qtbot, window: MainWindow, target: Path) -> None:
+    ws = window.workspace
+    qtbot.waitUntil(lambda: ws.library.root == target.resolve() and not ws.moving, timeout=WAIT_MS)
+
+
 def test_changing_the_models_folder_moves_the_files(qtbot, monkeypatch, server, open_window, tmp_path):
     server.add("ofa-tiny", 64 * KiB)
     window = open_window(server.catalog())
     download_all(qtbot, window)
     Answers(monkeypatch, window, lambda title, choices: "Move Files")
     target = tmp_path / "elsewhere"
-    dialog = window.open_settings()
-    dialog.folder.setText(str(target))
-    dialog.accept()
-    qtbot.waitUntil(
-        lambda: window.workspace.library.root == target.resolve() and not window.workspace.moving,
-        timeout=WAIT_MS,
-    )
+    choose_folder(window, target)
+    wait_moved(qtbot, window, target)
     wait_status(qtbot, window, "ofa-tiny", "Downloaded")
     assert (target / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
     assert settings_file.load().models_dir == str(target)
@@ -744,9 +751,7 @@ def test_a_failed_folder_change_keeps_the_old_folder_and_setting(
     assert window.actions_by_name["verify"].isEnabled()
     target = tmp_path / "not-a-folder"
     target.write_text("a file stands where the folder would go")
-    dialog = window.open_settings()
-    dialog.folder.setText(str(target))
-    dialog.accept()
+    choose_folder(window, target)
     qtbot.waitUntil(lambda: window.workspace.moving, timeout=WAIT_MS)
     qtbot.waitUntil(lambda: not window.workspace.moving, timeout=WAIT_MS)
     assert window.workspace.library.root == models_dir.resolve()
@@ -783,13 +788,8 @@ def test_a_move_to_another_volume_copies_with_progress_and_leaves_no_partial_cop
         messages: list[str] = []
         window.workspace.message.connect(messages.append)
         Answers(monkeypatch, window, lambda title, choices: "Move Files")
-        dialog = window.open_settings()
-        dialog.folder.setText(str(target))
-        dialog.accept()
-        qtbot.waitUntil(
-            lambda: window.workspace.library.root == target.resolve() and not window.workspace.moving,
-            timeout=WAIT_MS,
-        )
+        choose_folder(window, target)
+        wait_moved(qtbot, window, target)
         wait_status(qtbot, window, "ofa-tiny", "Downloaded")
         assert (target / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
         assert not (models_dir / "ofa-tiny.pt").exists()
@@ -944,16 +944,14 @@ def test_closing_during_a_move_asks_and_can_keep_moving(qtbot, monkeypatch, serv
     target = tmp_path / "elsewhere"
     # Another program holds the file's lock: the move waits for it, as it would for a running download.
     with ws.library.lock(tiny).acquire():
-        dialog = window.open_settings()
-        dialog.folder.setText(str(target))
-        dialog.accept()
+        choose_folder(window, target)
         qtbot.waitUntil(lambda: ws.moving, timeout=WAIT_MS)
         assert not window.actions_by_name["verify"].isEnabled()
         assert not window.actions_by_name["delete"].isEnabled()
         window.close()
         assert window.isVisible() and not ws._closed
         assert answers.asked[-1][0] == "Stop moving the checkpoints?" and str(target) in answers.asked[-1][1]
-    qtbot.waitUntil(lambda: ws.library.root == target.resolve() and not ws.moving, timeout=WAIT_MS)
+    wait_moved(qtbot, window, target)
     assert (target / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
 
 

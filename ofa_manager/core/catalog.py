@@ -40,7 +40,7 @@ class Checkpoint:
 
     @property
     def host(self) -> str:
-        return urlsplit(self.url).netloc
+        return url_host(self.url)
 
 
 @dataclass
@@ -88,6 +88,11 @@ def unknown_id_message(entry_id: str, known: Iterable[str]) -> str:
     close = difflib.get_close_matches(entry_id, list(known), n=3, cutoff=0.5)
     hint = f"; did you mean {', '.join(close)}?" if close else "; `ofa-manager list` shows the ids"
     return f"unknown checkpoint id {entry_id!r}{hint}"
+
+
+def url_host(url: str) -> str:
+    """A URL's server as it reads in messages: ``host`` or ``host:port``."""
+    return urlsplit(url).netloc
 
 
 def default_filename(url: str) -> str:

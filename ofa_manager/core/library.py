@@ -8,7 +8,7 @@ import json
 import os
 import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
@@ -116,6 +116,13 @@ class Library:
 
     def sharing(self, entry: Checkpoint) -> list[Checkpoint]:
         return self.catalog.sharing(entry)
+
+    def one_per_file(self, entries: Iterable[Checkpoint]) -> list[Checkpoint]:
+        """The first of these entries for each distinct file, in their order."""
+        first: dict[Path, Checkpoint] = {}
+        for entry in entries:
+            first.setdefault(self.path(entry), entry)
+        return list(first.values())
 
     def files(self) -> dict[Path, list[Checkpoint]]:
         """Every distinct file and the entries that use it, in catalog order."""
@@ -356,7 +363,7 @@ class Library:
                 # A segmented partial file is preallocated to full length: count the bytes received.
                 on_disk = status.bytes
                 partial += on_disk
-                partial_files += _size(self.part_path(entry))
+                partial_files += file_size(self.part_path(entry))
             else:
                 on_disk = status.bytes
                 downloaded += on_disk
@@ -387,7 +394,8 @@ def _existing_parent(path: Path) -> Path:
     return path
 
 
-def _size(path: Path) -> int:
+def file_size(path: Path) -> int:
+    """A file's size in bytes; 0 when there is no such file."""
     try:
         return path.stat().st_size
     except FileNotFoundError:

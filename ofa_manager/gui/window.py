@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from ofa_manager import APP_NAME
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.catalog import Checkpoint, url_host
 from ofa_manager.core.library import State
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.disk import DiskPanel
@@ -437,12 +437,7 @@ class MainWindow(QMainWindow):
     def _to_fetch(self, entries: list[Checkpoint]) -> tuple[int, int]:
         ws = self.workspace
         needed = unknown = 0
-        seen: set[str] = set()
-        for entry in entries:
-            key = ws.key_of(entry)
-            if key in seen:
-                continue
-            seen.add(key)
+        for entry in ws.one_per_file(entries):
             size = ws.size_of(entry)
             if size is None:
                 unknown += 1
@@ -660,7 +655,7 @@ class MainWindow(QMainWindow):
         from ofa_manager.gui.settings_dialog import SettingsDialog
 
         ws = self.workspace
-        hosts = list(dict.fromkeys(h for e in ws.catalog for h in [e.host, *(_host(m) for m in e.mirrors)]))
+        hosts = list(dict.fromkeys(url_host(u) for e in ws.catalog for u in (e.url, *e.mirrors)))
         note = ""
         if os.environ.get("OFA_MANAGER_DIR"):
             note = "OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here."
@@ -816,9 +811,3 @@ class MainWindow(QMainWindow):
         if self.tray is not None:
             self.tray.hide()
         super().closeEvent(event)
-
-
-def _host(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).netloc

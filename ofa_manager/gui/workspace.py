@@ -16,8 +16,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ofa_manager.core import settings as settings_file
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Catalog, Checkpoint
-from ofa_manager.core.library import FileStatus, Library, State, free_space
+from ofa_manager.core.catalog import Catalog, Checkpoint, url_host
+from ofa_manager.core.library import FileStatus, Library, State, file_size, free_space
 from ofa_manager.core.settings import Settings
 from ofa_manager.gui.bridge import Bridge, Task
 from ofa_manager.gui.status import ACTIVE, FAILED, PAUSED, UNFINISHED, EntryState, display_path
@@ -460,10 +460,7 @@ class Workspace(QObject):
 
     def one_per_file(self, entries: Iterable[Checkpoint]) -> list[Checkpoint]:
         """One entry per file."""
-        seen: dict[str, Checkpoint] = {}
-        for entry in entries:
-            seen.setdefault(self.key_of(entry), entry)
-        return list(seen.values())
+        return self.library.one_per_file(entries)
 
     # -- settings and the models folder -----------------------------------------------------------
 
@@ -828,9 +825,7 @@ class Workspace(QObject):
 
     def _size_probe_unanswered(self, url: str, reason: str | None) -> None:
         """Say once per server that the sizes could not be asked for."""
-        from urllib.parse import urlsplit
-
-        host = urlsplit(self.rewrite(url)).netloc
+        host = url_host(self.rewrite(url))
         if host in self._unreachable_hosts:
             return
         self._unreachable_hosts.add(host)
@@ -848,11 +843,9 @@ class Workspace(QObject):
         if not bad:
             self.message.emit(f"All {len(batch)} link(s) answer")
         else:
-            from urllib.parse import urlsplit
-
             links = {e.url for e in self.catalog}
             details = "; ".join(
-                f"{Path(u).name}{'' if u in links else f' (mirror at {urlsplit(u).netloc})'}: {r.error}"
+                f"{Path(u).name}{'' if u in links else f' (mirror at {url_host(u)})'}: {r.error}"
                 for u, r in bad
             )
             self.message.emit(f"{len(bad)} of {len(batch)} link(s) failed — {details}")
@@ -882,12 +875,12 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
     def taken(entry: Checkpoint) -> bool:
         return any((root / p.name).exists() for p in sources_of(entry)[:2])
 
-    entries = [users[0] for users in library.files().values()]
+    entries = library.one_per_file(library.catalog)
     # Copies a closed window or a crash left unfinished: never a checkpoint, only space taken.
     for entry in entries:
         for source in sources_of(entry):
             (root / f".{source.name}.moving").unlink(missing_ok=True)
-    total = sum(_size_or_zero(p) for entry in entries for p in sources_of(entry))
+    total = sum(file_size(p) for entry in entries for p in sources_of(entry))
     if total and not _same_volume(library.root, root):
         # What the copies will take: the data, not the holes of preallocated partial files.
         need = sum(_disk_bytes(p) for e in entries if not taken(e) for p in sources_of(e))
@@ -907,7 +900,7 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
             task.progress(min(done, total), total)
 
     for entry in entries:
-        planned = sum(_size_or_zero(p) for p in sources_of(entry))
+        planned = sum(file_size(p) for p in sources_of(entry))
         before = done
         try:
             if task.cancelled():
@@ -936,13 +929,6 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
     if total:
         task.progress(total, total)
     return moved, skipped
-
-
-def _size_or_zero(path: Path) -> int:
-    try:
-        return path.stat().st_size
-    except OSError:
-        return 0
 
 
 def _disk_bytes(path: Path) -> int:
