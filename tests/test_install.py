@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import site
 import subprocess
 import venv
 from pathlib import Path
@@ -12,6 +13,14 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
+
+
+def _site_folders() -> list[str]:
+    """The folders the running interpreter imports installed packages from (site and user site)."""
+    folders = [*site.getsitepackages()]
+    if site.ENABLE_USER_SITE:
+        folders.append(site.getusersitepackages())
+    return [folder for folder in dict.fromkeys(folders) if Path(folder).is_dir()]
 
 
 @pytest.mark.slow
@@ -25,19 +34,29 @@ def test_pip_install_into_new_venv_ships_resources(tmp_path):
         ),
     )
     env_dir = tmp_path / "venv"
-    # System site packages provide the dependencies (PySide6 alone is ~270 MB); ofa-manager itself is
-    # installed into the venv from the copied source, without an editable link back to the checkout.
-    venv.EnvBuilder(with_pip=True, system_site_packages=True).create(env_dir)
+    # The new venv sees the dependencies of whichever environment runs the tests (a venv, the system
+    # Python, CI) through a .pth file naming that environment's site folders (PySide6 alone is ~270 MB,
+    # and no test reaches the network). Plain path lines add the folders without running the .pth files
+    # inside them, so an editable install of this checkout stays invisible to the new venv.
+    venv.EnvBuilder(with_pip=False).create(env_dir)
     python = env_dir / "bin" / "python"
+    site_packages = Path(
+        subprocess.run(
+            [python, "-c", "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+            check=True, capture_output=True, text=True,
+        ).stdout.strip()
+    )  # fmt: skip
+    (site_packages / "_running_environment.pth").write_text("\n".join(_site_folders()) + "\n")
+    # ofa-manager itself is built from the copied source and installed into the venv, not as an
+    # editable link back to the checkout; the build uses the setuptools of the running environment.
+    env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PIP_REQUIRE_VIRTUALENV")}
     subprocess.run(
-        [python, "-m", "pip", "install", "-q", "--no-deps", str(source)],
-        check=True,
-        cwd=tmp_path,
-        timeout=300,
-    )
+        [python, "-m", "pip", "install", "-q", "--no-deps", "--no-index", "--no-build-isolation",
+         "--disable-pip-version-check", str(source)],
+        check=True, cwd=tmp_path, timeout=300, env=env,
+    )  # fmt: skip
     shutil.rmtree(source)  # nothing may be found through the source folder any more
 
-    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     where = subprocess.run(
         [python, "-c", "import ofa_manager.core.resources as r; print(r.resources_dir())"],
         check=True,
