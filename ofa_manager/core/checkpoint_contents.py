@@ -5,6 +5,7 @@ from __future__ import annotations
 import _compat_pickle
 import codecs
 import io
+import json
 import re
 import struct
 import zipfile
@@ -1158,6 +1159,8 @@ def _numpy_dtype_classes(root: Any) -> list[str]:
     for item in _walk(root, set()):
         if isinstance(item, NumpyDtype):
             codes.add(item.code.lstrip("<>|="))
+        elif isinstance(item, NumpyScalar):
+            codes.add(item.dtype)
     return sorted(f"numpy.dtypes.{_NUMPY_DTYPE_CLASSES[c]}" for c in codes if c in _NUMPY_DTYPE_CLASSES)
 
 
@@ -1215,5 +1218,5 @@ def weights_only_code(contents: CheckpointContents, file_name: str | None = None
         lines.append("torch.serialization.add_safe_globals([")
         lines += [f"    {e}," for e in entries]
         lines.append("])")
-    lines.append(f'checkpoint = torch.load({name!r}, map_location="cpu", weights_only=True)')
+    lines.append(f'checkpoint = torch.load({json.dumps(name)}, map_location="cpu", weights_only=True)')
     return "\n".join(lines).lstrip("\n") + "\n"
