@@ -836,7 +836,8 @@ def _read_zip(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointConte
         archive = zipfile.ZipFile(f)
     except zipfile.BadZipFile as exc:
         raise TruncatedCheckpoint(
-            f"truncated or damaged: the file starts as a zip archive but its directory cannot be read ({exc})"
+            "truncated: the file starts as a zip archive but its end, the zip directory, is missing or "
+            f"damaged ({exc})"
         ) from None
     with archive:
         infos = archive.infolist()
@@ -1016,7 +1017,11 @@ def _describe(root, seen, storages: _StorageTable, unpickler: _Unpickler, proble
     sections: list[Section] = []
     all_tensors: list[Tensor] = []
     top = root if isinstance(root, dict) else {}
+    model_source, model = _model_state(root)
     parts: list[tuple[str, Any]] = []
+    if model_source is root:  # a bare state dict: one section, not one per key
+        parts.append(("(state dict)", root))
+        top = {}
     for key, value in top.items():
         name = str(key)
         if isinstance(value, dict):
@@ -1029,7 +1034,8 @@ def _describe(root, seen, storages: _StorageTable, unpickler: _Unpickler, proble
         tensors, nbytes = _tensors_in(value, visited, counted)
         all_tensors += tensors
         if tensors or nbytes or name in map(str, top):
-            sections.append(Section(name, _kind(name), len(tensors), nbytes))
+            kind = "model weights" if value is model_source else _kind(name)
+            sections.append(Section(name, kind, len(tensors), nbytes))
     if not isinstance(root, dict):
         tensors, nbytes = _tensors_in(root, visited, counted)
         all_tensors += tensors
@@ -1037,12 +1043,11 @@ def _describe(root, seen, storages: _StorageTable, unpickler: _Unpickler, proble
     dtypes: dict[str, int] = {}
     for tensor in all_tensors:
         dtypes[tensor.dtype] = dtypes.get(tensor.dtype, 0) + 1
-    model = _model_state(root)
     metadata = _metadata(top)
     uses = _uses(seen)
     return dict(
         pickle_protocol=unpickler.protocol,
-        top_level_keys=[str(k) for k in top],
+        top_level_keys=[str(k) for k in root] if isinstance(root, dict) else [],
         sections=sections,
         tensor_count=len(all_tensors),
         storage_count=len(storages.by_key),
@@ -1058,8 +1063,8 @@ def _describe(root, seen, storages: _StorageTable, unpickler: _Unpickler, proble
     )
 
 
-def _model_state(root: Any) -> dict[str, Tensor]:
-    """The model's state dict: ``model`` (fairseq), ``state_dict``/``module``, or a bare state dict."""
+def _model_state(root: Any) -> tuple[Any, dict[str, Tensor]]:
+    """The model's state dict and its tensors: ``model`` (fairseq), ``state_dict``, or a bare state dict."""
     candidates = (
         [root.get(k) for k in ("model", "state_dict", "module", "model_state_dict")]
         if isinstance(root, dict)
@@ -1069,8 +1074,8 @@ def _model_state(root: Any) -> dict[str, Tensor]:
         if isinstance(candidate, dict):
             tensors = {str(k): v for k, v in candidate.items() if isinstance(v, Tensor)}
             if tensors:
-                return tensors
-    return {}
+                return candidate, tensors
+    return None, {}
 
 
 def _field(obj: Any, name: str) -> Any:
