@@ -331,10 +331,14 @@ _WEIGHTS_ONLY_OPCODES = set(b"\x81Rbaesu(t\x85\x86\x87N\x89\x88)]}\x8fQJKMGhjqrX
 class _Reader:
     """Bounded reads: running past the end is a truncated file, not a short read."""
 
-    def __init__(self, stream: BinaryIO, limit: int, what: str) -> None:
+    def __init__(self, stream: BinaryIO, limit: int, what: str, available: int) -> None:
         self._stream, self._left, self._what = stream, limit, what
+        self._available = available  # bytes the stream holds from here: a longer read is a truncated file
 
     def read(self, n: int) -> bytes:
+        if n > self._available:
+            raise TruncatedCheckpoint(f"the file ends inside the {self._what}: it is truncated")
+        self._available -= n
         if n > self._left:
             raise MalformedPickle(f"the {self._what} is larger than this reader accepts")
         data = self._stream.read(n)
@@ -346,6 +350,7 @@ class _Reader:
     def readline(self) -> bytes:
         line = self._stream.readline(min(self._left, 1 << 16))
         self._left -= len(line)
+        self._available -= len(line)
         if not line.endswith(b"\n"):
             raise TruncatedCheckpoint(f"the file ends inside the {self._what}: it is truncated")
         return line[:-1]
@@ -855,7 +860,8 @@ def _read_zip(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointConte
         seen: dict[str, None] = {}
         try:
             with archive.open(member) as stream:
-                unpickler = _Unpickler(_Reader(stream, MAX_PICKLE_BYTES, "pickle"), storages, seen)
+                reader = _Reader(stream, MAX_PICKLE_BYTES, "pickle", member.file_size)
+                unpickler = _Unpickler(reader, storages, seen)
                 root = unpickler.load()
         except CheckpointError as exc:
             exc.globals = _uses(seen)
@@ -897,7 +903,7 @@ def _read_legacy(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointCo
         def no_storages(pid):
             raise MalformedPickle(f"the {what} names a storage")
 
-        return _Unpickler(_Reader(f, 1 << 20, what), no_storages, seen).load()
+        return _Unpickler(_Reader(f, 1 << 20, what, size - f.tell()), no_storages, seen).load()
 
     try:
         if small("header") != LEGACY_MAGIC:
@@ -907,9 +913,10 @@ def _read_legacy(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointCo
             raise NotACheckpoint(f"not a PyTorch checkpoint this reads: legacy protocol {protocol!r}")
         sys_info = small("header")
         storages = _StorageTable()
-        unpickler = _Unpickler(_Reader(f, MAX_PICKLE_BYTES, "pickle"), storages, seen)
+        unpickler = _Unpickler(_Reader(f, MAX_PICKLE_BYTES, "pickle", size - f.tell()), storages, seen)
         root = unpickler.load()
-        keys = _Unpickler(_Reader(f, MAX_PICKLE_BYTES, "storage list"), storages, seen).load()
+        keys_reader = _Reader(f, MAX_PICKLE_BYTES, "storage list", size - f.tell())
+        keys = _Unpickler(keys_reader, storages, seen).load()
     except CheckpointError as exc:
         exc.globals = _uses(seen)
         raise
