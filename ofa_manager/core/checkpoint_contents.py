@@ -408,7 +408,28 @@ class _Unpickler:
             op = read(1)[0]
             if op not in _WEIGHTS_ONLY_OPCODES:
                 self.foreign_opcodes.add(f"0x{op:02x}")
-            if op == 0x80:  # PROTO
+            # -- memo first: the most frequent opcodes
+            if op in (0x71, 0x72, 0x70, 0x94):  # BINPUT, LONG_BINPUT, PUT, MEMOIZE
+                if op == 0x71:
+                    index = read(1)[0]
+                elif op == 0x72:
+                    index = struct.unpack("<I", read(4))[0]
+                elif op == 0x70:
+                    index = int(readline())
+                else:
+                    index = len(memo)
+                memo[index] = stack[-1]
+            elif op in (0x68, 0x6A, 0x67):  # BINGET, LONG_BINGET, GET
+                if op == 0x68:
+                    index = read(1)[0]
+                elif op == 0x6A:
+                    index = struct.unpack("<I", read(4))[0]
+                else:
+                    index = int(readline())
+                if index not in memo:
+                    raise MalformedPickle(f"the pickle is malformed (memo {index} is not set)")
+                stack.append(memo[index])
+            elif op == 0x80:  # PROTO
                 self.protocol = read(1)[0]
             elif op == 0x95:  # FRAME: a length hint only
                 read(8)
@@ -532,27 +553,6 @@ class _Unpickler:
             elif op == 0x75:  # SETITEMS
                 items = pop_mark()
                 _set_items(stack[-1], items)
-            # -- memo
-            elif op in (0x71, 0x72, 0x70, 0x94):  # BINPUT, LONG_BINPUT, PUT, MEMOIZE
-                if op == 0x71:
-                    index = read(1)[0]
-                elif op == 0x72:
-                    index = struct.unpack("<I", read(4))[0]
-                elif op == 0x70:
-                    index = int(readline())
-                else:
-                    index = len(memo)
-                memo[index] = stack[-1]
-            elif op in (0x68, 0x6A, 0x67):  # BINGET, LONG_BINGET, GET
-                if op == 0x68:
-                    index = read(1)[0]
-                elif op == 0x6A:
-                    index = struct.unpack("<I", read(4))[0]
-                else:
-                    index = int(readline())
-                if index not in memo:
-                    raise MalformedPickle(f"the pickle is malformed (memo {index} is not set)")
-                stack.append(memo[index])
             # -- globals and the operations that would call them
             elif op == 0x63:  # GLOBAL
                 module = readline().decode("utf-8")
@@ -859,10 +859,12 @@ def _read_zip(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointConte
         storages = _StorageTable()
         seen: dict[str, None] = {}
         try:
-            with archive.open(member) as stream:
-                reader = _Reader(stream, MAX_PICKLE_BYTES, "pickle", member.file_size)
-                unpickler = _Unpickler(reader, storages, seen)
-                root = unpickler.load()
+            # Read whole (a few MB at most for a real checkpoint; the size was checked above): one CRC check,
+            # and opcode-sized reads from memory rather than from the zip stream.
+            data = archive.read(member)
+            reader = _Reader(io.BytesIO(data), MAX_PICKLE_BYTES, "pickle", len(data))
+            unpickler = _Unpickler(reader, storages, seen)
+            root = unpickler.load()
         except CheckpointError as exc:
             exc.globals = _uses(seen)
             raise
