@@ -294,7 +294,7 @@ def test_the_weights_only_lines_name_just_the_benign_globals_the_file_holds():
         "    numpy.dtypes.Float64DType,\n"
         "    numpy.dtypes.Int64DType,\n"
         "])\n"
-        'checkpoint = torch.load("fairseq_ofa_tiny.pt", map_location="cpu", weights_only=True)\n'
+        f'checkpoint = torch.load("{FIXTURES}/fairseq_ofa_tiny.pt", map_location="cpu", weights_only=True)\n'
     )
     large = cc.read_checkpoint(FIXTURES / "fairseq_ofa_large_args.pt")
     assert '"numpy.core.multiarray.scalar")' in large.verdict.weights_only_code  # as the file names it
@@ -304,7 +304,7 @@ def test_the_weights_only_lines_name_just_the_benign_globals_the_file_holds():
     assert plain.verdict.weights_only_code.splitlines() == [
         "import torch",
         "",
-        'checkpoint = torch.load("zip_state_dict.pt", map_location="cpu", weights_only=True)',
+        f'checkpoint = torch.load("{FIXTURES}/zip_state_dict.pt", map_location="cpu", weights_only=True)',
     ]
 
 
@@ -425,7 +425,8 @@ def test_the_cli_summary_of_a_safe_checkpoint(tmp_path):
     assert "agrees with the metadata" in out
     assert "adapter: 8 keys, 524,288 parameters" in out
     assert "safety      tensors and plain data only" in out
-    assert 'checkpoint = torch.load("petl_ofa_large.pt", map_location="cpu", weights_only=True)' in out
+    where = FIXTURES / "petl_ofa_large.pt"
+    assert f'checkpoint = torch.load("{where}", map_location="cpu", weights_only=True)' in out
 
 
 def test_the_cli_json_is_the_dataclass(tmp_path):

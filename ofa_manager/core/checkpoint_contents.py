@@ -1212,7 +1212,7 @@ def weights_only_code(contents: CheckpointContents, file_name: str | None = None
     verdict = contents.verdict
     if not verdict.safe or verdict.weights_only_blockers:
         return None
-    name = file_name or Path(contents.path).name
+    name = file_name or contents.path  # as given: the lines run from where the inspection ran
     entries, imports = [], {"torch"}
     for full in verdict.safe_globals:
         if full in NUMPY_SCALARS:
