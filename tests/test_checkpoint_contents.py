@@ -338,6 +338,29 @@ def test_deep_finds_a_flipped_byte_in_a_storage_and_the_cli_exits_1(tmp_path):
     assert inspect_cli(str(path), cwd=tmp_path).returncode == 0
 
 
+def test_deep_checks_the_legacy_storage_records_and_trailing_bytes_are_reported(tmp_path):
+    data = bytearray((FIXTURES / "legacy_state_dict.pt").read_bytes())
+    first = (
+        len(data) - (8 + 6 * 4) - (8 + 2 * 4)
+    )  # the storages: float32[6] and float32[2], each after its count
+    assert int.from_bytes(data[first : first + 8], "little") in (6, 2)
+    data[first : first + 8] = (99).to_bytes(8, "little")
+    path = tmp_path / "legacy.pt"
+    path.write_bytes(bytes(data) + b"extra")
+    quick = cc.read_checkpoint(path)
+    assert quick.problems == ["5 bytes after the last storage"]
+    deep = cc.read_checkpoint(path, deep=True)
+    assert deep.members_checked == 2
+    assert len(deep.problems) == 2 and "99 elements recorded" in deep.problems[1]
+
+
+def test_the_cli_on_a_folder_or_a_missing_file_says_so_with_exit_2(tmp_path):
+    folder = inspect_cli(str(tmp_path), cwd=tmp_path)
+    assert folder.returncode == 2 and "Is a directory" in folder.stderr and "Traceback" not in folder.stderr
+    missing = inspect_cli(str(tmp_path / "nothing.pt"), cwd=tmp_path)
+    assert missing.returncode == 2 and "no file" in missing.stderr and "Traceback" not in missing.stderr
+
+
 def test_a_storage_whose_size_does_not_match_its_elements_is_reported(tmp_path):
     # One float32 storage said to hold 10 elements, with 8 bytes in the archive.
     data = (
