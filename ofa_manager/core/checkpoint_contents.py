@@ -16,8 +16,10 @@ from typing import Any, BinaryIO
 
 # -- limits: a hostile or broken file gives a clear error, never a hang or an exhausted machine ----------
 
-MAX_PICKLE_BYTES = 512 * 1024 * 1024  # the pickle of a real multi-GB checkpoint is a few MB
-MAX_OPCODES = 50_000_000
+# The pickle of a 2 GiB OFA-Large checkpoint is ~150 KB and ~55,000 opcodes (about 55 per tensor): these
+# allow a million tensors while keeping a hostile file to seconds and a few hundred MB.
+MAX_PICKLE_BYTES = 64 * 1024 * 1024
+MAX_OPCODES = 10_000_000
 MAX_LONG_BYTES = 1024  # an integer of 8192 bits; a checkpoint needs 64
 MAX_MARKS = 100_000
 MAX_STORAGES = 10_000_000
