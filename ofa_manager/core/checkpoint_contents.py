@@ -16,7 +16,7 @@ from typing import Any, BinaryIO
 
 # -- limits: a hostile or broken file gives a clear error, never a hang or an exhausted machine ----------
 
-# The pickle of a 2 GiB OFA-Large checkpoint is ~150 KB and ~55,000 opcodes (about 55 per tensor): these
+# The pickle of a 2 GiB OFA-Large checkpoint is 128 KiB and 32,000 opcodes (about 32 per tensor): these
 # allow a million tensors while keeping a hostile file to seconds and a few hundred MB.
 MAX_PICKLE_BYTES = 64 * 1024 * 1024
 MAX_OPCODES = 10_000_000
