@@ -394,6 +394,20 @@ def test_hostile_or_broken_pickles_give_a_clear_error(tmp_path, data, words):
         cc.read_checkpoint(zip_checkpoint(tmp_path / "bad.pt", data))
 
 
+def test_the_operation_and_size_limits_stop_a_long_pickle(tmp_path, monkeypatch):
+    # The real limits (5 million operations, 64 MiB) take seconds to reach; the same checks, made small.
+    monkeypatch.setattr(cc, "MAX_OPCODES", 1000)
+    path = zip_checkpoint(tmp_path / "long.pt", b"\x80\x02" + b"N0" * 600 + b"N.")
+    with pytest.raises(cc.MalformedPickle, match="more than 1000 operations"):
+        cc.read_checkpoint(path)
+    monkeypatch.setattr(cc, "MAX_PICKLE_BYTES", 1000)
+    with pytest.raises(cc.MalformedPickle, match="larger than"):
+        cc.read_checkpoint(path)
+    monkeypatch.setattr(cc, "MAX_OPCODES", 5_000_000)
+    monkeypatch.setattr(cc, "MAX_PICKLE_BYTES", 64 * 2**20)
+    assert cc.read_checkpoint(path).top_level_keys == []
+
+
 def test_a_million_deep_nesting_and_a_self_containing_list_are_read(tmp_path):
     depth = 1_000_000
     deep = b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."
