@@ -373,6 +373,10 @@ def test_a_storage_whose_size_does_not_match_its_elements_is_reported(tmp_path):
     assert contents.problems == ["storage 0: 8 bytes in the archive, 10 × 4 = 40 expected"]
     missing = cc.read_checkpoint(zip_checkpoint(tmp_path / "m.pt", data))
     assert missing.problems == ["storage 0 is named by the pickle but missing from the archive"]
+    # Old files saved from a GPU may name torch.cuda.FloatStorage: the same storage, on another device.
+    cuda = data.replace(b"ctorch\nFloatStorage", b"ctorch.cuda\nFloatStorage")
+    on_gpu = cc.read_checkpoint(zip_checkpoint(tmp_path / "g.pt", cuda, {"0": b"\x00" * 40}))
+    assert on_gpu.problems == [] and on_gpu.dtypes == {"float32": 1} and on_gpu.verdict.safe
 
 
 @pytest.mark.parametrize(

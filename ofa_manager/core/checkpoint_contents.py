@@ -386,7 +386,7 @@ class _Unpickler:
             module = _compat_pickle.IMPORT_MAPPING[module]
         ref = GlobalRef(module, name)
         self.seen.setdefault(ref.full_name, None)
-        if module == "torch" and name in STORAGE_TYPES:
+        if module in ("torch", "torch.cuda") and name in STORAGE_TYPES:
             return _StorageType(*STORAGE_TYPES[name])
         if module == "torch" and (name in TORCH_DTYPES or name in TORCH_NAMES):
             return TorchName(_CANONICAL_DTYPE.get(name, name))
