@@ -132,6 +132,22 @@ def test_a_fairseq_checkpoint_gives_its_metadata_sections_and_size():
     assert c.petl == {}
 
 
+@pytest.mark.parametrize(
+    ("name", "kind"),
+    [
+        ("ema", "EMA weights"),
+        ("model_ema", "EMA weights"),
+        ("extra_state.ema", "EMA weights"),
+        ("schema", "other"),
+        ("model", "model weights"),
+        ("last_optimizer_state", "optimizer state"),
+        ("extra_state", "training state"),
+    ],
+)
+def test_section_kinds(name, kind):
+    assert cc._kind(name) == kind
+
+
 def test_an_older_fairseq_checkpoint_names_its_architecture_in_args():
     c = cc.read_checkpoint(FIXTURES / "fairseq_ofa_large_args.pt")
     assert c.metadata == {"architecture": "ofa_large", "task": "caption", "updates": 5000, "best": 1.25}

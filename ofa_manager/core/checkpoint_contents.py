@@ -990,7 +990,6 @@ def _walk(root: Any, visited: set[int]) -> Iterator[Any]:
 
 
 _SECTION_KINDS = [
-    ("ema", "EMA weights"),
     ("optimizer", "optimizer state"),
     ("optim", "optimizer state"),
     ("model", "model weights"),
@@ -1003,7 +1002,12 @@ _SECTION_KINDS = [
 ]
 
 
+_EMA = re.compile(r"(?:^|[._])ema(?:$|[._])", re.IGNORECASE)  # ema, model_ema, extra_state.ema; not schema
+
+
 def _kind(name: str) -> str:
+    if _EMA.search(name):
+        return "EMA weights"
     low = name.lower()
     for word, kind in _SECTION_KINDS:
         if word in low:
@@ -1038,7 +1042,7 @@ def _describe(root, seen, storages: _StorageTable, unpickler: _Unpickler, proble
         if isinstance(value, dict):
             # fairseq keeps the EMA weights inside extra_state: a section of its own
             for sub, inner in value.items():
-                if isinstance(sub, str) and "ema" in sub.lower() and name != "model":
+                if isinstance(sub, str) and _EMA.search(sub) and name != "model":
                     parts.append((f"{name}.{sub}", inner))
         parts.append((name, value))
     for name, value in parts:
