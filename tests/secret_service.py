@@ -14,7 +14,7 @@ from pathlib import Path
 
 PASSWORD = "ofa-manager-test-keyring-password"
 SECRETS_NAME = "org.freedesktop.secrets"
-NEEDED = ("dbus-daemon", "gnome-keyring-daemon")
+NEEDED = ("dbus-daemon", "gnome-keyring-daemon", "secret-tool")
 
 
 def missing_programs() -> list[str]:
@@ -147,14 +147,14 @@ class SecretService:
     # -- looking from outside ---------------------------------------------------------------------
 
     def lookup(self, service: str, username: str) -> str | None:
-        """The secret as gnome-keyring holds it, asked with secretstorage (not through keyring)."""
-        import secretstorage
-        from jeepney.io.blocking import open_dbus_connection
-
-        with open_dbus_connection(self.address) as connection:
-            collection = secretstorage.get_default_collection(connection)
-            items = list(collection.search_items({"service": service, "username": username}))
-            return items[0].get_secret().decode() if items else None
+        """The secret as gnome-keyring holds it, asked with libsecret's secret-tool (not through Python)."""
+        done = subprocess.run(
+            ["secret-tool", "lookup", "service", service, "username", username],
+            capture_output=True, text=True, env=self.process_env(), timeout=60, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        if done.returncode != 0 and done.stderr.strip():
+            raise RuntimeError(f"secret-tool lookup failed: {done.stderr.strip()}")
+        return done.stdout if done.returncode == 0 else None
 
 
 def _end(process: subprocess.Popen) -> None:
@@ -180,7 +180,8 @@ def started(folder: Path, *, unlocked: bool = True):
         pytest.skip("the Secret Service tests run gnome-keyring, which is for Linux")
     missing = missing_programs()
     if missing:
-        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install dbus-daemon gnome-keyring)")
+        packages = "dbus-daemon gnome-keyring libsecret-tools"
+        pytest.skip(f"{' and '.join(missing)} not installed (apt-get install {packages})")
     service = SecretService(folder)
     try:
         service.start(unlocked=True)
