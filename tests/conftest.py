@@ -10,12 +10,14 @@ import keyring.backend
 import pytest
 
 from tests.fixture_server import http_server  # noqa: F401  (re-exported fixture)
+from tests.secret_service import locked_secret_service, secret_service, silent_secret_service  # noqa: F401
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
-    """Stands in for the system keyring: no Secret Service runs on a headless test machine."""
+    """Stands in for the system keyring in this process; the tests of the real one start a private
+    Secret Service (tests/secret_service.py) and point their processes at it."""
 
     priority = 1
 

@@ -9,8 +9,11 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+import pytest
 
 PASSWORD = "ofa-manager-test-keyring-password"
 SECRETS_NAME = "org.freedesktop.secrets"
@@ -68,6 +71,18 @@ class SecretService:
         if self._bus is None:
             self._start_bus()
         self._start_daemon(unlocked)
+        return self
+
+    def start_silent(self) -> SecretService:
+        """The bus with a process that owns the Secret Service's name and never answers a call: how a
+        stuck keyring daemon looks to its clients."""
+        self._start_bus()
+        self._daemon = subprocess.Popen(
+            [sys.executable, "-c", _SILENT_SERVICE, self.address, SECRETS_NAME],
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+            env=self.process_env(), text=True,
+        )  # fmt: skip
+        self._wait_for_name(owned=True)
         return self
 
     def restart_daemon(self, *, unlocked: bool) -> None:
@@ -157,6 +172,18 @@ class SecretService:
         return done.stdout if done.returncode == 0 else None
 
 
+_SILENT_SERVICE = """
+import sys
+from jeepney.bus_messages import message_bus
+from jeepney.io.blocking import open_dbus_connection
+
+connection = open_dbus_connection(sys.argv[1])
+connection.send_and_get_reply(message_bus.RequestName(sys.argv[2]))
+while True:
+    connection.receive()
+"""
+
+
 def _end(process: subprocess.Popen) -> None:
     if process.poll() is None:
         process.terminate()
@@ -170,12 +197,9 @@ def _end(process: subprocess.Popen) -> None:
             stream.close()
 
 
-def started(folder: Path, *, unlocked: bool = True):
-    """A running Secret Service for one test; skips where its programs are not installed."""
-    import sys
-
-    import pytest
-
+def started(folder: Path, *, unlocked: bool = True, silent: bool = False):
+    """A running Secret Service for one test (``silent``: one that never answers); skips where its
+    programs are not installed."""
     if not sys.platform.startswith("linux"):
         pytest.skip("the Secret Service tests run gnome-keyring, which is for Linux")
     missing = missing_programs()
@@ -184,6 +208,8 @@ def started(folder: Path, *, unlocked: bool = True):
         pytest.skip(f"{' and '.join(missing)} not installed (apt-get install {packages})")
     service = SecretService(folder)
     try:
+        if silent:
+            return service.start_silent()
         service.start(unlocked=True)
         if not unlocked:
             # The login collection exists (made with the test password) but starts locked.
@@ -192,3 +218,30 @@ def started(folder: Path, *, unlocked: bool = True):
         service.stop()
         raise
     return service
+
+
+# Fixtures for the test modules that import them.
+
+
+@pytest.fixture
+def secret_service(tmp_path_factory) -> SecretService:
+    """An unlocked Secret Service on a private bus, stopped after the test."""
+    service = started(tmp_path_factory.mktemp("secret-service"))
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def locked_secret_service(tmp_path_factory) -> SecretService:
+    """A Secret Service whose login collection is locked (started without the password)."""
+    service = started(tmp_path_factory.mktemp("secret-service"), unlocked=False)
+    yield service
+    service.stop()
+
+
+@pytest.fixture
+def silent_secret_service(tmp_path_factory) -> SecretService:
+    """A bus whose Secret Service never answers."""
+    service = started(tmp_path_factory.mktemp("secret-service"), silent=True)
+    yield service
+    service.stop()

@@ -19,24 +19,10 @@ import pytest
 
 from tests.catalogs import REPO, entry, payload, write_catalog
 from tests.httpserver import TestServer
-from tests.secret_service import SecretService, started
+from tests.secret_service import SecretService
 
 TOKEN = "tok-7c1e-from-the-secret-service"
 SERVICE = "ofa-manager"
-
-
-@pytest.fixture
-def secret_service(tmp_path_factory) -> SecretService:
-    service = started(tmp_path_factory.mktemp("secret-service"))
-    yield service
-    service.stop()
-
-
-@pytest.fixture
-def locked_secret_service(tmp_path_factory) -> SecretService:
-    service = started(tmp_path_factory.mktemp("secret-service"), unlocked=False)
-    yield service
-    service.stop()
 
 
 def ofa_manager() -> list[str]:
@@ -210,3 +196,21 @@ def test_a_locked_keyring_still_lets_downloads_that_need_no_token_run(
     done = run(locked_secret_service, "--catalog", str(catalog), "--dir", str(models), "download", "public")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (models / "public.pt").read_bytes() == files["public"]
+
+
+def test_a_keyring_that_never_answers_times_out_instead_of_hanging(silent_secret_service, monkeypatch):
+    import keyring
+    import keyring.backends.SecretService
+
+    from ofa_manager.core import credentials
+
+    for name, value in silent_secret_service.env().items():
+        monkeypatch.setenv(name, value)
+    keyring.set_keyring(keyring.backends.SecretService.Keyring())  # memory_keyring restores its own
+    monkeypatch.setattr(credentials, "TIMEOUT_S", 2.0)
+
+    with pytest.raises(credentials.KeyringLocked, match="did not answer within 2 s"):
+        credentials.set_token("models.example.org", TOKEN)
+    assert credentials.keyring_problem() is not None
+    # A download asking for a token goes on without one (and the server's answer says what is missing).
+    assert credentials.TokenCache().token_for("https://models.example.org/m.pt") is None
