@@ -136,9 +136,10 @@ def test_download_sends_the_stored_token_to_its_own_host_only(secret_service, pr
     models = tmp_path / "models"
     site = ["--catalog", str(catalog), "--dir", str(models)]
 
-    # Before login the host refuses the download.
+    # Before login the host refuses the download, and the message says what to do.
     refused = run(secret_service, *site, "download", "private")
     assert refused.returncode != 0 and "401" in refused.stdout + refused.stderr
+    assert f"{host.netloc} wants a token: store one with ofa-manager login {host.netloc}" in refused.stderr
     assert not (models / "private.pt").exists()
 
     assert run(secret_service, "login", host.netloc, stdin=TOKEN + "\n").returncode == 0
@@ -166,7 +167,7 @@ def test_logout_removes_the_token_and_downloads_stop_sending_it(secret_service, 
     assert secret_service.lookup(SERVICE, host.netloc) is None
     host.clear_requests()
     refused = run(secret_service, *site, "download", "private")
-    assert refused.returncode != 0 and "401" in refused.stdout + refused.stderr
+    assert refused.returncode != 0 and f"{host.netloc} wants a token" in refused.stdout + refused.stderr
     assert host.requests and not [r for r in host.requests if "authorization" in r.headers]
     again = run(secret_service, "logout", host.netloc)
     assert again.returncode == 0 and "no token was stored" in again.stdout
@@ -188,14 +189,28 @@ def test_a_locked_keyring_makes_login_and_logout_say_so(locked_secret_service, t
     assert locked_secret_service.lookup(SERVICE, "models.example.org") == TOKEN
 
 
+def test_a_refused_token_is_named_as_the_cause(secret_service, private_site, tmp_path):
+    host, _, catalog, _ = private_site
+    assert run(secret_service, "login", host.netloc, stdin="an-old-token\n").returncode == 0
+    done = run(secret_service, "--catalog", str(catalog), "--dir", str(tmp_path / "m"), "download", "private")
+    assert done.returncode != 0
+    assert f"401 Unauthorized (the token stored for {host.netloc} was refused)" in done.stdout + done.stderr
+    assert "an-old-token" not in done.stdout + done.stderr
+
+
 def test_a_locked_keyring_still_lets_downloads_that_need_no_token_run(
     locked_secret_service, private_site, tmp_path
 ):
     _, _, catalog, files = private_site
     models = tmp_path / "models"
-    done = run(locked_secret_service, "--catalog", str(catalog), "--dir", str(models), "download", "public")
+    site = ["--catalog", str(catalog), "--dir", str(models)]
+    done = run(locked_secret_service, *site, "download", "public")
     assert done.returncode == 0, done.stdout + done.stderr
     assert (models / "public.pt").read_bytes() == files["public"]
+    # One that needs the token says that the keyring is locked, not merely that the server refused.
+    refused = run(locked_secret_service, *site, "download", "private")
+    assert refused.returncode != 0 and "Traceback" not in refused.stderr
+    assert "could be read: the system keyring is locked" in refused.stdout + refused.stderr
 
 
 def test_a_keyring_that_never_answers_times_out_instead_of_hanging(silent_secret_service, monkeypatch):

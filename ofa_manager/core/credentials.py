@@ -116,6 +116,7 @@ class TokenCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._tokens: dict[str, str | None] = {}
+        self._problems: dict[str, str] = {}
 
     def token_for(self, url: str) -> str | None:
         host = host_of(url)
@@ -123,6 +124,12 @@ class TokenCache:
             if host not in self._tokens:
                 try:
                     self._tokens[host] = get_token(host)
-                except KeyringUnavailable:
+                except KeyringUnavailable as exc:
                     self._tokens[host] = None
+                    self._problems[host] = str(exc)
             return self._tokens[host]
+
+    def problem_for(self, host: str) -> str | None:
+        """Why no token could be read for ``host`` (a locked keyring…), if that is why there is none."""
+        with self._lock:
+            return self._problems.get(host.lower())
