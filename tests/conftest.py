@@ -53,6 +53,9 @@ def isolated_user_folders(tmp_path_factory, monkeypatch) -> dict[str, Path]:
     runtime.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.delenv("OFA_MANAGER_DIR", raising=False)
+    # Processes the tests start (the window's download process among them) find no keyring, even on a
+    # desktop whose session has one; the Secret Service tests point theirs at a private one instead.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(proxy, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
