@@ -735,8 +735,10 @@ def cmd_login(args) -> int:
     from ofa_manager.core import credentials
 
     host = _host(args.host)
-    if not credentials.keyring_available():
-        raise credentials.KeyringUnavailable(credentials.NO_BACKEND)
+    # Asked before the token is typed: a missing or locked keyring is said first.
+    problem = credentials.keyring_problem()
+    if problem is not None:
+        raise problem
     if sys.stdin.isatty():
         token = getpass.getpass(f"Token for {host} (not shown): ")
     else:

@@ -117,7 +117,8 @@ def cli_env(**extra: str) -> dict[str, str]:
     """Environment for an ``ofa-manager`` subprocess: this checkout importable, no real keyring touched."""
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-    # The test machine has no Secret Service; say so explicitly so a developer's keyring is never used.
+    # No keyring at all, so a developer's own keyring is never used (tests of the real one start a private
+    # Secret Service: tests/secret_service.py).
     env["PYTHON_KEYRING_BACKEND"] = "keyring.backends.fail.Keyring"
     env.update(extra)
     return env

@@ -10,12 +10,14 @@ import keyring.backend
 import pytest
 
 from tests.fixture_server import http_server  # noqa: F401  (re-exported fixture)
+from tests.secret_service import locked_secret_service, secret_service, silent_secret_service  # noqa: F401
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
-    """Stands in for the system keyring: no Secret Service runs on a headless test machine."""
+    """Stands in for the system keyring in this process; the tests of the real one start a private
+    Secret Service (tests/secret_service.py) and point their processes at it."""
 
     priority = 1
 
@@ -51,6 +53,9 @@ def isolated_user_folders(tmp_path_factory, monkeypatch) -> dict[str, Path]:
     runtime.mkdir(mode=0o700)
     monkeypatch.setenv("XDG_RUNTIME_DIR", str(runtime))
     monkeypatch.delenv("OFA_MANAGER_DIR", raising=False)
+    # Processes the tests start (the window's download process among them) find no keyring, even on a
+    # desktop whose session has one; the Secret Service tests point theirs at a private one instead.
+    monkeypatch.setenv("PYTHON_KEYRING_BACKEND", "keyring.backends.fail.Keyring")
     for proxy in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
         monkeypatch.delenv(proxy, raising=False)
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")

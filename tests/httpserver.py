@@ -53,6 +53,7 @@ FAULT_KNOBS = frozenset(
         "rate",
         "redirect_to",
         "redirect_status",
+        "require_token",
         "content_encoding",
         "content_encoding_after",
     }
@@ -246,6 +247,9 @@ class Route:
         # Answer every request with a redirect to this URL.
         self.redirect_to: str | None = None
         self.redirect_status: int = 302
+        # Answer 401 unless the request carries "Authorization: Bearer <require_token>" (as a private
+        # bucket behind a token does); redirects are answered before this check, like a front door.
+        self.require_token: str | None = None
         # Label the body as compressed ("gzip"), whatever the client accepts, as a misbehaving proxy
         # does; the bytes themselves are sent unchanged. Only once content_encoding_after GETs were
         # served (HEAD answers after that are labelled too).
@@ -385,13 +389,16 @@ class Route:
 
     # Per-request decisions ---------------------------------------------------------------------------
 
-    def _begin(self, method: str) -> _Plan:
+    def _begin(self, method: str, authorization: str | None = None) -> _Plan:
         with self._lock:
             self.hits += 1
             if self._statuses:
                 return _Plan("canned", canned=_canned(self._statuses.pop(0)))
             if self.redirect_to:
                 return _Plan("canned", canned=(self.redirect_status, {"Location": self.redirect_to}, b""))
+            if self.require_token is not None and authorization != f"Bearer {self.require_token}":
+                challenge = {"WWW-Authenticate": 'Bearer realm="test"'}
+                return _Plan("canned", canned=(401, challenge, b"a token is required\n"))
             if self.html_error:
                 html = {"Content-Type": "text/html; charset=utf-8"}
                 return _Plan("canned", canned=(200, html, HTML_ERROR_PAGE))
@@ -498,7 +505,7 @@ class _Handler(BaseHTTPRequestHandler):
             plan = None
             if route is not None:
                 try:
-                    plan = route._begin(self.command)
+                    plan = route._begin(self.command, self.headers.get("Authorization"))
                 except FileNotFoundError:
                     plan = None
             if plan is None:

@@ -113,3 +113,34 @@ def test_frozen_app_without_arguments_opens_the_window(frozen_app, tmp_path, iso
     assert frozen_app.resolve() in child_commands, (
         f"no download process started: {child_commands}\n{output[-4000:]}"
     )
+
+
+def test_frozen_app_keeps_a_token_in_the_secret_service_and_downloads_with_it(
+    frozen_app, tmp_path, http_server, secret_service
+):
+    from tests.catalogs import entry, payload, write_catalog
+
+    token = "tok-frozen-0d41-in-gnome-keyring"
+    data = payload(200_000, 7)
+    http_server.add("/private.pt", data, require_token=token)
+    catalog = write_catalog(tmp_path / "catalog.json", [entry("private", http_server.url("/private.pt"))])
+    # The bundle finds the Secret Service backend through keyring's entry points and secretstorage.
+    env = secret_service.process_env()
+    site = ["--catalog", str(catalog), "--dir", str(tmp_path / "models")]
+
+    login = subprocess.run(
+        [str(frozen_app), "login", http_server.netloc], input=token + "\n",
+        capture_output=True, text=True, env=env, timeout=120,
+    )  # fmt: skip
+    assert login.returncode == 0, login.stdout + login.stderr
+    assert secret_service.lookup("ofa-manager", http_server.netloc) == token
+
+    done = subprocess.run(
+        [str(frozen_app), *site, "download", "private"],
+        capture_output=True, text=True, env=env, timeout=300, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert (tmp_path / "models" / "private.pt").read_bytes() == data
+    requests = http_server.requests_for("/private.pt", "GET")
+    assert requests and all(r.headers.get("authorization") == f"Bearer {token}" for r in requests)
+    assert token not in done.stdout + done.stderr + login.stdout + login.stderr

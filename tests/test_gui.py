@@ -19,7 +19,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from PySide6.QtCore import QModelIndex, Qt  # noqa: E402
-from PySide6.QtWidgets import QApplication, QDialog  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
 
 from ofa_manager.core import settings as settings_file  # noqa: E402
 from ofa_manager.core import units  # noqa: E402
@@ -653,8 +653,9 @@ def test_a_token_goes_to_the_keyring_not_the_settings_file(qtbot, server, open_w
     host = entry["url"].split("/")[2]
     assert dialog.host.currentText() == host
     dialog.token.setText("s3cr3t-token-value")
-    dialog.accept()
-    assert dialog.result() == QDialog.Accepted
+    # The keyring is written off the GUI thread; the dialog closes once it has taken the token.
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
+        dialog.accept()
     assert memory_keyring.passwords[("ofa-manager", host)] == "s3cr3t-token-value"
     assert "s3cr3t-token-value" not in settings_file.settings_path().read_text(encoding="utf-8")
 
@@ -671,10 +672,12 @@ def test_a_token_removed_then_cancelled_is_no_longer_sent(qtbot, server, open_wi
     host = entry["url"].split("/")[2]
     dialog = window.open_settings()
     dialog.token.setText("s3cr3t-token-value")
-    dialog.accept()
+    with qtbot.waitSignal(dialog.accepted, timeout=WAIT_MS):
+        dialog.accept()
     # Removed in a second visit that ends with Cancel: the keyring has no token, and neither do downloads.
     dialog = window.open_settings()
     dialog.remove_token.click()
+    qtbot.waitUntil(lambda: "removed" in dialog.token_status.text(), timeout=WAIT_MS)
     dialog.reject()
     assert ("ofa-manager", host) not in memory_keyring.passwords
     window.download([window.workspace.catalog.get("ofa-tiny")])
@@ -683,12 +686,15 @@ def test_a_token_removed_then_cancelled_is_no_longer_sent(qtbot, server, open_wi
     assert "authorization" not in request.headers
 
 
-def test_without_a_keyring_the_dialog_says_so(qtbot, server, open_window, monkeypatch):
+def test_without_a_keyring_the_dialog_says_so(qtbot, server, open_window):
+    import keyring
+    import keyring.backends.fail
+
     from ofa_manager.core import credentials
 
     server.add("ofa-tiny", 64 * KiB)
     window = open_window(server.catalog())
-    monkeypatch.setattr(credentials, "keyring_available", lambda: False)
+    keyring.set_keyring(keyring.backends.fail.Keyring())  # memory_keyring restores its own afterwards
     dialog = window.open_settings()
     # The keyring is asked off the GUI thread: the answer arrives a moment after the dialog opens.
     qtbot.waitUntil(lambda: credentials.NO_BACKEND in dialog.token_status.text(), timeout=WAIT_MS)

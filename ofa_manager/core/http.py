@@ -16,7 +16,7 @@ import urllib3
 import urllib3.connection
 
 from ofa_manager import __version__
-from ofa_manager.core.credentials import TokenCache, host_of
+from ofa_manager.core.credentials import NO_BACKEND, TokenCache, host_of
 
 USER_AGENT = f"ofa-manager/{__version__}"
 MAX_REDIRECTS = 10
@@ -143,8 +143,32 @@ def open_url(
                 raise HttpStatusError(response.status_code, f"redirect to unsupported URL {target}")
             url = target
             continue
+        if response.status_code in (401, 403):
+            response.token_hint = token_hint(response.status_code, host_of(url), bool(token), tokens)
         return response
     raise HttpStatusError(310, "too many redirects")
+
+
+def token_hint(status: int, host: str, sent: bool, tokens: TokenCache | None) -> str:
+    """What a refusal (401, 403) means for the user's token for ``host``, in a few words."""
+    if sent:
+        return f"the token stored for {host} was refused"
+    problem = tokens.problem_for(host) if tokens is not None else None
+    if problem == NO_BACKEND:
+        return f"no token for {host}: no system keyring is available to keep one"
+    if problem:
+        return f"no token for {host} could be read: {problem}"
+    store = f"ofa-manager login {host}, or Settings > Tokens in the window"
+    if status == 401:
+        return f"{host} wants a token: store one with {store}"
+    return f"no token is stored for {host}; if it needs one, store it with {store}"
+
+
+def _refusal(response: requests.Response) -> str:
+    """The status line, with what it means for the token where the server refused access."""
+    text = f"{response.status_code} {response.reason or ''}".strip()
+    hint = getattr(response, "token_hint", "")
+    return f"{text} ({hint})" if hint else text
 
 
 def is_web_page(response: requests.Response) -> bool:
@@ -170,7 +194,7 @@ def compression_of(response: requests.Response, filename: str = "") -> str | Non
 def raise_for_status(response: requests.Response) -> None:
     if response.status_code >= 400:
         retry_after = retry_after_seconds(response.headers.get("retry-after"))
-        reason = response.reason or ""
+        reason = _refusal(response).removeprefix(str(response.status_code)).strip()
         response.close()
         raise HttpStatusError(response.status_code, reason, retry_after)
 
@@ -219,7 +243,7 @@ def check_link(
             final_url=response.url,
         )
         if response.status_code >= 400:
-            result.error = f"{response.status_code} {response.reason or ''}".strip()
+            result.error = _refusal(response)
         elif is_web_page(response):
             result.error = "the server returned a web page, not a file"
         return result

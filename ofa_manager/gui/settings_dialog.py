@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
@@ -36,20 +37,28 @@ MiB = 1024 * 1024
 
 
 class _KeyringAnswer(QObject):
-    """Carries one keyring look-up's answer from its thread to the GUI thread.
+    """Carries one keyring call's answer from its thread to the GUI thread.
 
     Signals:
-        checked(bool, list, str): whether a keyring exists, the hosts that have a token, a note to show
+        checked(str, bool, list, str): why tokens cannot be used now ("" when they can), whether that is
+            for good (no keyring at all), the hosts that have a token, a note to show
+        written(dict, str, str): the tokens changed ({host: token, or None when removed}; empty when the
+            keyring refused), the note to show, why the keyring refused ("" when it did not)
+        stored(dict): the tokens changed, only when the keyring took the change
     """
 
-    checked = Signal(bool, list, str)
+    checked = Signal(str, bool, list, str)
+    written = Signal(dict, str, str)
+    stored = Signal(dict)
 
 
 class SettingsDialog(QDialog):
     """Edits a copy of the settings; ``edited()`` gives the result, the caller saves and applies it.
 
     Tokens are different: they go straight to the system keyring (Store / Remove, or OK with a token
-    typed in), never into the settings.
+    typed in), never into the settings. The keyring is asked off the GUI thread (it may wait on D-Bus or
+    on its own unlock prompt); ``on_tokens`` gets each change the keyring took, even one that finishes
+    after the dialog has closed.
     """
 
     def __init__(
@@ -60,6 +69,7 @@ class SettingsDialog(QDialog):
         parent: QWidget | None = None,
         *,
         folder_note: str = "",
+        on_tokens: Callable[[dict], None] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -67,6 +77,9 @@ class SettingsDialog(QDialog):
         self._settings = settings
         # Hosts whose token was stored (or removed: None) while the dialog was open.
         self.changed_tokens: dict[str, str | None] = {}
+        self._on_tokens = on_tokens
+        self._writing = False
+        self._accept_when_written = False
         tabs = QTabWidget(self)
         tabs.addTab(self._general_tab(models_dir, folder_note), "General")
         tabs.addTab(self._downloads_tab(), "Downloads")
@@ -76,6 +89,7 @@ class SettingsDialog(QDialog):
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
+        self.ok_button = buttons.button(QDialogButtonBox.Ok)
         layout = QVBoxLayout(self)
         layout.addWidget(tabs)
         layout.addWidget(buttons)
@@ -226,38 +240,85 @@ class SettingsDialog(QDialog):
             text = urlsplit(text).netloc
         return text.rstrip("/")
 
-    def _store_token(self) -> bool:
-        from ofa_manager.core import credentials
-
+    def _store_token(self) -> None:
         host, token = self._current_host(), self.token.text().strip()
         if not host or not token:
-            self.token_status.setText("Give a host and a token.")
-            return False
-        try:
-            credentials.set_token(host, token)
-        except credentials.KeyringUnavailable as exc:
-            self.token_status.setText(f"Not stored: {exc}")
-            return False
-        self.changed_tokens[host] = token
-        self.token.clear()
-        self._show_stored(f"Token for {host} stored in the system keyring.")
-        return True
+            self.token_status.setText(self.tr("Give a host and a token."))
+            self._accept_when_written = False
+            return
+        self._write(host, token)
 
     def _remove_token(self) -> None:
-        from ofa_manager.core import credentials
-
         host = self._current_host()
-        try:
-            removed = credentials.delete_token(host)
-        except credentials.KeyringUnavailable as exc:
-            self.token_status.setText(f"Not removed: {exc}")
+        if not host:
+            self.token_status.setText(self.tr("Give a host."))
             return
-        self.changed_tokens[host] = None
-        self._show_stored(f"Token for {host} removed." if removed else f"No token was stored for {host}.")
+        self._write(host, None)
+
+    def _write(self, host: str, token: str | None) -> None:
+        """Store (or, for None, remove) the host's token in a thread; ``_written`` gets the outcome."""
+        if self._writing:
+            return
+        self._writing = True
+        for widget in (self.store_token, self.remove_token, self.ok_button):
+            widget.setEnabled(False)
+        if token is None:
+            self.token_status.setText(self.tr("Removing the token from the system keyring…"))
+        else:
+            self.token_status.setText(
+                self.tr("Storing the token in the system keyring (it may ask to be unlocked)…")
+            )
+        answer = _KeyringAnswer(QApplication.instance())
+        if self._on_tokens is not None:
+            answer.stored.connect(self._on_tokens)
+        answer.written.connect(self._written)
+        answer.written.connect(answer.deleteLater)
+        texts = {
+            "stored": self.tr("Token for {host} stored in the system keyring.").format(host=host),
+            "removed": self.tr("Token for {host} removed.").format(host=host),
+            "absent": self.tr("No token was stored for {host}.").format(host=host),
+            "not stored": self.tr("Not stored: {problem}"),
+            "not removed": self.tr("Not removed: {problem}"),
+        }
+
+        def write() -> None:
+            from ofa_manager.core import credentials
+
+            try:
+                if token is None:
+                    note = texts["removed"] if credentials.delete_token(host) else texts["absent"]
+                else:
+                    credentials.set_token(host, token)
+                    note = texts["stored"]
+            except credentials.KeyringUnavailable as exc:
+                failed = texts["not removed" if token is None else "not stored"]
+                answer.written.emit({}, "", failed.format(problem=exc))
+                return
+            answer.stored.emit({host: token})
+            answer.written.emit({host: token}, note, "")
+
+        threading.Thread(target=write, name="ofa-keyring", daemon=True).start()
+
+    def _written(self, tokens: dict, note: str, problem: str) -> None:
+        self._writing = False
+        for widget in (self.store_token, self.remove_token, self.ok_button):
+            widget.setEnabled(True)
+        accept, self._accept_when_written = self._accept_when_written, False
+        if problem:
+            self.token_status.setText(problem)
+            if accept:
+                self.tabs.setCurrentIndex(3)
+            return
+        self.changed_tokens.update(tokens)
+        if any(token is not None for token in tokens.values()):
+            self.token.clear()
+        self._show_stored(note)
+        if accept:
+            self.accept()
 
     def _show_stored(self, first: str = "") -> None:
-        """Which hosts have a token: asked of the keyring off the GUI thread (it may wait on D-Bus or on
-        an unlock prompt); the answer arrives through ``keyring_checked``."""
+        """Which hosts have a token: asked of the keyring off the GUI thread; the answer arrives through
+        ``_keyring_answered``."""
         hosts = list(dict.fromkeys(h for h in [*self._hosts, self._current_host()] if h))
         # The answer travels through an object of its own, owned by the application: the dialog may be
         # closed and deleted while the keyring is still being asked, and Qt then simply drops the answer.
@@ -268,36 +329,47 @@ class SettingsDialog(QDialog):
         def look() -> None:
             from ofa_manager.core import credentials
 
-            available, stored = credentials.keyring_available(), []
-            if available:
+            problem, stored = credentials.keyring_problem(), []
+            if problem is None:
                 for host in hosts:
                     try:
                         if credentials.get_token(host):
                             stored.append(host)
-                    except credentials.KeyringUnavailable:
+                    except credentials.KeyringUnavailable as exc:
+                        problem = exc
                         break
-            answer.checked.emit(available, stored, first)
+            for_good = problem is not None and not isinstance(problem, credentials.KeyringLocked)
+            answer.checked.emit(str(problem or ""), for_good, stored, first)
 
         threading.Thread(target=look, name="ofa-keyring", daemon=True).start()
 
-    def _keyring_answered(self, available: bool, stored: list, first: str) -> None:
-        if not available:
-            from ofa_manager.core import credentials
-
-            self.token_status.setText(f"Tokens: {credentials.NO_BACKEND}.")
+    def _keyring_answered(self, problem: str, for_good: bool, stored: list, first: str) -> None:
+        if self._writing:
+            return  # the write under way has the last word (and looks again when it is done)
+        if for_good:
+            self.token_status.setText(self.tr("Tokens: {problem}.").format(problem=problem))
             for widget in (self.host, self.token, self.store_token, self.remove_token):
                 widget.setEnabled(False)
             return
         lines = [first] if first else []
-        lines.append(
-            "Tokens stored for: " + ", ".join(stored) if stored else "No token stored for these hosts."
-        )
+        if problem:
+            # A locked keyring may be unlocked in the meantime: Store and Remove stay available.
+            lines.append(self.tr("Tokens: {problem}.").format(problem=problem))
+        elif stored:
+            lines.append(self.tr("Tokens stored for: {hosts}").format(hosts=", ".join(stored)))
+        else:
+            lines.append(self.tr("No token stored for these hosts."))
         self.token_status.setText("\n".join(lines))
 
     def accept(self) -> None:
-        # A token typed in but not stored yet is what the user meant to keep.
-        if self.token.isEnabled() and self.token.text().strip() and not self._store_token():
-            self.tabs.setCurrentIndex(3)
+        # A token typed in but not stored yet is what the user meant to keep: the dialog closes once the
+        # keyring has taken it (and stays open, saying why, if it refuses).
+        if self._writing:
+            self._accept_when_written = True
+            return
+        if self.token.isEnabled() and self.token.text().strip():
+            self._accept_when_written = True
+            self._store_token()
             return
         super().accept()
 

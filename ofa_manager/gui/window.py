@@ -659,10 +659,12 @@ class MainWindow(QMainWindow):
         note = ""
         if os.environ.get("OFA_MANAGER_DIR"):
             note = "OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here."
-        dialog = SettingsDialog(ws.settings, ws.library.root, hosts, self, folder_note=note)
+        # Store and Remove act on the keyring at once: the downloads learn of each change the keyring
+        # takes, even on Cancel and even when the keyring answers after the dialog has closed.
+        dialog = SettingsDialog(
+            ws.settings, ws.library.root, hosts, self, folder_note=note, on_tokens=ws.give_tokens
+        )
         dialog.accepted.connect(lambda: self.apply_settings(dialog))
-        # Store and Remove act on the keyring at once: the downloads learn of it even on Cancel.
-        dialog.rejected.connect(lambda: ws.give_tokens(dialog.changed_tokens))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
         return dialog
