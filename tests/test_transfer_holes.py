@@ -241,6 +241,19 @@ def test_a_connection_slowed_by_the_bandwidth_limit_is_not_taken_for_a_stall(
     assert not [p for p in progress if p.state == "stalled"]
 
 
+def test_a_slow_connection_above_the_floor_is_not_cut(tmp_path, models_dir, http_server):
+    data = payload(12 * 1024)
+    # 3 KiB/s, a KiB at a time: above a 1 KiB/s floor, though far less than one usual read in the
+    # 2 s window; the floor must see the bytes arrive, not wait for a read that takes longer.
+    http_server.add(PATH, data, rate=3 * 1024)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    progress = []
+    options = fast_options(connections=1, timeout=2.0, retries=1, min_speed=1024)
+    assert run_guarded(Transfer(library, m, options, on_progress=progress.append)).read_bytes() == data
+    assert len(http_server.requests_for(PATH, "GET")) == 1
+    assert not [p for p in progress if p.state == "stalled"]
+
+
 # -- shorter ranges than asked ----------------------------------------------------------------------
 
 

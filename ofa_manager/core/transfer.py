@@ -914,7 +914,11 @@ class Transfer:
         # A read returns only when its whole chunk has arrived; on a slow link a 1 MiB read would hold
         # back progress and the resume record (what a kill -9 keeps) for many seconds. Reads are sized
         # to about READ_SECONDS of this connection's speed, so a fast link soon reads whole chunks.
-        step = min(MIN_READ, self.options.chunk)
+        # At the speed floor a read must still end well within the stall timeout: the floor sees progress
+        # only when a read returns, and a good but slow link must not look like a trickle.
+        floor = self._speed_floor()
+        least = min(MIN_READ, max(1024, int(floor * self.options.timeout / 4))) if floor else MIN_READ
+        step = min(least, self.options.chunk)
         # Where this answer's body ends, when it is a range: it may end before the slot does.
         served = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
         served_end = int(served.group(2)) + 1 if response.status_code == 206 and served else None
@@ -931,7 +935,7 @@ class Transfer:
             else:
                 chunk = memoryview(raw.read(want, decode_content=False))
             took = max(time.monotonic() - began, 1e-3)
-            step = max(MIN_READ, min(self.options.chunk, int(len(chunk) / took * READ_SECONDS)))
+            step = max(least, min(self.options.chunk, int(len(chunk) / took * READ_SECONDS)))
             expected = self.expected_size
             if not chunk:
                 if served_end is not None and slot.pos >= served_end:
