@@ -183,8 +183,9 @@ class Library:
             st = None
         if st is not None:
             meta = self.read_meta(entry)
+            catalog_url = meta.get("catalog_url", entry.url)
             # Compared without credentials: files never hold them (see catalog.display_url).
-            if display_url(meta.get("catalog_url") or entry.url) != display_url(entry.url):
+            if not isinstance(catalog_url, str) or display_url(catalog_url) != display_url(entry.url):
                 # Fetched for another catalog's URL that happens to use the same file name: not ours.
                 return FileStatus(State.REMOTE, path, 0, self.expected_size(entry), meta={"foreign": True})
             size = meta.get("size") or self.expected_size(entry) or st.st_size
@@ -276,7 +277,7 @@ class Library:
                 good = good and digest == meta["sha256"]
             meta.update(
                 {
-                    "url": display_url(meta.get("url") or entry.url),
+                    "url": display_url(meta["url"] if isinstance(meta.get("url"), str) else entry.url),
                     "size": size if good else meta.get("size", expected_size),
                     "state": "ok" if good else "corrupt",
                     "verified_at": _now(),

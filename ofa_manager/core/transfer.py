@@ -565,7 +565,8 @@ class Transfer:
         library, entry = self.library, self.entry
         record = library.read_record(entry)
         part = library.part_path(entry)
-        if record and (display_url(record.get("url") or "") != display_url(url) or not part.exists()):
+        recorded_url = record.get("url") if isinstance(record.get("url"), str) else ""
+        if record and (display_url(recorded_url) != display_url(url) or not part.exists()):
             same_object = (
                 record.get("size") and self.expected_sha256 and record.get("size") == self.expected_size
             )
