@@ -826,6 +826,7 @@ class Transfer:
                         slot.response = response
                         self._stream(response, fh, plan, slot, stop)
                         response = slot.response = None
+                        slot.too_slow = False  # cut too late: the body had arrived (the kernel held it)
                         if slot.end is None:
                             with plan.cond:
                                 plan.eof = True
