@@ -11,7 +11,6 @@ import threading
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit
 
 from ofa_manager import __version__
 
@@ -19,7 +18,16 @@ from ofa_manager import __version__
 # engine (credentials → keyring, http → requests, queue, transfer) is imported by the commands that
 # use it, so opening the window does not wait for it.
 from ofa_manager.core import settings, units
-from ofa_manager.core.catalog import Catalog, CatalogError, Checkpoint, load_catalog, unknown_id_message
+from ofa_manager.core.catalog import (
+    Catalog,
+    CatalogError,
+    Checkpoint,
+    display_url,
+    load_catalog,
+    redact_text,
+    unknown_id_message,
+    url_host,
+)
 from ofa_manager.core.library import Library, State, file_size
 
 if TYPE_CHECKING:
@@ -142,7 +150,7 @@ def main(argv: list[str] | None = None) -> int:
         handler = COMMANDS[args.command]
         return handler(args)
     except (UsageError, CatalogError) as exc:
-        print(f"ofa-manager: error: {exc}", file=sys.stderr)
+        print(f"ofa-manager: error: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
     except _keyring_unavailable() as exc:
         print(f"ofa-manager: {exc}", file=sys.stderr)
@@ -257,7 +265,7 @@ def cmd_list(args) -> int:
                     "id": entry.id,
                     "title": entry.title,
                     "group": list(entry.group),
-                    "url": entry.url,
+                    "url": display_url(entry.url),
                     "state": status.state.value,
                     "path": str(status.path),
                     "bytes": status.bytes,
@@ -268,7 +276,7 @@ def cmd_list(args) -> int:
                     "sha256": entry.sha256,
                     "verified": status.verified,
                     "filename": status.path.name,
-                    "mirrors": list(entry.mirrors),
+                    "mirrors": [display_url(m) for m in entry.mirrors],
                 }
             )
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -581,14 +589,14 @@ def cmd_check(args) -> int:
         bad += not result.ok
         rows.append(
             {
-                "url": url,
+                "url": display_url(url),
                 "ids": [e.id for e in users],
                 "status": result.status,
                 "size": result.size,
                 "etag": result.etag,
                 "accepts_ranges": result.accepts_ranges,
                 "ok": result.ok,
-                "error": result.error,
+                "error": redact_text(result.error) if result.error else None,
                 "shared": len(users) > 1 or any(catalog.sharing(e) for e in users),
                 "mirror": url in mirror_only,
             }
@@ -723,7 +731,7 @@ def _inspect_summary(c) -> str:
 
 
 def _host(text: str) -> str:
-    host = urlsplit(text).netloc if "://" in text else text.strip().rstrip("/")
+    host = url_host(text) if "://" in text else text.strip().rstrip("/")
     if not host or "/" in host or " " in host:
         raise UsageError(f"not a host name: {text!r} (example: ofa-beijing.oss-cn-beijing.aliyuncs.com)")
     return host.lower()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import dataclasses
 import email.utils
 import hashlib
 import os
@@ -56,6 +57,11 @@ FAULT_KNOBS = frozenset(
         "require_token",
         "content_encoding",
         "content_encoding_after",
+        "short_ranges",
+        "etag_per_request",
+        "trickle_after",
+        "trickle_rate",
+        "trickle_times",
     }
 )
 
@@ -105,6 +111,7 @@ class _Plan:
     ignore_range: bool = False
     rate: int | None = None
     content_encoding: str | None = None
+    short_ranges: int | None = None
 
 
 @dataclass
@@ -255,6 +262,17 @@ class Route:
         # served (HEAD answers after that are labelled too).
         self.content_encoding: str | None = None
         self.content_encoding_after: int = 0
+        # Answer a range with at most this many bytes: a shorter range than asked (RFC 9110 allows it).
+        self.short_ranges: int | None = None
+        # A new ETag on every answer, as behind a balancer whose nodes name the same object differently:
+        # an If-Range never matches.
+        self.etag_per_request: bool = False
+        self._etag_serial = 0
+        # After trickle_after body bytes, the rest goes at trickle_rate bytes/s in small pieces, often
+        # enough that no read times out; for trickle_times responses.
+        self.trickle_after: int | None = None
+        self.trickle_rate: int = 200
+        self.trickle_times: int = 1
 
         # Counters: every request that reached this route, and the GETs that were served the object.
         self.hits = 0
@@ -408,13 +426,18 @@ class Route:
                     self._gets_toward_change += 1
                     if self._gets_toward_change > self._change_after:
                         self._apply_change()
+            content = self._snapshot()
+            if self.etag_per_request:
+                self._etag_serial += 1
+                content = dataclasses.replace(content, etag=f'"answer-{self._etag_serial}"')
             return _Plan(
                 "content",
-                content=self._snapshot(),
+                content=content,
                 no_length=self.no_length,
                 ignore_range=self.ignore_range,
                 rate=self.rate,
                 content_encoding=self.content_encoding if self.gets > self.content_encoding_after else None,
+                short_ranges=self.short_ranges,
             )
 
     def _apply_change(self) -> None:
@@ -426,8 +449,8 @@ class Route:
         self._change_after = None
         self.changed_data = None
 
-    def _arm(self, body_length: int) -> tuple[int | None, _Stall | None]:
-        """Consume the drop and stall faults that fall inside a body of this length."""
+    def _arm(self, body_length: int) -> tuple[int | None, _Stall | None, tuple[int, int] | None]:
+        """Consume the drop, stall and trickle faults that fall inside a body of this length."""
         with self._lock:
             drop_at = None
             if self.drop_after is not None and self.drop_times > 0 and self.drop_after < body_length:
@@ -441,7 +464,13 @@ class Route:
                 self.stall_times -= 1
                 if self.stall_times <= 0:
                     self.stall_after, self.stall_times = None, 1
-            return drop_at, stall
+            trickle = None
+            if self.trickle_after is not None and self.trickle_times > 0 and self.trickle_after < body_length:
+                trickle = (self.trickle_after, max(1, self.trickle_rate))
+                self.trickle_times -= 1
+                if self.trickle_times <= 0:
+                    self.trickle_after, self.trickle_times = None, 1
+            return drop_at, stall, trickle
 
     def __repr__(self) -> str:
         where = f"file={self._file}" if self._file is not None else f"{len(self._data or b'')} bytes"
@@ -562,6 +591,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", "0")
             self._finish_headers()
             return
+        if span is not None and span != _UNSATISFIABLE and plan.short_ranges:
+            span = (span[0], min(span[1], span[0] + plan.short_ranges - 1))
         if span is not None:
             status, start, length = 206, span[0], span[1] - span[0] + 1
 
@@ -578,8 +609,8 @@ class _Handler(BaseHTTPRequestHandler):
         self._finish_headers()
         if head:
             return
-        drop_at, stall = route._arm(length)
-        self._send_body(content, start, length, plan.rate, drop_at, stall)
+        drop_at, stall, trickle = route._arm(length)
+        self._send_body(content, start, length, plan.rate, drop_at, stall, trickle)
 
     def _send_validators(self, route: Route, content: _Content, plan: _Plan | None = None) -> None:
         self.send_header("Content-Type", route.content_type)
@@ -598,11 +629,17 @@ class _Handler(BaseHTTPRequestHandler):
         rate: int | None,
         drop_at: int | None,
         stall: _Stall | None,
+        trickle: tuple[int, int] | None = None,
     ) -> None:
         stopping = self.server.owner._stopping
         pacer = _Pacer(rate, stopping) if rate else None
         with _open_source(content) as source:
             done = 0
+            if trickle is not None:
+                at, trickle_rate = trickle
+                self._send_span(source, start, at, pacer)
+                self._trickle(source, start + at, length - at, trickle_rate, stopping)
+                return
             if stall is not None and (drop_at is None or stall.at < drop_at):
                 self._send_span(source, start, stall.at, pacer)
                 done = stall.at
@@ -620,6 +657,18 @@ class _Handler(BaseHTTPRequestHandler):
                 self.close_connection = True
                 return
             self._send_span(source, start + done, length - done, pacer)
+
+    def _trickle(
+        self, source: memoryview | BinaryIO, offset: int, count: int, rate: int, stopping: threading.Event
+    ) -> None:
+        """Send ``count`` bytes at ``rate`` bytes a second, a piece every 50 ms."""
+        piece = max(1, rate // 20)
+        end = offset + count
+        while offset < end:
+            if stopping.wait(0.05):
+                raise _Aborted("server stopping")
+            self._send_span(source, offset, min(piece, end - offset), None)
+            offset += min(piece, end - offset)
 
     def _send_span(
         self, source: memoryview | BinaryIO, offset: int, count: int, pacer: _Pacer | None

@@ -66,7 +66,9 @@ def test_kill_9_mid_download_then_resume_fetches_only_the_missing_bytes(tmp_path
 
     proc = spawn(models_dir, catalog, "--connections", "4", tmp_path=tmp_path)
     try:
-        wait_for(lambda: library.record_path(m).exists(), 15, "the first resume record")
+        # The record is written as soon as the first answer arrives (it claims the disk space); the wait
+        # is for the first one that records received bytes.
+        wait_for(lambda: library.read_record(m).get("ranges"), 15, "the first resume record with data")
         time.sleep(1.0)
         assert proc.poll() is None, finish(proc)
     finally:
@@ -142,7 +144,7 @@ def test_ctrl_c_stops_cleanly_and_keeps_the_partial(tmp_path, models_dir, http_s
     m = library.catalog.get("m")
     proc = spawn(models_dir, catalog, tmp_path=tmp_path)
     try:
-        wait_for(lambda: library.record_path(m).exists(), 15, "the first resume record")
+        wait_for(lambda: library.read_record(m).get("ranges"), 15, "the first resume record with data")
     finally:
         proc.send_signal(signal.SIGINT)
     code, out, err = finish(proc)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote, urlsplit, urlunsplit
 
 from ofa_manager.core.resources import builtin_catalog_path
 
@@ -91,8 +91,31 @@ def unknown_id_message(entry_id: str, known: Iterable[str]) -> str:
 
 
 def url_host(url: str) -> str:
-    """A URL's server as it reads in messages: ``host`` or ``host:port``."""
-    return urlsplit(url).netloc
+    """A URL's server as it reads in messages: ``host`` or ``host:port`` (never the user and password)."""
+    return urlsplit(url).netloc.rpartition("@")[2]
+
+
+# The user-and-password part of any URL inside a text: everything between "scheme://" and the last
+# "@" before the path. Quotes end it too, so a URL inside a repr() is cut where the repr ends.
+_URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#'\"<>]*@")
+REDACTED = "***"
+
+
+def display_url(url: str) -> str:
+    """A URL as it may be shown, printed or stored: a user and password in it become ``***``.
+
+    Only the request itself needs them (requests sends them as HTTP Basic authentication); the catalog
+    keeps them, every file and text derived from it does not, as curl and pip show such URLs.
+    """
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=f"{REDACTED}@{url_host(url)}"))
+
+
+def redact_text(text: str) -> str:
+    """``text`` with the user and password of every URL in it replaced by ``***``."""
+    return _URL_CREDENTIALS.sub(rf"\g<scheme>{REDACTED}@", text) if "@" in text else text
 
 
 def default_filename(url: str) -> str:
@@ -121,11 +144,12 @@ def _check_url(value: object, where: str) -> str:
     if not isinstance(value, str) or not value.strip():
         raise CatalogError(f"{where}: must be a URL string")
     parts = urlsplit(value.strip())
+    shown = redact_text(display_url(value.strip()))
     if parts.scheme.lower() not in ("http", "https"):
         scheme = parts.scheme or "(none)"
-        raise CatalogError(f"{where}: unsupported URL scheme {scheme!r} in {value!r}; only http and https")
-    if not parts.netloc:
-        raise CatalogError(f"{where}: URL {value!r} has no host")
+        raise CatalogError(f"{where}: unsupported URL scheme {scheme!r} in {shown!r}; only http and https")
+    if not parts.hostname:
+        raise CatalogError(f"{where}: URL {shown!r} has no host")
     return value.strip()
 
 

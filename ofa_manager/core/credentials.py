@@ -37,8 +37,8 @@ class KeyringLocked(KeyringUnavailable):
 
 
 def host_of(url: str) -> str:
-    """The key a token is stored under: the URL's netloc (``host`` or ``host:port``)."""
-    return urlsplit(url).netloc.lower()
+    """The key a token is stored under: ``host`` or ``host:port``, without a user and password."""
+    return urlsplit(url).netloc.rpartition("@")[2].lower()
 
 
 def _call(func, *args):

@@ -16,6 +16,7 @@ import urllib3
 import urllib3.connection
 
 from ofa_manager import __version__
+from ofa_manager.core.catalog import display_url, redact_text
 from ofa_manager.core.credentials import NO_BACKEND, TokenCache, host_of
 
 USER_AGENT = f"ofa-manager/{__version__}"
@@ -28,7 +29,7 @@ class HttpStatusError(Exception):
     """A final answer from the server that is not the file: the status is in the message."""
 
     def __init__(self, status: int, reason: str, retry_after: float | None = None) -> None:
-        super().__init__(f"{status} {reason}".strip())
+        super().__init__(redact_text(f"{status} {reason}".strip()))
         self.status = status
         self.retry_after = retry_after
 
@@ -240,10 +241,10 @@ def check_link(
             last_modified=response.headers.get("last-modified"),
             content_type=response.headers.get("content-type"),
             accepts_ranges=response.headers.get("accept-ranges", "").lower() == "bytes",
-            final_url=response.url,
+            final_url=display_url(response.url),
         )
         if response.status_code >= 400:
-            result.error = _refusal(response)
+            result.error = redact_text(_refusal(response))
         elif is_web_page(response):
             result.error = "the server returned a web page, not a file"
         return result
@@ -257,7 +258,11 @@ def check_link(
 
 
 def describe_network_error(exc: BaseException) -> str:
-    """A one-line reason for a network failure, without the stack of wrapped exceptions."""
+    """A one-line reason for a network failure, without the stack of wrapped exceptions or credentials."""
+    return redact_text(_network_error_reason(exc))
+
+
+def _network_error_reason(exc: BaseException) -> str:
     if isinstance(exc, requests.exceptions.ConnectTimeout):
         return "connection timed out"
     if isinstance(exc, requests.exceptions.ReadTimeout) or "timed out" in str(exc).lower():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import hashlib
 import json
@@ -13,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
-from ofa_manager.core.catalog import Catalog, Checkpoint
+from ofa_manager.core.catalog import Catalog, Checkpoint, display_url
 from ofa_manager.core.settings import atomic_write_json
 
 if TYPE_CHECKING:
@@ -22,6 +23,8 @@ if TYPE_CHECKING:
 PART_SUFFIX = ".part"
 RECORD_SUFFIX = ".part.json"
 HASH_CHUNK = 4 * 1024 * 1024
+# How long a delete waits for a download of the same file to stop (after a cancel) before it goes ahead.
+DELETE_WAIT = 2.0
 
 
 class State(str, enum.Enum):
@@ -180,7 +183,9 @@ class Library:
             st = None
         if st is not None:
             meta = self.read_meta(entry)
-            if meta.get("catalog_url", entry.url) != entry.url:
+            catalog_url = meta.get("catalog_url", entry.url)
+            # Compared without credentials: files never hold them (see catalog.display_url).
+            if not isinstance(catalog_url, str) or display_url(catalog_url) != display_url(entry.url):
                 # Fetched for another catalog's URL that happens to use the same file name: not ours.
                 return FileStatus(State.REMOTE, path, 0, self.expected_size(entry), meta={"foreign": True})
             size = meta.get("size") or self.expected_size(entry) or st.st_size
@@ -272,7 +277,7 @@ class Library:
                 good = good and digest == meta["sha256"]
             meta.update(
                 {
-                    "url": meta.get("url", entry.url),
+                    "url": display_url(meta["url"] if isinstance(meta.get("url"), str) else entry.url),
                     "size": size if good else meta.get("size", expected_size),
                     "state": "ok" if good else "corrupt",
                     "verified_at": _now(),
@@ -310,8 +315,8 @@ class Library:
         self.write_meta(
             entry,
             {
-                "url": entry.url,
-                "catalog_url": entry.url,
+                "url": display_url(entry.url),
+                "catalog_url": display_url(entry.url),
                 "etag": etag,
                 "size": size,
                 "sha256": digest,
@@ -326,8 +331,13 @@ class Library:
     # -- deleting -------------------------------------------------------------------------------
 
     def delete(self, entry: Checkpoint, *, partial_only: bool = False) -> int:
-        """Delete the local file (or only the partial data); returns the bytes freed."""
-        with self.lock(entry):
+        """Delete the local file (or only the partial data); returns the bytes freed.
+
+        A download of the same file holds its lock for as long as it runs; the delete waits a moment
+        for one that is stopping, then deletes all the same: the download sees its file gone, stops
+        and reports it removed (rather than the delete waiting for hours, then taking a finished file).
+        """
+        with self._lock_for_delete(entry):
             freed = self.drop_partial(entry)
             if partial_only:
                 return freed
@@ -339,6 +349,21 @@ class Library:
                 pass
             self.forget(entry)
             return freed
+
+    @contextlib.contextmanager
+    def _lock_for_delete(self, entry: Checkpoint):
+        from filelock import Timeout
+
+        lock = self.lock(entry)
+        try:
+            lock.acquire(timeout=DELETE_WAIT)
+        except Timeout:
+            yield  # a running download holds the file; it notices the deletion by itself
+            return
+        try:
+            yield
+        finally:
+            lock.release()
 
     def forget(self, entry: Checkpoint) -> None:
         """Drop the metadata of a file that is gone (deleted here or moved to the trash)."""

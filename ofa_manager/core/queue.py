@@ -10,9 +10,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
-from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.catalog import Checkpoint, redact_text
 from ofa_manager.core.credentials import TokenCache
-from ofa_manager.core.library import Library
+from ofa_manager.core.library import Library, State
 from ofa_manager.core.settings import atomic_write_json
 from ofa_manager.core.transfer import Aborted, DownloadError, Progress, RateLimiter, Transfer, TransferOptions
 
@@ -381,14 +381,21 @@ class DownloadQueue:
         outcome: dict = {}
         try:
             transfer.run()
-            size = self.library.status(entry).bytes
-            outcome = dict(state=ItemState.DONE, done=size, total=size, error=None, error_kind=None)
+            status = self.library.status(entry)  # one look at the final path: its size is what is there
+            size = status.bytes
+            if status.state in (State.DOWNLOADED, State.CORRUPT):
+                outcome = dict(state=ItemState.DONE, done=size, total=size, error=None, error_kind=None)
+            else:
+                # Removed (rm) between the rename and this look: "done" with no file would be a lie.
+                gone = f"its file was removed from {self.library.root} as the download finished"
+                outcome = dict(state=ItemState.FAILED, error=gone, error_kind="removed")
         except Aborted:
             outcome = {}
         except DownloadError as exc:
             outcome = dict(state=ItemState.FAILED, error=exc.reason, error_kind=exc.kind)
         except Exception as exc:  # never let a worker die silently: the row shows the reason
-            outcome = dict(state=ItemState.FAILED, error=f"unexpected error: {exc!r}", error_kind="error")
+            unexpected = redact_text(f"unexpected error: {exc!r}")
+            outcome = dict(state=ItemState.FAILED, error=unexpected, error_kind="error")
         with self._lock:
             job.thread = None
             reason = job.stop_reason

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bisect
 import collections
+import contextlib
 import hashlib
 import http.client
 import os
@@ -15,13 +16,12 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from urllib.parse import urlsplit
 
 import requests
 import urllib3.exceptions
 
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.catalog import Checkpoint, display_url, redact_text, url_host
 from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.http import (
     HttpStatusError,
@@ -34,6 +34,7 @@ from ofa_manager.core.http import (
     shutdown_connections,
 )
 from ofa_manager.core.library import Library, State, free_space
+from ofa_manager.core.space import SpaceCheck, held_by_others
 
 MiB = 1024 * 1024
 CHUNK = MiB
@@ -43,6 +44,10 @@ SYNC_EVERY = 64 * MiB
 PROGRESS_EVERY = 0.1
 MIN_READ = 64 * 1024
 READ_SECONDS = 0.25
+# How often the supervisor looks at each connection's speed and at the partial file on disk.
+WATCH_EVERY = 0.1
+# The speed floor under a bandwidth limit: the limit may be shared by up to 8 downloads of 16 connections.
+LIMIT_SHARES = 128
 _CONTENT_RANGE = re.compile(r"bytes\s+(\d+)-(\d+)/(\d+|\*)")
 NETWORK_ERRORS = (
     requests.RequestException,
@@ -57,6 +62,8 @@ class DownloadError(Exception):
     """A download that failed for good; ``str()`` names the checkpoint and the reason."""
 
     def __init__(self, title: str, reason: str, *, kind: str = "error") -> None:
+        # Every failure reaches a row, a terminal or the queue's state file: never with a URL's password.
+        reason = redact_text(reason)
         super().__init__(f"{title}: {reason}")
         self.title = title
         self.reason = reason
@@ -97,6 +104,9 @@ class TransferOptions:
     max_retry_after: float = 300.0
     chunk: int = CHUNK
     min_segment: int = MIN_SEGMENT
+    # A connection bringing fewer bytes a second than this, over ``timeout`` seconds, is stalled as
+    # much as one bringing none (curl's --speed-limit with --speed-time); 0 turns the floor off.
+    min_speed: int = 1024
 
     def rewrite(self, url: str) -> str:
         """Apply the first matching URL-prefix rule (e.g. the Beijing bucket → a lab mirror)."""
@@ -157,12 +167,16 @@ class RateLimiter:
 class _Slot:
     """One connection's share of the file: it writes from ``pos`` up to ``end`` (which may shrink)."""
 
-    __slots__ = ("pos", "end", "response")
+    __slots__ = ("pos", "end", "response", "too_slow", "samples")
 
     def __init__(self, pos: int, end: int | None) -> None:
         self.pos = pos
         self.end = end
         self.response: requests.Response | None = None
+        # Set by the supervisor when it cut this connection for being below the speed floor.
+        self.too_slow = False
+        # (time, pos, response) a few times a second while a body streams: the speed floor's window.
+        self.samples: collections.deque[tuple[float, int, object]] = collections.deque()
 
 
 class _Plan:
@@ -356,6 +370,9 @@ class Transfer:
         self._last_modified: str | None = None
         self._record: dict = {}
         self._lock = threading.Lock()
+        self._part_id: tuple[int, int] | None = None  # (device, inode) of the partial file being written
+        self._removed = False
+        self._one_stream = False
 
     # -- public ---------------------------------------------------------------------------------
 
@@ -434,12 +451,12 @@ class Transfer:
                     self._download_from(url)
                     return final
                 except DownloadError as exc:
-                    if exc.kind in ("disk", "space"):
+                    if exc.kind in ("disk", "space", "removed"):
                         raise
                     errors.append((url, exc))
             if len(errors) == 1:
                 raise errors[0][1]
-            reasons = "; ".join(f"{urlsplit(url).netloc}: {e.reason}" for url, e in errors)
+            reasons = "; ".join(f"{url_host(url)}: {e.reason}" for url, e in errors)
             raise DownloadError(entry.title, f"every source failed: {reasons}", kind=errors[-1][1].kind)
         finally:
             lock.release()
@@ -496,20 +513,51 @@ class Transfer:
                 return int(length)
         return None
 
-    def _preflight(self, size: int | None, have: int, response: requests.Response | None = None) -> None:
-        """Fail when the rest of the file cannot fit; ``response`` (headers read, body not) is closed then."""
+    def _preflight(
+        self,
+        size: int | None,
+        have: int,
+        response: requests.Response | None = None,
+        plan: _Plan | None = None,
+    ) -> None:
+        """Fail when the rest of the file cannot fit beside what other running downloads still need.
+
+        ``response`` (headers read, body not) is closed then. With ``plan`` the space is also claimed:
+        the resume record is written at once, under the lock that other downloads check under too.
+        """
         if size is None:
             return
-        need = max(0, size - have)
-        free = free_space(self.library.root)
-        if need > free:
-            _close(response)
-            raise DownloadError(
-                self.entry.title,
-                f"not enough disk space: needs {units.size(need)}, only {units.size(free)} free "
-                f"in {self.library.root}",
-                kind="space",
-            )
+        root = self.library.root
+        with SpaceCheck(root) if plan is not None else contextlib.nullcontext():
+            need = max(0, size - have)
+            free = free_space(root)
+            held = held_by_others(root, self.library.record_path(self.entry))
+            if need > free - held:
+                _close(response)
+                if held:
+                    where = (
+                        f"only {units.size(max(0, free - held))} free in {root} once the other downloads "
+                        f"in progress have the {units.size(held)} they still need"
+                    )
+                else:
+                    where = f"only {units.size(free)} free in {root}"
+                reason = f"not enough disk space: needs {units.size(need)}, {where}"
+                raise DownloadError(self.entry.title, reason, kind="space")
+            if plan is not None:
+                record = {**self._fresh_record(self._url, plan), "updated": time.time(), "running": True}
+                self.library.write_record(self.entry, record)
+
+    def _fresh_record(self, url: str, plan: _Plan) -> dict:
+        """The resume record of a download whose first answer just arrived."""
+        return {
+            "url": display_url(url),
+            "size": plan.size,
+            "etag": self._etag,
+            "last_modified": self._last_modified,
+            "ranges": plan.snapshot(),
+            "sha256": self.expected_sha256,
+            "started": time.time(),
+        }
 
     # -- one source -----------------------------------------------------------------------------
 
@@ -517,7 +565,8 @@ class Transfer:
         library, entry = self.library, self.entry
         record = library.read_record(entry)
         part = library.part_path(entry)
-        if record and (record.get("url") != url or not part.exists()):
+        recorded_url = record.get("url") if isinstance(record.get("url"), str) else ""
+        if record and (display_url(recorded_url) != display_url(url) or not part.exists()):
             same_object = (
                 record.get("size") and self.expected_sha256 and record.get("size") == self.expected_size
             )
@@ -537,6 +586,7 @@ class Transfer:
         if not record and part.exists():
             library.drop_partial(entry)
         changes = attempts = 0
+        self._one_stream = False
         while True:
             try:
                 self._fetch(url, record)
@@ -556,7 +606,12 @@ class Transfer:
                 library.drop_partial(entry)
                 record = {}
                 changes += 1
-                if changes >= 3:
+                if changes == 2:
+                    # Changed again at once: more likely a server that names every answer anew (an ETag
+                    # per request, as behind some balancers) than a file rewritten twice. One connection
+                    # with one answer from byte 0 needs no validator and cannot splice two versions.
+                    self._one_stream = True
+                elif changes >= 3:
                     raise DownloadError(
                         entry.title, "the file keeps changing on the server; try again later", kind="network"
                     ) from None
@@ -565,29 +620,20 @@ class Transfer:
         """Fetch into the partial file, then verify and move it into place."""
         entry = self.entry
         part = self.library.part_path(entry)
+        self._part_id = None
         validator = record.get("etag") or record.get("last_modified")
         plan = _Plan(record.get("size"), record.get("ranges", []) if record.get("size") else [])
         if plan.size is not None and plan.complete() and part.exists():
             first = None
         else:
             first, plan = self._first_response(url, plan, validator, record)
-        self._record = (
-            {
-                "url": url,
-                "size": plan.size,
-                "etag": self._etag,
-                "last_modified": self._last_modified,
-                "ranges": plan.snapshot(),
-                "sha256": self.expected_sha256,
-                "started": time.time(),
-            }
-            if first is not None
-            else dict(record)
-        )
+        self._record = self._fresh_record(url, plan) if first is not None else dict(record)
         if not part.exists():
             part.touch()
         if plan.size is not None and part.stat().st_size != plan.size and not plan.done:
             os.truncate(part, plan.size)
+        st = part.stat()
+        self._part_id = (st.st_dev, st.st_ino)
         stop_hash = threading.Event()
         hasher = _Hasher(part, plan, stop_hash)
         hasher.start()
@@ -614,7 +660,7 @@ class Transfer:
             if not plan.complete():
                 stop_hash.set()
             hasher.join()
-            self._save_record(plan)
+            self._save_record(plan, running=False)
         if hasher.error is not None:
             raise DownloadError(
                 entry.title, f"cannot read back the partial file: {hasher.error}", kind="disk"
@@ -632,8 +678,8 @@ class Transfer:
                 # Without a known size there is nothing to resume against.
                 plan = _Plan(None, [])
                 start = 0
-            headers = {"Range": f"bytes={start}-"}
-            if validator and plan.done:
+            headers = {"Range": f"bytes={start}-"} if not self._one_stream else {}
+            if validator and plan.done and not self._one_stream:
                 headers["If-Range"] = validator
             self._emit_state("connecting")
             try:
@@ -687,7 +733,7 @@ class Transfer:
                     )
                 if plan.size is None:
                     plan = _Plan(total, [])
-                self._preflight(total, plan.done_bytes(), response)
+                self._preflight(total, plan.done_bytes(), response, plan)
                 slot = plan.first_slot()
                 return (slot, response, True), plan
             # 200: the whole object from byte 0; ranges unsupported, or the object changed.
@@ -706,7 +752,7 @@ class Transfer:
                 os.truncate(part, 0)
             # Without a Content-Length the stream runs to its end; _finish compares that with the catalog.
             plan = _Plan(size, [])
-            self._preflight(size if size is not None else self.expected_size, 0, response)
+            self._preflight(size if size is not None else self.expected_size, 0, response, plan)
             slot = plan.first_slot()
             # A 200 to a plain ranged request means the server ignores ranges: one stream only. A 200
             # after If-Range means the object changed; then more connections may still help.
@@ -779,7 +825,8 @@ class Transfer:
                             response = self._open_segment(url, slot, plan.size)
                         slot.response = response
                         self._stream(response, fh, plan, slot, stop)
-                        response = None
+                        response = slot.response = None
+                        slot.too_slow = False  # cut too late: the body had arrived (the kernel held it)
                         if slot.end is None:
                             with plan.cond:
                                 plan.eof = True
@@ -791,18 +838,23 @@ class Transfer:
                         attempts = 0
                     except NETWORK_ERRORS + (HttpStatusError,) as exc:
                         _close(response)
-                        response = None
+                        response = slot.response = None
                         if stop.is_set():
                             return
-                        if slot.pos > before:
+                        error: BaseException = exc
+                        if slot.too_slow:
+                            # A trickle is a stall: what it brought does not count as data flowing again.
+                            slot.too_slow = False
+                            error = _Transient(self._too_slow_reason())
+                        elif slot.pos > before:
                             attempts = 0
                         if slot.end is None or not self._ranged:
                             # A stream without ranges cannot resume: start over from zero.
-                            raise _Restart() from exc
+                            raise _Restart() from error
                         with self._lock:
                             self._reconnecting += 1
                         try:
-                            attempts = self._retry_or_fail(exc, attempts, stop)
+                            attempts = self._retry_or_fail(error, attempts, stop)
                         finally:
                             with self._lock:
                                 self._reconnecting -= 1
@@ -864,7 +916,14 @@ class Transfer:
         # A read returns only when its whole chunk has arrived; on a slow link a 1 MiB read would hold
         # back progress and the resume record (what a kill -9 keeps) for many seconds. Reads are sized
         # to about READ_SECONDS of this connection's speed, so a fast link soon reads whole chunks.
-        step = min(MIN_READ, self.options.chunk)
+        # At the speed floor a read must still end well within the stall timeout: the floor sees progress
+        # only when a read returns, and a good but slow link must not look like a trickle.
+        floor = self._speed_floor()
+        least = min(MIN_READ, max(1024, int(floor * self.options.timeout / 4))) if floor else MIN_READ
+        step = min(least, self.options.chunk)
+        # Where this answer's body ends, when it is a range: it may end before the slot does.
+        served = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
+        served_end = int(served.group(2)) + 1 if response.status_code == 206 and served else None
         fh.seek(slot.pos)
         while not stop.is_set():
             if self.abort.is_set():
@@ -878,9 +937,13 @@ class Transfer:
             else:
                 chunk = memoryview(raw.read(want, decode_content=False))
             took = max(time.monotonic() - began, 1e-3)
-            step = max(MIN_READ, min(self.options.chunk, int(len(chunk) / took * READ_SECONDS)))
+            step = max(least, min(self.options.chunk, int(len(chunk) / took * READ_SECONDS)))
             expected = self.expected_size
             if not chunk:
+                if served_end is not None and slot.pos >= served_end:
+                    # A shorter range than asked, complete (a server may send less): the rest goes back
+                    # to the plan and is asked for at once, with no backoff pause, as curl and aria2 do.
+                    break
                 if slot.end is not None or (expected is not None and slot.pos < expected):
                     raise urllib3.exceptions.ProtocolError("connection dropped mid-transfer")
                 break
@@ -910,7 +973,7 @@ class Transfer:
 
     def _supervise(self, plan: _Plan, workers, failure, stop, url: str, ranged: bool) -> None:
         """Report progress, save the resume record, and lend idle capacity while workers run."""
-        last_record = time.monotonic()
+        last_record = last_watch = time.monotonic()
         while True:
             alive = [w for w in workers if w.is_alive()]
             if not alive:
@@ -923,6 +986,12 @@ class Transfer:
                 shutdown_connections(self.session)
                 break
             now = time.monotonic()
+            if now - last_watch >= WATCH_EVERY:
+                last_watch = now
+                if self._part_removed():
+                    failure.append(self._removed_error())
+                    continue
+                self._cut_slow_connections(plan, now)
             if now - last_record >= RECORD_EVERY:
                 self._save_record(plan)
                 last_record = now
@@ -950,13 +1019,76 @@ class Transfer:
                 self.entry.title, "the download ended before the file was complete", kind="network"
             )
 
-    def _save_record(self, plan: _Plan) -> None:
+    def _cut_slow_connections(self, plan: _Plan, now: float) -> None:
+        """Cut a connection whose body trickles below the speed floor for the stall timeout."""
+        floor, window = self._speed_floor(), self.options.timeout
+        if not floor:
+            return
+        for slot in list(plan.slots):
+            response, samples = slot.response, slot.samples
+            if response is None or (samples and samples[-1][2] is not response):
+                samples.clear()  # a new answer starts a new window
+                if response is None:
+                    continue
+            samples.append((now, slot.pos, response))
+            while len(samples) > 2 and now - samples[1][0] >= window:
+                samples.popleft()
+            began, pos, _ = samples[0]
+            if now - began >= window and slot.pos - pos < floor * (now - began):
+                slot.too_slow = True
+                samples.clear()
+                _shutdown(response)  # the worker's read fails; it reconnects as after any stall
+
+    def _speed_floor(self) -> int:
+        floor = max(0, self.options.min_speed)
+        rate = self.limiter.rate
+        # Under a bandwidth limit a connection is slow on purpose: never below its smallest share.
+        return min(floor, rate // LIMIT_SHARES) if rate else floor
+
+    def _too_slow_reason(self) -> str:
+        return (
+            f"stalled: under {units.rate(self._speed_floor())} for {self.options.timeout:g} s "
+            "(no byte counts below that speed)"
+        )
+
+    def _part_removed(self) -> bool:
+        """True once the partial file being written is gone from its place (deleted or replaced)."""
+        if self._part_id is None:
+            return False
+        if not self._removed:
+            try:
+                st = os.stat(self.library.part_path(self.entry))
+            except FileNotFoundError:
+                self._removed = True
+            except OSError:
+                return False
+            else:
+                self._removed = (st.st_dev, st.st_ino) != self._part_id
+        return self._removed
+
+    def _removed_error(self) -> DownloadError:
+        self._removed = True
+        return DownloadError(
+            self.entry.title,
+            f"its file was removed from {self.library.root} during the download; the download stopped "
+            "and nothing was kept",
+            kind="removed",
+        )
+
+    def _save_record(self, plan: _Plan, *, running: bool = True) -> None:
         record = dict(self._record)
+        if self._part_removed():
+            # A record without its partial file is of no use: a removed download leaves nothing behind.
+            with contextlib.suppress(FileNotFoundError):
+                self.library.record_path(self.entry).unlink()
+            return
         if not record:
             return
         record["ranges"] = plan.snapshot()
         record["size"] = plan.size
         record["updated"] = time.time()
+        # Other downloads count what a running one still needs against the free space (core.space).
+        record["running"] = running
         if plan.size is None:
             # Progress in a stream of unknown length cannot be resumed.
             record["ranges"] = []
@@ -964,6 +1096,8 @@ class Transfer:
 
     def _finish(self, plan: _Plan, digest: str) -> None:
         entry, library = self.entry, self.library
+        if self._part_removed():
+            raise self._removed_error()
         self._emit_state("verifying", force=True)
         part = library.part_path(entry)
         size = plan.size if plan.size is not None else part.stat().st_size
@@ -993,8 +1127,8 @@ class Transfer:
         library.write_meta(
             entry,
             {
-                "url": self._url,
-                "catalog_url": entry.url,
+                "url": display_url(self._url),
+                "catalog_url": display_url(entry.url),
                 "etag": record.get("etag"),
                 "last_modified": record.get("last_modified"),
                 "size": size,
@@ -1004,20 +1138,26 @@ class Transfer:
                 "downloaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
             },
         )
-        os.replace(part, final)
+        try:
+            os.replace(part, final)
+        except FileNotFoundError:
+            # Removed (rm) between the check above and here: the metadata must not outlive it.
+            library.forget(entry)
+            raise self._removed_error() from None
         _fsync_dir(final.parent)
         try:
             library.record_path(entry).unlink()
         except FileNotFoundError:
             pass
-        self._emit(Progress(size, size, 0.0, 0.0, "done", 0, self._url), force=True)
+        self._emit(Progress(size, size, 0.0, 0.0, "done", 0, display_url(self._url)), force=True)
 
     # -- progress -------------------------------------------------------------------------------
 
     def _emit_state(self, state: str, *, force: bool = False, message: str = "") -> None:
         self._state = state
         self._emit(
-            Progress(self._done, self.expected_size, 0.0, None, state, 0, self._url, message), force=force
+            Progress(self._done, self.expected_size, 0.0, None, state, 0, display_url(self._url), message),
+            force=force,
         )
 
     def _emit_progress(self, plan: _Plan, state: str, connections: int) -> None:
@@ -1029,7 +1169,7 @@ class Transfer:
         t0, d0 = self._samples[0]
         speed = (done - d0) / (now - t0) if now > t0 else 0.0
         eta = (plan.size - done) / speed if plan.size is not None and speed > 0 else None
-        self._emit(Progress(done, plan.size, speed, eta, state, connections, self._url))
+        self._emit(Progress(done, plan.size, speed, eta, state, connections, display_url(self._url)))
 
     def _emit(self, progress: Progress, force: bool = False) -> None:
         if self.on_progress is None:

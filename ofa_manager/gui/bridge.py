@@ -9,6 +9,8 @@ from collections.abc import Callable
 
 from PySide6.QtCore import QObject, Signal
 
+from ofa_manager.core.catalog import redact_text
+
 # At most this many progress reports a second reach the GUI thread from one background task.
 TASK_PROGRESS_PER_SECOND = 5
 
@@ -117,7 +119,7 @@ class Bridge(QObject):
             try:
                 result = work(task)
             except Exception as exc:  # the GUI shows the reason; a worker must never die silently
-                self._emit(self.task_failed, kind, key, str(exc) or type(exc).__name__)
+                self._emit(self.task_failed, kind, key, redact_text(str(exc)) or type(exc).__name__)
                 return
             self._emit(self.task_done, kind, key, result)
 

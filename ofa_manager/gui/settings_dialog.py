@@ -235,9 +235,9 @@ class SettingsDialog(QDialog):
     def _current_host(self) -> str:
         text = self.host.currentText().strip().lower()
         if "://" in text:
-            from urllib.parse import urlsplit
+            from ofa_manager.core.catalog import url_host
 
-            text = urlsplit(text).netloc
+            text = url_host(text)
         return text.rstrip("/")
 
     def _store_token(self) -> None:

@@ -10,7 +10,7 @@ from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QSortFilter
 from PySide6.QtGui import QBrush, QColor, QFont
 
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.library import State
 from ofa_manager.gui.icons import shared_file_icon
 from ofa_manager.gui.status import ACTIVE, FAILED, display_path, status_text, status_tooltip
@@ -300,7 +300,7 @@ class CheckpointTreeModel(QAbstractItemModel):
                 + ", ".join(o.title for o in others)
                 + ". It is downloaded and stored once; deleting it removes it for all of them."
             )
-        lines.append(entry.url)
+        lines.append(display_url(entry.url))
         return "\n".join(lines)
 
     def _status_color(self, state) -> QBrush | None:
