@@ -66,3 +66,13 @@ def without_rule(rules: list[list[str]], prefix: str) -> list[list[str]]:
         known = ", ".join(rule[0] for rule in rules) or "none"
         raise MirrorRuleError(f"no mirror rule for {prefix!r} (rules: {known})")
     return out
+
+
+def bucket_prefixes(urls: list[str]) -> list[str]:
+    """The distinct "scheme://host/" of these URLs, in order: what a lab cache rule usually replaces."""
+    prefixes = []
+    for url in urls:
+        parts = urlsplit(url)
+        if parts.scheme in ("http", "https") and parts.netloc:
+            prefixes.append(f"{parts.scheme}://{parts.netloc}/")
+    return list(dict.fromkeys(prefixes))
