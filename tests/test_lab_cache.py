@@ -218,6 +218,9 @@ def test_mirror_rules_from_the_command_line(tmp_path):
 
     added = cli("mirror", "add", BUCKET + "/", "http://cache.lab.example:8080")
     assert added.returncode == 0, added.stderr
+    assert json.loads(cli("mirror", "list", "--json").stdout) == [
+        {"prefix": BUCKET + "/", "url": "http://cache.lab.example:8080/"}
+    ]
     # The trailing "/" of the prefix is kept on the address, so paths join as they left the prefix.
     changed = cli("mirror", "add", BUCKET + "/", "http://cache2.lab.example:8080/")
     assert changed.returncode == 0
