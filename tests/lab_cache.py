@@ -107,8 +107,10 @@ class LabCache:
         assert binary is not None, missing_nginx()
         for folder in ("cache", "temp/client", "temp/proxy", "temp/fastcgi", "temp/uwsgi", "temp/scgi"):
             (self.workdir / folder).mkdir(parents=True, exist_ok=True)
-        for _attempt in range(5):
-            self.port = _free_port()
+        for attempt in range(5):
+            # Started again (after stop()), it keeps its address, as a restarted server does.
+            if not (attempt == 0 and self.port):
+                self.port = _free_port()
             self._write_config()
             self.process = subprocess.Popen(
                 [

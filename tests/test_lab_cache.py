@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -210,6 +211,39 @@ def test_download_killed_through_the_cache_resumes_and_the_origin_sends_no_byte_
     spans = origin_spans(http_server)
     assert_each_byte_at_most_once(spans)
     assert sum(end - start for start, end in spans) == len(data)
+
+
+def test_a_file_replaced_in_the_bucket_is_never_delivered_mixed_and_dropping_the_cache_mends_it(
+    tmp_path, cache, http_server
+):
+    old, new = payload(3 * SLICE, seed=1), payload(3 * SLICE, seed=2)
+    route = http_server.add(PATH, old)
+    # No sha256 in the catalog (the published one has none): only the cache and If-Range stand between
+    # the client and a file spliced from two versions.
+    catalog = write_catalog(tmp_path / "catalog.json", [entry("lab", BUCKET + PATH)])
+    point_at_cache(cache)
+    first = requests.get(cache.url(PATH), headers={"Range": "bytes=0-99"}, timeout=30)
+    assert first.status_code == 206 and first.content == old[:100]  # slice 0 of the old file is cached
+    route.data = new  # replaced under the same name: a new ETag
+    models = tmp_path / "models"
+    library = Library(models, load(catalog))
+    lab = library.catalog.get("lab")
+
+    failed = cli(
+        "--dir", str(models), "--catalog", str(catalog), "download", "lab", "--retries", "1", timeout=120
+    )
+    assert failed.returncode == 1, (failed.returncode, failed.stderr)
+    assert not library.path(lab).exists()
+    assert "etag mismatch in slice response" in cache.errors()
+
+    # The README's remedy: stop nginx, empty the cache folder, start it again.
+    cache.stop()
+    shutil.rmtree(cache.cache_dir)
+    cache.cache_dir.mkdir()
+    cache.start()
+    done = cli("--dir", str(models), "--catalog", str(catalog), "download", "lab", timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert library.path(lab).read_bytes() == new
 
 
 def test_mirror_rules_from_the_command_line(tmp_path):
