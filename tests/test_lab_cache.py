@@ -20,7 +20,8 @@ from ofa_manager.core.library import Library, State
 from tests.catalogs import MiB, cli_command, cli_env, entry, load, payload, sha256, write_catalog
 from tests.lab_cache import BUCKET, LabCache, missing_nginx
 
-pytestmark = pytest.mark.skipif(missing_nginx() is not None, reason=str(missing_nginx()))
+NO_NGINX = missing_nginx()
+pytestmark = pytest.mark.skipif(NO_NGINX is not None, reason=f"lab cache tests need nginx: {NO_NGINX}")
 
 PATH = "/checkpoints/lab.pt"
 SLICE = 4 * MiB  # the shipped configuration's slice size
