@@ -800,11 +800,17 @@ def cmd_mirror(args) -> int:
             rules = mirrors.without_rule(saved.rewrite_rules, args.prefix)
     except mirrors.MirrorRuleError as exc:
         raise UsageError(f"{exc}; no rule changed") from None
+    matching = 0
+    if action == "add":
+        prefix, url = mirrors.checked_rule(args.prefix, args.url)
+        matching = sum(u.startswith(prefix) for e in _catalog(args) for u in (e.url, *e.mirrors))
     saved.rewrite_rules = rules
     path = settings.save(saved)
     if action == "add":
-        prefix, url = mirrors.checked_rule(args.prefix, args.url)
         print(f"URLs starting with {prefix} are now fetched from {url} (saved in {path})")
+        if not matching:
+            # Saved all the same (it may be meant for another catalog), but a typo is the likelier cause.
+            print(f"note: no URL in the catalog starts with {prefix}; check the prefix", file=sys.stderr)
     else:
         print(f"mirror rule for {args.prefix} removed (saved in {path})")
     return EXIT_OK
