@@ -118,6 +118,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("logout", parents=[common], help="remove a host's token from the system keyring")
     p.add_argument("host")
 
+    p = sub.add_parser(
+        "mirror",
+        parents=[common],
+        help="fetch URLs that start with a prefix from a lab cache or mirror instead",
+        description="Mirror rules, shared with Settings → Mirrors: a URL that starts with PREFIX is fetched "
+        "from URL + the rest of it. The first matching rule wins. With no action, the rules are listed.",
+        epilog='example (a lab cache, see README "For a lab"): ofa-manager mirror add '
+        "https://ofa-beijing.oss-cn-beijing.aliyuncs.com/ http://cache.lab.example:8080/",
+    )
+    actions = p.add_subparsers(dest="mirror_action", metavar="ACTION")
+    q = actions.add_parser("add", help="add a rule, or change the one for PREFIX")
+    q.add_argument("prefix", metavar="PREFIX")
+    q.add_argument("url", metavar="URL")
+    q = actions.add_parser("list", help="the rules, in the order they are tried")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q = actions.add_parser("remove", help="remove the rule for PREFIX")
+    q.add_argument("prefix", metavar="PREFIX")
+
     sub.add_parser(
         "install-desktop",
         parents=[common],
@@ -769,6 +787,43 @@ def cmd_logout(args) -> int:
     return EXIT_OK
 
 
+def cmd_mirror(args) -> int:
+    from ofa_manager.core import mirrors
+
+    saved = settings.load()
+    action = args.mirror_action or "list"
+    if action == "list":
+        if getattr(args, "json", False):
+            print(json.dumps([{"prefix": a, "url": b} for a, b in saved.rewrite_rules], indent=2))
+            return EXIT_OK
+        if not saved.rewrite_rules:
+            print("no mirror rules: every URL is fetched as the catalog gives it")
+        for prefix, url in saved.rewrite_rules:
+            print(f"{prefix} -> {url}")
+        return EXIT_OK
+    try:
+        if action == "add":
+            rules = mirrors.with_rule(saved.rewrite_rules, args.prefix, args.url)
+        else:
+            rules = mirrors.without_rule(saved.rewrite_rules, args.prefix)
+    except mirrors.MirrorRuleError as exc:
+        raise UsageError(f"{exc}; no rule changed") from None
+    matching = 0
+    if action == "add":
+        prefix, url = mirrors.checked_rule(args.prefix, args.url)
+        matching = sum(u.startswith(prefix) for e in _catalog(args) for u in (e.url, *e.mirrors))
+    saved.rewrite_rules = rules
+    path = settings.save(saved)
+    if action == "add":
+        print(f"URLs starting with {prefix} are now fetched from {url} (saved in {path})")
+        if not matching:
+            # Saved all the same (it may be meant for another catalog), but a typo is the likelier cause.
+            print(f"note: no URL in the catalog starts with {prefix}; check the prefix", file=sys.stderr)
+    else:
+        print(f"mirror rule for {args.prefix} removed (saved in {path})")
+    return EXIT_OK
+
+
 def cmd_install_desktop(args) -> int:
     from ofa_manager.core.desktop import install_desktop
 
@@ -790,6 +845,7 @@ def cmd_uninstall_desktop(args) -> int:
 
 
 COMMANDS = {
+    "mirror": cmd_mirror,
     "list": cmd_list,
     "download": cmd_download,
     "verify": cmd_verify,

@@ -205,6 +205,7 @@ class Route:
         etag: str | bool | None = True,
         last_modified: bool = True,
         content_type: str = "application/octet-stream",
+        headers: Mapping[str, str] | None = None,
         **faults: Any,
     ) -> None:
         unknown = set(faults) - FAULT_KNOBS
@@ -215,6 +216,8 @@ class Route:
         self._lock = threading.RLock()
         self.path = path
         self.content_type = content_type
+        # Sent with every answer that carries the object (as object storage sends its own fingerprints).
+        self.headers: dict[str, str] = dict(headers or {})
         self.send_last_modified = last_modified
         self._data: bytes | None = None
         self._file: Path | None = None
@@ -620,6 +623,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("ETag", content.etag)
         if content.mtime is not None:
             self.send_header("Last-Modified", _http_date(content.mtime))
+        for name, value in route.headers.items():
+            self.send_header(name, value)
 
     def _send_body(
         self,
@@ -877,13 +882,21 @@ class TestServer:
         etag: str | bool | None = True,
         last_modified: bool = True,
         content_type: str = "application/octet-stream",
+        headers: Mapping[str, str] | None = None,
         **faults: Any,
     ) -> Route:
         """Serve data (bytes) or file at path, with fault knobs from FAULT_KNOBS; replaces any route there."""
         if not path.startswith("/"):
             path = "/" + path
         route = Route(
-            path, data, file=file, etag=etag, last_modified=last_modified, content_type=content_type, **faults
+            path,
+            data,
+            file=file,
+            etag=etag,
+            last_modified=last_modified,
+            content_type=content_type,
+            headers=headers,
+            **faults,
         )
         with self._routes_lock:
             self._routes[path] = route

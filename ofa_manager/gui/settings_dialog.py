@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QDoubleSpinBox,
     QFileDialog,
     QFormLayout,
+    QGroupBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -31,6 +32,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from ofa_manager.core import mirrors
 from ofa_manager.core.settings import Settings
 
 MiB = 1024 * 1024
@@ -70,6 +72,7 @@ class SettingsDialog(QDialog):
         *,
         folder_note: str = "",
         on_tokens: Callable[[dict], None] | None = None,
+        sources: list[str] | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle("Settings")
@@ -80,6 +83,8 @@ class SettingsDialog(QDialog):
         self._on_tokens = on_tokens
         self._writing = False
         self._accept_when_written = False
+        # The catalog's download addresses: the lab cache row offers their "scheme://host/" prefixes.
+        self._sources = list(sources or [])
         tabs = QTabWidget(self)
         tabs.addTab(self._general_tab(models_dir, folder_note), "General")
         tabs.addTab(self._downloads_tab(), "Downloads")
@@ -168,7 +173,72 @@ class SettingsDialog(QDialog):
         row.addStretch(1)
         layout.addWidget(self.rules)
         layout.addLayout(row)
+        layout.addWidget(self._lab_cache_box(page))
+        self.mirror_status = QLabel("", page)
+        self.mirror_status.setWordWrap(True)
+        layout.addWidget(self.mirror_status)
         return page
+
+    def _lab_cache_box(self, page: QWidget) -> QWidget:
+        box = QGroupBox(self.tr("Lab cache"), page)
+        form = QFormLayout(box)
+        intro = QLabel(
+            self.tr(
+                "A lab cache is one web server in the lab that keeps a copy of the bucket, so the bucket "
+                "sends each file once for the whole lab (see “For a lab” in the README). Give its "
+                "address to fetch the bucket's files through it; the command line does the same with "
+                "“ofa-manager mirror add”."
+            ),
+            box,
+        )
+        intro.setWordWrap(True)
+        form.addRow(intro)
+        self.cache_bucket = QComboBox(box)
+        self.cache_bucket.setEditable(True)
+        self.cache_bucket.addItems(mirrors.bucket_prefixes(self._sources))
+        form.addRow(self.tr("Bucket:"), self.cache_bucket)
+        self.cache_address = QLineEdit(box)
+        self.cache_address.setPlaceholderText("http://cache.lab.example:8080/")
+        form.addRow(self.tr("Cache address:"), self.cache_address)
+        self.use_cache = QPushButton(self.tr("Use the lab cache"), box)
+        self.use_cache.clicked.connect(self._use_lab_cache)
+        form.addRow("", self.use_cache)
+        return box
+
+    def _table_rules(self) -> list[list[str]]:
+        rules = []
+        for row in range(self.rules.rowCount()):
+            prefix = (self.rules.item(row, 0).text() if self.rules.item(row, 0) else "").strip()
+            replacement = (self.rules.item(row, 1).text() if self.rules.item(row, 1) else "").strip()
+            if prefix:
+                rules.append([prefix, replacement])
+        return rules
+
+    def _use_lab_cache(self) -> None:
+        prefix, address = self.cache_bucket.currentText().strip(), self.cache_address.text().strip()
+        try:
+            rules = mirrors.with_rule(self._table_rules(), prefix, address)
+        except mirrors.MirrorRuleError as exc:
+            self.mirror_status.setText(self.tr("Not added: {problem}.").format(problem=exc))
+            return
+        self.rules.setRowCount(0)
+        for rule_prefix, replacement in rules:
+            self._add_rule(rule_prefix, replacement)
+        prefix, address = mirrors.checked_rule(prefix, address)
+        self.mirror_status.setText(
+            self.tr("Files from {bucket} will come through {cache} once you press OK.").format(
+                bucket=prefix, cache=address
+            )
+        )
+
+    def _mirror_problem(self) -> str:
+        """Why a rule in the table cannot work ("" when all can)."""
+        for prefix, replacement in self._table_rules():
+            try:
+                mirrors.checked_rule(prefix, replacement)
+            except mirrors.MirrorRuleError as exc:
+                return str(exc)
+        return ""
 
     def _tokens_tab(self, hosts: list[str]) -> QWidget:
         page = QWidget(self)
@@ -362,6 +432,12 @@ class SettingsDialog(QDialog):
         self.token_status.setText("\n".join(lines))
 
     def accept(self) -> None:
+        problem = self._mirror_problem()
+        if problem:
+            # A rule that cannot work would break every download it matches: say so, keep the dialog.
+            self.tabs.setCurrentIndex(self.tabs.indexOf(self.rules.parentWidget()))
+            self.mirror_status.setText(self.tr("Mirror rule: {problem}.").format(problem=problem))
+            return
         # A token typed in but not stored yet is what the user meant to keep: the dialog closes once the
         # keyring has taken it (and stays open, saying why, if it refuses).
         if self._writing:
@@ -381,11 +457,11 @@ class SettingsDialog(QDialog):
     def edited(self) -> Settings:
         """A copy of the settings with the dialog's values (the models folder is the caller's to apply)."""
         rules = []
-        for row in range(self.rules.rowCount()):
-            prefix = (self.rules.item(row, 0).text() if self.rules.item(row, 0) else "").strip()
-            replacement = (self.rules.item(row, 1).text() if self.rules.item(row, 1) else "").strip()
-            if prefix:
-                rules.append([prefix, replacement])
+        for prefix, replacement in self._table_rules():
+            try:
+                rules.append(list(mirrors.checked_rule(prefix, replacement)))
+            except mirrors.MirrorRuleError:
+                rules.append([prefix, replacement])  # accept() refuses these; kept as typed otherwise
         return dataclasses.replace(
             self._settings,
             jobs=self.jobs.value(),

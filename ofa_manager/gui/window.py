@@ -662,7 +662,13 @@ class MainWindow(QMainWindow):
         # Store and Remove act on the keyring at once: the downloads learn of each change the keyring
         # takes, even on Cancel and even when the keyring answers after the dialog has closed.
         dialog = SettingsDialog(
-            ws.settings, ws.library.root, hosts, self, folder_note=note, on_tokens=ws.give_tokens
+            ws.settings,
+            ws.library.root,
+            hosts,
+            self,
+            folder_note=note,
+            on_tokens=ws.give_tokens,
+            sources=[u for e in ws.catalog for u in (e.url, *e.mirrors)],
         )
         dialog.accepted.connect(lambda: self.apply_settings(dialog))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
