@@ -356,7 +356,7 @@ class Workspace(QObject):
         for entry in self.one_per_file(entries):
             key = self.key_of(entry)
             # Not while a new copy is on its way: it would replace the file being hashed.
-            if key in self.verifying or not self.entry_state(entry).settled:
+            if key in self.verifying or not self.entry_state(entry).verifiable:
                 continue
             self.verifying[key] = 0.0
             self.bridge.submit(
@@ -748,6 +748,10 @@ class Workspace(QObject):
             if result.state is State.CORRUPT:
                 self.message.emit(
                     f"{names}: CORRUPT — the file does not match its hash; delete it and download it again"
+                )
+            elif result.state is State.FOREIGN:
+                self.message.emit(
+                    self.tr("{names}: not ours — {reason}").format(names=names, reason=result.reason)
                 )
             else:
                 self.message.emit(f"{names}: verified, sha256 {result.sha256}")
