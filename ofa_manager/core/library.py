@@ -192,7 +192,7 @@ class Library:
             return {}, f"{describe_kind(kind)} is at {path.name}"
         record = read_json_nofollow(path)
         if record is None:
-            return {}, f"its resume record {path.name} cannot be read as a record"
+            return {}, f"its resume record {path.name} was discarded: it is not a readable record"
         part = self.part_path(entry)
         part_length = file_size(part) if path_kind(part) == "file" else None
         problem = record_problem(record, self.expected_size(entry), self.expected_sha256(entry), part_length)
@@ -249,8 +249,10 @@ class Library:
         modification time recorded then.
         """
         if not meta:
-            damaged = path_kind(self.meta_path(entry)) is not None
-            return f"{NOT_OURS} (its metadata is damaged)" if damaged else NOT_OURS
+            kind = path_kind(self.meta_path(entry))
+            if kind not in (None, "file"):
+                return f"{NOT_OURS} ({describe_kind(kind)} is where its metadata belongs)"
+            return f"{NOT_OURS} (its metadata is damaged)" if kind else NOT_OURS
         if meta.get("catalog_url") != entry.url:
             other = meta.get("catalog_url")
             return f"{NOT_OURS} (downloaded for another link: {other})" if other else NOT_OURS
