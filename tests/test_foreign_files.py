@@ -216,6 +216,22 @@ def test_the_command_line_reports_a_users_file_without_a_traceback_in_a_subproce
     assert site.path("plain").read_bytes() == users_file()
 
 
+def test_a_link_swapped_in_after_the_check_is_still_not_opened(site, monkeypatch):
+    # The check before opening is replaced by one that sees nothing, as if the link appeared just after it:
+    # O_NOFOLLOW alone must refuse it.
+    from ofa_manager.core import library as library_module
+
+    target = site.folder / "precious.bin"
+    target.write_bytes(b"precious")
+    part = site.names("plain")["part"]
+    os.symlink(target, part)
+    monkeypatch.setattr(library_module, "refuse_unsafe", lambda path: None)
+    for mode, create in (("r+b", True), ("r+b", False), ("rb", False)):
+        with pytest.raises(OSError):
+            library_module.open_nofollow(part, mode, create=create)
+    assert target.read_bytes() == b"precious" and part.is_symlink()
+
+
 # -- links and folders at our names --------------------------------------------------------------------
 
 EVERY_COMMAND = (
@@ -258,11 +274,17 @@ def test_a_link_at_any_of_our_names_is_reported_never_followed_nor_replaced(site
     original = DATA["pinned"] if name == "final" else b'{"url": "http://127.0.0.1:1/x"}'
     if not dangling:
         target.write_bytes(original)
+    # What makes the commands reach the name: a partial download takes the lock in rm --partial, a
+    # partial file makes list read its record, a finished file makes list read its metadata.
+    if name == "lock":
+        _partial_download(site, "plain")
+    elif name == "record":
+        site.names("plain")["part"].write_bytes(DATA["plain"][:1000])
+    elif name == "meta":
+        site.path("plain").write_bytes(DATA["plain"])
     for which in ("plain", "pinned"):
         link = site.names(which)[name]
         os.symlink(target, link)
-    if name == "meta":
-        site.path("plain").write_bytes(DATA["plain"])
     for args in EVERY_COMMAND:
         code, out, err = site.run(*args)
         assert code in (0, 1), (args, out, err)
