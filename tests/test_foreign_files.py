@@ -270,10 +270,14 @@ def test_a_link_at_any_of_our_names_is_reported_never_followed_nor_replaced(site
     outside = site.folder / "outside"
     outside.mkdir()
     target = outside / "precious.bin"
-    # The target holds what the link stands for, so nothing could be fooled into trusting it by content.
-    original = DATA["pinned"] if name == "final" else b'{"url": "http://127.0.0.1:1/x"}'
-    if not dangling:
-        target.write_bytes(original)
+    # The target holds what would be trusted if it were read through the link: the checkpoint's bytes, a
+    # whole resume record, metadata that describes the file.
+    original = {
+        "final": DATA["pinned"],
+        "record": json.dumps(
+            {"url": site.entry("plain").url, "size": SIZE, "etag": site.etags["plain"], "ranges": [[0, 1000]]}
+        ).encode(),
+    }.get(name, b"lock or partial data")
     # What makes the commands reach the name: a partial download takes the lock in rm --partial, a
     # partial file makes list read its record, a finished file makes list read its metadata.
     if name == "lock":
@@ -282,9 +286,29 @@ def test_a_link_at_any_of_our_names_is_reported_never_followed_nor_replaced(site
         site.names("plain")["part"].write_bytes(DATA["plain"][:1000])
     elif name == "meta":
         site.path("plain").write_bytes(DATA["plain"])
+    if name == "meta":
+        stamp = site.path("plain").stat()
+        original = json.dumps(
+            {
+                "url": site.entry("plain").url,
+                "catalog_url": site.entry("plain").url,
+                "size": SIZE,
+                "sha256": sha256(DATA["plain"]),
+                "state": "ok",
+                "downloaded_at": "2026-01-01T00:00:00+0000",
+                "mtime_ns": stamp.st_mtime_ns,
+            }
+        ).encode()
+    if not dangling:
+        target.write_bytes(original)
     for which in ("plain", "pinned"):
         link = site.names(which)[name]
         os.symlink(target, link)
+    plain = site.rows()["plain"]
+    if name in ("meta", "final"):
+        assert plain["state"] == "not-ours"  # the metadata behind a link is not read
+    if name in ("record", "part"):
+        assert plain["state"] in ("partial", "not-ours") and "symbolic link" in (plain["reason"] or "")
     for args in EVERY_COMMAND:
         code, out, err = site.run(*args)
         assert code in (0, 1), (args, out, err)
@@ -370,18 +394,23 @@ def ranges_within(draw, have: int) -> list[list[int]]:
 
 @st.composite
 def damaged_ranges(draw, have: int):
+    """Ranges with one defect each: overlapping, out of order, negative, empty, past the partial file or
+    the size, not whole numbers, or not pairs."""
     ranges = draw(ranges_within(have))
-    how = draw(
-        st.sampled_from(["overlap", "reverse", "negative", "past-part", "past-size", "float", "shape"])
-    )
-    if how == "overlap" and ranges:
+    damages = ["overlap", "reverse", "negative", "empty", "past-part", "past-size", "float", "shape"]
+    how = draw(st.sampled_from(damages))
+    if how == "overlap":
+        ranges = ranges or [[0, 2]]
         ranges.append([ranges[-1][0], ranges[-1][1] + 1])
-    elif how == "reverse" and len(ranges) > 1:
-        ranges.reverse()
+    elif how == "reverse":
+        ranges = ranges[::-1] if len(ranges) > 1 else [[2, 3], [0, 1]]
+    elif how == "empty":
+        ranges.append([have, have])
     elif how == "negative":
         ranges.insert(0, [draw(st.integers(-(2**64), -1)), draw(st.integers(-5, 10))])
     elif how == "past-part":
-        ranges.append([have, have + draw(st.integers(1, 2**70))])
+        start = ranges[-1][1] if ranges else 0
+        ranges.append([start, draw(st.one_of(st.integers(have + 1, SIZE + 1), st.integers(have + 1, 2**70)))])
     elif how == "past-size":
         ranges.append([SIZE, SIZE + 1])
     elif how == "float":
@@ -393,7 +422,8 @@ def damaged_ranges(draw, have: int):
 
 @st.composite
 def resume_records(draw, name: str):
-    """A partial file's length and its record: a whole record, then up to three fields damaged."""
+    """A partial file's length and its record: whole, or with its ranges damaged, or up to three other
+    fields damaged or missing, or not a record at all."""
     have = draw(st.integers(0, SIZE))
     record = {
         "url": PLACEHOLDER_URL,
@@ -410,18 +440,23 @@ def resume_records(draw, name: str):
         "size": st.one_of(JUNK, st.sampled_from([SIZE - 1, SIZE + 1, 0, 2**64, -SIZE])),
         "etag": st.one_of(JUNK, st.sampled_from(['"a"\r\nInjected: 1', "", "\x00"])),
         "last_modified": st.one_of(JUNK, st.just("Mon,\n 01 Jan")),
-        "ranges": st.one_of(damaged_ranges(have), JUNK),
+        "ranges": JUNK,
         "sha256": st.one_of(JUNK, st.sampled_from(["0" * 64, "Z" * 64, sha256(b"other")])),
         "started": JUNK,
         "updated": JUNK,
     }
-    for field in draw(st.lists(st.sampled_from(sorted(junk)), max_size=3, unique=True)):
-        if draw(st.booleans()):
-            record[field] = draw(junk[field])
-        else:
-            del record[field]
-    raw = draw(st.one_of(st.none(), RAW)) if draw(st.integers(0, 9)) == 0 else None
-    return have, raw if raw is not None else record
+    kind = draw(st.sampled_from(["whole", "ranges", "ranges", "ranges", "fields", "raw"]))
+    if kind == "raw":
+        return have, draw(RAW)
+    if kind == "ranges":
+        record["ranges"] = draw(damaged_ranges(have))
+    elif kind == "fields":
+        for field in draw(st.lists(st.sampled_from(sorted(junk)), min_size=1, max_size=3, unique=True)):
+            if draw(st.booleans()):
+                record[field] = draw(junk[field])
+            else:
+                del record[field]
+    return have, record
 
 
 def _write_record(site: Site, name: str, have: int, record) -> None:
@@ -454,9 +489,15 @@ def test_a_damaged_resume_record_is_discarded_by_list_du_verify_and_rm(http_serv
         if trusted:
             # What is trusted fits the catalog entry and the partial file, in order and in range.
             assert record_problem(trusted, library.expected_size(e), library.expected_sha256(e), have) is None
-            assert trusted.get("size") in (None, SIZE) and trusted["url"].startswith("http")
+            assert trusted["url"].startswith(("http://", "https://"))
+            if name == "pinned":  # the catalog knows the size and the sha256
+                assert trusted.get("size") in (None, SIZE) and trusted.get("sha256") in (
+                    None,
+                    sha256(DATA[name]),
+                )
             flat = [n for pair in trusted.get("ranges", []) for n in pair]
             assert flat == sorted(flat) and all(type(n) is int and 0 <= n <= have for n in flat)
+            assert all(start < end for start, end in trusted.get("ranges", []))
         status = library.status(e)
         assert status.state is State.PARTIAL and 0 <= status.bytes <= max(have, SIZE)
         assert (status.reason == "") == bool(trusted)
@@ -655,3 +696,15 @@ def test_the_window_starts_on_a_damaged_folder_and_says_not_ours(qtbot, tmp_path
     assert outside.read_bytes() == b"outside" and library.path(get("mine")).read_bytes() == users_file()
     window.close()
     QApplication.processEvents()
+
+
+def test_the_library_itself_deletes_a_file_that_is_not_ours_only_when_forced(site):
+    from ofa_manager.core.library import NotOursError
+
+    path = site.path("plain")
+    path.write_bytes(users_file())
+    with pytest.raises(NotOursError, match="--force"):
+        site.library.delete(site.entry("plain"))
+    assert path.read_bytes() == users_file()
+    assert site.library.delete(site.entry("plain"), force=True) == len(users_file())
+    assert not path.exists()
