@@ -381,6 +381,8 @@ RAW = st.one_of(
         ]
     ),
 )
+# Validators are sent back in If-Range: a line break would add a header, a non-ASCII byte breaks the request.
+BAD_HEADERS = ['"a"\r\nInjected: 1', "", "\x00", "Mon,\n 01 Jan", '"é"', "x" * 5000]
 PLACEHOLDER_URL, PLACEHOLDER_ETAG, PLACEHOLDER_MTIME = "<url>", "<etag>", "<mtime>"
 
 
@@ -438,18 +440,21 @@ def resume_records(draw, name: str):
     junk = {
         "url": st.one_of(JUNK, st.sampled_from(["ftp://x/y.pt", "http://127.0.0.1:1/elsewhere.pt", ""])),
         "size": st.one_of(JUNK, st.sampled_from([SIZE - 1, SIZE + 1, 0, 2**64, -SIZE])),
-        "etag": st.one_of(JUNK, st.sampled_from(['"a"\r\nInjected: 1', "", "\x00"])),
-        "last_modified": st.one_of(JUNK, st.just("Mon,\n 01 Jan")),
+        "etag": st.one_of(st.sampled_from(BAD_HEADERS), JUNK),
+        "last_modified": st.one_of(st.sampled_from(BAD_HEADERS), JUNK),
         "ranges": JUNK,
         "sha256": st.one_of(JUNK, st.sampled_from(["0" * 64, "Z" * 64, sha256(b"other")])),
         "started": JUNK,
         "updated": JUNK,
     }
-    kind = draw(st.sampled_from(["whole", "ranges", "ranges", "ranges", "fields", "raw"]))
+    kind = draw(st.sampled_from(["whole", "ranges", "ranges", "ranges", "field", "field", "fields", "raw"]))
     if kind == "raw":
         return have, draw(RAW)
     if kind == "ranges":
         record["ranges"] = draw(damaged_ranges(have))
+    elif kind == "field":
+        field = draw(st.sampled_from(sorted(junk)))
+        record[field] = draw(junk[field])
     elif kind == "fields":
         for field in draw(st.lists(st.sampled_from(sorted(junk)), min_size=1, max_size=3, unique=True)):
             if draw(st.booleans()):
@@ -457,6 +462,47 @@ def resume_records(draw, name: str):
             else:
                 del record[field]
     return have, record
+
+
+def _one_line(value) -> bool:
+    return isinstance(value, str) and value.isprintable() and "\n" not in value
+
+
+def _hex64(value) -> bool:
+    return isinstance(value, str) and len(value) == 64 and all(c in "0123456789abcdef" for c in value)
+
+
+def _finite(value) -> bool:
+    return type(value) in (int, float) and value == value and abs(value) != float("inf")
+
+
+RECORD_TYPES = {
+    "url": _one_line,
+    "size": lambda v: v is None or type(v) is int,
+    "etag": lambda v: v is None or _one_line(v),
+    "last_modified": lambda v: v is None or _one_line(v),
+    "sha256": lambda v: v is None or _hex64(v),
+    "started": lambda v: v is None or _finite(v),
+    "updated": lambda v: v is None or _finite(v),
+}
+META_TYPES = {
+    "url": _one_line,
+    "catalog_url": _one_line,
+    "etag": lambda v: v is None or _one_line(v),
+    "size": lambda v: type(v) is int and v >= 0,
+    "sha256": _hex64,
+    "state": lambda v: v in ("ok", "corrupt"),
+    "verified": lambda v: type(v) is bool,
+    "downloaded_at": lambda v: v is None or isinstance(v, str),
+    "adopted_at": lambda v: v is None or isinstance(v, str),
+    "mtime_ns": lambda v: type(v) is int,
+}
+
+
+def assert_typed(trusted: dict, types: dict) -> None:
+    """Whatever a record that was trusted holds has the type the engine expects."""
+    for name, check in types.items():
+        assert name not in trusted or check(trusted[name]), (name, trusted[name])
 
 
 def _write_record(site: Site, name: str, have: int, record) -> None:
@@ -498,6 +544,7 @@ def test_a_damaged_resume_record_is_discarded_by_list_du_verify_and_rm(http_serv
             flat = [n for pair in trusted.get("ranges", []) for n in pair]
             assert flat == sorted(flat) and all(type(n) is int and 0 <= n <= have for n in flat)
             assert all(start < end for start, end in trusted.get("ranges", []))
+            assert_typed(trusted, RECORD_TYPES)
         status = library.status(e)
         assert status.state is State.PARTIAL and 0 <= status.bytes <= max(have, SIZE)
         assert (status.reason == "") == bool(trusted)
@@ -611,6 +658,7 @@ def test_damaged_metadata_of_our_own_download_is_discarded_never_a_crash(http_se
             kept = library.read_meta(e)
             assert kept["catalog_url"] == e.url and kept["size"] == SIZE and isinstance(kept["sha256"], str)
             assert kept.get("mtime_ns", path.stat().st_mtime_ns) == path.stat().st_mtime_ns
+            assert_typed(kept, META_TYPES)
             assert status.verified == (
                 kept["sha256"] == library.expected_sha256(e) and status.state is State.DOWNLOADED
             )
