@@ -263,6 +263,7 @@ class Library:
                 f"the file at this path is not the one ofa-manager wrote: its size is {st.st_size} "
                 f"bytes, {meta.get('size')} were recorded"
             )
+        # Metadata written before the time was recorded (older versions) is taken on the size alone.
         if "mtime_ns" in meta and meta["mtime_ns"] != st.st_mtime_ns:
             return "the file at this path was modified after ofa-manager wrote it"
         return ""
