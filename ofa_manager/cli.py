@@ -450,9 +450,10 @@ def cmd_verify(args) -> int:
     for entry in library.one_per_file(entries):
         path = library.path(entry)
         before = library.status(entry)
-        if before.state not in (State.DOWNLOADED, State.CORRUPT, State.FOREIGN):
+        if before.state not in (State.DOWNLOADED, State.CORRUPT, State.FOREIGN) or path_kind(path) is None:
             if args.ids:
-                print(f"{entry.id}: not downloaded ({before.state.value})")
+                reason = f"; {before.reason}" if before.reason else ""
+                print(f"{entry.id}: not downloaded ({before.state.value}{reason})")
             continue
         names = ", ".join([entry.id] + [o.id for o in catalog.sharing(entry)])
         try:
@@ -507,7 +508,7 @@ def cmd_rm(args) -> int:
                 print(f"{path} is not ours ({status.reason}); --force deletes it")
                 targets.append((entry, file_size(path) + file_size(part), path))
             elif path_kind(path) == "file":
-                refused.append(f"{path}: {status.reason}; not deleted (--force deletes it)")
+                refused.append(f"{path}: {status.reason} (--force deletes it)")
             else:
                 where = path if path_kind(path) is not None else part
                 refused.append(f"{where}: {status.reason}")
