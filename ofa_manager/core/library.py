@@ -672,8 +672,10 @@ def place_file(source: Path, final: Path, *, replace: bool) -> None:
         refuse_unsafe(final)
         os.replace(source, final)
         return
+    # The source is our own regular partial file; where linkat exists, a link there is still not followed.
+    nofollow = {"follow_symlinks": False} if os.link in os.supports_follow_symlinks else {}
     try:
-        os.link(source, final, follow_symlinks=False)
+        os.link(source, final, **nofollow)
     except FileExistsError:
         raise NotOursError(f"{final}: {NOT_OURS}; it was left as it is") from None
     except OSError as exc:
