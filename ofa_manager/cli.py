@@ -28,7 +28,15 @@ from ofa_manager.core.catalog import (
     unknown_id_message,
     url_host,
 )
-from ofa_manager.core.library import Library, State, file_size
+from ofa_manager.core.library import (
+    Library,
+    NotOursError,
+    State,
+    UnsafePathError,
+    describe_kind,
+    file_size,
+    path_kind,
+)
 
 if TYPE_CHECKING:
     from ofa_manager.core.queue import QueueEvent
@@ -84,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--partial", action="store_true", help="delete only unfinished partial files")
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="also delete a file at the checkpoint's path that ofa-manager did not download (named first)",
+    )
 
     p = sub.add_parser("du", parents=[common], help="disk usage of the models folder")
     p.add_argument("--json", action="store_true")
@@ -261,6 +274,10 @@ def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
         state = f"partial {units.size(status.bytes)}"
     elif status.state is State.DOWNLOADED:
         state = "verified" if status.verified else "downloaded"
+    elif status.state is State.FOREIGN:
+        state = f"not ours: {status.reason}"
+    if status.state is State.PARTIAL and status.reason:
+        state += f" ({status.reason}; the next download starts over)"
     size = units.size(status.size) if status.size else "size unknown"
     shared = " (shared file)" if catalog.sharing(entry) else ""
     group = " / ".join(entry.group)
@@ -293,6 +310,7 @@ def cmd_list(args) -> int:
                     "params": entry.params,
                     "sha256": entry.sha256,
                     "verified": status.verified,
+                    "reason": status.reason or None,
                     "filename": status.path.name,
                     "mirrors": [display_url(m) for m in entry.mirrors],
                 }
@@ -473,17 +491,31 @@ def cmd_verify(args) -> int:
     catalog = _catalog(args)
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=True)
-    bad = checked = 0
+    bad = checked = not_ours = 0
     for entry in library.one_per_file(entries):
         path = library.path(entry)
         before = library.status(entry)
-        if before.state not in (State.DOWNLOADED, State.CORRUPT):
+        if before.state not in (State.DOWNLOADED, State.CORRUPT, State.FOREIGN) or path_kind(path) is None:
             if args.ids:
-                print(f"{entry.id}: not downloaded ({before.state.value})")
+                reason = f"; {before.reason}" if before.reason else ""
+                print(f"{entry.id}: not downloaded ({before.state.value}{reason})")
             continue
-        status = library.verify(entry)
-        checked += 1
         names = ", ".join([entry.id] + [o.id for o in catalog.sharing(entry)])
+        try:
+            status = library.verify(entry)
+        except (UnsafePathError, NotOursError) as exc:
+            not_ours += 1
+            print(f"{names}: not checked: {exc}")
+            continue
+        checked += 1
+        if status.state is State.FOREIGN:
+            # Nothing recorded: a hash computed now proves nothing about a file found here.
+            not_ours += 1
+            if status.reason.startswith("unverified: "):
+                print(f"{names}: UNVERIFIED ({path}): {status.reason.removeprefix('unverified: ')}")
+            else:
+                print(f"{names}: NOT OURS ({path}): {status.reason}")
+            continue
         if status.state is State.CORRUPT:
             bad += 1
             found = status.meta.get("sha256_found", "?")
@@ -494,8 +526,9 @@ def cmd_verify(args) -> int:
         else:
             how = "verified against the catalog sha256" if status.verified else "hash recorded"
             print(f"{names}: ok ({units.size(status.bytes)}, sha256 {status.sha256}; {how})")
-    print(f"{checked} file(s) checked, {bad} corrupt")
-    return EXIT_FAILED if bad else EXIT_OK
+    also = f", {not_ours} not ours (unverified or not matching)" if not_ours else ""
+    print(f"{checked} file(s) checked, {bad} corrupt{also}")
+    return EXIT_FAILED if bad or not_ours else EXIT_OK
 
 
 def cmd_rm(args) -> int:
@@ -503,18 +536,34 @@ def cmd_rm(args) -> int:
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=False)
     targets = []
+    refused: list[str] = []
     for entry in library.one_per_file(entries):
         path = library.path(entry)
         status = library.status(entry)
+        part = library.part_path(entry)
         if args.partial:
-            size = file_size(library.part_path(entry))
-            if size or library.record_path(entry).exists():
-                targets.append((entry, size, library.part_path(entry)))
+            if path_kind(part) not in (None, "file"):
+                refused.append(f"{describe_kind(path_kind(part))} is at {part}; ofa-manager leaves it alone")
+                continue
+            size = file_size(part)
+            if size or path_kind(library.record_path(entry)) == "file":
+                targets.append((entry, size, part))
+        elif status.state is State.FOREIGN:
+            if path_kind(path) == "file" and args.force:
+                print(f"{path} is not ours ({status.reason}); --force deletes it")
+                targets.append((entry, file_size(path) + file_size(part), path))
+            elif path_kind(path) == "file":
+                refused.append(f"{path}: {status.reason} (--force deletes it)")
+            else:
+                where = path if path_kind(path) is not None else part
+                refused.append(f"{where}: {status.reason}")
         elif status.state is not State.REMOTE:
-            targets.append((entry, file_size(path) + file_size(library.part_path(entry)), path))
+            targets.append((entry, file_size(path) + file_size(part), path))
+    for reason in refused:
+        print(f"not deleted: {reason}", file=sys.stderr)
     if not targets:
         print("nothing to delete")
-        return EXIT_OK
+        return EXIT_FAILED if refused else EXIT_OK
     total = sum(size for _, size, _ in targets)
     for entry, size, path in targets:
         others = [o.id for o in catalog.sharing(entry)]
@@ -529,9 +578,16 @@ def cmd_rm(args) -> int:
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing deleted")
             return EXIT_OK
-    freed = sum(library.delete(entry, partial_only=args.partial) for entry, _, _ in targets)
-    print(f"deleted {len(targets)} file(s), freed {units.size(freed)}")
-    return EXIT_OK
+    freed = deleted = 0
+    for entry, _, _ in targets:
+        try:
+            freed += library.delete(entry, partial_only=args.partial, force=args.force)
+            deleted += 1
+        except (UnsafePathError, NotOursError) as exc:
+            refused.append(str(exc))
+            print(f"not deleted: {exc}", file=sys.stderr)
+    print(f"deleted {deleted} file(s), freed {units.size(freed)}")
+    return EXIT_FAILED if refused else EXIT_OK
 
 
 def cmd_du(args) -> int:

@@ -128,3 +128,15 @@ def cli_command(*args: str) -> list[str]:
     import sys
 
     return [sys.executable, "-m", "ofa_manager", *args]
+
+
+def rot(path: Path, offset: int = 1000, data: bytes = b"\0rot\0") -> None:
+    """Damage a file in place as a failing disk does: same size, same modification time.
+
+    A write by a program changes the time, and then the file is no longer the one ofa-manager wrote.
+    """
+    before = os.stat(path)
+    with open(path, "r+b") as fh:
+        fh.seek(offset)
+        fh.write(data)
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))

@@ -21,6 +21,7 @@ from tests.catalogs import (
     entry,
     load,
     payload,
+    rot,
     sha256,
     write_catalog,
 )
@@ -281,9 +282,7 @@ def test_verify_exits_1_and_marks_a_corrupted_file(capsys, site):
     code, out, _ = run(capsys, *site.args, "verify")
     assert code == 0 and "2 file(s) checked, 0 corrupt" in out
     path = Path(json_rows(capsys, site)["good"]["path"])
-    with open(path, "r+b") as fh:
-        fh.seek(12345)
-        fh.write(b"\xff\x00\xff")
+    rot(path, 12345, b"\xff\x00\xff")
     code, out, _ = run(capsys, *site.args, "verify", "good")
     assert code == 1 and "CORRUPT" in out and str(path) in out
     assert json_rows(capsys, site)["good"]["state"] == "corrupt"
@@ -299,7 +298,7 @@ def test_verify_of_a_file_that_is_not_there(capsys, site):
 def test_download_again_replaces_a_corrupt_file(capsys, site):
     assert run(capsys, *site.args, "download", "good")[0] == 0
     path = Path(json_rows(capsys, site)["good"]["path"])
-    path.write_bytes(b"\0" * len(site.files["good"]))
+    rot(path, 0, b"\0" * len(site.files["good"]))
     assert run(capsys, *site.args, "verify", "good")[0] == 1
     assert run(capsys, *site.args, "download", "good")[0] == 0
     assert path.read_bytes() == site.files["good"]

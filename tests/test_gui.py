@@ -30,7 +30,7 @@ from ofa_manager.gui.app import SingleInstance  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
 from ofa_manager.gui.workspace import Workspace, queue_state_file  # noqa: E402
 from tests.catalogs import entry as catalog_entry  # noqa: E402
-from tests.catalogs import write_catalog  # noqa: E402
+from tests.catalogs import rot, write_catalog  # noqa: E402
 
 # Any Qt warning fails a test, except the offscreen platform's note that it has no window manager.
 pytestmark = [
@@ -445,9 +445,7 @@ def test_verify_catches_a_corrupted_file(qtbot, server, open_window, models_dir)
     wait_status(qtbot, window, "ofa-tiny", "Verified")
 
     path = models_dir / "ofa-tiny.pt"
-    with open(path, "r+b") as fh:
-        fh.seek(1000)
-        fh.write(b"garbage!" * 64)
+    rot(path, 1000, b"garbage!" * 64)  # in place, the time stamp kept: the file is still ours
     window.actions_by_name["verify"].trigger()
     wait_status(qtbot, window, "ofa-tiny", "Corrupt")
     assert "CORRUPT" in window.message_label.text()

@@ -18,6 +18,7 @@ from tests.catalogs import (
     leftovers,
     load,
     payload,
+    rot,
     sha256,
     write_catalog,
 )
@@ -150,7 +151,9 @@ def test_two_threads_on_one_file_download_it_once(tmp_path, models_dir, http_ser
 def test_hand_placed_file_with_known_sha256_is_adopted_after_hashing(tmp_path, models_dir, http_server):
     data = payload(500_000)
     http_server.add("/m.pt", data)
-    library = library_for(tmp_path, models_dir, [entry("m", http_server.url("/m.pt"), sha256=sha256(data))])
+    library = library_for(
+        tmp_path, models_dir, [entry("m", http_server.url("/m.pt"), sha256=sha256(data), size=len(data))]
+    )
     m = library.catalog.get("m")
     library.path(m).write_bytes(data)
     assert download(library, "m") == library.path(m)
@@ -189,19 +192,20 @@ def test_hand_placed_file_of_the_wrong_size_is_not_overwritten(tmp_path, models_
     assert body_requests(http_server, "/m.pt") == []
 
 
-def test_hand_placed_file_without_published_hash_is_adopted_when_the_server_size_matches(
+def test_hand_placed_file_without_published_hash_is_not_adopted_even_when_the_server_size_matches(
     tmp_path, models_dir, http_server
 ):
+    # The server's size is learned after the file was found: no evidence that it is the checkpoint.
     data = payload(400_000)
     http_server.add("/m.pt", data)
     library = library_for(tmp_path, models_dir, [entry("m", http_server.url("/m.pt"))])
     m = library.catalog.get("m")
     library.path(m).write_bytes(data)
-    download(library, "m")
-    assert [r.method for r in http_server.requests] == ["HEAD"]
-    meta = library.read_meta(m)
-    assert meta["sha256"] == sha256(data) and meta["state"] == "ok"
-    assert library.status(m).state is State.DOWNLOADED
+    with pytest.raises(DownloadError, match="a different file is already at"):
+        download(library, "m")
+    assert http_server.requests == []
+    assert not library.meta_path(m).exists()
+    assert library.status(m).state is State.FOREIGN
 
 
 # -- states and metadata -------------------------------------------------------------------------------
@@ -229,9 +233,7 @@ def test_states_remote_partial_downloaded_corrupt(tmp_path, models_dir, http_ser
     assert status.state is State.DOWNLOADED and status.verified and status.bytes == len(data)
     assert leftovers(models_dir) == []
 
-    with open(library.path(m), "r+b") as fh:
-        fh.seek(1000)
-        fh.write(b"\0corrupted\0")
+    rot(library.path(m), 1000, b"\0corrupted\0")
     assert library.verify(m).state is State.CORRUPT
     assert library.status(m).state is State.CORRUPT
 
@@ -262,7 +264,7 @@ def test_verify_without_published_hash_compares_with_the_hash_recorded_on_arriva
     m = library.catalog.get("m")
     path = download(library, "m")
     assert library.verify(m).state is State.DOWNLOADED
-    path.write_bytes(payload(300_000, seed=5))  # same size, different bytes
+    rot(path, 0, payload(300_000, seed=5))  # same size, different bytes, same time stamp
     status = library.verify(m)
     assert status.state is State.CORRUPT
     assert status.meta["sha256_found"] == sha256(payload(300_000, seed=5))
@@ -275,7 +277,7 @@ def test_a_corrupt_downloaded_file_is_replaced_by_a_new_download(tmp_path, model
     library = library_for(tmp_path, models_dir, [entry("m", http_server.url("/m.pt"), sha256=sha256(data))])
     m = library.catalog.get("m")
     path = download(library, "m")
-    path.write_bytes(b"rot" * 1000)
+    rot(path, 0, b"rot" * 1000)
     assert library.verify(m).state is State.CORRUPT
     download(library, "m")
     assert path.read_bytes() == data and library.status(m).state is State.DOWNLOADED

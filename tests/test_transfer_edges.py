@@ -11,7 +11,7 @@ import pytest
 from ofa_manager.core.library import Library, State
 from ofa_manager.core.queue import DownloadQueue, ItemState
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
-from tests.catalogs import MiB, engine_threads, entry, fast_options, load, payload, write_catalog
+from tests.catalogs import MiB, engine_threads, entry, fast_options, load, payload, rot, write_catalog
 
 PATH = "/ckpt/model.pt"
 
@@ -64,9 +64,7 @@ def test_second_verify_does_not_bless_a_damaged_file(tmp_path, models_dir, http_
     http_server.add(PATH, data)
     library, m = make_library(tmp_path, models_dir, http_server.url(PATH))  # no sha256 in the catalog
     final = Transfer(library, m, options()).run()
-    with open(final, "r+b") as fh:
-        fh.seek(1000)
-        fh.write(b"\xff" * 16)
+    rot(final, 1000, b"\xff" * 16)
     assert library.verify(m).state is State.CORRUPT
     assert library.verify(m).state is State.CORRUPT
 
@@ -79,7 +77,7 @@ def test_a_file_fetched_for_another_url_is_not_taken_for_this_entry(tmp_path, mo
     Transfer(library, m, options()).run()
     other, m2 = make_library(tmp_path, models_dir, http_server.url("/v2/model.pt"), "v2.json")
     assert other.path(m2) == library.path(m)  # same file name from two catalogs
-    assert other.status(m2).state is State.REMOTE
+    assert other.status(m2).state is State.FOREIGN and "another link" in other.status(m2).reason
     with pytest.raises(DownloadError, match="a different file is already at"):
         Transfer(other, m2, options()).run()
     assert library.path(m).read_bytes() == old  # the other catalog's file is left alone

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import errno
 import hashlib
 import json
+import math
 import os
 import shutil
+import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -25,6 +28,15 @@ RECORD_SUFFIX = ".part.json"
 HASH_CHUNK = 4 * 1024 * 1024
 # How long a delete waits for a download of the same file to stop (after a cancel) before it goes ahead.
 DELETE_WAIT = 2.0
+# Records and metadata are a few hundred bytes; anything far larger is not one of ours.
+MAX_RECORD_BYTES = 1024 * 1024
+MAX_FILE_SIZE = 2**62
+NOT_OURS = "a file ofa-manager did not download is at this path"
+_O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
+_O_BINARY = getattr(os, "O_BINARY", 0)
+_O_NONBLOCK = getattr(os, "O_NONBLOCK", 0)
+_HEX = frozenset("0123456789abcdef")
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 
 
 class State(str, enum.Enum):
@@ -34,6 +46,17 @@ class State(str, enum.Enum):
     PARTIAL = "partial"
     DOWNLOADED = "downloaded"
     CORRUPT = "corrupt"
+    # Something at our path that ofa-manager cannot show it wrote (a user's file, a link, a folder): it is
+    # never overwritten, adopted, reported as downloaded or deleted without being named (see reason).
+    FOREIGN = "not-ours"
+
+
+class UnsafePathError(OSError):
+    """A link, a folder or a special file is where ofa-manager keeps one of its own files."""
+
+
+class NotOursError(OSError):
+    """A file ofa-manager cannot show it wrote is where it was asked to delete or replace one."""
 
 
 @dataclass
@@ -47,6 +70,7 @@ class FileStatus:
     verified: bool = False  # the sha256 was computed and matched a known value
     sha256: str | None = None  # as computed over the file on disk, when known
     meta: dict = field(default_factory=dict)
+    reason: str = ""  # why a file is not ours, or why its record was not trusted
 
 
 @dataclass
@@ -108,14 +132,23 @@ class Library:
         path = self.path(entry)
         return path.with_name(f".{path.name}.meta.json")
 
+    def lock_path(self, entry: Checkpoint) -> Path:
+        path = self.path(entry)
+        return path.with_name(f".{path.name}.lock")
+
     def lock(self, entry: Checkpoint) -> FileLock:
-        """An inter-process lock on this file; thread-local so two threads also exclude each other."""
+        """An inter-process lock on this file; thread-local so two threads also exclude each other.
+
+        Raises UnsafePathError when a link or a folder is at the lock's name: opening it would write
+        through the link (the lock file is opened for writing and truncated).
+        """
         # Imported here: only downloads, deletes and moves lock, and the window draws before any of them.
         from filelock import FileLock
 
-        path = self.path(entry)
         self.root.mkdir(parents=True, exist_ok=True)
-        return FileLock(str(path.with_name(f".{path.name}.lock")))
+        lock_path = self.lock_path(entry)
+        refuse_unsafe(lock_path)
+        return FileLock(str(lock_path))
 
     def sharing(self, entry: Checkpoint) -> list[Checkpoint]:
         return self.catalog.sharing(entry)
@@ -137,27 +170,64 @@ class Library:
     # -- metadata and resume records ------------------------------------------------------------
 
     def read_meta(self, entry: Checkpoint) -> dict:
-        return _read_json(self.meta_path(entry))
+        """The finished file's metadata, or {} when there is none or it is damaged (never followed
+        through a link)."""
+        meta = read_json_nofollow(self.meta_path(entry))
+        return meta if meta is not None and meta_problem(meta) is None else {}
 
     def write_meta(self, entry: Checkpoint, meta: dict) -> None:
-        atomic_write_json(self.meta_path(entry), meta)
+        path = self.meta_path(entry)
+        refuse_unsafe(path)
+        atomic_write_json(path, meta)
 
     def read_record(self, entry: Checkpoint) -> dict:
-        return _read_json(self.record_path(entry))
+        """The resume record, or {} when it is missing, damaged or does not fit the partial file."""
+        record, _reason = self.checked_record(entry)
+        return record
+
+    def checked_record(self, entry: Checkpoint) -> tuple[dict, str]:
+        """The resume record after validation, and why it was discarded ("" when it was not)."""
+        path = self.record_path(entry)
+        kind = path_kind(path)
+        if kind is None:
+            return {}, ""
+        if kind != "file":
+            return {}, f"{describe_kind(kind)} is at {path.name}"
+        record = read_json_nofollow(path)
+        if record is None:
+            return {}, f"its resume record {path.name} was discarded: it is not a readable record"
+        part = self.part_path(entry)
+        part_length = file_size(part) if path_kind(part) == "file" else None
+        problem = record_problem(record, self.expected_size(entry), self.expected_sha256(entry), part_length)
+        if problem:
+            return {}, f"its resume record {path.name} was discarded: {problem}"
+        return record, ""
 
     def write_record(self, entry: Checkpoint, record: dict) -> None:
+        path = self.record_path(entry)
+        refuse_unsafe(path)
         # Not fsynced: it is rewritten every second, and a kill -9 keeps the page cache anyway.
-        atomic_write_json(self.record_path(entry), record, durable=False)
+        atomic_write_json(path, record, durable=False)
+
+    def obstacles(self, entry: Checkpoint) -> list[str]:
+        """Links, folders and special files at the names ofa-manager uses for this file, described.
+
+        Nothing is followed or written through them, and they are left where they are.
+        """
+        found = []
+        names = (self.path(entry), self.part_path(entry), self.record_path(entry))
+        for path in (*names, self.meta_path(entry), self.lock_path(entry)):
+            kind = path_kind(path)
+            if kind not in (None, "file"):
+                found.append(f"{describe_kind(kind)} is at {path}")
+        return found
 
     def drop_partial(self, entry: Checkpoint) -> int:
-        """Remove the partial file and its record; returns the bytes freed."""
+        """Remove the partial file and its record; returns the bytes freed. Links and folders at those
+        names are left alone."""
         freed = 0
         for path in (self.part_path(entry), self.record_path(entry)):
-            try:
-                freed += path.stat().st_size
-                path.unlink()
-            except FileNotFoundError:
-                pass
+            freed += _unlink_file(path)
         return freed
 
     # -- state ----------------------------------------------------------------------------------
@@ -174,27 +244,65 @@ class Library:
                 return candidate.sha256
         return None
 
+    def ownership(self, entry: Checkpoint, st: os.stat_result, meta: dict) -> str:
+        """Why the regular file at the final path is not ours ("" when it is).
+
+        Ours means: metadata written when ofa-manager downloaded the file (or adopted it against a
+        size and sha256 known beforehand) for this entry's URL, and the file still has the size and
+        modification time recorded then.
+        """
+        if not meta:
+            kind = path_kind(self.meta_path(entry))
+            if kind not in (None, "file"):
+                return f"{NOT_OURS} ({describe_kind(kind)} is where its metadata belongs)"
+            return f"{NOT_OURS} (its metadata is damaged)" if kind else NOT_OURS
+        other = meta.get("catalog_url")
+        # Compared without credentials: files never hold them (see catalog.display_url).
+        if not isinstance(other, str) or display_url(other) != display_url(entry.url):
+            return f"{NOT_OURS} (downloaded for another link: {display_url(other)})" if other else NOT_OURS
+        if not self._proof(entry, meta):
+            return NOT_OURS
+        if meta.get("size") != st.st_size:
+            return (
+                f"the file at this path is not the one ofa-manager wrote: its size is {st.st_size} "
+                f"bytes, {meta.get('size')} were recorded"
+            )
+        # Metadata written before the time was recorded (older versions) is taken on the size alone.
+        if "mtime_ns" in meta and meta["mtime_ns"] != st.st_mtime_ns:
+            return "the file at this path was modified after ofa-manager wrote it"
+        return ""
+
+    def _proof(self, entry: Checkpoint, meta: dict) -> bool:
+        """Metadata that says ofa-manager itself put the file there after checking it."""
+        if isinstance(meta.get("downloaded_at"), str) and meta.get("sha256"):
+            return True
+        expected = self.expected_sha256(entry)
+        return bool(isinstance(meta.get("adopted_at"), str) and expected and meta.get("sha256") == expected)
+
     def status(self, entry: Checkpoint) -> FileStatus:
         path = self.path(entry)
         expected = self.expected_sha256(entry)
+        expected_size = self.expected_size(entry)
         try:
-            st = path.stat()
-        except FileNotFoundError:
+            st = os.lstat(path)
+        except (FileNotFoundError, NotADirectoryError):
             st = None
         if st is not None:
+            kind = _kind_of(st)
+            if kind != "file":
+                reason = f"{describe_kind(kind)} is at this path; ofa-manager leaves it alone"
+                return FileStatus(State.FOREIGN, path, 0, expected_size, reason=reason)
             meta = self.read_meta(entry)
-            catalog_url = meta.get("catalog_url", entry.url)
-            # Compared without credentials: files never hold them (see catalog.display_url).
-            if not isinstance(catalog_url, str) or display_url(catalog_url) != display_url(entry.url):
-                # Fetched for another catalog's URL that happens to use the same file name: not ours.
-                return FileStatus(State.REMOTE, path, 0, self.expected_size(entry), meta={"foreign": True})
-            size = meta.get("size") or self.expected_size(entry) or st.st_size
+            reason = self.ownership(entry, st, meta)
+            if reason:
+                return FileStatus(State.FOREIGN, path, st.st_size, expected_size, reason=reason)
+            size = meta["size"]
             corrupt = meta.get("state") == "corrupt"
-            if expected and meta.get("sha256") and meta["sha256"] != expected:
+            if expected and meta["sha256"] != expected:
                 corrupt = True
-            if self.expected_size(entry) is not None and st.st_size != self.expected_size(entry):
+            if expected_size is not None and st.st_size != expected_size:
                 corrupt = True
-            verified = bool(expected and meta.get("sha256") == expected and not corrupt)
+            verified = bool(expected and meta["sha256"] == expected and not corrupt)
             return FileStatus(
                 State.CORRUPT if corrupt else State.DOWNLOADED,
                 path,
@@ -205,14 +313,19 @@ class Library:
                 meta,
             )
         part = self.part_path(entry)
-        try:
-            part_bytes = part.stat().st_size
-        except FileNotFoundError:
-            return FileStatus(State.REMOTE, path, 0, self.expected_size(entry))
-        record = self.read_record(entry)
+        kind = path_kind(part)
+        if kind is None:
+            return FileStatus(State.REMOTE, path, 0, expected_size)
+        if kind != "file":
+            reason = f"{describe_kind(kind)} is at {part.name}; ofa-manager leaves it alone"
+            return FileStatus(State.FOREIGN, path, 0, expected_size, reason=reason)
+        part_bytes = file_size(part)
+        record, reason = self.checked_record(entry)
         done = sum(end - start for start, end in record.get("ranges", []))
-        size = record.get("size") or self.expected_size(entry)
-        return FileStatus(State.PARTIAL, path, max(part_bytes if not done else done, 0), size, meta=record)
+        size = record.get("size") or expected_size
+        return FileStatus(
+            State.PARTIAL, path, part_bytes if not done else done, size, meta=record, reason=reason
+        )
 
     def statuses(self) -> dict[str, FileStatus]:
         """Status per entry id; one stat per distinct file."""
@@ -233,13 +346,13 @@ class Library:
         progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> str | None:
-        """sha256 of a file; None when cancelled."""
+        """sha256 of a file (never read through a link); None when cancelled."""
         digest = hashlib.sha256()
-        total = path.stat().st_size
         done = 0
         buf = bytearray(HASH_CHUNK)
         view = memoryview(buf)
-        with open(path, "rb", buffering=0) as fh:
+        with open_nofollow(path, "rb") as fh:
+            total = os.fstat(fh.fileno()).st_size
             while True:
                 if cancelled and cancelled():
                     return None
@@ -258,95 +371,137 @@ class Library:
         progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
     ) -> FileStatus:
-        """Re-hash the local file and record the outcome; state ``corrupt`` on a mismatch."""
+        """Re-hash the local file against what was known before it was found.
+
+        Our file is compared with the catalog's sha256, else with the sha256 computed when it was
+        downloaded, and the outcome (ok or corrupt) is recorded. A file that is not ours is taken as
+        ours only when it matches a size and sha256 known beforehand (the catalog's, or those recorded
+        when ofa-manager downloaded the file at this path); otherwise it stays "not ours", reported
+        unverified or not matching, and nothing is written that a later run could take as proof.
+        """
         path = self.path(entry)
-        if not path.exists():
+        if path_kind(path) != "file":
             return self.status(entry)
         with self.lock(entry):
+            before = self.status(entry)
+            if before.state not in (State.DOWNLOADED, State.CORRUPT, State.FOREIGN):
+                return before
+            st = os.lstat(path)
             digest = self.hash_file(path, progress, cancelled)
             if digest is None:
                 return self.status(entry)
+            after = os.lstat(path)
+            if (after.st_size, after.st_mtime_ns, after.st_ino) != (st.st_size, st.st_mtime_ns, st.st_ino):
+                now = self.status(entry)
+                now.reason = "the file changed while it was being hashed; nothing was recorded"
+                return now
             meta = self.read_meta(entry)
+            if before.state is State.FOREIGN:
+                return self._verify_not_ours(entry, st, digest, meta, before.reason)
             expected = self.expected_sha256(entry)
-            expected_size = self.expected_size(entry) or meta.get("size")
-            size = path.stat().st_size
-            good = (not expected or digest == expected) and (not expected_size or size == expected_size)
-            if not expected and meta.get("sha256"):
-                # Without a published hash, compare with the hash recorded when the file arrived (kept
-                # as it was by a corrupt verdict, so a second verify cannot bless the damage).
-                good = good and digest == meta["sha256"]
-            meta.update(
-                {
-                    "url": display_url(meta["url"] if isinstance(meta.get("url"), str) else entry.url),
-                    "size": size if good else meta.get("size", expected_size),
-                    "state": "ok" if good else "corrupt",
-                    "verified_at": _now(),
-                    "sha256": digest if good or not meta.get("sha256") else meta["sha256"],
-                    "sha256_found": digest,
-                }
-            )
+            expected_size = self.expected_size(entry)
+            good = digest == (expected or meta["sha256"]) and expected_size in (None, st.st_size)
+            # A corrupt verdict keeps the hash recorded on arrival, so a second verify cannot bless it.
+            if good:
+                meta["sha256"] = digest
+            meta.update({"state": "ok" if good else "corrupt", "verified_at": _now(), "sha256_found": digest})
             self.write_meta(entry, meta)
         return self.status(entry)
 
-    def adopt(
-        self,
-        entry: Checkpoint,
-        remote_size: int | None = None,
-        etag: str | None = None,
-        cancelled: Callable[[], bool] | None = None,
-    ) -> bool:
-        """Accept a file someone put at the final path if it checks out; True when adopted.
+    def _verify_not_ours(
+        self, entry: Checkpoint, st: os.stat_result, digest: str, meta: dict, why: str
+    ) -> FileStatus:
+        expected, expected_size = self.expected_sha256(entry), self.expected_size(entry)
+        if expected and expected_size is not None:
+            want, want_size, whose = expected, expected_size, "the catalog's"
+        elif meta.get("catalog_url") == entry.url and self._proof(entry, meta):
+            want, want_size, whose = meta["sha256"], meta.get("size"), "the one recorded at download"
+        else:
+            reason = (
+                f"unverified: {why}; no size and sha256 were known for it beforehand, so its hash "
+                "proves nothing and nothing was recorded"
+            )
+            return FileStatus(
+                State.FOREIGN, self.path(entry), st.st_size, expected_size, sha256=digest, reason=reason
+            )
+        if digest == want and st.st_size == want_size:
+            if whose == "the catalog's":
+                self._record_adopted(entry, st, digest)
+            else:
+                # The very bytes ofa-manager downloaded (only the time stamp changed): ours again.
+                meta.update(
+                    {"state": "ok", "verified_at": _now(), "sha256_found": digest, "mtime_ns": st.st_mtime_ns}
+                )
+                self.write_meta(entry, meta)
+            return self.status(entry)
+        reason = (
+            f"{why}; its sha256 {digest} does not match {whose} ({want}), or its size does not; "
+            "left as it is, nothing recorded"
+        )
+        return FileStatus(
+            State.FOREIGN, self.path(entry), st.st_size, expected_size, sha256=digest, reason=reason
+        )
 
-        With a known sha256 the hash decides; otherwise the size (catalog or server) must match.
-        """
+    def adopt(self, entry: Checkpoint, cancelled: Callable[[], bool] | None = None) -> bool:
+        """Take a file found at the final path as ours when it matches the catalog's size and sha256
+        (known before it was found); True when adopted. What a server says now is no evidence."""
         path = self.path(entry)
-        if not path.exists() or self.meta_path(entry).exists():
+        expected, want_size = self.expected_sha256(entry), self.expected_size(entry)
+        if not expected or want_size is None or self.status(entry).state is not State.FOREIGN:
             return False
-        expected = self.expected_sha256(entry)
-        size = path.stat().st_size
-        want_size = self.expected_size(entry) or remote_size
-        if want_size is not None and size != want_size:
+        if path_kind(path) != "file":
             return False
-        if not expected and want_size is None:
+        st = os.lstat(path)
+        if st.st_size != want_size:
             return False
         digest = self.hash_file(path, cancelled=cancelled)
-        if digest is None or (expected and digest != expected):
+        after = os.lstat(path)
+        if digest != expected or (after.st_size, after.st_mtime_ns) != (st.st_size, st.st_mtime_ns):
             return False
+        self._record_adopted(entry, st, digest)
+        return True
+
+    def _record_adopted(self, entry: Checkpoint, st: os.stat_result, digest: str) -> None:
         self.write_meta(
             entry,
             {
                 "url": display_url(entry.url),
                 "catalog_url": display_url(entry.url),
-                "etag": etag,
-                "size": size,
+                "etag": None,
+                "size": st.st_size,
                 "sha256": digest,
                 "state": "ok",
                 "downloaded_at": None,
                 "adopted_at": _now(),
                 "verified_at": _now(),
+                "sha256_found": digest,
+                "mtime_ns": st.st_mtime_ns,
             },
         )
-        return True
 
     # -- deleting -------------------------------------------------------------------------------
 
-    def delete(self, entry: Checkpoint, *, partial_only: bool = False) -> int:
+    def delete(self, entry: Checkpoint, *, partial_only: bool = False, force: bool = False) -> int:
         """Delete the local file (or only the partial data); returns the bytes freed.
 
-        A download of the same file holds its lock for as long as it runs; the delete waits a moment
-        for one that is stopping, then deletes all the same: the download sees its file gone, stops
-        and reports it removed (rather than the delete waiting for hours, then taking a finished file).
+        A file that is not ours is deleted only with ``force`` (NotOursError otherwise); links and
+        folders at our names never are. A download of the same file holds its lock for as long as it
+        runs; the delete waits a moment for one that is stopping, then deletes all the same: the
+        download sees its file gone, stops and reports it removed (rather than the delete waiting for
+        hours, then taking a finished file).
         """
         with self._lock_for_delete(entry):
             freed = self.drop_partial(entry)
             if partial_only:
                 return freed
             path = self.path(entry)
-            try:
-                freed += path.stat().st_size
-                path.unlink()
-            except FileNotFoundError:
-                pass
+            status = self.status(entry)
+            kind = path_kind(path)
+            if kind not in (None, "file"):
+                raise NotOursError(f"{describe_kind(kind)} is at {path}; ofa-manager leaves it alone")
+            if status.state is State.FOREIGN and kind == "file" and not force:
+                raise NotOursError(f"{path}: {status.reason}; not deleted (--force deletes it)")
+            freed += _unlink_file(path)
             self.forget(entry)
             return freed
 
@@ -367,10 +522,7 @@ class Library:
 
     def forget(self, entry: Checkpoint) -> None:
         """Drop the metadata of a file that is gone (deleted here or moved to the trash)."""
-        try:
-            self.meta_path(entry).unlink()
-        except FileNotFoundError:
-            pass
+        _unlink_file(self.meta_path(entry))
 
     # -- disk usage -----------------------------------------------------------------------------
 
@@ -381,8 +533,8 @@ class Library:
         counted: set[Path] = set()
         for entry in self.catalog:
             status = statuses[entry.id]
-            if status.path in counted or status.state is State.REMOTE:
-                continue
+            if status.path in counted or status.state in (State.REMOTE, State.FOREIGN):
+                continue  # a file that is not ours is other data
             counted.add(status.path)
             if status.state is State.PARTIAL:
                 # A segmented partial file is preallocated to full length: count the bytes received.
@@ -423,8 +575,235 @@ def file_size(path: Path) -> int:
     """A file's size in bytes; 0 when there is no such file."""
     try:
         return path.stat().st_size
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+
+
+# -- our names on disk: nothing followed, nothing trusted ------------------------------------------
+
+
+def _kind_of(st: os.stat_result) -> str:
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    if stat.S_ISLNK(st.st_mode):
+        return "link"
+    if stat.S_ISDIR(st.st_mode):
+        return "folder"
+    return "other"
+
+
+def path_kind(path: Path) -> str | None:
+    """What is at ``path`` itself (a link is not followed): file, link, folder, other, or None."""
+    try:
+        return _kind_of(os.lstat(path))
+    except (FileNotFoundError, NotADirectoryError):
+        return None
+
+
+def describe_kind(kind: str | None) -> str:
+    return {
+        "link": "a symbolic link",
+        "folder": "a folder",
+        "other": "a special file (not a regular file)",
+        "file": "a file",
+    }.get(kind or "", "nothing")
+
+
+def refuse_unsafe(path: Path) -> None:
+    """Raise UnsafePathError when something other than a regular file is at ``path``."""
+    kind = path_kind(path)
+    if kind not in (None, "file"):
+        raise UnsafePathError(
+            f"{describe_kind(kind)} is at {path} where ofa-manager keeps its own file; it is left alone "
+            "(nothing in the models folder is followed through links): move it away"
+        )
+
+
+def open_nofollow(path: Path, mode: str = "rb", *, create: bool = False):
+    """Open a regular file unbuffered without following a link at ``path`` ("rb" or "r+b").
+
+    A link, folder or special file raises UnsafePathError (a FIFO is not waited on).
+    """
+    flags = (os.O_RDWR if mode == "r+b" else os.O_RDONLY) | _O_NOFOLLOW | _O_BINARY | _O_NONBLOCK
+    if create:
+        flags |= os.O_CREAT
+    refuse_unsafe(path)  # where O_NOFOLLOW does not exist (Windows), and for a clear message
+    try:
+        fd = os.open(path, flags, 0o644)
+    except OSError as exc:
+        if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
+            refuse_unsafe(path)
+        raise
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise UnsafePathError(f"{path} is not a regular file; it is left alone")
+        if _O_NONBLOCK and hasattr(os, "set_blocking"):
+            os.set_blocking(fd, True)
+        return os.fdopen(fd, mode, buffering=0)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_json_nofollow(path: Path) -> dict | None:
+    """A small JSON object from a regular file; None when missing, a link, too big or not JSON.
+
+    NaN and Infinity are refused, as are numbers no record holds.
+    """
+    try:
+        with open_nofollow(path, "rb") as fh:
+            data = fh.read(MAX_RECORD_BYTES + 1)
+    except OSError:
+        return None
+    if len(data) > MAX_RECORD_BYTES:
+        return None
+    try:
+        value = json.loads(data.decode("utf-8"), parse_constant=_no_constant)
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def _no_constant(name: str):
+    raise ValueError(f"{name} is not a number a record holds")
+
+
+def _unlink_file(path: Path) -> int:
+    """Remove a regular file (never a link or a folder at that name); returns the bytes freed."""
+    try:
+        st = os.lstat(path)
+    except (FileNotFoundError, NotADirectoryError):
+        return 0
+    if not stat.S_ISREG(st.st_mode):
+        return 0
+    try:
+        os.unlink(path)
     except FileNotFoundError:
         return 0
+    return st.st_size
+
+
+def place_file(source: Path, final: Path, *, replace: bool) -> None:
+    """Move the finished partial file to its final name without ever overwriting another file there.
+
+    ``replace`` is for our own corrupt file, which a new download replaces. Otherwise a hard link
+    claims the name only when it is free (and the partial name goes after); where the file system has
+    no hard links, the name is checked just before the rename.
+    """
+    if replace:
+        refuse_unsafe(final)
+        os.replace(source, final)
+        return
+    # The source is our own regular partial file; where linkat exists, a link there is still not followed.
+    nofollow = {"follow_symlinks": False} if os.link in os.supports_follow_symlinks else {}
+    try:
+        os.link(source, final, **nofollow)
+    except FileExistsError:
+        raise NotOursError(f"{final}: {NOT_OURS}; it was left as it is") from None
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        if path_kind(final) is not None:
+            raise NotOursError(
+                errno.EEXIST, f"{final}: {NOT_OURS}; it was left as it is", str(final)
+            ) from None
+        os.replace(source, final)
+        return
+    os.unlink(source)
+
+
+def _int(value) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _sha256_text(value) -> bool:
+    return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
+
+
+def _header_text(value) -> bool:
+    """A validator that may be sent back in an If-Range header: short, printable, one line."""
+    return isinstance(value, str) and 0 < len(value) <= 1024 and value.isprintable() and value.isascii()
+
+
+def _optional(value, check) -> bool:
+    return value is None or check(value)
+
+
+def _web_url(value) -> bool:
+    return isinstance(value, str) and value.startswith(("http://", "https://")) and len(value) <= 8192
+
+
+def record_problem(
+    record: dict, expected_size: int | None, expected_sha256: str | None, part_length: int | None
+) -> str | None:
+    """Why a resume record cannot be trusted (None when it can): its types, its ranges inside its
+    own size and the partial file's length, non-negative and in order, its size and hash against the
+    catalog."""
+    if part_length is None:
+        return "its partial file is missing"
+    if not _web_url(record.get("url")):
+        return "no http(s) URL"
+    size = record.get("size")
+    if not _optional(size, lambda v: _int(v) and 0 <= v <= MAX_FILE_SIZE):
+        return f"the size {size!r} is not a number of bytes"
+    if expected_size is not None and size is not None and size != expected_size:
+        return f"its size {size} is not the catalog's {expected_size}"
+    sha = record.get("sha256")
+    if not _optional(sha, _sha256_text):
+        return "its sha256 is not 64 hex digits"
+    if sha and expected_sha256 and sha != expected_sha256:
+        return "it was started for another sha256 than the catalog's"
+    for name in ("etag", "last_modified"):
+        if not _optional(record.get(name), _header_text):
+            return f"its {name} is not a short line of text"
+    for name in ("started", "updated"):
+        value = record.get(name)
+        if value is not None and not (
+            isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        ):
+            return f"its {name} time is not a number"
+    ranges = record.get("ranges", [])
+    if not isinstance(ranges, list):
+        return "its ranges are not a list"
+    if ranges and size is None:
+        return "it has ranges but no size"
+    previous = 0
+    limit = min(size, part_length) if size is not None else part_length
+    for item in ranges:
+        if not (isinstance(item, list) and len(item) == 2 and _int(item[0]) and _int(item[1])):
+            return f"the range {item!r} is not two whole numbers"
+        start, end = item
+        if not 0 <= start < end:
+            return f"the range {item!r} is empty or negative"
+        if start < previous:
+            return f"the range {item!r} overlaps or is out of order"
+        if end > limit:
+            return f"the range {item!r} goes past the end of the file ({limit} bytes)"
+        previous = end
+    return None
+
+
+def meta_problem(meta: dict) -> str | None:
+    """Why a finished file's metadata cannot be trusted (None when it can): the type of each field."""
+    checks = {
+        "url": _web_url,
+        "catalog_url": _web_url,
+        "etag": lambda v: _optional(v, _header_text),
+        "last_modified": lambda v: _optional(v, _header_text),
+        "size": lambda v: _int(v) and 0 <= v <= MAX_FILE_SIZE,
+        "sha256": lambda v: _optional(v, _sha256_text),
+        "sha256_found": lambda v: _optional(v, _sha256_text),
+        "state": lambda v: v in ("ok", "corrupt"),
+        "verified": lambda v: isinstance(v, bool),
+        "downloaded_at": lambda v: _optional(v, lambda t: isinstance(t, str)),
+        "adopted_at": lambda v: _optional(v, lambda t: isinstance(t, str)),
+        "verified_at": lambda v: _optional(v, lambda t: isinstance(t, str)),
+        "mtime_ns": lambda v: _int(v) and v >= 0,
+    }
+    for name, check in checks.items():
+        if name in meta and not check(meta[name]):
+            return f"its {name} is not valid"
+    return None
 
 
 def _tree_size(root: Path) -> int:

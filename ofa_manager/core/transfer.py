@@ -33,7 +33,16 @@ from ofa_manager.core.http import (
     raise_for_status,
     shutdown_connections,
 )
-from ofa_manager.core.library import Library, State, free_space
+from ofa_manager.core.library import (
+    Library,
+    NotOursError,
+    State,
+    UnsafePathError,
+    free_space,
+    open_nofollow,
+    path_kind,
+    place_file,
+)
 from ofa_manager.core.space import SpaceCheck, held_by_others
 
 MiB = 1024 * 1024
@@ -306,7 +315,7 @@ class _Hasher(threading.Thread):
         view = memoryview(buf)
         synced = 0
         try:
-            with open(self.path, "rb", buffering=0) as fh:
+            with open_nofollow(self.path, "rb") as fh:
                 while not self.stop.is_set():
                     with self.plan.cond:
                         while self.plan.prefix() <= self.pos and not self.stop.is_set():
@@ -383,6 +392,8 @@ class Transfer:
         watchdog.start()
         try:
             return self._run()
+        except (UnsafePathError, NotOursError) as exc:
+            raise DownloadError(self.entry.title, str(exc), kind="not-ours") from None
         except OSError as exc:
             # Network errors are handled inside; what reaches here is the models folder itself.
             where = exc.filename or self.library.root
@@ -420,7 +431,15 @@ class Transfer:
     def _run(self) -> Path:
         entry, library = self.entry, self.library
         final = library.path(entry)
-        if self._finished():
+        obstacles = library.obstacles(entry)
+        if obstacles:
+            raise DownloadError(
+                entry.title,
+                "; ".join(obstacles) + ": ofa-manager neither follows nor replaces links or folders in "
+                "the models folder; move it away, then download again",
+                kind="not-ours",
+            )
+        if library.status(entry).state is State.DOWNLOADED:
             return final
         library.root.mkdir(parents=True, exist_ok=True)
         lock = library.lock(entry)
@@ -432,14 +451,9 @@ class Transfer:
             if self._finished():
                 return final
             status = library.status(entry)
-            if final.exists() and (status.state is not State.CORRUPT or not status.meta):
-                # A file with the expected name that does not check out: never overwrite it silently.
-                # Only a file this library downloaded and later found corrupt (it has metadata) is replaced.
-                raise DownloadError(
-                    entry.title,
-                    f"a different file is already at {final} ({units.size(final.stat().st_size)}); "
-                    "move or delete it, then download again",
-                )
+            if status.state is State.FOREIGN:
+                # Never overwritten: only a file this library downloaded and later found corrupt is.
+                raise DownloadError(entry.title, self._not_ours(status), kind="not-ours")
             self._preflight(
                 self.expected_size,
                 library.status(entry).bytes if library.status(entry).state is State.PARTIAL else 0,
@@ -451,7 +465,7 @@ class Transfer:
                     self._download_from(url)
                     return final
                 except DownloadError as exc:
-                    if exc.kind in ("disk", "space", "removed"):
+                    if exc.kind in ("disk", "space", "removed", "not-ours"):
                         raise
                     errors.append((url, exc))
             if len(errors) == 1:
@@ -485,33 +499,31 @@ class Transfer:
         )
 
     def _finished(self) -> bool:
-        """True when the file is already complete here, or could be adopted after a check."""
+        """True when the file is already complete here, or was adopted after a check against the
+        catalog's size and sha256 (known before the file was found)."""
         library, entry = self.library, self.entry
-        final = library.path(entry)
-        if not final.exists():
-            return False
         status = library.status(entry)
-        if status.state is State.DOWNLOADED and status.meta:
-            return True
-        if status.state is State.DOWNLOADED and (self.expected_sha256 or self.expected_size):
-            self._emit_state("verifying", force=True)
-            return library.adopt(entry, cancelled=self.abort.is_set)
         if status.state is State.DOWNLOADED:
-            size = self._remote_size()
-            return size is not None and library.adopt(entry, remote_size=size, cancelled=self.abort.is_set)
+            return True
+        if status.state is State.FOREIGN and path_kind(library.path(entry)) == "file":
+            if self.expected_sha256 and self.expected_size is not None:
+                self._emit_state("verifying", force=True)
+                return library.adopt(entry, cancelled=self.abort.is_set)
         return False
 
-    def _remote_size(self) -> int | None:
-        for url in self.urls():
-            try:
-                response = self._open(url, method="HEAD")
-                response.close()
-            except NETWORK_ERRORS + (HttpStatusError,):
-                continue
-            length = response.headers.get("content-length", "")
-            if response.status_code < 300 and length.isdigit():
-                return int(length)
-        return None
+    def _not_ours(self, status) -> str:
+        """Why the download stops at a file it did not put there, and what the user can do."""
+        final = status.path
+        checked = (
+            "; it does not match the catalog's size and sha256"
+            if self.expected_sha256 and self.expected_size is not None
+            else ""
+        )
+        return (
+            f"a different file is already at {final} ({units.size(status.bytes)}): {status.reason}"
+            f"{checked}. ofa-manager leaves it as it is: move it away or delete it (ofa-manager rm "
+            f"--force {self.entry.id}), then download again"
+        )
 
     def _preflight(
         self,
@@ -628,11 +640,10 @@ class Transfer:
         else:
             first, plan = self._first_response(url, plan, validator, record)
         self._record = self._fresh_record(url, plan) if first is not None else dict(record)
-        if not part.exists():
-            part.touch()
-        if plan.size is not None and part.stat().st_size != plan.size and not plan.done:
-            os.truncate(part, plan.size)
-        st = part.stat()
+        with open_nofollow(part, "r+b", create=True) as fh:
+            if plan.size is not None and os.fstat(fh.fileno()).st_size != plan.size and not plan.done:
+                os.ftruncate(fh.fileno(), plan.size)
+            st = os.fstat(fh.fileno())
         self._part_id = (st.st_dev, st.st_ino)
         stop_hash = threading.Event()
         hasher = _Hasher(part, plan, stop_hash)
@@ -749,7 +760,8 @@ class Transfer:
                 )
             part = self.library.part_path(self.entry)
             if part.exists():
-                os.truncate(part, 0)
+                with open_nofollow(part, "r+b") as fh:
+                    os.ftruncate(fh.fileno(), 0)
             # Without a Content-Length the stream runs to its end; _finish compares that with the catalog.
             plan = _Plan(size, [])
             self._preflight(size if size is not None else self.expected_size, 0, response, plan)
@@ -817,7 +829,7 @@ class Transfer:
         part = self.library.part_path(self.entry)
         attempts = 0
         try:
-            with open(part, "r+b", buffering=0) as fh:
+            with open_nofollow(part, "r+b") as fh:
                 while slot is not None and not stop.is_set():
                     before = slot.pos
                     try:
@@ -1102,7 +1114,8 @@ class Transfer:
         part = library.part_path(entry)
         size = plan.size if plan.size is not None else part.stat().st_size
         if part.stat().st_size != size:
-            os.truncate(part, size)
+            with open_nofollow(part, "r+b") as fh:
+                os.ftruncate(fh.fileno(), size)
         if self.expected_sha256 and digest != self.expected_sha256:
             library.drop_partial(entry)
             raise DownloadError(
@@ -1118,9 +1131,14 @@ class Transfer:
                 f"size mismatch: expected {self.expected_size} bytes, got {size}; the bad data was discarded",
                 kind="integrity",
             )
-        with open(part, "rb+") as fh:
-            os.fsync(fh.fileno())
         final = library.path(entry)
+        # Only our own file, found corrupt, is replaced; anything else that appeared there meanwhile stays.
+        current = library.status(entry)
+        if current.state is State.FOREIGN:
+            raise DownloadError(entry.title, self._not_ours(current), kind="not-ours")
+        with open_nofollow(part, "r+b") as fh:
+            os.fsync(fh.fileno())
+            written = os.fstat(fh.fileno())
         record = self._record
         # Metadata first: a crash before the rename leaves a complete partial file that the next run
         # hashes and moves; a crash after it leaves a final file that is known to be ours.
@@ -1136,14 +1154,19 @@ class Transfer:
                 "verified": bool(self.expected_sha256),
                 "state": "ok",
                 "downloaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                # With the size, what tells later that the file at the final path is still this one.
+                "mtime_ns": written.st_mtime_ns,
             },
         )
         try:
-            os.replace(part, final)
+            place_file(part, final, replace=current.state is State.CORRUPT)
         except FileNotFoundError:
             # Removed (rm) between the check above and here: the metadata must not outlive it.
             library.forget(entry)
             raise self._removed_error() from None
+        except NotOursError:
+            library.forget(entry)  # the metadata describes our data, which stays in the partial file
+            raise
         _fsync_dir(final.parent)
         try:
             library.record_path(entry).unlink()

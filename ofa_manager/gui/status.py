@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
+
 from ofa_manager.core import units
 from ofa_manager.core.library import FileStatus, State
 
@@ -40,6 +42,13 @@ class EntryState:
     def settled(self) -> bool:
         """On disk and staying: no download is queued or running to replace it (a corrupt file's)."""
         return self.on_disk and self.queue_state not in UNFINISHED - {PAUSED}
+
+    @property
+    def verifiable(self) -> bool:
+        """Verify may run: our file settled, or a file that is not ours (it may match the catalog)."""
+        status = self.status
+        not_ours = status is not None and status.state is State.FOREIGN and status.bytes > 0
+        return self.settled or (not_ours and self.queue_state not in UNFINISHED - {PAUSED})
 
 
 def display_path(path: Path | str) -> str:
@@ -111,6 +120,8 @@ def status_text(state: EntryState) -> str:
         return f"Partial ({units.size(status.bytes)})"
     if status.state is State.CORRUPT:
         return "Corrupt"
+    if status.state is State.FOREIGN:
+        return QCoreApplication.translate("status", "Not ours: {reason}").format(reason=status.reason)
     if status.state is State.DOWNLOADED:
         return "Verified" if is_verified(status) else "Downloaded"
     if state.link_error:
@@ -138,6 +149,20 @@ def status_tooltip(state: EntryState) -> str:
             lines.append("Not verified yet: Verify re-hashes the file.")
         if status.sha256:
             lines.append(f"sha256 {status.sha256}")
+    elif status is not None and status.state is State.FOREIGN:
+        lines.append(
+            QCoreApplication.translate(
+                "status",
+                "ofa-manager did not put this there: it never overwrites, adopts or deletes it. Verify "
+                "takes it as the checkpoint only if it matches a size and sha256 known beforehand.",
+            )
+        )
+    elif status is not None and status.state is State.PARTIAL and status.reason:
+        lines.append(
+            QCoreApplication.translate("status", "{reason}; the next download starts over.").format(
+                reason=status.reason[:1].upper() + status.reason[1:]
+            )
+        )
     elif status is not None and status.state is State.CORRUPT:
         found = status.meta.get("sha256_found")
         lines.append("The file does not match its hash or size; delete it and download it again.")

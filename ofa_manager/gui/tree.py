@@ -308,6 +308,8 @@ class CheckpointTreeModel(QAbstractItemModel):
         status = state.status
         if item_state == FAILED or (status is not None and status.state is State.CORRUPT):
             return self._colors["bad"]
+        if item_state is None and status is not None and status.state is State.FOREIGN:
+            return self._colors["warn"]
         if item_state is not None and item_state != "done":
             return None
         if status is not None and status.state is State.DOWNLOADED and state.verifying is None:

@@ -380,6 +380,7 @@ class MainWindow(QMainWindow):
         states = {i.state.value for i in items if i is not None}
         # A corrupt file whose new copy is queued or downloading is neither verified nor deleted.
         settled = [e for e in entries if ws.entry_state(e).settled]
+        verifiable = [e for e in entries if ws.entry_state(e).verifiable]
         partial = [s for s in statuses if s is not None and s.state is State.PARTIAL]
         ready = ws.ready
         touch = ws.may_touch_files  # not before the downloads are known, nor during a folder move
@@ -389,7 +390,7 @@ class MainWindow(QMainWindow):
             "resume": ready and (bool(states & {PAUSED, FAILED}) or bool(partial)),
             "cancel": ready and bool(states & (UNFINISHED | {FAILED})),
             "retry": ready and FAILED in states,
-            "verify": touch and bool(settled),
+            "verify": touch and bool(verifiable),
             "open": bool(entries),
             "copy": bool(entries),
             "delete": touch and bool(settled),
@@ -528,7 +529,7 @@ class MainWindow(QMainWindow):
             return
         entry = node.entry
         state = self.workspace.entry_state(entry)
-        if state.on_disk:
+        if state.on_disk or (state.status is not None and state.status.state is State.FOREIGN):
             self.open_folder([self.workspace.library.path(entry)])
         elif state.item is not None and state.item.state.value == FAILED:
             self.workspace.retry([entry])

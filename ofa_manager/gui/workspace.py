@@ -17,7 +17,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from ofa_manager.core import settings as settings_file
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Catalog, Checkpoint, url_host
-from ofa_manager.core.library import FileStatus, Library, State, file_size, free_space
+from ofa_manager.core.library import FileStatus, Library, State, file_size, free_space, path_kind
 from ofa_manager.core.settings import Settings
 from ofa_manager.gui.bridge import Bridge, Task
 from ofa_manager.gui.status import ACTIVE, FAILED, PAUSED, UNFINISHED, EntryState, display_path
@@ -356,7 +356,7 @@ class Workspace(QObject):
         for entry in self.one_per_file(entries):
             key = self.key_of(entry)
             # Not while a new copy is on its way: it would replace the file being hashed.
-            if key in self.verifying or not self.entry_state(entry).settled:
+            if key in self.verifying or not self.entry_state(entry).verifiable:
                 continue
             self.verifying[key] = 0.0
             self.bridge.submit(
@@ -564,7 +564,10 @@ class Workspace(QObject):
             text += f"; moved {len(moved)} file(s)"
         if skipped:
             names = ", ".join(p.name for p in skipped)
-            text += f"; left {len(skipped)} file(s) in the old folder, their names being taken here: {names}"
+            text += (
+                f"; left {len(skipped)} file(s) in the old folder, their names being taken here or a link or "
+                f"folder being at one of their names: {names}"
+            )
         self.message.emit(text)
 
     def _map_files(self) -> None:
@@ -749,6 +752,10 @@ class Workspace(QObject):
                 self.message.emit(
                     f"{names}: CORRUPT — the file does not match its hash; delete it and download it again"
                 )
+            elif result.state is State.FOREIGN:
+                self.message.emit(
+                    self.tr("{names}: not ours — {reason}").format(names=names, reason=result.reason)
+                )
             else:
                 self.message.emit(f"{names}: verified, sha256 {result.sha256}")
             self._mark_file(key)
@@ -873,7 +880,12 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
         ]
 
     def taken(entry: Checkpoint) -> bool:
-        return any((root / p.name).exists() for p in sources_of(entry)[:2])
+        # A link there, even one pointing nowhere, takes the name: it is never replaced.
+        return any(os.path.lexists(root / p.name) for p in sources_of(entry)[:2])
+
+    def unsafe(entry: Checkpoint) -> bool:
+        """A link, folder or special file at one of its names: never followed, so it all stays."""
+        return any(path_kind(p) not in (None, "file") for p in sources_of(entry))
 
     entries = library.one_per_file(library.catalog)
     # Copies a closed window or a crash left unfinished: never a checkpoint, only space taken.
@@ -883,7 +895,7 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
     total = sum(file_size(p) for entry in entries for p in sources_of(entry))
     if total and not _same_volume(library.root, root):
         # What the copies will take: the data, not the holes of preallocated partial files.
-        need = sum(_disk_bytes(p) for e in entries if not taken(e) for p in sources_of(e))
+        need = sum(_disk_bytes(p) for e in entries if not taken(e) and not unsafe(e) for p in sources_of(e))
         free = shutil.disk_usage(root).free
         if need > free:
             if created:
@@ -908,10 +920,10 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
             with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
                 # What is there now (another process may have finished or removed a file meanwhile).
                 sources = sources_of(entry)
-                present = [p for p in sources if p.exists()]
+                present = [p for p in sources if os.path.lexists(p)]
                 if not any(p in sources[:2] for p in present):
                     pass  # neither the file nor partial data: records alone stay with the old folder
-                elif taken(entry):
+                elif taken(entry) or unsafe(entry):
                     skipped.extend(p for p in present if p in sources[:2])
                 else:
                     for source in sources:
