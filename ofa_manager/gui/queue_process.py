@@ -686,7 +686,10 @@ def main() -> int:
         events = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     # Anything printed by accident goes to stderr, never into the event stream.
     sys.stdout = sys.stderr
-    return serve(sys.stdin.buffer, events)
+    # A reader of its own on stdin: the thread blocked in it when the process ends holds its lock, and
+    # the interpreter aborts if it must close a stream whose lock another thread holds (sys.stdin's).
+    commands = os.fdopen(os.dup(sys.stdin.fileno()), "rb")
+    return serve(commands, events)
 
 
 if __name__ == "__main__":
