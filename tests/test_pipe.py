@@ -3,6 +3,7 @@ the private event pipe, a reader that stops or dies, and the restart budget."""
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -36,6 +37,7 @@ from ofa_manager.core.settings import Settings
 from ofa_manager.gui.queue_process import (
     EXIT_INCOMPATIBLE,
     ChildExit,
+    EventWriter,
     ExitReason,
     QueueProcess,
     RestartBudget,
@@ -381,6 +383,44 @@ def test_the_download_process_ends_when_its_reader_is_gone(tmp_path, models_dir,
     # It saved the queue on the way out, so the next window resumes the download.
     saved = json.loads((tmp_path / "queue.json").read_text())
     assert [row["entry_ids"] for row in saved["items"]] == [["ofa-tiny"]]
+
+
+def test_past_its_limit_the_event_buffer_drops_progress_but_never_an_end(tmp_path):
+    read_fd, write_fd = os.pipe()
+    filled = fill(write_fd)
+    stream = os.fdopen(write_fd, "wb")
+    writer = EventWriter(stream, on_broken=lambda: None, max_pending=3)
+    try:
+        writer.send_line(encode_event("hello", version=PROTOCOL_VERSION))
+        wait_until(lambda: writer.pending == 0, what="the writer blocking on the full pipe")
+        items = {name: dataclasses.replace(ITEM, key=name, state=ItemState.QUEUED) for name in "abc"}
+        for name in "abc":
+            writer.put(QueueEvent("added", name, items[name], 0))
+        progress = dataclasses.replace(items["a"], state=ItemState.DOWNLOADING)
+        done = dataclasses.replace(items["b"], state=ItemState.DONE)
+        failed = dataclasses.replace(items["c"], state=ItemState.FAILED, error="404 Not Found")
+        writer.put(QueueEvent("changed", "a", progress, 0))
+        writer.put(QueueEvent("changed", "b", done, 1))
+        writer.put(QueueEvent("changed", "c", failed, 2))
+        writer.put(QueueEvent("removed", "a", progress, -1))
+        assert writer.overflowed == 1 and writer.pending == 6
+        inbound = Inbound(decode_event, "test")
+        with os.fdopen(read_fd, "rb") as events:
+            messages = inbound.messages(events)
+            received = [next(messages) for _ in range(7)]
+        assert inbound.dropped == filled
+        assert received[0].kind == "hello"
+        assert [m.event for m in received[1:]] == [
+            QueueEvent("added", "a", items["a"], 0),
+            QueueEvent("added", "b", items["b"], 0),
+            QueueEvent("added", "c", items["c"], 0),
+            QueueEvent("changed", "b", done, 1),
+            QueueEvent("changed", "c", failed, 2),
+            QueueEvent("removed", "a", progress, -1),
+        ]
+    finally:
+        writer.close()
+        stream.close()
 
 
 # -- the window's end: QueueProcess with the real child, and with fake ones -------------------------

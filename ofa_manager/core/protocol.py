@@ -50,9 +50,10 @@ class Message:
 
 @dataclass(frozen=True)
 class Dropped:
-    """A line that was not a valid message, and why."""
+    """A line that was not a valid message: why (one of a few reasons), and what it named, if anything."""
 
     reason: str
+    detail: str = ""
 
 
 class _Invalid(Exception):
@@ -233,13 +234,13 @@ def _decode(line: bytes, tag: str, schemas: dict[str, dict[str, Callable]]) -> M
         return Dropped(f"no {tag!r} name")
     schema = schemas.get(kind)
     if schema is None:
-        return Dropped(f"unknown {tag} {kind[:40]!r}")
+        return Dropped(f"unknown {tag}", repr(kind[:40]))
     try:
         fields = _check_fields(schema, data)
     except _Invalid as exc:
         return Dropped(f"{kind}: {exc}")
     except Exception as exc:  # a check that trips on a value it did not foresee still only drops the line
-        return Dropped(f"{kind}: cannot decode ({exc!r})")
+        return Dropped(f"{kind}: cannot decode", repr(exc)[:200])
     event = None
     if tag == "event" and kind in QUEUE_EVENT_KINDS:
         item = fields["item"]
@@ -292,7 +293,8 @@ def encode_queue_event(event: QueueEvent) -> bytes:
 class Inbound:
     """One end's reading of the pipe: good messages out, bad lines dropped, counted and logged.
 
-    ``dropped`` is the number of lines dropped so far and ``reasons`` counts them by reason.
+    ``dropped`` is the number of lines dropped so far and ``reasons`` counts them by reason (a few
+    fixed texts per kind of message, so the count stays small whatever arrives).
     """
 
     def __init__(
@@ -322,18 +324,19 @@ class Inbound:
                 continue
             result = self.decode(line)
             if isinstance(result, Dropped):
-                self.drop(result.reason, line)
+                self.drop(result.reason, result.detail)
                 continue
             yield result
 
-    def drop(self, reason: str, line: bytes = b"") -> None:
+    def drop(self, reason: str, detail: str = "") -> None:
+        """Count a bad line; the log says why, never what it held (a command may carry a token)."""
         self.dropped += 1
         self.reasons[reason] += 1
         if self.dropped <= LOG_FIRST_DROPPED or self.dropped % LOG_EVERY_DROPPED == 0:
             log.warning(
-                "%s: dropped a bad line (%s; %d dropped so far): %r",
+                "%s: dropped a bad line (%s%s); %d dropped so far",
                 self.name,
                 reason,
+                f" {detail}" if detail else "",
                 self.dropped,
-                line[:80],
             )

@@ -286,6 +286,10 @@ class QueueProcess:
                 env=env,
                 creationflags=getattr(subprocess, "BELOW_NORMAL_PRIORITY_CLASS", 0),
             )
+        except BaseException:
+            if private:
+                os.close(read_fd)
+            raise
         finally:
             if private:
                 os.close(write_fd)
