@@ -404,11 +404,18 @@ def test_past_its_limit_the_event_buffer_drops_progress_but_never_an_end(tmp_pat
         writer.put(QueueEvent("changed", "c", failed, 2))
         writer.put(QueueEvent("removed", "a", progress, -1))
         assert writer.overflowed == 1 and writer.pending == 6
+        # The window reads again: everything waiting goes out, then the writer stops and the pipe ends.
         inbound = Inbound(decode_event, "test")
-        with os.fdopen(read_fd, "rb") as events:
-            messages = inbound.messages(events)
-            received = [next(messages) for _ in range(7)]
+        received: list[Message] = []
+        events = os.fdopen(read_fd, "rb")
+        reader = threading.Thread(target=lambda: received.extend(inbound.messages(events)), daemon=True)
+        reader.start()
+        writer.close(WAIT_S)
+        stream.close()
+        reader.join(WAIT_S)
+        events.close()
         assert inbound.dropped == filled
+        assert len(received) == 7
         assert received[0].kind == "hello"
         assert [m.event for m in received[1:]] == [
             QueueEvent("added", "a", items["a"], 0),
