@@ -8,6 +8,7 @@ import dataclasses
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -360,7 +361,10 @@ def test_a_window_that_stops_reading_does_not_freeze_the_downloads(tmp_path, mod
         wait_until(lambda: ItemState.DONE in child.states(str(final)), what="the waiting events")
         states = child.states(str(final))
         assert states[0] is ItemState.QUEUED and states[-1] is ItemState.DONE
-        assert all(a is not b for a, b in zip(states, states[1:], strict=False)), states
+        # About ten progress events were made; the ones that waited behind the full pipe came out as
+        # one. (The batch the writer took before it blocked may hold one more of the same state.)
+        repeats = sum(a is b for a, b in zip(states, states[1:], strict=False))
+        assert repeats <= 1, states
         assert child.inbound.dropped == child.filled  # the blank lines the test filled the pipe with
         child.command("shutdown")
         assert child.close() == 0
@@ -667,7 +671,7 @@ def test_a_stopped_download_process_is_marked_not_responding_and_restarted(
     os.kill(first.pid, signal.SIGSTOP)
     try:
         qtbot.waitUntil(lambda: workspace.queue.process is not first, timeout=WAIT_S * 1000)
-        assert "was not responding for 1 s; restarted it" in window.message_label.text()
+        assert re.search(r"was not responding for \d+ s; restarted it$", window.message_label.text())
         assert first.wait(WAIT_S) == -signal.SIGKILL
     finally:
         if first.poll() is None:
