@@ -81,7 +81,7 @@ class Bridge(QObject):
         task_progress(str, str, float): kind, key and the fraction done of a background task
         task_done(str, str, object): kind, key and the result of a background task
         task_failed(str, str, str): kind, key and why a background task failed
-        queue_exited(object): the download process ended by itself, with this exit code
+        queue_exited(object): the download process ended by itself (a ``ChildExit``: code and reason)
     """
 
     queue_event = Signal(object)
@@ -105,9 +105,9 @@ class Bridge(QObject):
         """The queue's ``on_event``: called from worker threads."""
         self._emit(self.queue_event, event)
 
-    def exited(self, code: int | None) -> None:
+    def exited(self, ended) -> None:
         """The download process's ``on_exit``: called from its reader thread."""
-        self._emit(self.queue_exited, code)
+        self._emit(self.queue_exited, ended)
 
     def submit(self, kind: str, key: str, work: Callable[[Task], object], *, lane: str = "disk") -> None:
         """Run ``work(task)`` off the GUI thread; its result or error comes back as a signal."""

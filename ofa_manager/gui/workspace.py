@@ -115,7 +115,10 @@ class Workspace(QObject):
         self.claim_folder: Callable[[Path], bool] | None = None
         self.moving = False
         self.moving_to: Path | None = None  # where a folder change that moves the files takes them
-        self._restarts = 0
+        # Restarts of a download process that ended by itself (a RestartBudget, made at start).
+        self.restart_budget = None
+        # Passed to each QueueProcess (heartbeat and not-responding times; tests shorten them).
+        self.queue_process_options: dict = {}
         self.statuses: dict[str, FileStatus] | None = None
         self.usage = None
         # (file, bytes, titles, partial), largest first
@@ -157,9 +160,11 @@ class Workspace(QObject):
         if self.queue is not None or self._closed:
             return
         # Imported here: requests and keyring are the slowest imports, and the window draws without them.
-        from ofa_manager.gui.queue_process import SessionTokens
+        from ofa_manager.gui.queue_process import RestartBudget, SessionTokens
 
         self.tokens = SessionTokens()
+        if self.restart_budget is None:
+            self.restart_budget = RestartBudget()
         self.queue = self._make_queue()
         self.queue.start(resume=self.settings.resume_on_start)
         self.request_scan()
@@ -177,22 +182,44 @@ class Workspace(QObject):
                 self.settings,
                 on_event=self.bridge.forward,
                 on_exit=self.bridge.exited,
+                **self.queue_process_options,
             )
         return LocalQueue(self.library, state_file, self.settings, on_event=self.bridge.forward)
 
-    def _on_queue_exited(self, code) -> None:
-        """The download process ended without being asked to: start another, which restores the queue."""
+    def _on_queue_exited(self, ended) -> None:
+        """The download process ended without being asked to (``ended`` is a ChildExit): start another,
+        which restores the queue, unless it speaks another protocol version or the restart budget is
+        spent for now."""
+        from ofa_manager.gui.queue_process import PROTOCOL_VERSION, ExitReason
+
         if self._closed or self.moving:
             return
         self.items_about_to_reset.emit()
         self._items, self._by_key = [], {}
         self.items_reset.emit()
-        self._restarts += 1
-        if self._restarts > 3:
+        if ended.reason is ExitReason.INCOMPATIBLE:
             self.queue = None
-            self.message.emit(f"The download process keeps stopping (exit code {code}); restart ofa-manager")
+            self.message.emit(
+                self.tr(
+                    "The download process is from another version of ofa-manager (protocol {theirs}, this "
+                    "window {ours}); reinstall ofa-manager"
+                ).format(theirs=ended.version, ours=PROTOCOL_VERSION)
+            )
             return
-        self.message.emit(f"The download process stopped (exit code {code}); restarted it")
+        if not self.restart_budget.take():
+            self.queue = None
+            text = self.tr(
+                "The download process keeps stopping ({reason}, exit code {code}); restart ofa-manager"
+            )
+            self.message.emit(text.format(reason=ended.reason.value, code=ended.code))
+            return
+        if ended.reason is ExitReason.NOT_RESPONDING:
+            text = self.tr("The download process was not responding for {seconds:.0f} s; restarted it")
+        elif ended.reason is ExitReason.EXITED:
+            text = self.tr("The download process stopped (exit code {code}); restarted it")
+        else:
+            text = self.tr("The download process stopped ({reason}); restarted it")
+        self.message.emit(text.format(seconds=ended.silent, code=ended.code, reason=ended.reason.value))
         self.queue = self._make_queue()
         self.queue.start(resume=self.settings.resume_on_start)
         self.request_scan()
