@@ -698,7 +698,11 @@ def _inspect_target(args) -> Path:
         library = _library(args, catalog)
         entry = catalog.get(args.target)
         status = library.status(entry)
-        if status.state not in (State.DOWNLOADED, State.CORRUPT):
+        # Reading never changes a file, so one that is not ours may be inspected too (a regular file
+        # only: a link at our name is never followed); the note says whose it is.
+        if status.state is State.FOREIGN and path_kind(status.path) == "file":
+            print(f"note: {status.path}: {status.reason}", file=sys.stderr)
+        elif status.state not in (State.DOWNLOADED, State.CORRUPT):
             raise UsageError(f"{entry.id} is not downloaded ({status.state.value}); nothing to inspect")
         return status.path
     if path.exists():
