@@ -283,3 +283,20 @@ def test_there_is_one_atomic_json_writer(tmp_path):
     durable.atomic_write_json(path, {"k": "ü"})
     assert json.loads(path.read_text(encoding="utf-8")) == {"k": "ü"}
     assert os.listdir(path.parent) == ["x.json"]
+
+
+def test_a_folder_sync_that_fails_raises_only_when_asked_to(tmp_path, monkeypatch):
+    def failing(code: int):
+        def fsync(fd: int) -> None:
+            raise OSError(code, os.strerror(code))
+
+        return fsync
+
+    # A disk that fails to sync cannot be made here: fsync is replaced by one that fails.
+    monkeypatch.setattr(durable.os, "fsync", failing(errno.EIO))
+    with pytest.raises(OSError, match=os.strerror(errno.EIO)):
+        durable.sync_folder(tmp_path, on_error=durable.OnError.RAISE)
+    durable.sync_folder(tmp_path, on_error=durable.OnError.IGNORE)
+    # A file system that cannot sync folders at all keeps the rename anyway: not an error.
+    monkeypatch.setattr(durable.os, "fsync", failing(errno.EINVAL))
+    durable.sync_folder(tmp_path, on_error=durable.OnError.RAISE)
