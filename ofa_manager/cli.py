@@ -109,8 +109,8 @@ def build_parser() -> argparse.ArgumentParser:
         help="move the models folder (every checkpoint and partial file) to DIR and use DIR from now on",
         description="Move the checkpoints, partial files and their records to DIR (across volumes they are "
         "copied, holes of partial files kept) and save DIR as the models folder. A file whose name is "
-        "taken in DIR stays where it is. Ctrl+C stops between two pieces: the file being copied stays "
-        "whole where it was.",
+        "taken in DIR stays where it is (exit code 1). Ctrl+C stops between two pieces: the file being "
+        "copied stays whole where it was.",
     )
     p.add_argument("target", metavar="DIR")
 
