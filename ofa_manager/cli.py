@@ -707,11 +707,13 @@ def cmd_move(args) -> int:
     except (RelocationError, KeyboardInterrupt) as exc:
         progress.close()
         if isinstance(exc, KeyboardInterrupt) or exc.stopped:
-            moved = ", ".join(p.name for p in getattr(exc, "moved", [])) or "none"
+            if isinstance(exc, KeyboardInterrupt):  # a second Ctrl+C, wherever it came
+                already = f"see {target} for what is already there"
+            else:
+                already = f"already in {target}: {', '.join(p.name for p in exc.moved) or 'none'}"
             print(
-                f"stopped; every file not yet moved is whole in {library.root} (already in {target}: "
-                f"{moved}); the models folder setting is unchanged — run the same command again to move "
-                "the rest",
+                f"stopped; every file not yet moved is whole in {library.root} ({already}); the models "
+                "folder setting is unchanged — run the same command again to move the rest",
                 file=sys.stderr,
             )
             return 130
