@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ofa_manager.core.catalog import Checkpoint
-from ofa_manager.core.library import Library, NotOursError, State, describe_kind, path_kind
+from ofa_manager.core.library import Library, NotOursError, State
 
 # Moves one file to the trash; returns where it now is (a description where that is not known), or
 # None when there is no trash that can take it.
@@ -44,14 +44,12 @@ def move_to_trash(
     """
     path = library.path(entry)
     with library.lock(entry).acquire(timeout=lock_wait):
-        kind = path_kind(path)
-        if kind is None:
-            raise FileNotFoundError(f"{path} is not there (removed meanwhile?)")
-        if kind != "file":
-            raise NotOursError(f"{describe_kind(kind)} is at {path}; ofa-manager leaves it alone")
+        # Checked again under the lock: what is there now may not be what the front end saw.
         status = library.status(entry)
-        if status.state is State.FOREIGN:
+        if status.state is State.FOREIGN:  # links and folders at our name included: never followed
             raise NotOursError(f"{path}: {status.reason}; not moved to the trash")
+        if status.state not in (State.DOWNLOADED, State.CORRUPT):
+            raise FileNotFoundError(f"{path} is not there any more ({status.state.value})")
         size = path.stat().st_size
         where = trash(path)
         if where is None:

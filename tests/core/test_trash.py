@@ -54,6 +54,9 @@ def test_only_our_file_goes_to_the_trash_and_its_metadata_with_it(library, tmp_p
     with pytest.raises(NotOursError, match="symbolic link"):
         move_to_trash(library, a, trash)
     assert trash.taken == [] and path.is_symlink()
+    path.unlink()  # gone meanwhile: nothing to move
+    with pytest.raises(FileNotFoundError, match="not there any more"):
+        move_to_trash(library, a, trash)
 
 
 def test_a_trash_that_refuses_keeps_the_file_and_its_metadata(library, tmp_path):
