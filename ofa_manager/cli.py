@@ -91,12 +91,28 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rm", parents=[common], help="delete local copies (permanently)")
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--partial", action="store_true", help="delete only unfinished partial files")
+    p.add_argument(
+        "--trash",
+        action="store_true",
+        help="move the files to the desktop trash instead (the space is freed when the trash is emptied)",
+    )
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument(
         "--force",
         action="store_true",
         help="also delete a file at the checkpoint's path that ofa-manager did not download (named first)",
     )
+
+    p = sub.add_parser(
+        "move",
+        parents=[common],
+        help="move the models folder (every checkpoint and partial file) to DIR and use DIR from now on",
+        description="Move the checkpoints, partial files and their records to DIR (across volumes they are "
+        "copied, holes of partial files kept) and save DIR as the models folder. A file whose name is "
+        "taken in DIR stays where it is (exit code 1). Ctrl+C stops between two pieces: the file being "
+        "copied stays whole where it was.",
+    )
+    p.add_argument("target", metavar="DIR")
 
     p = sub.add_parser("du", parents=[common], help="disk usage of the models folder")
     p.add_argument("--json", action="store_true")
@@ -532,6 +548,8 @@ def cmd_verify(args) -> int:
 
 
 def cmd_rm(args) -> int:
+    if args.trash:
+        return _rm_to_trash(args)
     catalog = _catalog(args)
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=False)
@@ -588,6 +606,168 @@ def cmd_rm(args) -> int:
             print(f"not deleted: {exc}", file=sys.stderr)
     print(f"deleted {deleted} file(s), freed {units.size(freed)}")
     return EXIT_FAILED if refused else EXIT_OK
+
+
+def _rm_to_trash(args) -> int:
+    """``rm --trash``: the downloaded (or corrupt) files go to the desktop trash, as the window's Delete."""
+    from filelock import Timeout
+
+    from ofa_manager.core.trash import NoTrashError, move_to_trash, send2trash_function
+
+    if args.partial:
+        raise UsageError("--trash moves downloaded files; partial files are deleted with --partial alone")
+    if args.force:
+        raise UsageError("--trash moves only files ofa-manager downloaded; --force deletes permanently")
+    catalog = _catalog(args)
+    library = _library(args, catalog)
+    entries = _select(catalog, args.ids, everything_when_empty=False)
+    targets, refused = [], []
+    for entry in library.one_per_file(entries):
+        status = library.status(entry)
+        if status.state in (State.DOWNLOADED, State.CORRUPT):
+            targets.append((entry, status.size or file_size(status.path)))
+        elif status.state is State.FOREIGN:
+            refused.append(f"{status.path}: {status.reason} (rm --force deletes it permanently)")
+        elif status.state is State.PARTIAL:
+            refused.append(f"{entry.id} is not downloaded yet (rm --partial deletes its partial file)")
+        else:
+            print(f"{entry.id}: not downloaded; nothing to move to the trash")
+    for reason in refused:
+        print(f"not moved to the trash: {reason}", file=sys.stderr)
+    if not targets:
+        return EXIT_FAILED if refused else EXIT_OK
+    for entry, size in targets:
+        others = [o.id for o in catalog.sharing(entry)]
+        also = f" (also used by {', '.join(others)})" if others else ""
+        print(f"{library.path(entry)} — {units.size(size)}{also}")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("not on a terminal: add --yes to move to the trash without asking")
+        answer = input(f"Move {len(targets)} file(s) to the trash? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing moved")
+            return EXIT_OK
+    trashed = held = 0
+    for entry, _ in targets:
+        try:
+            done = move_to_trash(library, entry, send2trash_function)
+        except (UnsafePathError, NotOursError, NoTrashError, FileNotFoundError) as exc:
+            refused.append(str(exc))
+            print(f"not moved to the trash: {exc}", file=sys.stderr)
+            continue
+        except Timeout:
+            refused.append(entry.id)
+            print(f"not moved to the trash: {entry.id}: another process is using the file", file=sys.stderr)
+            continue
+        trashed += 1
+        held += done.size
+        print(f"{done.path.name} moved to {done.where}")
+    if trashed:
+        print(
+            f"moved {trashed} file(s) ({units.size(held)}) to the trash; "
+            "the space is freed when the trash is emptied"
+        )
+    return EXIT_FAILED if refused else EXIT_OK
+
+
+def cmd_move(args) -> int:
+    """Relocate the models folder to DIR with the window's rules, then save DIR as the models folder."""
+    import signal
+
+    from ofa_manager.core.relocate import FolderBusyError, RelocationError, every_file_held, relocate
+
+    catalog = _catalog(args)
+    library = _library(args, catalog)
+    target = Path(args.target).expanduser()
+    if not target.is_absolute():
+        target = Path.cwd() / target
+    target = target.resolve()
+    if target == library.root.resolve():
+        print(f"{target} is the models folder already; nothing moved")
+        return EXIT_OK
+    if path_kind(target) not in (None, "folder"):
+        raise UsageError(f"{target} is {describe_kind(path_kind(target))}, not a folder; nothing moved")
+    stop = threading.Event()
+    progress = _MoveProgress(sys.stderr)
+
+    def interrupted(signum, frame) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt  # a second Ctrl+C: the copy in hand is dropped, its source stays
+        stop.set()
+        progress.say("stopping after this piece…")
+
+    previous = signal.signal(signal.SIGINT, interrupted)
+    try:
+        with every_file_held(library):
+            result = relocate(library, target, progress=progress, stopped=stop.is_set, holding=True)
+    except FolderBusyError as exc:
+        progress.close()
+        print(f"ofa-manager: {exc}; nothing moved", file=sys.stderr)
+        return EXIT_FAILED
+    except (RelocationError, KeyboardInterrupt) as exc:
+        progress.close()
+        if isinstance(exc, KeyboardInterrupt) or exc.stopped:
+            if isinstance(exc, KeyboardInterrupt):  # a second Ctrl+C, wherever it came
+                already = f"see {target} for what is already there"
+            else:
+                already = f"already in {target}: {', '.join(p.name for p in exc.moved) or 'none'}"
+            print(
+                f"stopped; every file not yet moved is whole in {library.root} ({already}); the models "
+                "folder setting is unchanged — run the same command again to move the rest",
+                file=sys.stderr,
+            )
+            return 130
+        print(f"ofa-manager: the move failed: {exc}; the models folder setting is unchanged", file=sys.stderr)
+        return EXIT_FAILED
+    finally:
+        signal.signal(signal.SIGINT, previous)
+    progress.close()
+    for skipped in result.skipped:
+        print(f"left in {library.root}: {skipped.path.name} ({skipped.reason.value})")
+    print(f"moved {len(result.moved)} file(s) to {target}")
+    if os.environ.get("OFA_MANAGER_DIR"):
+        print("note: OFA_MANAGER_DIR is set and decides the models folder; the setting is unchanged")
+    else:
+        saved = settings.load()
+        saved.models_dir = str(target)
+        path = settings.save(saved)
+        print(f"models folder is now {target} (saved in {path})")
+    return EXIT_FAILED if result.skipped else EXIT_OK
+
+
+class _MoveProgress:
+    """A folder move's progress on stderr: a tqdm bar on a terminal, a line per 10 % otherwise."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self._bar = None
+        self._shown = -1
+
+    def __call__(self, done: int, total: int) -> None:
+        if self.stream.isatty():
+            if self._bar is None:
+                from tqdm import tqdm
+
+                self._bar = tqdm(
+                    total=total, unit="B", unit_scale=True, unit_divisor=1024, desc="moving", file=self.stream
+                )
+            self._bar.update(done - self._bar.n)
+            return
+        tenth = 10 * done // total if total else 10
+        if tenth != self._shown:
+            self._shown = tenth
+            print(f"moving: {10 * tenth} % ({units.size(done)} of {units.size(total)})", file=self.stream)
+
+    def say(self, text: str) -> None:
+        if self._bar is not None:
+            self._bar.write(text, file=self.stream)
+        else:
+            print(text, file=self.stream)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
 
 
 def cmd_du(args) -> int:
@@ -910,6 +1090,7 @@ COMMANDS = {
     "download": cmd_download,
     "verify": cmd_verify,
     "rm": cmd_rm,
+    "move": cmd_move,
     "du": cmd_du,
     "check": cmd_check,
     "inspect": cmd_inspect,

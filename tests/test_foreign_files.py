@@ -756,31 +756,3 @@ def test_the_library_itself_deletes_a_file_that_is_not_ours_only_when_forced(sit
     assert path.read_bytes() == users_file()
     assert site.library.delete(site.entry("plain"), force=True) == len(users_file())
     assert not path.exists()
-
-
-def test_a_folder_move_leaves_links_and_folders_at_our_names_where_they_are(tmp_path, http_server):
-    pytest.importorskip("pytestqt")
-    from ofa_manager.gui.workspace import _move_files
-
-    class Task:  # what _move_files asks of the window's worker: progress and a stop flag
-        def progress(self, done: int, total: int) -> None:
-            pass
-
-        def cancelled(self) -> bool:
-            return False
-
-    site = Site(tmp_path, http_server)
-    outside = tmp_path / "precious.bin"
-    outside.write_bytes(b"precious")
-    os.symlink(outside, site.names("pinned")["part"])  # a link where partial data would be
-    site.path("pinned").mkdir()  # a folder where the finished file would be
-    site.path("plain").write_bytes(DATA["plain"])
-    target = tmp_path / "new"
-    target.mkdir()
-    os.symlink(tmp_path / "nowhere", target / "plain.pt")  # a dangling link takes the name there
-    moved, skipped = _move_files(site.library, target, Task())
-    assert moved == [] and sorted(p.name for p in skipped) == ["pinned.pt", "pinned.pt.part", "plain.pt"]
-    assert site.names("pinned")["part"].is_symlink() and outside.read_bytes() == b"precious"
-    assert site.path("pinned").is_dir() and site.path("plain").read_bytes() == DATA["plain"]
-    assert os.readlink(target / "plain.pt") == str(tmp_path / "nowhere")
-    assert sorted(os.listdir(target)) == ["plain.pt"]

@@ -29,8 +29,7 @@ from ofa_manager.gui import downloads, tree  # noqa: E402
 from ofa_manager.gui.app import SingleInstance  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
 from ofa_manager.gui.workspace import Workspace, queue_state_file  # noqa: E402
-from tests.catalogs import entry as catalog_entry  # noqa: E402
-from tests.catalogs import rot, write_catalog  # noqa: E402
+from tests.catalogs import rot  # noqa: E402
 
 # Any Qt warning fails a test, except the offscreen platform's note that it has no window manager.
 pytestmark = [
@@ -809,135 +808,6 @@ def test_a_move_to_another_volume_copies_with_progress_and_leaves_no_partial_cop
         shutil.rmtree(target.parent, ignore_errors=True)
 
 
-class MoveTask:
-    """What _move_files asks of its runner (bridge.Task's two methods), recording the progress."""
-
-    def __init__(self) -> None:
-        self.reports: list[tuple[int, int]] = []
-
-    def progress(self, done: int, total: int) -> None:
-        self.reports.append((done, total))
-
-    def cancelled(self) -> bool:
-        return False
-
-
-def test_moving_the_folder_skips_what_is_gone_or_taken_and_clears_stale_copies(tmp_path):
-    from ofa_manager.core.library import Library
-    from ofa_manager.gui.workspace import _move_files
-
-    names = ("kept", "taken", "gone", "partial")
-    catalog = write_catalog(
-        tmp_path / "c.json", [catalog_entry(name, f"http://127.0.0.1:9/{name}.pt") for name in names]
-    )
-    library = Library(tmp_path / "old", load_catalog([catalog]))
-    library.root.mkdir()
-    kept, taken, gone, partial = (library.catalog.get(name) for name in names)
-    library.part_path(partial).write_bytes(b"p" * 200)
-    library.record_path(partial).write_text("{}")
-    library.path(kept).write_bytes(b"k" * 1000)
-    library.write_meta(kept, {"size": 1000})
-    library.path(taken).write_bytes(b"t" * 500)
-    library.write_meta(taken, {"size": 500})
-    library.path(gone).write_bytes(b"g" * 300)
-    target = tmp_path / "new"
-    target.mkdir()
-    (target / "taken.pt").write_bytes(b"someone else's file")
-    (target / "partial.pt").write_bytes(b"another file where our partial download would end")
-    (target / ".kept.pt.moving").write_bytes(b"a copy a crash left behind")
-    (target / ".kept.pt.meta.json").write_text('{"catalog_url": "http://elsewhere/old.pt"}')  # stale
-    (target / "kept.pt.part.json").write_text('{"ranges": [[0, 1000]]}')  # stale, with no .part
-    (target / ".unrelated.moving").write_bytes(b"not ours to remove")
-
-    task = MoveTask()
-    original_lock = library.lock
-
-    def lock_then_vanish(e):
-        # Another program removes "gone" after the move listed it, before its turn came.
-        if e.id == "gone":
-            library.path(gone).unlink(missing_ok=True)
-        return original_lock(e)
-
-    library.lock = lock_then_vanish
-    moved, skipped = _move_files(library, target, task)
-    assert moved == [target / "kept.pt"]
-    assert skipped == [library.path(taken), library.part_path(partial)]
-    assert (target / "kept.pt").read_bytes() == b"k" * 1000
-    # Its own metadata came along and replaced the stale one; the orphan resume record is gone.
-    assert library.read_meta(kept) == {} and json.loads((target / ".kept.pt.meta.json").read_text()) == {
-        "size": 1000
-    }
-    assert not (target / "kept.pt.part.json").exists()
-    # A partial download whose file name is taken there stays where it was, with its record.
-    assert library.part_path(partial).exists() and library.record_path(partial).exists()
-    assert (target / ".unrelated.moving").exists()
-    # The taken name keeps its own file; ours stays behind whole, with its metadata.
-    assert (target / "taken.pt").read_bytes() == b"someone else's file"
-    assert library.path(taken).read_bytes() == b"t" * 500 and library.meta_path(taken).exists()
-    assert not (target / ".taken.pt.meta.json").exists() and not (target / ".kept.pt.moving").exists()
-    assert task.reports[-1][0] == task.reports[-1][1]  # done counts everything, skipped and gone too
-
-
-def test_a_stopped_move_stops_between_checkpoints(tmp_path):
-    from ofa_manager.core.library import Library
-    from ofa_manager.gui.workspace import _move_files
-
-    catalog = write_catalog(
-        tmp_path / "c.json", [catalog_entry(name, f"http://127.0.0.1:9/{name}.pt") for name in ("a", "b")]
-    )
-    library = Library(tmp_path / "old", load_catalog([catalog]))
-    library.root.mkdir()
-    for name in ("a", "b"):
-        library.path(library.catalog.get(name)).write_bytes(name.encode() * 100)
-    task = MoveTask()
-    task.cancelled = lambda: bool(task.reports)  # the window closes once the first file is across
-    with pytest.raises(OSError, match="stopped before the move was complete; already moved to .*: a.pt"):
-        _move_files(library, tmp_path / "new", task)
-    assert (tmp_path / "new" / "a.pt").exists() and library.path(library.catalog.get("b")).exists()
-
-
-def test_a_sparse_partial_file_keeps_its_holes_across_volumes(tmp_path):
-    import tempfile
-
-    from ofa_manager.gui.workspace import _move_file
-
-    source = tmp_path / "big.pt.part"
-    with open(source, "wb") as fh:
-        fh.truncate(64 * MiB)  # preallocated as downloads do: mostly holes
-        fh.seek(8 * MiB)
-        fh.write(b"d" * MiB)
-    folder = Path(tempfile.mkdtemp(prefix="ofa-move-", dir=other_volume(tmp_path)))
-    try:
-        expected = source.read_bytes()
-        copied: list[int] = []
-        _move_file(source, folder / "big.pt.part", copied.append)
-        moved = folder / "big.pt.part"
-        assert moved.stat().st_size == 64 * MiB and moved.read_bytes() == expected
-        if moved.stat().st_blocks:  # where the file system reports its blocks
-            assert moved.stat().st_blocks * 512 < 8 * MiB
-        assert sum(copied) < 8 * MiB
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def test_data_spans_fall_back_to_the_whole_file_when_holes_are_misreported(tmp_path, monkeypatch):
-    from ofa_manager.gui import workspace as workspace_module
-
-    path = tmp_path / "f"
-    path.write_bytes(b"x" * 5000)
-    with open(path, "rb") as fh:
-        assert workspace_module._data_spans(fh.fileno(), 5000) == [(0, 5000)]
-        # A file system that answers SEEK_HOLE with the data's own start (seen on some FUSE mounts) cannot
-        # be made here: lseek is replaced to behave so. The copy must not loop; it copies everything.
-        real = os.lseek
-        monkeypatch.setattr(
-            workspace_module.os,
-            "lseek",
-            lambda fd, pos, how: pos if how == getattr(os, "SEEK_HOLE", -1) else real(fd, pos, how),
-        )
-        assert workspace_module._data_spans(fh.fileno(), 5000) == [(0, 5000)]
-
-
 def test_closing_during_a_move_asks_and_can_keep_moving(qtbot, monkeypatch, server, open_window, tmp_path):
     server.add("ofa-tiny", 64 * KiB)
     window = open_window(server.catalog())
@@ -959,33 +829,6 @@ def test_closing_during_a_move_asks_and_can_keep_moving(qtbot, monkeypatch, serv
         assert answers.asked[-1][0] == "Stop moving the checkpoints?" and str(target) in answers.asked[-1][1]
     wait_moved(qtbot, window, target)
     assert (target / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
-
-
-def test_a_stopped_copy_across_volumes_removes_its_temporary_file_and_keeps_the_source(tmp_path):
-    import tempfile
-
-    from ofa_manager.gui.workspace import MOVE_CHUNK, _move_file
-
-    source = tmp_path / "big.pt"
-    data = os.urandom(3 * MOVE_CHUNK + 5)
-    source.write_bytes(data)
-    folder = Path(tempfile.mkdtemp(prefix="ofa-move-", dir=other_volume(tmp_path)))
-    try:
-        copied: list[int] = []
-        with pytest.raises(OSError, match="stopped while copying big.pt"):
-            _move_file(source, folder / "big.pt", copied.append, lambda: len(copied) >= 2)
-        assert sum(copied) == 2 * MOVE_CHUNK
-        assert list(folder.iterdir()) == []
-        assert source.read_bytes() == data
-        # Uninterrupted, every byte is counted and the file arrives whole, with its time stamps.
-        copied.clear()
-        mtime = source.stat().st_mtime_ns
-        _move_file(source, folder / "big.pt", copied.append)
-        assert sum(copied) == len(data) and not source.exists()
-        assert (folder / "big.pt").read_bytes() == data
-        assert (folder / "big.pt").stat().st_mtime_ns == mtime
-    finally:
-        shutil.rmtree(folder, ignore_errors=True)
 
 
 # -- start-up -------------------------------------------------------------------------------------

@@ -18,7 +18,7 @@ from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
 from ofa_manager.core.catalog import Catalog, Checkpoint, display_url
-from ofa_manager.core.settings import atomic_write_json
+from ofa_manager.core.durable import atomic_write_json
 
 if TYPE_CHECKING:
     from filelock import FileLock

@@ -12,8 +12,8 @@ from pathlib import Path
 
 from ofa_manager.core.catalog import Checkpoint, redact_text
 from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.durable import atomic_write_json
 from ofa_manager.core.library import Library, State
-from ofa_manager.core.settings import atomic_write_json
 from ofa_manager.core.transfer import Aborted, DownloadError, Progress, RateLimiter, Transfer, TransferOptions
 
 MAX_EVENTS_PER_SECOND = 10

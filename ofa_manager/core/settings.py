@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import tempfile
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 
 import platformdirs
 
 from ofa_manager import APP_NAME
+from ofa_manager.core.durable import atomic_write_json
 
 VERSION = 1
 
@@ -123,22 +123,3 @@ def save(settings: Settings, path: Path | None = None) -> Path:
     path = path or settings_path()
     atomic_write_json(path, asdict(settings.validated()))
     return path
-
-
-def atomic_write_json(path: Path, data: object, *, durable: bool = True) -> None:
-    """Replace ``path`` with ``data`` as JSON so that readers see the old or the new file, never half."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(data, fh, indent=2, ensure_ascii=False)
-            fh.flush()
-            if durable:
-                os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise

@@ -23,6 +23,7 @@ import urllib3.exceptions
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url, redact_text, url_host
 from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.durable import OnError, sync_folder
 from ofa_manager.core.http import (
     HttpStatusError,
     compression_of,
@@ -1167,7 +1168,8 @@ class Transfer:
         except NotOursError:
             library.forget(entry)  # the metadata describes our data, which stays in the partial file
             raise
-        _fsync_dir(final.parent)
+        # Best effort: a rename lost in a crash leaves the complete partial file, which the next run moves.
+        sync_folder(final.parent, on_error=OnError.IGNORE)
         try:
             library.record_path(entry).unlink()
         except FileNotFoundError:
@@ -1242,18 +1244,3 @@ def _datasync(fd: int) -> None:
         (getattr(os, "fdatasync", None) or os.fsync)(fd)
     except OSError:
         pass
-
-
-def _fsync_dir(path: Path) -> None:
-    if os.name != "posix":
-        return
-    try:
-        fd = os.open(path, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:
-        pass
-    finally:
-        os.close(fd)

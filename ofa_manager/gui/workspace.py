@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import errno
 import getpass
 import hashlib
 import os
-import shutil
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -17,7 +15,7 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from ofa_manager.core import settings as settings_file
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Catalog, Checkpoint, url_host
-from ofa_manager.core.library import FileStatus, Library, State, file_size, free_space, path_kind
+from ofa_manager.core.library import FileStatus, Library, State, free_space
 from ofa_manager.core.settings import Settings
 from ofa_manager.gui.bridge import Bridge, Task
 from ofa_manager.gui.status import ACTIVE, FAILED, PAUSED, UNFINISHED, EntryState, display_path
@@ -446,15 +444,14 @@ class Workspace(QObject):
             self.bridge.submit("trash", self.key_of(entry), lambda task, e=entry: self._move_to_trash(e))
 
     def _move_to_trash(self, entry: Checkpoint) -> tuple[bool, str, int, list[str]]:
+        from ofa_manager.core.trash import NoTrashError, move_to_trash
+
         ids = [e.id for e in self.entries_of(self.key_of(entry))]
-        path = self.library.path(entry)
-        with self.library.lock(entry).acquire(timeout=LOCK_WAIT_S):
-            size = path.stat().st_size
-            where = self.trash_file(path)
-            if where is None:
-                return False, f"the desktop trash cannot take {path}", 0, ids
-            self.library.forget(entry)
-            return True, where, size, ids
+        try:
+            trashed = move_to_trash(self.library, entry, self.trash_file, lock_wait=LOCK_WAIT_S)
+        except NoTrashError as exc:
+            return False, str(exc), 0, ids
+        return True, trashed.where, trashed.size, ids
 
     @staticmethod
     def trash_file(path: Path) -> str | None:
@@ -551,17 +548,23 @@ class Workspace(QObject):
         def work(task: Task):
             if old_queue is not None:
                 old_queue.shutdown(timeout=LOCK_WAIT_S)
-            moved, skipped = _move_files(old_library, root, task) if move_files else ([], [])
+            from ofa_manager.core.relocate import Relocation, relocate
+
+            if move_files:
+                relocation = relocate(old_library, root, progress=task.progress, stopped=task.cancelled)
+            else:
+                relocation = Relocation(root)
             try:
                 queue_state_file(old_library.root).unlink()
             except FileNotFoundError:
                 pass
-            return root, moved, skipped, carried
+            return relocation, carried
 
         self.bridge.submit("move", str(root), work)
 
     def _finish_move(self, result) -> None:
-        root, moved, skipped, carried = result
+        relocation, carried = result
+        root, moved, skipped = relocation.root, relocation.moved, relocation.skipped
         self.library = Library(root, self.catalog)
         if not os.environ.get("OFA_MANAGER_DIR"):
             self.settings.models_dir = str(root)
@@ -590,7 +593,7 @@ class Workspace(QObject):
         if moved:
             text += f"; moved {len(moved)} file(s)"
         if skipped:
-            names = ", ".join(p.name for p in skipped)
+            names = ", ".join(s.path.name for s in skipped)
             text += (
                 f"; left {len(skipped)} file(s) in the old folder, their names being taken here or a link or "
                 f"folder being at one of their names: {names}"
@@ -883,199 +886,3 @@ class Workspace(QObject):
                 for u, r in bad
             )
             self.message.emit(f"{len(bad)} of {len(batch)} link(s) failed — {details}")
-
-
-def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], list[Path]]:
-    """Move every file the library knows (data, partial data, records, metadata) into ``root``.
-
-    A checkpoint whose file name (or partial file name) is already taken in ``root`` stays where it is,
-    whole. One that moves takes its records along, replacing stale namesakes (a record or metadata left
-    in ``root`` without its file would describe ours). Across volumes the bytes are copied, so the free
-    space there is checked first. Stops between checkpoints once ``task.cancelled()``. Reports progress
-    in bytes (a rename counts at once, a copy as it goes). Returns the data files moved and the data
-    files left in place.
-    """
-    created = not root.exists()
-    root.mkdir(parents=True, exist_ok=True)
-
-    def sources_of(entry: Checkpoint) -> list[Path]:
-        return [
-            library.path(entry),
-            library.part_path(entry),
-            library.record_path(entry),
-            library.meta_path(entry),
-        ]
-
-    def taken(entry: Checkpoint) -> bool:
-        # A link there, even one pointing nowhere, takes the name: it is never replaced.
-        return any(os.path.lexists(root / p.name) for p in sources_of(entry)[:2])
-
-    def unsafe(entry: Checkpoint) -> bool:
-        """A link, folder or special file at one of its names: never followed, so it all stays."""
-        return any(path_kind(p) not in (None, "file") for p in sources_of(entry))
-
-    entries = library.one_per_file(library.catalog)
-    # Copies a closed window or a crash left unfinished: never a checkpoint, only space taken.
-    for entry in entries:
-        for source in sources_of(entry):
-            (root / f".{source.name}.moving").unlink(missing_ok=True)
-    total = sum(file_size(p) for entry in entries for p in sources_of(entry))
-    if total and not _same_volume(library.root, root):
-        # What the copies will take: the data, not the holes of preallocated partial files.
-        need = sum(_disk_bytes(p) for e in entries if not taken(e) and not unsafe(e) for p in sources_of(e))
-        free = shutil.disk_usage(root).free
-        if need > free:
-            if created:
-                root.rmdir()
-            raise OSError(f"the files need {units.size(need)} and {root} has {units.size(free)} free")
-    moved: list[Path] = []
-    skipped: list[Path] = []
-    done = 0
-
-    def advance(count: int) -> None:
-        nonlocal done
-        done += count
-        if total:
-            task.progress(min(done, total), total)
-
-    for entry in entries:
-        planned = sum(file_size(p) for p in sources_of(entry))
-        before = done
-        try:
-            if task.cancelled():
-                raise OSError(errno.ECANCELED, "stopped before the move was complete")
-            with library.lock(entry).acquire(timeout=LOCK_WAIT_S):
-                # What is there now (another process may have finished or removed a file meanwhile).
-                sources = sources_of(entry)
-                present = [p for p in sources if os.path.lexists(p)]
-                if not any(p in sources[:2] for p in present):
-                    pass  # neither the file nor partial data: records alone stay with the old folder
-                elif taken(entry) or unsafe(entry):
-                    skipped.extend(p for p in present if p in sources[:2])
-                else:
-                    for source in sources:
-                        target = root / source.name
-                        if source not in present:
-                            target.unlink(missing_ok=True)  # a stale record or metadata of that name
-                            continue
-                        _move_file(source, target, advance, task.cancelled)
-                        if source in sources[:2]:
-                            moved.append(target)
-        except Exception as exc:
-            already = ", ".join(p.name for p in moved) or "none"
-            raise OSError(f"{exc}; already moved to {root}: {already}") from exc
-        advance(max(0, planned - (done - before)))  # skipped or vanished bytes count as done
-    if total:
-        task.progress(total, total)
-    return moved, skipped
-
-
-def _disk_bytes(path: Path) -> int:
-    """The bytes a file takes on disk (less than its size when it has holes)."""
-    try:
-        info = path.stat()
-    except OSError:
-        return 0
-    blocks = getattr(info, "st_blocks", None)
-    return info.st_size if blocks is None else min(info.st_size, blocks * 512)
-
-
-def _same_volume(a: Path, b: Path) -> bool:
-    try:
-        return a.stat().st_dev == b.stat().st_dev
-    except OSError:
-        return False
-
-
-MOVE_CHUNK = 4 * 1024 * 1024
-
-
-def _move_file(
-    source: Path,
-    target: Path,
-    advance: Callable[[int], None] = lambda _count: None,
-    cancelled: Callable[[], bool] = lambda: False,
-) -> None:
-    """Move one file so that ``target`` is never a partial copy, even across volumes or after a crash.
-
-    Across volumes the data is copied to a hidden temporary name beside ``target`` (holes of a sparse
-    partial file stay holes), synced, renamed, and the folder synced; only then is the source removed.
-    ``advance(bytes)`` follows the copy; ``cancelled()`` stops it (the temporary copy goes, the source
-    stays).
-    """
-    size = source.stat().st_size
-    try:
-        os.replace(source, target)
-        advance(size)
-        return
-    except OSError as exc:
-        if exc.errno != errno.EXDEV:
-            raise
-    temporary = target.with_name(f".{target.name}.moving")
-    try:
-        with open(source, "rb") as reader, open(temporary, "wb") as writer:
-            for start, end in _data_spans(reader.fileno(), size):
-                reader.seek(start)
-                writer.seek(start)
-                position = start
-                while position < end:
-                    if cancelled():
-                        raise OSError(errno.ECANCELED, f"stopped while copying {source.name}")
-                    chunk = reader.read(min(MOVE_CHUNK, end - position))
-                    if not chunk:
-                        raise OSError(errno.EIO, f"{source.name} got shorter while it was copied")
-                    writer.write(chunk)
-                    position += len(chunk)
-                    advance(len(chunk))
-            writer.truncate(size)  # a hole at the end, if any
-            writer.flush()
-            shutil.copystat(source, temporary)
-            if cancelled():
-                raise OSError(errno.ECANCELED, f"stopped while copying {source.name}")
-            os.fsync(writer.fileno())
-        os.replace(temporary, target)
-        _sync_folder(target.parent)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
-    source.unlink()
-    advance(0)
-
-
-def _data_spans(fd: int, size: int) -> list[tuple[int, int]]:
-    """The byte ranges of a file that hold data; the whole file where holes cannot be asked for."""
-    seek_data, seek_hole = getattr(os, "SEEK_DATA", None), getattr(os, "SEEK_HOLE", None)
-    if seek_data is None or seek_hole is None:
-        return [(0, size)]
-    spans: list[tuple[int, int]] = []
-    position = 0
-    try:
-        while position < size:
-            try:
-                start = os.lseek(fd, position, seek_data)
-            except OSError as exc:
-                if exc.errno == errno.ENXIO:  # only a hole from here on
-                    break
-                raise
-            end = min(os.lseek(fd, start, seek_hole), size)
-            if end <= start:  # a file system that answers nonsense: copy everything
-                return [(0, size)]
-            spans.append((start, end))
-            position = end
-    except OSError:
-        return [(0, size)]
-    return spans
-
-
-def _sync_folder(folder: Path) -> None:
-    """Make a rename in ``folder`` durable (POSIX); elsewhere the file system takes care of it."""
-    if os.name != "posix":
-        return
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    except OSError as exc:
-        if exc.errno not in (errno.EINVAL, errno.ENOTSUP, errno.EBADF):
-            raise  # some file systems cannot sync a folder; the rename stands there anyway
-    finally:
-        os.close(fd)
