@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+from ofa_manager.core import sharing
 from ofa_manager.core.catalog import Catalog, Checkpoint, display_url
 from ofa_manager.core.settings import atomic_write_json
 
@@ -136,18 +137,21 @@ class Library:
         path = self.path(entry)
         return path.with_name(f".{path.name}.lock")
 
-    def lock(self, entry: Checkpoint) -> FileLock:
-        """An inter-process lock on this file; thread-local so two threads also exclude each other.
+    def lock(self, entry: Checkpoint) -> FileLock | sharing.FolderLock:
+        """A lock on this file across processes, threads and (on NFS) hosts.
 
+        A POSIX record lock where the system has them (see sharing.FolderLock), filelock elsewhere.
         Raises UnsafePathError when a link or a folder is at the lock's name: opening it would write
-        through the link (the lock file is opened for writing and truncated).
+        through the link.
         """
-        # Imported here: only downloads, deletes and moves lock, and the window draws before any of them.
-        from filelock import FileLock
-
         self.root.mkdir(parents=True, exist_ok=True)
         lock_path = self.lock_path(entry)
         refuse_unsafe(lock_path)
+        if os.name == "posix":
+            return sharing.FolderLock(lock_path)
+        # Imported here: only downloads, deletes and moves lock, and the window draws before any of them.
+        from filelock import FileLock
+
         return FileLock(str(lock_path))
 
     def sharing(self, entry: Checkpoint) -> list[Checkpoint]:
@@ -178,7 +182,7 @@ class Library:
     def write_meta(self, entry: Checkpoint, meta: dict) -> None:
         path = self.meta_path(entry)
         refuse_unsafe(path)
-        atomic_write_json(path, meta)
+        atomic_write_json(path, meta, mode=sharing.file_mode(path.parent))
 
     def read_record(self, entry: Checkpoint) -> dict:
         """The resume record, or {} when it is missing, damaged or does not fit the partial file."""
@@ -207,7 +211,7 @@ class Library:
         path = self.record_path(entry)
         refuse_unsafe(path)
         # Not fsynced: it is rewritten every second, and a kill -9 keeps the page cache anyway.
-        atomic_write_json(path, record, durable=False)
+        atomic_write_json(path, record, durable=False, mode=sharing.file_mode(path.parent))
 
     def obstacles(self, entry: Checkpoint) -> list[str]:
         """Links, folders and special files at the names ofa-manager uses for this file, described.
@@ -629,7 +633,7 @@ def open_nofollow(path: Path, mode: str = "rb", *, create: bool = False):
         flags |= os.O_CREAT
     refuse_unsafe(path)  # where O_NOFOLLOW does not exist (Windows), and for a clear message
     try:
-        fd = os.open(path, flags, 0o644)
+        fd = os.open(path, flags, sharing.file_mode(Path(path).parent) if create else 0o644)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
             refuse_unsafe(path)
@@ -637,6 +641,8 @@ def open_nofollow(path: Path, mode: str = "rb", *, create: bool = False):
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UnsafePathError(f"{path} is not a regular file; it is left alone")
+        if create:
+            sharing.share_new_file(fd, Path(path).parent)
         if _O_NONBLOCK and hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, mode, buffering=0)
