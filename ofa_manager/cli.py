@@ -753,6 +753,8 @@ def _inspect_target(args) -> Path:
         library = _library(args, catalog)
         entry = catalog.get(args.target)
         status = library.status(entry)
+        if status.state is State.IN_STORE:
+            return status.store_path
         if status.state not in (State.DOWNLOADED, State.CORRUPT):
             raise UsageError(f"{entry.id} is not downloaded ({status.state.value}); nothing to inspect")
         return status.path

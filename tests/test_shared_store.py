@@ -225,3 +225,12 @@ def test_a_damaged_stores_setting_falls_back_with_a_warning(tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         assert settings.load(path).stores == []
     assert "not a list" in caplog.text
+
+
+def test_inspect_of_an_id_reads_the_store_file(lab):
+    code, _, err = lab.run("inspect", "good")
+    # The payload is not a PyTorch checkpoint: the error names the file that was read.
+    assert code == 2
+    assert str(lab.store / "good.pt") in err
+    code, _, err = lab.run("inspect", "absent")
+    assert code == 2 and "is not downloaded" in err
