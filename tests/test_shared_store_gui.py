@@ -41,6 +41,7 @@ def store(tmp_path):
     folder.mkdir()
     (folder / "good.pt").write_bytes(DATA["good"])
     (folder / "good.pt").chmod(0o444)
+    (folder / "absent.pt").write_bytes(DATA["absent"][:-1])  # the wrong size: not used
     folder.chmod(0o555)
     yield folder
     folder.chmod(0o755)
@@ -76,6 +77,8 @@ def test_the_tree_shows_the_store_and_offers_no_delete_or_download(qtbot, tmp_pa
     assert status_text(window, "good") == "In the shared store"
     assert str(store / "good.pt") in status_text(window, "good", Qt.ItemDataRole.ToolTipRole)
     assert status_text(window, "absent") == "Not downloaded"
+    tip = status_text(window, "absent", Qt.ItemDataRole.ToolTipRole)
+    assert f"{store / 'absent.pt'} in the shared store was not used: it has {SIZE - 1} bytes" in tip
 
     window.select(["good"])
     assert not window.actions_by_name["delete"].isEnabled()

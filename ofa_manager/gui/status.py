@@ -168,6 +168,8 @@ def status_tooltip(state: EntryState) -> str:
         )
         if status.verified:
             lines.append(QCoreApplication.translate("status", "Its sha256 matched the catalog."))
+    elif status is not None and status.state is State.REMOTE and status.reason:
+        lines.append(status.reason[:1].upper() + status.reason[1:] + ".")  # a store's copy not used, and why
     elif status is not None and status.state is State.PARTIAL and status.reason:
         lines.append(
             QCoreApplication.translate("status", "{reason}; the next download starts over.").format(
