@@ -65,10 +65,6 @@ def share_new_file(fd: int, folder: Path) -> None:
         os.fchmod(fd, wanted)
 
 
-class LockTimeout(TimeoutError):
-    """The lock was held by someone else for longer than the caller would wait."""
-
-
 class _Gate:
     """This process's hold on one lock file: POSIX locks belong to a process, not to a descriptor."""
 
@@ -202,8 +198,6 @@ class _Held:
 
 def _timeout(path: str) -> Exception:
     """filelock's Timeout, which every caller of the library's locks already catches."""
-    try:
-        from filelock import Timeout
-    except ImportError:  # pragma: no cover - filelock is a dependency
-        return LockTimeout(path)
+    from filelock import Timeout
+
     return Timeout(path)
