@@ -321,3 +321,24 @@ def test_the_mode_of_new_files_follows_the_folder(tmp_path):
     no_group_write.mkdir()
     no_group_write.chmod(0o2755)
     assert not sharing.is_group_shared(no_group_write)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="gives a file another group (root only)")
+def test_a_file_moved_into_a_shared_folder_takes_its_group_and_group_write(tmp_path):
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chown(shared, 0, 4242)  # any group number: root may give it
+    shared.chmod(0o2775)
+    moved = tmp_path / "ofa_tiny.pt"
+    moved.write_bytes(b"data")
+    moved.chmod(0o600)
+    os.replace(moved, shared / moved.name)  # what a move of the models folder does
+    sharing.share_moved_file(shared / moved.name)
+    st = os.stat(shared / moved.name)
+    assert st.st_gid == 4242 and stat.S_IMODE(st.st_mode) == 0o660
+    elsewhere = tmp_path / "plain"
+    elsewhere.mkdir(mode=0o755)
+    (elsewhere / "x.pt").write_bytes(b"data")
+    (elsewhere / "x.pt").chmod(0o600)
+    sharing.share_moved_file(elsewhere / "x.pt")
+    assert stat.S_IMODE(os.stat(elsewhere / "x.pt").st_mode) == 0o600

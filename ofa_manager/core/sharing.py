@@ -65,6 +65,31 @@ def share_new_file(fd: int, folder: Path) -> None:
         os.fchmod(fd, wanted)
 
 
+def share_moved_file(path: Path) -> None:
+    """Give a file of ours moved into a shared folder the folder's group and the group write bit, as if
+    it had been created there (a rename keeps the mode and group it had in the old folder)."""
+    folder = Path(path).parent
+    if os.name != "posix" or not is_group_shared(folder):
+        return
+    try:
+        fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_CLOEXEC | getattr(os, "O_NONBLOCK", 0))
+    except OSError:
+        return  # a link or something gone: nothing of ours to share
+    try:
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode) or st.st_uid != os.geteuid():
+            return
+        group = os.stat(folder).st_gid
+        if st.st_gid != group:
+            try:
+                os.fchown(fd, -1, group)
+            except PermissionError:
+                return  # not a member of the folder's group: its files stay as they were
+        share_new_file(fd, folder)
+    finally:
+        os.close(fd)
+
+
 class _Gate:
     """This process's hold on one lock file: POSIX locks belong to a process, not to a descriptor."""
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ofa_manager.core import settings as settings_file
-from ofa_manager.core import units
+from ofa_manager.core import sharing, units
 from ofa_manager.core.catalog import Catalog, Checkpoint, url_host
 from ofa_manager.core.library import FileStatus, Library, State, file_size, free_space, path_kind
 from ofa_manager.core.settings import Settings
@@ -937,6 +937,7 @@ def _move_files(library: Library, root: Path, task: Task) -> tuple[list[Path], l
                             target.unlink(missing_ok=True)  # a stale record or metadata of that name
                             continue
                         _move_file(source, target, advance, task.cancelled)
+                        sharing.share_moved_file(target)
                         if source in sources[:2]:
                             moved.append(target)
         except Exception as exc:
