@@ -64,6 +64,14 @@ def build_parser() -> argparse.ArgumentParser:
         default=argparse.SUPPRESS,
         help="use this catalog instead of the built-in one (repeatable)",
     )
+    common.add_argument(
+        "--store",
+        metavar="DIR",
+        action="append",
+        default=argparse.SUPPRESS,
+        help="a read-only shared store whose checkpoints count as present (repeatable; added to the "
+        "Settings list for this run)",
+    )
     parser = argparse.ArgumentParser(
         prog="ofa-manager",
         parents=[common],
@@ -84,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit-rate", metavar="RATE", help="total bandwidth limit, e.g. 5M or 500k (bytes/s)")
     p.add_argument("--retries", type=_int_range(0, 100), help="retries per connection (default 5)")
     p.add_argument("--timeout", type=float, metavar="S", help="stall timeout in seconds (default 30)")
+    p.add_argument(
+        "--here",
+        action="store_true",
+        help="also download checkpoints a shared store has, into the models folder",
+    )
 
     p = sub.add_parser("verify", parents=[common], help="re-hash local files; exit 1 on a mismatch")
     p.add_argument("ids", nargs="*", metavar="ID")
@@ -263,8 +276,10 @@ def _catalog(args) -> Catalog:
 
 def _library(args, catalog: Catalog) -> Library:
     folder = getattr(args, "dir", None)
-    root = Path(folder).expanduser() if folder else settings.load().models_path()
-    return Library(root, catalog)
+    saved = settings.load()
+    root = Path(folder).expanduser() if folder else saved.models_path()
+    stores = saved.store_paths() + [Path(d).expanduser() for d in getattr(args, "store", [])]
+    return Library(root, catalog, stores=stores)
 
 
 def _select(catalog: Catalog, ids: list[str], *, everything_when_empty: bool) -> list[Checkpoint]:
@@ -292,6 +307,10 @@ def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
         state = "verified" if status.verified else "downloaded"
     elif status.state is State.FOREIGN:
         state = f"not ours: {status.reason}"
+    elif status.state is State.IN_STORE:
+        state = f"in the shared store: {status.store_path}" + (" (verified)" if status.verified else "")
+    elif status.state is State.REMOTE and status.reason:
+        state = f"remote ({status.reason})"
     if status.state is State.PARTIAL and status.reason:
         state += f" ({status.reason}; the next download starts over)"
     size = units.size(status.size) if status.size else "size unknown"
@@ -329,6 +348,7 @@ def cmd_list(args) -> int:
                     "reason": status.reason or None,
                     "filename": status.path.name,
                     "mirrors": [display_url(m) for m in entry.mirrors],
+                    "store_path": str(status.store_path) if status.store_path else None,
                 }
             )
         print(json.dumps(rows, indent=2, ensure_ascii=False))
@@ -468,6 +488,17 @@ def cmd_download(args) -> int:
     library = _library(args, catalog)
     saved = settings.load()
     options, jobs, limit = _options(args, saved)
+    if not args.here:
+        in_store = [e for e in entries if library.status(e).state is State.IN_STORE]
+        for entry in library.one_per_file(in_store):
+            print(
+                f"{entry.id}: in the shared store ({library.status(entry).store_path}); not downloaded "
+                "(--here downloads a copy into the models folder)",
+                file=sys.stderr,
+            )
+        entries = [e for e in entries if e not in in_store]
+        if not entries:
+            return EXIT_OK
     reporter = _Reporter(sys.stderr)
     queue = DownloadQueue(
         library,
@@ -511,6 +542,24 @@ def cmd_verify(args) -> int:
     for entry in library.one_per_file(entries):
         path = library.path(entry)
         before = library.status(entry)
+        if before.state is State.IN_STORE:
+            names = ", ".join([entry.id] + [o.id for o in catalog.sharing(entry)])
+            store_path, digest, good = library.verify_store(entry)
+            checked += 1
+            if digest is None:
+                bad += 1
+                print(f"{names}: not checked: {store_path} in the shared store changed while it was hashed")
+            elif good is False:
+                bad += 1
+                print(
+                    f"{names}: CORRUPT in the shared store ({store_path}): sha256 {digest} does not match "
+                    f"the catalog's {library.expected_sha256(entry)}; it is no longer used (read-only: "
+                    "tell its administrator)"
+                )
+            else:
+                how = "verified against the catalog sha256" if good else "the catalog has no sha256"
+                print(f"{names}: ok in the shared store ({store_path}, sha256 {digest}; {how})")
+            continue
         if before.state not in (State.DOWNLOADED, State.CORRUPT, State.FOREIGN) or path_kind(path) is None:
             if args.ids:
                 reason = f"; {before.reason}" if before.reason else ""
@@ -566,6 +615,8 @@ def cmd_rm(args) -> int:
             size = file_size(part)
             if size or path_kind(library.record_path(entry)) == "file":
                 targets.append((entry, size, part))
+        elif status.state is State.IN_STORE and not args.partial:
+            refused.append(f"{entry.id}: in the shared store ({status.store_path}), which is read-only")
         elif status.state is State.FOREIGN:
             if path_kind(path) == "file" and args.force:
                 print(f"{path} is not ours ({status.reason}); --force deletes it")
@@ -784,6 +835,7 @@ def cmd_du(args) -> int:
                     "other": usage.other,
                     "free": usage.free,
                     "total": usage.total,
+                    "in_stores": usage.in_stores,
                     "entries": usage.per_entry,
                     "files": usage.per_file,
                 },
@@ -796,6 +848,9 @@ def cmd_du(args) -> int:
     print(f"  partial files  {units.size(usage.partial):>12}")
     print(f"  other data     {units.size(usage.other):>12}")
     print(f"  free on volume {units.size(usage.free):>12}  (of {units.size(usage.total)})")
+    if usage.in_stores:
+        stores = units.size(usage.in_stores)
+        print(f"  in shared stores {stores:>10}  (read from the stores, not counted in this folder)")
     used = sorted(((size, path) for path, size in usage.per_file.items() if size), reverse=True)
     everything = sum(size for size, _ in used) or 1
     for size, path in used:
@@ -878,6 +933,8 @@ def _inspect_target(args) -> Path:
         library = _library(args, catalog)
         entry = catalog.get(args.target)
         status = library.status(entry)
+        if status.state is State.IN_STORE:
+            return status.store_path
         # Reading never changes a file, so one that is not ours may be inspected too (a regular file
         # only: a link at our name is never followed); the note says whose it is.
         if status.state is State.FOREIGN and path_kind(status.path) == "file":

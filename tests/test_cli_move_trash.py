@@ -189,13 +189,11 @@ def test_ctrl_c_stops_a_move_between_pieces_and_leaves_the_source_whole(capsys, 
 
 
 def test_move_refuses_while_another_process_downloads_into_the_folder(site, tmp_path):
-    from filelock import FileLock
-
     good = site.library.catalog.get("good")
     site.library.path(good).write_bytes(b"a finished file")
     other = site.library.catalog.get("other")
     # This test process holds the lock a download holds on its file for as long as it runs.
-    with FileLock(str(site.library.lock_path(other))):
+    with site.library.lock(other):
         done = subprocess.run(
             cli_command(*site.args, "move", str(tmp_path / "new")),
             env=cli_env(),

@@ -27,11 +27,17 @@ class OnError(enum.Enum):
     IGNORE = "ignore"
 
 
-def atomic_write_json(path: Path, data: object, *, durable: bool = True) -> None:
-    """Replace ``path`` with ``data`` as JSON so that readers see the old or the new file, never half."""
+def atomic_write_json(path: Path, data: object, *, durable: bool = True, mode: int | None = None) -> None:
+    """Replace ``path`` with ``data`` as JSON so that readers see the old or the new file, never half.
+
+    ``mode`` is the new file's mode (the temp file gets it before it takes the name); without it the
+    file is readable by its owner only.
+    """
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
+        if mode is not None and hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)
         with os.fdopen(fd, "w", encoding="utf-8") as fh:
             json.dump(data, fh, indent=2, ensure_ascii=False)
             fh.flush()

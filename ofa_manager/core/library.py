@@ -17,8 +17,10 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+from ofa_manager.core import sharing
 from ofa_manager.core.catalog import Catalog, Checkpoint, display_url
 from ofa_manager.core.durable import atomic_write_json
+from ofa_manager.core.settings import state_dir
 
 if TYPE_CHECKING:
     from filelock import FileLock
@@ -49,6 +51,9 @@ class State(str, enum.Enum):
     # Something at our path that ofa-manager cannot show it wrote (a user's file, a link, a folder): it is
     # never overwritten, adopted, reported as downloaded or deleted without being named (see reason).
     FOREIGN = "not-ours"
+    # Not in the models folder but in a shared store (read-only, see Library.stores): present all the
+    # same, used from there, never written, adopted or deleted.
+    IN_STORE = "in-store"
 
 
 class UnsafePathError(OSError):
@@ -71,6 +76,7 @@ class FileStatus:
     sha256: str | None = None  # as computed over the file on disk, when known
     meta: dict = field(default_factory=dict)
     reason: str = ""  # why a file is not ours, or why its record was not trusted
+    store_path: Path | None = None  # the shared store's file, for State.IN_STORE
 
 
 @dataclass
@@ -84,6 +90,7 @@ class DiskUsage:
     total: int
     per_entry: dict[str, int]
     per_file: dict[str, int]
+    in_stores: int = 0  # bytes used from shared stores: not in the models folder, not on its volume
 
 
 class Library:
@@ -94,10 +101,20 @@ class Library:
     file in ``.NAME.meta.json``; the lock that keeps two processes off one file in ``.NAME.lock``.
     """
 
-    def __init__(self, root: Path | str, catalog: Catalog) -> None:
+    def __init__(
+        self,
+        root: Path | str,
+        catalog: Catalog,
+        stores: Iterable[Path | str] = (),
+        state_folder: Path | None = None,
+    ) -> None:
         self.root = Path(root).expanduser().resolve()
         self.catalog = catalog
         self._paths = self._assign_paths(catalog)
+        # Read-only folders (an administrator's copy, often on NFS) whose files count as present.
+        resolved = (Path(s).expanduser().resolve() for s in stores)
+        self.stores = [s for s in dict.fromkeys(resolved) if s != self.root]
+        self._state_folder = state_folder
 
     # -- naming ---------------------------------------------------------------------------------
 
@@ -136,18 +153,21 @@ class Library:
         path = self.path(entry)
         return path.with_name(f".{path.name}.lock")
 
-    def lock(self, entry: Checkpoint) -> FileLock:
-        """An inter-process lock on this file; thread-local so two threads also exclude each other.
+    def lock(self, entry: Checkpoint) -> FileLock | sharing.FolderLock:
+        """A lock on this file across processes, threads and (on NFS) hosts.
 
+        A POSIX record lock where the system has them (see sharing.FolderLock), filelock elsewhere.
         Raises UnsafePathError when a link or a folder is at the lock's name: opening it would write
-        through the link (the lock file is opened for writing and truncated).
+        through the link.
         """
-        # Imported here: only downloads, deletes and moves lock, and the window draws before any of them.
-        from filelock import FileLock
-
         self.root.mkdir(parents=True, exist_ok=True)
         lock_path = self.lock_path(entry)
         refuse_unsafe(lock_path)
+        if os.name == "posix":
+            return sharing.FolderLock(lock_path)
+        # Imported here: only downloads, deletes and moves lock, and the window draws before any of them.
+        from filelock import FileLock
+
         return FileLock(str(lock_path))
 
     def sharing(self, entry: Checkpoint) -> list[Checkpoint]:
@@ -178,7 +198,7 @@ class Library:
     def write_meta(self, entry: Checkpoint, meta: dict) -> None:
         path = self.meta_path(entry)
         refuse_unsafe(path)
-        atomic_write_json(path, meta)
+        atomic_write_json(path, meta, mode=sharing.file_mode(path.parent))
 
     def read_record(self, entry: Checkpoint) -> dict:
         """The resume record, or {} when it is missing, damaged or does not fit the partial file."""
@@ -207,7 +227,7 @@ class Library:
         path = self.record_path(entry)
         refuse_unsafe(path)
         # Not fsynced: it is rewritten every second, and a kill -9 keeps the page cache anyway.
-        atomic_write_json(path, record, durable=False)
+        atomic_write_json(path, record, durable=False, mode=sharing.file_mode(path.parent))
 
     def obstacles(self, entry: Checkpoint) -> list[str]:
         """Links, folders and special files at the names ofa-manager uses for this file, described.
@@ -280,6 +300,27 @@ class Library:
         return bool(isinstance(meta.get("adopted_at"), str) and expected and meta.get("sha256") == expected)
 
     def status(self, entry: Checkpoint) -> FileStatus:
+        """Where the file stands: the models folder's copy, else a shared store's, else remote."""
+        local = self._local_status(entry)
+        if not self.stores or local.state not in (State.REMOTE, State.PARTIAL):
+            return local
+        found, why = self.store_file(entry)
+        if found is None:
+            if why and local.state is State.REMOTE:
+                local.reason = why
+            return local
+        store_path, st, recorded = found
+        return FileStatus(
+            State.IN_STORE,
+            self.path(entry),
+            st.st_size,
+            self.expected_size(entry),
+            verified=bool(recorded and recorded == self.expected_sha256(entry)),
+            sha256=recorded,
+            store_path=store_path,
+        )
+
+    def _local_status(self, entry: Checkpoint) -> FileStatus:
         path = self.path(entry)
         expected = self.expected_sha256(entry)
         expected_size = self.expected_size(entry)
@@ -337,6 +378,97 @@ class Library:
                 by_path[path] = self.status(entry)
             result[entry.id] = by_path[path]
         return result
+
+    # -- shared stores -------------------------------------------------------------------------
+
+    def store_file(
+        self, entry: Checkpoint, *, trust_recorded: bool = True
+    ) -> tuple[tuple[Path, os.stat_result, str | None] | None, str]:
+        """The shared store's copy of this file: (path, its stat, the sha256 recorded at the last
+        verify or None), and why a copy found by name was not taken ("" when none was found).
+
+        A file is recognised by its name (the name in the models folder, then the catalog's) and taken
+        when it is a regular file (links are not followed) of the catalog's size, and not recorded as
+        having another sha256 than the catalog's. Without a known size nothing is taken: the name
+        alone proves nothing.
+        """
+        expected_size, expected = self.expected_size(entry), self.expected_sha256(entry)
+        names = dict.fromkeys((self.path(entry).name, entry.filename))
+        why = ""
+        hashes = self._store_hashes() if trust_recorded else {}
+        for store in self.stores:
+            for name in names:
+                candidate = store / name
+                try:
+                    st = os.lstat(candidate)
+                except OSError:
+                    continue
+                if not stat.S_ISREG(st.st_mode):
+                    why = why or f"{describe_kind(_kind_of(st))} is at {candidate} in the shared store"
+                    continue
+                if expected_size is None:
+                    why = why or f"{candidate} in the shared store was not used: no size is known to check it"
+                    continue
+                if st.st_size != expected_size:
+                    why = why or (
+                        f"{candidate} in the shared store was not used: it has {st.st_size} bytes, "
+                        f"the catalog says {expected_size}"
+                    )
+                    continue
+                recorded = hashes.get(_store_key(candidate, st))
+                if recorded and expected and recorded != expected:
+                    why = why or (
+                        f"{candidate} in the shared store was not used: its sha256 {recorded} does not "
+                        f"match the catalog's {expected}"
+                    )
+                    continue
+                return (candidate, st, recorded), ""
+        return None, why
+
+    def local_or_store_path(self, entry: Checkpoint) -> Path | None:
+        """The file to open, link or copy the path of: ours in the models folder, else the shared
+        store's; None when neither is present (a file that is not ours is not offered)."""
+        status = self.status(entry)
+        if status.state is State.DOWNLOADED:
+            return status.path
+        if status.state is State.IN_STORE:
+            return status.store_path
+        return None
+
+    def verify_store(
+        self,
+        entry: Checkpoint,
+        progress: Callable[[int, int], None] | None = None,
+        cancelled: Callable[[], bool] | None = None,
+    ) -> tuple[Path | None, str | None, bool | None]:
+        """Hash the shared store's copy and record the result in the user's state folder (the store
+        is never written): (its path, its sha256, whether it matches the catalog's; None when the
+        catalog has no sha256 or nothing was hashed)."""
+        found, _why = self.store_file(entry, trust_recorded=False)
+        if found is None:
+            return None, None, None
+        path, st, _ = found
+        digest = self.hash_file(path, progress, cancelled)
+        if digest is None:
+            return path, None, None
+        after = os.lstat(path)
+        if (after.st_size, after.st_mtime_ns, after.st_ino) != (st.st_size, st.st_mtime_ns, st.st_ino):
+            return path, None, None
+        hashes = self._store_hashes()
+        hashes[_store_key(path, st)] = digest
+        atomic_write_json(self._store_hashes_path(), {"version": 1, "sha256": hashes}, durable=False)
+        expected = self.expected_sha256(entry)
+        return path, digest, (digest == expected) if expected else None
+
+    def _store_hashes_path(self) -> Path:
+        return (self._state_folder or state_dir()) / "store-hashes.json"
+
+    def _store_hashes(self) -> dict[str, str]:
+        data = read_json_nofollow(self._store_hashes_path()) or {}
+        hashes = data.get("sha256")
+        if not isinstance(hashes, dict):
+            return {}
+        return {k: v for k, v in hashes.items() if isinstance(k, str) and _sha256_text(v)}
 
     # -- hashing, verification, adoption --------------------------------------------------------
 
@@ -528,11 +660,14 @@ class Library:
 
     def disk_usage(self) -> DiskUsage:
         statuses = self.statuses()
-        downloaded = partial = partial_files = 0
+        downloaded = partial = partial_files = in_stores = 0
         per_file: dict[str, int] = {}
         counted: set[Path] = set()
         for entry in self.catalog:
             status = statuses[entry.id]
+            if status.state is State.IN_STORE and status.path not in counted:
+                counted.add(status.path)
+                in_stores += status.bytes
             if status.path in counted or status.state in (State.REMOTE, State.FOREIGN):
                 continue  # a file that is not ours is other data
             counted.add(status.path)
@@ -557,7 +692,13 @@ class Library:
             total=usage.total,
             per_entry=per_entry,
             per_file=per_file,
+            in_stores=in_stores,
         )
+
+
+def _store_key(path: Path, st: os.stat_result) -> str:
+    """A store file's hash is valid for this path, size and modification time only."""
+    return f"{path}|{st.st_size}|{st.st_mtime_ns}"
 
 
 def free_space(path: Path) -> int:
@@ -629,7 +770,7 @@ def open_nofollow(path: Path, mode: str = "rb", *, create: bool = False):
         flags |= os.O_CREAT
     refuse_unsafe(path)  # where O_NOFOLLOW does not exist (Windows), and for a clear message
     try:
-        fd = os.open(path, flags, 0o644)
+        fd = os.open(path, flags, sharing.file_mode(Path(path).parent) if create else 0o644)
     except OSError as exc:
         if exc.errno in (errno.ELOOP, errno.EISDIR, errno.ENXIO):
             refuse_unsafe(path)
@@ -637,6 +778,8 @@ def open_nofollow(path: Path, mode: str = "rb", *, create: bool = False):
     try:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             raise UnsafePathError(f"{path} is not a regular file; it is left alone")
+        if create:
+            sharing.share_new_file(fd, Path(path).parent)
         if _O_NONBLOCK and hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         return os.fdopen(fd, mode, buffering=0)

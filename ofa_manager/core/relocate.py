@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ofa_manager.core import units
+from ofa_manager.core import sharing, units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.durable import OnError, copy_sparse, disk_bytes, same_volume, sync_folder
 from ofa_manager.core.library import Library, file_size, path_kind
@@ -172,6 +172,7 @@ def relocate(
                             target.unlink(missing_ok=True)  # a stale record or metadata of that name
                             continue
                         move_file(source, target, advance, stopped)
+                        sharing.share_moved_file(target)
                         if source in sources[:2]:
                             result.moved.append(target)
         except Exception as exc:

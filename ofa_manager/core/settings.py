@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 from dataclasses import asdict, dataclass, field, fields
@@ -14,6 +15,7 @@ from ofa_manager import APP_NAME
 from ofa_manager.core.durable import atomic_write_json
 
 VERSION = 1
+_log = logging.getLogger(__name__)
 
 
 def config_dir() -> Path:
@@ -40,6 +42,8 @@ class Settings:
     timeout: float = 30.0
     retries: int = 5
     rewrite_rules: list[list[str]] = field(default_factory=list)
+    # Read-only shared stores (folders of checkpoints an administrator keeps, e.g. on NFS).
+    stores: list[str] = field(default_factory=list)
     resume_on_start: bool = True
     notifications: bool = True
     window_geometry: str = ""
@@ -67,7 +71,25 @@ class Settings:
             for rule in copy.rewrite_rules
             if isinstance(rule, (list, tuple)) and len(rule) == 2 and rule[0]
         ]
+        copy.stores = store_folders(copy.stores)
         return copy
+
+    def store_paths(self) -> list[Path]:
+        return [Path(folder).expanduser() for folder in self.stores]
+
+
+def store_folders(value: object) -> list[str]:
+    """The shared store folders in a value read from the settings file: non-empty texts, each once.
+
+    Anything else is dropped with a warning, so a damaged entry never stops the program.
+    """
+    if not isinstance(value, list):
+        _log.warning("the shared stores setting is not a list of folders; it is ignored")
+        return []
+    folders = [item.strip() for item in value if isinstance(item, str) and item.strip()]
+    if len(folders) != len(value):
+        _log.warning("the shared stores setting holds entries that are not folder names; they are ignored")
+    return list(dict.fromkeys(folders))
 
 
 def settings_path() -> Path:
@@ -95,6 +117,8 @@ def load(path: Path | None = None) -> Settings:
     for f in fields(Settings):
         if f.name in data and isinstance(data[f.name], type(getattr(defaults, f.name))):
             values[f.name] = data[f.name]
+        elif f.name == "stores" and f.name in data:
+            store_folders(data[f.name])  # says why it is ignored
         elif (
             f.name in data and isinstance(getattr(defaults, f.name), float) and isinstance(data[f.name], int)
         ):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QListWidget,
     QPushButton,
     QSpinBox,
     QTableWidget,
@@ -122,7 +123,37 @@ class SettingsDialog(QDialog):
         self.notifications = QCheckBox("Notify when a download finishes or fails", page)
         self.notifications.setChecked(self._settings.notifications)
         form.addRow("", self.notifications)
+        form.addRow(self._stores_box(page))
         return page
+
+    def _stores_box(self, page: QWidget) -> QWidget:
+        box = QGroupBox(self.tr("Shared stores"), page)
+        layout = QVBoxLayout(box)
+        intro = QLabel(
+            self.tr(
+                "Read-only folders of checkpoints that an administrator keeps (for example on NFS). A file "
+                "there with the catalog's name and size counts as present and is used from there; "
+                "ofa-manager never writes or deletes in them."
+            ),
+            box,
+        )
+        intro.setWordWrap(True)
+        layout.addWidget(intro)
+        self.stores = QListWidget(box)
+        self.stores.setSelectionMode(QAbstractItemView.ExtendedSelection)
+        for folder in self._settings.stores:
+            self.stores.addItem(folder)
+        layout.addWidget(self.stores)
+        add = QPushButton(self.tr("Add folder…"), box)
+        add.clicked.connect(self._choose_store)
+        remove = QPushButton(self.tr("Remove"), box)
+        remove.clicked.connect(self.remove_selected_stores)
+        row = QHBoxLayout()
+        row.addWidget(add)
+        row.addWidget(remove)
+        row.addStretch(1)
+        layout.addLayout(row)
+        return box
 
     def _downloads_tab(self) -> QWidget:
         page = QWidget(self)
@@ -291,6 +322,24 @@ class SettingsDialog(QDialog):
         folder = QFileDialog.getExistingDirectory(self, "Models folder", self.folder.text())
         if folder:
             self.folder.setText(folder)
+
+    def _choose_store(self) -> None:
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Shared store"), str(Path.home()))
+        if folder:
+            self.add_store(folder)
+
+    def add_store(self, folder: str) -> None:
+        """Add a shared store folder to the list (once)."""
+        folder = folder.strip()
+        if folder and folder not in self.store_folders():
+            self.stores.addItem(folder)
+
+    def remove_selected_stores(self) -> None:
+        for item in self.stores.selectedItems():
+            self.stores.takeItem(self.stores.row(item))
+
+    def store_folders(self) -> list[str]:
+        return [self.stores.item(row).text() for row in range(self.stores.count())]
 
     def _add_rule(self, prefix: str, replacement: str) -> None:
         row = self.rules.rowCount()
@@ -470,6 +519,7 @@ class SettingsDialog(QDialog):
             timeout=float(self.timeout.value()),
             retries=self.retries.value(),
             rewrite_rules=rules,
+            stores=self.store_folders(),
             resume_on_start=self.resume_on_start.isChecked(),
             notifications=self.notifications.isChecked(),
         )

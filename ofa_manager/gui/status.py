@@ -124,6 +124,8 @@ def status_text(state: EntryState) -> str:
         return QCoreApplication.translate("status", "Not ours: {reason}").format(reason=status.reason)
     if status.state is State.DOWNLOADED:
         return "Verified" if is_verified(status) else "Downloaded"
+    if status.state is State.IN_STORE:
+        return QCoreApplication.translate("status", "In the shared store")
     if state.link_error:
         return f"Not downloaded — link failed: {state.link_error}"
     return "Not downloaded"
@@ -157,6 +159,17 @@ def status_tooltip(state: EntryState) -> str:
                 "takes it as the checkpoint only if it matches a size and sha256 known beforehand.",
             )
         )
+    elif status is not None and status.state is State.IN_STORE:
+        lines.append(
+            QCoreApplication.translate(
+                "status",
+                "Used from {path}. The shared store is read-only: ofa-manager never writes or deletes there.",
+            ).format(path=status.store_path)
+        )
+        if status.verified:
+            lines.append(QCoreApplication.translate("status", "Its sha256 matched the catalog."))
+    elif status is not None and status.state is State.REMOTE and status.reason:
+        lines.append(status.reason[:1].upper() + status.reason[1:] + ".")  # a store's copy not used, and why
     elif status is not None and status.state is State.PARTIAL and status.reason:
         lines.append(
             QCoreApplication.translate("status", "{reason}; the next download starts over.").format(

@@ -312,7 +312,8 @@ class CheckpointTreeModel(QAbstractItemModel):
             return self._colors["warn"]
         if item_state is not None and item_state != "done":
             return None
-        if status is not None and status.state is State.DOWNLOADED and state.verifying is None:
+        present = status is not None and status.state in (State.DOWNLOADED, State.IN_STORE)
+        if present and state.verifying is None:
             return self._colors["good"]
         if state.link_error:
             return self._colors["warn"]
@@ -333,6 +334,8 @@ class CheckpointTreeModel(QAbstractItemModel):
             return None
         if status.state is State.PARTIAL:
             return self.workspace.library.part_path(entry)
+        if status.state is State.IN_STORE:
+            return status.store_path
         return status.path
 
     # -- change notification ----------------------------------------------------------------------

@@ -406,7 +406,8 @@ class MainWindow(QMainWindow):
         if item is not None and item.state.value in UNFINISHED - {PAUSED}:
             return False
         status = self.workspace.status_of(entry)
-        return status is None or status.state is not State.DOWNLOADED
+        # A shared store's copy is used where it is (the command line's download --here copies it).
+        return status is None or status.state not in (State.DOWNLOADED, State.IN_STORE)
 
     # -- downloading ------------------------------------------------------------------------------
 
@@ -504,7 +505,9 @@ class MainWindow(QMainWindow):
         self.workspace.check_links(entries)
 
     def _file_paths(self, entries: list[Checkpoint]) -> list[Path]:
-        return list(dict.fromkeys(self.workspace.library.path(e) for e in entries))
+        """The files the user means: ours, else a shared store's (where the models folder's would be)."""
+        library = self.workspace.library
+        return list(dict.fromkeys(library.local_or_store_path(e) or library.path(e) for e in entries))
 
     def copy_paths(self) -> None:
         paths = self._file_paths(self.selected_entries())
@@ -529,8 +532,10 @@ class MainWindow(QMainWindow):
             return
         entry = node.entry
         state = self.workspace.entry_state(entry)
-        if state.on_disk or (state.status is not None and state.status.state is State.FOREIGN):
-            self.open_folder([self.workspace.library.path(entry)])
+        if state.on_disk or (
+            state.status is not None and state.status.state in (State.FOREIGN, State.IN_STORE)
+        ):
+            self.open_folder(self._file_paths([entry]))
         elif state.item is not None and state.item.state.value == FAILED:
             self.workspace.retry([entry])
         elif self._wants_file(entry):

@@ -104,7 +104,7 @@ class Workspace(QObject):
         super().__init__(parent)
         self.catalog = catalog
         self.settings = settings
-        self.library = Library(root, catalog)
+        self.library = Library(root, catalog, stores=settings.store_paths())
         # The download queue: a QueueProcess (or a LocalQueue where no Python child can be started).
         self.queue = None
         self.tokens = None  # for the HEAD probes made from this process
@@ -498,7 +498,12 @@ class Workspace(QObject):
         new = new.validated()
         for name in ("window_geometry", "window_state", "splitter_state"):
             setattr(new, name, getattr(self.settings, name))
+        stores_changed = new.stores != self.settings.stores
         self.settings = new
+        if stores_changed:
+            # A new library, so that a scan of the old list still running is not taken for this one.
+            self.library = Library(self.library.root, self.catalog, stores=new.store_paths())
+            self.request_scan()
         try:
             settings_file.save(new)
         except OSError as exc:
@@ -565,7 +570,7 @@ class Workspace(QObject):
     def _finish_move(self, result) -> None:
         relocation, carried = result
         root, moved, skipped = relocation.root, relocation.moved, relocation.skipped
-        self.library = Library(root, self.catalog)
+        self.library = Library(root, self.catalog, stores=self.settings.store_paths())
         if not os.environ.get("OFA_MANAGER_DIR"):
             self.settings.models_dir = str(root)
             try:

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import tempfile
+import threading
 from pathlib import Path
 
 import pytest
@@ -164,27 +165,50 @@ def test_a_failed_move_is_not_taken_for_a_stopped_one(tmp_path):
 
 
 def test_every_file_held_refuses_while_another_holder_has_a_lock_and_holds_none(tmp_path):
-    from filelock import FileLock
-
     library = library_of(tmp_path, ("a", "b"))
     a, b = library.catalog.get("a"), library.catalog.get("b")
-    # A separate lock object on b's lock file stands for a download in another process (flock locks are
-    # per open file, so it excludes this one as another process would).
-    download = FileLock(str(library.lock_path(b)))
-    library.lock(b)  # creates the lock file
-    with download.acquire(timeout=0):
+    # A download holds its file's lock for as long as it runs; here a thread of its own holds b's (the
+    # folder lock excludes other threads as it excludes other processes).
+    holding, release = threading.Event(), threading.Event()
+
+    def download() -> None:
+        with library.lock(b):
+            holding.set()
+            release.wait(30)
+
+    holder = threading.Thread(target=download)
+    holder.start()
+    try:
+        assert holding.wait(30)
         with pytest.raises(FolderBusyError, match="another ofa-manager process is using b.pt") as e:
             with every_file_held(library):
                 pass
         assert e.value.busy == [library.path(b)]
-        # a's lock was let go again: nothing is held after a refusal.
-        probe = FileLock(str(library.lock_path(a)))
-        probe.acquire(timeout=0)
-        probe.release()
+        # a's lock was let go again: nothing is held after a refusal (another thread can take it).
+        taken = []
+        probe = threading.Thread(target=lambda: taken.append(_try_lock(library, a)))
+        probe.start()
+        probe.join(30)
+        assert taken == [True]
+    finally:
+        release.set()
+        holder.join(30)
     with every_file_held(library):
         library.path(a).write_bytes(b"a")
         result = relocate.relocate(library, tmp_path / "new", holding=True, lock_wait=0)
     assert result.moved == [tmp_path / "new" / "a.pt"]
+
+
+def _try_lock(library, entry) -> bool:
+    from filelock import Timeout
+
+    lock = library.lock(entry)
+    try:
+        lock.acquire(timeout=0)
+    except Timeout:
+        return False
+    lock.release()
+    return True
 
 
 def test_a_sparse_partial_file_keeps_its_holes_across_volumes(tmp_path, elsewhere):
