@@ -62,7 +62,7 @@ def _call(func, *args):
             "no token was read or stored"
         )
     error = outcome.get("error")
-    if error is None:
+    if not isinstance(error, BaseException):
         return outcome.get("value")
     try:
         raise error

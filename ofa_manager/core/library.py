@@ -313,11 +313,11 @@ class Library:
                 meta,
             )
         part = self.part_path(entry)
-        kind = path_kind(part)
-        if kind is None:
+        part_kind = path_kind(part)
+        if part_kind is None:
             return FileStatus(State.REMOTE, path, 0, expected_size)
-        if kind != "file":
-            reason = f"{describe_kind(kind)} is at {part.name}; ofa-manager leaves it alone"
+        if part_kind != "file":
+            reason = f"{describe_kind(part_kind)} is at {part.name}; ofa-manager leaves it alone"
             return FileStatus(State.FOREIGN, path, 0, expected_size, reason=reason)
         part_bytes = file_size(part)
         record, reason = self.checked_record(entry)
@@ -412,6 +412,7 @@ class Library:
         self, entry: Checkpoint, st: os.stat_result, digest: str, meta: dict, why: str
     ) -> FileStatus:
         expected, expected_size = self.expected_sha256(entry), self.expected_size(entry)
+        want_size: int | None
         if expected and expected_size is not None:
             want, want_size, whose = expected, expected_size, "the catalog's"
         elif meta.get("catalog_url") == entry.url and self._proof(entry, meta):
