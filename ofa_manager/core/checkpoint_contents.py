@@ -113,7 +113,6 @@ class Tensor:
     offset: int
     shape: tuple[int, ...]
     dtype: str
-    parameter: bool = False
 
     @property
     def numel(self) -> int:
@@ -654,7 +653,6 @@ def _new(cls: Any, args: Any, kwargs: Any = None) -> Any:
         if cls.full_name in ("collections.OrderedDict", "collections.Counter"):
             return {}
         if cls.full_name == "torch.nn.parameter.Parameter" and args and isinstance(args[0], Tensor):
-            args[0].parameter = True
             return args[0]
     return Reduced(cls, (args, kwargs) if kwargs else args)
 
@@ -695,7 +693,6 @@ def _rebuild_tensor_v3(storage, offset, size, stride, requires_grad, hooks, dtyp
 
 def _rebuild_parameter(data, *rest) -> Tensor | None:
     if isinstance(data, Tensor):
-        data.parameter = True
         return data
     return None
 

@@ -106,10 +106,6 @@ def keyring_problem() -> KeyringUnavailable | None:
     return None
 
 
-def keyring_available() -> bool:
-    return keyring_problem() is None
-
-
 class TokenCache:
     """Looks each host up once per session; a missing keyring means 'no token', not an error."""
 

@@ -16,7 +16,7 @@ import urllib3
 import urllib3.connection
 
 from ofa_manager import __version__
-from ofa_manager.core.catalog import display_url, redact_text
+from ofa_manager.core.catalog import redact_text
 from ofa_manager.core.credentials import NO_BACKEND, TokenCache, host_of
 
 USER_AGENT = f"ofa-manager/{__version__}"
@@ -210,10 +210,7 @@ class LinkCheck:
     status: int | None
     size: int | None = None
     etag: str | None = None
-    last_modified: str | None = None
-    content_type: str | None = None
     accepts_ranges: bool = False
-    final_url: str | None = None
     error: str | None = None
 
     @property
@@ -240,10 +237,7 @@ def check_link(
             status=response.status_code,
             size=int(length) if length and length.isdigit() else None,
             etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
-            content_type=response.headers.get("content-type"),
             accepts_ranges=response.headers.get("accept-ranges", "").lower() == "bytes",
-            final_url=display_url(response.url),
         )
         if response.status_code >= 400:
             result.error = redact_text(_refusal(response))

@@ -191,7 +191,6 @@ COMMANDS: dict[str, dict[str, Callable]] = {
     "add": {"ids": _list_of(_string), "paused": _boolean},
     "pause": {"key": _string},
     "resume": {"key": _string},
-    "retry": {"key": _string},
     "cancel": {"key": _string},
     "move": {"key": _string, "delta": _integer},
     "pause_all": {},

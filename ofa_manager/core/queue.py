@@ -180,8 +180,6 @@ class DownloadQueue:
     def resume(self, key: str) -> None:
         self._change([key], self._resume)
 
-    retry = resume
-
     def cancel(self, key: str) -> None:
         """Stop and remove from the queue; the partial data stays on disk for a later download."""
         self._change([key], self._cancel)
