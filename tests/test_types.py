@@ -1,4 +1,5 @@
-"""The engine (ofa_manager/core) type-checks clean with mypy, with the settings of pyproject.toml [tool.mypy].
+"""The engine (ofa_manager/core), the bridge and the download process type-check clean with mypy, with the
+files and settings of pyproject.toml [tool.mypy].
 
 mypy keeps its cache in the checkout's .mypy_cache (ignored by git): the first run takes a while, the
 next ones only look at what changed.

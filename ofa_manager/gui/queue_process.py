@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from ofa_manager.core.catalog import Checkpoint, load_catalog
 from ofa_manager.core.credentials import TokenCache, host_of
@@ -262,8 +262,9 @@ class QueueProcess:
             if private:
                 os.close(write_fd)
         if private:
-            self._events: BinaryIO = os.fdopen(read_fd, "rb")
+            self._events: IO[bytes] = os.fdopen(read_fd, "rb")
         else:
+            assert self.process.stdout is not None  # stdout=PIPE
             self._events = self.process.stdout
         self.reader = threading.Thread(target=self._read, name="ofa-queue-reader", daemon=True)
         self.sender = threading.Thread(target=self._write, name="ofa-queue-sender", daemon=True)
@@ -347,6 +348,7 @@ class QueueProcess:
 
     def _write(self) -> None:
         stdin = self.process.stdin
+        assert stdin is not None  # stdin=PIPE
         try:
             while (line := self._outbox.get()) is not None:
                 stdin.write(line)
@@ -475,18 +477,20 @@ class EventWriter:
             if self.broken or self._closing:
                 return
             last = self._last.get(event.key)
+            state = event.item.state if event.item is not None else None
             if (
                 event.kind == "changed"
                 and last is not None
                 and last[0] == "changed"
-                and last[1].item.state is event.item.state
+                and last[1].item.state is state
             ):
                 last[1] = event
                 return
             if (
                 len(self._pending) >= self.max_pending
                 and event.kind == "changed"
-                and not event.item.state.finished
+                and state is not None
+                and not state.finished
             ):
                 self.overflowed += 1
                 return
