@@ -129,7 +129,7 @@ def test_credentials_module(memory_keyring):
     assert credentials.host_of("https://A.Example.org:9000/x") == "a.example.org:9000"
     credentials.set_token("A.example.org", TOKEN)
     assert credentials.get_token("a.example.org") == TOKEN
-    assert credentials.keyring_available()
+    assert credentials.keyring_problem() is None
     cache = TokenCache()
     assert cache.token_for("https://a.example.org/file.pt") == TOKEN
     assert cache.token_for("https://b.example.org/file.pt") is None
@@ -138,7 +138,7 @@ def test_credentials_module(memory_keyring):
 
 
 def test_credentials_module_without_a_keyring(no_keyring):
-    assert not credentials.keyring_available()
+    assert credentials.keyring_problem() is not None
     with pytest.raises(KeyringUnavailable, match="no system keyring"):
         credentials.set_token("a.example.org", TOKEN)
     assert TokenCache().token_for("https://a.example.org/file.pt") is None

@@ -705,7 +705,7 @@ def test_the_window_starts_on_a_damaged_folder_and_says_not_ours(qtbot, tmp_path
     library.path(get("badmeta")).write_bytes(DATA["plain"])
     library.meta_path(get("badmeta")).write_text('{"size": -1, "downloaded_at": 5}')
 
-    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models, separate_process=False)
+    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models, in_process_queue=True)
     window = MainWindow(workspace)
     qtbot.addWidget(window)
     window.show()

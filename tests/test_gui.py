@@ -113,11 +113,11 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
         settings: Settings | None = None,
         root: Path | None = None,
         *,
-        separate_process: bool = True,
+        in_process_queue: bool = False,
     ) -> MainWindow:
         saved = settings or settings_file.load()
         workspace = Workspace(
-            load_catalog([catalog]), saved, root or models_dir, separate_process=separate_process
+            load_catalog([catalog]), saved, root or models_dir, in_process_queue=in_process_queue
         )
         window = MainWindow(workspace)
         qtbot.addWidget(window)
@@ -891,10 +891,10 @@ def test_index_helpers_do_not_leak_invalid_indexes(server, open_window):
     assert window.model.parent() is window
 
 
-def test_downloads_also_run_in_the_window_process(qtbot, server, open_window, models_dir):
-    # What a frozen build does, where no Python child can be started.
+def test_the_in_process_test_mode_downloads_pauses_and_resumes(qtbot, server, open_window, models_dir):
+    # Tests that need no download process run its queue in the window's process: it must behave alike.
     server.add("ofa-tiny", 2 * MiB, rate=400 * KiB)
-    window = open_window(server.catalog(), Settings(connections=2), separate_process=False)
+    window = open_window(server.catalog(), Settings(connections=2), in_process_queue=True)
     tiny = window.workspace.catalog.get("ofa-tiny")
     window.download([tiny])
     wait_status(qtbot, window, "ofa-tiny", r"\d+ %.*")

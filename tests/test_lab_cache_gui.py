@@ -26,7 +26,7 @@ def window(qtbot, tmp_path, models_dir):
     catalog = write_catalog(
         tmp_path / "catalog.json", [entry("ofa-tiny", BUCKET + "checkpoints/ofa_tiny.pt")]
     )
-    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models_dir, separate_process=False)
+    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models_dir, in_process_queue=True)
     shown = MainWindow(workspace)
     qtbot.addWidget(shown)
     shown.show()

@@ -174,7 +174,7 @@ def test_retry_after_a_failure(make_queue, http_server):
     assert queue.wait(30)
     item = queue.get(key)
     assert item.state is ItemState.FAILED and "404" in item.error and item.error_kind == "http"
-    queue.retry(key)
+    queue.resume(key)  # Retry in the window
     assert queue.wait(30)
     assert queue.get(key).state is ItemState.DONE and queue.get(key).error is None
     assert library.path(library.catalog.get("a")).read_bytes() == data
@@ -285,7 +285,7 @@ def test_a_failure_comes_back_on_its_row_after_a_restart(make_queue, tmp_path):
     assert again.restore(resume=True) == 1
     item = again.get(key)
     assert item.state is ItemState.FAILED and "404" in item.error  # not silently retried, not dropped
-    again.retry(key)
+    again.resume(key)  # Retry in the window
     assert again.wait(30) and again.get(key).state is ItemState.DONE
 
 

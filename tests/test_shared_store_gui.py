@@ -57,7 +57,7 @@ def open_window(qtbot, tmp_path, models_dir, stores: list[str]):
         ],
     )
     settings_file.save(settings_file.Settings(stores=stores))
-    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models_dir, separate_process=False)
+    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models_dir, in_process_queue=True)
     window = MainWindow(workspace)
     qtbot.addWidget(window)
     window.show()

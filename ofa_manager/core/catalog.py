@@ -242,7 +242,9 @@ def _read(path: Path) -> tuple[str, list[Checkpoint]]:
     entries = data.get("entries")
     if not isinstance(entries, list):
         raise CatalogError(f"{path}: field 'entries' must be a list")
-    title = data.get("title") if isinstance(data.get("title"), str) else path.stem
+    title = data.get("title")
+    if not isinstance(title, str):
+        title = path.stem
     return title, [_entry(raw, i, path) for i, raw in enumerate(entries)]
 
 

@@ -36,9 +36,9 @@ class CheckpointError(Exception):
     half-way may still have named ``os.system`` first).
     """
 
-    def __init__(self, message: str, globals_seen: list[GlobalRef] | None = None) -> None:
+    def __init__(self, message: str, globals_seen: list[GlobalUse] | None = None) -> None:
         super().__init__(message)
-        self.globals = globals_seen or []
+        self.globals: list[GlobalUse] = globals_seen or []
 
 
 class NotACheckpoint(CheckpointError):
@@ -82,7 +82,8 @@ class Reduced:
     __slots__ = ("func", "args", "state", "items")
 
     def __init__(self, func: Any, args: Any) -> None:
-        self.func, self.args, self.state, self.items = func, args, None, []
+        self.func, self.args, self.state = func, args, None
+        self.items: list[Any] = []
 
 
 class Namespace(dict):
@@ -112,7 +113,6 @@ class Tensor:
     offset: int
     shape: tuple[int, ...]
     dtype: str
-    parameter: bool = False
 
     @property
     def numel(self) -> int:
@@ -653,7 +653,6 @@ def _new(cls: Any, args: Any, kwargs: Any = None) -> Any:
         if cls.full_name in ("collections.OrderedDict", "collections.Counter"):
             return {}
         if cls.full_name == "torch.nn.parameter.Parameter" and args and isinstance(args[0], Tensor):
-            args[0].parameter = True
             return args[0]
     return Reduced(cls, (args, kwargs) if kwargs else args)
 
@@ -680,7 +679,7 @@ def _shape(value: Any) -> tuple[int, ...]:
     return shape
 
 
-def _rebuild_tensor(storage, offset, size, stride, *rest) -> Tensor | None:
+def _rebuild_tensor(storage, offset, size, stride, *rest) -> Tensor:
     ref = _storage_of(storage)
     return Tensor(ref, int(offset), _shape(size), ref.dtype if ref else "unknown")
 
@@ -694,7 +693,6 @@ def _rebuild_tensor_v3(storage, offset, size, stride, requires_grad, hooks, dtyp
 
 def _rebuild_parameter(data, *rest) -> Tensor | None:
     if isinstance(data, Tensor):
-        data.parameter = True
         return data
     return None
 

@@ -62,7 +62,7 @@ def _call(func, *args):
             "no token was read or stored"
         )
     error = outcome.get("error")
-    if error is None:
+    if not isinstance(error, BaseException):
         return outcome.get("value")
     try:
         raise error
@@ -104,10 +104,6 @@ def keyring_problem() -> KeyringUnavailable | None:
     except KeyringUnavailable as exc:
         return exc
     return None
-
-
-def keyring_available() -> bool:
-    return keyring_problem() is None
 
 
 class TokenCache:

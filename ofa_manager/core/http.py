@@ -16,13 +16,15 @@ import urllib3
 import urllib3.connection
 
 from ofa_manager import __version__
-from ofa_manager.core.catalog import display_url, redact_text
+from ofa_manager.core.catalog import redact_text
 from ofa_manager.core.credentials import NO_BACKEND, TokenCache, host_of
 
 USER_AGENT = f"ofa-manager/{__version__}"
 MAX_REDIRECTS = 10
 RETRYABLE_STATUS = frozenset({408, 425, 429, 500, 502, 503, 504, 507, 509, 520, 521, 522, 523, 524})
 WEB_PAGE_TYPES = ("text/html", "application/xml", "text/xml", "application/xhtml")
+# What a refusal (401, 403) means for the token, noted per response by request() for _refusal().
+_TOKEN_HINTS: weakref.WeakKeyDictionary[requests.Response, str] = weakref.WeakKeyDictionary()
 
 
 class HttpStatusError(Exception):
@@ -145,7 +147,7 @@ def open_url(
             url = target
             continue
         if response.status_code in (401, 403):
-            response.token_hint = token_hint(response.status_code, host_of(url), bool(token), tokens)
+            _TOKEN_HINTS[response] = token_hint(response.status_code, host_of(url), bool(token), tokens)
         return response
     raise HttpStatusError(310, "too many redirects")
 
@@ -168,7 +170,7 @@ def token_hint(status: int, host: str, sent: bool, tokens: TokenCache | None) ->
 def _refusal(response: requests.Response) -> str:
     """The status line, with what it means for the token where the server refused access."""
     text = f"{response.status_code} {response.reason or ''}".strip()
-    hint = getattr(response, "token_hint", "")
+    hint = _TOKEN_HINTS.get(response, "")
     return f"{text} ({hint})" if hint else text
 
 
@@ -208,10 +210,7 @@ class LinkCheck:
     status: int | None
     size: int | None = None
     etag: str | None = None
-    last_modified: str | None = None
-    content_type: str | None = None
     accepts_ranges: bool = False
-    final_url: str | None = None
     error: str | None = None
 
     @property
@@ -238,10 +237,7 @@ def check_link(
             status=response.status_code,
             size=int(length) if length and length.isdigit() else None,
             etag=response.headers.get("etag"),
-            last_modified=response.headers.get("last-modified"),
-            content_type=response.headers.get("content-type"),
             accepts_ranges=response.headers.get("accept-ranges", "").lower() == "bytes",
-            final_url=display_url(response.url),
         )
         if response.status_code >= 400:
             result.error = redact_text(_refusal(response))
@@ -271,7 +267,8 @@ def _network_error_reason(exc: BaseException) -> str:
         return "TLS/SSL error"
     text = str(exc)
     if "Name or service not known" in text or "getaddrinfo" in text or "nodename nor servname" in text:
-        return f"host not found ({host_of(getattr(exc.request, 'url', '') or '') or 'unknown'})"
+        url = getattr(getattr(exc, "request", None), "url", "") or ""
+        return f"host not found ({host_of(url) or 'unknown'})"
     if "Connection refused" in text:
         return "connection refused"
     if "Connection reset" in text or "RemoteDisconnected" in text or "aborted" in text.lower():

@@ -14,7 +14,7 @@ import stat
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from pathlib import Path, PurePath
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ofa_manager.core import sharing
@@ -354,11 +354,11 @@ class Library:
                 meta,
             )
         part = self.part_path(entry)
-        kind = path_kind(part)
-        if kind is None:
+        part_kind = path_kind(part)
+        if part_kind is None:
             return FileStatus(State.REMOTE, path, 0, expected_size)
-        if kind != "file":
-            reason = f"{describe_kind(kind)} is at {part.name}; ofa-manager leaves it alone"
+        if part_kind != "file":
+            reason = f"{describe_kind(part_kind)} is at {part.name}; ofa-manager leaves it alone"
             return FileStatus(State.FOREIGN, path, 0, expected_size, reason=reason)
         part_bytes = file_size(part)
         record, reason = self.checked_record(entry)
@@ -544,6 +544,7 @@ class Library:
         self, entry: Checkpoint, st: os.stat_result, digest: str, meta: dict, why: str
     ) -> FileStatus:
         expected, expected_size = self.expected_sha256(entry), self.expected_size(entry)
+        want_size: int | None
         if expected and expected_size is not None:
             want, want_size, whose = expected, expected_size, "the catalog's"
         elif meta.get("catalog_url") == entry.url and self._proof(entry, meta):
@@ -960,21 +961,5 @@ def _tree_size(root: Path) -> int:
     return total
 
 
-def _read_json(path: Path) -> dict:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}
-
-
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%S%z")
-
-
-def is_inside(root: Path, path: PurePath) -> bool:
-    try:
-        Path(path).resolve().relative_to(root.resolve())
-    except ValueError:
-        return False
-    return True

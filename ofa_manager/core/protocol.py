@@ -15,7 +15,7 @@ import logging
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import IO
 
 from ofa_manager.core.queue import ItemState, QueueEvent, QueueItem
 
@@ -191,7 +191,6 @@ COMMANDS: dict[str, dict[str, Callable]] = {
     "add": {"ids": _list_of(_string), "paused": _boolean},
     "pause": {"key": _string},
     "resume": {"key": _string},
-    "retry": {"key": _string},
     "cancel": {"key": _string},
     "move": {"key": _string, "delta": _integer},
     "pause_all": {},
@@ -310,7 +309,7 @@ class Inbound:
         self.dropped = 0
         self.reasons: collections.Counter[str] = collections.Counter()
 
-    def messages(self, stream: BinaryIO) -> Iterator[Message]:
+    def messages(self, stream: IO[bytes]) -> Iterator[Message]:
         """The valid messages of ``stream`` until its end."""
         while True:
             line = stream.readline(self.max_bytes + 1)

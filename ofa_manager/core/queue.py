@@ -175,55 +175,33 @@ class DownloadQueue:
         return keys
 
     def pause(self, key: str) -> None:
-        with self._lock:
-            job = self._find(key)
-            if job is None or job.item.state.finished or job.item.state is ItemState.PAUSED:
-                return
-            if job.thread is not None:
-                job.stop_reason = "pause"
-                job.abort.set()
-            self._update(job, state=ItemState.PAUSED, speed=0.0, eta=None, connections=0, message="")
-            self._save()
-            self._schedule()
+        self._change([key], self._pause)
 
     def resume(self, key: str) -> None:
-        with self._lock:
-            job = self._find(key)
-            if job is None or job.item.state not in (ItemState.PAUSED, ItemState.FAILED):
-                return
-            self._update(job, state=ItemState.QUEUED, error=None, error_kind=None, message="")
-            self._save()
-            self._schedule()
-
-    retry = resume
+        self._change([key], self._resume)
 
     def cancel(self, key: str) -> None:
         """Stop and remove from the queue; the partial data stays on disk for a later download."""
-        with self._lock:
-            job = self._find(key)
-            if job is None:
-                return
-            if job.thread is not None:
-                job.stop_reason = "cancel"
-                job.abort.set()
-            self._remove(job)
+        self._change([key], self._cancel)
+
+    # The bulk commands change every item under one hold of the lock and schedule once, at the end:
+    # pausing all never starts a queued file on the way (only to pause it), and resuming all starts
+    # up to ``jobs`` files in queue order.
 
     def pause_all(self) -> None:
-        for item in self.items():
-            self.pause(item.key)
+        self._change(None, self._pause)
 
     def resume_all(self) -> None:
-        for item in self.items():
-            self.resume(item.key)
+        """Resume every paused or failed file."""
+        self._change(None, self._resume)
 
     def cancel_all(self) -> None:
-        for item in self.items():
-            self.cancel(item.key)
+        """Take every file that is not done off the list (partial data stays on disk)."""
+        self._change(None, lambda job: job.item.state is not ItemState.DONE and self._cancel(job))
 
     def clear_finished(self) -> None:
-        with self._lock:
-            for job in [j for j in self._jobs if j.item.state is ItemState.DONE]:
-                self._remove(job)
+        """Take the files that are done off the list."""
+        self._change(None, lambda job: job.item.state is ItemState.DONE and self._drop(job))
 
     def move(self, key: str, delta: int) -> None:
         """Move an item up (negative) or down the queue; order decides which file starts next."""
@@ -334,16 +312,50 @@ class DownloadQueue:
     def _find(self, key: str) -> _Job | None:
         return next((job for job in self._jobs if job.item.key == key), None)
 
+    def _change(self, keys: Iterable[str] | None, change: Callable[[_Job], bool]) -> None:
+        """Apply ``change`` to these items (None: every item) under the lock; if any changed, save the
+        queue and start what may start, once."""
+        with self._lock:
+            if keys is None:
+                jobs = list(self._jobs)
+            else:
+                jobs = [job for job in map(self._find, keys) if job is not None]
+            changed = [change(job) for job in jobs]
+            if any(changed):
+                self._save()
+                self._schedule()
+
+    def _pause(self, job: _Job) -> bool:
+        if job.item.state.finished or job.item.state is ItemState.PAUSED:
+            return False
+        if job.thread is not None:
+            job.stop_reason = "pause"
+            job.abort.set()
+        self._update(job, state=ItemState.PAUSED, speed=0.0, eta=None, connections=0, message="")
+        return True
+
+    def _resume(self, job: _Job) -> bool:
+        if job.item.state not in (ItemState.PAUSED, ItemState.FAILED):
+            return False
+        self._update(job, state=ItemState.QUEUED, error=None, error_kind=None, message="")
+        return True
+
+    def _cancel(self, job: _Job) -> bool:
+        if job.thread is not None:
+            job.stop_reason = "cancel"
+            job.abort.set()
+        return self._drop(job)
+
+    def _drop(self, job: _Job) -> bool:
+        """Take the item off the list (the caller saves and schedules)."""
+        self._jobs.remove(job)
+        self._emit(QueueEvent("removed", job.item.key, job.item))
+        return True
+
     def _update(self, job: _Job, **changes) -> None:
         job.item = replace(job.item, **changes)
         if job in self._jobs:
             self._emit(QueueEvent("changed", job.item.key, job.item, self._jobs.index(job)))
-
-    def _remove(self, job: _Job) -> None:
-        self._jobs.remove(job)
-        self._emit(QueueEvent("removed", job.item.key, job.item))
-        self._save()
-        self._schedule()
 
     def _emit(self, event: QueueEvent) -> None:
         if self.on_event is not None:

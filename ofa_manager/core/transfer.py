@@ -254,12 +254,14 @@ class _Plan:
                 slot = _Slot(start, end)
                 self.slots.append(slot)
                 return slot
-            victim = max(
-                (s for s in self.slots if s.end is not None), key=lambda s: s.end - s.pos, default=None
+            left, victim = max(
+                ((s.end - s.pos, s) for s in self.slots if s.end is not None),
+                key=lambda pair: pair[0],
+                default=(0, None),
             )
-            if victim is None or victim.end - victim.pos < 2 * min_segment:
+            if victim is None or left < 2 * min_segment:
                 return None
-            middle = victim.pos + (victim.end - victim.pos) // 2
+            middle = victim.pos + left // 2
             slot = _Slot(middle, victim.end)
             victim.end = middle
             self.slots.append(slot)
@@ -578,7 +580,9 @@ class Transfer:
         library, entry = self.library, self.entry
         record = library.read_record(entry)
         part = library.part_path(entry)
-        recorded_url = record.get("url") if isinstance(record.get("url"), str) else ""
+        recorded_url = record.get("url")
+        if not isinstance(recorded_url, str):
+            recorded_url = ""
         if record and (display_url(recorded_url) != display_url(url) or not part.exists()):
             same_object = (
                 record.get("size") and self.expected_sha256 and record.get("size") == self.expected_size
@@ -826,7 +830,9 @@ class Transfer:
         worker.start()
         return worker
 
-    def _worker(self, url: str, plan: _Plan, slot: _Slot, response, failure: list, stop: threading.Event):
+    def _worker(
+        self, url: str, plan: _Plan, slot: _Slot | None, response, failure: list, stop: threading.Event
+    ):
         part = self.library.part_path(self.entry)
         attempts = 0
         try:
@@ -846,9 +852,6 @@ class Transfer:
                                 plan.size = slot.pos
                                 plan.cond.notify_all()
                             return
-                        plan.release(slot)
-                        slot = plan.take(self.options.min_segment)
-                        attempts = 0
                     except NETWORK_ERRORS + (HttpStatusError,) as exc:
                         _close(response)
                         response = slot.response = None
@@ -871,6 +874,11 @@ class Transfer:
                         finally:
                             with self._lock:
                                 self._reconnecting -= 1
+                    else:
+                        # This share is done: on to free work, or half of the largest running share.
+                        plan.release(slot)
+                        slot = plan.take(self.options.min_segment)
+                        attempts = 0
         except _Stopped:
             pass
         except (DownloadError, Aborted, _Restart, _DiskError) as exc:
@@ -897,6 +905,8 @@ class Transfer:
             )
 
     def _open_segment(self, url: str, slot: _Slot, size: int | None) -> requests.Response:
+        if slot.end is None:  # an open-ended stream is never asked for by range: it starts over
+            raise _Restart()
         headers = {"Range": f"bytes={slot.pos}-{slot.end - 1}"}
         validator = self._etag or self._last_modified
         if validator:
@@ -975,7 +985,9 @@ class Transfer:
                 raise _DiskError(exc) from exc
             plan.advance(slot, len(chunk))
             limiter.consume(len(chunk), self.abort)
-        fully_read = body.isclosed() if readinto is not None else raw.length_remaining == 0
+        fully_read = (
+            body.isclosed() if body is not None and readinto is not None else raw.length_remaining == 0
+        )
         if fully_read:
             raw.release_conn()  # the connection goes back to the pool for the next range
         else:

@@ -159,7 +159,7 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
 
     from ofa_manager.gui.window import MainWindow
 
-    workspace = Workspace(catalog, saved, root, separate_process=True)
+    workspace = Workspace(catalog, saved, root)
     window = MainWindow(workspace)
     instance.activated.connect(window.bring_forward)
 

@@ -6,10 +6,15 @@ import queue
 import threading
 import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
 from ofa_manager.core.catalog import redact_text
+
+if TYPE_CHECKING:  # the queue and the process module are imported when the queue starts, not before
+    from ofa_manager.core.queue import QueueEvent
+    from ofa_manager.gui.queue_process import ChildExit
 
 # At most this many progress reports a second reach the GUI thread from one background task.
 TASK_PROGRESS_PER_SECOND = 5
@@ -101,11 +106,11 @@ class Bridge(QObject):
     def stopping(self) -> bool:
         return self._stopping.is_set()
 
-    def forward(self, event) -> None:
+    def forward(self, event: QueueEvent) -> None:
         """The queue's ``on_event``: called from worker threads."""
         self._emit(self.queue_event, event)
 
-    def exited(self, ended) -> None:
+    def exited(self, ended: ChildExit) -> None:
         """The download process's ``on_exit``: called from its reader thread."""
         self._emit(self.queue_exited, ended)
 

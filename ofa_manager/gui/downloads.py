@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 
 from ofa_manager.core import units
 from ofa_manager.gui.delegates import ProgressDelegate
-from ofa_manager.gui.status import ACTIVE, DONE, FAILED, PAUSED, UNFINISHED, queue_state_text
+from ofa_manager.gui.status import ACTIVE, DONE, FAILED, PAUSED, queue_state_text
 from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
 from ofa_manager.gui.workspace import Workspace
 
@@ -412,9 +412,7 @@ class DownloadsPanel(QWidget):
         elif name == "resume_all":
             queue.resume_all()
         elif name == "cancel_all":
-            for item in list(self.workspace.items()):
-                if item.state.value in UNFINISHED | {FAILED}:
-                    queue.cancel(item.key)
+            queue.cancel_all()
         elif name == "clear":
             queue.clear_finished()
         elif name in ("up", "down"):

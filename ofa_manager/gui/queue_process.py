@@ -5,7 +5,7 @@ interpreter lock from the GUI thread for hundreds of milliseconds at a time. In 
 cannot. The child reads one command per line on stdin and writes one event per line to a pipe of its
 own (see core/protocol.py for the messages and their checks). Each end says hello with its protocol
 version; the child sends a heartbeat, and the window kills and restarts a child that falls silent.
-``LocalQueue`` offers the same commands in-process, for builds that cannot start a Python child.
+``LocalQueue`` is the queue the child runs.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import BinaryIO
+from typing import IO, BinaryIO
 
 from ofa_manager.core.catalog import Checkpoint, load_catalog
 from ofa_manager.core.credentials import TokenCache, host_of
@@ -50,7 +50,7 @@ NICENESS = 10
 ENGINE_SETTINGS = ("jobs", "connections", "limit_rate", "timeout", "retries", "rewrite_rules")
 # Commands the child takes by name, besides start, restore, download, add, configure and tokens.
 PLAIN_COMMANDS = frozenset(
-    {"pause", "resume", "retry", "cancel", "move", "pause_all", "resume_all", "cancel_all", "clear_finished"}
+    {"pause", "resume", "cancel", "move", "pause_all", "resume_all", "cancel_all", "clear_finished"}
 )
 # The child says it is alive this often when it has nothing else to say...
 HEARTBEAT_S = 2.0
@@ -91,66 +91,38 @@ def engine_settings(settings: Settings) -> dict:
     return {name: values[name] for name in ENGINE_SETTINGS}
 
 
-class LocalQueue:
-    """The window's commands on a DownloadQueue in this process."""
+class LocalQueue(DownloadQueue):
+    """The queue the download process runs: a DownloadQueue that also takes the window's commands that
+    are more than one queue call (start, download, configure, tokens).
+
+    Tests may run it in the window's own process (``Workspace(in_process_queue=True)``); no build does.
+    """
 
     def __init__(
         self, library: Library, state_file: Path, settings: Settings, on_event: Callable[[QueueEvent], None]
     ) -> None:
-        values = engine_settings(settings)
-        self.options = TransferOptions()
-        self.limiter = RateLimiter(0)
-        self.tokens = SessionTokens()
-        self.queue = DownloadQueue(
+        self.session_tokens = SessionTokens()
+        super().__init__(
             library,
-            self.options,
-            limiter=self.limiter,
-            tokens=self.tokens,
+            TransferOptions(),
+            limiter=RateLimiter(0),
+            tokens=self.session_tokens,
             state_file=state_file,
             on_event=on_event,
         )
-        self.configure(values)
+        self.configure(engine_settings(settings))
 
     def start(self, *, resume: bool) -> None:
-        self.queue.restore(resume=resume)
+        self.restore(resume=resume)
 
     def download(self, entries: Iterable[Checkpoint]) -> list[str]:
         """Queue the files, and resume the ones that were paused or had failed."""
-        keys = self.queue.add(entries)
+        keys = self.add(entries)
         for key in keys:
-            item = self.queue.get(key)
+            item = self.get(key)
             if item is not None and item.state in (ItemState.PAUSED, ItemState.FAILED):
-                self.queue.resume(key)
+                self.resume(key)
         return keys
-
-    def add(self, entries: Iterable[Checkpoint], *, paused: bool = False) -> list[str]:
-        return self.queue.add(entries, paused=paused)
-
-    def pause(self, key: str) -> None:
-        self.queue.pause(key)
-
-    def resume(self, key: str) -> None:
-        self.queue.resume(key)
-
-    retry = resume
-
-    def cancel(self, key: str) -> None:
-        self.queue.cancel(key)
-
-    def move(self, key: str, delta: int) -> None:
-        self.queue.move(key, delta)
-
-    def pause_all(self) -> None:
-        self.queue.pause_all()
-
-    def resume_all(self) -> None:
-        self.queue.resume_all()
-
-    def cancel_all(self) -> None:
-        self.queue.cancel_all()
-
-    def clear_finished(self) -> None:
-        self.queue.clear_finished()
 
     def configure(self, values: dict) -> None:
         """New limits and rules; running transfers keep theirs, the next ones use these."""
@@ -159,14 +131,10 @@ class LocalQueue:
         self.options.timeout = values["timeout"]
         self.options.rewrite_rules = [(a, b) for a, b in values["rewrite_rules"]]
         self.limiter.set_rate(values["limit_rate"])
-        self.queue.set_jobs(values["jobs"])
+        self.set_jobs(values["jobs"])
 
     def give_tokens(self, tokens: dict[str, str | None]) -> None:
-        self.tokens.give(tokens)
-
-    def shutdown(self, timeout: float = 10.0) -> bool:
-        self.queue.shutdown(timeout)
-        return True
+        self.session_tokens.give(tokens)
 
 
 class ExitReason(str, enum.Enum):
@@ -294,8 +262,9 @@ class QueueProcess:
             if private:
                 os.close(write_fd)
         if private:
-            self._events: BinaryIO = os.fdopen(read_fd, "rb")
+            self._events: IO[bytes] = os.fdopen(read_fd, "rb")
         else:
+            assert self.process.stdout is not None  # stdout=PIPE
             self._events = self.process.stdout
         self.reader = threading.Thread(target=self._read, name="ofa-queue-reader", daemon=True)
         self.sender = threading.Thread(target=self._write, name="ofa-queue-sender", daemon=True)
@@ -332,8 +301,6 @@ class QueueProcess:
 
     def resume(self, key: str) -> None:
         self._send("resume", key=key)
-
-    retry = resume
 
     def cancel(self, key: str) -> None:
         self._send("cancel", key=key)
@@ -381,6 +348,7 @@ class QueueProcess:
 
     def _write(self) -> None:
         stdin = self.process.stdin
+        assert stdin is not None  # stdin=PIPE
         try:
             while (line := self._outbox.get()) is not None:
                 stdin.write(line)
@@ -509,18 +477,20 @@ class EventWriter:
             if self.broken or self._closing:
                 return
             last = self._last.get(event.key)
+            state = event.item.state if event.item is not None else None
             if (
                 event.kind == "changed"
                 and last is not None
                 and last[0] == "changed"
-                and last[1].item.state is event.item.state
+                and last[1].item.state is state
             ):
                 last[1] = event
                 return
             if (
                 len(self._pending) >= self.max_pending
                 and event.kind == "changed"
-                and not event.item.state.finished
+                and state is not None
+                and not state.finished
             ):
                 self.overflowed += 1
                 return

@@ -42,8 +42,6 @@ from ofa_manager.gui.tree import (
 )
 from ofa_manager.gui.workspace import Workspace
 
-STATUS_MESSAGE_MS = 20000
-
 
 @dataclass
 class DownloadPlan:

@@ -99,16 +99,17 @@ class Workspace(QObject):
         root: Path | str,
         parent: QObject | None = None,
         *,
-        separate_process: bool = True,
+        in_process_queue: bool = False,
     ) -> None:
         super().__init__(parent)
         self.catalog = catalog
         self.settings = settings
         self.library = Library(root, catalog, stores=settings.store_paths())
-        # The download queue: a QueueProcess (or a LocalQueue where no Python child can be started).
+        # The download queue: a QueueProcess. A test mode (``in_process_queue``) runs the child's queue,
+        # a LocalQueue, in this process instead, without starting a child; no build uses it.
         self.queue = None
         self.tokens = None  # for the HEAD probes made from this process
-        self.separate_process = separate_process
+        self.in_process_queue = in_process_queue
         # Set by the app: takes the single-instance lock of another folder (False: a window has it).
         self.claim_folder: Callable[[Path], bool] | None = None
         self.moving = False
@@ -172,7 +173,7 @@ class Workspace(QObject):
         from ofa_manager.gui.queue_process import LocalQueue, QueueProcess
 
         state_file = queue_state_file(self.library.root)
-        if self.separate_process:
+        if not self.in_process_queue:
             return QueueProcess(
                 self.library,
                 self.catalog.sources,
@@ -365,7 +366,7 @@ class Workspace(QObject):
 
     def retry(self, entries: Iterable[Checkpoint]) -> None:
         for key in self._keys(entries, lambda i: i is not None and i.state.value == FAILED):
-            self.queue.retry(key)
+            self.queue.resume(key)
 
     def _keys(self, entries: Iterable[Checkpoint], wanted) -> list[str]:
         if not self.ready:

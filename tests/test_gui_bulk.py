@@ -1,0 +1,52 @@
+"""The downloads panel's Pause all and Cancel all, through the real download process: one command each,
+and no queued file is started on the way (the server never sees it asked for)."""
+
+from __future__ import annotations
+
+import pytest
+
+pytest.importorskip("pytestqt")
+
+from ofa_manager.core.settings import Settings  # noqa: E402
+from tests.test_gui import WAIT_MS, MiB, Server, open_window, row_state, server  # noqa: E402,F401
+
+pytestmark = [
+    pytest.mark.qt_log_level_fail("WARNING"),
+    pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
+]
+
+NAMES = ("ofa-huge", "ofa-large", "ofa-base", "ofa-medium", "ofa-tiny")
+
+
+def gets(served: Server, name: str) -> int:
+    return len(served.http.requests_for(f"/checkpoints/{name}.pt", "GET"))
+
+
+def test_pause_all_then_cancel_all_start_no_queued_file(
+    qtbot,
+    server: Server,  # noqa: F811 (the fixture of test_gui)
+    open_window,  # noqa: F811
+):
+    for name in NAMES:
+        server.add(name, 2 * MiB, rate=128 * 1024)
+    window = open_window(server.catalog(), Settings(jobs=2, connections=1))
+    panel = window.downloads
+    window.download([window.workspace.catalog.get(n) for n in NAMES])
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 5, timeout=WAIT_MS)
+    # Two files come in, three wait.
+    qtbot.waitUntil(lambda: all(gets(server, n) for n in NAMES[:2]), timeout=WAIT_MS)
+    assert [row_state(window, r) for r in range(2, 5)] == ["Queued"] * 3
+
+    panel.tool_buttons["pause_all"].trigger()
+    qtbot.waitUntil(lambda: [row_state(window, r) for r in range(5)] == ["Paused"] * 5, timeout=WAIT_MS)
+    assert [gets(server, n) for n in NAMES[2:]] == [0, 0, 0]
+
+    window.workspace.resume([window.workspace.catalog.get(NAMES[2])])
+    qtbot.waitUntil(lambda: gets(server, NAMES[2]) > 0, timeout=WAIT_MS)
+    assert panel.tool_buttons["cancel_all"].isEnabled()
+    panel.tool_buttons["cancel_all"].trigger()
+    qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=WAIT_MS)
+    assert [gets(server, n) for n in NAMES[3:]] == [0, 0]
+    # The partial data stays on disk for a later download.
+    workspace = window.workspace
+    assert all(workspace.library.part_path(workspace.catalog.get(n)).exists() for n in NAMES[:3])
