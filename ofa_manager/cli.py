@@ -202,8 +202,8 @@ def _select(catalog: Catalog, ids: list[str], *, everything_when_empty: bool) ->
     return [catalog.get(i) for i in dict.fromkeys(ids)]
 
 
-def _summary(catalog: Catalog, library: Library) -> str:
-    statuses = library.statuses()
+def _summary(catalog: Catalog, library: Library, statuses: dict | None = None) -> str:
+    statuses = statuses if statuses is not None else library.statuses()
     lines = [f"{catalog.title} — {len(catalog)} checkpoints, models folder {library.root}"]
     for entry in catalog:
         lines.append(_list_line(entry, statuses[entry.id], catalog))
@@ -254,7 +254,7 @@ def cmd_list(args) -> int:
             )
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(_summary(catalog, library))
+    print(_summary(catalog, library, statuses))
     shared = [e for e in catalog if catalog.sharing(e)]
     if shared:
         names = {library.path(e).name for e in shared}
@@ -428,10 +428,11 @@ def cmd_verify(args) -> int:
     catalog = _catalog(args)
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=True)
+    statuses = library.statuses()
     bad = checked = 0
     for entry in library.one_per_file(entries):
         path = library.path(entry)
-        before = library.status(entry)
+        before = statuses[entry.id]
         if before.state not in (State.DOWNLOADED, State.CORRUPT):
             if args.ids:
                 print(f"{entry.id}: not downloaded ({before.state.value})")
