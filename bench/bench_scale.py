@@ -1,4 +1,4 @@
-"""Scale benchmark: `list`, `list --json`, `du`, `verify` and the window's start on catalogs of 1k-100k entries.
+"""Scale benchmark: `list`, `du`, `verify` and the window's start on catalogs of 1k to 100k entries.
 
 Usage: python bench/bench_scale.py [--sizes 1000,10000,100000] [--runs 3] [--skip-window] [--keep DIR]
 

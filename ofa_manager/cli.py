@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from ofa_manager.core.transfer import TransferOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_TIMEOUT = settings.RANGES["timeout"][1]
 
 
 class UsageError(Exception):
@@ -67,7 +68,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=_int_range(1, 16), help="connections per file (default 4, max 16)")
     p.add_argument("--limit-rate", metavar="RATE", help="total bandwidth limit, e.g. 5M or 500k (bytes/s)")
     p.add_argument("--retries", type=_int_range(0, 100), help="retries per connection (default 5)")
-    p.add_argument("--timeout", type=float, metavar="S", help="stall timeout in seconds (default 30)")
+    p.add_argument(
+        "--timeout",
+        type=_seconds(MAX_TIMEOUT),
+        metavar="S",
+        help=f"stall timeout in seconds, more than 0 and at most {MAX_TIMEOUT:g} (default 30)",
+    )
 
     p = sub.add_parser("verify", parents=[common], help="re-hash local files; exit 1 on a mismatch")
     p.add_argument("ids", nargs="*", metavar="ID")
@@ -109,6 +115,21 @@ def _int_range(low: int, high: int):
             raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
         if not low <= value <= high:
             raise argparse.ArgumentTypeError(f"must be between {low} and {high}")
+        return value
+
+    return parse
+
+
+def _seconds(high: float):
+    """An argparse type: a number of seconds, more than 0 and at most ``high``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+        if not 0 < value <= high:  # also refuses nan and inf
+            raise argparse.ArgumentTypeError(f"must be more than 0 and at most {high:g} seconds")
         return value
 
     return parse
