@@ -239,17 +239,20 @@ def test_the_window_shows_a_catalog_error_in_a_dialog_and_exits_2(qtbot, tmp_pat
     bad = tmp_path / "bad.json"
     bad.write_text(one_entry(url="http://[::1/a.pt"), encoding="utf-8")
     shown: list[str] = []
+    returned = False
 
     def answer() -> None:
         box = QApplication.activeModalWidget()
         if isinstance(box, QMessageBox):
             shown.append(box.informativeText())
             box.accept()
-        else:
+        elif not returned:
             QTimer.singleShot(20, answer)
 
     QTimer.singleShot(0, answer)
-    assert cli.main(["--dir", str(models_dir), "--catalog", str(bad), "gui"]) == 2
+    code = cli.main(["--dir", str(models_dir), "--catalog", str(bad), "gui"])
+    returned = True
+    assert code == 2
     assert len(shown) == 1 and shown[0].startswith(f"{bad}: entry 'a', field 'url'")
     assert "Invalid IPv6 URL" in capsys.readouterr().err
 
@@ -269,15 +272,19 @@ def test_the_window_shows_a_catalog_error_in_a_dialog_and_exits_2(qtbot, tmp_pat
         ("--connections", "17", "between 1 and 16"),
     ],
 )
-def test_out_of_range_numbers_are_usage_errors(option, text, words, models_dir, capsys):
+def test_out_of_range_numbers_are_usage_errors(option, text, words, tmp_path, models_dir, capsys):
+    # Nothing listens on the discard port: were a number taken, the download would fail at once.
+    catalog = write_catalog(tmp_path / "c.json", [entry("a", "http://127.0.0.1:9/a.pt")])
     with pytest.raises(SystemExit) as info:
-        cli.main(["--dir", str(models_dir), "download", "--all", option, text])
+        cli.main(["--dir", str(models_dir), "--catalog", str(catalog), "download", "--all", option, text])
     err = capsys.readouterr().err
     assert info.value.code == 2 and f"argument {option}: " in err and words in err
 
 
-def test_a_rate_of_hundreds_of_digits_is_a_usage_error(models_dir, capsys):
-    code = cli.main(["--dir", str(models_dir), "download", "--all", "--limit-rate", "9" * 400 + "G"])
+def test_a_rate_of_hundreds_of_digits_is_a_usage_error(tmp_path, models_dir, capsys):
+    catalog = write_catalog(tmp_path / "c.json", [entry("a", "http://127.0.0.1:9/a.pt")])
+    argv = ["--dir", str(models_dir), "--catalog", str(catalog), "download", "--all"]
+    code = cli.main([*argv, "--limit-rate", "9" * 400 + "G"])
     assert code == 2 and "--limit-rate: too large a rate" in capsys.readouterr().err
 
 
