@@ -197,9 +197,13 @@ def _host_problem(host: str) -> str | None:
         if not _HOST.fullmatch(host) or ".." in host or host.startswith("."):
             return f"has a malformed host {_show(host)}"
         return None
+    # Encoded as requests and urllib3 will encode it for the download (IDNA 2008, with UTS 46 mapping).
+    import idna
+
     try:
-        host.encode("idna")
-    except UnicodeError:
+        idna.encode(host, uts46=True)
+        idna.encode(host.lower(), strict=True, std3_rules=True)
+    except (idna.IDNAError, UnicodeError, ValueError):
         return f"has a host name that cannot be encoded (IDNA): {_show(host)}"
     return None
 
