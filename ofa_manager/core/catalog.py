@@ -36,6 +36,7 @@ _CONTROL_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 _BAD_TEXT = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _BAD_MULTILINE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
 _HOST = re.compile(r"[A-Za-z0-9._~-]+")
+_PLAIN_NAME = re.compile(rf"[A-Za-z0-9_+-][A-Za-z0-9._+-]{{0,{MAX_FILENAME_BYTES - 1}}}")
 # A URL that is plainly fine (the usual case, checked in one match): http(s), a host of letters, digits
 # and dashes in dot-separated labels, maybe a port, a path of URL characters; no query, no user name.
 _PLAIN_URL = re.compile(
@@ -145,6 +146,8 @@ def default_filename(url: str) -> str:
 
 def check_filename(name: str) -> str | None:
     """Why ``name`` is not a plain file name inside the models folder, or None when it is fine."""
+    if _PLAIN_NAME.fullmatch(name) and not name.endswith((".part", ".part.json")):
+        return None  # the usual case, in one match
     if not name:
         return "is empty"
     if "/" in name or "\\" in name:
@@ -252,6 +255,14 @@ def _extra_problem(value: object) -> str | None:
     return None
 
 
+def _checkpoint(**values) -> Checkpoint:
+    """A Checkpoint from checked values, made without the frozen dataclass's thirteen object.__setattr__
+    calls (a third of the time a catalog of 100k entries takes to load); equal to Checkpoint(**values)."""
+    entry = object.__new__(Checkpoint)
+    entry.__dict__.update(values)
+    return entry
+
+
 def _entry(raw: object, index: int, source: str) -> Checkpoint:
     if not isinstance(raw, dict):
         raise CatalogError(f"{source}: entries[{index}] must be an object")
@@ -328,7 +339,7 @@ def _entry(raw: object, index: int, source: str) -> Checkpoint:
         problem = _extra_problem(key) or _extra_problem(value)
         if problem:
             raise CatalogError(f"{where}: field {_show(key)} {problem}")
-    return Checkpoint(
+    return _checkpoint(
         id=raw_id,
         title=title,
         group=tuple(group),

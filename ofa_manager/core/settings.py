@@ -161,6 +161,8 @@ def _checked(name: str, value: object, default: object) -> tuple[object, str | N
             return default, "must be a string"
         if not _is_text(value):
             return default, "holds control characters, lone surrogates or too much text"
+        if name == "models_dir" and not _fits_file_system(value):
+            return default, "is longer than a folder's path can be (255 bytes a name, 4096 in all)"
         return value, None
     if name == "rewrite_rules":
         if not isinstance(value, list):
@@ -180,6 +182,12 @@ def _checked(name: str, value: object, default: object) -> tuple[object, str | N
 
 def _is_text(value: object) -> bool:
     return isinstance(value, str) and len(value) <= MAX_TEXT and not _BAD_TEXT.search(value)
+
+
+def _fits_file_system(path: str) -> bool:
+    """True when no name in ``path`` is longer than file systems allow (else every look at it fails)."""
+    encoded = path.encode("utf-8")
+    return len(encoded) <= 4096 and all(len(name) <= 255 for name in re.split(rb"[/\\]", encoded))
 
 
 def _short(value: object) -> str:
