@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import json
 import re
 from collections.abc import Iterable, Iterator
@@ -406,6 +408,28 @@ def _parse(path: Path, text: str) -> object:
 
 def load_catalog(paths: Iterable[Path | str] | None = None) -> Catalog:
     """Load and validate catalog files (the built-in one when ``paths`` is empty)."""
+    with no_cycle_collection():
+        return _load_catalog(paths)
+
+
+@contextlib.contextmanager
+def no_cycle_collection() -> Iterator[None]:
+    """Python's cycle collector paused while many objects that form no cycles are made.
+
+    A catalog is strings, numbers, tuples and dicts referring only downwards; with 100k entries the
+    collector's passes over them (started by the count of new objects, not by any garbage) took a third
+    of the time to load it. Reference counting still frees everything as usual.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
+
+
+def _load_catalog(paths: Iterable[Path | str] | None) -> Catalog:
     files = [Path(p) for p in (paths or [])] or [builtin_catalog_path()]
     titles: list[str] = []
     entries: list[Checkpoint] = []

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
-from ofa_manager.core.catalog import Catalog, Checkpoint
+from ofa_manager.core.catalog import Catalog, Checkpoint, no_cycle_collection
 from ofa_manager.core.settings import atomic_write_json
 
 if TYPE_CHECKING:
@@ -71,7 +71,8 @@ class Library:
     def __init__(self, root: Path | str, catalog: Catalog) -> None:
         self.root = Path(root).expanduser().resolve()
         self.catalog = catalog
-        self._paths = self._assign_paths(catalog)
+        with no_cycle_collection():
+            self._paths = self._assign_paths(catalog)
 
     # -- naming ---------------------------------------------------------------------------------
 
@@ -219,17 +220,18 @@ class Library:
         present = _names_in(self.root)
         by_url: dict[str, FileStatus] = {}
         result = {}
-        for entry in self.catalog:
-            status = by_url.get(entry.url)
-            if status is None:
-                path = self._paths[entry.url]
-                if present is not None and _folded(path.name) not in present:
-                    # Neither the file nor its partial file (which starts with the same name) is there.
-                    status = FileStatus(State.REMOTE, path, 0, self.expected_size(entry))
-                else:
-                    status = self.status(entry)
-                by_url[entry.url] = status
-            result[entry.id] = status
+        with no_cycle_collection():  # thousands of small objects, no cycles among them
+            for entry in self.catalog:
+                status = by_url.get(entry.url)
+                if status is None:
+                    path = self._paths[entry.url]
+                    if present is not None and _folded(path.name) not in present:
+                        # Neither the file nor its partial file (which starts with the same name) is there.
+                        status = FileStatus(State.REMOTE, path, 0, self.expected_size(entry))
+                    else:
+                        status = self.status(entry)
+                    by_url[entry.url] = status
+                result[entry.id] = status
         return result
 
     # -- hashing, verification, adoption --------------------------------------------------------
