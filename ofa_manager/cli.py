@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 import threading
@@ -43,6 +42,7 @@ if TYPE_CHECKING:
     from ofa_manager.core.transfer import TransferOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+MAX_TIMEOUT = settings.RANGES["timeout"][1]
 
 
 class UsageError(Exception):
@@ -91,7 +91,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--connections", type=_int_range(1, 16), help="connections per file (default 4, max 16)")
     p.add_argument("--limit-rate", metavar="RATE", help="total bandwidth limit, e.g. 5M or 500k (bytes/s)")
     p.add_argument("--retries", type=_int_range(0, 100), help="retries per connection (default 5)")
-    p.add_argument("--timeout", type=float, metavar="S", help="stall timeout in seconds (default 30)")
+    p.add_argument(
+        "--timeout",
+        type=float,
+        metavar="S",
+        help=f"stall timeout in seconds, more than 0 and at most {MAX_TIMEOUT:g} (default 30)",
+    )
     p.add_argument(
         "--here",
         action="store_true",
@@ -291,8 +296,8 @@ def _select(catalog: Catalog, ids: list[str], *, everything_when_empty: bool) ->
     return [catalog.get(i) for i in dict.fromkeys(ids)]
 
 
-def _summary(catalog: Catalog, library: Library) -> str:
-    statuses = library.statuses()
+def _summary(catalog: Catalog, library: Library, statuses: dict | None = None) -> str:
+    statuses = statuses if statuses is not None else library.statuses()
     lines = [f"{catalog.title} — {len(catalog)} checkpoints, models folder {library.root}"]
     for entry in catalog:
         lines.append(_list_line(entry, statuses[entry.id], catalog))
@@ -353,7 +358,7 @@ def cmd_list(args) -> int:
             )
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(_summary(catalog, library))
+    print(_summary(catalog, library, statuses))
     shared = [e for e in catalog if catalog.sharing(e)]
     if shared:
         names = {library.path(e).name for e in shared}
@@ -374,8 +379,8 @@ def _options(args, saved: settings.Settings) -> tuple[TransferOptions, int, int]
         except ValueError as exc:
             raise UsageError(f"--limit-rate: {exc}") from None
     timeout = args.timeout if getattr(args, "timeout", None) is not None else saved.timeout
-    if not math.isfinite(timeout) or timeout <= 0:
-        raise UsageError("--timeout must be more than 0 seconds")
+    if not 0 < timeout <= MAX_TIMEOUT:  # also refuses nan and inf; a socket cannot wait 1e300 s
+        raise UsageError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
     options = TransferOptions(
         connections=args.connections or saved.connections,
         retries=args.retries if args.retries is not None else saved.retries,
@@ -538,10 +543,11 @@ def cmd_verify(args) -> int:
     catalog = _catalog(args)
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=True)
+    statuses = library.statuses()
     bad = checked = not_ours = 0
     for entry in library.one_per_file(entries):
         path = library.path(entry)
-        before = library.status(entry)
+        before = statuses[entry.id]
         if before.state is State.IN_STORE:
             names = ", ".join([entry.id] + [o.id for o in catalog.sharing(entry)])
             store_path, digest, good = library.verify_store(entry)

@@ -12,13 +12,14 @@ import os
 import shutil
 import stat
 import time
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ofa_manager.core import sharing
-from ofa_manager.core.catalog import Catalog, Checkpoint, display_url
+from ofa_manager.core.catalog import Catalog, Checkpoint, display_url, no_cycle_collection
 from ofa_manager.core.durable import atomic_write_json
 from ofa_manager.core.settings import state_dir
 
@@ -110,7 +111,8 @@ class Library:
     ) -> None:
         self.root = Path(root).expanduser().resolve()
         self.catalog = catalog
-        self._paths = self._assign_paths(catalog)
+        with no_cycle_collection():
+            self._paths = self._assign_paths(catalog)
         # Read-only folders (an administrator's copy, often on NFS) whose files count as present.
         resolved = (Path(s).expanduser().resolve() for s in stores)
         self.stores = [s for s in dict.fromkeys(resolved) if s != self.root]
@@ -175,9 +177,9 @@ class Library:
 
     def one_per_file(self, entries: Iterable[Checkpoint]) -> list[Checkpoint]:
         """The first of these entries for each distinct file, in their order."""
-        first: dict[Path, Checkpoint] = {}
+        first: dict[str, Checkpoint] = {}
         for entry in entries:
-            first.setdefault(self.path(entry), entry)
+            first.setdefault(entry.url, entry)  # one path per URL, and one URL per path
         return list(first.values())
 
     def files(self) -> dict[Path, list[Checkpoint]]:
@@ -253,13 +255,17 @@ class Library:
     # -- state ----------------------------------------------------------------------------------
 
     def expected_size(self, entry: Checkpoint) -> int | None:
-        for candidate in [entry] + self.sharing(entry):
+        if entry.size is not None:
+            return entry.size
+        for candidate in self.sharing(entry):
             if candidate.size is not None:
                 return candidate.size
         return None
 
     def expected_sha256(self, entry: Checkpoint) -> str | None:
-        for candidate in [entry] + self.sharing(entry):
+        if entry.sha256:
+            return entry.sha256
+        for candidate in self.sharing(entry):
             if candidate.sha256:
                 return candidate.sha256
         return None
@@ -369,14 +375,23 @@ class Library:
         )
 
     def statuses(self) -> dict[str, FileStatus]:
-        """Status per entry id; one stat per distinct file."""
-        by_path: dict[Path, FileStatus] = {}
+        """Status per entry id: the folder is listed once, and only files found in it are looked at."""
+        present = _names_in(self.root)
+        by_url: dict[str, FileStatus] = {}
         result = {}
-        for entry in self.catalog:
-            path = self.path(entry)
-            if path not in by_path:
-                by_path[path] = self.status(entry)
-            result[entry.id] = by_path[path]
+        with no_cycle_collection():  # thousands of small objects, no cycles among them
+            for entry in self.catalog:
+                status = by_url.get(entry.url)
+                if status is None:
+                    path = self._paths[entry.url]
+                    # (A shared store may still have it: with stores, every state is asked.)
+                    if present is not None and not self.stores and _folded(path.name) not in present:
+                        # Neither the file nor its partial file (which starts with the same name) is there.
+                        status = FileStatus(State.REMOTE, path, 0, self.expected_size(entry))
+                    else:
+                        status = self.status(entry)
+                    by_url[entry.url] = status
+                result[entry.id] = status
         return result
 
     # -- shared stores -------------------------------------------------------------------------
@@ -948,6 +963,29 @@ def meta_problem(meta: dict) -> str | None:
         if name in meta and not check(meta[name]):
             return f"its {name} is not valid"
     return None
+
+
+def _folded(name: str) -> str:
+    """A file name as a case-insensitive, normalising file system (macOS, Windows) compares it."""
+    return name.casefold() if name.isascii() else unicodedata.normalize("NFC", name).casefold()
+
+
+def _names_in(folder: Path) -> set[str] | None:
+    """Folded names of the files in ``folder`` and the names they start with up to ``.part``; None when
+    the folder cannot be listed (then each file is looked at on its own)."""
+    try:
+        names = os.listdir(folder)
+    except FileNotFoundError:
+        return set()
+    except OSError:
+        return None
+    found = set()
+    for name in names:
+        name = _folded(name)
+        found.add(name)
+        if name.endswith(PART_SUFFIX):
+            found.add(name[: -len(PART_SUFFIX)])
+    return found
 
 
 def _tree_size(root: Path) -> int:

@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
+import re
 import shutil
 from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
+from typing import Any
 
 import platformdirs
 
@@ -15,7 +18,7 @@ from ofa_manager import APP_NAME
 from ofa_manager.core.durable import atomic_write_json
 
 VERSION = 1
-_log = logging.getLogger(__name__)
+log = logging.getLogger(__name__)
 
 
 def config_dir() -> Path:
@@ -84,11 +87,11 @@ def store_folders(value: object) -> list[str]:
     Anything else is dropped with a warning, so a damaged entry never stops the program.
     """
     if not isinstance(value, list):
-        _log.warning("the shared stores setting is not a list of folders; it is ignored")
+        log.warning("the shared stores setting is not a list of folders; it is ignored")
         return []
     folders = [item.strip() for item in value if isinstance(item, str) and item.strip()]
     if len(folders) != len(value):
-        _log.warning("the shared stores setting holds entries that are not folder names; they are ignored")
+        log.warning("the shared stores setting holds entries that are not folder names; they are ignored")
     return list(dict.fromkeys(folders))
 
 
@@ -97,46 +100,152 @@ def settings_path() -> Path:
 
 
 def load(path: Path | None = None) -> Settings:
-    """Read the settings; unknown keys are ignored, bad values fall back to defaults, old files migrate."""
+    """Read the settings; unknown keys are ignored, bad values fall back to defaults, old files migrate.
+
+    Each value that was not used is reported as a warning (on stderr when nothing else listens).
+    """
+    loaded, problems = load_checked(path)
+    for problem in problems:
+        log.warning("%s", problem)
+    return loaded
+
+
+def load_checked(path: Path | None = None) -> tuple[Settings, list[str]]:
+    """The settings and, in words, each value of the file that was not used and what is used instead.
+
+    A file with such values is copied to ``settings.json.invalid.bak`` first, so that saving the
+    settings later (which writes the values in use) loses nothing the user wrote.
+    """
     path = path or settings_path()
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        return Settings()
-    except (OSError, ValueError):
+        return Settings(), []
+    except (OSError, ValueError, RecursionError) as exc:
         # An unreadable file is kept aside rather than overwritten, so nothing the user set is lost.
-        _backup(path, "unreadable")
-        return Settings()
+        backup = _backup(path, "unreadable")
+        return Settings(), [f"{path}: cannot be read ({_reason(exc)}); using the defaults{backup}"]
     if not isinstance(data, dict):
-        _backup(path, "unreadable")
-        return Settings()
+        backup = _backup(path, "unreadable")
+        return Settings(), [f"{path}: not a JSON object; using the defaults{backup}"]
     if data.get("version", VERSION) != VERSION:
         data = _migrate(path, data)
     defaults = Settings()
-    values = {}
+    values: dict[str, Any] = {}  # each value checked by _checked against its field's default
+    problems = []
     for f in fields(Settings):
-        if f.name in data and isinstance(data[f.name], type(getattr(defaults, f.name))):
-            values[f.name] = data[f.name]
-        elif f.name == "stores" and f.name in data:
-            store_folders(data[f.name])  # says why it is ignored
-        elif (
-            f.name in data and isinstance(getattr(defaults, f.name), float) and isinstance(data[f.name], int)
-        ):
-            values[f.name] = float(data[f.name])
+        if f.name == "version" or f.name not in data:
+            continue
+        default = getattr(defaults, f.name)
+        value, problem = _checked(f.name, data[f.name], default)
+        values[f.name] = value
+        if problem:
+            shown = _short(value) if value != "" else "nothing"
+            problems.append(f"{path}: field {f.name!r} {problem}; using {shown}")
+        elif value != data[f.name]:
+            problems.append(f"{path}: field {f.name!r} is {_short(data[f.name])}; using {_short(value)}")
+    if problems:
+        backup = _backup(path, "invalid")
+        problems = [problem + backup for problem in problems]
     values["version"] = VERSION
-    return Settings(**values).validated()
+    return Settings(**values), problems
 
 
-def _backup(path: Path, why: str) -> None:
+# The ranges the engine and the Settings dialog accept; a value outside is brought to the nearest end.
+RANGES: dict[str, tuple[float, float]] = {
+    "jobs": (1, 8),
+    "connections": (1, 16),
+    "limit_rate": (0, 100_000 * 1024 * 1024),  # bytes per second; the dialog's largest, 100000 MiB/s
+    "timeout": (1.0, 3600.0),
+    "retries": (0, 100),
+}
+MAX_TEXT = 65536
+_BAD_TEXT = re.compile("[\\x00-\\x1f\\x7f\\ud800-\\udfff]")
+
+
+def _checked(name: str, value: object, default: object) -> tuple[object, str | None]:
+    """The value to use for one field and, when it is the default instead, why."""
+    if isinstance(default, bool):
+        return (value, None) if isinstance(value, bool) else (default, "must be true or false")
+    if isinstance(default, (int, float)):
+        # bool is an int to Python, not a number to a person; a float where a whole number is due is refused.
+        wanted = (int, float) if isinstance(default, float) else int
+        if isinstance(value, bool) or not isinstance(value, wanted):
+            return default, f"must be a {'number' if isinstance(default, float) else 'whole number'}"
+        if isinstance(value, float) and not math.isfinite(value):
+            return default, "must be a finite number"
+        low, high = RANGES.get(name, (0, None))
+        value = max(low, value) if high is None else min(max(low, value), high)
+        return (float(value) if isinstance(default, float) else int(value)), None
+    if isinstance(default, str):
+        if not isinstance(value, str):
+            return default, "must be a string"
+        if not _is_text(value):
+            return default, "holds control characters, lone surrogates or too much text"
+        if name == "models_dir" and not _fits_file_system(value):
+            return default, "is longer than a folder's path can be (255 bytes a name, 4096 in all)"
+        return value, None
+    if name == "stores":
+        if not isinstance(value, list):
+            return default, "is not a list of folders"
+        folders = list(dict.fromkeys(item.strip() for item in value if _is_text(item) and item.strip()))
+        if len(folders) != len(value):
+            return folders, "holds entries that are not folder names (or the same folder twice)"
+        return folders, None
+    if name == "rewrite_rules":
+        if not isinstance(value, list):
+            return default, "must be a list of [prefix, replacement] pairs"
+        # A hand-edited file may hold anything here: keep only [prefix, replacement] pairs of text.
+        rules = [
+            [rule[0], rule[1]]
+            for rule in value
+            if isinstance(rule, list) and len(rule) == 2 and all(_is_text(part) for part in rule) and rule[0]
+        ]
+        if len(rules) != len(value):
+            dropped = len(value) - len(rules)
+            return rules, f"has {dropped} rule(s) that are not [prefix, replacement] pairs of text"
+        return rules, None
+    return default, "is not understood"
+
+
+def _is_text(value: object) -> bool:
+    return isinstance(value, str) and len(value) <= MAX_TEXT and not _BAD_TEXT.search(value)
+
+
+def _fits_file_system(path: str) -> bool:
+    """True when no name in ``path`` is longer than file systems allow (else every look at it fails)."""
+    encoded = path.encode("utf-8")
+    return len(encoded) <= 4096 and all(len(name) <= 255 for name in re.split(rb"[/\\]", encoded))
+
+
+def _short(value: object) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:55] + "…"
+
+
+def _reason(exc: BaseException) -> str:
+    if isinstance(exc, RecursionError):
+        return "nested too deeply"
+    # The first clause only: Python's advice on raising its integer-digits limit is not the user's.
+    text = str(exc).split(";")[0]
+    return (text if len(text) <= 100 else text[:99] + "…") or type(exc).__name__
+
+
+def _backup(path: Path, why: str) -> str:
+    """Copy the file aside as ``NAME.WHY.bak``; the words for a message saying where (or "")."""
+    backup = path.with_name(f"{path.name}.{why}.bak")
     try:
-        shutil.copy2(path, path.with_name(f"{path.name}.{why}.bak"))
+        shutil.copy2(path, backup)
     except OSError:
-        pass
+        return ""
+    return f" (the file is kept as {backup.name})"
 
 
 def _migrate(path: Path, data: dict) -> dict:
     """Bring an older file to the current version, keeping a copy of the original."""
-    _backup(path, f"v{data.get('version')}")
+    version = data.get("version")
+    # The version becomes part of a file name: only a plain number may.
+    _backup(path, f"v{version}" if type(version) is int and abs(version) < 10**6 else "vunknown")
     data = dict(data)
     data["version"] = VERSION
     return data

@@ -43,4 +43,7 @@ def parse_rate(text: str) -> int:
     if not match:
         raise ValueError(f"not a rate: {text!r} (examples: 500k, 5M, 1.5MiB/s, 0 for no limit)")
     number, unit, _ = match.groups()
-    return int(float(number) * _FACTORS[unit.lower()])
+    value = float(number) * _FACTORS[unit.lower()]
+    if not value < 2**63:  # also inf, from a number of hundreds of digits
+        raise ValueError(f"too large a rate: {text!r}")
+    return int(value)

@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QDir, QLockFile, QObject, QTimer, Signal
+from PySide6.QtCore import QCoreApplication, QDir, QLockFile, QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication
 
 from ofa_manager import APP_ID, APP_NAME, __version__
@@ -131,7 +131,7 @@ class SingleInstance(QObject):
 def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     """Open the window on a models folder (the setting's when None) and a catalog (the built-in when None)."""
     from ofa_manager.core import settings as settings_file
-    from ofa_manager.core.catalog import load_catalog
+    from ofa_manager.core.catalog import CatalogError, load_catalog
     from ofa_manager.gui.icons import app_icon
     from ofa_manager.gui.workspace import Workspace, folder_key
 
@@ -141,7 +141,9 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     app.setDesktopFileName(APP_ID)
     app.setWindowIcon(app_icon())
 
-    saved = settings_file.load()
+    saved, settings_problems = settings_file.load_checked()
+    for problem in settings_problems:
+        print(f"{APP_NAME}: warning: {problem}", file=sys.stderr)
     root = Path(models_dir).expanduser() if models_dir else saved.models_path()
     instance = SingleInstance(folder_key(root))
     if not instance.claim(listen=False):
@@ -155,7 +157,14 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
             )
             return 1
         return 0
-    catalog = load_catalog(catalog_files)
+    try:
+        catalog = load_catalog(catalog_files)
+    except CatalogError as exc:
+        # Started from a launcher, nobody reads stderr: the reason is shown, then the command line's
+        # handler prints it and exits 2 as for any other command.
+        show_catalog_error(str(exc))
+        instance.close()
+        raise
 
     from ofa_manager.gui.window import MainWindow
 
@@ -184,6 +193,12 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     if report:
         window.first_painted.connect(lambda: _report_first_paint(app, quit_after=report == "exit"))
     window.show()
+    if settings_problems:
+        window.show_message(
+            QCoreApplication.translate("app", "Some settings could not be used: %1").replace(
+                "%1", " ".join(settings_problems)
+            )
+        )
     stop_on_signals = close_on_signals(window)
     warning = broken_pyside_warning()
     if warning:
@@ -197,6 +212,20 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
         instance.stop_answering()
         workspace.close()
         instance.close()
+
+
+def show_catalog_error(message: str) -> None:
+    """Say in a dialog why the catalog cannot be used (the window cannot open without one)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    box = QMessageBox(
+        QMessageBox.Icon.Critical,
+        QCoreApplication.translate("app", "%1: the catalog cannot be used").replace("%1", APP_NAME),
+        QCoreApplication.translate("app", "The catalog cannot be used, so the window cannot open."),
+    )
+    box.setObjectName("catalog-error")
+    box.setInformativeText(message)
+    box.exec()
 
 
 def close_on_signals(window) -> Callable[[], None]:

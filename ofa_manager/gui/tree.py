@@ -47,6 +47,10 @@ ANSWERED = frozenset(
     {DISPLAY, DECORATION, TOOLTIP, FONT, ALIGNMENT, FOREGROUND, ENTRY_ID, SORT, SEARCH, PROGRESS}
 )
 
+# Computed once: flags() runs for every row whenever the view lays the tree out.
+_GROUP_FLAGS = Qt.ItemFlag.ItemIsEnabled | Qt.ItemFlag.ItemIsSelectable
+_CHECKPOINT_FLAGS = _GROUP_FLAGS | Qt.ItemFlag.ItemNeverHasChildren
+
 # What changes in a row; never the search text, so the filter does not re-check the groups above it.
 CHANGING_ROLES = [DISPLAY, TOOLTIP, FOREGROUND, DECORATION, SORT, PROGRESS]
 PROGRESS_ROLES = [DISPLAY, TOOLTIP, PROGRESS]
@@ -150,7 +154,8 @@ class CheckpointTreeModel(QAbstractItemModel):
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
         if not index.isValid():
             return Qt.NoItemFlags
-        return Qt.ItemIsEnabled | Qt.ItemIsSelectable
+        # A checkpoint row never has children: saying so spares the view asking each one for its rows.
+        return _GROUP_FLAGS if index.internalPointer().entry is None else _CHECKPOINT_FLAGS
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
         if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(HEADERS):
