@@ -28,6 +28,7 @@ from ofa_manager.core.catalog import (
     unknown_id_message,
     url_host,
 )
+from ofa_manager.core.describe import Word, describe
 from ofa_manager.core.library import (
     Library,
     NotOursError,
@@ -39,7 +40,7 @@ from ofa_manager.core.library import (
 )
 
 if TYPE_CHECKING:
-    from ofa_manager.core.queue import QueueEvent
+    from ofa_manager.core.states import QueueEvent
     from ofa_manager.core.transfer import TransferOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -269,13 +270,12 @@ def _summary(catalog: Catalog, library: Library) -> str:
 
 
 def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
-    state = status.state.value
-    if status.state is State.PARTIAL:
+    described = describe(status)
+    state = str(described.word) if status.state is not State.REMOTE else status.state.value
+    if described.word is Word.PARTIAL:
         state = f"partial {units.size(status.bytes)}"
-    elif status.state is State.DOWNLOADED:
-        state = "verified" if status.verified else "downloaded"
-    elif status.state is State.FOREIGN:
-        state = f"not ours: {status.reason}"
+    elif described.word is Word.NOT_OURS:
+        state = f"not ours: {described.reason}"
     if status.state is State.PARTIAL and status.reason:
         state += f" ({status.reason}; the next download starts over)"
     size = units.size(status.size) if status.size else "size unknown"
@@ -309,7 +309,7 @@ def cmd_list(args) -> int:
                     "base": entry.base,
                     "params": entry.params,
                     "sha256": entry.sha256,
-                    "verified": status.verified,
+                    "verified": describe(status).word is Word.VERIFIED,
                     "reason": status.reason or None,
                     "filename": status.path.name,
                     "mirrors": [display_url(m) for m in entry.mirrors],
@@ -373,7 +373,7 @@ class _Reporter:
     def _bar(self, item) -> None:
         from tqdm import tqdm
 
-        from ofa_manager.core.queue import ItemState
+        from ofa_manager.core.states import ItemState
 
         bar = self._bars.get(item.key)
         if bar is None:
@@ -410,7 +410,7 @@ class _Reporter:
             bar.refresh()
 
     def _line(self, item) -> None:
-        from ofa_manager.core.queue import ItemState
+        from ofa_manager.core.states import ItemState
 
         now = time.monotonic()
         name = ", ".join(item.entry_ids)

@@ -26,10 +26,11 @@ from ofa_manager import APP_NAME
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, url_host
 from ofa_manager.core.library import State
+from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel
-from ofa_manager.gui.status import FAILED, PAUSED, UNFINISHED, display_path
+from ofa_manager.gui.status import display_path
 from ofa_manager.gui.tree import (
     COL_LOCATION,
     COL_NAME,
@@ -377,7 +378,7 @@ class MainWindow(QMainWindow):
         entries = self.selected_entries()
         items = [ws.item_for(e) for e in entries]
         statuses = [ws.status_of(e) for e in entries]
-        states = {i.state.value for i in items if i is not None}
+        states = {i.state for i in items if i is not None}
         # A corrupt file whose new copy is queued or downloading is neither verified nor deleted.
         settled = [e for e in entries if ws.entry_state(e).settled]
         verifiable = [e for e in entries if ws.entry_state(e).verifiable]
@@ -386,10 +387,10 @@ class MainWindow(QMainWindow):
         touch = ws.may_touch_files  # not before the downloads are known, nor during a folder move
         enabled = {
             "download": ready and any(self._wants_file(e) for e in entries),
-            "pause": ready and bool(states & (UNFINISHED - {PAUSED})),
-            "resume": ready and (bool(states & {PAUSED, FAILED}) or bool(partial)),
-            "cancel": ready and bool(states & (UNFINISHED | {FAILED})),
-            "retry": ready and FAILED in states,
+            "pause": ready and bool(states & GOING),
+            "resume": ready and (bool(states & {ItemState.PAUSED, ItemState.FAILED}) or bool(partial)),
+            "cancel": ready and bool(states & (CANCELLABLE)),
+            "retry": ready and ItemState.FAILED in states,
             "verify": touch and bool(verifiable),
             "open": bool(entries),
             "copy": bool(entries),
@@ -403,7 +404,7 @@ class MainWindow(QMainWindow):
     def _wants_file(self, entry: Checkpoint) -> bool:
         """True when Download would do something for this checkpoint."""
         item = self.workspace.item_for(entry)
-        if item is not None and item.state.value in UNFINISHED - {PAUSED}:
+        if item is not None and item.state in GOING:
             return False
         status = self.workspace.status_of(entry)
         return status is None or status.state is not State.DOWNLOADED
@@ -431,7 +432,7 @@ class MainWindow(QMainWindow):
         plan.already_queued = sum(
             max(0, i.total - i.done)
             for i in ws.items()
-            if i.total and i.state.value in UNFINISHED and i.key not in keys
+            if i.total and i.state in UNFINISHED and i.key not in keys
         )
         return plan
 
@@ -531,7 +532,7 @@ class MainWindow(QMainWindow):
         state = self.workspace.entry_state(entry)
         if state.on_disk or (state.status is not None and state.status.state is State.FOREIGN):
             self.open_folder([self.workspace.library.path(entry)])
-        elif state.item is not None and state.item.state.value == FAILED:
+        elif state.item is not None and state.item.state is ItemState.FAILED:
             self.workspace.retry([entry])
         elif self._wants_file(entry):
             self.download([entry])
@@ -637,9 +638,7 @@ class MainWindow(QMainWindow):
         if not targets:
             return
         total = sum(ws.status_of(e).bytes for e in targets)
-        running = [
-            e.title for e in targets if (i := ws.item_for(e)) is not None and i.state.value in UNFINISHED
-        ]
+        running = [e.title for e in targets if (i := ws.item_for(e)) is not None and i.state in UNFINISHED]
         text = (
             f"Delete the partial data of {', '.join(e.title for e in targets)} ({units.size(total)})? "
             "A new download starts from the beginning."
@@ -754,7 +753,7 @@ class MainWindow(QMainWindow):
 
         if self.tray is None or not self.workspace.settings.notifications:
             return
-        if item.state.value == FAILED:
+        if item.state is ItemState.FAILED:
             self.tray.showMessage("Download failed", f"{item.title}: {item.error}", QSystemTrayIcon.Warning)
         else:
             self.tray.showMessage(

@@ -19,8 +19,9 @@ from ofa_manager.core import units
 from ofa_manager.core.catalog import Catalog, Checkpoint, url_host
 from ofa_manager.core.library import FileStatus, Library, State, file_size, free_space, path_kind
 from ofa_manager.core.settings import Settings
+from ofa_manager.core.states import ACTIVE, CANCELLABLE, GOING, UNFINISHED, ItemState
 from ofa_manager.gui.bridge import Bridge, Task
-from ofa_manager.gui.status import ACTIVE, FAILED, PAUSED, UNFINISHED, EntryState, display_path
+from ofa_manager.gui.status import EntryState, display_path
 
 # Progress reaches the views at most this often, whatever the number of downloads.
 FLUSH_MS = 250
@@ -319,8 +320,8 @@ class Workspace(QObject):
 
     def overall_progress(self) -> tuple[float | None, int]:
         """Fraction done over the unfinished downloads, and how many are running or waiting to."""
-        unfinished = [i for i in self._items if i.state.value in UNFINISHED]
-        going = [i for i in unfinished if i.state.value != PAUSED]
+        unfinished = [i for i in self._items if i.state in UNFINISHED]
+        going = [i for i in unfinished if i.state is not ItemState.PAUSED]
         known = [i for i in unfinished if i.total]
         total = sum(i.total for i in known)
         fraction = sum(min(i.done, i.total) for i in known) / total if total else None
@@ -341,7 +342,7 @@ class Workspace(QObject):
         return self.queue.download(entries)
 
     def pause(self, entries: Iterable[Checkpoint]) -> None:
-        for key in self._keys(entries, lambda i: i is not None and i.state.value in UNFINISHED - {PAUSED}):
+        for key in self._keys(entries, lambda i: i is not None and i.state in GOING):
             self.queue.pause(key)
 
     def resume(self, entries: Iterable[Checkpoint]) -> None:
@@ -350,10 +351,10 @@ class Workspace(QObject):
         for entry in entries:
             item = self.item_for(entry)
             status = self.status_of(entry)
-            if item is not None and item.state.value in (PAUSED, FAILED):
+            if item is not None and item.state in (ItemState.PAUSED, ItemState.FAILED):
                 self.queue.resume(item.key)
             elif (
-                (item is None or item.state.value not in UNFINISHED)
+                (item is None or item.state not in UNFINISHED)
                 and status is not None
                 and status.state is State.PARTIAL
             ):
@@ -362,11 +363,11 @@ class Workspace(QObject):
             self.download(again)
 
     def cancel(self, entries: Iterable[Checkpoint]) -> None:
-        for key in self._keys(entries, lambda i: i is not None and i.state.value in UNFINISHED | {FAILED}):
+        for key in self._keys(entries, lambda i: i is not None and i.state in CANCELLABLE):
             self.queue.cancel(key)
 
     def retry(self, entries: Iterable[Checkpoint]) -> None:
-        for key in self._keys(entries, lambda i: i is not None and i.state.value == FAILED):
+        for key in self._keys(entries, lambda i: i is not None and i.state is ItemState.FAILED):
             self.queue.retry(key)
 
     def _keys(self, entries: Iterable[Checkpoint], wanted) -> list[str]:
@@ -477,7 +478,7 @@ class Workspace(QObject):
         for entry in self.one_per_file(entries):
             key = self.key_of(entry)
             item = self._by_key.get(key)
-            if item is not None and item.state.value in UNFINISHED | {FAILED} and self.queue is not None:
+            if item is not None and item.state in CANCELLABLE and self.queue is not None:
                 self.queue.cancel(key)
             self.bridge.submit("delete-partial", key, lambda task, e=entry: self._delete(e, True))
 
@@ -535,9 +536,9 @@ class Workspace(QObject):
         if root == self.library.root or self.moving:
             return
         carried = [
-            (item.entry_ids, item.state.value == PAUSED)
+            (item.entry_ids, item.state is ItemState.PAUSED)
             for item in self._items
-            if item.state.value in UNFINISHED
+            if item.state in UNFINISHED
         ]
         old_queue, old_library = self.queue, self.library
         self.moving = True
@@ -671,14 +672,14 @@ class Workspace(QObject):
             self._mark_file(key, whole=False)
 
     def _transition(self, old, item) -> None:
-        state = item.state.value
-        if state not in ACTIVE or old.state.value not in ACTIVE:
+        state = item.state
+        if state not in ACTIVE or old.state not in ACTIVE:
             # Files appeared, grew or went: the tree's states and the disk figures follow.
             self.request_scan()
-        if state in ("done", FAILED):
+        if state in (ItemState.DONE, ItemState.FAILED):
             self.item_finished.emit(item)
             titles = ", ".join(e.title for e in self.entries_of(item.key)[:1]) or item.title
-            if state == FAILED:
+            if state is ItemState.FAILED:
                 self.message.emit(f"{titles}: download failed: {item.error}")
             else:
                 self.message.emit(f"{titles}: downloaded to {display_path(item.key)}")
@@ -708,7 +709,7 @@ class Workspace(QObject):
             self._dirty_keys = set()
             self._moved_keys = set()
             self.progress_changed.emit()
-        running = any(i.state.value in ACTIVE for i in self._items) or bool(self.verifying)
+        running = any(i.state in ACTIVE for i in self._items) or bool(self.verifying)
         if running and time.monotonic() - self._last_scan >= RESCAN_WHILE_ACTIVE_S:
             self.request_scan()
         if not running:
@@ -811,7 +812,7 @@ class Workspace(QObject):
     def _forget_finished_row(self, key: str) -> None:
         """A deleted file's "Downloaded" row in the downloads panel would now be wrong: it goes."""
         item = self._by_key.get(key)
-        if item is not None and item.state.value == "done" and self.queue is not None:
+        if item is not None and item.state is ItemState.DONE and self.queue is not None:
             self.queue.cancel(key)
 
     def _on_task_failed(self, kind: str, key: str, reason: str) -> None:
