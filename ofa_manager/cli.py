@@ -26,7 +26,6 @@ from ofa_manager.core.catalog import (
     load_catalog,
     redact_text,
     unknown_id_message,
-    url_host,
 )
 from ofa_manager.core.describe import Word, describe
 from ofa_manager.core.library import (
@@ -805,10 +804,12 @@ def _inspect_summary(c) -> str:
 
 
 def _host(text: str) -> str:
-    host = url_host(text) if "://" in text else text.strip().rstrip("/")
-    if not host or "/" in host or " " in host:
-        raise UsageError(f"not a host name: {text!r} (example: ofa-beijing.oss-cn-beijing.aliyuncs.com)")
-    return host.lower()
+    from ofa_manager.core.hosts import parse_host
+
+    try:
+        return parse_host(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_login(args) -> int:

@@ -21,8 +21,9 @@ import requests
 import urllib3.exceptions
 
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Checkpoint, display_url, redact_text, url_host
+from ofa_manager.core.catalog import Checkpoint, display_url, redact_text
 from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.http import (
     HttpStatusError,
     compression_of,
@@ -471,7 +472,7 @@ class Transfer:
                     errors.append((url, exc))
             if len(errors) == 1:
                 raise errors[0][1]
-            reasons = "; ".join(f"{url_host(url)}: {e.reason}" for url, e in errors)
+            reasons = "; ".join(f"{normalise_host(url)}: {e.reason}" for url, e in errors)
             raise DownloadError(entry.title, f"every source failed: {reasons}", kind=errors[-1][1].kind)
         finally:
             lock.release()

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from ofa_manager.core.catalog import Checkpoint, load_catalog
-from ofa_manager.core.credentials import TokenCache, host_of
+from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import Library
 from ofa_manager.core.protocol import (
     EVENT_FD_ENV,
@@ -77,10 +78,10 @@ class SessionTokens(TokenCache):
 
     def give(self, tokens: dict[str, str | None]) -> None:
         """Tokens per host; None means the host's token was removed."""
-        self._given.update({host.lower(): token for host, token in tokens.items()})
+        self._given.update({normalise_host(host): token for host, token in tokens.items()})
 
     def token_for(self, url: str) -> str | None:
-        host = host_of(url)
+        host = normalise_host(url)
         if host in self._given:
             return self._given[host]
         return super().token_for(url)

@@ -24,7 +24,8 @@ from PySide6.QtWidgets import (
 
 from ofa_manager import APP_NAME
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Checkpoint, url_host
+from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import State
 from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
@@ -655,7 +656,7 @@ class MainWindow(QMainWindow):
         from ofa_manager.gui.settings_dialog import SettingsDialog
 
         ws = self.workspace
-        hosts = list(dict.fromkeys(url_host(u) for e in ws.catalog for u in (e.url, *e.mirrors)))
+        hosts = list(dict.fromkeys(normalise_host(u) for e in ws.catalog for u in (e.url, *e.mirrors)))
         note = ""
         if os.environ.get("OFA_MANAGER_DIR"):
             note = "OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here."

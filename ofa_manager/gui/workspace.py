@@ -16,7 +16,8 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ofa_manager.core import settings as settings_file
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Catalog, Checkpoint, url_host
+from ofa_manager.core.catalog import Catalog, Checkpoint
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import FileStatus, Library, State, file_size, free_space, path_kind
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import ACTIVE, CANCELLABLE, GOING, UNFINISHED, ItemState
@@ -860,7 +861,7 @@ class Workspace(QObject):
 
     def _size_probe_unanswered(self, url: str, reason: str | None) -> None:
         """Say once per server that the sizes could not be asked for."""
-        host = url_host(self.rewrite(url))
+        host = normalise_host(self.rewrite(url))
         if host in self._unreachable_hosts:
             return
         self._unreachable_hosts.add(host)
@@ -880,7 +881,7 @@ class Workspace(QObject):
         else:
             links = {e.url for e in self.catalog}
             details = "; ".join(
-                f"{Path(u).name}{'' if u in links else f' (mirror at {url_host(u)})'}: {r.error}"
+                f"{Path(u).name}{'' if u in links else f' (mirror at {normalise_host(u)})'}: {r.error}"
                 for u, r in bad
             )
             self.message.emit(f"{len(bad)} of {len(batch)} link(s) failed — {details}")
