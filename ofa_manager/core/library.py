@@ -11,12 +11,12 @@ import math
 import os
 import shutil
 import stat
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING
 
+from ofa_manager.core import units
 from ofa_manager.core.catalog import Catalog, Checkpoint, display_url
 from ofa_manager.core.settings import atomic_write_json
 
@@ -404,7 +404,8 @@ class Library:
             # A corrupt verdict keeps the hash recorded on arrival, so a second verify cannot bless it.
             if good:
                 meta["sha256"] = digest
-            meta.update({"state": "ok" if good else "corrupt", "verified_at": _now(), "sha256_found": digest})
+            verdict = "ok" if good else "corrupt"
+            meta.update({"state": verdict, "verified_at": units.timestamp(), "sha256_found": digest})
             self.write_meta(entry, meta)
         return self.status(entry)
 
@@ -430,7 +431,12 @@ class Library:
             else:
                 # The very bytes ofa-manager downloaded (only the time stamp changed): ours again.
                 meta.update(
-                    {"state": "ok", "verified_at": _now(), "sha256_found": digest, "mtime_ns": st.st_mtime_ns}
+                    {
+                        "state": "ok",
+                        "verified_at": units.timestamp(),
+                        "sha256_found": digest,
+                        "mtime_ns": st.st_mtime_ns,
+                    }
                 )
                 self.write_meta(entry, meta)
             return self.status(entry)
@@ -462,6 +468,7 @@ class Library:
         return True
 
     def _record_adopted(self, entry: Checkpoint, st: os.stat_result, digest: str) -> None:
+        now = units.timestamp()
         self.write_meta(
             entry,
             {
@@ -472,8 +479,8 @@ class Library:
                 "sha256": digest,
                 "state": "ok",
                 "downloaded_at": None,
-                "adopted_at": _now(),
-                "verified_at": _now(),
+                "adopted_at": now,
+                "verified_at": now,
                 "sha256_found": digest,
                 "mtime_ns": st.st_mtime_ns,
             },
@@ -823,10 +830,6 @@ def _read_json(path: Path) -> dict:
     except (OSError, ValueError):
         return {}
     return data if isinstance(data, dict) else {}
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")
 
 
 def is_inside(root: Path, path: PurePath) -> bool:

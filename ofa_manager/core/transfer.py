@@ -20,7 +20,7 @@ from pathlib import Path
 import requests
 import urllib3.exceptions
 
-from ofa_manager.core import units
+from ofa_manager.core import mirrors, units
 from ofa_manager.core.catalog import Checkpoint, display_url, redact_text
 from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.hosts import normalise_host
@@ -121,10 +121,7 @@ class TransferOptions:
 
     def rewrite(self, url: str) -> str:
         """Apply the first matching URL-prefix rule (e.g. the Beijing bucket → a lab mirror)."""
-        for prefix, replacement in self.rewrite_rules:
-            if prefix and url.startswith(prefix):
-                return replacement + url[len(prefix) :]
-        return url
+        return mirrors.rewrite(url, self.rewrite_rules)
 
 
 @dataclass
@@ -417,16 +414,9 @@ class Transfer:
 
     def urls(self) -> list[str]:
         """The main URL then the mirrors of this entry and of entries sharing its file, rewritten."""
-        seen: list[str] = []
-        for candidate in [
-            self.entry.url,
-            *self.entry.mirrors,
-            *(m for other in self.library.sharing(self.entry) for m in other.mirrors),
-        ]:
-            url = self.options.rewrite(candidate)
-            if url not in seen:
-                seen.append(url)
-        return seen
+        return [
+            s.fetch for s in mirrors.sources(self.entry, self.library.catalog, self.options.rewrite_rules)
+        ]
 
     # -- top level ------------------------------------------------------------------------------
 
@@ -1157,7 +1147,7 @@ class Transfer:
                 "sha256": digest,
                 "verified": bool(self.expected_sha256),
                 "state": "ok",
-                "downloaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "downloaded_at": units.timestamp(),
                 # With the size, what tells later that the file at the final path is still this one.
                 "mtime_ns": written.st_mtime_ns,
             },

@@ -1,8 +1,9 @@
-"""Sizes, rates and durations in the words users read: binary units, via humanize."""
+"""Sizes, rates and durations in the words users read (binary units, via humanize), and record timestamps."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import humanize
 
@@ -44,3 +45,9 @@ def parse_rate(text: str) -> int:
         raise ValueError(f"not a rate: {text!r} (examples: 500k, 5M, 1.5MiB/s, 0 for no limit)")
     number, unit, _ = match.groups()
     return int(float(number) * _FACTORS[unit.lower()])
+
+
+def timestamp(when: float | None = None) -> str:
+    """A moment as the metadata records store it (downloaded, verified, adopted): local ISO 8601 with
+    its UTC offset, to the second, e.g. ``2026-11-30T17:42:06+0000``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(when))

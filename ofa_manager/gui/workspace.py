@@ -19,6 +19,7 @@ from ofa_manager.core import units
 from ofa_manager.core.catalog import Catalog, Checkpoint
 from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import FileStatus, Library, State, file_size, free_space, path_kind
+from ofa_manager.core.mirrors import rewrite, sources
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import ACTIVE, CANCELLABLE, GOING, UNFINISHED, ItemState
 from ofa_manager.gui.bridge import Bridge, Task
@@ -296,12 +297,14 @@ class Workspace(QObject):
         link = self.links.get(entry.url)
         if link is None or link.ok:
             return None
-        answering = [m for m in entry.mirrors if (c := self.links.get(m)) is not None and c.ok]
+        answering = [
+            s for s in sources(entry, self.catalog)[1:] if (c := self.links.get(s.url)) is not None and c.ok
+        ]
         return f"{link.error}; a mirror answers" if answering else link.error
 
     def _probed_size(self, entry: Checkpoint) -> int | None:
-        for url in (entry.url, *entry.mirrors):
-            link = self.links.get(url)
+        for source in sources(entry, self.catalog):
+            link = self.links.get(source.url)
             if link is not None and link.ok and link.size is not None:
                 return link.size
         return None
@@ -402,7 +405,7 @@ class Workspace(QObject):
     def check_links(self, entries: Iterable[Checkpoint]) -> int:
         """HEAD each distinct URL and mirror; the results go to the size and status columns and the
         status bar."""
-        urls = list(dict.fromkeys(url for e in entries for url in (e.url, *e.mirrors)))
+        urls = list(dict.fromkeys(s.url for e in entries for s in sources(e, self.catalog)))
         self._link_batch = {url: None for url in urls}
         for url in urls:
             self._probe(url)
@@ -413,7 +416,7 @@ class Workspace(QObject):
     def _probe(self, url: str, *, kind: str = "probe") -> None:
         """HEAD one URL in the background: "probe" for Check Links, "size-probe" when only the size is
         wanted (then a server that cannot be reached is no news about the link)."""
-        target = self.rewrite(url)
+        target = rewrite(url, self.settings.rewrite_rules)
         tokens = self.tokens
 
         def work(task: Task):
@@ -422,13 +425,6 @@ class Workspace(QObject):
             return check_link(target, tokens=tokens, timeout=PROBE_TIMEOUT_S)
 
         self.bridge.submit(kind, url, work, lane="network")
-
-    def rewrite(self, url: str) -> str:
-        """The URL as downloads fetch it, after the first matching mirror rule."""
-        for prefix, replacement in self.settings.rewrite_rules:
-            if prefix and url.startswith(prefix):
-                return replacement + url[len(prefix) :]
-        return url
 
     def _probe_unknown_sizes(self) -> None:
         """Ask the servers for sizes the catalog does not give, once per start."""
@@ -861,7 +857,7 @@ class Workspace(QObject):
 
     def _size_probe_unanswered(self, url: str, reason: str | None) -> None:
         """Say once per server that the sizes could not be asked for."""
-        host = normalise_host(self.rewrite(url))
+        host = normalise_host(rewrite(url, self.settings.rewrite_rules))
         if host in self._unreachable_hosts:
             return
         self._unreachable_hosts.add(host)
