@@ -40,8 +40,9 @@ from ofa_manager.core.protocol import (
     encode_event,
     encode_queue_event,
 )
-from ofa_manager.core.queue import DownloadQueue, ItemState, QueueEvent
+from ofa_manager.core.queue import DownloadQueue
 from ofa_manager.core.settings import Settings
+from ofa_manager.core.states import ItemState, QueueEvent, QueueEventKind
 from ofa_manager.core.transfer import RateLimiter, TransferOptions
 
 # Set in the environment of the frozen app's executable when it is to run as the download process.
@@ -511,7 +512,7 @@ class EventWriter:
                 return
             last = self._last.get(event.key)
             if (
-                event.kind == "changed"
+                event.kind is QueueEventKind.CHANGED
                 and last is not None
                 and last[0] == "changed"
                 and last[1].item.state is event.item.state
@@ -520,7 +521,7 @@ class EventWriter:
                 return
             if (
                 len(self._pending) >= self.max_pending
-                and event.kind == "changed"
+                and event.kind is QueueEventKind.CHANGED
                 and not event.item.state.finished
             ):
                 self.overflowed += 1

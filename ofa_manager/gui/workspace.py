@@ -21,7 +21,7 @@ from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import FileStatus, Library, State, file_size, free_space, path_kind
 from ofa_manager.core.mirrors import rewrite, sources
 from ofa_manager.core.settings import Settings
-from ofa_manager.core.states import ACTIVE, CANCELLABLE, GOING, UNFINISHED, ItemState
+from ofa_manager.core.states import ACTIVE, CANCELLABLE, GOING, UNFINISHED, ItemState, QueueEventKind
 from ofa_manager.gui.bridge import Bridge, Task
 from ofa_manager.gui.status import EntryState, display_path
 
@@ -623,7 +623,7 @@ class Workspace(QObject):
         if self._closed:
             return
         item = event.item
-        if event.kind == "added":
+        if event.kind is QueueEventKind.ADDED:
             if event.key not in self._file_entries:
                 return  # from the queue of a folder that was just left
             if event.key in self._by_key:
@@ -635,10 +635,10 @@ class Workspace(QObject):
             self._by_key[item.key] = item
             self.items_inserted.emit()
             self._mark_file(item.key)
-        elif event.kind == "changed":
+        elif event.kind is QueueEventKind.CHANGED:
             if event.key in self._by_key:
                 self._replace(event.key, item)
-        elif event.kind == "removed":
+        elif event.kind is QueueEventKind.REMOVED:
             row = self.row_of(event.key)
             if row is None:
                 return
@@ -648,7 +648,7 @@ class Workspace(QObject):
             self.items_removed.emit()
             self._mark_file(event.key)
             self.request_scan()
-        elif event.kind == "moved":
+        elif event.kind is QueueEventKind.MOVED:
             row = self.row_of(event.key)
             target = max(0, min(event.index, len(self._items) - 1))
             if row is None or row == target:
