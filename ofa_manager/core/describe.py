@@ -3,14 +3,22 @@
 The rule for "verified" lives here once: a file is verified when its sha256 was computed and matched
 the catalog's, or, for an entry without a catalog sha256, matched the hash taken when it arrived (what
 Verify does for such an entry). The window translates the words; the command line prints them.
+``wants_file`` says whether Download would do anything for an entry (the window enables the action by
+it at start-up, which is why it is here and not with the plans in core/plan.py).
 """
 
 from __future__ import annotations
 
 import enum
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ofa_manager.core.library import FileStatus, State
+from ofa_manager.core.states import GOING
+
+if TYPE_CHECKING:
+    from ofa_manager.core.catalog import Checkpoint
+    from ofa_manager.core.plan import Known
 
 
 class Word(str, enum.Enum):
@@ -75,3 +83,12 @@ def describe(status: FileStatus) -> Description:
         State.FOREIGN: Word.NOT_OURS,
     }[state]
     return Description(word, reason=status.reason)
+
+
+def wants_file(known: Known, entry: Checkpoint) -> bool:
+    """True when Download would do something for this checkpoint: not here, and not on its way."""
+    item = known.item_for(entry)
+    if item is not None and item.state in GOING:
+        return False
+    status = known.status_of(entry)
+    return status is None or status.state is not State.DOWNLOADED

@@ -14,12 +14,13 @@ from pathlib import Path
 from typing import Protocol
 
 from ofa_manager.core.catalog import Catalog, Checkpoint
+from ofa_manager.core.describe import wants_file
 from ofa_manager.core.library import FileStatus, Library, State
-from ofa_manager.core.states import GOING, UNFINISHED, QueueItem
+from ofa_manager.core.states import UNFINISHED, QueueItem
 
 
 class Known(Protocol):
-    """What a front end knows now about each checkpoint's file."""
+    """What a front end knows now about each checkpoint's file (the window's workspace is one)."""
 
     def status_of(self, entry: Checkpoint) -> FileStatus | None: ...
 
@@ -46,15 +47,6 @@ class DiskView:
             return size
         status = self.status_of(entry)
         return status.size if status.state is not State.REMOTE and status.size else None
-
-
-def wants_file(known: Known, entry: Checkpoint) -> bool:
-    """True when Download would do something for this checkpoint: not here, and not on its way."""
-    item = known.item_for(entry)
-    if item is not None and item.state in GOING:
-        return False
-    status = known.status_of(entry)
-    return status is None or status.state is not State.DOWNLOADED
 
 
 @dataclass

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
@@ -24,9 +25,9 @@ from PySide6.QtWidgets import (
 from ofa_manager import APP_NAME
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.describe import wants_file
 from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import State
-from ofa_manager.core.plan import DownloadPlan, deletion_impact, plan_download, wants_file
 from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.disk import DiskPanel
@@ -43,6 +44,9 @@ from ofa_manager.gui.tree import (
     Role,
 )
 from ofa_manager.gui.workspace import Workspace
+
+if TYPE_CHECKING:
+    from ofa_manager.core.plan import DownloadPlan
 
 STATUS_MESSAGE_MS = 20000
 
@@ -393,6 +397,8 @@ class MainWindow(QMainWindow):
 
     def plan_download(self, entries: list[Checkpoint]) -> DownloadPlan:
         """Decide what Download means for these checkpoints, before asking anything."""
+        from ofa_manager.core.plan import plan_download  # when asked, not at start-up
+
         ws = self.workspace
         return plan_download(entries, ws.catalog, ws.library, ws, free=ws.free_bytes(), queued=ws.items())
 
@@ -523,6 +529,8 @@ class MainWindow(QMainWindow):
         if not targets:
             return
         lines, total = [], 0
+        from ofa_manager.core.plan import deletion_impact  # when asked, not at start-up
+
         for impact in deletion_impact(targets, ws.catalog, ws.library, ws):
             status = ws.status_of(impact.entry)
             total += status.bytes
