@@ -110,6 +110,13 @@ class QueueItem:
     message: str = ""
     finished_at: float | None = None
 
+    def __post_init__(self) -> None:
+        # Given as words (a test, an older caller), they become the enums every comparison expects.
+        if type(self.state) is not ItemState:
+            object.__setattr__(self, "state", ItemState(self.state))
+        if self.error_kind is not None and type(self.error_kind) is not ErrorKind:
+            object.__setattr__(self, "error_kind", ErrorKind.parse(self.error_kind))
+
     @property
     def fraction(self) -> float | None:
         return self.done / self.total if self.total else None
@@ -123,3 +130,6 @@ class QueueEvent:
     key: str
     item: QueueItem | None = None
     index: int = -1
+
+    def __post_init__(self) -> None:
+        self.kind = QueueEventKind(self.kind)

@@ -512,7 +512,7 @@ class EventWriter:
                 return
             last = self._last.get(event.key)
             if (
-                event.kind is QueueEventKind.CHANGED
+                event.kind == QueueEventKind.CHANGED
                 and last is not None
                 and last[0] == "changed"
                 and last[1].item.state is event.item.state
@@ -521,7 +521,7 @@ class EventWriter:
                 return
             if (
                 len(self._pending) >= self.max_pending
-                and event.kind is QueueEventKind.CHANGED
+                and event.kind == QueueEventKind.CHANGED
                 and not event.item.state.finished
             ):
                 self.overflowed += 1

@@ -623,7 +623,7 @@ class Workspace(QObject):
         if self._closed:
             return
         item = event.item
-        if event.kind is QueueEventKind.ADDED:
+        if event.kind == QueueEventKind.ADDED:
             if event.key not in self._file_entries:
                 return  # from the queue of a folder that was just left
             if event.key in self._by_key:
@@ -635,10 +635,10 @@ class Workspace(QObject):
             self._by_key[item.key] = item
             self.items_inserted.emit()
             self._mark_file(item.key)
-        elif event.kind is QueueEventKind.CHANGED:
+        elif event.kind == QueueEventKind.CHANGED:
             if event.key in self._by_key:
                 self._replace(event.key, item)
-        elif event.kind is QueueEventKind.REMOVED:
+        elif event.kind == QueueEventKind.REMOVED:
             row = self.row_of(event.key)
             if row is None:
                 return
@@ -648,7 +648,7 @@ class Workspace(QObject):
             self.items_removed.emit()
             self._mark_file(event.key)
             self.request_scan()
-        elif event.kind is QueueEventKind.MOVED:
+        elif event.kind == QueueEventKind.MOVED:
             row = self.row_of(event.key)
             target = max(0, min(event.index, len(self._items) - 1))
             if row is None or row == target:

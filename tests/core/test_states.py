@@ -99,3 +99,9 @@ def test_a_failure_saved_by_the_queue_comes_back_with_its_kind(tmp_path, models_
         assert queue.get(key).error_kind is ErrorKind.SPACE
     finally:
         queue.shutdown()
+
+
+def test_items_and_events_given_words_hold_enums():
+    item = QueueItem(key="k", entry_ids=("x",), title="X", state="failed", error_kind="cosmic-rays")
+    assert item.state is ItemState.FAILED and item.error_kind is ErrorKind.ERROR
+    assert QueueEvent("changed", "k", item).kind is QueueEventKind.CHANGED
