@@ -25,8 +25,8 @@ from ofa_manager.core.catalog import (
     load_catalog,
     redact_text,
     unknown_id_message,
-    url_host,
 )
+from ofa_manager.core.describe import Word, describe
 from ofa_manager.core.library import (
     Library,
     NotOursError,
@@ -34,11 +34,12 @@ from ofa_manager.core.library import (
     UnsafePathError,
     describe_kind,
     file_size,
+    free_space,
     path_kind,
 )
 
 if TYPE_CHECKING:
-    from ofa_manager.core.queue import QueueEvent
+    from ofa_manager.core.states import QueueEvent
     from ofa_manager.core.transfer import TransferOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -101,6 +102,23 @@ def build_parser() -> argparse.ArgumentParser:
         "--here",
         action="store_true",
         help="also download checkpoints a shared store has, into the models folder",
+    )
+    backbone = p.add_mutually_exclusive_group()
+    backbone.add_argument(
+        "--with-backbone",
+        action="store_true",
+        help="also download the backbone a PETL checkpoint needs when it is not here (asked otherwise)",
+    )
+    backbone.add_argument(
+        "--no-backbone",
+        action="store_true",
+        help="download only the checkpoints named, without their backbone",
+    )
+    p.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="download even when the disk looks too small (asked otherwise)",
     )
 
     p = sub.add_parser("verify", parents=[common], help="re-hash local files; exit 1 on a mismatch")
@@ -305,13 +323,12 @@ def _summary(catalog: Catalog, library: Library, statuses: dict | None = None) -
 
 
 def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
-    state = status.state.value
-    if status.state is State.PARTIAL:
+    described = describe(status)
+    state = str(described.word) if status.state is not State.REMOTE else status.state.value
+    if described.word is Word.PARTIAL:
         state = f"partial {units.size(status.bytes)}"
-    elif status.state is State.DOWNLOADED:
-        state = "verified" if status.verified else "downloaded"
-    elif status.state is State.FOREIGN:
-        state = f"not ours: {status.reason}"
+    elif described.word is Word.NOT_OURS:
+        state = f"not ours: {described.reason}"
     elif status.state is State.IN_STORE:
         state = f"in the shared store: {status.store_path}" + (" (verified)" if status.verified else "")
     elif status.state is State.REMOTE and status.reason:
@@ -349,7 +366,7 @@ def cmd_list(args) -> int:
                     "base": entry.base,
                     "params": entry.params,
                     "sha256": entry.sha256,
-                    "verified": status.verified,
+                    "verified": describe(status).word is Word.VERIFIED,
                     "reason": status.reason or None,
                     "filename": status.path.name,
                     "mirrors": [display_url(m) for m in entry.mirrors],
@@ -414,7 +431,7 @@ class _Reporter:
     def _bar(self, item) -> None:
         from tqdm import tqdm
 
-        from ofa_manager.core.queue import ItemState
+        from ofa_manager.core.states import ItemState
 
         bar = self._bars.get(item.key)
         if bar is None:
@@ -451,7 +468,7 @@ class _Reporter:
             bar.refresh()
 
     def _line(self, item) -> None:
-        from ofa_manager.core.queue import ItemState
+        from ofa_manager.core.states import ItemState
 
         now = time.monotonic()
         name = ", ".join(item.entry_ids)
@@ -504,6 +521,10 @@ def cmd_download(args) -> int:
         entries = [e for e in entries if e not in in_store]
         if not entries:
             return EXIT_OK
+    entries = _answer_download_plan(args, catalog, library, entries)
+    if entries is None:
+        print("nothing downloaded", file=sys.stderr)
+        return EXIT_OK
     reporter = _Reporter(sys.stderr)
     queue = DownloadQueue(
         library,
@@ -537,6 +558,43 @@ def cmd_download(args) -> int:
     done = [item for item in queue.items() if item.state is ItemState.DONE]
     print(f"{len(done)} file(s) ready, {len(failed)} failed, in {library.root}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
+
+
+def _answer_download_plan(args, catalog: Catalog, library: Library, entries: list[Checkpoint]):
+    """The checkpoints to queue after the questions the window asks too (missing backbone, disk space),
+    answered by flags or on the terminal; None when the user says no. Off a terminal, a question no
+    flag answers is a usage error: never a hang, never a guess."""
+    from ofa_manager.core.plan import DiskView, plan_download
+
+    plan = plan_download(entries, catalog, library, DiskView(library), free=free_space(library.root))
+    with_bases = False
+    if plan.missing_bases:
+        names = ", ".join(b.id for b in plan.missing_bases)
+        users = ", ".join(e.id for e in plan.users_of_missing_bases())
+        question = f"{users} need(s) the backbone {names}, which is not downloaded"
+        if args.with_backbone:
+            with_bases = True
+        elif not args.no_backbone:
+            if not sys.stdin.isatty():
+                raise UsageError(f"{question}: add --with-backbone to download it too, or --no-backbone")
+            answer = input(f"{question}. Download {names} too? [Y]es / [n]o, only these / [c]ancel ")
+            answer = answer.strip().lower()
+            if answer in ("c", "cancel"):
+                return None
+            with_bases = answer in ("", "y", "yes")
+        if with_bases:
+            print(f"also downloading the backbone {names}", file=sys.stderr)
+            entries = plan.missing_bases + list(entries)
+    if plan.short_of_space(with_bases=with_bases):
+        need, free = units.size(plan.space_needed(with_bases=with_bases)), units.size(plan.free)
+        warning = f"these downloads need {need}, but only {free} is free in {library.root}"
+        if args.yes:
+            print(f"warning: {warning}; downloading anyway (--yes)", file=sys.stderr)
+        elif not sys.stdin.isatty():
+            raise UsageError(f"{warning}: free some space, or add --yes to download anyway")
+        elif input(f"{warning}. Download anyway? [y/N] ").strip().lower() not in ("y", "yes"):
+            return None
+    return entries
 
 
 def cmd_verify(args) -> int:
@@ -605,6 +663,8 @@ def cmd_verify(args) -> int:
 def cmd_rm(args) -> int:
     if args.trash:
         return _rm_to_trash(args)
+    from ofa_manager.core.plan import DiskView, deletion_impact
+
     catalog = _catalog(args)
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=False)
@@ -640,12 +700,13 @@ def cmd_rm(args) -> int:
         print("nothing to delete")
         return EXIT_FAILED if refused else EXIT_OK
     total = sum(size for _, size, _ in targets)
-    for entry, size, path in targets:
-        others = [o.id for o in catalog.sharing(entry)]
-        also = f" (also used by {', '.join(others)})" if others else ""
-        dependants = [o.id for o in catalog.dependants(entry) if library.status(o).state is State.DOWNLOADED]
-        needs = f"; needed by downloaded {', '.join(dependants)}" if dependants and not args.partial else ""
-        print(f"{path} — {units.size(size)}{also}{needs}")
+    impacts = deletion_impact([e for e, _, _ in targets], catalog, library, DiskView(library))
+    for (_, size, path), impact in zip(targets, impacts, strict=True):
+        also = f" (also used by {', '.join(o.id for o in impact.sharing)})" if impact.sharing else ""
+        print(f"{path} — {units.size(size)}{also}")
+        for broken in [] if args.partial else impact.breaks:
+            needing = ", ".join(d.id for d in broken.dependants)
+            print(f"  without the backbone {broken.backbone.id}, these stop working: {needing}")
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError("not on a terminal: add --yes to delete without asking")
@@ -867,22 +928,20 @@ def cmd_du(args) -> int:
 def cmd_check(args) -> int:
     import concurrent.futures
 
-    from ofa_manager.core import credentials
+    from ofa_manager.core import credentials, mirrors
     from ofa_manager.core.http import check_link, make_session
-    from ofa_manager.core.transfer import TransferOptions
 
     catalog = _catalog(args)
     entries = _select(catalog, args.ids, everything_when_empty=True)
     saved = settings.load()
-    options = TransferOptions(rewrite_rules=[(a, b) for a, b in saved.rewrite_rules])
     # Every source a download may use: the published link, then the mirrors (rewritten as downloads are).
     urls: dict[str, list[Checkpoint]] = {}
     mirror_only: set[str] = set()
     for entry in entries:
-        link = options.rewrite(entry.url)
+        sources = [s.fetch for s in mirrors.sources(entry, catalog, saved.rewrite_rules)]
+        link = sources[0]
         mirror_only.discard(link)
-        sources = [link, *(options.rewrite(m) for m in entry.mirrors)]
-        for url in dict.fromkeys(sources):  # a mirror may rewrite to the link itself
+        for url in sources:
             if url not in urls and url != link:
                 mirror_only.add(url)
             users = urls.setdefault(url, [])
@@ -1052,10 +1111,12 @@ def _inspect_summary(c) -> str:
 
 
 def _host(text: str) -> str:
-    host = url_host(text) if "://" in text else text.strip().rstrip("/")
-    if not host or "/" in host or " " in host:
-        raise UsageError(f"not a host name: {text!r} (example: ofa-beijing.oss-cn-beijing.aliyuncs.com)")
-    return host.lower()
+    from ofa_manager.core.hosts import parse_host
+
+    try:
+        return parse_host(text)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
 
 
 def cmd_login(args) -> int:

@@ -16,6 +16,7 @@ import pytest
 from ofa_manager import cli
 from ofa_manager.core import credentials
 from ofa_manager.core.credentials import KeyringUnavailable, TokenCache
+from ofa_manager.core.hosts import normalise_host
 from tests.catalogs import cli_command, cli_env, entry, payload, write_catalog
 
 TOKEN = "tok-3f9a-very-secret"
@@ -126,7 +127,7 @@ def test_login_in_a_subprocess_without_a_keyring(tmp_path):
 
 
 def test_credentials_module(memory_keyring):
-    assert credentials.host_of("https://A.Example.org:9000/x") == "a.example.org:9000"
+    assert normalise_host("https://A.Example.org:9000/x") == "a.example.org:9000"
     credentials.set_token("A.example.org", TOKEN)
     assert credentials.get_token("a.example.org") == TOKEN
     assert credentials.keyring_problem() is None

@@ -13,6 +13,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from ofa_manager.core import settings as settings_file  # noqa: E402
 from ofa_manager.core.catalog import load_catalog  # noqa: E402
+from ofa_manager.core.mirrors import rewrite  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
 from ofa_manager.gui.workspace import Workspace  # noqa: E402
 from tests.catalogs import cli_command, cli_env, entry, write_catalog  # noqa: E402
@@ -76,7 +77,7 @@ def test_the_lab_cache_row_writes_the_rule_the_command_line_lists(qtbot, window)
     dialog.accept()
 
     assert mirror_rules() == [{"prefix": BUCKET, "url": "http://cache2.lab.example:8080/"}]
-    assert window.workspace.rewrite(BUCKET + "checkpoints/ofa_tiny.pt") == (
+    assert rewrite(BUCKET + "checkpoints/ofa_tiny.pt", window.workspace.settings.rewrite_rules) == (
         "http://cache2.lab.example:8080/checkpoints/ofa_tiny.pt"
     )
 

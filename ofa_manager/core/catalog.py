@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote, urlsplit, urlunsplit
 
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.resources import builtin_catalog_path
 
 FORMAT = 1
@@ -74,7 +75,7 @@ class Checkpoint:
 
     @property
     def host(self) -> str:
-        return url_host(self.url)
+        return normalise_host(self.url)
 
 
 @dataclass
@@ -131,11 +132,6 @@ def unknown_id_message(entry_id: str, known: Iterable[str]) -> str:
     return f"unknown checkpoint id {entry_id!r}{hint}"
 
 
-def url_host(url: str) -> str:
-    """A URL's server as it reads in messages: ``host`` or ``host:port`` (never the user and password)."""
-    return urlsplit(url).netloc.rpartition("@")[2]
-
-
 # The user-and-password part of any URL inside a text: everything between "scheme://" and the last
 # "@" before the path. Quotes end it too, so a URL inside a repr() is cut where the repr ends.
 _URL_CREDENTIALS = re.compile(r"(?P<scheme>\b[A-Za-z][A-Za-z0-9+.-]*://)[^/\s?#'\"<>]*@")
@@ -151,7 +147,7 @@ def display_url(url: str) -> str:
     parts = urlsplit(url)
     if "@" not in parts.netloc:
         return url
-    return urlunsplit(parts._replace(netloc=f"{REDACTED}@{url_host(url)}"))
+    return urlunsplit(parts._replace(netloc=f"{REDACTED}@{parts.netloc.rpartition('@')[2]}"))
 
 
 def redact_text(text: str) -> str:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import threading
-from urllib.parse import urlsplit
 
 import keyring
 import keyring.errors
+
+from ofa_manager.core.hosts import normalise_host
 
 SERVICE = "ofa-manager"
 NO_BACKEND = (
@@ -34,11 +35,6 @@ class KeyringUnavailable(RuntimeError):
 
 class KeyringLocked(KeyringUnavailable):
     """A keyring exists but refused to open: locked, its unlock prompt dismissed, or it did not answer."""
-
-
-def host_of(url: str) -> str:
-    """The key a token is stored under: ``host`` or ``host:port``, without a user and password."""
-    return urlsplit(url).netloc.rpartition("@")[2].lower()
 
 
 def _call(func, *args):
@@ -81,17 +77,17 @@ def _call(func, *args):
 
 
 def get_token(host: str) -> str | None:
-    return _call(keyring.get_password, SERVICE, host.lower())
+    return _call(keyring.get_password, SERVICE, normalise_host(host))
 
 
 def set_token(host: str, token: str) -> None:
-    _call(keyring.set_password, SERVICE, host.lower(), token)
+    _call(keyring.set_password, SERVICE, normalise_host(host), token)
 
 
 def delete_token(host: str) -> bool:
     """Remove the token; False when there was none."""
     try:
-        _call(keyring.delete_password, SERVICE, host.lower())
+        _call(keyring.delete_password, SERVICE, normalise_host(host))
     except keyring.errors.PasswordDeleteError:
         return False
     return True
@@ -115,7 +111,7 @@ class TokenCache:
         self._problems: dict[str, str] = {}
 
     def token_for(self, url: str) -> str | None:
-        host = host_of(url)
+        host = normalise_host(url)
         with self._lock:
             if host not in self._tokens:
                 try:
@@ -128,4 +124,4 @@ class TokenCache:
     def problem_for(self, host: str) -> str | None:
         """Why no token could be read for ``host`` (a locked keyring…), if that is why there is none."""
         with self._lock:
-            return self._problems.get(host.lower())
+            return self._problems.get(normalise_host(host))

@@ -17,7 +17,8 @@ import urllib3.connection
 
 from ofa_manager import __version__
 from ofa_manager.core.catalog import redact_text
-from ofa_manager.core.credentials import NO_BACKEND, TokenCache, host_of
+from ofa_manager.core.credentials import NO_BACKEND, TokenCache
+from ofa_manager.core.hosts import normalise_host
 
 USER_AGENT = f"ofa-manager/{__version__}"
 MAX_REDIRECTS = 10
@@ -147,7 +148,8 @@ def open_url(
             url = target
             continue
         if response.status_code in (401, 403):
-            _TOKEN_HINTS[response] = token_hint(response.status_code, host_of(url), bool(token), tokens)
+            host = normalise_host(url)
+            _TOKEN_HINTS[response] = token_hint(response.status_code, host, bool(token), tokens)
         return response
     raise HttpStatusError(310, "too many redirects")
 
@@ -268,7 +270,7 @@ def _network_error_reason(exc: BaseException) -> str:
     text = str(exc)
     if "Name or service not known" in text or "getaddrinfo" in text or "nodename nor servname" in text:
         url = getattr(getattr(exc, "request", None), "url", "") or ""
-        return f"host not found ({host_of(url) or 'unknown'})"
+        return f"host not found ({normalise_host(url) or 'unknown'})"
     if "Connection refused" in text:
         return "connection refused"
     if "Connection reset" in text or "RemoteDisconnected" in text or "aborted" in text.lower():

@@ -11,14 +11,13 @@ import math
 import os
 import shutil
 import stat
-import time
 import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ofa_manager.core import sharing
+from ofa_manager.core import sharing, units
 from ofa_manager.core.catalog import Catalog, Checkpoint, display_url, no_cycle_collection
 from ofa_manager.core.durable import atomic_write_json
 from ofa_manager.core.settings import state_dir
@@ -551,7 +550,8 @@ class Library:
             # A corrupt verdict keeps the hash recorded on arrival, so a second verify cannot bless it.
             if good:
                 meta["sha256"] = digest
-            meta.update({"state": "ok" if good else "corrupt", "verified_at": _now(), "sha256_found": digest})
+            verdict = "ok" if good else "corrupt"
+            meta.update({"state": verdict, "verified_at": units.timestamp(), "sha256_found": digest})
             self.write_meta(entry, meta)
         return self.status(entry)
 
@@ -578,7 +578,12 @@ class Library:
             else:
                 # The very bytes ofa-manager downloaded (only the time stamp changed): ours again.
                 meta.update(
-                    {"state": "ok", "verified_at": _now(), "sha256_found": digest, "mtime_ns": st.st_mtime_ns}
+                    {
+                        "state": "ok",
+                        "verified_at": units.timestamp(),
+                        "sha256_found": digest,
+                        "mtime_ns": st.st_mtime_ns,
+                    }
                 )
                 self.write_meta(entry, meta)
             return self.status(entry)
@@ -610,6 +615,7 @@ class Library:
         return True
 
     def _record_adopted(self, entry: Checkpoint, st: os.stat_result, digest: str) -> None:
+        now = units.timestamp()
         self.write_meta(
             entry,
             {
@@ -620,8 +626,8 @@ class Library:
                 "sha256": digest,
                 "state": "ok",
                 "downloaded_at": None,
-                "adopted_at": _now(),
-                "verified_at": _now(),
+                "adopted_at": now,
+                "verified_at": now,
                 "sha256_found": digest,
                 "mtime_ns": st.st_mtime_ns,
             },
@@ -997,7 +1003,3 @@ def _tree_size(root: Path) -> int:
             except OSError:
                 pass
     return total
-
-
-def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%S%z")

@@ -1,12 +1,55 @@
-"""Mirror rules: URLs that start with a prefix are fetched from another address (a lab cache, a mirror).
+"""Where a checkpoint's bytes come from: its sources, and the mirror rules that redirect them.
 
-The rules are the settings' ``rewrite_rules``; the command line (``ofa-manager mirror``) and the Settings
-dialog both check and change them through the functions here.
+The rules are the settings' ``rewrite_rules``: URLs that start with a prefix are fetched from another
+address (a lab cache, a mirror). The command line (``ofa-manager mirror``) and the Settings dialog both
+check and change them through the functions here; downloads, ``check`` and the window's link checks all
+take an entry's sources from ``sources``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from ofa_manager.core.catalog import Catalog, Checkpoint
+
+Rules = Iterable[Sequence[str]]  # (prefix, replacement) pairs, first match wins
+
+
+@dataclass(frozen=True)
+class Source:
+    """One address an entry's file can be fetched from."""
+
+    url: str  # as the catalog gives it
+    fetch: str  # as downloads fetch it, after the first matching mirror rule
+    mirror: bool  # a mirror, not the published link
+
+
+def rewrite(url: str, rules: Rules) -> str:
+    """The URL as downloads fetch it: the first rule whose prefix it starts with replaces that prefix."""
+    for prefix, replacement in rules:
+        if prefix and url.startswith(prefix):
+            return replacement + url[len(prefix) :]
+    return url
+
+
+def sources(entry: Checkpoint, catalog: Catalog, rules: Rules = ()) -> list[Source]:
+    """The published link, then the entry's mirrors, then the mirrors of the entries sharing its file.
+
+    Entries sharing a file (same URL) are one download, so any of their mirrors serves each of them.
+    Each fetched address comes once (a mirror may be rewritten to the link itself).
+    """
+    rules = list(rules)
+    candidates = [(entry.url, False), *((m, True) for m in entry.mirrors)]
+    candidates += [(m, True) for other in catalog.sharing(entry) for m in other.mirrors]
+    out: dict[str, Source] = {}
+    for url, mirror in candidates:
+        fetch = rewrite(url, rules)
+        out.setdefault(fetch, Source(url, fetch, mirror))
+    return list(out.values())
 
 
 class MirrorRuleError(ValueError):

@@ -17,7 +17,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import IO
 
-from ofa_manager.core.queue import ItemState, QueueEvent, QueueItem
+from ofa_manager.core.states import ErrorKind, ItemState, QueueEvent, QueueEventKind, QueueItem
 
 # Raised whenever a message changes meaning; both ends refuse a peer that speaks another version.
 PROTOCOL_VERSION = 1
@@ -25,7 +25,7 @@ PROTOCOL_VERSION = 1
 MAX_LINE_BYTES = 1 << 20
 # The number of the private pipe end the download process writes its events to.
 EVENT_FD_ENV = "OFA_MANAGER_EVENT_FD"
-QUEUE_EVENT_KINDS = frozenset({"added", "changed", "removed", "moved"})
+QUEUE_EVENT_KINDS = frozenset(QueueEventKind)
 # Dropped lines are logged one by one up to this many, then every LOG_EVERY_DROPPED-th.
 LOG_FIRST_DROPPED = 10
 LOG_EVERY_DROPPED = 1000
@@ -147,6 +147,12 @@ def _state(value):
     raise _Invalid("a known item state")
 
 
+def _error_kind(value):
+    if isinstance(value, str):
+        return ErrorKind.parse(value)  # a newer peer's kind reads as a plain error, as the state file's
+    raise _Invalid("a string")
+
+
 def _item(fields: dict) -> QueueItem:
     return QueueItem(**{**fields, "entry_ids": tuple(fields["entry_ids"])})
 
@@ -163,7 +169,7 @@ ITEM = _record(
         "eta": _optional(_number),
         "connections": _integer,
         "error": _optional(_string),
-        "error_kind": _optional(_string),
+        "error_kind": _optional(_error_kind),
         "message": _string,
         "finished_at": _optional(_number),
     },
@@ -245,7 +251,7 @@ def _decode(line: bytes, tag: str, schemas: dict[str, dict[str, Callable]]) -> M
         item = fields["item"]
         if item is not None and item.key != fields["key"]:
             return Dropped(f"{kind}: the item's key is not the event's key")
-        event = QueueEvent(kind, fields["key"], item, fields["index"])
+        event = QueueEvent(QueueEventKind(kind), fields["key"], item, fields["index"])
     return Message(kind, fields, event)
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import enum
 import json
 import threading
 import time
@@ -14,71 +13,10 @@ from ofa_manager.core.catalog import Checkpoint, redact_text
 from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.durable import atomic_write_json
 from ofa_manager.core.library import Library, State
+from ofa_manager.core.states import ErrorKind, ItemState, QueueEvent, QueueEventKind, QueueItem
 from ofa_manager.core.transfer import Aborted, DownloadError, Progress, RateLimiter, Transfer, TransferOptions
 
 MAX_EVENTS_PER_SECOND = 10
-
-
-class ItemState(str, enum.Enum):
-    QUEUED = "queued"
-    WAITING = "waiting"  # for another process that holds the file's lock
-    CONNECTING = "connecting"
-    DOWNLOADING = "downloading"
-    STALLED = "stalled"  # reconnecting after a drop or a stall
-    VERIFYING = "verifying"
-    PAUSED = "paused"
-    DONE = "done"
-    FAILED = "failed"
-
-    @property
-    def active(self) -> bool:
-        return self in _ACTIVE
-
-    @property
-    def finished(self) -> bool:
-        return self in (ItemState.DONE, ItemState.FAILED)
-
-
-_ACTIVE = {
-    ItemState.WAITING,
-    ItemState.CONNECTING,
-    ItemState.DOWNLOADING,
-    ItemState.STALLED,
-    ItemState.VERIFYING,
-}
-
-
-@dataclass(frozen=True)
-class QueueItem:
-    """An immutable snapshot of one queued file, as listeners see it."""
-
-    key: str  # the file's final path: entries sharing a file share one item
-    entry_ids: tuple[str, ...]
-    title: str
-    state: ItemState
-    done: int = 0
-    total: int | None = None
-    speed: float = 0.0
-    eta: float | None = None
-    connections: int = 0
-    error: str | None = None
-    error_kind: str | None = None
-    message: str = ""
-    finished_at: float | None = None
-
-    @property
-    def fraction(self) -> float | None:
-        return self.done / self.total if self.total else None
-
-
-@dataclass
-class QueueEvent:
-    """``kind`` is added, changed, removed or moved; ``index`` is the item's position after the event."""
-
-    kind: str
-    key: str
-    item: QueueItem | None = None
-    index: int = -1
 
 
 @dataclass
@@ -167,7 +105,7 @@ class DownloadQueue:
                         total=self.library.expected_size(entry),
                     )
                     self._jobs.append(_Job(item))
-                    self._emit(QueueEvent("added", key, item, len(self._jobs) - 1))
+                    self._emit(QueueEvent(QueueEventKind.ADDED, key, item, len(self._jobs) - 1))
                 if key not in keys:
                     keys.append(key)
             self._save()
@@ -214,7 +152,7 @@ class DownloadQueue:
             if target == index:
                 return
             self._jobs.insert(target, self._jobs.pop(index))
-            self._emit(QueueEvent("moved", key, job.item, target))
+            self._emit(QueueEvent(QueueEventKind.MOVED, key, job.item, target))
             self._save()
             self._schedule()
 
@@ -275,7 +213,7 @@ class DownloadQueue:
                             job,
                             state=ItemState.FAILED,
                             error=str(row.get("error") or "failed"),
-                            error_kind=row.get("error_kind") or "error",
+                            error_kind=ErrorKind.parse(row.get("error_kind")),
                         )
             restored += 1
         return restored
@@ -349,13 +287,13 @@ class DownloadQueue:
     def _drop(self, job: _Job) -> bool:
         """Take the item off the list (the caller saves and schedules)."""
         self._jobs.remove(job)
-        self._emit(QueueEvent("removed", job.item.key, job.item))
+        self._emit(QueueEvent(QueueEventKind.REMOVED, job.item.key, job.item))
         return True
 
     def _update(self, job: _Job, **changes) -> None:
         job.item = replace(job.item, **changes)
         if job in self._jobs:
-            self._emit(QueueEvent("changed", job.item.key, job.item, self._jobs.index(job)))
+            self._emit(QueueEvent(QueueEventKind.CHANGED, job.item.key, job.item, self._jobs.index(job)))
 
     def _emit(self, event: QueueEvent) -> None:
         if self.on_event is not None:
@@ -400,14 +338,14 @@ class DownloadQueue:
             else:
                 # Removed (rm) between the rename and this look: "done" with no file would be a lie.
                 gone = f"its file was removed from {self.library.root} as the download finished"
-                outcome = dict(state=ItemState.FAILED, error=gone, error_kind="removed")
+                outcome = dict(state=ItemState.FAILED, error=gone, error_kind=ErrorKind.REMOVED)
         except Aborted:
             outcome = {}
         except DownloadError as exc:
             outcome = dict(state=ItemState.FAILED, error=exc.reason, error_kind=exc.kind)
         except Exception as exc:  # never let a worker die silently: the row shows the reason
             unexpected = redact_text(f"unexpected error: {exc!r}")
-            outcome = dict(state=ItemState.FAILED, error=unexpected, error_kind="error")
+            outcome = dict(state=ItemState.FAILED, error=unexpected, error_kind=ErrorKind.ERROR)
         with self._lock:
             job.thread = None
             reason = job.stop_reason

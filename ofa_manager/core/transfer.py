@@ -20,10 +20,11 @@ from pathlib import Path
 import requests
 import urllib3.exceptions
 
-from ofa_manager.core import units
-from ofa_manager.core.catalog import Checkpoint, display_url, redact_text, url_host
+from ofa_manager.core import mirrors, units
+from ofa_manager.core.catalog import Checkpoint, display_url, redact_text
 from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.durable import OnError, sync_folder
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.http import (
     HttpStatusError,
     compression_of,
@@ -45,6 +46,7 @@ from ofa_manager.core.library import (
     place_file,
 )
 from ofa_manager.core.space import SpaceCheck, held_by_others
+from ofa_manager.core.states import ErrorKind
 
 MiB = 1024 * 1024
 CHUNK = MiB
@@ -71,13 +73,13 @@ NETWORK_ERRORS = (
 class DownloadError(Exception):
     """A download that failed for good; ``str()`` names the checkpoint and the reason."""
 
-    def __init__(self, title: str, reason: str, *, kind: str = "error") -> None:
+    def __init__(self, title: str, reason: str, *, kind: ErrorKind | str = ErrorKind.ERROR) -> None:
         # Every failure reaches a row, a terminal or the queue's state file: never with a URL's password.
         reason = redact_text(reason)
         super().__init__(f"{title}: {reason}")
         self.title = title
         self.reason = reason
-        self.kind = kind
+        self.kind = ErrorKind(kind)
 
 
 class Aborted(Exception):
@@ -120,10 +122,7 @@ class TransferOptions:
 
     def rewrite(self, url: str) -> str:
         """Apply the first matching URL-prefix rule (e.g. the Beijing bucket → a lab mirror)."""
-        for prefix, replacement in self.rewrite_rules:
-            if prefix and url.startswith(prefix):
-                return replacement + url[len(prefix) :]
-        return url
+        return mirrors.rewrite(url, self.rewrite_rules)
 
 
 @dataclass
@@ -396,12 +395,12 @@ class Transfer:
         try:
             return self._run()
         except (UnsafePathError, NotOursError) as exc:
-            raise DownloadError(self.entry.title, str(exc), kind="not-ours") from None
+            raise DownloadError(self.entry.title, str(exc), kind=ErrorKind.NOT_OURS) from None
         except OSError as exc:
             # Network errors are handled inside; what reaches here is the models folder itself.
             where = exc.filename or self.library.root
             raise DownloadError(
-                self.entry.title, f"cannot use {where}: {exc.strerror or exc}", kind="disk"
+                self.entry.title, f"cannot use {where}: {exc.strerror or exc}", kind=ErrorKind.DISK
             ) from None
         finally:
             finished.set()
@@ -418,16 +417,9 @@ class Transfer:
 
     def urls(self) -> list[str]:
         """The main URL then the mirrors of this entry and of entries sharing its file, rewritten."""
-        seen: list[str] = []
-        for candidate in [
-            self.entry.url,
-            *self.entry.mirrors,
-            *(m for other in self.library.sharing(self.entry) for m in other.mirrors),
-        ]:
-            url = self.options.rewrite(candidate)
-            if url not in seen:
-                seen.append(url)
-        return seen
+        return [
+            s.fetch for s in mirrors.sources(self.entry, self.library.catalog, self.options.rewrite_rules)
+        ]
 
     # -- top level ------------------------------------------------------------------------------
 
@@ -440,7 +432,7 @@ class Transfer:
                 entry.title,
                 "; ".join(obstacles) + ": ofa-manager neither follows nor replaces links or folders in "
                 "the models folder; move it away, then download again",
-                kind="not-ours",
+                kind=ErrorKind.NOT_OURS,
             )
         if library.status(entry).state is State.DOWNLOADED:
             return final
@@ -456,7 +448,7 @@ class Transfer:
             status = library.status(entry)
             if status.state is State.FOREIGN:
                 # Never overwritten: only a file this library downloaded and later found corrupt is.
-                raise DownloadError(entry.title, self._not_ours(status), kind="not-ours")
+                raise DownloadError(entry.title, self._not_ours(status), kind=ErrorKind.NOT_OURS)
             self._preflight(
                 self.expected_size,
                 library.status(entry).bytes if library.status(entry).state is State.PARTIAL else 0,
@@ -468,12 +460,12 @@ class Transfer:
                     self._download_from(url)
                     return final
                 except DownloadError as exc:
-                    if exc.kind in ("disk", "space", "removed", "not-ours"):
+                    if exc.kind.stops_mirrors:
                         raise
                     errors.append((url, exc))
             if len(errors) == 1:
                 raise errors[0][1]
-            reasons = "; ".join(f"{url_host(url)}: {e.reason}" for url, e in errors)
+            reasons = "; ".join(f"{normalise_host(url)}: {e.reason}" for url, e in errors)
             raise DownloadError(entry.title, f"every source failed: {reasons}", kind=errors[-1][1].kind)
         finally:
             lock.release()
@@ -557,7 +549,7 @@ class Transfer:
                 else:
                     where = f"only {units.size(free)} free in {root}"
                 reason = f"not enough disk space: needs {units.size(need)}, {where}"
-                raise DownloadError(self.entry.title, reason, kind="space")
+                raise DownloadError(self.entry.title, reason, kind=ErrorKind.SPACE)
             if plan is not None:
                 record = {**self._fresh_record(self._url, plan), "updated": time.time(), "running": True}
                 self.library.write_record(self.entry, record)
@@ -609,7 +601,7 @@ class Transfer:
                 self._fetch(url, record)
                 return
             except DownloadError as exc:
-                if exc.kind == "integrity":
+                if exc.kind is ErrorKind.INTEGRITY:
                     library.drop_partial(entry)  # bad data never waits around to be resumed
                 raise
             except _Restart as restart:
@@ -630,7 +622,9 @@ class Transfer:
                     self._one_stream = True
                 elif changes >= 3:
                     raise DownloadError(
-                        entry.title, "the file keeps changing on the server; try again later", kind="network"
+                        entry.title,
+                        "the file keeps changing on the server; try again later",
+                        kind=ErrorKind.NETWORK,
                     ) from None
 
     def _fetch(self, url: str, record: dict) -> None:
@@ -679,7 +673,7 @@ class Transfer:
             self._save_record(plan, running=False)
         if hasher.error is not None:
             raise DownloadError(
-                entry.title, f"cannot read back the partial file: {hasher.error}", kind="disk"
+                entry.title, f"cannot read back the partial file: {hasher.error}", kind=ErrorKind.DISK
             )
         self._finish(plan, hasher.digest.hexdigest())
 
@@ -725,7 +719,7 @@ class Transfer:
                     self.entry.title,
                     "the server returned a web page, not a file "
                     f"({response.headers.get('content-type', '').split(';')[0]})",
-                    kind="http",
+                    kind=ErrorKind.HTTP,
                 )
             self._refuse_compressed(response)
             self._etag = _strong_etag(response.headers.get("etag"))
@@ -745,7 +739,7 @@ class Transfer:
                         self.entry.title,
                         f"the server's file is {units.size(total)}, the "
                         f"catalog says {units.size(self.expected_size)}",
-                        kind="integrity",
+                        kind=ErrorKind.INTEGRITY,
                     )
                 if plan.size is None:
                     plan = _Plan(total, [])
@@ -761,7 +755,7 @@ class Transfer:
                     self.entry.title,
                     f"the server's file is {units.size(size)}, the "
                     f"catalog says {units.size(self.expected_size)}",
-                    kind="integrity",
+                    kind=ErrorKind.INTEGRITY,
                 )
             part = self.library.part_path(self.entry)
             if part.exists():
@@ -795,11 +789,11 @@ class Transfer:
         another connection sitting out a long Retry-After.
         """
         if isinstance(exc, HttpStatusError) and not exc.retryable:
-            raise DownloadError(self.entry.title, str(exc), kind="http")
+            raise DownloadError(self.entry.title, str(exc), kind=ErrorKind.HTTP)
         reason = str(exc) if isinstance(exc, (HttpStatusError, _Transient)) else describe_network_error(exc)
         if attempts >= self.options.retries:
             raise DownloadError(
-                self.entry.title, f"{reason} (gave up after {attempts + 1} attempts)", kind="network"
+                self.entry.title, f"{reason} (gave up after {attempts + 1} attempts)", kind=ErrorKind.NETWORK
             )
         delay = self._backoff(attempts, getattr(exc, "retry_after", None))
         self._emit_state("stalled", force=True, message=f"{reason}; retrying in {delay:.0f} s")
@@ -901,7 +895,7 @@ class Transfer:
                 self.entry.title,
                 f"the server sent the file compressed (Content-Encoding: {compression}) although asked "
                 "for it as is; those bytes are not the checkpoint",
-                kind="http",
+                kind=ErrorKind.HTTP,
             )
 
     def _open_segment(self, url: str, slot: _Slot, size: int | None) -> requests.Response:
@@ -975,7 +969,7 @@ class Transfer:
                     self.entry.title,
                     f"the server sent more than the catalog's size "
                     f"({units.size(expected)}); the data was not kept",
-                    kind="integrity",
+                    kind=ErrorKind.INTEGRITY,
                 )
             try:
                 pending = chunk
@@ -1035,13 +1029,13 @@ class Transfer:
         for exc in failure:
             if isinstance(exc, _DiskError):
                 raise DownloadError(
-                    self.entry.title, f"cannot write to the models folder: {exc}", kind="disk"
+                    self.entry.title, f"cannot write to the models folder: {exc}", kind=ErrorKind.DISK
                 )
             if isinstance(exc, (DownloadError, Aborted)):
                 raise exc
         if not plan.complete():
             raise DownloadError(
-                self.entry.title, "the download ended before the file was complete", kind="network"
+                self.entry.title, "the download ended before the file was complete", kind=ErrorKind.NETWORK
             )
 
     def _cut_slow_connections(self, plan: _Plan, now: float) -> None:
@@ -1097,7 +1091,7 @@ class Transfer:
             self.entry.title,
             f"its file was removed from {self.library.root} during the download; the download stopped "
             "and nothing was kept",
-            kind="removed",
+            kind=ErrorKind.REMOVED,
         )
 
     def _save_record(self, plan: _Plan, *, running: bool = True) -> None:
@@ -1135,20 +1129,20 @@ class Transfer:
                 entry.title,
                 f"sha256 mismatch: expected {self.expected_sha256[:12]}…, got "
                 f"{digest[:12]}…; the bad data was discarded",
-                kind="integrity",
+                kind=ErrorKind.INTEGRITY,
             )
         if self.expected_size is not None and size != self.expected_size:
             library.drop_partial(entry)
             raise DownloadError(
                 entry.title,
                 f"size mismatch: expected {self.expected_size} bytes, got {size}; the bad data was discarded",
-                kind="integrity",
+                kind=ErrorKind.INTEGRITY,
             )
         final = library.path(entry)
         # Only our own file, found corrupt, is replaced; anything else that appeared there meanwhile stays.
         current = library.status(entry)
         if current.state is State.FOREIGN:
-            raise DownloadError(entry.title, self._not_ours(current), kind="not-ours")
+            raise DownloadError(entry.title, self._not_ours(current), kind=ErrorKind.NOT_OURS)
         with open_nofollow(part, "r+b") as fh:
             os.fsync(fh.fileno())
             written = os.fstat(fh.fileno())
@@ -1166,7 +1160,7 @@ class Transfer:
                 "sha256": digest,
                 "verified": bool(self.expected_sha256),
                 "state": "ok",
-                "downloaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+                "downloaded_at": units.timestamp(),
                 # With the size, what tells later that the file at the final path is still this one.
                 "mtime_ns": written.st_mtime_ns,
             },

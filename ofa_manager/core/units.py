@@ -1,8 +1,9 @@
-"""Sizes, rates and durations in the words users read: binary units, via humanize."""
+"""Sizes, rates and durations in the words users read (binary units, via humanize), and record timestamps."""
 
 from __future__ import annotations
 
 import re
+import time
 
 import humanize
 
@@ -47,3 +48,9 @@ def parse_rate(text: str) -> int:
     if not value < 2**63:  # also inf, from a number of hundreds of digits
         raise ValueError(f"too large a rate: {text!r}")
     return int(value)
+
+
+def timestamp(when: float | None = None) -> str:
+    """A moment as the metadata records store it (downloaded, verified, adopted): local ISO 8601 with
+    its UTC offset, to the second, e.g. ``2026-11-30T17:42:06+0000``."""
+    return time.strftime("%Y-%m-%dT%H:%M:%S%z", time.localtime(when))

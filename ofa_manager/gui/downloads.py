@@ -23,8 +23,9 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core import units
+from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.delegates import ProgressDelegate
-from ofa_manager.gui.status import ACTIVE, DONE, FAILED, PAUSED, queue_state_text
+from ofa_manager.gui.status import queue_state_text
 from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
 from ofa_manager.gui.workspace import Workspace
 
@@ -54,12 +55,12 @@ ANSWERED = frozenset({DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, KEY, PROGRESS, AC
 
 
 def row_actions(item) -> tuple[str, ...]:
-    state = item.state.value
-    if state == FAILED:
+    state = item.state
+    if state is ItemState.FAILED:
         return ("retry", "remove")
-    if state == PAUSED:
+    if state is ItemState.PAUSED:
         return ("resume", "cancel")
-    if state == DONE:
+    if state is ItemState.DONE:
         return ("show", "remove")
     return ("pause", "cancel")
 
@@ -118,7 +119,7 @@ class DownloadsModel(QAbstractTableModel):
         if role == PROGRESS and column != COL_PROGRESS:
             return NO_PROGRESS
         item = self.workspace.item_at(index.row())
-        state = item.state.value
+        state = item.state
         if role == DISPLAY:
             return self._text(item, column, state)
         if role == KEY:
@@ -137,7 +138,7 @@ class DownloadsModel(QAbstractTableModel):
         if role == ALIGNMENT:
             return self._right if column in (COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS) else None
         if role == FOREGROUND:
-            return self._failed if column == COL_STATE and state == FAILED else None
+            return self._failed if column == COL_STATE and state is ItemState.FAILED else None
         return None
 
     @staticmethod
@@ -150,7 +151,7 @@ class DownloadsModel(QAbstractTableModel):
                 return f"{int(100 * item.done / item.total)} %"
             return units.size(item.done) if item.done else ""
         if column == COL_SIZE:
-            if state == DONE or (item.total and not item.done):
+            if state is ItemState.DONE or (item.total and not item.done):
                 return units.size(item.total or item.done)
             if item.total:
                 return f"{units.size(item.done)} of {units.size(item.total)}"
@@ -421,12 +422,12 @@ class DownloadsPanel(QWidget):
 
     def update_summary(self, *args) -> None:
         items = self.workspace.items()
-        running = sum(1 for i in items if i.state.value in ACTIVE)
-        waiting = sum(1 for i in items if i.state.value == "queued")
-        paused = sum(1 for i in items if i.state.value == PAUSED)
-        failed = sum(1 for i in items if i.state.value == FAILED)
-        done = sum(1 for i in items if i.state.value == DONE)
-        speed = sum(i.speed for i in items if i.state.value in ACTIVE)
+        running = sum(1 for i in items if i.state in ACTIVE)
+        waiting = sum(1 for i in items if i.state is ItemState.QUEUED)
+        paused = sum(1 for i in items if i.state is ItemState.PAUSED)
+        failed = sum(1 for i in items if i.state is ItemState.FAILED)
+        done = sum(1 for i in items if i.state is ItemState.DONE)
+        speed = sum(i.speed for i in items if i.state in ACTIVE)
         counts = (
             (running, "running"),
             (waiting, "queued"),

@@ -26,7 +26,8 @@ from pathlib import Path
 from typing import IO, BinaryIO
 
 from ofa_manager.core.catalog import Checkpoint, load_catalog
-from ofa_manager.core.credentials import TokenCache, host_of
+from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import Library
 from ofa_manager.core.protocol import (
     EVENT_FD_ENV,
@@ -39,8 +40,9 @@ from ofa_manager.core.protocol import (
     encode_event,
     encode_queue_event,
 )
-from ofa_manager.core.queue import DownloadQueue, ItemState, QueueEvent
+from ofa_manager.core.queue import DownloadQueue
 from ofa_manager.core.settings import Settings
+from ofa_manager.core.states import ItemState, QueueEvent, QueueEventKind
 from ofa_manager.core.transfer import RateLimiter, TransferOptions
 
 # Set in the environment of the frozen app's executable when it is to run as the download process.
@@ -77,10 +79,10 @@ class SessionTokens(TokenCache):
 
     def give(self, tokens: dict[str, str | None]) -> None:
         """Tokens per host; None means the host's token was removed."""
-        self._given.update({host.lower(): token for host, token in tokens.items()})
+        self._given.update({normalise_host(host): token for host, token in tokens.items()})
 
     def token_for(self, url: str) -> str | None:
-        host = host_of(url)
+        host = normalise_host(url)
         if host in self._given:
             return self._given[host]
         return super().token_for(url)
@@ -479,7 +481,7 @@ class EventWriter:
             last = self._last.get(event.key)
             state = event.item.state if event.item is not None else None
             if (
-                event.kind == "changed"
+                event.kind == QueueEventKind.CHANGED
                 and last is not None
                 and last[0] == "changed"
                 and last[1].item.state is state
@@ -488,7 +490,7 @@ class EventWriter:
                 return
             if (
                 len(self._pending) >= self.max_pending
-                and event.kind == "changed"
+                and event.kind == QueueEventKind.CHANGED
                 and state is not None
                 and not state.finished
             ):

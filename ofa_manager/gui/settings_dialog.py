@@ -352,12 +352,9 @@ class SettingsDialog(QDialog):
             self.rules.removeRow(row)
 
     def _current_host(self) -> str:
-        text = self.host.currentText().strip().lower()
-        if "://" in text:
-            from ofa_manager.core.catalog import url_host
+        from ofa_manager.core.hosts import normalise_host
 
-            text = url_host(text)
-        return text.rstrip("/")
+        return normalise_host(self.host.currentText())
 
     def _store_token(self) -> None:
         host, token = self._current_host(), self.token.text().strip()

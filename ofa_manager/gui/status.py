@@ -8,13 +8,9 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 
 from ofa_manager.core import units
+from ofa_manager.core.describe import Proof, Word, describe
 from ofa_manager.core.library import FileStatus, State
-
-# Plain strings rather than core.queue.ItemState, so the window can draw before the queue is imported.
-QUEUED, WAITING, CONNECTING, DOWNLOADING = "queued", "waiting", "connecting", "downloading"
-STALLED, VERIFYING, PAUSED, DONE, FAILED = "stalled", "verifying", "paused", "done", "failed"
-ACTIVE = frozenset({WAITING, CONNECTING, DOWNLOADING, STALLED, VERIFYING})
-UNFINISHED = ACTIVE | {QUEUED, PAUSED}
+from ofa_manager.core.states import GOING, ItemState
 
 # Reasons that start with one of these keep only the part before the details, on the row.
 _SHORT_PREFIXES = ("sha256 mismatch", "size mismatch", "not enough disk space")
@@ -30,9 +26,9 @@ class EntryState:
     link_error: str | None  # what the last HEAD probe said, when it failed
 
     @property
-    def queue_state(self) -> str | None:
+    def queue_state(self) -> ItemState | None:
         item = self.item
-        return None if item is None else item.state.value
+        return None if item is None else item.state
 
     @property
     def on_disk(self) -> bool:
@@ -41,14 +37,14 @@ class EntryState:
     @property
     def settled(self) -> bool:
         """On disk and staying: no download is queued or running to replace it (a corrupt file's)."""
-        return self.on_disk and self.queue_state not in UNFINISHED - {PAUSED}
+        return self.on_disk and self.queue_state not in GOING
 
     @property
     def verifiable(self) -> bool:
         """Verify may run: our file settled, or a file that is not ours (it may match the catalog)."""
         status = self.status
         not_ours = status is not None and status.state is State.FOREIGN and status.bytes > 0
-        return self.settled or (not_ours and self.queue_state not in UNFINISHED - {PAUSED})
+        return self.settled or (not_ours and self.queue_state not in GOING)
 
 
 def display_path(path: Path | str) -> str:
@@ -77,32 +73,34 @@ def progress_text(done: int, total: int | None, speed: float, eta: float | None)
     return " — ".join(parts)
 
 
-def is_verified(status: FileStatus) -> bool:
-    """True when the hash was checked: against the catalog, or against the hash taken on arrival."""
-    meta = status.meta or {}
-    return status.verified or bool(
-        meta.get("verified_at")
-        and meta.get("state") == "ok"
-        and meta.get("sha256")
-        and meta.get("sha256") == meta.get("sha256_found")
-    )
+def word_text(word: Word) -> str:
+    """An entry's state word from core.describe, as the window says it (translatable)."""
+    return {
+        Word.NOT_DOWNLOADED: QCoreApplication.translate("status", "Not downloaded"),
+        Word.PARTIAL: QCoreApplication.translate("status", "Partial"),
+        Word.DOWNLOADED: QCoreApplication.translate("status", "Downloaded"),
+        Word.VERIFIED: QCoreApplication.translate("status", "Verified"),
+        Word.CORRUPT: QCoreApplication.translate("status", "Corrupt"),
+        Word.NOT_OURS: QCoreApplication.translate("status", "Not ours"),
+        Word.IN_STORE: QCoreApplication.translate("status", "In the shared store"),
+    }[word]
 
 
 def queue_state_text(item) -> str:
     """The state of a queued file, as the downloads list and the tree show it."""
-    state = item.state.value
-    if state == DOWNLOADING:
+    state = item.state
+    if state is ItemState.DOWNLOADING:
         return progress_text(item.done, item.total, item.speed, item.eta)
-    if state == FAILED:
+    if state is ItemState.FAILED:
         return f"Failed: {short_reason(item.error)}"
     return {
-        QUEUED: "Queued",
-        WAITING: "Waiting for another program using the file",
-        CONNECTING: "Connecting",
-        STALLED: "Stalled, reconnecting",
-        VERIFYING: "Verifying",
-        PAUSED: "Paused",
-        DONE: "Downloaded",
+        ItemState.QUEUED: "Queued",
+        ItemState.WAITING: "Waiting for another program using the file",
+        ItemState.CONNECTING: "Connecting",
+        ItemState.STALLED: "Stalled, reconnecting",
+        ItemState.VERIFYING: "Verifying",
+        ItemState.PAUSED: "Paused",
+        ItemState.DONE: "Downloaded",
     }.get(state, state.capitalize())
 
 
@@ -111,42 +109,37 @@ def status_text(state: EntryState) -> str:
     if state.verifying is not None:
         return f"Verifying {int(100 * state.verifying)} %"
     item = state.item
-    if item is not None and item.state.value != DONE:
+    if item is not None and item.state is not ItemState.DONE:
         return queue_state_text(item)
     status = state.status
     if status is None:
         return "Checking…"
-    if status.state is State.PARTIAL:
+    described = describe(status)
+    if described.word is Word.PARTIAL:
         return f"Partial ({units.size(status.bytes)})"
-    if status.state is State.CORRUPT:
-        return "Corrupt"
-    if status.state is State.FOREIGN:
-        return QCoreApplication.translate("status", "Not ours: {reason}").format(reason=status.reason)
-    if status.state is State.DOWNLOADED:
-        return "Verified" if is_verified(status) else "Downloaded"
-    if status.state is State.IN_STORE:
-        return QCoreApplication.translate("status", "In the shared store")
-    if state.link_error:
+    if described.word is Word.NOT_OURS:
+        return QCoreApplication.translate("status", "Not ours: {reason}").format(reason=described.reason)
+    if described.word is Word.NOT_DOWNLOADED and state.link_error:
         return f"Not downloaded — link failed: {state.link_error}"
-    return "Not downloaded"
+    return word_text(described.word)
 
 
 def status_tooltip(state: EntryState) -> str:
     """The longer story behind the status column: full error, message, hash."""
     lines = [status_text(state)]
     item = state.item
-    if item is not None and item.state.value == FAILED and item.error:
+    if item is not None and item.state is ItemState.FAILED and item.error:
         lines.append(f"Reason: {item.error}")
         lines.append("Retry from the context menu, the toolbar or the downloads list.")
     elif item is not None and item.message:
         lines.append(item.message)
     status = state.status
     if status is not None and status.state is State.DOWNLOADED:
-        if status.verified:
+        described = describe(status)
+        if described.proof is Proof.CATALOG:
             lines.append("The sha256 matches the catalog.")
-        elif is_verified(status):
-            checked = status.meta["verified_at"]
-            lines.append(f"The sha256 is unchanged since the download (checked {checked}).")
+        elif described.proof is Proof.ARRIVAL:
+            lines.append(f"The sha256 is unchanged since the download (checked {described.checked_at}).")
         else:
             lines.append("Not verified yet: Verify re-hashes the file.")
         if status.sha256:

@@ -12,8 +12,9 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.library import State
+from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.icons import shared_file_icon
-from ofa_manager.gui.status import ACTIVE, FAILED, display_path, status_text, status_tooltip
+from ofa_manager.gui.status import display_path, status_text, status_tooltip
 from ofa_manager.gui.workspace import Workspace
 
 # The invisible root's index: the default parent (a shared value, never modified).
@@ -287,7 +288,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         downloaded = sum(
             1 for e in entries if (s := ws.status_of(e)) is not None and s.state is State.DOWNLOADED
         )
-        running = sum(1 for e in entries if (i := ws.item_for(e)) is not None and i.state.value in ACTIVE)
+        running = sum(1 for e in entries if (i := ws.item_for(e)) is not None and i.state in ACTIVE)
         text = f"{downloaded} of {len(entries)} downloaded"
         return f"{text}, {running} downloading" if running else text
 
@@ -311,11 +312,11 @@ class CheckpointTreeModel(QAbstractItemModel):
     def _status_color(self, state) -> QBrush | None:
         item_state = state.queue_state
         status = state.status
-        if item_state == FAILED or (status is not None and status.state is State.CORRUPT):
+        if item_state is ItemState.FAILED or (status is not None and status.state is State.CORRUPT):
             return self._colors["bad"]
         if item_state is None and status is not None and status.state is State.FOREIGN:
             return self._colors["warn"]
-        if item_state is not None and item_state != "done":
+        if item_state is not None and item_state is not ItemState.DONE:
             return None
         present = status is not None and status.state in (State.DOWNLOADED, State.IN_STORE)
         if present and state.verifying is None:
@@ -329,7 +330,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         if state.verifying is not None:
             return state.verifying
         item = state.item
-        if item is not None and item.state.value in ACTIVE and item.total:
+        if item is not None and item.state in ACTIVE and item.total:
             return min(1.0, item.done / item.total)
         return NO_PROGRESS
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
@@ -24,12 +24,15 @@ from PySide6.QtWidgets import (
 
 from ofa_manager import APP_NAME
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Checkpoint, url_host
+from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.describe import wants_file
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import State
+from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel
-from ofa_manager.gui.status import FAILED, PAUSED, UNFINISHED, display_path
+from ofa_manager.gui.status import display_path
 from ofa_manager.gui.tree import (
     COL_LOCATION,
     COL_NAME,
@@ -42,18 +45,8 @@ from ofa_manager.gui.tree import (
 )
 from ofa_manager.gui.workspace import Workspace
 
-
-@dataclass
-class DownloadPlan:
-    """What pressing Download would queue, decided before anything is asked or queued."""
-
-    entries: list[Checkpoint]  # the selected checkpoints that need their file
-    missing_bases: list[Checkpoint] = field(default_factory=list)  # backbones they need, not here or queued
-    needed: int = 0  # bytes still to fetch for ``entries`` (known sizes only)
-    needed_with_bases: int = 0  # the same, with the backbones
-    already_queued: int = 0  # bytes the unfinished downloads still have to fetch
-    unknown: int = 0  # files whose size nobody knows yet
-    free: int = 0  # free bytes on the models folder's volume
+if TYPE_CHECKING:
+    from ofa_manager.core.plan import DownloadPlan
 
 
 class MainWindow(QMainWindow):
@@ -375,7 +368,7 @@ class MainWindow(QMainWindow):
         entries = self.selected_entries()
         items = [ws.item_for(e) for e in entries]
         statuses = [ws.status_of(e) for e in entries]
-        states = {i.state.value for i in items if i is not None}
+        states = {i.state for i in items if i is not None}
         # A corrupt file whose new copy is queued or downloading is neither verified nor deleted.
         settled = [e for e in entries if ws.entry_state(e).settled]
         verifiable = [e for e in entries if ws.entry_state(e).verifiable]
@@ -383,11 +376,11 @@ class MainWindow(QMainWindow):
         ready = ws.ready
         touch = ws.may_touch_files  # not before the downloads are known, nor during a folder move
         enabled = {
-            "download": ready and any(self._wants_file(e) for e in entries),
-            "pause": ready and bool(states & (UNFINISHED - {PAUSED})),
-            "resume": ready and (bool(states & {PAUSED, FAILED}) or bool(partial)),
-            "cancel": ready and bool(states & (UNFINISHED | {FAILED})),
-            "retry": ready and FAILED in states,
+            "download": ready and any(wants_file(ws, e) for e in entries),
+            "pause": ready and bool(states & GOING),
+            "resume": ready and (bool(states & {ItemState.PAUSED, ItemState.FAILED}) or bool(partial)),
+            "cancel": ready and bool(states & (CANCELLABLE)),
+            "retry": ready and ItemState.FAILED in states,
             "verify": touch and bool(verifiable),
             "open": bool(entries),
             "copy": bool(entries),
@@ -398,54 +391,14 @@ class MainWindow(QMainWindow):
         for name, value in enabled.items():
             self.actions_by_name[name].setEnabled(value)
 
-    def _wants_file(self, entry: Checkpoint) -> bool:
-        """True when Download would do something for this checkpoint."""
-        item = self.workspace.item_for(entry)
-        if item is not None and item.state.value in UNFINISHED - {PAUSED}:
-            return False
-        status = self.workspace.status_of(entry)
-        # A shared store's copy is used where it is (the command line's download --here copies it).
-        return status is None or status.state not in (State.DOWNLOADED, State.IN_STORE)
-
     # -- downloading ------------------------------------------------------------------------------
 
     def plan_download(self, entries: list[Checkpoint]) -> DownloadPlan:
         """Decide what Download means for these checkpoints, before asking anything."""
-        ws = self.workspace
-        wanted = [e for e in entries if self._wants_file(e)]
-        wanted_ids = {e.id for e in wanted}
-        bases: dict[str, Checkpoint] = {}
-        for entry in wanted:
-            if not entry.base or entry.base not in ws.catalog or entry.base in wanted_ids:
-                continue
-            base = ws.catalog.get(entry.base)
-            if self._wants_file(base):
-                bases.setdefault(base.id, base)
-        plan = DownloadPlan(entries=wanted, missing_bases=list(bases.values()), free=ws.free_bytes())
-        plan.needed, unknown = self._to_fetch(wanted)
-        with_bases, unknown_with_bases = self._to_fetch(list(bases.values()) + wanted)
-        plan.needed_with_bases = with_bases
-        plan.unknown = unknown_with_bases if bases else unknown
-        keys = {ws.key_of(e) for e in list(bases.values()) + wanted}
-        plan.already_queued = sum(
-            max(0, i.total - i.done)
-            for i in ws.items()
-            if i.total and i.state.value in UNFINISHED and i.key not in keys
-        )
-        return plan
+        from ofa_manager.core.plan import plan_download  # when asked, not at start-up
 
-    def _to_fetch(self, entries: list[Checkpoint]) -> tuple[int, int]:
         ws = self.workspace
-        needed = unknown = 0
-        for entry in ws.one_per_file(entries):
-            size = ws.size_of(entry)
-            if size is None:
-                unknown += 1
-                continue
-            status = ws.status_of(entry)
-            have = status.bytes if status is not None and status.state is State.PARTIAL else 0
-            needed += max(0, size - have)
-        return needed, unknown
+        return plan_download(entries, ws.catalog, ws.library, ws, free=ws.free_bytes(), queued=ws.items())
 
     def download_selected(self) -> None:
         self.download(self.selected_entries())
@@ -460,10 +413,10 @@ class MainWindow(QMainWindow):
             self.show_message("Nothing to download: the selected checkpoints are here or already queued")
             return False
         chosen = plan.entries
-        needed = plan.needed
+        with_bases = False
         if plan.missing_bases:
             names = ", ".join(b.title for b in plan.missing_bases)
-            users = ", ".join(e.title for e in plan.entries if e.base in {b.id for b in plan.missing_bases})
+            users = ", ".join(e.title for e in plan.users_of_missing_bases())
             both, only = f"Queue {names} Too", "Only the Selected"
             answer = self.ask(
                 "Download the backbone too?",
@@ -475,9 +428,9 @@ class MainWindow(QMainWindow):
                 return False
             if answer == both:
                 chosen = plan.missing_bases + plan.entries
-                needed = plan.needed_with_bases
-        if needed + plan.already_queued > plan.free:
-            total = needed + plan.already_queued
+                with_bases = True
+        if plan.short_of_space(with_bases=with_bases):
+            total = plan.space_needed(with_bases=with_bases)
             answer = self.ask(
                 "Not enough disk space",
                 f"These downloads need {units.size(total)} (with the ones already queued), but only "
@@ -534,9 +487,9 @@ class MainWindow(QMainWindow):
             state.status is not None and state.status.state in (State.FOREIGN, State.IN_STORE)
         ):
             self.open_folder(self._file_paths([entry]))
-        elif state.item is not None and state.item.state.value == FAILED:
+        elif state.item is not None and state.item.state is ItemState.FAILED:
             self.workspace.retry([entry])
-        elif self._wants_file(entry):
+        elif wants_file(self.workspace, entry):
             self.download([entry])
 
     def _add_action(self, target, name: str | None) -> None:
@@ -577,28 +530,20 @@ class MainWindow(QMainWindow):
         targets = [e for e in ws.one_per_file(entries) if ws.entry_state(e).settled]
         if not targets:
             return
-        going = {o.id for e in targets for o in [e, *ws.catalog.sharing(e)]}
         lines, total = [], 0
-        for entry in targets:
-            status = ws.status_of(entry)
+        from ofa_manager.core.plan import deletion_impact  # when asked, not at start-up
+
+        for impact in deletion_impact(targets, ws.catalog, ws.library, ws):
+            status = ws.status_of(impact.entry)
             total += status.bytes
             lines.append(f"• {status.path.name} — {units.size(status.bytes)}")
-            others = [o.title for o in ws.catalog.sharing(entry)]
-            if others:
-                lines.append(f"   the same file is used by: {', '.join(others)}")
-            for user in [entry, *ws.catalog.sharing(entry)]:
-                needing = [
-                    d.title
-                    for d in ws.catalog.dependants(user)
-                    if d.id not in going
-                    and (s := ws.status_of(d)) is not None
-                    and s.state is State.DOWNLOADED
-                ]
-                if needing:
-                    lines.append(
-                        f"   {user.title} is the backbone of downloaded PETL checkpoints, which "
-                        f"will not work without it: {', '.join(needing)}"
-                    )
+            if impact.sharing:
+                lines.append(f"   the same file is used by: {', '.join(o.title for o in impact.sharing)}")
+            for broken in impact.breaks:
+                lines.append(
+                    f"   {broken.backbone.title} is the backbone of downloaded PETL checkpoints, which "
+                    f"will not work without it: {', '.join(d.title for d in broken.dependants)}"
+                )
         answer = self.ask(
             "Move to the trash?",
             f"Move {len(targets)} file(s) to the desktop trash, freeing {units.size(total)}?\n\n"
@@ -640,9 +585,7 @@ class MainWindow(QMainWindow):
         if not targets:
             return
         total = sum(ws.status_of(e).bytes for e in targets)
-        running = [
-            e.title for e in targets if (i := ws.item_for(e)) is not None and i.state.value in UNFINISHED
-        ]
+        running = [e.title for e in targets if (i := ws.item_for(e)) is not None and i.state in UNFINISHED]
         text = (
             f"Delete the partial data of {', '.join(e.title for e in targets)} ({units.size(total)})? "
             "A new download starts from the beginning."
@@ -659,7 +602,7 @@ class MainWindow(QMainWindow):
         from ofa_manager.gui.settings_dialog import SettingsDialog
 
         ws = self.workspace
-        hosts = list(dict.fromkeys(url_host(u) for e in ws.catalog for u in (e.url, *e.mirrors)))
+        hosts = list(dict.fromkeys(normalise_host(u) for e in ws.catalog for u in (e.url, *e.mirrors)))
         note = ""
         if os.environ.get("OFA_MANAGER_DIR"):
             note = "OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here."
@@ -757,7 +700,7 @@ class MainWindow(QMainWindow):
 
         if self.tray is None or not self.workspace.settings.notifications:
             return
-        if item.state.value == FAILED:
+        if item.state is ItemState.FAILED:
             self.tray.showMessage("Download failed", f"{item.title}: {item.error}", QSystemTrayIcon.Warning)
         else:
             self.tray.showMessage(

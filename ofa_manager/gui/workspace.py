@@ -14,11 +14,14 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ofa_manager.core import settings as settings_file
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Catalog, Checkpoint, url_host
+from ofa_manager.core.catalog import Catalog, Checkpoint
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import FileStatus, Library, State, free_space
+from ofa_manager.core.mirrors import rewrite, sources
 from ofa_manager.core.settings import Settings
+from ofa_manager.core.states import ACTIVE, CANCELLABLE, GOING, UNFINISHED, ItemState, QueueEventKind
 from ofa_manager.gui.bridge import Bridge, Task
-from ofa_manager.gui.status import ACTIVE, FAILED, PAUSED, UNFINISHED, EntryState, display_path
+from ofa_manager.gui.status import EntryState, display_path
 
 # Progress reaches the views at most this often, whatever the number of downloads.
 FLUSH_MS = 250
@@ -293,12 +296,14 @@ class Workspace(QObject):
         link = self.links.get(entry.url)
         if link is None or link.ok:
             return None
-        answering = [m for m in entry.mirrors if (c := self.links.get(m)) is not None and c.ok]
+        answering = [
+            s for s in sources(entry, self.catalog)[1:] if (c := self.links.get(s.url)) is not None and c.ok
+        ]
         return f"{link.error}; a mirror answers" if answering else link.error
 
     def _probed_size(self, entry: Checkpoint) -> int | None:
-        for url in (entry.url, *entry.mirrors):
-            link = self.links.get(url)
+        for source in sources(entry, self.catalog):
+            link = self.links.get(source.url)
             if link is not None and link.ok and link.size is not None:
                 return link.size
         return None
@@ -318,8 +323,8 @@ class Workspace(QObject):
 
     def overall_progress(self) -> tuple[float | None, int]:
         """Fraction done over the unfinished downloads, and how many are running or waiting to."""
-        unfinished = [i for i in self._items if i.state.value in UNFINISHED]
-        going = [i for i in unfinished if i.state.value != PAUSED]
+        unfinished = [i for i in self._items if i.state in UNFINISHED]
+        going = [i for i in unfinished if i.state is not ItemState.PAUSED]
         known = [i for i in unfinished if i.total]
         total = sum(i.total for i in known)
         fraction = sum(min(i.done, i.total) for i in known) / total if total else None
@@ -340,7 +345,7 @@ class Workspace(QObject):
         return self.queue.download(entries)
 
     def pause(self, entries: Iterable[Checkpoint]) -> None:
-        for key in self._keys(entries, lambda i: i is not None and i.state.value in UNFINISHED - {PAUSED}):
+        for key in self._keys(entries, lambda i: i is not None and i.state in GOING):
             self.queue.pause(key)
 
     def resume(self, entries: Iterable[Checkpoint]) -> None:
@@ -349,10 +354,10 @@ class Workspace(QObject):
         for entry in entries:
             item = self.item_for(entry)
             status = self.status_of(entry)
-            if item is not None and item.state.value in (PAUSED, FAILED):
+            if item is not None and item.state in (ItemState.PAUSED, ItemState.FAILED):
                 self.queue.resume(item.key)
             elif (
-                (item is None or item.state.value not in UNFINISHED)
+                (item is None or item.state not in UNFINISHED)
                 and status is not None
                 and status.state is State.PARTIAL
             ):
@@ -361,11 +366,11 @@ class Workspace(QObject):
             self.download(again)
 
     def cancel(self, entries: Iterable[Checkpoint]) -> None:
-        for key in self._keys(entries, lambda i: i is not None and i.state.value in UNFINISHED | {FAILED}):
+        for key in self._keys(entries, lambda i: i is not None and i.state in CANCELLABLE):
             self.queue.cancel(key)
 
     def retry(self, entries: Iterable[Checkpoint]) -> None:
-        for key in self._keys(entries, lambda i: i is not None and i.state.value == FAILED):
+        for key in self._keys(entries, lambda i: i is not None and i.state is ItemState.FAILED):
             self.queue.resume(key)
 
     def _keys(self, entries: Iterable[Checkpoint], wanted) -> list[str]:
@@ -399,7 +404,7 @@ class Workspace(QObject):
     def check_links(self, entries: Iterable[Checkpoint]) -> int:
         """HEAD each distinct URL and mirror; the results go to the size and status columns and the
         status bar."""
-        urls = list(dict.fromkeys(url for e in entries for url in (e.url, *e.mirrors)))
+        urls = list(dict.fromkeys(s.url for e in entries for s in sources(e, self.catalog)))
         self._link_batch = {url: None for url in urls}
         for url in urls:
             self._probe(url)
@@ -410,7 +415,7 @@ class Workspace(QObject):
     def _probe(self, url: str, *, kind: str = "probe") -> None:
         """HEAD one URL in the background: "probe" for Check Links, "size-probe" when only the size is
         wanted (then a server that cannot be reached is no news about the link)."""
-        target = self.rewrite(url)
+        target = rewrite(url, self.settings.rewrite_rules)
         tokens = self.tokens
 
         def work(task: Task):
@@ -419,13 +424,6 @@ class Workspace(QObject):
             return check_link(target, tokens=tokens, timeout=PROBE_TIMEOUT_S)
 
         self.bridge.submit(kind, url, work, lane="network")
-
-    def rewrite(self, url: str) -> str:
-        """The URL as downloads fetch it, after the first matching mirror rule."""
-        for prefix, replacement in self.settings.rewrite_rules:
-            if prefix and url.startswith(prefix):
-                return replacement + url[len(prefix) :]
-        return url
 
     def _probe_unknown_sizes(self) -> None:
         """Ask the servers for sizes the catalog does not give, once per start."""
@@ -475,7 +473,7 @@ class Workspace(QObject):
         for entry in self.one_per_file(entries):
             key = self.key_of(entry)
             item = self._by_key.get(key)
-            if item is not None and item.state.value in UNFINISHED | {FAILED} and self.queue is not None:
+            if item is not None and item.state in CANCELLABLE and self.queue is not None:
                 self.queue.cancel(key)
             self.bridge.submit("delete-partial", key, lambda task, e=entry: self._delete(e, True))
 
@@ -538,9 +536,9 @@ class Workspace(QObject):
         if root == self.library.root or self.moving:
             return
         carried = [
-            (item.entry_ids, item.state.value == PAUSED)
+            (item.entry_ids, item.state is ItemState.PAUSED)
             for item in self._items
-            if item.state.value in UNFINISHED
+            if item.state in UNFINISHED
         ]
         old_queue, old_library = self.queue, self.library
         self.moving = True
@@ -634,7 +632,7 @@ class Workspace(QObject):
         if self._closed:
             return
         item = event.item
-        if event.kind == "added":
+        if event.kind == QueueEventKind.ADDED:
             if event.key not in self._file_entries:
                 return  # from the queue of a folder that was just left
             if event.key in self._by_key:
@@ -646,10 +644,10 @@ class Workspace(QObject):
             self._by_key[item.key] = item
             self.items_inserted.emit()
             self._mark_file(item.key)
-        elif event.kind == "changed":
+        elif event.kind == QueueEventKind.CHANGED:
             if event.key in self._by_key:
                 self._replace(event.key, item)
-        elif event.kind == "removed":
+        elif event.kind == QueueEventKind.REMOVED:
             row = self.row_of(event.key)
             if row is None:
                 return
@@ -659,7 +657,7 @@ class Workspace(QObject):
             self.items_removed.emit()
             self._mark_file(event.key)
             self.request_scan()
-        elif event.kind == "moved":
+        elif event.kind == QueueEventKind.MOVED:
             row = self.row_of(event.key)
             target = max(0, min(event.index, len(self._items) - 1))
             if row is None or row == target:
@@ -680,14 +678,14 @@ class Workspace(QObject):
             self._mark_file(key, whole=False)
 
     def _transition(self, old, item) -> None:
-        state = item.state.value
-        if state not in ACTIVE or old.state.value not in ACTIVE:
+        state = item.state
+        if state not in ACTIVE or old.state not in ACTIVE:
             # Files appeared, grew or went: the tree's states and the disk figures follow.
             self.request_scan()
-        if state in ("done", FAILED):
+        if state in (ItemState.DONE, ItemState.FAILED):
             self.item_finished.emit(item)
             titles = ", ".join(e.title for e in self.entries_of(item.key)[:1]) or item.title
-            if state == FAILED:
+            if state is ItemState.FAILED:
                 self.message.emit(f"{titles}: download failed: {item.error}")
             else:
                 self.message.emit(f"{titles}: downloaded to {display_path(item.key)}")
@@ -717,7 +715,7 @@ class Workspace(QObject):
             self._dirty_keys = set()
             self._moved_keys = set()
             self.progress_changed.emit()
-        running = any(i.state.value in ACTIVE for i in self._items) or bool(self.verifying)
+        running = any(i.state in ACTIVE for i in self._items) or bool(self.verifying)
         if running and time.monotonic() - self._last_scan >= RESCAN_WHILE_ACTIVE_S:
             self.request_scan()
         if not running:
@@ -820,7 +818,7 @@ class Workspace(QObject):
     def _forget_finished_row(self, key: str) -> None:
         """A deleted file's "Downloaded" row in the downloads panel would now be wrong: it goes."""
         item = self._by_key.get(key)
-        if item is not None and item.state.value == "done" and self.queue is not None:
+        if item is not None and item.state is ItemState.DONE and self.queue is not None:
             self.queue.cancel(key)
 
     def _on_task_failed(self, kind: str, key: str, reason: str) -> None:
@@ -868,7 +866,7 @@ class Workspace(QObject):
 
     def _size_probe_unanswered(self, url: str, reason: str | None) -> None:
         """Say once per server that the sizes could not be asked for."""
-        host = url_host(self.rewrite(url))
+        host = normalise_host(rewrite(url, self.settings.rewrite_rules))
         if host in self._unreachable_hosts:
             return
         self._unreachable_hosts.add(host)
@@ -888,7 +886,7 @@ class Workspace(QObject):
         else:
             links = {e.url for e in self.catalog}
             details = "; ".join(
-                f"{Path(u).name}{'' if u in links else f' (mirror at {url_host(u)})'}: {r.error}"
+                f"{Path(u).name}{'' if u in links else f' (mirror at {normalise_host(u)})'}: {r.error}"
                 for u, r in bad
             )
             self.message.emit(f"{len(bad)} of {len(batch)} link(s) failed — {details}")
