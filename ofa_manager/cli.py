@@ -26,7 +26,7 @@ from ofa_manager.core.catalog import (
     redact_text,
     unknown_id_message,
 )
-from ofa_manager.core.describe import Word, describe
+from ofa_manager.core.describe import Word, describe, verified_by
 from ofa_manager.core.library import (
     Library,
     NotOursError,
@@ -366,7 +366,7 @@ def cmd_list(args) -> int:
                     "base": entry.base,
                     "params": entry.params,
                     "sha256": entry.sha256,
-                    "verified": describe(status).word is Word.VERIFIED,
+                    "verified": verified_by(status) is not None,
                     "reason": status.reason or None,
                     "filename": status.path.name,
                     "mirrors": [display_url(m) for m in entry.mirrors],

@@ -53,6 +53,9 @@ class Description:
 
 def verified_by(status: FileStatus) -> Proof | None:
     """What the file's hash was checked against, or None when it was not checked (or did not match)."""
+    if status.state is State.IN_STORE:
+        # A shared store's copy: verified when Verify hashed it and it matched the catalog's sha256.
+        return Proof.CATALOG if status.verified else None
     if status.state is not State.DOWNLOADED:
         return None
     if status.verified:

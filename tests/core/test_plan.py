@@ -40,7 +40,7 @@ def site(tmp_path, models_dir, http_server):
             entry("bb-alias", http_server.url("/backbone.pt")),
             entry("lora", http_server.url("/lora.pt"), base="bb-alias", size=len(files["lora"])),
             # Declares more bytes than any disk here has: the space question is real, not simulated.
-            entry("huge", http_server.url("/huge.pt"), size=64 * PiB),
+            entry("huge", http_server.url("/huge.pt"), size=PiB),  # the largest size a catalog may give
         ],
     )
 
