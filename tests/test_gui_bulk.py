@@ -33,8 +33,13 @@ def test_pause_all_then_cancel_all_start_no_queued_file(
     panel = window.downloads
     window.download([window.workspace.catalog.get(n) for n in NAMES])
     qtbot.waitUntil(lambda: panel.model.rowCount() == 5, timeout=WAIT_MS)
-    # Two files come in, three wait.
-    qtbot.waitUntil(lambda: all(gets(server, n) for n in NAMES[:2]), timeout=WAIT_MS)
+    workspace = window.workspace
+
+    def has_partial(name: str) -> bool:
+        return workspace.library.part_path(workspace.catalog.get(name)).exists()
+
+    # Two files come in (their data on disk), three wait.
+    qtbot.waitUntil(lambda: all(has_partial(n) for n in NAMES[:2]), timeout=WAIT_MS)
     assert [row_state(window, r) for r in range(2, 5)] == ["Queued"] * 3
 
     panel.tool_buttons["pause_all"].trigger()
@@ -42,11 +47,10 @@ def test_pause_all_then_cancel_all_start_no_queued_file(
     assert [gets(server, n) for n in NAMES[2:]] == [0, 0, 0]
 
     window.workspace.resume([window.workspace.catalog.get(NAMES[2])])
-    qtbot.waitUntil(lambda: gets(server, NAMES[2]) > 0, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: gets(server, NAMES[2]) > 0 and has_partial(NAMES[2]), timeout=WAIT_MS)
     assert panel.tool_buttons["cancel_all"].isEnabled()
     panel.tool_buttons["cancel_all"].trigger()
     qtbot.waitUntil(lambda: panel.model.rowCount() == 0, timeout=WAIT_MS)
     assert [gets(server, n) for n in NAMES[3:]] == [0, 0]
     # The partial data stays on disk for a later download.
-    workspace = window.workspace
-    assert all(workspace.library.part_path(workspace.catalog.get(n)).exists() for n in NAMES[:3])
+    assert all(has_partial(n) for n in NAMES[:3])
