@@ -36,6 +36,8 @@ class Checkpoint:
     params: str | None = None
     description: str = ""
     source: str = ""
+    # What the file should hold (arch, task, params, petl), as the published list states it.
+    expect: dict | None = field(default=None, hash=False)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -153,6 +155,37 @@ def _check_url(value: object, where: str) -> str:
     return value.strip()
 
 
+# The PETL families a claim may name. A π-Adapter is adapters merged by π-Tuning's interpolation: its file
+# carries the same adapter1/adapter2 keys as an Adapter checkpoint, so on contents it reads as "adapter".
+EXPECT_PETL = ("adapter", "lora", "prompt", "pi-adapter")
+_EXPECT_NAME = re.compile(r"[a-z][a-z0-9_+-]{0,39}")
+
+
+def _check_expect(value: object, where: str) -> dict | None:
+    """The ``expect`` object (what the file should hold), checked field by field."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise CatalogError(f"{where}: field 'expect' must be an object (arch, task, params, petl) or null")
+    for key in value:
+        if key not in ("arch", "task", "params", "petl"):
+            raise CatalogError(
+                f"{where}: field 'expect.{key}' is not known; expect takes arch, task, params and petl"
+            )
+    for key in ("arch", "task"):
+        if key in value and (not isinstance(value[key], str) or not _EXPECT_NAME.fullmatch(value[key])):
+            raise CatalogError(
+                f"{where}: field 'expect.{key}' must be a short lower-case name such as "
+                f"{'ofa_large' if key == 'arch' else 'refcoco'}"
+            )
+    params = value.get("params")
+    if "params" in value and (isinstance(params, bool) or not isinstance(params, int) or params <= 0):
+        raise CatalogError(f"{where}: field 'expect.params' must be a positive whole number of parameters")
+    if "petl" in value and value["petl"] not in EXPECT_PETL:
+        raise CatalogError(f"{where}: field 'expect.petl' must be one of {', '.join(EXPECT_PETL)}")
+    return dict(value) or None
+
+
 def _entry(raw: object, index: int, path: Path) -> Checkpoint:
     if not isinstance(raw, dict):
         raise CatalogError(f"{path}: entries[{index}] must be an object")
@@ -192,7 +225,9 @@ def _entry(raw: object, index: int, path: Path) -> Checkpoint:
     for key in ("base", "params", "description"):
         if raw.get(key) is not None and not isinstance(raw[key], str):
             raise CatalogError(f"{where}: field {key!r} must be a string or null")
+    expect = _check_expect(raw.get("expect"), where)
     known = {
+        "expect",
         "id",
         "title",
         "group",
@@ -218,6 +253,7 @@ def _entry(raw: object, index: int, path: Path) -> Checkpoint:
         params=raw.get("params"),
         description=raw.get("description") or "",
         source=str(path),
+        expect=expect,
         extra={k: v for k, v in raw.items() if k not in known},
     )
 
