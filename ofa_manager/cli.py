@@ -291,12 +291,22 @@ def _select(catalog: Catalog, ids: list[str], *, everything_when_empty: bool) ->
     return [catalog.get(i) for i in dict.fromkeys(ids)]
 
 
-def _summary(catalog: Catalog, library: Library) -> str:
+def _summary(catalog: Catalog, library: Library, inspections: dict | None = None) -> str:
     statuses = library.statuses()
     lines = [f"{catalog.title} — {len(catalog)} checkpoints, models folder {library.root}"]
     for entry in catalog:
         lines.append(_list_line(entry, statuses[entry.id], catalog))
+        found = (inspections or {}).get(entry.id)
+        if found is not None and found.mismatch:
+            lines.append(f"    ! mismatch: {found.mismatch}")
     return "\n".join(lines)
+
+
+def _inspections(catalog: Catalog, library: Library) -> dict:
+    """Each present file's contents and each entry's claim against them (cached in the metadata)."""
+    from ofa_manager.core.claims import inspect_entry
+
+    return {entry.id: inspect_entry(library, entry) for entry in catalog}
 
 
 def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
@@ -326,10 +336,12 @@ def cmd_list(args) -> int:
     catalog = _catalog(args)
     library = _library(args, catalog)
     statuses = library.statuses()
+    inspections = _inspections(catalog, library)
     if args.json:
         rows = []
         for entry in catalog:
             status = statuses[entry.id]
+            found = inspections[entry.id]
             rows.append(
                 {
                     "id": entry.id,
@@ -349,11 +361,14 @@ def cmd_list(args) -> int:
                     "filename": status.path.name,
                     "mirrors": [display_url(m) for m in entry.mirrors],
                     "store_path": str(status.store_path) if status.store_path else None,
+                    "expect": entry.expect,
+                    "contents": found.summary if found else None,
+                    "mismatch": found.mismatch if found else None,
                 }
             )
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(_summary(catalog, library))
+    print(_summary(catalog, library, inspections))
     shared = [e for e in catalog if catalog.sharing(e)]
     if shared:
         names = {library.path(e).name for e in shared}
@@ -591,9 +606,23 @@ def cmd_verify(args) -> int:
         else:
             how = "verified against the catalog sha256" if status.verified else "hash recorded"
             print(f"{names}: ok ({units.size(status.bytes)}, sha256 {status.sha256}; {how})")
+        _say_claims(library, [entry, *catalog.sharing(entry)])
     also = f", {not_ours} not ours (unverified or not matching)" if not_ours else ""
     print(f"{checked} file(s) checked, {bad} corrupt{also}")
     return EXIT_FAILED if bad or not_ours else EXIT_OK
+
+
+def _say_claims(library: Library, entries: list[Checkpoint]) -> None:
+    """Read the file again and say where it differs from each entry's claim (a warning, not a failure)."""
+    from ofa_manager.core.claims import claim_mismatch, inspect_entry
+
+    found = inspect_entry(library, entries[0], refresh=True)
+    if found is None:
+        return
+    for entry in entries:
+        mismatch = claim_mismatch(entry.expect, found.summary)
+        if mismatch:
+            print(f"  warning: {entry.id}: {mismatch}")
 
 
 def cmd_rm(args) -> int:
