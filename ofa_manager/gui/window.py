@@ -10,10 +10,12 @@ from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimer, QUrl, Si
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStyle,
@@ -115,7 +117,13 @@ class MainWindow(QMainWindow):
         self.side.setObjectName("side-tabs")
         self.side.setDocumentMode(True)
         self.side.addTab(self.details, self.tr("Details"))
-        self.side.addTab(self.disk, self.tr("Disk usage"))
+        # Scrolled, so the disk panel's own minimum height does not hold up the splitter below.
+        disk_scroll = QScrollArea(self)
+        disk_scroll.setObjectName("disk-scroll")
+        disk_scroll.setWidgetResizable(True)
+        disk_scroll.setFrameShape(QFrame.NoFrame)
+        disk_scroll.setWidget(self.disk)
+        self.side.addTab(disk_scroll, self.tr("Disk usage"))
         # The tree and the side tabs side by side; the downloads list below them, across the window.
         self.top_splitter = QSplitter(Qt.Horizontal, self)
         self.top_splitter.setObjectName("tree-splitter")
