@@ -545,6 +545,8 @@ def cmd_download(args) -> int:
         titles = ", ".join(catalog.get(i).title for i in item.entry_ids)
         print(f"failed: {titles}: {item.error}", file=sys.stderr)
     done = [item for item in queue.items() if item.state is ItemState.DONE]
+    for item in done:
+        _say_claims(library, [catalog.get(i) for i in item.entry_ids], sys.stderr)
     print(f"{len(done)} file(s) ready, {len(failed)} failed, in {library.root}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -612,7 +614,7 @@ def cmd_verify(args) -> int:
     return EXIT_FAILED if bad or not_ours else EXIT_OK
 
 
-def _say_claims(library: Library, entries: list[Checkpoint]) -> None:
+def _say_claims(library: Library, entries: list[Checkpoint], stream=None) -> None:
     """Read the file again and say where it differs from each entry's claim (a warning, not a failure)."""
     from ofa_manager.core.claims import claim_mismatch, inspect_entry
 
@@ -622,7 +624,7 @@ def _say_claims(library: Library, entries: list[Checkpoint]) -> None:
     for entry in entries:
         mismatch = claim_mismatch(entry.expect, found.summary)
         if mismatch:
-            print(f"  warning: {entry.id}: {mismatch}")
+            print(f"  warning: {entry.id}: {mismatch}", file=stream or sys.stdout)
 
 
 def cmd_rm(args) -> int:
@@ -990,11 +992,31 @@ def cmd_inspect(args) -> int:
             also = "; before that, it named " + ", ".join(f"{g.name} ({g.risk})" for g in named)
         raise UsageError(f"{path}: {exc}{also}") from None
     unsafe = not contents.verdict.safe or bool(contents.problems)
+    claim = _inspect_claim(args, contents)
     if args.json:
-        print(json.dumps(contents.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps({**contents.to_json(), **(claim or {})}, indent=2, ensure_ascii=False))
     else:
         print(_inspect_summary(contents))
+        if claim and claim["expect"]:
+            from ofa_manager.core.claims import describe_claim
+
+            print(f"  {'claim':<11} {describe_claim(claim['expect'])}")
+            print(
+                f"  {'':<11} "
+                + (f"MISMATCH: {claim['mismatch']}" if claim["mismatch"] else "the file agrees")
+            )
     return EXIT_FAILED if unsafe else EXIT_OK
+
+
+def _inspect_claim(args, contents) -> dict | None:
+    """For a catalog id: the entry's claim and how the file meets it (``expect`` and ``mismatch``)."""
+    catalog = _catalog(args)
+    if args.target not in catalog:
+        return None
+    from ofa_manager.core.claims import claim_mismatch, summarize
+
+    entry = catalog.get(args.target)
+    return {"expect": entry.expect, "mismatch": claim_mismatch(entry.expect, summarize(contents))}
 
 
 def _inspect_summary(c) -> str:

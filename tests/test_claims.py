@@ -310,3 +310,25 @@ def test_verify_reads_the_file_again_and_warns_for_each_entry_sharing_it(capsys,
     assert "warning: refcoco-adapter: holds ofa_huge fine-tuned for caption" in out
     assert "warning: refcoco-lora: holds ofa_huge" in out and "huge-caption" not in out.split("ok (")[1]
     assert inspect_entry(library, entry_).summary["arch"] == "ofa_huge"
+
+
+def test_download_warns_when_the_file_is_not_what_is_claimed(capsys, site):
+    code, _, err = run(capsys, *site, "download", "refcoco-adapter")
+    assert code == 0  # downloaded and kept: the claim is the catalog's, the file is what the server has
+    assert "warning: refcoco-adapter: holds ofa_huge fine-tuned for caption" in err
+    assert "warning: refcoco-lora" not in err  # sharing the file, but not asked for
+    code, _, err = run(capsys, *site, "download", "ofa-large")
+    assert code == 0 and "warning" not in err
+
+
+def test_inspect_by_id_says_the_claim_and_the_mismatch(capsys, site):
+    run(capsys, *site, "download", "refcoco-adapter")
+    code, out, _ = run(capsys, *site, "inspect", "refcoco-adapter")
+    assert code == 0
+    assert "claim       an Adapter for refcoco on OFA-Large" in out
+    assert "MISMATCH: holds ofa_huge fine-tuned for caption" in out
+    code, out, _ = run(capsys, *site, "inspect", "huge-caption", "--json")
+    data = json.loads(out)
+    assert data["expect"] == {"arch": "ofa_huge", "task": "caption"} and data["mismatch"] is None
+    code, out, _ = run(capsys, *site, "inspect", str(HUGE), "--json")
+    assert "mismatch" not in json.loads(out)  # a file by its path claims nothing
