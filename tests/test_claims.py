@@ -9,6 +9,7 @@ import pytest
 
 from ofa_manager import cli
 from ofa_manager.core.catalog import EXPECT_PETL, CatalogError, load_catalog
+from ofa_manager.core.checkpoint_contents import read_checkpoint
 from ofa_manager.core.claims import claim_mismatch, inspect_entry, inspect_path
 from ofa_manager.core.library import Library
 from tests.catalogs import entry, write_catalog
@@ -122,7 +123,7 @@ def test_an_ofa_huge_caption_model_is_not_an_adapter_on_ofa_large():
         [],
     )
     assert claim_mismatch(ADAPTER, summary) == (
-        "holds ofa_huge fine-tuned for caption (1.03B parameters), not an Adapter for refcoco on OFA-Large"
+        "holds ofa_huge fine-tuned for caption (873M parameters), not an Adapter for refcoco on OFA-Large"
     )
 
 
@@ -130,7 +131,7 @@ def test_a_file_that_holds_what_is_claimed_has_no_mismatch():
     summary = inspect_path(PETL_LARGE)
     assert claim_mismatch(ADAPTER, summary) is None
     assert claim_mismatch({**ADAPTER, "petl": "pi-adapter"}, summary) is None  # same keys as an Adapter
-    assert claim_mismatch({"arch": "ofa_large", "params": 470_000_000}, summary) is None  # 496M: within 10 %
+    assert claim_mismatch({"arch": "ofa_large", "params": 400_000_000}, summary) is None  # 374M: within 10 %
     assert claim_mismatch(None, summary) is None and claim_mismatch({}, summary) is None
 
 
@@ -139,7 +140,7 @@ def test_a_file_that_holds_what_is_claimed_has_no_mismatch():
     [
         ({"arch": "ofa_base"}, "not OFA-Base"),
         ({"task": "caption"}, "not a checkpoint fine-tuned for caption"),
-        ({"params": 430_000_000}, "(~430M parameters)"),  # 496M is 15 % more
+        ({"params": 430_000_000}, "(~430M parameters)"),  # 374M is 13 % less
     ],
 )
 def test_each_claimed_fact_is_checked(expect, part):
@@ -151,12 +152,22 @@ def test_each_claimed_fact_is_checked(expect, part):
     )
 
 
+def test_a_tied_embedding_counts_once():
+    # fairseq lists one embedding matrix as encoder and decoder embed_tokens and the output projection.
+    for path, width in ((HUGE, 1280), (PETL_LARGE, 1024), (FIXTURES / "fairseq_ofa_tiny.pt", 256)):
+        contents = read_checkpoint(path)
+        assert contents.model_parameters - contents.model_parameters_distinct == 2 * 59457 * width
+        assert inspect_path(path)["params"] == contents.model_parameters_distinct
+    plain = read_checkpoint(FIXTURES / "zip_state_dict.pt")
+    assert plain.model_parameters_distinct == plain.model_parameters == 8
+
+
 def test_the_petl_family_is_read_from_the_keys():
     adapters_only = {**inspect_path(PETL_LARGE), "petl": ["adapter"]}
     assert claim_mismatch({"petl": "adapter"}, adapters_only) is None
     assert claim_mismatch({"petl": "pi-adapter"}, adapters_only) is None
     assert claim_mismatch({"arch": "ofa_large", "petl": "lora"}, adapters_only).endswith(
-        "with Adapter keys (496M parameters), not a LoRA on OFA-Large"
+        "with Adapter keys (374M parameters), not a LoRA on OFA-Large"
     )
     assert claim_mismatch({"petl": "prompt"}, adapters_only) is not None
 
@@ -227,7 +238,7 @@ def test_list_json_carries_contents_and_the_mismatch_after_a_download(capsys, si
         adapter["contents"]["safe"] is True and adapter["contents"]["safety"] == "tensors and plain data only"
     )
     assert adapter["mismatch"] == (
-        "holds ofa_huge fine-tuned for caption (1.03B parameters), not an Adapter for refcoco on OFA-Large"
+        "holds ofa_huge fine-tuned for caption (873M parameters), not an Adapter for refcoco on OFA-Large"
     )
     assert found["refcoco-lora"]["mismatch"].endswith("not a LoRA for refcoco on OFA-Large")
     assert (
@@ -253,7 +264,7 @@ def test_list_marks_the_mismatch_in_words(capsys, site):
     lines = out.splitlines()
     at = next(i for i, line in enumerate(lines) if "refcoco-adapter" in line)
     assert lines[at + 1].strip() == (
-        "! mismatch: holds ofa_huge fine-tuned for caption (1.03B parameters), "
+        "! mismatch: holds ofa_huge fine-tuned for caption (873M parameters), "
         "not an Adapter for refcoco on OFA-Large"
     )
     assert not any("huge-caption" in line and "mismatch" in line for line in lines)

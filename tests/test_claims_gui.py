@@ -28,7 +28,7 @@ pytestmark = [
 FIXTURES = Path(__file__).parent / "data" / "checkpoints"
 HUGE = FIXTURES / "fairseq_ofa_huge_caption.pt"
 WAIT_MS = 15000
-MISMATCH = "holds ofa_huge fine-tuned for caption (1.03B parameters), not an Adapter for refcoco on OFA-Large"
+MISMATCH = "holds ofa_huge fine-tuned for caption (873M parameters), not an Adapter for refcoco on OFA-Large"
 
 
 def engine_threads() -> list[threading.Thread]:
@@ -107,7 +107,7 @@ def test_the_details_pane_says_what_the_file_holds_and_that_it_is_not_what_is_cl
         pane.labels["sha256"].text().split()[0]
         == window.workspace.status_of(window.workspace.catalog.get("refcoco-adapter")).sha256
     )
-    assert pane.labels["holds"].text() == "ofa_huge fine-tuned for caption (1.03B parameters)"
+    assert pane.labels["holds"].text() == "ofa_huge fine-tuned for caption (873M parameters)"
     assert pane.labels["safety"].text() == "tensors and plain data only"
     assert pane.labels["claim"].text() == "an Adapter for refcoco on OFA-Large"
     assert pane.labels["verdict"].text() == f"⚠ This file {MISMATCH}."
@@ -127,7 +127,7 @@ def test_the_tree_marks_the_mismatch_with_an_icon_and_says_it_in_the_tooltip(qtb
     assert MISMATCH in cell.data(_tooltip())
     backbone = window.model.index_of("ofa-large", COL_STATUS)
     qtbot.waitUntil(
-        lambda: window.workspace.contents.summary_of(window.workspace.catalog.get("ofa-large")),
+        lambda: window.workspace.contents.summary_of(window.workspace.catalog.get("ofa-large")) is not None,
         timeout=WAIT_MS,
     )
     assert backbone.data(_decoration()) is None and "holds" not in backbone.data(_tooltip())

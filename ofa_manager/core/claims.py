@@ -19,7 +19,7 @@ if TYPE_CHECKING:
     from ofa_manager.core.library import Library
 
 PARAMS_TOLERANCE = 0.10  # a published "~470M" is a rounded figure
-SUMMARY_VERSION = 1  # bump when the summary's fields change: cached summaries are then re-made
+SUMMARY_VERSION = 2  # bump when the summary's fields change: cached summaries are then re-made
 
 # What a claimed PETL family looks like in a file's keys. A π-Adapter is adapters merged by π-Tuning's
 # interpolation of experts: the merged weights sit under the same adapter1/adapter2 keys as an Adapter's,
@@ -37,7 +37,7 @@ def summarize(contents: CheckpointContents) -> dict[str, Any]:
         "format": contents.format,
         "arch": contents.metadata.get("architecture"),
         "task": contents.metadata.get("task"),
-        "params": contents.model_parameters,
+        "params": contents.model_parameters_distinct or contents.model_parameters,
         "petl": sorted(contents.petl),
         "inferred_size": contents.inferred.get("size"),
         "inferred": contents.inferred,
