@@ -181,3 +181,15 @@ def _tooltip():
     from PySide6.QtCore import Qt
 
     return Qt.ToolTipRole
+
+
+def test_read_again_reads_the_file_on_a_worker(qtbot, window, reads):
+    download(qtbot, window, "refcoco-adapter")
+    window.select(["refcoco-adapter"])
+    pane = window.details
+    qtbot.waitUntil(lambda: pane.read_button.isEnabled(), timeout=WAIT_MS)
+    before = len(reads)
+    qtbot.mouseClick(pane.read_button, _left())
+    qtbot.waitUntil(lambda: len(reads) > before and pane.read_button.isEnabled(), timeout=WAIT_MS)
+    assert reads[-1].startswith("ofa-disk")
+    assert pane.labels["verdict"].text() == f"⚠ This file {MISMATCH}."

@@ -85,6 +85,13 @@ class DetailsPane(QScrollArea):
         self.code_label = QLabel(self.tr("Load it"), body)
         code_row.addWidget(self.code_label)
         code_row.addStretch(1)
+        self.read_button = QPushButton(self.tr("Read Again"), body)
+        self.read_button.setObjectName("details-read")
+        self.read_button.setToolTip(
+            self.tr("Read what the file holds again (the zip directory and the pickle)")
+        )
+        self.read_button.clicked.connect(self.read_again)
+        code_row.addWidget(self.read_button)
         self.copy_button = QPushButton(self.tr("Copy"), body)
         self.copy_button.setObjectName("details-copy")
         self.copy_button.setToolTip(self.tr("Copy the lines that load this file to the clipboard"))
@@ -121,7 +128,7 @@ class DetailsPane(QScrollArea):
                 item = self.form.itemAt(i, role)
                 if item is not None and item.widget() is not None:
                     item.widget().setVisible(shown)
-        for widget in (self.code_label, self.copy_button, self.code):
+        for widget in (self.code_label, self.copy_button, self.read_button, self.code):
             widget.setVisible(shown)
         if entry is None:
             self.title.setText(self.tr("Select one checkpoint to see where it comes from and what it holds."))
@@ -166,6 +173,7 @@ class DetailsPane(QScrollArea):
         self._set("fingerprints", "\n".join(prints) or self.tr("none recorded"))
         self._set("claim", describe_claim(entry.expect) if entry.expect else self.tr("states nothing"))
         summary = ws.contents.summary_of(entry) if present else None
+        self.read_button.setEnabled(present and not ws.contents.reading(entry))
         verdict = self.labels["verdict"]
         if not present:
             self._set("holds", self.tr("not downloaded"))
@@ -174,7 +182,7 @@ class DetailsPane(QScrollArea):
             self._set_code(None, self.tr("# Download the file to see how to load it."))
             verdict.setToolTip("")
             return
-        if summary is None:
+        if summary is None or ws.contents.reading(entry):
             self._set("holds", self.tr("Reading…"))
             self._set("safety", self.tr("Reading…"))
             self._set("verdict", self.tr("Reading…"))
@@ -206,6 +214,11 @@ class DetailsPane(QScrollArea):
             self._set_code(None, self.tr("# torch.load(weights_only=True) cannot read this file."))
         else:
             self._set_code(None, self.tr("# Not safe to load: do not use torch.load(weights_only=False)."))
+
+    def read_again(self) -> None:
+        if self.entry is not None:
+            self.workspace.contents.read(self.entry, again=True)
+            self.refresh()
 
     def copy_code(self) -> None:
         text = self.code.property("loadable")
