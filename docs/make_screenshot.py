@@ -1,10 +1,16 @@
 """Render the real window in a realistic state to docs/screenshot.png (loopback server, real engine).
 
 Usage: QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py [OUTPUT.png]
+       QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py --details [OUTPUT.png]
 
 The catalog has the built-in titles, groups and parameters, with its URLs pointing at a loopback
 server: two backbones are downloaded (one verified), OFA-Base is downloading through a throttled
 route, OFA-Huge fails with a 404, and the rest are not downloaded (sizes from HEAD probes).
+
+``--details`` (docs/details.png): the published situation of the PETL links. The server's
+caption_huge_best.pt is the test fixture fairseq_ofa_huge_caption.pt (OFA-Huge fine-tuned for caption,
+with OFA-Huge's shapes over tiny storages); the Adapter on RefCOCO is downloaded and selected, and the
+details pane says what the file holds against what the catalog claims.
 """
 
 from __future__ import annotations
@@ -32,7 +38,11 @@ SIZES = {
 
 
 def main() -> int:
-    output = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO / "docs" / "screenshot.png"
+    args = sys.argv[1:]
+    details = "--details" in args
+    args = [a for a in args if a != "--details"]
+    default = REPO / "docs" / ("details.png" if details else "screenshot.png")
+    output = Path(args[0]) if args else default
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="ofa-screenshot-") as temp:
         temp = Path(temp)
@@ -43,7 +53,7 @@ def main() -> int:
         os.environ["HOME"] = str(temp)
         os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
         os.environ.pop("OFA_MANAGER_DIR", None)
-        return render(temp, output)
+        return render_details(temp, output) if details else render(temp, output)
 
 
 def render(temp: Path, output: Path) -> int:
@@ -120,6 +130,68 @@ def render(temp: Path, output: Path) -> int:
         wait(lambda: time.monotonic() > settle)
         window.select(["ofa-base"])
         wait(lambda: window.disk.model.rowCount() >= 2)
+        app.processEvents()
+        image = window.grab()
+        output.parent.mkdir(parents=True, exist_ok=True)
+        image.save(str(output))
+        window.close()
+        workspace.close()
+    print(f"wrote {output} ({image.width()}×{image.height()})")
+    return 0
+
+
+def render_details(temp: Path, output: Path) -> int:
+    from PySide6.QtCore import QElapsedTimer
+    from PySide6.QtWidgets import QApplication
+
+    from ofa_manager import APP_NAME
+    from ofa_manager.core.catalog import load_catalog
+    from ofa_manager.core.settings import Settings
+    from ofa_manager.gui.window import MainWindow
+    from ofa_manager.gui.workspace import Workspace
+    from tests.httpserver import TestServer
+
+    app = QApplication([sys.argv[0]])
+    app.setApplicationName(APP_NAME)
+    fixture = REPO / "tests" / "data" / "checkpoints" / "fairseq_ofa_huge_caption.pt"
+    with TestServer() as server:
+        server.add("/checkpoints/caption_huge_best.pt", fixture.read_bytes())
+        served = temp / "served"
+        served.mkdir()
+        for name, size in SIZES.items():
+            if name != "caption_huge_best.pt":
+                with open(served / name, "wb") as fh:
+                    fh.truncate(size)
+                server.add(f"/checkpoints/{name}", file=served / name)
+        built_in = json.loads((REPO / "resources" / "catalog.json").read_text(encoding="utf-8"))
+        for entry in built_in["entries"]:
+            entry["url"] = server.url("/checkpoints/" + entry["url"].rsplit("/", 1)[1])
+        catalog_file = temp / "catalog.json"
+        catalog_file.write_text(json.dumps(built_in), encoding="utf-8")
+        workspace = Workspace(load_catalog([catalog_file]), Settings(), temp / "ofa-models")
+        window = MainWindow(workspace)
+        window.resize(1280, 720)
+        window.show()
+        workspace.start()
+        catalog = workspace.catalog
+
+        def wait(condition, seconds: float = 60.0) -> None:
+            clock = QElapsedTimer()
+            clock.start()
+            while not condition():
+                if clock.elapsed() > seconds * 1000:
+                    raise TimeoutError("the window did not reach the state to show")
+                app.processEvents()
+                time.sleep(0.01)
+
+        wait(lambda: workspace.statuses is not None)
+        adapter = catalog.get("refcoco-adapter")
+        workspace.download([adapter])
+        wait(lambda: workspace.contents.summary_of(adapter) is not None)
+        window.splitter.setSizes([560, 120])
+        window.top_splitter.setSizes([700, 580])
+        window.select(["refcoco-adapter"])
+        wait(lambda: window.details.labels["verdict"].text().startswith("⚠"))
         app.processEvents()
         image = window.grab()
         output.parent.mkdir(parents=True, exist_ok=True)

@@ -314,12 +314,30 @@ def _select(catalog: Catalog, ids: list[str], *, everything_when_empty: bool) ->
     return [catalog.get(i) for i in dict.fromkeys(ids)]
 
 
-def _summary(catalog: Catalog, library: Library, statuses: dict | None = None) -> str:
+def _summary(
+    catalog: Catalog, library: Library, statuses: dict | None = None, inspections: dict | None = None
+) -> str:
     statuses = statuses if statuses is not None else library.statuses()
     lines = [f"{catalog.title} — {len(catalog)} checkpoints, models folder {library.root}"]
     for entry in catalog:
         lines.append(_list_line(entry, statuses[entry.id], catalog))
+        found = (inspections or {}).get(entry.id)
+        if found is not None and found.mismatch:
+            lines.append(f"    ! mismatch: {found.mismatch}")
     return "\n".join(lines)
+
+
+def _inspections(catalog: Catalog, library: Library, statuses: dict) -> dict:
+    """Each present file's contents and each entry's claim against them (cached in the metadata).
+
+    Only entries with a file are looked at (``statuses`` are read once for the whole catalog)."""
+    from ofa_manager.core.claims import inspect_entry
+
+    present = (State.DOWNLOADED, State.CORRUPT, State.IN_STORE)
+    return {
+        entry.id: inspect_entry(library, entry) if statuses[entry.id].state in present else None
+        for entry in catalog
+    }
 
 
 def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
@@ -348,10 +366,12 @@ def cmd_list(args) -> int:
     catalog = _catalog(args)
     library = _library(args, catalog)
     statuses = library.statuses()
+    inspections = _inspections(catalog, library, statuses)
     if args.json:
         rows = []
         for entry in catalog:
             status = statuses[entry.id]
+            found = inspections[entry.id]
             rows.append(
                 {
                     "id": entry.id,
@@ -371,11 +391,14 @@ def cmd_list(args) -> int:
                     "filename": status.path.name,
                     "mirrors": [display_url(m) for m in entry.mirrors],
                     "store_path": str(status.store_path) if status.store_path else None,
+                    "expect": entry.expect,
+                    "contents": found.summary if found else None,
+                    "mismatch": found.mismatch if found else None,
                 }
             )
         print(json.dumps(rows, indent=2, ensure_ascii=False))
         return EXIT_OK
-    print(_summary(catalog, library, statuses))
+    print(_summary(catalog, library, statuses, inspections))
     shared = [e for e in catalog if catalog.sharing(e)]
     if shared:
         names = {library.path(e).name for e in shared}
@@ -556,6 +579,8 @@ def cmd_download(args) -> int:
         titles = ", ".join(catalog.get(i).title for i in item.entry_ids)
         print(f"failed: {titles}: {item.error}", file=sys.stderr)
     done = [item for item in queue.items() if item.state is ItemState.DONE]
+    for item in done:
+        _say_claims(library, [catalog.get(i) for i in item.entry_ids], sys.stderr)
     print(f"{len(done)} file(s) ready, {len(failed)} failed, in {library.root}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -655,9 +680,23 @@ def cmd_verify(args) -> int:
         else:
             how = "verified against the catalog sha256" if status.verified else "hash recorded"
             print(f"{names}: ok ({units.size(status.bytes)}, sha256 {status.sha256}; {how})")
+        _say_claims(library, [entry, *catalog.sharing(entry)])
     also = f", {not_ours} not ours (unverified or not matching)" if not_ours else ""
     print(f"{checked} file(s) checked, {bad} corrupt{also}")
     return EXIT_FAILED if bad or not_ours else EXIT_OK
+
+
+def _say_claims(library: Library, entries: list[Checkpoint], stream=None) -> None:
+    """Read the file again and say where it differs from each entry's claim (a warning, not a failure)."""
+    from ofa_manager.core.claims import claim_mismatch, inspect_entry
+
+    found = inspect_entry(library, entries[0], refresh=True)
+    if found is None:
+        return
+    for entry in entries:
+        mismatch = claim_mismatch(entry.expect, found.summary)
+        if mismatch:
+            print(f"  warning: {entry.id}: {mismatch}", file=stream or sys.stdout)
 
 
 def cmd_rm(args) -> int:
@@ -1026,11 +1065,31 @@ def cmd_inspect(args) -> int:
             also = "; before that, it named " + ", ".join(f"{g.name} ({g.risk})" for g in named)
         raise UsageError(f"{path}: {exc}{also}") from None
     unsafe = not contents.verdict.safe or bool(contents.problems)
+    claim = _inspect_claim(args, contents)
     if args.json:
-        print(json.dumps(contents.to_json(), indent=2, ensure_ascii=False))
+        print(json.dumps({**contents.to_json(), **(claim or {})}, indent=2, ensure_ascii=False))
     else:
         print(_inspect_summary(contents))
+        if claim and claim["expect"]:
+            from ofa_manager.core.claims import describe_claim
+
+            print(f"  {'claim':<11} {describe_claim(claim['expect'])}")
+            print(
+                f"  {'':<11} "
+                + (f"MISMATCH: {claim['mismatch']}" if claim["mismatch"] else "the file agrees")
+            )
     return EXIT_FAILED if unsafe else EXIT_OK
+
+
+def _inspect_claim(args, contents) -> dict | None:
+    """For a catalog id: the entry's claim and how the file meets it (``expect`` and ``mismatch``)."""
+    catalog = _catalog(args)
+    if args.target not in catalog:
+        return None
+    from ofa_manager.core.claims import claim_mismatch, summarize
+
+    entry = catalog.get(args.target)
+    return {"expect": entry.expect, "mismatch": claim_mismatch(entry.expect, summarize(contents))}
 
 
 def _inspect_summary(c) -> str:

@@ -30,6 +30,7 @@ READABLE = {
     "fairseq_ofa_tiny.pt": "safe",
     "fairseq_ofa_large_args.pt": "safe",
     "petl_ofa_large.pt": "safe",
+    "fairseq_ofa_huge_caption.pt": "safe",
     "malicious_reduce.pt": "unsafe",
 }
 REFUSED = {

@@ -47,7 +47,20 @@ _PLAIN_URL = re.compile(
     re.IGNORECASE,
 )
 _KNOWN = frozenset(
-    ("id", "title", "group", "url", "size", "sha256", "mirrors", "filename", "base", "params", "description")
+    (
+        "id",
+        "title",
+        "group",
+        "url",
+        "size",
+        "sha256",
+        "mirrors",
+        "filename",
+        "base",
+        "params",
+        "description",
+        "expect",
+    )
 )
 
 
@@ -71,6 +84,8 @@ class Checkpoint:
     params: str | None = None
     description: str = ""
     source: str = ""
+    # What the file should hold (arch, task, params, petl), as the published list states it.
+    expect: dict | None = field(default=None, hash=False)
     extra: dict = field(default_factory=dict, compare=False, hash=False)
 
     @property
@@ -260,6 +275,37 @@ def _check_url(value: object, where: str) -> str:
     return url
 
 
+# The PETL families a claim may name. A π-Adapter is adapters merged by π-Tuning's interpolation: its file
+# carries the same adapter1/adapter2 keys as an Adapter checkpoint, so on contents it reads as "adapter".
+EXPECT_PETL = ("adapter", "lora", "prompt", "pi-adapter")
+_EXPECT_NAME = re.compile(r"[a-z][a-z0-9_+-]{0,39}")
+
+
+def _check_expect(value: object, where: str) -> dict | None:
+    """The ``expect`` object (what the file should hold), checked field by field."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise CatalogError(f"{where}: field 'expect' must be an object (arch, task, params, petl) or null")
+    for key in value:
+        if key not in ("arch", "task", "params", "petl"):
+            raise CatalogError(
+                f"{where}: field 'expect.{key}' is not known; expect takes arch, task, params and petl"
+            )
+    for key in ("arch", "task"):
+        if key in value and (not isinstance(value[key], str) or not _EXPECT_NAME.fullmatch(value[key])):
+            raise CatalogError(
+                f"{where}: field 'expect.{key}' must be a short lower-case name such as "
+                f"{'ofa_large' if key == 'arch' else 'refcoco'}"
+            )
+    params = value.get("params")
+    if "params" in value and (isinstance(params, bool) or not isinstance(params, int) or params <= 0):
+        raise CatalogError(f"{where}: field 'expect.params' must be a positive whole number of parameters")
+    if "petl" in value and value["petl"] not in EXPECT_PETL:
+        raise CatalogError(f"{where}: field 'expect.petl' must be one of {', '.join(EXPECT_PETL)}")
+    return dict(value) or None
+
+
 def _extra_problem(value: object) -> str | None:
     """A lone surrogate anywhere in a value the catalog carries along (walked without recursion)."""
     stack = [value]
@@ -355,6 +401,7 @@ def _entry(raw: object, index: int, source: str) -> Checkpoint:
         raise CatalogError(f"{where}: field 'base' must be the id of another entry, found {_show(base)}")
     if base == raw_id:
         raise CatalogError(f"{where}: field 'base' names the entry itself")
+    expect = _check_expect(raw.get("expect"), where)
     extra = {} if raw.keys() <= _KNOWN else {k: v for k, v in raw.items() if k not in _KNOWN}
     for key, value in extra.items():
         problem = _extra_problem(key) or _extra_problem(value)
@@ -374,6 +421,7 @@ def _entry(raw: object, index: int, source: str) -> Checkpoint:
         description=raw.get("description") or "",
         source=source,
         extra=extra,
+        expect=expect,
     )
 
 

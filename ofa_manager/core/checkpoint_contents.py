@@ -318,6 +318,8 @@ class CheckpointContents:
     problems: list[str]
     deep: bool = False
     members_checked: int = 0
+    # model_parameters with tied embeddings counted once: the figure published sizes are given in
+    model_parameters_distinct: int | None = None
 
     def to_json(self) -> dict:
         return asdict(self)
@@ -1066,6 +1068,7 @@ def _describe(root, seen, storages: _StorageTable, unpickler: _Unpickler, proble
         storage_count=len(storages.by_key),
         tensor_bytes=sum(ref.nbytes for ref in storages.by_key.values()),
         model_parameters=sum(t.numel for t in model.values()) if model else None,
+        model_parameters_distinct=_distinct_parameters(model) if model else None,
         dtypes=dict(sorted(dtypes.items())),
         metadata=metadata,
         petl=_petl(model),
@@ -1089,6 +1092,32 @@ def _model_state(root: Any) -> tuple[Any, dict[str, Tensor]]:
             if tensors:
                 return candidate, tensors
     return None, {}
+
+
+_TIED = re.compile(r"(?:^|\.)(?:embed_tokens|output_projection)\.weight$")
+
+
+def _distinct_parameters(model: dict[str, Tensor]) -> int:
+    """Σ elements, with a tied embedding counted once.
+
+    fairseq (share_all_embeddings, as OFA) uses one matrix as the encoder's and decoder's embed_tokens and
+    the output projection; the state dict lists it under each name, over the same storage, offset and
+    shape. OFA-Large's 61M-parameter embedding would otherwise count three times (592M for "470M").
+    """
+    seen: set[tuple] = set()
+    total = 0
+    for key, tensor in model.items():
+        if _TIED.search(key):
+            mark = (
+                id(tensor.storage) if tensor.storage is not None else id(tensor),
+                tensor.offset,
+                tensor.shape,
+            )
+            if mark in seen:
+                continue
+            seen.add(mark)
+        total += tensor.numel
+    return total
 
 
 def _field(obj: Any, name: str) -> Any:

@@ -6,8 +6,16 @@ import enum
 import re
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractItemModel, QModelIndex, QObject, QSortFilterProxyModel, Qt
+from PySide6.QtCore import (
+    QAbstractItemModel,
+    QCoreApplication,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+)
 from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtWidgets import QApplication, QStyle
 
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url
@@ -111,6 +119,7 @@ class CheckpointTreeModel(QAbstractItemModel):
                 parent_node = groups[path]
             self._nodes[entry.id] = parent_node.add(Node(entry.title, entry, parent_node))
         self._shared_icon = shared_file_icon()
+        self._warning_icon = QApplication.style().standardIcon(QStyle.SP_MessageBoxWarning)
         self._bold = QFont()
         self._bold.setBold(True)
         self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
@@ -234,12 +243,19 @@ class CheckpointTreeModel(QAbstractItemModel):
             if role == TOOLTIP:
                 return f"{size:,} bytes" if size is not None else "Size unknown: the server has not said yet"
         elif column == COL_STATUS:
-            if role not in (DISPLAY, TOOLTIP, FOREGROUND):
+            if role not in (DISPLAY, TOOLTIP, FOREGROUND, DECORATION):
                 return None
+            if role == DECORATION:
+                return self._warning_icon if ws.contents.mismatch_of(entry) else None
             state = ws.entry_state(entry)
             if role == DISPLAY:
                 return status_text(state)
             if role == TOOLTIP:
+                mismatch = ws.contents.mismatch_of(entry)
+                if mismatch:
+                    return QCoreApplication.translate(
+                        "CheckpointTreeModel", "{status}\n\nThis file {mismatch}."
+                    ).format(status=status_tooltip(state), mismatch=mismatch)
                 return status_tooltip(state)
             return self._status_color(state)
         elif column == COL_LOCATION:

@@ -10,13 +10,16 @@ from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimer, QUrl, Si
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHeaderView,
     QLabel,
     QLineEdit,
     QMainWindow,
+    QScrollArea,
     QSizePolicy,
     QSplitter,
     QStyle,
+    QTabWidget,
     QToolBar,
     QTreeView,
     QWidget,
@@ -30,6 +33,7 @@ from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import State
 from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
+from ofa_manager.gui.details import DetailsPane
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel
 from ofa_manager.gui.status import display_path
@@ -97,11 +101,25 @@ class MainWindow(QMainWindow):
         self.downloads = DownloadsPanel(workspace, self)
         self.downloads.show_file.connect(lambda key: self.open_folder([Path(key)]))
         self.disk = DiskPanel(workspace, self)
-        # The tree and the disk usage side by side; the downloads list below them, across the window.
+        self.details = DetailsPane(workspace, self)
+        # Beside the tree, one tab each: the selected checkpoint's details and the disk usage (both want
+        # the full height; stacked they would not fit a 1024×600 screen).
+        self.side = QTabWidget(self)
+        self.side.setObjectName("side-tabs")
+        self.side.setDocumentMode(True)
+        self.side.addTab(self.details, self.tr("Details"))
+        # Scrolled, so the disk panel's own minimum height does not hold up the splitter below.
+        disk_scroll = QScrollArea(self)
+        disk_scroll.setObjectName("disk-scroll")
+        disk_scroll.setWidgetResizable(True)
+        disk_scroll.setFrameShape(QFrame.NoFrame)
+        disk_scroll.setWidget(self.disk)
+        self.side.addTab(disk_scroll, self.tr("Disk usage"))
+        # The tree and the side tabs side by side; the downloads list below them, across the window.
         self.top_splitter = QSplitter(Qt.Horizontal, self)
         self.top_splitter.setObjectName("tree-splitter")
         self.top_splitter.addWidget(self.tree)
-        self.top_splitter.addWidget(self.disk)
+        self.top_splitter.addWidget(self.side)
         self.top_splitter.setStretchFactor(0, 1)
         self.top_splitter.setStretchFactor(1, 0)
         self.top_splitter.setChildrenCollapsible(False)
@@ -145,6 +163,7 @@ class MainWindow(QMainWindow):
         ws.item_finished.connect(self._notify)
         ws.trash_failed.connect(self._trash_failed)
         self.tree.selectionModel().selectionChanged.connect(self.update_actions)
+        self.tree.selectionModel().selectionChanged.connect(self._show_details)
         self.tree.expandAll()
         self._restore_layout()
         self.update_actions()
@@ -362,6 +381,10 @@ class MainWindow(QMainWindow):
         if entry_ids:
             first = self.proxy.mapFromSource(self.model.index_of(entry_ids[0]))
             selection.setCurrentIndex(first, selection.SelectionFlag.NoUpdate)
+
+    def _show_details(self, *args) -> None:
+        entries = self.selected_entries()
+        self.details.show_entry(entries[0] if len(entries) == 1 else None)
 
     def update_actions(self, *args) -> None:
         ws = self.workspace

@@ -150,6 +150,10 @@ class Workspace(QObject):
         self.bridge.task_failed.connect(self._on_task_failed, Qt.QueuedConnection)
         self.bridge.task_progress.connect(self._on_task_progress, Qt.QueuedConnection)
         self.bridge.queue_exited.connect(self._on_queue_exited, Qt.QueuedConnection)
+        from ofa_manager.gui.contents import ContentsWatcher  # imports the workspace's own types
+
+        # What each present file holds (read on the disk workers): the tree's mismatch marks, the details.
+        self.contents = ContentsWatcher(self)
 
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_MS)
@@ -859,6 +863,7 @@ class Workspace(QObject):
             "delete-partial": "Deleting the partial file",
             "move": "Changing the models folder",
             "probe": "Checking the link",
+            "inspect": "Reading what the file holds",
         }.get(kind, kind)
         self.message.emit(f"{label} failed for {Path(key).name}: {reason}")
         if kind in ("trash", "delete", "delete-partial", "move"):

@@ -201,6 +201,18 @@ def make_fixtures() -> dict[str, str]:
     petl = ofa_state_dict("large", petl_keys)
     save("petl_ofa_large.pt", fairseq_checkpoint("large", "refcoco", petl), "PETL keys on OFA-Large")
 
+    # What the published PETL links hold: OFA-Huge fine-tuned for caption (the decoder's cross-attention
+    # too, so the parameter count comes near the published ~930M).
+    cross = {}
+    for layer in range(OFA_SIZES["huge"][2]):
+        for proj in ("k_proj", "v_proj", "q_proj", "out_proj"):
+            cross[f"decoder.layers.{layer}.encoder_attn.{proj}.weight"] = (1280, 1280)
+    save(
+        "fairseq_ofa_huge_caption.pt",
+        fairseq_checkpoint("huge", "caption", ofa_state_dict("huge", cross)),
+        "fairseq/OFA-Huge fine-tuned for caption (what the published PETL links hold)",
+    )
+
     save(
         "malicious_reduce.pt",
         {"model": small, "payload": CreatesAFile()},

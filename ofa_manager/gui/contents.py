@@ -1,0 +1,125 @@
+"""What each present file holds, read by a worker thread and kept for the tree and the details pane."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.claims import claim_mismatch, inspect_entry
+from ofa_manager.core.library import FileStatus, State
+
+PRESENT = (State.DOWNLOADED, State.CORRUPT, State.IN_STORE)
+
+
+def _stamp(status: FileStatus | None) -> tuple | None:
+    """What identifies the file that was read: a changed stamp means the file must be read again."""
+    if status is None or status.state not in PRESENT:
+        return None
+    return (
+        status.state is State.IN_STORE,
+        str(status.store_path or status.path),
+        status.bytes,
+        status.sha256,
+        status.meta.get("mtime_ns"),
+        status.meta.get("verified_at"),
+    )
+
+
+class ContentsWatcher(QObject):
+    """Reads each present file's contents off the GUI thread, once per version of the file.
+
+    The read runs on the workspace's disk workers (the core caches the result in the file's metadata,
+    so a known file costs a JSON read, a new one about 50 ms). A verify reads the file again.
+
+    Signals:
+        inspected(str, list): a file's contents are known; its key and the ids of its checkpoints
+    """
+
+    inspected = Signal(str, list)
+
+    def __init__(self, workspace) -> None:
+        super().__init__(workspace)
+        self.workspace = workspace
+        self._found: dict[str, tuple[tuple, dict]] = {}  # file key -> (stamp, summary)
+        self._asked: dict[str, tuple] = {}  # file key -> stamp being read
+        workspace.statuses_changed.connect(self.refresh)
+        workspace.entries_changed.connect(self.refresh)
+        workspace.folder_changed.connect(self._forget)
+        workspace.bridge.task_done.connect(self._done, Qt.QueuedConnection)
+        workspace.bridge.task_failed.connect(self._failed, Qt.QueuedConnection)
+
+    # -- what the views ask -----------------------------------------------------------------------
+
+    def summary_of(self, entry: Checkpoint) -> dict | None:
+        """The contents of this checkpoint's file as last read, while that file is still the one read."""
+        key = self.workspace.key_of(entry)
+        found = self._found.get(key)
+        if found is None or found[0] != _stamp(self.workspace.status_of(entry)):
+            return None
+        return found[1]
+
+    def mismatch_of(self, entry: Checkpoint) -> str | None:
+        return claim_mismatch(entry.expect, self.summary_of(entry))
+
+    def reading(self, entry: Checkpoint) -> bool:
+        return self.workspace.key_of(entry) in self._asked
+
+    # -- reading ----------------------------------------------------------------------------------
+
+    def refresh(self, *args) -> None:
+        """Read every present file not yet read in its current version."""
+        ws = self.workspace
+        if ws.statuses is None:
+            return
+        for entry in ws.one_per_file(ws.catalog):
+            stamp = _stamp(ws.status_of(entry))
+            key = ws.key_of(entry)
+            if stamp is None:
+                self._found.pop(key, None)
+                continue
+            if self._asked.get(key) == stamp or (key in self._found and self._found[key][0] == stamp):
+                continue
+            self.read(entry, stamp)
+
+    def read(self, entry: Checkpoint, stamp: tuple | None = None, *, again: bool = False) -> None:
+        ws = self.workspace
+        stamp = stamp or _stamp(ws.status_of(entry))
+        if stamp is None:
+            return
+        key = ws.key_of(entry)
+        self._asked[key] = stamp
+        library = ws.library
+
+        def work(task):
+            return library, stamp, inspect_entry(library, entry, refresh=again)
+
+        ws.bridge.submit("inspect", key, work)
+
+    def _done(self, kind: str, key: str, result) -> None:
+        if kind == "verify":
+            entries = self.workspace.entries_of(key)
+            if entries:
+                self.read(entries[0], again=True)
+            return
+        if kind != "inspect":
+            return
+        library, stamp, found = result
+        if self._asked.get(key) == stamp:
+            del self._asked[key]
+        if library is not self.workspace.library:
+            return
+        if found is None:
+            self._found.pop(key, None)
+        else:
+            self._found[key] = (stamp, found.summary)
+        ids = [e.id for e in self.workspace.entries_of(key)]
+        self.inspected.emit(key, ids)
+        self.workspace.entries_changed.emit(ids)
+
+    def _failed(self, kind: str, key: str, reason: str) -> None:
+        if kind == "inspect":
+            self._asked.pop(key, None)
+
+    def _forget(self) -> None:
+        self._found.clear()
+        self._asked.clear()
