@@ -97,6 +97,12 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="also download checkpoints a shared store has, into the models folder",
     )
+    p.add_argument(
+        "--yes",
+        "-y",
+        action="store_true",
+        help="download again even where a download that failed its check is kept (NAME.rejected)",
+    )
 
     p = sub.add_parser("verify", parents=[common], help="re-hash local files; exit 1 on a mismatch")
     p.add_argument("ids", nargs="*", metavar="ID")
@@ -104,6 +110,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rm", parents=[common], help="delete local copies (permanently)")
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--partial", action="store_true", help="delete only unfinished partial files")
+    p.add_argument(
+        "--rejected",
+        action="store_true",
+        help="delete only the kept copies of downloads that failed their check (NAME.rejected)",
+    )
     p.add_argument(
         "--trash",
         action="store_true",
@@ -126,6 +137,14 @@ def build_parser() -> argparse.ArgumentParser:
         "copied stays whole where it was.",
     )
     p.add_argument("target", metavar="DIR")
+
+    p = sub.add_parser(
+        "accept",
+        parents=[common],
+        help="keep a download that failed its check (NAME.rejected) anyway, marked as differing from the "
+        "catalog (never verified), without downloading it again",
+    )
+    p.add_argument("ids", nargs="+", metavar="ID")
 
     p = sub.add_parser("du", parents=[common], help="disk usage of the models folder")
     p.add_argument("--json", action="store_true")
@@ -299,12 +318,29 @@ def _summary(catalog: Catalog, library: Library) -> str:
     return "\n".join(lines)
 
 
+def _verified_words(status) -> str:
+    """What a finished file was checked against, in words."""
+    from ofa_manager.core.fingerprints import VERIFIED_BY
+
+    if status.verified_by in VERIFIED_BY:
+        return f"verified against {VERIFIED_BY[status.verified_by]}"
+    return "not verified: neither the catalog nor the server gave a fingerprint (its sha256 is recorded)"
+
+
+def _rejected_words(status) -> str:
+    check = status.rejected.get("check")
+    what = {"sha256": "sha256", "crc64": "server CRC-64", "md5": "server MD5"}.get(check, "check")
+    return f"rejected: {what} mismatch (kept as {status.path.name}.rejected)"
+
+
 def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
     state = status.state.value
     if status.state is State.PARTIAL:
         state = f"partial {units.size(status.bytes)}"
     elif status.state is State.DOWNLOADED:
         state = "verified" if status.verified else "downloaded"
+        if not status.verified and status.verified_by:
+            state = _verified_words(status)
     elif status.state is State.FOREIGN:
         state = f"not ours: {status.reason}"
     elif status.state is State.IN_STORE:
@@ -313,6 +349,12 @@ def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
         state = f"remote ({status.reason})"
     if status.state is State.PARTIAL and status.reason:
         state += f" ({status.reason}; the next download starts over)"
+    if status.differs:
+        state = (
+            f"kept anyway, differs from the catalog ({status.meta.get('rejected_reason') or 'not verified'})"
+        )
+    if status.rejected is not None:
+        state += f"; {_rejected_words(status)}"
     size = units.size(status.size) if status.size else "size unknown"
     shared = " (shared file)" if catalog.sharing(entry) else ""
     group = " / ".join(entry.group)
@@ -345,6 +387,13 @@ def cmd_list(args) -> int:
                     "params": entry.params,
                     "sha256": entry.sha256,
                     "verified": status.verified,
+                    "verified_by": status.verified_by,
+                    "differs": status.differs,
+                    "rejected": (
+                        {k: status.rejected.get(k) for k in ("check", "reason", "expected", "found", "size")}
+                        if status.rejected is not None
+                        else None
+                    ),
                     "reason": status.reason or None,
                     "filename": status.path.name,
                     "mirrors": [display_url(m) for m in entry.mirrors],
@@ -499,6 +548,19 @@ def cmd_download(args) -> int:
         entries = [e for e in entries if e not in in_store]
         if not entries:
             return EXIT_OK
+    rejected = [e for e in library.one_per_file(entries) if library.status(e).rejected is not None]
+    if rejected and not args.yes:
+        names = ", ".join(e.id for e in rejected)
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"{names}: a download that failed its check is kept (NAME.rejected); not fetched again. "
+                "`ofa-manager accept ID` keeps it anyway, `ofa-manager rm --rejected ID` deletes it, "
+                "--yes downloads again"
+            )
+        answer = input(f"{names}: the last download failed its check and is kept. Download again? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing downloaded")
+            return EXIT_OK
     reporter = _Reporter(sys.stderr)
     queue = DownloadQueue(
         library,
@@ -530,6 +592,10 @@ def cmd_download(args) -> int:
         titles = ", ".join(catalog.get(i).title for i in item.entry_ids)
         print(f"failed: {titles}: {item.error}", file=sys.stderr)
     done = [item for item in queue.items() if item.state is ItemState.DONE]
+    for item in done:
+        status = library.status(catalog.get(item.entry_ids[0]))
+        if status.state is State.DOWNLOADED:
+            print(f"{', '.join(item.entry_ids)}: {_verified_words(status)}", file=sys.stderr)
     print(f"{len(done)} file(s) ready, {len(failed)} failed, in {library.root}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -590,6 +656,8 @@ def cmd_verify(args) -> int:
             )
         else:
             how = "verified against the catalog sha256" if status.verified else "hash recorded"
+            if not status.verified and status.verified_by:
+                how = f"hash recorded, {_verified_words(status)} on arrival"
             print(f"{names}: ok ({units.size(status.bytes)}, sha256 {status.sha256}; {how})")
     also = f", {not_ours} not ours (unverified or not matching)" if not_ours else ""
     print(f"{checked} file(s) checked, {bad} corrupt{also}")
@@ -597,6 +665,12 @@ def cmd_verify(args) -> int:
 
 
 def cmd_rm(args) -> int:
+    if args.rejected:
+        if args.partial or args.trash or args.force:
+            raise UsageError(
+                "--rejected deletes only the rejected copies; not with --partial, --trash or --force"
+            )
+        return _rm_rejected(args)
     if args.trash:
         return _rm_to_trash(args)
     catalog = _catalog(args)
@@ -657,6 +731,46 @@ def cmd_rm(args) -> int:
             print(f"not deleted: {exc}", file=sys.stderr)
     print(f"deleted {deleted} file(s), freed {units.size(freed)}")
     return EXIT_FAILED if refused else EXIT_OK
+
+
+def _rm_rejected(args) -> int:
+    catalog = _catalog(args)
+    library = _library(args, catalog)
+    entries = _select(catalog, args.ids, everything_when_empty=False)
+    targets = [e for e in library.one_per_file(entries) if library.read_rejected(e) is not None]
+    if not targets:
+        print("no rejected download is kept for these checkpoints")
+        return EXIT_OK
+    for entry in targets:
+        info = library.read_rejected(entry)
+        print(f"{library.rejected_path(entry)} — {units.size(info['size'])} ({info.get('reason', '')})")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("not on a terminal: add --yes to delete without asking")
+        answer = input(f"Delete {len(targets)} rejected file(s)? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return EXIT_OK
+    freed = sum(library.delete_rejected(entry) for entry in targets)
+    print(f"deleted {len(targets)} rejected file(s), freed {units.size(freed)}")
+    return EXIT_OK
+
+
+def cmd_accept(args) -> int:
+    catalog = _catalog(args)
+    library = _library(args, catalog)
+    entries = _select(catalog, args.ids, everything_when_empty=False)
+    failed = 0
+    for entry in library.one_per_file(entries):
+        try:
+            status = library.accept_rejected(entry)
+        except (UnsafePathError, NotOursError) as exc:
+            failed += 1
+            print(f"not accepted: {exc}", file=sys.stderr)
+            continue
+        reason = status.meta.get("rejected_reason") or "not verified"
+        print(f"{entry.id}: kept anyway as {status.path} — differs from the catalog ({reason}); not verified")
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _rm_to_trash(args) -> int:
@@ -836,6 +950,7 @@ def cmd_du(args) -> int:
                     "free": usage.free,
                     "total": usage.total,
                     "in_stores": usage.in_stores,
+                    "rejected": usage.rejected,
                     "entries": usage.per_entry,
                     "files": usage.per_file,
                 },
@@ -846,6 +961,8 @@ def cmd_du(args) -> int:
     print(f"models folder {library.root}")
     print(f"  checkpoints    {units.size(usage.downloaded):>12}")
     print(f"  partial files  {units.size(usage.partial):>12}")
+    if usage.rejected:
+        print(f"  rejected       {units.size(usage.rejected):>12}  (failed their check; rm --rejected ID)")
     print(f"  other data     {units.size(usage.other):>12}")
     print(f"  free on volume {units.size(usage.free):>12}  (of {units.size(usage.total)})")
     if usage.in_stores:
@@ -1149,6 +1266,7 @@ COMMANDS = {
     "rm": cmd_rm,
     "move": cmd_move,
     "du": cmd_du,
+    "accept": cmd_accept,
     "check": cmd_check,
     "inspect": cmd_inspect,
     "login": cmd_login,

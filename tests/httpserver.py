@@ -24,7 +24,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["FAULT_KNOBS", "HTML_ERROR_PAGE", "CannedAnswer", "RequestRecord", "Route", "TestServer", "main"]
+__all__ = [
+    "FAULT_KNOBS",
+    "HTML_ERROR_PAGE",
+    "CannedAnswer",
+    "RequestRecord",
+    "Route",
+    "TestServer",
+    "crc64_xz",
+    "md5_etag",
+    "main",
+    "oss_headers",
+]
 
 # In-memory bodies go out in 1 MiB memoryview slices: no copies, few syscalls.
 MEMORY_SLICE = 1 << 20
@@ -62,6 +73,8 @@ FAULT_KNOBS = frozenset(
         "trickle_after",
         "trickle_rate",
         "trickle_times",
+        "corrupt_at",
+        "corrupt_times",
     }
 )
 
@@ -185,6 +198,45 @@ def _if_range_matches(value: str, content: _Content) -> bool:
     return int(when.timestamp()) == content.mtime
 
 
+def _crc64_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xC96C5795D7870F42 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_CRC64_TABLE = _crc64_table()
+
+
+def crc64_xz(data: bytes) -> int:
+    """CRC-64/XZ (ECMA-182 reflected, init and xorout all ones), as Alibaba OSS sends it.
+
+    A plain table loop, independent of the library the client uses: the reference the tests trust.
+    """
+    crc = 0xFFFFFFFFFFFFFFFF
+    table = _CRC64_TABLE
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFFFFFFFFFF
+
+
+def oss_headers(data: bytes, *, crc: int | None = None) -> dict[str, str]:
+    """The CRC-64 header Alibaba OSS sends with an object (``crc`` to send a wrong one)."""
+    return {"x-oss-hash-crc64ecma": str(crc64_xz(data) if crc is None else crc)}
+
+
+def md5_etag(data: bytes, parts: int | None = None) -> str:
+    """An object store's ETag: the content's MD5 (uppercase, as OSS sends it), or a multipart
+    ``<hex>-<parts>`` that is not the content's MD5."""
+    digest = hashlib.md5(data, usedforsecurity=False).hexdigest().upper()
+    if parts is None:
+        return f'"{digest}"'
+    return f'"{hashlib.md5(digest.encode(), usedforsecurity=False).hexdigest().upper()}-{parts}"'
+
+
 def _hash_file(path: Path) -> str:
     digest = hashlib.sha1()
     with open(path, "rb") as handle:
@@ -276,6 +328,10 @@ class Route:
         self.trickle_after: int | None = None
         self.trickle_rate: int = 200
         self.trickle_times: int = 1
+        # Invert the byte at this offset of the object in the next corrupt_times bodies that carry it
+        # (a bit flipped in flight: the length and every header stay right).
+        self.corrupt_at: int | None = None
+        self.corrupt_times: int = 1
 
         # Counters: every request that reached this route, and the GETs that were served the object.
         self.hits = 0
@@ -475,6 +531,17 @@ class Route:
                     self.trickle_after, self.trickle_times = None, 1
             return drop_at, stall, trickle
 
+    def _arm_corruption(self, start: int, length: int) -> int | None:
+        """The offset to corrupt in a body of ``length`` bytes from ``start``, consuming one use."""
+        with self._lock:
+            at = self.corrupt_at
+            if at is None or self.corrupt_times <= 0 or not start <= at < start + length:
+                return None
+            self.corrupt_times -= 1
+            if self.corrupt_times <= 0:
+                self.corrupt_at, self.corrupt_times = None, 1
+            return at
+
     def __repr__(self) -> str:
         where = f"file={self._file}" if self._file is not None else f"{len(self._data or b'')} bytes"
         return f"<Route {self.path} {where}>"
@@ -613,6 +680,11 @@ class _Handler(BaseHTTPRequestHandler):
         if head:
             return
         drop_at, stall, trickle = route._arm(length)
+        flip = route._arm_corruption(start, length)
+        if flip is not None:
+            data = bytearray(content.data if content.data is not None else Path(content.file).read_bytes())
+            data[flip] ^= 0xFF
+            content = dataclasses.replace(content, data=bytes(data), file=None)
         self._send_body(content, start, length, plan.rate, drop_at, stall, trickle)
 
     def _send_validators(self, route: Route, content: _Content, plan: _Plan | None = None) -> None:
