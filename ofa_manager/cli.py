@@ -1013,6 +1013,16 @@ def cmd_check(args) -> int:
     for url, users in urls.items():
         result = results[url]
         bad += not result.ok
+        # A mirror whose HEAD fingerprints (size, CRC-64, content MD5) differ from the main link's holds
+        # different bytes: downloads do not use it.
+        differs = []
+        if url in mirror_only and result.ok:
+            for entry in users:
+                main = results.get(options.rewrite(entry.url))
+                if main is not None and main.ok:
+                    differs += main.fingerprints().differences(result.fingerprints())
+        differs = list(dict.fromkeys(differs))
+        bad += bool(differs)
         rows.append(
             {
                 "url": display_url(url),
@@ -1025,6 +1035,8 @@ def cmd_check(args) -> int:
                 "error": redact_text(result.error) if result.error else None,
                 "shared": len(users) > 1 or any(catalog.sharing(e) for e in users),
                 "mirror": url in mirror_only,
+                "crc64": f"{result.crc64:016x}" if result.crc64 is not None else None,
+                "different_bytes": differs or None,
             }
         )
     if args.json:
@@ -1032,6 +1044,8 @@ def cmd_check(args) -> int:
     else:
         for row in rows:
             state = "ok" if row["ok"] else f"FAILED: {row['error']}"
+            if row["different_bytes"]:
+                state = f"mirror holds different bytes ({'; '.join(row['different_bytes'])}); not used"
             shared = f"  shared by {len(row['ids'])} entries" if len(row["ids"]) > 1 else ""
             mirror = "  (mirror)" if row["mirror"] else ""
             print(

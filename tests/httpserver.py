@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import email.utils
 import hashlib
+import json
 import os
 import re
 import signal
@@ -1061,7 +1062,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--dir", type=Path, required=True, help="directory whose files are served")
     parser.add_argument("--rate", type=int, default=None, help="throttle each connection to BYTES per second")
+    parser.add_argument(
+        "--headers",
+        type=Path,
+        default=None,
+        help='a JSON file {"/path": {"Header": "value"}}: extra headers per served path (an "ETag" entry '
+        "replaces the route's ETag), e.g. an object store's fingerprints",
+    )
     args = parser.parse_args(argv)
+    extra = json.loads(args.headers.read_text()) if args.headers else {}
 
     finished = threading.Event()
 
@@ -1071,7 +1080,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     with TestServer(host=args.host, port=args.port) as server:
-        server.add_dir(args.dir, rate=args.rate)
+        for route in server.add_dir(args.dir, rate=args.rate):
+            headers = dict(extra.get(route.path, {}))
+            if "ETag" in headers:
+                route.etag = headers.pop("ETag")
+            route.headers.update(headers)
         print(f"READY {server.url('/')}", flush=True)
         # A timed wait keeps the main thread responsive to signals on every platform.
         while not finished.wait(0.2):

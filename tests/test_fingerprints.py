@@ -175,3 +175,40 @@ def test_cli_download_says_verified_against_the_servers_crc64(capsys, tmp_path, 
     assert "verified against the server's CRC-64" in out
     code, out, _ = cli_run(capsys, *site, "verify", "m")
     assert code == 0 and "verified against the server's CRC-64 on arrival" in out
+
+
+# -- mirrors ----------------------------------------------------------------------------------------------
+
+
+def mirrored(tmp_path, models_dir, server, data, mirror_data, *, main_status=404):
+    server.add(PATH, data, headers=oss_headers(data), statuses=[main_status] if main_status else [])
+    server.add("/mirror/model.pt", mirror_data, headers=oss_headers(mirror_data))
+    row = entry("m", server.url(PATH), mirrors=[server.url("/mirror/model.pt")])
+    catalog = write_catalog(tmp_path / "catalog.json", [row])
+    library = Library(models_dir, load(catalog))
+    return library, library.catalog.get("m"), catalog
+
+
+def test_a_mirror_holding_different_bytes_is_not_used(tmp_path, models_dir, http_server):
+    data = payload(MiB)
+    library, m, _ = mirrored(tmp_path, models_dir, http_server, data, payload(MiB, seed=7))
+    with pytest.raises(DownloadError) as caught:
+        run(library, m)
+    assert "mirror holds different bytes" in caught.value.reason and "CRC-64" in caught.value.reason
+    assert http_server.requests_for("/mirror/model.pt", "GET") == []  # compared by HEAD, never fetched
+    assert not library.path(m).exists()
+
+
+def test_a_mirror_with_the_same_fingerprints_is_used(tmp_path, models_dir, http_server):
+    data = payload(MiB)
+    library, m, _ = mirrored(tmp_path, models_dir, http_server, data, data)
+    assert run(library, m).read_bytes() == data
+    assert library.status(m).verified_by == "crc64"
+    assert library.read_meta(m)["url"] == http_server.url("/mirror/model.pt")
+
+
+def test_check_says_a_mirror_holds_different_bytes(capsys, tmp_path, models_dir, http_server):
+    data = payload(MiB)
+    _, _, catalog = mirrored(tmp_path, models_dir, http_server, data, payload(MiB, seed=7), main_status=None)
+    code, out, _ = cli_run(capsys, "--dir", str(models_dir), "--catalog", str(catalog), "check")
+    assert code == 1 and "mirror holds different bytes (CRC-64" in out

@@ -403,6 +403,7 @@ class Transfer:
         # The server's CRC-64 (16 hex digits) and MD5 of the object, from the first answer's headers;
         # only gathered when the catalog has no sha256.
         self._server: dict = {}
+        self._main_prints: fingerprints.ServerFingerprints | None = None
         self._lock = threading.Lock()
         self._part_id: tuple[int, int] | None = None  # (device, inode) of the partial file being written
         self._removed = False
@@ -484,7 +485,13 @@ class Transfer:
                 library.status(entry).bytes if library.status(entry).state is State.PARTIAL else 0,
             )
             errors: list[tuple[str, DownloadError]] = []
-            for url in self.urls():
+            sources = self.urls()
+            for url in sources:
+                if url != sources[0]:
+                    different = self._mirror_differs(sources[0], url)
+                    if different:
+                        errors.append((url, DownloadError(entry.title, different, kind="integrity")))
+                        continue
                 self._url = url
                 try:
                     self._download_from(url)
@@ -499,6 +506,24 @@ class Transfer:
             raise DownloadError(entry.title, f"every source failed: {reasons}", kind=errors[-1][1].kind)
         finally:
             lock.release()
+
+    def _mirror_differs(self, main: str, mirror: str) -> str:
+        """Why a mirror must not be used for this entry ("" when it may): its HEAD fingerprints (size,
+        CRC-64, content MD5) differ from the main URL's. Only what both servers tell is compared."""
+        from ofa_manager.core.http import check_link
+
+        if self.abort.is_set():
+            raise Aborted()
+        if self._main_prints is None:
+            answer = check_link(main, session=self.session, tokens=self.tokens, timeout=self.options.timeout)
+            self._main_prints = answer.fingerprints() if answer.ok else fingerprints.ServerFingerprints()
+        answer = check_link(mirror, session=self.session, tokens=self.tokens, timeout=self.options.timeout)
+        if not answer.ok:
+            return ""  # the download itself reports what is wrong with it
+        found = self._main_prints.differences(answer.fingerprints())
+        if found:
+            return f"the mirror holds different bytes than {url_host(main)} ({'; '.join(found)}); not used"
+        return ""
 
     def _try_lock(self, lock) -> bool:
         from filelock import Timeout
