@@ -212,3 +212,12 @@ def test_check_says_a_mirror_holds_different_bytes(capsys, tmp_path, models_dir,
     _, _, catalog = mirrored(tmp_path, models_dir, http_server, data, payload(MiB, seed=7), main_status=None)
     code, out, _ = cli_run(capsys, "--dir", str(models_dir), "--catalog", str(catalog), "check")
     assert code == 1 and "mirror holds different bytes (CRC-64" in out
+
+
+def test_with_a_crc64_the_md5_is_not_computed(tmp_path, models_dir, http_server):
+    data = payload(MiB)
+    oss = oss_headers(data)
+    library, m = setup(tmp_path, models_dir, http_server, data, headers=oss, etag=md5_etag(data))
+    run(library, m)
+    meta = library.read_meta(m)
+    assert meta["verified_by"] == "crc64" and meta["md5"] is None and meta["server_md5"] is not None

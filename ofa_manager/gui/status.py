@@ -123,12 +123,28 @@ def status_text(state: EntryState) -> str:
     if status.state is State.FOREIGN:
         return QCoreApplication.translate("status", "Not ours: {reason}").format(reason=status.reason)
     if status.state is State.DOWNLOADED:
+        if status.differs:
+            return QCoreApplication.translate("status", "Kept anyway: differs from the catalog")
+        if not status.verified and status.verified_by == "crc64":
+            return QCoreApplication.translate("status", "Verified against the server's CRC-64")
+        if not status.verified and status.verified_by == "md5":
+            return QCoreApplication.translate("status", "Verified against the server's MD5")
         return "Verified" if is_verified(status) else "Downloaded"
     if status.state is State.IN_STORE:
         return QCoreApplication.translate("status", "In the shared store")
+    if status.rejected is not None:
+        return rejected_text(status)
     if state.link_error:
         return f"Not downloaded — link failed: {state.link_error}"
     return "Not downloaded"
+
+
+def rejected_text(status: FileStatus) -> str:
+    """A download that failed its check and is kept (NAME.rejected)."""
+    check = {"sha256": "sha256", "crc64": "CRC-64", "md5": "MD5"}.get(status.rejected.get("check"), "check")
+    return QCoreApplication.translate("status", "Rejected: {check} mismatch (kept as {name})").format(
+        check=check, name=f"{status.path.name}.rejected"
+    )
 
 
 def status_tooltip(state: EntryState) -> str:
@@ -141,12 +157,27 @@ def status_tooltip(state: EntryState) -> str:
     elif item is not None and item.message:
         lines.append(item.message)
     status = state.status
-    if status is not None and status.state is State.DOWNLOADED:
+    if status is not None and status.state is State.DOWNLOADED and status.differs:
+        lines.append(
+            QCoreApplication.translate(
+                "status",
+                "Kept although it failed its check ({reason}); never shown as verified.",
+            ).format(reason=status.meta.get("rejected_reason") or "")
+        )
+        if status.sha256:
+            lines.append(f"sha256 {status.sha256}")
+    elif status is not None and status.state is State.DOWNLOADED:
         if status.verified:
             lines.append("The sha256 matches the catalog.")
         elif is_verified(status):
             checked = status.meta["verified_at"]
             lines.append(f"The sha256 is unchanged since the download (checked {checked}).")
+        elif status.verified_by in ("crc64", "md5"):
+            lines.append(
+                QCoreApplication.translate(
+                    "status", "The catalog has no sha256; the bytes matched the server's own fingerprint."
+                )
+            )
         else:
             lines.append("Not verified yet: Verify re-hashes the file.")
         if status.sha256:
@@ -181,6 +212,14 @@ def status_tooltip(state: EntryState) -> str:
         lines.append("The file does not match its hash or size; delete it and download it again.")
         if found:
             lines.append(f"sha256 found {found}")
+    if status is not None and status.rejected is not None:
+        lines.append(
+            QCoreApplication.translate(
+                "status",
+                "The last download failed its check and was kept, not thrown away: {reason}. Keep Anyway "
+                "uses it without downloading again; Delete Rejected Copy frees its space.",
+            ).format(reason=status.rejected.get("reason") or "")
+        )
     if state.link_error:
         lines.append(f"Link check: {state.link_error}")
     return "\n".join(lines)
