@@ -554,7 +554,8 @@ def test_mirrors_are_tried_in_order_when_the_main_url_fails(tmp_path, models_dir
 
 def test_every_source_failing_lists_the_reasons(tmp_path, models_dir, http_server):
     http_server.add("/main.pt", b"x", statuses=[404])
-    http_server.add("/mirror.pt", b"x", statuses=[403])
+    # Twice: the HEAD that compares the mirror's fingerprints with the main URL's gets one answer too.
+    http_server.add("/mirror.pt", b"x", statuses=[403, 403])
     catalog = write_catalog(
         tmp_path / "c.json",
         [entry("m", http_server.url("/main.pt"), title="Model M", mirrors=[http_server.url("/mirror.pt")])],

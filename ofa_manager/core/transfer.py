@@ -404,6 +404,7 @@ class Transfer:
         # only gathered when the catalog has no sha256.
         self._server: dict = {}
         self._main_prints: fingerprints.ServerFingerprints | None = None
+        self._prints: fingerprints.RunningFingerprints | None = None
         self._lock = threading.Lock()
         self._part_id: tuple[int, int] | None = None  # (device, inode) of the partial file being written
         self._removed = False
@@ -751,7 +752,8 @@ class Transfer:
             raise DownloadError(
                 entry.title, f"cannot read back the partial file: {hasher.error}", kind="disk"
             )
-        self._finish(plan, hasher.digest.hexdigest(), prints)
+        self._prints = prints
+        self._finish(plan, hasher.digest.hexdigest())
 
     def _first_response(self, url: str, plan: _Plan, validator: str | None, record: dict):
         """Open the first connection; it tells the size, the validators and whether ranges work."""
@@ -1182,9 +1184,7 @@ class Transfer:
             record["ranges"] = []
         self.library.write_record(self.entry, record)
 
-    def _finish(
-        self, plan: _Plan, digest: str, prints: fingerprints.RunningFingerprints | None = None
-    ) -> None:
+    def _finish(self, plan: _Plan, digest: str) -> None:
         entry, library = self.entry, self.library
         if self._part_removed():
             raise self._removed_error()
@@ -1205,6 +1205,7 @@ class Transfer:
                 kind="integrity",
             )
         server = {} if self.expected_sha256 else self._server
+        prints = self._prints  # what the hasher computed besides the sha256 (see _fetch)
         computed_crc = prints.crc if prints is not None else None
         computed_md5 = prints.md5() if prints is not None else None
         verified_by, mismatch = fingerprints.check(server, computed_crc, computed_md5)
