@@ -221,3 +221,47 @@ def test_with_a_crc64_the_md5_is_not_computed(tmp_path, models_dir, http_server)
     run(library, m)
     meta = library.read_meta(m)
     assert meta["verified_by"] == "crc64" and meta["md5"] is None and meta["server_md5"] is not None
+
+
+def test_a_record_with_a_malformed_server_fingerprint_is_discarded():
+    from ofa_manager.core.library import record_problem
+
+    good = {"url": "https://example.org/m.pt", "size": 10, "ranges": [[0, 5]], "server_crc64": "0" * 16}
+    assert record_problem(good, 10, None, 10) is None
+    assert "CRC-64" in record_problem({**good, "server_crc64": "12345"}, 10, None, 10)
+    assert "MD5" in record_problem({**good, "server_md5": "x" * 32}, 10, None, 10)
+
+
+def test_an_interrupted_download_resumes_and_is_still_checked_against_the_crc(
+    tmp_path, models_dir, http_server
+):
+    data = payload(3 * MiB)
+    library, m = setup(tmp_path, models_dir, http_server, data, headers=oss_headers(data), drop_after=MiB)
+    run(library, m, connections=1, retries=2)
+    assert library.status(m).verified_by == "crc64"
+    assert library.read_meta(m)["crc64"] == f"{crc64_xz(data):016x}"
+
+
+def test_a_download_resumed_by_a_later_run_is_checked_over_the_whole_file(tmp_path, models_dir, http_server):
+    import threading
+
+    from ofa_manager.core.transfer import Aborted
+
+    data = payload(2 * MiB)
+    library, m = setup(
+        tmp_path, models_dir, http_server, data, headers=oss_headers(data), corrupt_at=100, rate=2 * MiB
+    )
+    stop = threading.Event()
+
+    def progress(p):
+        if p.done >= 512 * 1024:
+            stop.set()
+
+    with pytest.raises(Aborted):
+        Transfer(library, m, fast_options(connections=1), on_progress=progress, abort=stop).run()
+    assert library.status(m).state is State.PARTIAL  # the corrupted byte 100 is in the kept part
+    http_server.route(PATH).rate = None
+    # The second run fetches only the rest, but the CRC covers the bytes kept from the first run too.
+    with pytest.raises(DownloadError, match="CRC-64 mismatch"):
+        run(library, m, connections=1)
+    assert http_server.requests_for(PATH, "GET")[-1].range != "bytes=0-"

@@ -1074,6 +1074,11 @@ def record_problem(
     for name in ("etag", "last_modified"):
         if not _optional(record.get(name), _header_text):
             return f"its {name} is not a short line of text"
+    # The server's fingerprints, recorded with the first answer (see core.fingerprints).
+    if not _optional(record.get("server_crc64"), _crc_text):
+        return "its server CRC-64 is not 16 hex digits"
+    if not _optional(record.get("server_md5"), _md5_text):
+        return "its server MD5 is not 32 hex digits"
     for name in ("started", "updated"):
         value = record.get(name)
         if value is not None and not (
