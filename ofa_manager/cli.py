@@ -26,7 +26,7 @@ from ofa_manager.core.catalog import (
     redact_text,
     unknown_id_message,
 )
-from ofa_manager.core.describe import Word, describe, verified_by
+from ofa_manager.core.describe import Proof, Word, describe, verified_by
 from ofa_manager.core.library import (
     Library,
     NotOursError,
@@ -118,7 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--yes",
         "-y",
         action="store_true",
-        help="download even when the disk looks too small (asked otherwise)",
+        help="download even when the disk looks too small, or again where a download that failed its "
+        "check is kept as NAME.rejected (asked otherwise)",
     )
 
     p = sub.add_parser("verify", parents=[common], help="re-hash local files; exit 1 on a mismatch")
@@ -127,6 +128,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rm", parents=[common], help="delete local copies (permanently)")
     p.add_argument("ids", nargs="+", metavar="ID")
     p.add_argument("--partial", action="store_true", help="delete only unfinished partial files")
+    p.add_argument(
+        "--rejected",
+        action="store_true",
+        help="delete only the kept copies of downloads that failed their check (NAME.rejected)",
+    )
     p.add_argument(
         "--trash",
         action="store_true",
@@ -149,6 +155,14 @@ def build_parser() -> argparse.ArgumentParser:
         "copied stays whole where it was.",
     )
     p.add_argument("target", metavar="DIR")
+
+    p = sub.add_parser(
+        "accept",
+        parents=[common],
+        help="keep a download that failed its check (NAME.rejected) anyway, marked as differing from the "
+        "catalog (never verified), without downloading it again",
+    )
+    p.add_argument("ids", nargs="+", metavar="ID")
 
     p = sub.add_parser("du", parents=[common], help="disk usage of the models folder")
     p.add_argument("--json", action="store_true")
@@ -340,6 +354,21 @@ def _inspections(catalog: Catalog, library: Library, statuses: dict) -> dict:
     }
 
 
+def _verified_words(status) -> str:
+    """What a finished file was checked against, in words."""
+    from ofa_manager.core.fingerprints import VERIFIED_BY
+
+    if status.verified_by in VERIFIED_BY:
+        return f"verified against {VERIFIED_BY[status.verified_by]}"
+    return "not verified: neither the catalog nor the server gave a fingerprint (its sha256 is recorded)"
+
+
+def _rejected_words(status) -> str:
+    check = status.rejected.get("check")
+    what = {"sha256": "sha256", "crc64": "server CRC-64", "md5": "server MD5"}.get(check, "check")
+    return f"rejected: {what} mismatch (kept as {status.path.name}.rejected)"
+
+
 def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
     described = describe(status)
     state = str(described.word) if status.state is not State.REMOTE else status.state.value
@@ -347,12 +376,20 @@ def _list_line(entry: Checkpoint, status, catalog: Catalog) -> str:
         state = f"partial {units.size(status.bytes)}"
     elif described.word is Word.NOT_OURS:
         state = f"not ours: {described.reason}"
+    elif described.proof in (Proof.SERVER_CRC64, Proof.SERVER_MD5):
+        state = _verified_words(status)
     elif status.state is State.IN_STORE:
         state = f"in the shared store: {status.store_path}" + (" (verified)" if status.verified else "")
     elif status.state is State.REMOTE and status.reason:
         state = f"remote ({status.reason})"
     if status.state is State.PARTIAL and status.reason:
         state += f" ({status.reason}; the next download starts over)"
+    if status.differs:
+        state = (
+            f"kept anyway, differs from the catalog ({status.meta.get('rejected_reason') or 'not verified'})"
+        )
+    if status.rejected is not None:
+        state += f"; {_rejected_words(status)}"
     size = units.size(status.size) if status.size else "size unknown"
     shared = " (shared file)" if catalog.sharing(entry) else ""
     group = " / ".join(entry.group)
@@ -387,6 +424,13 @@ def cmd_list(args) -> int:
                     "params": entry.params,
                     "sha256": entry.sha256,
                     "verified": verified_by(status) is not None,
+                    "verified_by": status.verified_by,
+                    "differs": status.differs,
+                    "rejected": (
+                        {k: status.rejected.get(k) for k in ("check", "reason", "expected", "found", "size")}
+                        if status.rejected is not None
+                        else None
+                    ),
                     "reason": status.reason or None,
                     "filename": status.path.name,
                     "mirrors": [display_url(m) for m in entry.mirrors],
@@ -544,6 +588,19 @@ def cmd_download(args) -> int:
         entries = [e for e in entries if e not in in_store]
         if not entries:
             return EXIT_OK
+    rejected = [e for e in library.one_per_file(entries) if library.status(e).rejected is not None]
+    if rejected and not args.yes:
+        names = ", ".join(e.id for e in rejected)
+        if not sys.stdin.isatty():
+            raise UsageError(
+                f"{names}: a download that failed its check is kept (NAME.rejected); not fetched again. "
+                "`ofa-manager accept ID` keeps it anyway, `ofa-manager rm --rejected ID` deletes it, "
+                "--yes downloads again"
+            )
+        answer = input(f"{names}: the last download failed its check and is kept. Download again? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing downloaded")
+            return EXIT_OK
     entries = _answer_download_plan(args, catalog, library, entries)
     if entries is None:
         print("nothing downloaded", file=sys.stderr)
@@ -581,6 +638,9 @@ def cmd_download(args) -> int:
     done = [item for item in queue.items() if item.state is ItemState.DONE]
     for item in done:
         _say_claims(library, [catalog.get(i) for i in item.entry_ids], sys.stderr)
+        status = library.status(catalog.get(item.entry_ids[0]))
+        if status.state is State.DOWNLOADED:
+            print(f"{', '.join(item.entry_ids)}: {_verified_words(status)}", file=sys.stderr)
     print(f"{len(done)} file(s) ready, {len(failed)} failed, in {library.root}", file=sys.stderr)
     return EXIT_FAILED if failed else EXIT_OK
 
@@ -679,6 +739,8 @@ def cmd_verify(args) -> int:
             )
         else:
             how = "verified against the catalog sha256" if status.verified else "hash recorded"
+            if not status.verified and status.verified_by:
+                how = f"hash recorded, {_verified_words(status)} on arrival"
             print(f"{names}: ok ({units.size(status.bytes)}, sha256 {status.sha256}; {how})")
         _say_claims(library, [entry, *catalog.sharing(entry)])
     also = f", {not_ours} not ours (unverified or not matching)" if not_ours else ""
@@ -700,6 +762,12 @@ def _say_claims(library: Library, entries: list[Checkpoint], stream=None) -> Non
 
 
 def cmd_rm(args) -> int:
+    if args.rejected:
+        if args.partial or args.trash or args.force:
+            raise UsageError(
+                "--rejected deletes only the rejected copies; not with --partial, --trash or --force"
+            )
+        return _rm_rejected(args)
     if args.trash:
         return _rm_to_trash(args)
     from ofa_manager.core.plan import DiskView, deletion_impact
@@ -763,6 +831,46 @@ def cmd_rm(args) -> int:
             print(f"not deleted: {exc}", file=sys.stderr)
     print(f"deleted {deleted} file(s), freed {units.size(freed)}")
     return EXIT_FAILED if refused else EXIT_OK
+
+
+def _rm_rejected(args) -> int:
+    catalog = _catalog(args)
+    library = _library(args, catalog)
+    entries = _select(catalog, args.ids, everything_when_empty=False)
+    targets = [e for e in library.one_per_file(entries) if library.read_rejected(e) is not None]
+    if not targets:
+        print("no rejected download is kept for these checkpoints")
+        return EXIT_OK
+    for entry in targets:
+        info = library.read_rejected(entry)
+        print(f"{library.rejected_path(entry)} — {units.size(info['size'])} ({info.get('reason', '')})")
+    if not args.yes:
+        if not sys.stdin.isatty():
+            raise UsageError("not on a terminal: add --yes to delete without asking")
+        answer = input(f"Delete {len(targets)} rejected file(s)? [y/N] ")
+        if answer.strip().lower() not in ("y", "yes"):
+            print("nothing deleted")
+            return EXIT_OK
+    freed = sum(library.delete_rejected(entry) for entry in targets)
+    print(f"deleted {len(targets)} rejected file(s), freed {units.size(freed)}")
+    return EXIT_OK
+
+
+def cmd_accept(args) -> int:
+    catalog = _catalog(args)
+    library = _library(args, catalog)
+    entries = _select(catalog, args.ids, everything_when_empty=False)
+    failed = 0
+    for entry in library.one_per_file(entries):
+        try:
+            status = library.accept_rejected(entry)
+        except (UnsafePathError, NotOursError) as exc:
+            failed += 1
+            print(f"not accepted: {exc}", file=sys.stderr)
+            continue
+        reason = status.meta.get("rejected_reason") or "not verified"
+        print(f"{entry.id}: kept anyway as {status.path} — differs from the catalog ({reason}); not verified")
+    return EXIT_FAILED if failed else EXIT_OK
 
 
 def _rm_to_trash(args) -> int:
@@ -942,6 +1050,7 @@ def cmd_du(args) -> int:
                     "free": usage.free,
                     "total": usage.total,
                     "in_stores": usage.in_stores,
+                    "rejected": usage.rejected,
                     "entries": usage.per_entry,
                     "files": usage.per_file,
                 },
@@ -952,6 +1061,8 @@ def cmd_du(args) -> int:
     print(f"models folder {library.root}")
     print(f"  checkpoints    {units.size(usage.downloaded):>12}")
     print(f"  partial files  {units.size(usage.partial):>12}")
+    if usage.rejected:
+        print(f"  rejected       {units.size(usage.rejected):>12}  (failed their check; rm --rejected ID)")
     print(f"  other data     {units.size(usage.other):>12}")
     print(f"  free on volume {units.size(usage.free):>12}  (of {units.size(usage.total)})")
     if usage.in_stores:
@@ -1000,6 +1111,16 @@ def cmd_check(args) -> int:
     for url, users in urls.items():
         result = results[url]
         bad += not result.ok
+        # A mirror whose HEAD fingerprints (size, CRC-64, content MD5) differ from the main link's holds
+        # different bytes: downloads do not use it.
+        differs = []
+        if url in mirror_only and result.ok:
+            for entry in users:
+                main = results.get(mirrors.rewrite(entry.url, saved.rewrite_rules))
+                if main is not None and main.ok:
+                    differs += main.fingerprints().differences(result.fingerprints())
+        differs = list(dict.fromkeys(differs))
+        bad += bool(differs)
         rows.append(
             {
                 "url": display_url(url),
@@ -1012,6 +1133,8 @@ def cmd_check(args) -> int:
                 "error": redact_text(result.error) if result.error else None,
                 "shared": len(users) > 1 or any(catalog.sharing(e) for e in users),
                 "mirror": url in mirror_only,
+                "crc64": f"{result.crc64:016x}" if result.crc64 is not None else None,
+                "different_bytes": differs or None,
             }
         )
     if args.json:
@@ -1019,6 +1142,8 @@ def cmd_check(args) -> int:
     else:
         for row in rows:
             state = "ok" if row["ok"] else f"FAILED: {row['error']}"
+            if row["different_bytes"]:
+                state = f"mirror holds different bytes ({'; '.join(row['different_bytes'])}); not used"
             shared = f"  shared by {len(row['ids'])} entries" if len(row["ids"]) > 1 else ""
             mirror = "  (mirror)" if row["mirror"] else ""
             print(
@@ -1275,6 +1400,7 @@ COMMANDS = {
     "rm": cmd_rm,
     "move": cmd_move,
     "du": cmd_du,
+    "accept": cmd_accept,
     "check": cmd_check,
     "inspect": cmd_inspect,
     "login": cmd_login,

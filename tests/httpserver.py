@@ -7,6 +7,7 @@ import contextlib
 import dataclasses
 import email.utils
 import hashlib
+import json
 import os
 import re
 import signal
@@ -24,7 +25,18 @@ from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
 
-__all__ = ["FAULT_KNOBS", "HTML_ERROR_PAGE", "CannedAnswer", "RequestRecord", "Route", "TestServer", "main"]
+__all__ = [
+    "FAULT_KNOBS",
+    "HTML_ERROR_PAGE",
+    "CannedAnswer",
+    "RequestRecord",
+    "Route",
+    "TestServer",
+    "crc64_xz",
+    "md5_etag",
+    "main",
+    "oss_headers",
+]
 
 # In-memory bodies go out in 1 MiB memoryview slices: no copies, few syscalls.
 MEMORY_SLICE = 1 << 20
@@ -62,6 +74,8 @@ FAULT_KNOBS = frozenset(
         "trickle_after",
         "trickle_rate",
         "trickle_times",
+        "corrupt_at",
+        "corrupt_times",
     }
 )
 
@@ -185,6 +199,45 @@ def _if_range_matches(value: str, content: _Content) -> bool:
     return int(when.timestamp()) == content.mtime
 
 
+def _crc64_table() -> list[int]:
+    table = []
+    for byte in range(256):
+        crc = byte
+        for _ in range(8):
+            crc = (crc >> 1) ^ 0xC96C5795D7870F42 if crc & 1 else crc >> 1
+        table.append(crc)
+    return table
+
+
+_CRC64_TABLE = _crc64_table()
+
+
+def crc64_xz(data: bytes) -> int:
+    """CRC-64/XZ (ECMA-182 reflected, init and xorout all ones), as Alibaba OSS sends it.
+
+    A plain table loop, independent of the library the client uses: the reference the tests trust.
+    """
+    crc = 0xFFFFFFFFFFFFFFFF
+    table = _CRC64_TABLE
+    for byte in data:
+        crc = table[(crc ^ byte) & 0xFF] ^ (crc >> 8)
+    return crc ^ 0xFFFFFFFFFFFFFFFF
+
+
+def oss_headers(data: bytes, *, crc: int | None = None) -> dict[str, str]:
+    """The CRC-64 header Alibaba OSS sends with an object (``crc`` to send a wrong one)."""
+    return {"x-oss-hash-crc64ecma": str(crc64_xz(data) if crc is None else crc)}
+
+
+def md5_etag(data: bytes, parts: int | None = None) -> str:
+    """An object store's ETag: the content's MD5 (uppercase, as OSS sends it), or a multipart
+    ``<hex>-<parts>`` that is not the content's MD5."""
+    digest = hashlib.md5(data, usedforsecurity=False).hexdigest().upper()
+    if parts is None:
+        return f'"{digest}"'
+    return f'"{hashlib.md5(digest.encode(), usedforsecurity=False).hexdigest().upper()}-{parts}"'
+
+
 def _hash_file(path: Path) -> str:
     digest = hashlib.sha1()
     with open(path, "rb") as handle:
@@ -276,6 +329,10 @@ class Route:
         self.trickle_after: int | None = None
         self.trickle_rate: int = 200
         self.trickle_times: int = 1
+        # Invert the byte at this offset of the object in the next corrupt_times bodies that carry it
+        # (a bit flipped in flight: the length and every header stay right).
+        self.corrupt_at: int | None = None
+        self.corrupt_times: int = 1
 
         # Counters: every request that reached this route, and the GETs that were served the object.
         self.hits = 0
@@ -475,6 +532,17 @@ class Route:
                     self.trickle_after, self.trickle_times = None, 1
             return drop_at, stall, trickle
 
+    def _arm_corruption(self, start: int, length: int) -> int | None:
+        """The offset to corrupt in a body of ``length`` bytes from ``start``, consuming one use."""
+        with self._lock:
+            at = self.corrupt_at
+            if at is None or self.corrupt_times <= 0 or not start <= at < start + length:
+                return None
+            self.corrupt_times -= 1
+            if self.corrupt_times <= 0:
+                self.corrupt_at, self.corrupt_times = None, 1
+            return at
+
     def __repr__(self) -> str:
         where = f"file={self._file}" if self._file is not None else f"{len(self._data or b'')} bytes"
         return f"<Route {self.path} {where}>"
@@ -613,6 +681,11 @@ class _Handler(BaseHTTPRequestHandler):
         if head:
             return
         drop_at, stall, trickle = route._arm(length)
+        flip = route._arm_corruption(start, length)
+        if flip is not None:
+            data = bytearray(content.data if content.data is not None else Path(content.file).read_bytes())
+            data[flip] ^= 0xFF
+            content = dataclasses.replace(content, data=bytes(data), file=None)
         self._send_body(content, start, length, plan.rate, drop_at, stall, trickle)
 
     def _send_validators(self, route: Route, content: _Content, plan: _Plan | None = None) -> None:
@@ -989,7 +1062,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--dir", type=Path, required=True, help="directory whose files are served")
     parser.add_argument("--rate", type=int, default=None, help="throttle each connection to BYTES per second")
+    parser.add_argument(
+        "--headers",
+        type=Path,
+        default=None,
+        help='a JSON file {"/path": {"Header": "value"}}: extra headers per served path (an "ETag" entry '
+        "replaces the route's ETag), e.g. an object store's fingerprints",
+    )
     args = parser.parse_args(argv)
+    extra = json.loads(args.headers.read_text()) if args.headers else {}
 
     finished = threading.Event()
 
@@ -999,7 +1080,11 @@ def main(argv: list[str] | None = None) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
     with TestServer(host=args.host, port=args.port) as server:
-        server.add_dir(args.dir, rate=args.rate)
+        for route in server.add_dir(args.dir, rate=args.rate):
+            headers = dict(extra.get(route.path, {}))
+            if "ETag" in headers:
+                route.etag = headers.pop("ETag")
+            route.headers.update(headers)
         print(f"READY {server.url('/')}", flush=True)
         # A timed wait keeps the main thread responsive to signals on every platform.
         while not finished.wait(0.2):

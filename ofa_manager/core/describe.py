@@ -31,6 +31,7 @@ class Word(str, enum.Enum):
     CORRUPT = "corrupt"
     NOT_OURS = "not ours"
     IN_STORE = "in the shared store"  # a read-only shared store has it (see Library.store_file)
+    DIFFERS = "differs from the catalog"  # a copy that failed its check, kept anyway (never verified)
 
     def __str__(self) -> str:
         return self.value
@@ -40,6 +41,8 @@ class Proof(str, enum.Enum):
     """What a verified file's hash was checked against."""
 
     CATALOG = "catalog"  # the catalog's sha256
+    SERVER_CRC64 = "crc64"  # the CRC-64 the server sent with the file (x-oss-hash-crc64ecma)
+    SERVER_MD5 = "md5"  # the MD5 the server sent with the file (a single-part upload's ETag)
     ARRIVAL = "arrival"  # the sha256 taken when it was downloaded (the catalog gives none)
 
 
@@ -56,10 +59,13 @@ def verified_by(status: FileStatus) -> Proof | None:
     if status.state is State.IN_STORE:
         # A shared store's copy: verified when Verify hashed it and it matched the catalog's sha256.
         return Proof.CATALOG if status.verified else None
-    if status.state is not State.DOWNLOADED:
+    if status.state is not State.DOWNLOADED or status.differs:
         return None
     if status.verified:
         return Proof.CATALOG
+    if status.verified_by in (Proof.SERVER_CRC64.value, Proof.SERVER_MD5.value):
+        # Checked on arrival against a fingerprint the server sent before the file was here.
+        return Proof(status.verified_by)
     meta = status.meta or {}
     if (
         meta.get("verified_at")
@@ -74,6 +80,8 @@ def verified_by(status: FileStatus) -> Proof | None:
 def describe(status: FileStatus) -> Description:
     """The entry's state in words, with the reason a front end shows beside it."""
     state = status.state
+    if state is State.DOWNLOADED and status.differs:
+        return Description(Word.DIFFERS, reason=status.reason)
     if state is State.DOWNLOADED:
         proof = verified_by(status)
         if proof is None:

@@ -214,10 +214,18 @@ class LinkCheck:
     etag: str | None = None
     accepts_ranges: bool = False
     error: str | None = None
+    crc64: int | None = None  # the object store's own CRC-64 (x-oss-hash-crc64ecma), when sent
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.status is not None and self.status < 400
+
+    def fingerprints(self):
+        """Size, CRC-64 and content MD5 (a single-part ETag) as core.fingerprints compares them."""
+        from ofa_manager.core.fingerprints import ServerFingerprints, md5_of_etag
+
+        md5 = md5_of_etag(self.etag)
+        return ServerFingerprints(size=self.size, crc64=self.crc64, md5=md5, etag=self.etag)
 
 
 def check_link(
@@ -240,6 +248,7 @@ def check_link(
             size=int(length) if length and length.isdigit() else None,
             etag=response.headers.get("etag"),
             accepts_ranges=response.headers.get("accept-ranges", "").lower() == "bytes",
+            crc64=_crc_header(response),
         )
         if response.status_code >= 400:
             result.error = redact_text(_refusal(response))
@@ -253,6 +262,12 @@ def check_link(
     finally:
         if own:
             session.close()
+
+
+def _crc_header(response: requests.Response) -> int | None:
+    from ofa_manager.core.fingerprints import CRC_HEADER, parse_crc
+
+    return parse_crc(response.headers.get(CRC_HEADER))
 
 
 def describe_network_error(exc: BaseException) -> str:

@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from filelock import FileLock
 
 PART_SUFFIX = ".part"
+# A download that failed its sha256 or fingerprint check, kept (not thrown away): NAME.rejected, with what
+# failed in .NAME.rejected.json. Accepting it adopts it as "differs from the catalog", never verified.
+REJECTED_SUFFIX = ".rejected"
 RECORD_SUFFIX = ".part.json"
 HASH_CHUNK = 4 * 1024 * 1024
 # How long a delete waits for a download of the same file to stop (after a cancel) before it goes ahead.
@@ -77,6 +80,16 @@ class FileStatus:
     meta: dict = field(default_factory=dict)
     reason: str = ""  # why a file is not ours, or why its record was not trusted
     store_path: Path | None = None  # the shared store's file, for State.IN_STORE
+    # What the file was checked against, known before it arrived: "sha256" (the catalog's), "crc64" or
+    # "md5" (the server's own fingerprints, when the catalog has no sha256); None when nothing was.
+    verified_by: str | None = None
+    # The kept copy of a download that failed its check (see Library.quarantine), when there is one.
+    rejected: dict | None = None
+
+    @property
+    def differs(self) -> bool:
+        """Our file, kept although it does not match the catalog's sha256 or the server's fingerprint."""
+        return self.state is State.DOWNLOADED and self.meta.get("state") == "differs"
 
 
 @dataclass
@@ -91,6 +104,7 @@ class DiskUsage:
     per_entry: dict[str, int]
     per_file: dict[str, int]
     in_stores: int = 0  # bytes used from shared stores: not in the models folder, not on its volume
+    rejected: int = 0  # kept copies of downloads that failed their check (NAME.rejected)
 
 
 class Library:
@@ -149,6 +163,14 @@ class Library:
     def meta_path(self, entry: Checkpoint) -> Path:
         path = self.path(entry)
         return path.with_name(f".{path.name}.meta.json")
+
+    def rejected_path(self, entry: Checkpoint) -> Path:
+        path = self.path(entry)
+        return path.with_name(path.name + REJECTED_SUFFIX)
+
+    def rejected_meta_path(self, entry: Checkpoint) -> Path:
+        path = self.path(entry)
+        return path.with_name(f".{path.name}{REJECTED_SUFFIX}.json")
 
     def lock_path(self, entry: Checkpoint) -> Path:
         path = self.path(entry)
@@ -344,11 +366,18 @@ class Library:
                 return FileStatus(State.FOREIGN, path, st.st_size, expected_size, reason=reason)
             size = meta["size"]
             corrupt = meta.get("state") == "corrupt"
-            if expected and meta["sha256"] != expected:
+            # Kept anyway by the user against this very catalog hash: it differs, it is not corrupt.
+            accepted = meta.get("state") == "differs" and meta.get("catalog_sha256") == expected
+            if expected and meta["sha256"] != expected and not accepted:
                 corrupt = True
             if expected_size is not None and st.st_size != expected_size:
                 corrupt = True
             verified = bool(expected and meta["sha256"] == expected and not corrupt)
+            verified_by: str | None = None
+            if verified:
+                verified_by = "sha256"
+            elif not expected and not corrupt and meta.get("verified_by") in ("crc64", "md5"):
+                verified_by = meta["verified_by"]
             return FileStatus(
                 State.CORRUPT if corrupt else State.DOWNLOADED,
                 path,
@@ -357,11 +386,13 @@ class Library:
                 verified,
                 meta.get("sha256"),
                 meta,
+                verified_by=verified_by,
             )
         part = self.part_path(entry)
         part_kind = path_kind(part)
+        rejected = self.read_rejected(entry)
         if part_kind is None:
-            return FileStatus(State.REMOTE, path, 0, expected_size)
+            return FileStatus(State.REMOTE, path, 0, expected_size, rejected=rejected)
         if part_kind != "file":
             reason = f"{describe_kind(part_kind)} is at {part.name}; ofa-manager leaves it alone"
             return FileStatus(State.FOREIGN, path, 0, expected_size, reason=reason)
@@ -370,7 +401,13 @@ class Library:
         done = sum(end - start for start, end in record.get("ranges", []))
         size = record.get("size") or expected_size
         return FileStatus(
-            State.PARTIAL, path, part_bytes if not done else done, size, meta=record, reason=reason
+            State.PARTIAL,
+            path,
+            part_bytes if not done else done,
+            size,
+            meta=record,
+            reason=reason,
+            rejected=rejected,
         )
 
     def statuses(self) -> dict[str, FileStatus]:
@@ -491,9 +528,14 @@ class Library:
         path: Path,
         progress: Callable[[int, int], None] | None = None,
         cancelled: Callable[[], bool] | None = None,
+        crc_out: list[int] | None = None,
     ) -> str | None:
-        """sha256 of a file (never read through a link); None when cancelled."""
+        """sha256 of a file (never read through a link); None when cancelled. With ``crc_out`` its
+        CRC-64 (the server's fingerprint, see core.fingerprints) is appended there too."""
         digest = hashlib.sha256()
+        crc = 0
+        if crc_out is not None:
+            from ofa_manager.core.fingerprints import crc64
         done = 0
         buf = bytearray(HASH_CHUNK)
         view = memoryview(buf)
@@ -506,9 +548,13 @@ class Library:
                 if not n:
                     break
                 digest.update(view[:n])
+                if crc_out is not None:
+                    crc = crc64(view[:n], crc)
                 done += n
                 if progress:
                     progress(done, total)
+        if crc_out is not None:
+            crc_out.append(crc)
         return digest.hexdigest()
 
     def verify(
@@ -533,7 +579,8 @@ class Library:
             if before.state not in (State.DOWNLOADED, State.CORRUPT, State.FOREIGN):
                 return before
             st = os.lstat(path)
-            digest = self.hash_file(path, progress, cancelled)
+            crc: list[int] = []
+            digest = self.hash_file(path, progress, cancelled, crc_out=crc)
             if digest is None:
                 return self.status(entry)
             after = os.lstat(path)
@@ -546,12 +593,21 @@ class Library:
                 return self._verify_not_ours(entry, st, digest, meta, before.reason)
             expected = self.expected_sha256(entry)
             expected_size = self.expected_size(entry)
-            good = digest == (expected or meta["sha256"]) and expected_size in (None, st.st_size)
+            accepted = before.differs
+            if accepted:
+                # Kept anyway: held to the bytes that arrived, which the catalog does not vouch for.
+                good = digest == meta["sha256"] and st.st_size == meta["size"]
+            else:
+                good = digest == (expected or meta["sha256"]) and expected_size in (None, st.st_size)
+            server_crc = meta.get("server_crc64")
+            if not expected and server_crc and crc and not accepted:
+                # The server's own fingerprint, known before the file arrived: checked again.
+                good = good and f"{crc[0]:016x}" == server_crc
             # A corrupt verdict keeps the hash recorded on arrival, so a second verify cannot bless it.
             if good:
                 meta["sha256"] = digest
-            verdict = "ok" if good else "corrupt"
-            meta.update({"state": verdict, "verified_at": units.timestamp(), "sha256_found": digest})
+            state = ("differs" if accepted else "ok") if good else "corrupt"
+            meta.update({"state": state, "verified_at": units.timestamp(), "sha256_found": digest})
             self.write_meta(entry, meta)
         return self.status(entry)
 
@@ -633,6 +689,114 @@ class Library:
             },
         )
 
+    # -- quarantine: downloads that failed their check ----------------------------------------
+
+    def read_rejected(self, entry: Checkpoint) -> dict | None:
+        """What is known about the kept copy of a download that failed its check (its sidecar), or None
+        when there is none, or the file at NAME.rejected is not the one the sidecar describes."""
+        info = read_json_nofollow(self.rejected_meta_path(entry))
+        if info is None or not _sha256_text(info.get("sha256")) or not _int(info.get("size")):
+            return None
+        try:
+            st = os.lstat(self.rejected_path(entry))
+        except OSError:
+            return None
+        if (
+            not stat.S_ISREG(st.st_mode)
+            or st.st_size != info["size"]
+            or info.get("mtime_ns") != st.st_mtime_ns
+        ):
+            return None
+        return info
+
+    def quarantine(self, entry: Checkpoint, info: dict) -> Path | None:
+        """Keep the finished partial file that failed its check as NAME.rejected (replacing an earlier
+        rejected copy of ours), with ``info`` (check, expected, found, sha256, url…) beside it; its resume
+        record goes. Returns the kept path, or None when the data was discarded instead (a file that is
+        not ours, or a link, is at the rejected name). The caller holds the entry's lock."""
+        part, kept, sidecar = self.part_path(entry), self.rejected_path(entry), self.rejected_meta_path(entry)
+        kind = path_kind(kept)
+        if kind not in (None, "file") or path_kind(sidecar) not in (None, "file"):
+            self.drop_partial(entry)
+            return None
+        if kind == "file" and self.read_rejected(entry) is None:
+            self.drop_partial(entry)  # somebody else's file at that name is never replaced
+            return None
+        with open_nofollow(part, "r+b") as fh:
+            os.fsync(fh.fileno())
+            st = os.fstat(fh.fileno())
+        record = {
+            **info,
+            "size": st.st_size,
+            "mtime_ns": st.st_mtime_ns,
+            "catalog_url": display_url(entry.url),
+            "rejected_at": units.timestamp(),
+        }
+        # The sidecar first: a crash before the rename leaves a sidecar that describes no file (ignored).
+        atomic_write_json(sidecar, record, mode=sharing.file_mode(sidecar.parent))
+        os.replace(part, kept)
+        _unlink_file(self.record_path(entry))
+        return kept
+
+    def accept_rejected(self, entry: Checkpoint) -> FileStatus:
+        """Keep the rejected copy anyway: it becomes the file, marked "differs from the catalog" (never
+        verified), without downloading it again. Raises NotOursError when there is no rejected copy or
+        the final path is taken by another file."""
+        with self.lock(entry):
+            info = self.read_rejected(entry)
+            kept = self.rejected_path(entry)
+            if info is None:
+                raise NotOursError(f"{entry.id}: no rejected download is kept ({kept.name})")
+            status = self._local_status(entry)
+            if status.state in (State.DOWNLOADED, State.FOREIGN):
+                raise NotOursError(
+                    f"{status.path} is already there ({status.state.value}); the rejected copy {kept} "
+                    "was left as it is"
+                )
+            self.drop_partial(entry)
+            st = os.lstat(kept)
+            self.write_meta(
+                entry,
+                {
+                    "url": info.get("url") if _web_url(info.get("url")) else display_url(entry.url),
+                    "catalog_url": display_url(entry.url),
+                    "etag": info.get("etag") if _header_text(info.get("etag")) else None,
+                    "size": st.st_size,
+                    "sha256": info["sha256"],
+                    "verified": False,
+                    "verified_by": None,
+                    "state": "differs",
+                    # The catalog hash it was kept against: a new catalog hash is a new question.
+                    "catalog_sha256": self.expected_sha256(entry),
+                    "rejected_check": info.get("check"),
+                    "rejected_reason": info.get("reason"),
+                    "downloaded_at": info.get("downloaded_at")
+                    or info.get("rejected_at")
+                    or units.timestamp(),
+                    "accepted_at": units.timestamp(),
+                    "mtime_ns": st.st_mtime_ns,
+                },
+            )
+            try:
+                place_file(kept, self.path(entry), replace=status.state is State.CORRUPT)
+            except (FileNotFoundError, NotOursError):
+                self.forget(entry)
+                raise
+            _unlink_file(self.rejected_meta_path(entry))
+        return self.status(entry)
+
+    def delete_rejected(self, entry: Checkpoint) -> int:
+        """Delete the rejected copy and its sidecar; returns the bytes freed. A file at the rejected name
+        that the sidecar does not describe is not ours and stays."""
+        with self._lock_for_delete(entry):
+            return self.drop_rejected(entry)
+
+    def drop_rejected(self, entry: Checkpoint) -> int:
+        """delete_rejected for a caller that holds the entry's lock (a download that succeeded)."""
+        freed = _unlink_file(self.rejected_path(entry)) if self.read_rejected(entry) is not None else 0
+        _unlink_file(self.rejected_meta_path(entry))
+        return freed
+
     # -- deleting -------------------------------------------------------------------------------
 
     def delete(self, entry: Checkpoint, *, partial_only: bool = False, force: bool = False) -> int:
@@ -682,7 +846,7 @@ class Library:
 
     def disk_usage(self) -> DiskUsage:
         statuses = self.statuses()
-        downloaded = partial = partial_files = in_stores = 0
+        downloaded = partial = partial_files = in_stores = rejected = 0
         per_file: dict[str, int] = {}
         counted: set[Path] = set()
         for entry in self.catalog:
@@ -690,7 +854,10 @@ class Library:
             if status.state is State.IN_STORE and status.path not in counted:
                 counted.add(status.path)
                 in_stores += status.bytes
+            if status.rejected is not None and status.path not in counted:
+                rejected += status.rejected["size"]
             if status.path in counted or status.state in (State.REMOTE, State.FOREIGN):
+                counted.add(status.path)
                 continue  # a file that is not ours is other data
             counted.add(status.path)
             if status.state is State.PARTIAL:
@@ -709,12 +876,13 @@ class Library:
         return DiskUsage(
             downloaded=downloaded,
             partial=partial,
-            other=max(0, everything - downloaded - partial_files),
+            other=max(0, everything - downloaded - partial_files - rejected),
             free=usage.free,
             total=usage.total,
             per_entry=per_entry,
             per_file=per_file,
             in_stores=in_stores,
+            rejected=rejected,
         )
 
 
@@ -885,6 +1053,14 @@ def _sha256_text(value) -> bool:
     return isinstance(value, str) and len(value) == 64 and set(value) <= _HEX
 
 
+def _crc_text(value) -> bool:
+    return isinstance(value, str) and len(value) == 16 and set(value) <= _HEX
+
+
+def _md5_text(value) -> bool:
+    return isinstance(value, str) and len(value) == 32 and set(value) <= _HEX
+
+
 def _header_text(value) -> bool:
     """A validator that may be sent back in an If-Range header: short, printable, one line."""
     return isinstance(value, str) and 0 < len(value) <= 1024 and value.isprintable() and value.isascii()
@@ -921,6 +1097,11 @@ def record_problem(
     for name in ("etag", "last_modified"):
         if not _optional(record.get(name), _header_text):
             return f"its {name} is not a short line of text"
+    # The server's fingerprints, recorded with the first answer (see core.fingerprints).
+    if not _optional(record.get("server_crc64"), _crc_text):
+        return "its server CRC-64 is not 16 hex digits"
+    if not _optional(record.get("server_md5"), _md5_text):
+        return "its server MD5 is not 32 hex digits"
     for name in ("started", "updated"):
         value = record.get(name)
         if value is not None and not (
@@ -958,12 +1139,17 @@ def meta_problem(meta: dict) -> str | None:
         "size": lambda v: _int(v) and 0 <= v <= MAX_FILE_SIZE,
         "sha256": lambda v: _optional(v, _sha256_text),
         "sha256_found": lambda v: _optional(v, _sha256_text),
-        "state": lambda v: v in ("ok", "corrupt"),
+        "state": lambda v: v in ("ok", "corrupt", "differs"),
         "verified": lambda v: isinstance(v, bool),
         "downloaded_at": lambda v: _optional(v, lambda t: isinstance(t, str)),
         "adopted_at": lambda v: _optional(v, lambda t: isinstance(t, str)),
         "verified_at": lambda v: _optional(v, lambda t: isinstance(t, str)),
         "mtime_ns": lambda v: _int(v) and v >= 0,
+        "verified_by": lambda v: v in (None, "sha256", "crc64", "md5"),
+        "server_crc64": lambda v: _optional(v, _crc_text),
+        "crc64": lambda v: _optional(v, _crc_text),
+        "server_md5": lambda v: _optional(v, _md5_text),
+        "md5": lambda v: _optional(v, _md5_text),
     }
     for name, check in checks.items():
         if name in meta and not check(meta[name]):

@@ -14,13 +14,14 @@ import socket
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import requests
 import urllib3.exceptions
 
-from ofa_manager.core import mirrors, units
+from ofa_manager.core import fingerprints, mirrors, units
 from ofa_manager.core.catalog import Checkpoint, display_url, redact_text
 from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.durable import OnError, sync_folder
@@ -303,12 +304,20 @@ class _Plan:
 class _Hasher(threading.Thread):
     """Hashes the contiguous prefix of the partial file as it grows, so the check ends with the download."""
 
-    def __init__(self, path: Path, plan: _Plan, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        path: Path,
+        plan: _Plan,
+        stop: threading.Event,
+        prints: fingerprints.RunningFingerprints | None = None,
+    ) -> None:
         super().__init__(name="ofa-hash", daemon=True)
         self.path = path
         self.plan = plan
         self.stop = stop
         self.digest = hashlib.sha256()
+        # The server's fingerprints ride the same in-order pass (no CRC combine needed for segments).
+        self.prints = prints or fingerprints.RunningFingerprints(crc=False, md5=False)
         self.pos = 0
         self.error: BaseException | None = None
 
@@ -316,6 +325,10 @@ class _Hasher(threading.Thread):
         buf = bytearray(4 * MiB)
         view = memoryview(buf)
         synced = 0
+        prints = self.prints
+        # MD5 is the slowest of the three: it runs on a second thread (hashlib releases the GIL) while
+        # this one does the sha256 and the CRC over the same buffer.
+        helper = ThreadPoolExecutor(1, thread_name_prefix="ofa-md5") if prints.wants_md5 else None
         try:
             with open_nofollow(self.path, "rb") as fh:
                 while not self.stop.is_set():
@@ -330,7 +343,12 @@ class _Hasher(threading.Thread):
                         n = fh.readinto(view[: min(len(buf), target - self.pos)])
                         if not n:
                             raise OSError(f"partial file shorter than expected at byte {self.pos}")
-                        self.digest.update(view[:n])
+                        piece = view[:n]
+                        pending = helper.submit(prints.update_md5, piece) if helper is not None else None
+                        self.digest.update(piece)
+                        prints.update_crc(piece)
+                        if pending is not None:
+                            pending.result()
                         self.pos += n
                         if self.pos - synced >= SYNC_EVERY:
                             # Writing back as we go leaves little for the fsync before the rename.
@@ -338,6 +356,9 @@ class _Hasher(threading.Thread):
                             synced = self.pos
         except BaseException as exc:  # reported to the transfer, which fails cleanly
             self.error = exc
+        finally:
+            if helper is not None:
+                helper.shutdown()
 
 
 class Transfer:
@@ -380,6 +401,11 @@ class Transfer:
         self._etag: str | None = None
         self._last_modified: str | None = None
         self._record: dict = {}
+        # The server's CRC-64 (16 hex digits) and MD5 of the object, from the first answer's headers;
+        # only gathered when the catalog has no sha256.
+        self._server: dict = {}
+        self._main_prints: fingerprints.ServerFingerprints | None = None
+        self._prints: fingerprints.RunningFingerprints | None = None
         self._lock = threading.Lock()
         self._part_id: tuple[int, int] | None = None  # (device, inode) of the partial file being written
         self._removed = False
@@ -454,7 +480,13 @@ class Transfer:
                 library.status(entry).bytes if library.status(entry).state is State.PARTIAL else 0,
             )
             errors: list[tuple[str, DownloadError]] = []
-            for url in self.urls():
+            sources = self.urls()
+            for url in sources:
+                if url != sources[0]:
+                    different = self._mirror_differs(sources[0], url)
+                    if different:
+                        errors.append((url, DownloadError(entry.title, different, kind=ErrorKind.INTEGRITY)))
+                        continue
                 self._url = url
                 try:
                     self._download_from(url)
@@ -469,6 +501,26 @@ class Transfer:
             raise DownloadError(entry.title, f"every source failed: {reasons}", kind=errors[-1][1].kind)
         finally:
             lock.release()
+
+    def _mirror_differs(self, main: str, mirror: str) -> str:
+        """Why a mirror must not be used for this entry ("" when it may): its HEAD fingerprints (size,
+        CRC-64, content MD5) differ from the main URL's. Only what both servers tell is compared."""
+        from ofa_manager.core.http import check_link
+
+        if self.abort.is_set():
+            raise Aborted()
+        if self._main_prints is None:
+            answer = check_link(main, session=self.session, tokens=self.tokens, timeout=self.options.timeout)
+            self._main_prints = answer.fingerprints() if answer.ok else fingerprints.ServerFingerprints()
+        answer = check_link(mirror, session=self.session, tokens=self.tokens, timeout=self.options.timeout)
+        if not answer.ok:
+            return ""  # the download itself reports what is wrong with it
+        found = self._main_prints.differences(answer.fingerprints())
+        if found:
+            return (
+                f"the mirror holds different bytes than {normalise_host(main)} ({'; '.join(found)}); not used"
+            )
+        return ""
 
     def _try_lock(self, lock) -> bool:
         from filelock import Timeout
@@ -564,7 +616,20 @@ class Transfer:
             "ranges": plan.snapshot(),
             "sha256": self.expected_sha256,
             "started": time.time(),
+            **{f"server_{name}": value for name, value in self._server.items()},
         }
+
+    def _server_fingerprints(self, response: requests.Response) -> dict:
+        """The server's CRC-64 and content MD5 of the object, when the catalog has no sha256."""
+        if self.expected_sha256:
+            return {}
+        found = fingerprints.ServerFingerprints.from_headers(response.headers)
+        server = {}
+        if found.crc64 is not None:
+            server["crc64"] = f"{found.crc64:016x}"
+        if found.md5 is not None:
+            server["md5"] = found.md5
+        return server
 
     # -- one source -----------------------------------------------------------------------------
 
@@ -638,6 +703,13 @@ class Transfer:
             first = None
         else:
             first, plan = self._first_response(url, plan, validator, record)
+        if first is None:
+            # Complete already: the server's fingerprints are those recorded with the first answer.
+            self._server = {
+                name: record[f"server_{name}"]
+                for name in ("crc64", "md5")
+                if isinstance(record.get(f"server_{name}"), str)
+            }
         self._record = self._fresh_record(url, plan) if first is not None else dict(record)
         with open_nofollow(part, "r+b", create=True) as fh:
             if plan.size is not None and os.fstat(fh.fileno()).st_size != plan.size and not plan.done:
@@ -645,7 +717,12 @@ class Transfer:
             st = os.fstat(fh.fileno())
         self._part_id = (st.st_dev, st.st_ino)
         stop_hash = threading.Event()
-        hasher = _Hasher(part, plan, stop_hash)
+        # The MD5 only where the server sends no CRC-64: it costs more than the download itself on a fast
+        # link (bench/bench_fingerprints.py), and the CRC already catches what changes in flight.
+        prints = fingerprints.RunningFingerprints(
+            crc="crc64" in self._server, md5="md5" in self._server and "crc64" not in self._server
+        )
+        hasher = _Hasher(part, plan, stop_hash, prints)
         hasher.start()
         failure: list[BaseException] = []
         workers: list[threading.Thread] = []
@@ -675,6 +752,7 @@ class Transfer:
             raise DownloadError(
                 entry.title, f"cannot read back the partial file: {hasher.error}", kind=ErrorKind.DISK
             )
+        self._prints = prints
         self._finish(plan, hasher.digest.hexdigest())
 
     def _first_response(self, url: str, plan: _Plan, validator: str | None, record: dict):
@@ -724,6 +802,7 @@ class Transfer:
             self._refuse_compressed(response)
             self._etag = _strong_etag(response.headers.get("etag"))
             self._last_modified = response.headers.get("last-modified")
+            self._server = self._server_fingerprints(response)
             if response.status_code == 206:
                 match = _CONTENT_RANGE.match(response.headers.get("content-range", ""))
                 if not match or match.group(3) == "*":
@@ -1124,13 +1203,8 @@ class Transfer:
             with open_nofollow(part, "r+b") as fh:
                 os.ftruncate(fh.fileno(), size)
         if self.expected_sha256 and digest != self.expected_sha256:
-            library.drop_partial(entry)
-            raise DownloadError(
-                entry.title,
-                f"sha256 mismatch: expected {self.expected_sha256[:12]}…, got "
-                f"{digest[:12]}…; the bad data was discarded",
-                kind=ErrorKind.INTEGRITY,
-            )
+            reason = f"sha256 mismatch: expected {self.expected_sha256[:12]}…, got {digest[:12]}…"
+            self._reject(reason, check="sha256", expected=self.expected_sha256, found=digest, digest=digest)
         if self.expected_size is not None and size != self.expected_size:
             library.drop_partial(entry)
             raise DownloadError(
@@ -1138,6 +1212,17 @@ class Transfer:
                 f"size mismatch: expected {self.expected_size} bytes, got {size}; the bad data was discarded",
                 kind=ErrorKind.INTEGRITY,
             )
+        server = {} if self.expected_sha256 else self._server
+        prints = self._prints  # what the hasher computed besides the sha256 (see _fetch)
+        computed_crc = prints.crc if prints is not None else None
+        computed_md5 = prints.md5() if prints is not None else None
+        verified_by, mismatch = fingerprints.check(server, computed_crc, computed_md5)
+        if mismatch:
+            check = "crc64" if mismatch.startswith("CRC") else "md5"
+            found = f"{computed_crc:016x}" if check == "crc64" else computed_md5
+            self._reject(mismatch, check=check, expected=server.get(check), found=found, digest=digest)
+        if self.expected_sha256:
+            verified_by = "sha256"
         final = library.path(entry)
         # Only our own file, found corrupt, is replaced; anything else that appeared there meanwhile stays.
         current = library.status(entry)
@@ -1159,6 +1244,12 @@ class Transfer:
                 "size": size,
                 "sha256": digest,
                 "verified": bool(self.expected_sha256),
+                # What the bytes were checked against, known before they arrived (see fingerprints).
+                "verified_by": verified_by,
+                "server_crc64": server.get("crc64"),
+                "server_md5": server.get("md5"),
+                "crc64": f"{computed_crc:016x}" if computed_crc is not None else None,
+                "md5": computed_md5,
                 "state": "ok",
                 "downloaded_at": units.timestamp(),
                 # With the size, what tells later that the file at the final path is still this one.
@@ -1176,11 +1267,40 @@ class Transfer:
             raise
         # Best effort: a rename lost in a crash leaves the complete partial file, which the next run moves.
         sync_folder(final.parent, on_error=OnError.IGNORE)
+        library.drop_rejected(entry)  # an earlier rejected copy is superseded by the good one
         try:
             library.record_path(entry).unlink()
         except FileNotFoundError:
             pass
         self._emit(Progress(size, size, 0.0, 0.0, "done", 0, display_url(self._url)), force=True)
+
+    def _reject(self, reason: str, *, check: str, expected, found, digest: str):
+        """Keep the finished data that failed its check as NAME.rejected (not thrown away: a wrong
+        catalog hash must not cost a second download), then fail as an integrity error."""
+        entry = self.entry
+        kept = self.library.quarantine(
+            entry,
+            {
+                "check": check,
+                "reason": reason,
+                "expected": expected,
+                "found": found,
+                "sha256": digest,
+                "url": display_url(self._url),
+                "etag": self._record.get("etag"),
+                "downloaded_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+            },
+        )
+        if kept is None:
+            raise DownloadError(
+                entry.title, f"{reason}; the bad data was discarded", kind=ErrorKind.INTEGRITY
+            )
+        raise DownloadError(
+            entry.title,
+            f"{reason}; kept as {kept.name} (`ofa-manager accept {entry.id}` keeps it anyway, "
+            f"`ofa-manager rm --rejected {entry.id}` deletes it)",
+            kind=ErrorKind.INTEGRITY,
+        )
 
     # -- progress -------------------------------------------------------------------------------
 

@@ -83,6 +83,7 @@ def word_text(word: Word) -> str:
         Word.CORRUPT: QCoreApplication.translate("status", "Corrupt"),
         Word.NOT_OURS: QCoreApplication.translate("status", "Not ours"),
         Word.IN_STORE: QCoreApplication.translate("status", "In the shared store"),
+        Word.DIFFERS: QCoreApplication.translate("status", "Kept anyway: differs from the catalog"),
     }[word]
 
 
@@ -119,9 +120,25 @@ def status_text(state: EntryState) -> str:
         return f"Partial ({units.size(status.bytes)})"
     if described.word is Word.NOT_OURS:
         return QCoreApplication.translate("status", "Not ours: {reason}").format(reason=described.reason)
+    if described.word is Word.DIFFERS:
+        return QCoreApplication.translate("status", "Kept anyway: differs from the catalog")
+    if described.proof is Proof.SERVER_CRC64:
+        return QCoreApplication.translate("status", "Verified against the server's CRC-64")
+    if described.proof is Proof.SERVER_MD5:
+        return QCoreApplication.translate("status", "Verified against the server's MD5")
+    if status.rejected is not None and described.word is Word.NOT_DOWNLOADED:
+        return rejected_text(status)
     if described.word is Word.NOT_DOWNLOADED and state.link_error:
         return f"Not downloaded — link failed: {state.link_error}"
     return word_text(described.word)
+
+
+def rejected_text(status: FileStatus) -> str:
+    """A download that failed its check and is kept (NAME.rejected)."""
+    check = {"sha256": "sha256", "crc64": "CRC-64", "md5": "MD5"}.get(status.rejected.get("check"), "check")
+    return QCoreApplication.translate("status", "Rejected: {check} mismatch (kept as {name})").format(
+        check=check, name=f"{status.path.name}.rejected"
+    )
 
 
 def status_tooltip(state: EntryState) -> str:
@@ -134,12 +151,27 @@ def status_tooltip(state: EntryState) -> str:
     elif item is not None and item.message:
         lines.append(item.message)
     status = state.status
-    if status is not None and status.state is State.DOWNLOADED:
+    if status is not None and status.state is State.DOWNLOADED and status.differs:
+        lines.append(
+            QCoreApplication.translate(
+                "status",
+                "Kept although it failed its check ({reason}); never shown as verified.",
+            ).format(reason=status.meta.get("rejected_reason") or "")
+        )
+        if status.sha256:
+            lines.append(f"sha256 {status.sha256}")
+    elif status is not None and status.state is State.DOWNLOADED:
         described = describe(status)
         if described.proof is Proof.CATALOG:
             lines.append("The sha256 matches the catalog.")
         elif described.proof is Proof.ARRIVAL:
             lines.append(f"The sha256 is unchanged since the download (checked {described.checked_at}).")
+        elif described.proof in (Proof.SERVER_CRC64, Proof.SERVER_MD5):
+            lines.append(
+                QCoreApplication.translate(
+                    "status", "The catalog has no sha256; the bytes matched the server's own fingerprint."
+                )
+            )
         else:
             lines.append("Not verified yet: Verify re-hashes the file.")
         if status.sha256:
@@ -174,6 +206,14 @@ def status_tooltip(state: EntryState) -> str:
         lines.append("The file does not match its hash or size; delete it and download it again.")
         if found:
             lines.append(f"sha256 found {found}")
+    if status is not None and status.rejected is not None:
+        lines.append(
+            QCoreApplication.translate(
+                "status",
+                "The last download failed its check and was kept, not thrown away: {reason}. Keep Anyway "
+                "uses it without downloading again; Delete Rejected Copy frees its space.",
+            ).format(reason=status.rejected.get("reason") or "")
+        )
     if state.link_error:
         lines.append(f"Link check: {state.link_error}")
     return "\n".join(lines)

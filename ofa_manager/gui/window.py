@@ -210,8 +210,27 @@ class MainWindow(QMainWindow):
                 "Retry",
                 "Ctrl+Shift+R",
                 QStyle.SP_BrowserReload,
-                lambda: self.workspace.retry(self.selected_entries()),
+                self.retry_selected,
                 "Try failed downloads again",
+            ),
+            (
+                "keep_rejected",
+                self.tr("Keep Anyway"),
+                "",
+                QStyle.SP_DialogYesButton,
+                lambda: self.workspace.accept_rejected(self.selected_entries()),
+                self.tr(
+                    "Use the download that failed its check without downloading again; it is marked as "
+                    "differing from the catalog, never as verified"
+                ),
+            ),
+            (
+                "delete_rejected",
+                self.tr("Delete Rejected Copy"),
+                "",
+                QStyle.SP_DialogDiscardButton,
+                self.delete_rejected_selected,
+                self.tr("Delete the kept copy of a download that failed its check"),
             ),
             (
                 "verify",
@@ -396,6 +415,7 @@ class MainWindow(QMainWindow):
         settled = [e for e in entries if ws.entry_state(e).settled]
         verifiable = [e for e in entries if ws.entry_state(e).verifiable]
         partial = [s for s in statuses if s is not None and s.state is State.PARTIAL]
+        rejected = [s for s in statuses if s is not None and s.rejected is not None]
         ready = ws.ready
         touch = ws.may_touch_files  # not before the downloads are known, nor during a folder move
         enabled = {
@@ -409,6 +429,8 @@ class MainWindow(QMainWindow):
             "copy": bool(entries),
             "delete": touch and bool(settled),
             "delete_partial": touch and bool(partial),
+            "keep_rejected": touch and bool(rejected),
+            "delete_rejected": touch and bool(rejected),
             "check": True,
         }
         for name, value in enabled.items():
@@ -511,7 +533,7 @@ class MainWindow(QMainWindow):
         ):
             self.open_folder(self._file_paths([entry]))
         elif state.item is not None and state.item.state is ItemState.FAILED:
-            self.workspace.retry([entry])
+            self.retry_entries([entry])
         elif wants_file(self.workspace, entry):
             self.download([entry])
 
@@ -542,6 +564,8 @@ class MainWindow(QMainWindow):
             None,
             "delete",
             "delete_partial",
+            "keep_rejected",
+            "delete_rejected",
         ):
             self._add_action(menu, name)
         menu.popup(self.tree.viewport().mapToGlobal(pos))
@@ -597,6 +621,51 @@ class MainWindow(QMainWindow):
             ws.delete_permanently(entries)
         else:
             self.show_message("Nothing deleted")
+
+    def retry_selected(self) -> None:
+        self.retry_entries(self.selected_entries())
+
+    def retry_entries(self, entries: list[Checkpoint]) -> None:
+        """Retry failed downloads; where the failed copy was kept (it failed its check), ask first."""
+        ws = self.workspace
+        rejected = ws.rejected_entries(entries)
+        if rejected:
+            names = ", ".join(e.title for e in rejected)
+            again, keep = self.tr("Download Again"), self.tr("Keep Anyway")
+            answer = self.ask(
+                self.tr("Download again?"),
+                self.tr(
+                    "The last download of {names} failed its check and was kept. Downloading again "
+                    "fetches the whole file once more; Keep Anyway uses the kept copy, marked as differing "
+                    "from the catalog."
+                ).format(names=names),
+                [again, keep, self.tr("Cancel")],
+                default=2,
+            )
+            if answer == keep:
+                ws.accept_rejected(rejected)
+                return
+            if answer != again:
+                return
+        ws.retry(entries)
+
+    def delete_rejected_selected(self) -> None:
+        ws = self.workspace
+        targets = ws.rejected_entries(self.selected_entries())
+        if not targets:
+            return
+        total = sum(ws.status_of(e).rejected.get("size", 0) for e in targets)
+        text = self.tr("Delete the rejected copy of {names} ({size})?").format(
+            names=", ".join(e.title for e in targets), size=units.size(total)
+        )
+        delete = self.tr("Delete")
+        if (
+            self.ask(
+                self.tr("Delete rejected copies?"), text, [delete, self.tr("Cancel")], warning=True, default=1
+            )
+            == delete
+        ):
+            ws.delete_rejected(targets)
 
     def delete_partial_selected(self) -> None:
         ws = self.workspace

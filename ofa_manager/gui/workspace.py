@@ -481,6 +481,29 @@ class Workspace(QObject):
                 self.queue.cancel(key)
             self.bridge.submit("delete-partial", key, lambda task, e=entry: self._delete(e, True))
 
+    def rejected_entries(self, entries: Iterable[Checkpoint]) -> list[Checkpoint]:
+        """One entry per file whose last download failed its check and was kept (NAME.rejected)."""
+        return [
+            e
+            for e in self.one_per_file(entries)
+            if (s := self.status_of(e)) is not None and s.rejected is not None
+        ]
+
+    def accept_rejected(self, entries: Iterable[Checkpoint]) -> None:
+        """Keep anyway: the rejected copy becomes the file, marked as differing from the catalog."""
+        if not self.may_touch_files:
+            return
+        for entry in self.rejected_entries(entries):
+            key = self.key_of(entry)
+            self.bridge.submit("accept", key, lambda task, e=entry: self.library.accept_rejected(e))
+
+    def delete_rejected(self, entries: Iterable[Checkpoint]) -> None:
+        if not self.may_touch_files:
+            return
+        for entry in self.rejected_entries(entries):
+            key = self.key_of(entry)
+            self.bridge.submit("delete-rejected", key, lambda task, e=entry: self.library.delete_rejected(e))
+
     def _delete(self, entry: Checkpoint, partial_only: bool) -> tuple[int, list[str]]:
         ids = [e.id for e in self.entries_of(self.key_of(entry))]
         return self.library.delete(entry, partial_only=partial_only), ids
@@ -818,6 +841,23 @@ class Workspace(QObject):
             self.request_scan()
         elif kind == "move":
             self._finish_move(result)
+        elif kind == "accept":
+            item = self._by_key.get(key)
+            if item is not None and item.state is ItemState.FAILED and self.queue is not None:
+                self.queue.cancel(key)  # the failed row would hide the file that is there now
+            self.message.emit(
+                self.tr("Kept {name} anyway: it differs from the catalog and is not verified").format(
+                    name=Path(key).name
+                )
+            )
+            self.request_scan()
+        elif kind == "delete-rejected":
+            self.message.emit(
+                self.tr("Deleted the rejected copy of {name} ({freed} freed)").format(
+                    name=Path(key).name, freed=units.size(result)
+                )
+            )
+            self.request_scan()
 
     def _forget_finished_row(self, key: str) -> None:
         """A deleted file's "Downloaded" row in the downloads panel would now be wrong: it goes."""
@@ -864,9 +904,11 @@ class Workspace(QObject):
             "move": "Changing the models folder",
             "probe": "Checking the link",
             "inspect": "Reading what the file holds",
+            "accept": self.tr("Keep Anyway"),
+            "delete-rejected": self.tr("Deleting the rejected copy"),
         }.get(kind, kind)
         self.message.emit(f"{label} failed for {Path(key).name}: {reason}")
-        if kind in ("trash", "delete", "delete-partial", "move"):
+        if kind in ("trash", "delete", "delete-partial", "move", "accept", "delete-rejected"):
             self.request_scan()
 
     def _size_probe_unanswered(self, url: str, reason: str | None) -> None:
