@@ -1163,8 +1163,8 @@ def _folded(name: str) -> str:
 
 
 def _names_in(folder: Path) -> set[str] | None:
-    """Folded names of the files in ``folder`` and the names they start with up to ``.part``; None when
-    the folder cannot be listed (then each file is looked at on its own)."""
+    """Folded names of the files in ``folder`` and the names they start with up to ``.part`` or
+    ``.rejected``; None when the folder cannot be listed (then each file is looked at on its own)."""
     try:
         names = os.listdir(folder)
     except FileNotFoundError:
@@ -1175,8 +1175,9 @@ def _names_in(folder: Path) -> set[str] | None:
     for name in names:
         name = _folded(name)
         found.add(name)
-        if name.endswith(PART_SUFFIX):
-            found.add(name[: -len(PART_SUFFIX)])
+        for suffix in (PART_SUFFIX, REJECTED_SUFFIX):
+            if name.endswith(suffix):
+                found.add(name[: -len(suffix)])
     return found
 
 
