@@ -122,6 +122,9 @@ def link(
         return LinkResult(entry.id, dest, source, Outcome.ALREADY, mode, why)
     if owned == "foreign":
         return LinkResult(entry.id, dest, source, Outcome.REFUSED, mode, why)
+    if os.path.lexists(dest.parent) and not dest.parent.is_dir():
+        why = f"{dest.parent} is {describe_kind(path_kind(dest.parent))}, not a folder"
+        return LinkResult(entry.id, dest, source, Outcome.FAILED, mode, why)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         if owned == "ours-elsewhere":
@@ -346,9 +349,12 @@ def _classify(
         downloaded = statuses[entry.id]
         if os.path.lexists(path):
             source = library.local_or_store_path(entry)
-            owned = _ours(library, path, source)[0] if source is not None else "foreign"
-            if owned == "same":
+            # Not here any more: our link to where it was is still ours (downloaded again, it resolves).
+            owned = _ours(library, path, source or library.path(entry))[0]
+            if owned == "same" and source is not None:
                 return make("catalog", entry_id=entry.id, downloaded=True, linked=True)
+            if owned == "same":
+                return make("catalog", entry_id=entry.id, detail="our link is there; the file is not")
             if owned != "ours-elsewhere":
                 return make("present", entry_id=entry.id, downloaded=downloaded, detail="already there")
         return make("catalog", entry_id=entry.id, downloaded=downloaded)

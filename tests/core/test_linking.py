@@ -245,3 +245,25 @@ def test_a_file_only_in_a_shared_store_is_linked_from_the_store(site, tmp_path, 
     result = linking.link(library, catalog.get("ofa-large"), tmp_path / "p")
     assert result.outcome is Outcome.CREATED
     assert os.readlink(tmp_path / "p" / "ofa_large.pt") == str(store / "ofa_large.pt")
+
+
+def test_our_link_to_a_file_since_deleted_is_still_ours(site):
+    """The models folder's file was deleted: the scan says our link is there, not the file; the file
+    downloaded again, the same link resolves and is ours."""
+    fetch(site, "ofa-large")
+    large = site.catalog.get("ofa-large")
+    linking.link(site.library, large, site.checkpoints)
+    site.library.delete(large)
+    row = report(site)["OFA/checkpoints/ofa_large.pt"]
+    assert (row.kind, row.downloaded, row.linked) == ("catalog", False, False)
+    fetch(site, "ofa-large")
+    assert linking.link(site.library, large, site.checkpoints).outcome is Outcome.ALREADY
+    assert (site.checkpoints / "ofa_large.pt").read_bytes() == site.files["ofa_large.pt"]
+
+
+def test_a_file_where_the_folder_should_be(site, tmp_path):
+    fetch(site, "ofa-large")
+    (tmp_path / "p").write_bytes(b"a file, not a folder")
+    result = linking.link(site.library, site.catalog.get("ofa-large"), tmp_path / "p")
+    assert result.outcome is Outcome.FAILED and "not a folder" in result.reason
+    assert (tmp_path / "p").read_bytes() == b"a file, not a folder"
