@@ -215,6 +215,34 @@ def build_parser() -> argparse.ArgumentParser:
     q = actions.add_parser("remove", help="remove the rule for PREFIX")
     q.add_argument("prefix", metavar="PREFIX")
 
+    p = sub.add_parser(
+        "link",
+        parents=[common],
+        help="put checkpoints where a project expects them (links into a folder, or a scan of its scripts)",
+        description="Link checkpoints into a project folder: `link ID... --into DIR` makes DIR/FILE stand "
+        "for each checkpoint's file (a symbolic link by default). `link --scan PROJECT` reads the project's "
+        "shell scripts for the checkpoint paths they read and reports what stands there or could; with "
+        "--apply the missing checkpoints are downloaded and linked. A file that is not our own link is never "
+        "replaced: it is named and left alone (exit code 1).",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID")
+    p.add_argument("--into", metavar="DIR", help="the folder to link into (made if missing)")
+    p.add_argument("--as", dest="name", metavar="NAME", help="the link's file name (one ID only)")
+    p.add_argument(
+        "--mode", choices=("symlink", "hardlink", "copy"), default="symlink", help="how (default symlink)"
+    )
+    p.add_argument("--scan", metavar="PROJECT", help="read PROJECT's shell scripts for checkpoint paths")
+    p.add_argument("--apply", action="store_true", help="with --scan: download what is missing, then link")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument(
+        "--yes", "-y", action="store_true", help="with --apply: download even when the disk looks too small"
+    )
+    backbone = p.add_mutually_exclusive_group()
+    backbone.add_argument(
+        "--with-backbone", action="store_true", help="with --apply: also fetch a needed backbone"
+    )
+    backbone.add_argument("--no-backbone", action="store_true", help="with --apply: never fetch a backbone")
+
     sub.add_parser(
         "install-desktop",
         parents=[common],
@@ -1392,6 +1420,112 @@ def cmd_uninstall_desktop(args) -> int:
     return EXIT_OK
 
 
+def cmd_link(args) -> int:
+    from ofa_manager.core import linking
+
+    if args.scan is not None:
+        if args.ids or args.into or args.name:
+            raise UsageError("--scan reads the project's scripts: give no ids, --into or --as with it")
+        return _link_scan(args)
+    if args.apply:
+        raise UsageError("--apply goes with --scan PROJECT")
+    if not args.ids or not args.into:
+        raise UsageError(
+            "name the checkpoints and the folder: link ID... --into DIR (or link --scan PROJECT)"
+        )
+    if args.name is not None and len(args.ids) > 1:
+        raise UsageError("--as names one link: give one ID with it")
+    catalog = _catalog(args)
+    entries = _select(catalog, args.ids, everything_when_empty=False)
+    library = _library(args, catalog)
+    try:
+        results = [linking.link(library, e, Path(args.into), args.name, args.mode) for e in entries]
+    except linking.LinkNameError as exc:
+        raise UsageError(str(exc)) from None
+    _print_links(results, args.json)
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+def _print_links(results, as_json: bool) -> None:
+    if as_json:
+        print(json.dumps([r.as_json() for r in results], indent=2))
+        return
+    for result in results:
+        text = f"{result.entry_id}: {result.path}: {result.outcome.value}"
+        if result.target is not None and result.ok:
+            text += f" → {result.target}"
+        if result.reason and not result.ok:
+            text += f" ({result.reason})"
+        print(text, file=sys.stdout if result.ok else sys.stderr)
+
+
+def _link_scan(args) -> int:
+    from ofa_manager.core import linking
+
+    catalog = _catalog(args)
+    library = _library(args, catalog)
+    project = Path(args.scan).expanduser()
+    if not project.is_dir():
+        raise UsageError(f"{args.scan}: not a folder")
+    expected = linking.scan(project, catalog, library)
+    results: list = []
+    code = EXIT_OK
+    if args.apply:
+        wanted = {e.entry_id: e for e in expected if e.kind == "catalog" and not e.linked}
+        missing = [i for i, e in wanted.items() if not e.downloaded]
+        if missing:
+            download_args = argparse.Namespace(**vars(args))
+            download_args.ids, download_args.all, download_args.here = missing, False, False
+            for name in ("jobs", "connections", "limit_rate", "retries", "timeout"):
+                setattr(download_args, name, None)
+            code = cmd_download(download_args)
+        for item in expected:
+            if item.kind != "catalog" or item.linked or item.entry_id is None:
+                continue
+            result = linking.link(
+                library, catalog.get(item.entry_id), item.path.parent, item.path.name, args.mode
+            )
+            results.append(result)
+        expected = linking.scan(project, catalog, library)
+        if any(not r.ok for r in results):
+            code = EXIT_FAILED
+    if args.json:
+        report = {
+            "project": str(project.resolve()),
+            "expected": [e.as_json() for e in expected],
+            "links": [r.as_json() for r in results],
+        }
+        print(json.dumps(report, indent=2))
+        return code
+    if args.apply:
+        _print_links(results, False)
+    print(_scan_report(project.resolve(), expected))
+    return code
+
+
+def _scan_report(project: Path, expected) -> str:
+    def shown(path: Path) -> str:
+        return str(path.relative_to(project)) if path.is_relative_to(project) else str(path)
+
+    lines = [f"{project}: {len(expected)} checkpoint path(s) in its scripts"]
+    for item in expected:
+        if item.kind == "catalog":
+            state = (
+                "linked" if item.linked else "downloaded, not linked" if item.downloaded else "not downloaded"
+            )
+            what = f"catalog {item.entry_id} ({state})"
+        elif item.kind == "present":
+            what = "present" + (
+                f" (not our link; {item.entry_id} is not linked there)" if item.entry_id else ""
+            )
+        elif item.kind == "produced":
+            what = "produced by the project"
+        else:
+            what = f"unknown ({item.detail})"
+        lines.append(f"  {shown(item.path)}: {what}  [{shown(item.script)}:{item.line}]")
+    return "\n".join(lines)
+
+
 COMMANDS = {
     "mirror": cmd_mirror,
     "list": cmd_list,
@@ -1403,6 +1537,7 @@ COMMANDS = {
     "accept": cmd_accept,
     "check": cmd_check,
     "inspect": cmd_inspect,
+    "link": cmd_link,
     "login": cmd_login,
     "logout": cmd_logout,
     "install-desktop": cmd_install_desktop,

@@ -1,0 +1,476 @@
+"""Put checkpoints where a project's scripts expect them: links into a project folder, and a scan of
+its shell scripts for the checkpoint paths they read.
+
+Linking (``link``) never replaces anything that is not our own link. Our own link is, for the file
+the entry is linked from (the models folder's copy, else the shared store's, see
+``Library.local_or_store_path``):
+
+- a symbolic link whose target is that file, or any file in the models folder or a shared store (a
+  link made earlier to another checkpoint, or to a file since deleted: re-pointed, never followed);
+- a hard link: a regular file with the same device and inode as that file;
+- a copy: a regular file with the same size and modification time (``link`` copies with the
+  modification time kept). Only a copy of our file made with its time kept can match both.
+
+Anything else at the name (a user's file, a folder, a link elsewhere) is refused and named. A link
+of any of the three kinds satisfies a request of any mode: it is reported as already there.
+
+Scanning (``scan``) reads ``*.sh`` files. Words are split as the shell does (``shlex``), after line
+continuations are joined and comments dropped; ``NAME=value`` (also after ``export``/``local``/
+``declare``/``readonly``) sets a variable that later ``$NAME``/``${NAME}`` in the same script expand
+to (single quotes do not stop that; variables the script does not set stay as written). A checkpoint
+path is any value (of an assignment, a ``--flag=value`` or ``--flag value``, or a bare word) ending
+in a checkpoint suffix (``.pt``, ``.pth``, ``.ckpt``, ``.bin``, ``.safetensors``); values of
+``--combine-adapter-path`` and of any word holding commas are split at the commas. Relative paths are
+resolved against the script's folder, where π-Tuning's and OFA's scripts are run from.
+
+Each path found is classified, in this order:
+
+``produced``  under a folder the project's scripts write to (``save_dir=``, ``--save-dir``,
+              ``output_dir=``, ``--output-dir``, ``save_path=``, ``--save-path``, in any script), or
+              named as fairseq names its outputs (``checkpoint_best.pt``, ``checkpoint_last.pt``,
+              ``checkpointN.pt``, ``checkpoint_N_M.pt``): the project makes it, nothing to fetch;
+``catalog``   its file name is a catalog entry's alias (the entry's ``aliases`` list, the names
+              scripts use for it) or file name: satisfied by that entry, downloaded or not, and
+              ``linked`` when our own link is already there;
+``present``   something that is not our link is already there: left alone;
+``unknown``   none of these (also a path that uses a variable the script does not set).
+"""
+
+from __future__ import annotations
+
+import enum
+import errno
+import os
+import re
+import shlex
+import shutil
+import stat
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ofa_manager.core.catalog import Catalog, Checkpoint, check_filename
+from ofa_manager.core.library import Library, describe_kind, path_kind
+
+MODES = ("symlink", "hardlink", "copy")
+CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors")
+SAVE_DIR_NAMES = frozenset({"save_dir", "save_path", "output_dir"})
+SAVE_DIR_FLAGS = frozenset({"--save-dir", "--save-path", "--output-dir"})
+_PRODUCED_NAME = re.compile(r"checkpoint(_best|_last|\d+|_\d+_\d+)\.pt")
+_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
+_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_DECLARERS = frozenset({"export", "local", "declare", "readonly"})
+_NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
+MAX_SCRIPT_BYTES = 1024 * 1024
+MAX_SCRIPTS = 2000
+
+
+class Outcome(str, enum.Enum):
+    CREATED = "created"
+    REPLACED = "replaced"  # our own link to another (or a deleted) file, now pointing at this one
+    ALREADY = "already-ours"
+    REFUSED = "refused"  # something that is not our link is at the name: left alone
+    NOT_HERE = "not-downloaded"  # neither in the models folder nor in a shared store
+    FAILED = "failed"  # the link could not be made (e.g. a hard link across volumes)
+
+
+@dataclass
+class LinkResult:
+    entry_id: str
+    path: Path  # the name in the project
+    target: Path | None  # the file it stands for
+    outcome: Outcome
+    mode: str
+    reason: str = ""
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in (Outcome.CREATED, Outcome.REPLACED, Outcome.ALREADY)
+
+    def as_json(self) -> dict:
+        return {
+            "id": self.entry_id,
+            "path": str(self.path),
+            "target": str(self.target) if self.target else None,
+            "outcome": self.outcome.value,
+            "mode": self.mode,
+            "reason": self.reason,
+        }
+
+
+class LinkNameError(ValueError):
+    """A link name that is not a plain file name."""
+
+
+def link(
+    library: Library, entry: Checkpoint, into: Path | str, name: str | None = None, mode: str = "symlink"
+) -> LinkResult:
+    """Make ``into/name`` (name: the entry's file name by default) stand for the entry's file."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    name = name if name is not None else entry.filename
+    problem = check_filename(name)
+    if problem:
+        raise LinkNameError(f"link name {name!r} {problem}")
+    dest = Path(os.path.abspath(Path(into).expanduser())) / name
+    source = library.local_or_store_path(entry)
+    if source is None:
+        state = library.status(entry).state.value
+        why = f"{entry.id} is not downloaded ({state}); `ofa-manager download {entry.id}` fetches it"
+        return LinkResult(entry.id, dest, None, Outcome.NOT_HERE, mode, why)
+    owned, why = _ours(library, dest, source)
+    if owned == "same":
+        return LinkResult(entry.id, dest, source, Outcome.ALREADY, mode, why)
+    if owned == "foreign":
+        return LinkResult(entry.id, dest, source, Outcome.REFUSED, mode, why)
+    if os.path.lexists(dest.parent) and not dest.parent.is_dir():
+        why = f"{dest.parent} is {describe_kind(path_kind(dest.parent))}, not a folder"
+        return LinkResult(entry.id, dest, source, Outcome.FAILED, mode, why)
+    try:
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        if owned == "ours-elsewhere":
+            _replace_symlink(source, dest, mode)
+            return LinkResult(entry.id, dest, source, Outcome.REPLACED, mode, why)
+        _create(source, dest, mode)
+    except FileExistsError:
+        # Something appeared at the name since it was looked at: it is not ours, it stays.
+        kind = describe_kind(path_kind(dest))
+        return LinkResult(entry.id, dest, source, Outcome.REFUSED, mode, f"{kind} is there; left alone")
+    except OSError as exc:
+        why = exc.strerror or str(exc)
+        if mode == "hardlink" and exc.errno in _NO_HARD_LINKS:
+            why = f"a hard link cannot be made here ({why}); use --mode symlink or --mode copy"
+        return LinkResult(entry.id, dest, source, Outcome.FAILED, mode, why)
+    return LinkResult(entry.id, dest, source, Outcome.CREATED, mode)
+
+
+def _ours(library: Library, dest: Path, source: Path) -> tuple[str, str]:
+    """("free" | "same" | "ours-elsewhere" | "foreign", why) for what is at ``dest``."""
+    try:
+        st = os.lstat(dest)
+    except (FileNotFoundError, NotADirectoryError):
+        return "free", ""
+    if stat.S_ISLNK(st.st_mode):
+        target = os.readlink(dest)
+        absolute = Path(os.path.normpath(os.path.join(dest.parent, target)))
+        if absolute == Path(os.path.normpath(source)):
+            return "same", "our symbolic link is there"
+        if any(absolute.parent == folder for folder in (library.root, *library.stores)):
+            return "ours-elsewhere", f"our link pointed at {absolute}"
+        return "foreign", f"a symbolic link to {target} is there, not ours; left alone"
+    if stat.S_ISREG(st.st_mode):
+        try:
+            src = os.stat(source)
+        except OSError as exc:
+            return "foreign", f"{source}: {exc.strerror or exc}"
+        if (st.st_dev, st.st_ino) == (src.st_dev, src.st_ino):
+            return "same", "our hard link is there"
+        if st.st_size == src.st_size and st.st_mtime_ns == src.st_mtime_ns:
+            return "same", "our copy is there"
+        return "foreign", "a file that is not our link is there; left alone"
+    return "foreign", f"{describe_kind(path_kind(dest))} is there; left alone"
+
+
+def _create(source: Path, dest: Path, mode: str) -> None:
+    """Make the link; never replaces what is at ``dest`` (FileExistsError when something is)."""
+    if mode == "symlink":
+        os.symlink(source, dest)
+    elif mode == "hardlink":
+        os.link(source, dest)
+    else:
+        temporary = dest.with_name(f".{dest.name}.linking")
+        try:
+            shutil.copy2(source, temporary, follow_symlinks=False)
+            _place_new(temporary, dest)
+        finally:
+            if os.path.lexists(temporary):
+                os.unlink(temporary)
+
+
+def _place_new(temporary: Path, dest: Path) -> None:
+    """Give the complete copy its name without replacing anything there."""
+    try:
+        os.link(temporary, dest)  # fails if the name was taken meanwhile
+    except OSError as exc:
+        if exc.errno not in _NO_HARD_LINKS:
+            raise
+        if os.path.lexists(dest):
+            raise FileExistsError(errno.EEXIST, "exists", str(dest)) from None
+        os.replace(temporary, dest)
+
+
+def _replace_symlink(source: Path, dest: Path, mode: str) -> None:
+    """Our own symbolic link to another file becomes the requested link, atomically."""
+    temporary = dest.with_name(f".{dest.name}.linking")
+    if os.path.lexists(temporary):
+        os.unlink(temporary)
+    try:
+        if mode == "symlink":
+            os.symlink(source, temporary)
+        elif mode == "hardlink":
+            os.link(source, temporary)
+        else:
+            shutil.copy2(source, temporary, follow_symlinks=False)
+        if not os.path.islink(dest):  # it changed since it was looked at: not ours any more
+            raise FileExistsError(errno.EEXIST, "exists", str(dest))
+        os.replace(temporary, dest)
+    finally:
+        if os.path.lexists(temporary):
+            os.unlink(temporary)
+
+
+# -- scanning a project ---------------------------------------------------------------------------
+
+
+@dataclass
+class Expected:
+    """One checkpoint path a project's script reads, and what stands there or could."""
+
+    path: Path  # absolute, not resolved through links
+    written: str  # as the script has it (the first place it appears)
+    script: Path
+    line: int
+    kind: str  # "catalog" | "present" | "produced" | "unknown"
+    entry_id: str | None = None
+    downloaded: bool = False  # the catalog entry's file is in the models folder or a shared store
+    linked: bool = False  # our own link to it is already at the path
+    detail: str = ""
+
+    def as_json(self) -> dict:
+        return {
+            "path": str(self.path),
+            "written": self.written,
+            "script": str(self.script),
+            "line": self.line,
+            "kind": self.kind,
+            "id": self.entry_id,
+            "downloaded": self.downloaded,
+            "linked": self.linked,
+            "detail": self.detail,
+        }
+
+
+@dataclass
+class _Found:
+    written: str
+    value: str
+    script: Path
+    line: int
+
+
+@dataclass
+class _ScriptWords:
+    paths: list[_Found] = field(default_factory=list)
+    save_dirs: list[Path] = field(default_factory=list)
+
+
+def scripts_in(project: Path) -> list[Path]:
+    """The project's shell scripts, sorted; hidden folders (``.git``, ``.venv``) are skipped."""
+    found = []
+    for folder, dirs, files in os.walk(project):
+        dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+        for name in sorted(files):
+            if name.endswith(".sh"):
+                found.append(Path(folder) / name)
+                if len(found) >= MAX_SCRIPTS:
+                    return found
+    return found
+
+
+def scan(project: Path | str, catalog: Catalog, library: Library) -> list[Expected]:
+    """The checkpoint paths the project's shell scripts read, each classified (see the module)."""
+    project = Path(os.path.abspath(Path(project).expanduser()))
+    if not project.is_dir():
+        raise NotADirectoryError(errno.ENOTDIR, "not a folder", str(project))
+    words = _ScriptWords()
+    for script in scripts_in(project):
+        _read_script(script, words)
+    names = name_index(catalog)
+    statuses: dict[str, bool] = {}
+    result: dict[Path, Expected] = {}
+    for found in words.paths:
+        if "$" in found.value:
+            path = Path(found.value)
+            if path not in result:
+                why = "uses a variable the script does not set"
+                result[path] = Expected(path, found.written, found.script, found.line, "unknown", detail=why)
+            continue
+        path = _resolve(found.value, found.script.parent)
+        if path in result:
+            continue
+        result[path] = _classify(path, found, words.save_dirs, names, library, statuses)
+    return list(result.values())
+
+
+def name_index(catalog: Catalog) -> dict[str, list[Checkpoint]]:
+    """File name → the entries it may stand for: aliases first, then file names; one entry per file."""
+    by_alias: dict[str, list[Checkpoint]] = {}
+    by_file: dict[str, list[Checkpoint]] = {}
+    for entry in catalog:
+        aliases = entry.extra.get("aliases")
+        if isinstance(aliases, list):
+            for alias in aliases:
+                if isinstance(alias, str):
+                    by_alias.setdefault(alias, []).append(entry)
+        by_file.setdefault(entry.filename, []).append(entry)
+    index = {}
+    for name in by_file.keys() | by_alias.keys():
+        entries = by_alias.get(name) or by_file[name]
+        one_per_url = {e.url: e for e in reversed(entries)}  # the first entry of each file
+        index[name] = list(reversed(one_per_url.values()))
+    return index
+
+
+def _classify(
+    path: Path,
+    found: _Found,
+    save_dirs: list[Path],
+    names: dict[str, list[Checkpoint]],
+    library: Library,
+    statuses: dict[str, bool],
+) -> Expected:
+    def make(kind: str, **fields) -> Expected:
+        return Expected(path, found.written, found.script, found.line, kind, **fields)
+
+    for folder in save_dirs:
+        if path.is_relative_to(folder):
+            return make("produced", detail=f"under {folder}, which the project's scripts write to")
+    if _PRODUCED_NAME.fullmatch(path.name):
+        return make("produced", detail="named as a training run names its outputs")
+    candidates = names.get(path.name, [])
+    if len(candidates) > 1:
+        ids = ", ".join(e.id for e in candidates)
+        if os.path.lexists(path):
+            return make("present", detail=f"already there; the name fits several entries: {ids}")
+        return make("unknown", detail=f"the name fits several catalog entries: {ids}")
+    entry = candidates[0] if candidates else None
+    if entry is not None:
+        if entry.id not in statuses:
+            statuses[entry.id] = library.local_or_store_path(entry) is not None
+        downloaded = statuses[entry.id]
+        if os.path.lexists(path):
+            source = library.local_or_store_path(entry)
+            # Not here any more: our link to where it was is still ours (downloaded again, it resolves).
+            owned = _ours(library, path, source or library.path(entry))[0]
+            if owned == "same" and source is not None:
+                return make("catalog", entry_id=entry.id, downloaded=True, linked=True)
+            if owned == "same":
+                return make("catalog", entry_id=entry.id, detail="our link is there; the file is not")
+            if owned != "ours-elsewhere":
+                return make("present", entry_id=entry.id, downloaded=downloaded, detail="already there")
+        return make("catalog", entry_id=entry.id, downloaded=downloaded)
+    if os.path.lexists(path):
+        return make("present", detail="already there")
+    return make("unknown", detail="no catalog entry has this file name")
+
+
+def _resolve(value: str, folder: Path) -> Path:
+    return Path(os.path.normpath(folder / Path(value).expanduser()))
+
+
+def _read_script(script: Path, words: _ScriptWords) -> None:
+    try:
+        with open(script, "rb") as stream:
+            raw = stream.read(MAX_SCRIPT_BYTES)
+    except OSError:
+        return
+    text = raw.decode("utf-8", errors="replace")
+    variables: dict[str, str] = {}
+    for number, line in _logical_lines(text):
+        try:
+            lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
+            lexer.whitespace_split = True
+            lexer.commenters = "#"
+            tokens = list(lexer)
+        except ValueError:  # an unclosed quote: the shell would not run it either
+            continue
+        for command in _commands(tokens):
+            _read_command(command, variables, script, number, words)
+
+
+def _logical_lines(text: str):
+    """(first line number, text) with backslash-newline continuations joined."""
+    pending, start = "", 0
+    for number, line in enumerate(text.splitlines(), 1):
+        if not pending:
+            start = number
+        if line.endswith("\\") and not line.endswith("\\\\"):
+            pending += line[:-1] + " "
+            continue
+        yield start, pending + line
+        pending = ""
+    if pending:
+        yield start, pending
+
+
+def _commands(tokens: list[str]):
+    command: list[str] = []
+    for token in tokens:
+        if token and all(c in ";&|()<>" for c in token):
+            if command:
+                yield command
+            command = []
+        else:
+            command.append(token)
+    if command:
+        yield command
+
+
+def _expand(value: str, variables: dict[str, str]) -> str:
+    def one(match: re.Match) -> str:
+        name = match.group(1) or match.group(2)
+        return variables.get(name, match.group(0))
+
+    return _VARIABLE.sub(one, value)
+
+
+def _read_command(
+    command: list[str], variables: dict[str, str], script: Path, line: int, words: _ScriptWords
+) -> None:
+    index = 0
+    if command and command[0] in _DECLARERS:
+        index = 1
+    # Leading NAME=value words are assignments (alone, or for the command after them).
+    while index < len(command) and _ASSIGNMENT.fullmatch(command[index]):
+        match = _ASSIGNMENT.fullmatch(command[index])
+        assert match is not None
+        name, written = match.group(1), match.group(2)
+        value = _expand(written, variables)
+        variables[name] = value
+        if name in SAVE_DIR_NAMES and value and "$" not in value:
+            words.save_dirs.append(_resolve(value, script.parent))
+        _note_values(written, value, script, line, words, split=True)
+        index += 1
+    rest = command[index:]
+    for position, token in enumerate(rest):
+        if token.startswith("--"):
+            flag, has_value, written = token.partition("=")
+            if not has_value:
+                following = rest[position + 1] if position + 1 < len(rest) else None
+                if flag in SAVE_DIR_FLAGS and following and not following.startswith("-"):
+                    value = _expand(following, variables)
+                    if "$" not in value:
+                        words.save_dirs.append(_resolve(value, script.parent))
+                continue
+            value = _expand(written, variables)
+            if flag in SAVE_DIR_FLAGS and "$" not in value:
+                words.save_dirs.append(_resolve(value, script.parent))
+            _note_values(written, value, script, line, words, split=True)
+        elif position > 0 or not _looks_like_command(token):
+            _note_values(token, _expand(token, variables), script, line, words, split=True)
+
+
+def _looks_like_command(token: str) -> bool:
+    return not token.endswith(CHECKPOINT_SUFFIXES)
+
+
+def _note_values(
+    written: str, value: str, script: Path, line: int, words: _ScriptWords, *, split: bool
+) -> None:
+    parts = value.split(",") if split else [value]
+    pieces = written.split(",") if split else [written]
+    if len(pieces) != len(parts):  # a variable held commas: show the expanded piece
+        pieces = parts
+    for piece, part in zip(pieces, parts, strict=True):
+        part = part.strip()
+        if part.endswith(CHECKPOINT_SUFFIXES):
+            words.paths.append(_Found(piece.strip(), part, script, line))
