@@ -139,6 +139,16 @@ def test_junk_is_refused_with_exit_2_and_nothing_written(capsys, name, message):
     assert not zoo.catalogs_dir().exists() or list(zoo.catalogs_dir().iterdir()) == []
 
 
+def test_a_list_that_would_break_the_catalogs_in_use_is_refused(capsys, tmp_path):
+    # A hand-made catalog in the folder names the file of this URL differently: one URL, one file.
+    url = "https://models.example.org/ckpt/lab_ofa_tiny.pt"
+    zoo.catalogs_dir().mkdir(parents=True)
+    write_catalog(zoo.catalogs_dir() / "hand.json", [entry("tiny-by-hand", url, filename="tiny.pt")])
+    code, _, err = run(capsys, "catalog", "import", str(DATA / "lab-models.md"))
+    assert code == 2 and "does not load" in err and "'filename' disagrees" in err
+    assert [p.name for p in zoo.catalogs_dir().iterdir()] == ["hand.json"]
+
+
 def test_a_missing_file_a_404_and_a_taken_name_are_refused(capsys, http_server):
     assert run(capsys, "catalog", "import", "/nonexistent/list.md")[0] == 2
     code, _, err = run(capsys, "catalog", "import", http_server.url("/missing.md"))
