@@ -283,6 +283,24 @@ def test_a_lock_refuses_bytes_that_changed_on_the_server(capsys, tmp_path, three
     assert json.loads(out)[0]["state"] != "downloaded"
 
 
+def test_a_lock_says_what_a_checkpoint_holds(capsys, tmp_path, http_server):
+    tiny = (Path(__file__).parent / "data" / "checkpoints" / "fairseq_ofa_tiny.pt").read_bytes()
+    http_server.add("/lock/tiny.pt", tiny)
+    http_server.add("/lock/noise.pt", payload(5000, 3))
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [entry("tiny", http_server.url("/lock/tiny.pt")), entry("noise", http_server.url("/lock/noise.pt"))],
+    )
+    args = ["--catalog", str(catalog), "--dir", str(tmp_path / "A")]
+    assert run(capsys, *args, "download", "--all", "--yes")[0] == 0
+    assert run(capsys, *args, "lock", "-o", str(tmp_path / "l.json"))[0] == 0
+    pinned = by_id(json.loads((tmp_path / "l.json").read_text()))
+    contents = pinned["tiny"]["contents"]
+    assert contents["format"] == "zip" and contents["tensors"] > 0 and contents["loads_code"] is False
+    assert "contents" not in pinned["noise"]  # not a checkpoint: nothing claimed
+    assert load_catalog([tmp_path / "l.json"]).get("tiny").extra["contents"] == contents
+
+
 def test_locking_a_checkpoint_that_is_not_here_is_refused(capsys, tmp_path, three):
     _, catalog = three
     args = ["--catalog", str(catalog), "--dir", str(tmp_path / "A")]

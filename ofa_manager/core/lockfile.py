@@ -4,7 +4,8 @@ A lock file is an ordinary catalog (format 1), so ``--catalog ofa.lock.json`` re
 its URL, mirrors and file name and gains the ``size`` and ``sha256`` measured when the file was downloaded,
 so downloading from it refuses any other bytes and ``verify`` proves a machine holds the same files.
 Besides those, each entry carries ``fingerprints``: what the server said of the file (etag,
-last-modified) and any further digests the metadata holds (crc64, md5), for a person comparing by hand.
+last-modified) and any further digests the metadata holds (crc64, md5), for a person comparing by hand,
+and ``contents``: what a PyTorch checkpoint holds, read from its zip directory and pickle (no tensor data).
 """
 
 from __future__ import annotations
@@ -17,6 +18,26 @@ from ofa_manager.core.library import Library, State
 
 # Metadata keys copied into an entry's "fingerprints" when present.
 FINGERPRINT_KEYS = ("etag", "last_modified", "crc64", "md5")
+
+
+def summary(library: Library, entry: Checkpoint) -> dict | None:
+    """What the checkpoint file holds, in brief; None for a file that is not a readable checkpoint."""
+    from ofa_manager.core.checkpoint_contents import CheckpointError, read_checkpoint
+
+    try:
+        found = read_checkpoint(library.path(entry))
+    except (CheckpointError, OSError, ValueError):
+        return None
+    inferred = {k: v for k, v in found.inferred.items() if isinstance(v, (str, int, float, bool))}
+    return {
+        "format": found.format,
+        "tensors": found.tensor_count,
+        "parameters": found.model_parameters,
+        "architecture": found.metadata.get("architecture"),
+        "inferred": inferred,
+        "petl": sorted(found.petl),
+        "loads_code": not found.verdict.safe,
+    }
 
 
 class LockError(ValueError):
@@ -60,8 +81,9 @@ def build_lock(library: Library, catalog: Catalog, entries: Iterable[Checkpoint]
         fingerprints = {key: meta[key] for key in FINGERPRINT_KEYS if meta.get(key)}
         if fingerprints:
             row["fingerprints"] = fingerprints
-        if isinstance(meta.get("contents"), dict):
-            row["contents"] = meta["contents"]
+        contents = meta.get("contents") if isinstance(meta.get("contents"), dict) else summary(library, entry)
+        if contents:
+            row["contents"] = contents
         for key, value in entry.extra.items():  # what the source catalog carried along (params count, …)
             row.setdefault(key, value)
         rows.append(row)
