@@ -336,7 +336,14 @@ def _catalog(args) -> Catalog:
         return load_catalog(named)
     from ofa_manager.core.zoo import default_catalog_paths
 
-    return load_catalog(default_catalog_paths())
+    paths = default_catalog_paths()
+    try:
+        return load_catalog(paths)
+    except CatalogError as exc:
+        if len(paths) == 1:
+            raise
+        hint = "; an imported catalog is turned off with `ofa-manager catalog disable NAME`"
+        raise CatalogError(f"{exc}{hint}") from None
 
 
 def _library(args, catalog: Catalog) -> Library:
@@ -1266,7 +1273,7 @@ def cmd_catalog(args) -> int:
             f"{result.path}"
         )
         catalog = _catalog(argparse.Namespace())
-        shared = [e["id"] for e in entries if catalog.sharing(catalog.get(e["id"]))]
+        shared = [e["id"] for e in entries if e["id"] in catalog and catalog.sharing(catalog.get(e["id"]))]
         if shared:
             print(f"sharing a file with another entry (downloaded once): {', '.join(shared)}")
         for url, why in result.skipped:

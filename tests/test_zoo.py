@@ -185,6 +185,21 @@ def test_list_disable_enable_and_remove(capsys):
     assert code == 2 and "no imported catalog named 'lab-models'" in err
 
 
+def test_an_imported_catalog_that_stopped_loading_is_named_with_the_way_out(capsys):
+    assert run(capsys, "catalog", "import", str(DATA / "lab-models.md"))[0] == 0
+    path = zoo.catalog_path("lab-models")
+    data = json.loads(path.read_text())
+    data["entries"][0]["id"] = "ofa-large"  # as if the built-in catalog had gained its id
+    path.write_text(json.dumps(data))
+    code, _, err = run(capsys, "list")
+    assert code == 2 and "lab-models.json" in err and "catalog disable NAME" in err
+    assert run(capsys, "catalog", "disable", "lab-models")[0] == 0
+    assert run(capsys, "list")[0] == 0
+    # Importing it again under the disabled name still reports (and does not trip over it).
+    code, out, err = run(capsys, "catalog", "import", str(DATA / "lab-models.md"), "--replace")
+    assert code == 0 and "imported 8 checkpoint(s)" in out
+
+
 def test_a_damaged_disabled_catalogs_setting_falls_back(tmp_path):
     path = tmp_path / "settings.json"
     path.write_text(json.dumps({"disabled_catalogs": "lab-models"}), encoding="utf-8")
