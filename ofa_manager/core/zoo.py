@@ -130,7 +130,7 @@ def list_catalogs(disabled: list[str] | None = None) -> list[dict]:
     rows = []
     for path in [builtin_catalog_path(), *user_catalogs()]:
         builtin = path == builtin_catalog_path()
-        row = {"name": "built-in" if builtin else path.stem, "path": str(path), "enabled": builtin or None}
+        row: dict[str, object] = {"name": "built-in" if builtin else path.stem, "path": str(path)}
         try:
             data = json.loads(path.read_text(encoding="utf-8"))
             row["title"] = str(data.get("title", path.stem))
@@ -138,8 +138,7 @@ def list_catalogs(disabled: list[str] | None = None) -> list[dict]:
             row["source"] = str(data.get("source", "")) if not builtin else "built in"
         except (OSError, ValueError, AttributeError, TypeError) as exc:
             row.update(title="", entries=0, source="", problem=f"cannot be read: {exc}")
-        if not builtin:
-            row["enabled"] = path.stem not in off
+        row["enabled"] = builtin or path.stem not in off
         rows.append(row)
     return rows
 
