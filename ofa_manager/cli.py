@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="FILE",
         action="append",
         default=argparse.SUPPRESS,
-        help="use this catalog instead of the built-in one (repeatable)",
+        help="use this catalog instead of the built-in and imported ones (repeatable)",
     )
     common.add_argument(
         "--store",
@@ -243,6 +243,43 @@ def build_parser() -> argparse.ArgumentParser:
     )
     backbone.add_argument("--no-backbone", action="store_true", help="with --apply: never fetch a backbone")
 
+    p = sub.add_parser(
+        "catalog",
+        parents=[common],
+        help="import a checkpoint list (Markdown or HTML) as a catalog; list or remove imported ones",
+        description="Imported catalogs live in the user's catalogs folder and are used, with the built-in "
+        "one, whenever --catalog is not given. A link counts as a checkpoint when its file name ends in "
+        ".pt, .pth, .bin, .ckpt, .safetensors, .zip, .tar, .tar.gz, .tgz, .gz, .npz, .h5, .onnx or .pkl; "
+        "other links (pages, repositories, images) are left out and reported.",
+    )
+    actions = p.add_subparsers(dest="catalog_action", metavar="ACTION")
+    q = actions.add_parser("import", help="read FILE or URL and keep it as a catalog")
+    q.add_argument("source", metavar="FILE|URL")
+    q.add_argument("--name", help="the catalog's name (default: from the file or URL)")
+    q.add_argument("--replace", action="store_true", help="replace an imported catalog of that name")
+    q.add_argument(
+        "--base", metavar="URL", default="", help="resolve a saved page's relative links against URL"
+    )
+    q = actions.add_parser("list", help="the catalogs: name, entries, source, enabled")
+    q.add_argument("--json", action="store_true", help="machine-readable output")
+    q = actions.add_parser("remove", help="delete an imported catalog")
+    q.add_argument("name", metavar="NAME")
+    q.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    for action, text in (("enable", "use an imported catalog again"), ("disable", "stop using one")):
+        q = actions.add_parser(action, help=text)
+        q.add_argument("name", metavar="NAME")
+
+    p = sub.add_parser(
+        "lock",
+        parents=[common],
+        help="write a lock file: a catalog of the downloaded checkpoints pinned to size and sha256",
+        description="The lock file is a catalog: `ofa-manager --catalog ofa.lock.json download --all` "
+        "fetches the same files on another machine (any other bytes are refused) and `verify` with it "
+        "proves a machine holds them.",
+    )
+    p.add_argument("ids", nargs="*", metavar="ID", help="these checkpoints (default: every downloaded one)")
+    p.add_argument("-o", "--output", metavar="FILE", default="ofa.lock.json", help="default ofa.lock.json")
+
     sub.add_parser(
         "install-desktop",
         parents=[common],
@@ -336,7 +373,19 @@ def _summary_and_usage(args) -> int:
 
 
 def _catalog(args) -> Catalog:
-    return load_catalog(getattr(args, "catalog", None))
+    named = getattr(args, "catalog", None)
+    if named:
+        return load_catalog(named)
+    from ofa_manager.core.zoo import default_catalog_paths
+
+    paths = default_catalog_paths()
+    try:
+        return load_catalog(paths)
+    except CatalogError as exc:
+        if len(paths) == 1:
+            raise
+        hint = "; an imported catalog is turned off with `ofa-manager catalog disable NAME`"
+        raise CatalogError(f"{exc}{hint}") from None
 
 
 def _library(args, catalog: Catalog) -> Library:
@@ -1526,7 +1575,95 @@ def _scan_report(project: Path, expected) -> str:
     return "\n".join(lines)
 
 
+def cmd_catalog(args) -> int:
+    from ofa_manager.core import zoo
+
+    action = args.catalog_action
+    if action == "import":
+        try:
+            result = zoo.import_document(args.source, name=args.name, replace=args.replace, base=args.base)
+        except zoo.ZooError as exc:
+            raise UsageError(str(exc)) from None
+        entries = result.catalog["entries"]
+        groups = {tuple(e["group"]) for e in entries}
+        print(
+            f"imported {len(entries)} checkpoint(s) in {len(groups)} group(s) as {result.name!r}: "
+            f"{result.path}"
+        )
+        catalog = _catalog(argparse.Namespace())
+        shared = [e["id"] for e in entries if e["id"] in catalog and catalog.sharing(catalog.get(e["id"]))]
+        if shared:
+            print(f"sharing a file with another entry (downloaded once): {', '.join(shared)}")
+        for url, why in result.skipped:
+            print(f"left out {display_url(url)}: {why}")
+        return EXIT_OK
+    if action == "remove":
+        path = zoo.catalog_path(_zoo_name(zoo, args.name))
+        if not path.exists():
+            raise UsageError(
+                f"no imported catalog named {args.name!r}; `ofa-manager catalog list` shows them"
+            )
+        if not args.yes:
+            if not sys.stdin.isatty():
+                raise UsageError("not on a terminal: add --yes to remove without asking")
+            answer = input(f"Remove the catalog {args.name!r} ({path})? [y/N] ")
+            if answer.strip().lower() not in ("y", "yes"):
+                print("nothing removed")
+                return EXIT_OK
+        zoo.remove_catalog(args.name)
+        print(f"removed {path} (downloaded files stay in the models folder)")
+        return EXIT_OK
+    if action in ("enable", "disable"):
+        name = _zoo_name(zoo, args.name)
+        if not zoo.catalog_path(name).exists():
+            raise UsageError(f"no imported catalog named {name!r}; `ofa-manager catalog list` shows them")
+        saved = settings.load()
+        off = [n for n in saved.disabled_catalogs if n != name]
+        saved.disabled_catalogs = off + [name] if action == "disable" else off
+        settings.save(saved)
+        print(f"{name}: {'disabled' if action == 'disable' else 'enabled'}")
+        return EXIT_OK
+    rows = zoo.list_catalogs()
+    if getattr(args, "json", False):
+        print(json.dumps(rows, indent=2, ensure_ascii=False))
+        return EXIT_OK
+    for row in rows:
+        state = "enabled" if row["enabled"] else "disabled"
+        problem = f"  ({row['problem']})" if row.get("problem") else ""
+        print(f"{row['name']:<20} {row['entries']:>5} entries  {state:<8}  {row['source']}{problem}")
+    return EXIT_OK
+
+
+def _zoo_name(zoo, name: str) -> str:
+    try:
+        return zoo.check_name(name)
+    except zoo.ZooError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def cmd_lock(args) -> int:
+    from ofa_manager.core.durable import atomic_write_json
+    from ofa_manager.core.lockfile import LockError, build_lock
+
+    catalog = _catalog(args)
+    library = _library(args, catalog)
+    entries = _select(catalog, args.ids, everything_when_empty=False) if args.ids else None
+    try:
+        lock = build_lock(library, catalog, entries)
+    except LockError as exc:
+        raise UsageError(str(exc)) from None
+    if not lock["entries"]:
+        raise UsageError(f"nothing is downloaded in {library.root}; a lock file would be empty")
+    output = Path(args.output)
+    atomic_write_json(output, lock)
+    total = sum(row["size"] for row in lock["entries"])
+    print(f"pinned {len(lock['entries'])} checkpoint(s), {units.size(total)}, in {output}")
+    return EXIT_OK
+
+
 COMMANDS = {
+    "catalog": cmd_catalog,
+    "lock": cmd_lock,
     "mirror": cmd_mirror,
     "list": cmd_list,
     "download": cmd_download,

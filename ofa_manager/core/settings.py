@@ -47,6 +47,8 @@ class Settings:
     rewrite_rules: list[list[str]] = field(default_factory=list)
     # Read-only shared stores (folders of checkpoints an administrator keeps, e.g. on NFS).
     stores: list[str] = field(default_factory=list)
+    # Imported catalogs (by name, see core/zoo.py) that are not loaded; every other one is.
+    disabled_catalogs: list[str] = field(default_factory=list)
     resume_on_start: bool = True
     notifications: bool = True
     window_geometry: str = ""
@@ -75,6 +77,7 @@ class Settings:
             if isinstance(rule, (list, tuple)) and len(rule) == 2 and rule[0]
         ]
         copy.stores = store_folders(copy.stores)
+        copy.disabled_catalogs, _ = _catalog_names(copy.disabled_catalogs)
         return copy
 
     def store_paths(self) -> list[Path]:
@@ -192,6 +195,9 @@ def _checked(name: str, value: object, default: object) -> tuple[object, str | N
         if len(folders) != len(value):
             return folders, "holds entries that are not folder names (or the same folder twice)"
         return folders, None
+    if name == "disabled_catalogs":
+        names, problem = _catalog_names(value)
+        return (default, problem) if not isinstance(value, list) else (names, problem)
     if name == "rewrite_rules":
         if not isinstance(value, list):
             return default, "must be a list of [prefix, replacement] pairs"
@@ -206,6 +212,16 @@ def _checked(name: str, value: object, default: object) -> tuple[object, str | N
             return rules, f"has {dropped} rule(s) that are not [prefix, replacement] pairs of text"
         return rules, None
     return default, "is not understood"
+
+
+def _catalog_names(value: object) -> tuple[list[str], str | None]:
+    """The catalog names in a value read from the settings file, each once, and what was dropped."""
+    if not isinstance(value, list):
+        return [], "is not a list of catalog names"
+    names = list(dict.fromkeys(item for item in value if _is_text(item) and item.strip() == item and item))
+    if len(names) != len(value):
+        return names, "holds entries that are not catalog names (or the same name twice)"
+    return names, None
 
 
 def _is_text(value: object) -> bool:

@@ -158,7 +158,10 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
             return 1
         return 0
     try:
-        catalog = load_catalog(catalog_files)
+        from ofa_manager.core.zoo import default_catalog_paths
+
+        # Without --catalog: the built-in catalog and each enabled imported one (core/zoo.py).
+        catalog = load_catalog(catalog_files or default_catalog_paths(saved.disabled_catalogs))
     except CatalogError as exc:
         # Started from a launcher, nobody reads stderr: the reason is shown, then the command line's
         # handler prints it and exits 2 as for any other command.
