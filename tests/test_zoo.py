@@ -292,7 +292,8 @@ def test_a_lock_refuses_bytes_that_changed_on_the_server(capsys, tmp_path, three
     folder_c = tmp_path / "C"
     code, _, err = run(capsys, "--catalog", str(lock), "--dir", str(folder_c), "download", "--all", "--yes")
     assert code == 1, err
-    assert "Gamma: sha256 mismatch" in err and "the bad data was discarded" in err
+    # The changed bytes never reach the final path: they are kept aside as c.pt.rejected (quarantine).
+    assert "Gamma: sha256 mismatch" in err and "kept as c.pt.rejected" in err
     assert not (folder_c / "c.pt").exists()  # a file at its final path is always the pinned one
     code, out, _ = run(capsys, "--catalog", str(lock), "--dir", str(folder_c), "list", "--json")
     assert json.loads(out)[0]["state"] != "downloaded"
@@ -311,7 +312,7 @@ def test_a_lock_says_what_a_checkpoint_holds(capsys, tmp_path, http_server):
     assert run(capsys, *args, "lock", "-o", str(tmp_path / "l.json"))[0] == 0
     pinned = by_id(json.loads((tmp_path / "l.json").read_text()))
     contents = pinned["tiny"]["contents"]
-    assert contents["format"] == "zip" and contents["tensors"] > 0 and contents["loads_code"] is False
+    assert contents["format"] == "zip" and contents["params"] > 0 and contents["safe"] is True
     assert "contents" not in pinned["noise"]  # not a checkpoint: nothing claimed
     assert load_catalog([tmp_path / "l.json"]).get("tiny").extra["contents"] == contents
 

@@ -21,23 +21,14 @@ FINGERPRINT_KEYS = ("etag", "last_modified", "crc64", "md5")
 
 
 def summary(library: Library, entry: Checkpoint) -> dict | None:
-    """What the checkpoint file holds, in brief; None for a file that is not a readable checkpoint."""
-    from ofa_manager.core.checkpoint_contents import CheckpointError, read_checkpoint
+    """What the checkpoint file holds (core.claims' summary, the one ``list --json`` shows as
+    ``contents``, cached in the metadata); None for a file that is not a readable checkpoint."""
+    from ofa_manager.core.claims import inspect_entry
 
-    try:
-        found = read_checkpoint(library.path(entry))
-    except (CheckpointError, OSError, ValueError):
+    found = inspect_entry(library, entry)
+    if found is None or found.summary.get("error"):
         return None
-    inferred = {k: v for k, v in found.inferred.items() if isinstance(v, (str, int, float, bool))}
-    return {
-        "format": found.format,
-        "tensors": found.tensor_count,
-        "parameters": found.model_parameters,
-        "architecture": found.metadata.get("architecture"),
-        "inferred": inferred,
-        "petl": sorted(found.petl),
-        "loads_code": not found.verdict.safe,
-    }
+    return found.summary
 
 
 class LockError(ValueError):
@@ -81,7 +72,7 @@ def build_lock(library: Library, catalog: Catalog, entries: Iterable[Checkpoint]
         fingerprints = {key: meta[key] for key in FINGERPRINT_KEYS if meta.get(key)}
         if fingerprints:
             row["fingerprints"] = fingerprints
-        contents = meta.get("contents") if isinstance(meta.get("contents"), dict) else summary(library, entry)
+        contents = summary(library, entry)
         if contents:
             row["contents"] = contents
         for key, value in entry.extra.items():  # what the source catalog carried along (params count, …)
