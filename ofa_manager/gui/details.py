@@ -58,6 +58,13 @@ class DetailsPane(QScrollArea):
         self.title.setFont(font)
         self.title.setWordWrap(True)
         layout.addWidget(self.title)
+        # Shown only for a row whose last download failed its check and is kept as NAME.rejected.
+        self.rejected_note = QLabel(body)
+        self.rejected_note.setObjectName("details-rejected")
+        self.rejected_note.setWordWrap(True)
+        self.rejected_note.setStyleSheet("color: #8a5300;")
+        self.rejected_note.setVisible(False)
+        layout.addWidget(self.rejected_note)
         self.form = QFormLayout()
         self.form.setRowWrapPolicy(QFormLayout.WrapLongRows)
         self.form.setFieldGrowthPolicy(QFormLayout.AllNonFixedFieldsGrow)
@@ -130,6 +137,7 @@ class DetailsPane(QScrollArea):
                     item.widget().setVisible(shown)
         for widget in (self.code_label, self.copy_button, self.read_button, self.code):
             widget.setVisible(shown)
+        self.rejected_note.setVisible(False)
         if entry is None:
             self.title.setText(self.tr("Select one checkpoint to see where it comes from and what it holds."))
             return
@@ -175,6 +183,9 @@ class DetailsPane(QScrollArea):
         summary = ws.contents.summary_of(entry) if present else None
         self.read_button.setEnabled(present and not ws.contents.reading(entry))
         verdict = self.labels["verdict"]
+        if not present and status is not None and status.rejected is not None:
+            self._show_rejected(entry, status)
+            return
         if not present:
             self._set("holds", self.tr("not downloaded"))
             self._set("safety", "—")
@@ -182,7 +193,33 @@ class DetailsPane(QScrollArea):
             self._set_code(None, self.tr("# Download the file to see how to load it."))
             verdict.setToolTip("")
             return
-        if summary is None or ws.contents.reading(entry):
+        self._show_summary(entry, summary, reading=ws.contents.reading(entry))
+
+    def _show_rejected(self, entry: Checkpoint, status) -> None:
+        """The kept copy of a download that failed its check: what it holds, and the claim against it."""
+        ws, info = self.workspace, status.rejected
+        path = ws.library.rejected_path(entry)
+        self.rejected_note.setText(
+            self.tr(
+                "The last download failed its check ({reason}) and is kept as {name}; this is what it holds:"
+            ).format(reason=info.get("reason") or self.tr("no reason recorded"), name=path.name)
+        )
+        self.rejected_note.setVisible(True)
+        self._set("file", str(display_path(path)))
+        size = info.get("size")
+        if isinstance(size, int):
+            text = self.tr("{size} ({bytes} bytes)").format(size=units.size(size), bytes=f"{size:,}")
+            self._set("size", text)
+        if info.get("sha256"):
+            self._set("sha256", self.tr("{sha} (the rejected copy's)").format(sha=info["sha256"]))
+        self.read_button.setEnabled(False)
+        self._show_summary(
+            entry, ws.contents.rejected_summary_of(entry), reading=ws.contents.reading_rejected(entry)
+        )
+
+    def _show_summary(self, entry: Checkpoint, summary: dict | None, *, reading: bool) -> None:
+        verdict = self.labels["verdict"]
+        if summary is None or reading:
             self._set("holds", self.tr("Reading…"))
             self._set("safety", self.tr("Reading…"))
             self._set("verdict", self.tr("Reading…"))

@@ -222,9 +222,12 @@ class DownloadsPanel(QWidget):
 
     Signals:
         show_file(str): the user wants to see a finished file in its folder
+        retry_requested(list): the user wants these failed downloads (keys) tried again; the window
+            asks first where a failed copy was kept (it failed its check)
     """
 
     show_file = Signal(str)
+    retry_requested = Signal(list)
 
     def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -337,7 +340,9 @@ class DownloadsPanel(QWidget):
             return
         if action == "pause":
             queue.pause(key)
-        elif action in ("resume", "retry"):
+        elif action == "retry":
+            self.retry_requested.emit([key])
+        elif action == "resume":
             queue.resume(key)
         elif action in ("cancel", "remove"):
             queue.cancel(key)
@@ -353,6 +358,7 @@ class DownloadsPanel(QWidget):
         if name in ("up", "down"):
             self.act_on_all(name)
             return
+        retry = []
         for item in self.selected_items():
             offered = row_actions(item)
             if name == "show":
@@ -361,8 +367,12 @@ class DownloadsPanel(QWidget):
                     return
             elif name == "remove":
                 self.act(item.key, "cancel")  # takes any row off: unfinished ones keep their data
-            elif name in offered or (name == "resume" and "retry" in offered):
-                self.act(item.key, "resume" if name == "retry" else name)
+            elif name in ("retry", "resume") and "retry" in offered:
+                retry.append(item.key)
+            elif name in offered:
+                self.act(item.key, name)
+        if retry:
+            self.retry_requested.emit(retry)
 
     def update_row_actions(self) -> None:
         offered = {name for item in self.selected_items() for name in row_actions(item)}

@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
 
         self.downloads = DownloadsPanel(workspace, self)
         self.downloads.show_file.connect(lambda key: self.open_folder([Path(key)]))
+        self.downloads.retry_requested.connect(self._retry_downloads)
         self.disk = DiskPanel(workspace, self)
         self.details = DetailsPane(workspace, self)
         # Beside the tree, one tab each: the selected checkpoint's details and the disk usage (both want
@@ -231,6 +232,14 @@ class MainWindow(QMainWindow):
                 QStyle.SP_DialogDiscardButton,
                 self.delete_rejected_selected,
                 self.tr("Delete the kept copy of a download that failed its check"),
+            ),
+            (
+                "inspect_rejected",
+                self.tr("Inspect"),
+                "",
+                QStyle.SP_FileDialogContentsView,
+                self.inspect_selected,
+                self.tr("Show what the kept copy of a download that failed its check holds"),
             ),
             (
                 "verify",
@@ -431,6 +440,7 @@ class MainWindow(QMainWindow):
             "delete_partial": touch and bool(partial),
             "keep_rejected": touch and bool(rejected),
             "delete_rejected": touch and bool(rejected),
+            "inspect_rejected": bool(rejected),
             "check": True,
         }
         for name, value in enabled.items():
@@ -564,6 +574,7 @@ class MainWindow(QMainWindow):
             None,
             "delete",
             "delete_partial",
+            "inspect_rejected",
             "keep_rejected",
             "delete_rejected",
         ):
@@ -648,6 +659,18 @@ class MainWindow(QMainWindow):
             if answer != again:
                 return
         ws.retry(entries)
+
+    def inspect_selected(self) -> None:
+        """Show the Details tab for the selected row (for a rejected download: what its kept copy holds)."""
+        entries = self.selected_entries()
+        if entries:
+            self.select([entries[0].id])
+            self.side.setCurrentWidget(self.details)
+
+    def _retry_downloads(self, keys: list[str]) -> None:
+        """The downloads panel's Retry: the same question as the tree's where the failed copy was kept."""
+        ws = self.workspace
+        self.retry_entries([e for key in keys for e in ws.entries_of(key)[:1]])
 
     def delete_rejected_selected(self) -> None:
         ws = self.workspace

@@ -904,6 +904,7 @@ class Workspace(QObject):
             "move": "Changing the models folder",
             "probe": "Checking the link",
             "inspect": "Reading what the file holds",
+            "inspect-rejected": self.tr("Reading the rejected copy"),
             "accept": self.tr("Keep Anyway"),
             "delete-rejected": self.tr("Deleting the rejected copy"),
         }.get(kind, kind)
