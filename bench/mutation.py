@@ -107,10 +107,13 @@ FAST = [
     "core/credentials.py",
     "core/catalog.py",
 ]
-SITECUSTOMIZE = """# Loads mutmut's settings from the scratch copy, for subprocesses started by the tests.
+SITECUSTOMIZE = """# For the tests' subprocesses: Ctrl-C as usual, mutmut's settings from the scratch copy.
 import os
+import signal
 from pathlib import Path
 
+# mutmut ignores SIGINT and a process inherits that: give the command line its Ctrl-C back (tests send it).
+signal.signal(signal.SIGINT, signal.default_int_handler)
 _here = os.getcwd()
 try:
     os.chdir(Path(__file__).resolve().parent.parent)
