@@ -61,7 +61,13 @@ MODULES: dict[str, list[str]] = {
         "tests/test_shared_store.py",
         "tests/test_library.py",
     ],
-    "core/durable.py": ["tests/test_settings.py", "tests/test_library.py", "tests/test_resume.py"],
+    "core/durable.py": [
+        "tests/test_settings.py",
+        "tests/test_library.py",
+        "tests/test_resume.py",
+        "tests/core/test_relocate.py",  # the sparse copy, disk bytes, same volume
+        "tests/test_transfer_holes.py",
+    ],
     "core/credentials.py": ["tests/test_credentials.py", "tests/test_secret_service.py"],
     "core/catalog.py": ["tests/test_catalog.py", "tests/test_hostile_inputs.py", "tests/test_fuzz_inputs.py"],
     "core/plan.py": ["tests/core/test_plan.py"],
