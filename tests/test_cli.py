@@ -263,13 +263,16 @@ def test_models_folder_from_the_environment_and_dir_wins(capsys, site, tmp_path,
     env_dir = tmp_path / "from-env"
     monkeypatch.setenv("OFA_MANAGER_DIR", str(env_dir))
     code, out, _ = run(capsys, "--catalog", str(site.catalog), "list", "--json")
+    assert code == 0
     assert all(Path(row["path"]).parent == env_dir.resolve() for row in json.loads(out))
     code, out, _ = run(capsys, *site.args, "list", "--json")
+    assert code == 0
     assert all(Path(row["path"]).parent == site.dir.resolve() for row in json.loads(out))
 
 
 def test_default_models_folder_is_under_the_user_data_folder(capsys, site, isolated_user_folders):
     code, out, _ = run(capsys, "--catalog", str(site.catalog), "list", "--json")
+    assert code == 0
     data_home = isolated_user_folders["XDG_DATA_HOME"].resolve()
     assert all(Path(row["path"]).is_relative_to(data_home) for row in json.loads(out))
 
@@ -389,7 +392,7 @@ def test_check_asks_the_mirrors_too_and_marks_them(capsys, tmp_path, http_server
     assert rows["mirror.pt"]["size"] == 1000 and rows["mirror.pt"]["ids"] == ["m"]
     assert {r.method for r in http_server.requests} == {"HEAD"}
     code, out, _ = run(capsys, *args, "check")
-    assert "(mirror)" in out and "FAILED" in out
+    assert code == 1 and "(mirror)" in out and "FAILED" in out
 
 
 def test_check_asks_a_url_once_when_a_mirror_is_the_link_itself(capsys, tmp_path, http_server):

@@ -155,7 +155,8 @@ def test_download_of_a_file_in_the_store_does_nothing_unless_here(lab):
 
 
 def test_a_store_copy_found_corrupt_is_downloaded_into_the_users_folder(lab):
-    lab.run("verify", "rotten")
+    code, _, err = lab.run("verify", "rotten")
+    assert code == 1, err
     code, _, _ = lab.run("download", "rotten")
     assert code == 0
     assert (lab.dir / "rotten.pt").read_bytes() == DATA["rotten"]
@@ -172,14 +173,15 @@ def test_rm_never_touches_the_store(lab):
 
 
 def test_du_counts_the_store_apart_from_the_models_folder(lab):
-    lab.run("download", "absent")
+    assert lab.run("download", "absent")[0] == 0
     code, out, _ = lab.run("du", "--json")
+    assert code == 0
     usage = json.loads(out)
     assert usage["downloaded"] == SIZE
     assert usage["in_stores"] == 2 * SIZE  # good and rotten (same size, not hashed yet)
     assert set(usage["files"]) == {str(lab.dir / "absent.pt")}
     code, out, _ = lab.run("du")
-    assert "in shared stores" in out
+    assert code == 0 and "in shared stores" in out
 
 
 def test_local_or_store_path_prefers_the_users_own_file(lab):
@@ -187,7 +189,7 @@ def test_local_or_store_path_prefers_the_users_own_file(lab):
     good, absent = library.catalog.get("good"), library.catalog.get("absent")
     assert library.local_or_store_path(good) == lab.store / "good.pt"
     assert library.local_or_store_path(absent) is None
-    lab.run("download", "--here", "good")
+    assert lab.run("download", "--here", "good")[0] == 0
     assert library.local_or_store_path(good) == lab.dir / "good.pt"
 
 

@@ -62,6 +62,7 @@ def test_an_entry_without_sha256_reads_verified_after_verify_in_core_and_in_list
     assert described.word is Word.VERIFIED and described.proof is Proof.ARRIVAL and described.checked_at
     assert "verified" in list_words(capsys, args)["plain"]
     code, out = run(capsys, *args, "list", "--json")
+    assert code == 0
     assert {row["id"]: row["verified"] for row in json.loads(out)}["plain"] is True
 
 

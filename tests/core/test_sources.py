@@ -64,8 +64,10 @@ def shared_site(tmp_path, models_dir, http_server):
 
 def test_check_asks_the_mirror_of_an_entry_sharing_the_file(capsys, shared_site, http_server):
     _, args = shared_site
-    cli.main([*args, "check", "a", "--json"])
+    code = cli.main([*args, "check", "a", "--json"])
     rows = json.loads(capsys.readouterr().out)
+    assert code == 1  # the published link is gone, though a mirror serves the file
+    assert [row["ok"] for row in rows if not row["mirror"]] == [False]
     mirror = [row for row in rows if row["url"].endswith("/mirror/s.pt")]
     assert mirror and mirror[0]["ok"] and mirror[0]["mirror"] and mirror[0]["ids"] == ["a"]
     assert http_server.requests_for("/mirror/s.pt", "HEAD")

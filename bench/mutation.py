@@ -1,0 +1,259 @@
+"""Mutation testing of the engine and the command line, one module at a time against the tests that cover it.
+
+Usage (from the checkout, with the `mutation` extra installed: `pip install -e '.[test,mutation]'`):
+
+    nice -n 19 python bench/mutation.py                  # the fast modules (units ... catalog)
+    nice -n 19 python bench/mutation.py core/library.py  # named modules
+    python bench/mutation.py --list                      # the module -> tests table
+
+Each module runs in its own scratch copy of the checkout (`.mutation/<module>/`, ignored by git) so the
+checkout is never touched: the copy gets a `[tool.mutmut]` section naming that one module and its tests,
+and `mutmut run` mutates it there with one worker. Tests that start `python -m ofa_manager` in a subprocess
+see the mutants too: `tests/catalogs.py:cli_env` puts the tests' own checkout (the mutated copy under
+`mutants/`) first on PYTHONPATH, and the mutant being tried travels in the environment (MUTANT_UNDER_TEST).
+mutmut only learns which tests reach a function from the test process itself, though, so a function reached
+only through a subprocess counts as "no tests"; the score below counts those as not killed.
+
+Prints killed / survived / timeout / no tests / total and the score per module, and writes each module's
+surviving mutants with their diffs to `.mutation/<module>.survivors.txt`. Not part of the default test run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+WORK = REPO / ".mutation"
+
+# Each module and the tests that cover it, from the fastest to the slowest. Window tests are left out (they
+# need a display and run for minutes); the command line's subprocess tests are in, see the docstring.
+MODULES: dict[str, list[str]] = {
+    "core/units.py": [
+        "tests/core/test_timestamps.py",
+        "tests/test_cli.py",
+        "tests/test_fuzz_inputs.py",
+        "tests/test_catalog.py",
+    ],
+    "core/hosts.py": ["tests/core/test_hosts.py", "tests/core/test_sources.py", "tests/test_credentials.py"],
+    "core/mirrors.py": [
+        "tests/core/test_sources.py",
+        "tests/core/test_hosts.py",
+        "tests/test_catalog.py",
+        "tests/test_settings.py",
+        "tests/test_hostile_inputs.py",
+        "tests/test_cli.py",
+        "tests/test_lab_cache.py",  # mirror add / remove / list (in a subprocess: see the docstring)
+    ],
+    "core/states.py": ["tests/core/test_states.py", "tests/test_queue.py"],
+    "core/describe.py": [
+        "tests/core/test_describe.py",
+        "tests/core/test_plan.py",  # wants_file: would Download do anything
+        "tests/test_shared_store.py",
+        "tests/test_library.py",
+    ],
+    "core/durable.py": [
+        "tests/test_settings.py",
+        "tests/test_library.py",
+        "tests/test_resume.py",
+        "tests/core/test_relocate.py",  # the sparse copy, disk bytes, same volume
+        "tests/test_transfer_holes.py",
+    ],
+    "core/credentials.py": ["tests/test_credentials.py", "tests/test_secret_service.py"],
+    "core/catalog.py": ["tests/test_catalog.py", "tests/test_hostile_inputs.py", "tests/test_fuzz_inputs.py"],
+    "core/plan.py": ["tests/core/test_plan.py"],
+    "core/trash.py": ["tests/core/test_trash.py", "tests/test_cli_move_trash.py"],
+    "core/relocate.py": ["tests/core/test_relocate.py", "tests/test_cli_move_trash.py"],
+    "core/settings.py": ["tests/test_settings.py", "tests/test_fuzz_inputs.py"],
+    "core/sharing.py": ["tests/test_shared_store.py", "tests/test_group_folder.py"],
+    "core/space.py": ["tests/test_library.py", "tests/test_cli.py"],
+    "core/library.py": [
+        "tests/test_library.py",
+        "tests/test_foreign_files.py",
+        "tests/test_shared_store.py",
+        "tests/test_hostile_inputs.py",
+    ],
+    "core/checkpoint_contents.py": ["tests/test_checkpoint_contents.py"],
+    "core/http.py": ["tests/test_transfer.py", "tests/test_transfer_edges.py", "tests/test_credentials.py"],
+    "core/transfer.py": [
+        "tests/test_transfer.py",
+        "tests/test_transfer_edges.py",
+        "tests/test_transfer_holes.py",
+        "tests/test_resume.py",
+    ],
+    "core/queue.py": ["tests/test_queue.py", "tests/test_queue_bulk.py"],
+    "cli.py": [
+        "tests/test_cli.py",
+        "tests/test_cli_move_trash.py",
+        "tests/test_pipe.py",
+        "tests/test_lab_cache.py",
+    ],
+}
+# Tests that cannot pass on mutated code whatever the mutant: they look at what importing a module loads, and
+# every mutated module imports mutmut's trampoline.
+NOT_WITH_MUTANTS = [
+    "tests/core/test_states.py::test_the_states_module_loads_nothing_beyond_the_standard_library",
+]
+FAST = [
+    "core/units.py",
+    "core/hosts.py",
+    "core/mirrors.py",
+    "core/states.py",
+    "core/describe.py",
+    "core/durable.py",
+    "core/credentials.py",
+    "core/catalog.py",
+]
+SITECUSTOMIZE = """# For the tests' subprocesses: Ctrl-C as usual, mutmut's settings from the scratch copy.
+import os
+import signal
+from pathlib import Path
+
+# mutmut ignores SIGINT and a process inherits that: give the command line its Ctrl-C back (tests send it).
+signal.signal(signal.SIGINT, signal.default_int_handler)
+_here = os.getcwd()
+try:
+    os.chdir(Path(__file__).resolve().parent.parent)
+    from mutmut.configuration import config
+
+    config()
+finally:
+    os.chdir(_here)
+"""
+COUNTED = ("killed", "survived", "timeout", "no tests", "suspicious", "not checked")
+
+
+def scratch_copy(module: str) -> Path:
+    """A fresh copy of the checkout's tracked files (as they are on disk) for one module's run."""
+    work = WORK / module.replace("/", "_").removesuffix(".py")
+    if work.exists():
+        shutil.rmtree(work)
+    files = (
+        subprocess.run(["git", "ls-files", "-z"], cwd=REPO, capture_output=True, check=True)
+        .stdout.decode()
+        .split("\0")
+    )
+    for name in filter(None, files):
+        source = REPO / name
+        if source.is_file():
+            (work / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, work / name)
+    tests = MODULES[module]
+    deselect = [arg for test in NOT_WITH_MUTANTS for arg in ("--deselect", test)]
+    quoted = ", ".join(f'"{t}"' for t in tests)
+    with open(work / "pyproject.toml", "a", encoding="utf-8") as config:
+        config.write(
+            "\n[tool.mutmut]\n"
+            'source_paths = ["ofa_manager"]\n'
+            f'only_mutate = ["ofa_manager/{module}"]\n'
+            # resources/ sits beside the package in a checkout; core/resources.py finds it there.
+            'also_copy = ["resources", "sitecustomize.py"]\n'
+            f"pytest_add_cli_args_test_selection = [{quoted}]\n"
+            f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q', *deselect])}\n"
+            "use_git_change_detection = false\n"
+        )
+    # A subprocess started by a test (PYTHONPATH=mutants/) imports mutmut through the mutated code, and
+    # mutmut reads its settings from the working folder's pyproject.toml: load them from this copy first.
+    (work / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
+    return work
+
+
+def run_module(module: str, budget: float, mutmut: str) -> dict:
+    work = scratch_copy(module)
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+    env.pop("PYTHONPATH", None)
+    log = open(WORK / f"{work.name}.log", "w", encoding="utf-8")
+    started = time.monotonic()
+    proc = subprocess.Popen(
+        [mutmut, "run", "--max-children", "1"],
+        cwd=work,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    try:
+        proc.wait(timeout=budget)
+        finished = True
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+        finished = False
+    seconds = time.monotonic() - started
+    log.close()
+    listing = subprocess.run(
+        [mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True
+    ).stdout
+    statuses = dict(re.findall(r"^\s+(\S+): (.+)$", listing, re.MULTILINE))
+    counts = Counter(statuses.values())
+    survivors = [name for name, status in statuses.items() if status in ("survived", "no tests")]
+    with open(WORK / f"{work.name}.survivors.txt", "w", encoding="utf-8") as out:
+        for name in survivors:
+            diff = subprocess.run(
+                [mutmut, "show", name], cwd=work, env=env, capture_output=True, text=True
+            ).stdout
+            out.write(f"{diff.rstrip()}\n\n")
+    return {
+        "module": module,
+        "seconds": seconds,
+        "finished": finished and proc.returncode == 0,
+        "returncode": proc.returncode,
+        "counts": counts,
+        "total": len(statuses),
+    }
+
+
+def score_line(result: dict) -> str:
+    c = result["counts"]
+    tried = result["total"] - c["not checked"]
+    score = 100 * c["killed"] / tried if tried else 0.0
+    state = "" if result["finished"] else f"  (stopped: exit {result['returncode']} or budget)"
+    return (
+        f"{result['module']:<28} {c['killed']:>6} {c['survived']:>8} {c['timeout']:>7} {c['no tests']:>8} "
+        f"{c['not checked']:>7} {result['total']:>6} {score:>6.1f}% {result['seconds'] / 60:>6.1f} min{state}"
+    )
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("modules", nargs="*", help="modules under ofa_manager/ (default: the fast ones)")
+    parser.add_argument("--budget", type=float, default=20, help="minutes per module (default 20)")
+    parser.add_argument("--list", action="store_true", help="print the module -> tests table and stop")
+    args = parser.parse_args(argv)
+    if args.list:
+        for module, tests in MODULES.items():
+            print(f"{module:<28} {' '.join(tests)}")
+        return 0
+    modules = args.modules or FAST
+    unknown = [m for m in modules if m not in MODULES]
+    if unknown:
+        parser.error(f"no test mapping for {', '.join(unknown)}; known: {', '.join(MODULES)}")
+    mutmut = shutil.which("mutmut", path=str(Path(sys.executable).parent)) or shutil.which("mutmut")
+    if mutmut is None:
+        parser.error("mutmut is not installed: pip install -e '.[test,mutation]'")
+    WORK.mkdir(exist_ok=True)
+    print(
+        f"{'module':<28} {'killed':>6} {'survived':>8} {'timeout':>7} {'no tests':>8} {'unrun':>7} "
+        f"{'total':>6} {'score':>7} {'time':>10}"
+    )
+    for module in modules:
+        print(score_line(run_module(module, args.budget * 60, mutmut)), flush=True)
+    print(f"survivors (with diffs): {WORK}/<module>.survivors.txt; mutmut's log: {WORK}/<module>.log")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
