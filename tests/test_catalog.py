@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import re
 import subprocess
 import sys
@@ -47,7 +48,13 @@ def test_seed_is_what_the_test_expects():
     backbones, petl = seed_links()
     assert len(backbones) == 5 and len(petl) == 8
     published = next((path for path in SHARED_SEEDS if path.is_file()), None)
-    assert published is not None, f"the published list is missing: none of {[str(p) for p in SHARED_SEEDS]}"
+    if published is None:
+        missing = f"the published list is missing: none of {[str(p) for p in SHARED_SEEDS]}"
+        # CI always has shared/ beside the clone: there the comparison must run. A bare clone elsewhere
+        # (a newcomer's) has only the copy in tests/data, which every other catalog test reads.
+        if os.environ.get("CI"):
+            pytest.fail(missing)
+        pytest.skip(missing)
     assert SEED.read_text(encoding="utf-8") == published.read_text(encoding="utf-8")
 
 
