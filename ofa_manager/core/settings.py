@@ -19,6 +19,8 @@ from ofa_manager.core.durable import atomic_write_json
 
 VERSION = 1
 log = logging.getLogger(__name__)
+# The window's languages by code; "" follows the system's. The command line is English whatever is set.
+LANGUAGES = ("", "en", "zh_CN")
 
 
 def config_dir() -> Path:
@@ -51,6 +53,8 @@ class Settings:
     disabled_catalogs: list[str] = field(default_factory=list)
     resume_on_start: bool = True
     notifications: bool = True
+    # The window's language (one of LANGUAGES); applied when the window next starts.
+    language: str = ""
     window_geometry: str = ""
     window_state: str = ""
     splitter_state: str = ""
@@ -78,6 +82,8 @@ class Settings:
         ]
         copy.stores = store_folders(copy.stores)
         copy.disabled_catalogs, _ = _catalog_names(copy.disabled_catalogs)
+        if copy.language not in LANGUAGES:
+            copy.language = ""
         return copy
 
     def store_paths(self) -> list[Path]:
@@ -185,6 +191,8 @@ def _checked(name: str, value: object, default: object) -> tuple[object, str | N
             return default, "must be a string"
         if not _is_text(value):
             return default, "holds control characters, lone surrogates or too much text"
+        if name == "language" and value not in LANGUAGES:
+            return default, f"must be one of {', '.join(repr(code) for code in LANGUAGES)}"
         if name == "models_dir" and not _fits_file_system(value):
             return default, "is longer than a folder's path can be (255 bytes a name, 4096 in all)"
         return value, None

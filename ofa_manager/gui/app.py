@@ -144,6 +144,10 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     saved, settings_problems = settings_file.load_checked()
     for problem in settings_problems:
         print(f"{APP_NAME}: warning: {problem}", file=sys.stderr)
+    from ofa_manager.gui import i18n
+
+    # The window's words, Qt's standard buttons, and sizes and durations, in the chosen language.
+    i18n.install(i18n.choose(saved.language), app)
     root = Path(models_dir).expanduser() if models_dir else saved.models_path()
     instance = SingleInstance(folder_key(root))
     if not instance.claim(listen=False):
@@ -206,7 +210,13 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     warning = broken_pyside_warning()
     if warning:
         print(f"{APP_NAME}: {warning}", file=sys.stderr)
-        window.show_message(warning)
+        window.show_message(
+            QCoreApplication.translate(
+                "app",
+                "PySide6 6.12.0 loses references to None on Python before 3.12, which crashes the window "
+                "after some minutes of use; install another release: {command}",
+            ).format(command="pip install 'PySide6-Essentials!=6.12.0'")
+        )
     try:
         return app.exec()
     finally:

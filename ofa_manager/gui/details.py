@@ -18,10 +18,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.claims import claim_mismatch, describe_claim, describe_contents
 from ofa_manager.core.library import State
+from ofa_manager.gui.i18n import size_text
 from ofa_manager.gui.status import display_path
 
 # Fingerprints a server or a download may have recorded in the file's metadata, shown when present.
@@ -30,7 +30,7 @@ FINGERPRINTS = (
     ("crc64ecma", "CRC-64"),
     ("md5", "MD5"),
     ("etag", "ETag"),
-    ("verified_by", "Verified by"),
+    ("verified_by", None),  # in words: see refresh()
 )
 
 
@@ -159,21 +159,23 @@ class DetailsPane(QScrollArea):
         size = (status.bytes if present else None) or ws.size_of(entry)
         self._set(
             "size",
-            self.tr("{size} ({bytes} bytes)").format(size=units.size(size), bytes=f"{size:,}")
+            self.tr("{size} ({bytes} bytes)").format(size=size_text(size), bytes=f"{size:,}")
             if size is not None
             else self.tr("unknown"),
         )
         sha = status.sha256 if present and status.sha256 else None
         if sha:
             how = self.tr("verified against the catalog") if status.verified else self.tr("computed")
-            self._set("sha256", f"{sha} ({how})")
+            self._set("sha256", self.tr("{sha} ({how})").format(sha=sha, how=how))
         elif entry.sha256:
             self._set("sha256", self.tr("{sha} (the catalog's)").format(sha=entry.sha256))
         else:
             self._set("sha256", self.tr("not known yet"))
         meta = status.meta if present else {}
         prints = [
-            f"{label} {meta[key]}" for key, label in FINGERPRINTS if isinstance(meta.get(key), str | int)
+            f"{label or self.tr('Verified by')} {meta[key]}"
+            for key, label in FINGERPRINTS
+            if isinstance(meta.get(key), str | int)
         ]
         more = meta.get("fingerprints")
         if isinstance(more, dict):
@@ -208,7 +210,7 @@ class DetailsPane(QScrollArea):
         self._set("file", str(display_path(path)))
         size = info.get("size")
         if isinstance(size, int):
-            text = self.tr("{size} ({bytes} bytes)").format(size=units.size(size), bytes=f"{size:,}")
+            text = self.tr("{size} ({bytes} bytes)").format(size=size_text(size), bytes=f"{size:,}")
             self._set("size", text)
         if info.get("sha256"):
             self._set("sha256", self.tr("{sha} (the rejected copy's)").format(sha=info["sha256"]))

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, QRectF, QSize, Qt
+from PySide6.QtCore import QAbstractTableModel, QCoreApplication, QModelIndex, QObject, QRectF, QSize, Qt
 from PySide6.QtGui import QColor, QPainter, QPen
 from PySide6.QtWidgets import QGridLayout, QHeaderView, QLabel, QSizePolicy, QTreeView, QVBoxLayout, QWidget
 
-from ofa_manager.core import units
+from ofa_manager.gui.i18n import percent_text, size_text
 from ofa_manager.gui.icons import dot_icon
 from ofa_manager.gui.status import display_path
 from ofa_manager.gui.workspace import Workspace
@@ -22,6 +22,17 @@ SEGMENTS = (
 # The invisible root's index: the default parent (a shared value, never modified).
 TOP = QModelIndex()
 COL_FILE, COL_SIZE, COL_SHARE = range(3)
+
+
+def segment_label(key: str) -> str:
+    """The name of one of the bar's segments, in the window's language."""
+    return {
+        "downloaded": QCoreApplication.translate("DiskPanel", "Checkpoints"),
+        "partial": QCoreApplication.translate("DiskPanel", "Partial files"),
+        "other": QCoreApplication.translate("DiskPanel", "Other data in the folder"),
+        "rest": QCoreApplication.translate("DiskPanel", "Rest of the volume"),
+        "free": QCoreApplication.translate("DiskPanel", "Free"),
+    }[key]
 
 
 def figures(usage) -> dict[str, int]:
@@ -92,7 +103,7 @@ class UsageModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
         if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < 3:
-            return ("Checkpoint", "Size", "Share")[section]
+            return (self.tr("Checkpoint"), self.tr("Size"), self.tr("Share"))[section]
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
@@ -105,13 +116,13 @@ class UsageModel(QAbstractTableModel):
             if column == COL_FILE:
                 name = titles[0] if titles else path
                 if len(titles) > 1:
-                    name += f" + {len(titles) - 1} sharing the file"
-                return f"{name} (partial)" if partial else name
+                    name = self.tr("{name} + %n sharing the file", "", len(titles) - 1).format(name=name)
+                return self.tr("{name} (partial)").format(name=name) if partial else name
             if column == COL_SIZE:
-                return units.size(size)
+                return size_text(size)
             if column == COL_SHARE:
                 everything = sum(row[1] for row in rows) or 1
-                return f"{100 * size / everything:.0f} %"
+                return percent_text(size / everything, rounded=True)
         if role == Qt.ToolTipRole:
             return "\n".join([path, *titles])
         if role == Qt.TextAlignmentRole and column in (COL_SIZE, COL_SHARE):
@@ -133,11 +144,11 @@ class DiskPanel(QWidget):
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
         self.figure_labels: dict[str, QLabel] = {}
-        for row, (key, label, color) in enumerate(SEGMENTS):
+        for row, (key, _label, color) in enumerate(SEGMENTS):
             dot = QLabel(self)
             dot.setPixmap(dot_icon(color).pixmap(14, 14))
             grid.addWidget(dot, row, 0)
-            grid.addWidget(QLabel(label, self), row, 1)
+            grid.addWidget(QLabel(segment_label(key), self), row, 1)
             value = QLabel("…", self)
             value.setAlignment(Qt.AlignRight | Qt.AlignVCenter)
             grid.addWidget(value, row, 2)
@@ -153,15 +164,18 @@ class DiskPanel(QWidget):
         header = self.files.header()
         header.setStretchLastSection(False)
         header.setSectionResizeMode(COL_FILE, QHeaderView.Stretch)
-        header.resizeSection(COL_SIZE, self.fontMetrics().horizontalAdvance("1023.9 MiB") + 16)
-        header.resizeSection(COL_SHARE, self.fontMetrics().horizontalAdvance("Share") + 24)
+        header.resizeSection(COL_SIZE, self.fontMetrics().horizontalAdvance(size_text(1023.9 * 2**20)) + 16)
+        header.resizeSection(
+            COL_SHARE,
+            self.fontMetrics().horizontalAdvance(QCoreApplication.translate("UsageModel", "Share")) + 24,
+        )
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
-        layout.addWidget(QLabel("<b>Disk usage</b>", self))
+        layout.addWidget(QLabel("<b>{}</b>".format(self.tr("Disk usage")), self))
         layout.addWidget(self.folder)
         layout.addWidget(self.bar)
         layout.addLayout(grid)
-        layout.addWidget(QLabel("<b>By size</b>", self))
+        layout.addWidget(QLabel("<b>{}</b>".format(self.tr("By size")), self))
         layout.addWidget(self.files, 1)
         workspace.usage_changed.connect(self.refresh)
         workspace.folder_changed.connect(self.refresh)
@@ -171,14 +185,18 @@ class DiskPanel(QWidget):
         usage = self.workspace.usage
         root = self.workspace.library.root
         if usage is None:
-            self.folder.setText(f"Models folder <b>{display_path(root)}</b>")
+            self.folder.setText(self.tr("Models folder <b>{folder}</b>").format(folder=display_path(root)))
             for label in self.figure_labels.values():
                 label.setText("…")
             return
         self.folder.setText(
-            f"Models folder <b>{display_path(root)}</b><br>on a volume of {units.size(usage.total)}"
+            self.tr("Models folder <b>{folder}</b><br>on a volume of {size}").format(
+                folder=display_path(root), size=size_text(usage.total)
+            )
         )
         values = figures(usage)
         for key, label in self.figure_labels.items():
-            label.setText(units.size(values[key]))
-        self.figure_labels["free"].setToolTip(f"{usage.free:,} bytes free of {usage.total:,}")
+            label.setText(size_text(values[key]))
+        self.figure_labels["free"].setToolTip(
+            self.tr("{free} bytes free of {total}").format(free=f"{usage.free:,}", total=f"{usage.total:,}")
+        )

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import enum
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -22,10 +32,10 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from ofa_manager.core import units
 from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.delegates import ProgressDelegate
-from ofa_manager.gui.status import queue_state_text
+from ofa_manager.gui.i18n import duration_text, percent_text, rate_text, size_text
+from ofa_manager.gui.status import item_state_text, queue_state_text
 from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
 from ofa_manager.gui.workspace import Workspace
 
@@ -34,14 +44,38 @@ TOP = QModelIndex()
 COL_NAME, COL_PROGRESS, COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS, COL_STATE, COL_ACTIONS = range(8)
 HEADERS = ("Name", "Progress", "Size", "Speed", "Time left", "Conn.", "State", "")
 
-BUTTON_LABELS = {
-    "pause": "Pause",
-    "resume": "Resume",
-    "cancel": "Cancel",
-    "retry": "Retry",
-    "remove": "Remove",
-    "show": "Show",
-}
+
+def header_text(column: int) -> str:
+    """A column's title in the window's language (the buttons' column has none)."""
+    return (
+        QCoreApplication.translate("DownloadsModel", "Name"),
+        QCoreApplication.translate("DownloadsModel", "Progress"),
+        QCoreApplication.translate("DownloadsModel", "Size"),
+        QCoreApplication.translate("DownloadsModel", "Speed"),
+        QCoreApplication.translate("DownloadsModel", "Time left"),
+        QCoreApplication.translate("DownloadsModel", "Conn.", "connections"),
+        QCoreApplication.translate("DownloadsModel", "State"),
+        "",
+    )[column]
+
+
+def done_of_total(done: float, total: float) -> str:
+    """'1.2 GiB of 3.4 GiB'."""
+    return QCoreApplication.translate("DownloadsModel", "{done} of {total}").format(
+        done=size_text(done), total=size_text(total)
+    )
+
+
+def button_label(action: str) -> str:
+    """The text of a row's button, in the window's language."""
+    return {
+        "pause": QCoreApplication.translate("ButtonsDelegate", "Pause"),
+        "resume": QCoreApplication.translate("ButtonsDelegate", "Resume"),
+        "cancel": QCoreApplication.translate("ButtonsDelegate", "Cancel"),
+        "retry": QCoreApplication.translate("ButtonsDelegate", "Retry"),
+        "remove": QCoreApplication.translate("ButtonsDelegate", "Remove"),
+        "show": QCoreApplication.translate("ButtonsDelegate", "Show"),
+    }[action]
 
 
 class Role(enum.IntEnum):
@@ -101,7 +135,7 @@ class DownloadsModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
         if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
+            return header_text(section)
         return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -131,7 +165,9 @@ class DownloadsModel(QAbstractTableModel):
         if role == TOOLTIP:
             if column == COL_NAME:
                 names = [e.title for e in self.workspace.entries_of(item.key)]
-                return f"{item.key}\nFile of: {', '.join(names)}" if names else item.key
+                if not names:
+                    return item.key
+                return self.tr("{path}\nFile of: {names}").format(path=item.key, names=", ".join(names))
             if column == COL_STATE:
                 return "\n".join([queue_state_text(item), *filter(None, [item.error, item.message])])
             return None
@@ -141,29 +177,28 @@ class DownloadsModel(QAbstractTableModel):
             return self._failed if column == COL_STATE and state is ItemState.FAILED else None
         return None
 
-    @staticmethod
-    def _text(item, column: int, state: str) -> str:
+    def _text(self, item, column: int, state: str) -> str:
         running = state in ACTIVE
         if column == COL_NAME:
             return item.title
         if column == COL_PROGRESS:
             if item.total:
-                return f"{int(100 * item.done / item.total)} %"
-            return units.size(item.done) if item.done else ""
+                return percent_text(item.done / item.total)
+            return size_text(item.done) if item.done else ""
         if column == COL_SIZE:
             if state is ItemState.DONE or (item.total and not item.done):
-                return units.size(item.total or item.done)
+                return size_text(item.total or item.done)
             if item.total:
-                return f"{units.size(item.done)} of {units.size(item.total)}"
-            return units.size(item.done) if item.done else "unknown"
+                return done_of_total(item.done, item.total)
+            return size_text(item.done if item.done else None)
         if column == COL_SPEED:
-            return units.rate(item.speed) if running and item.speed else ""
+            return rate_text(item.speed) if running and item.speed else ""
         if column == COL_ETA:
-            return units.duration(item.eta) if running and item.eta is not None else ""
+            return duration_text(item.eta) if running and item.eta is not None else ""
         if column == COL_CONNECTIONS:
             return str(item.connections) if running and item.connections else ""
         if column == COL_STATE:
-            return "Downloading" if state == "downloading" else queue_state_text(item)
+            return item_state_text(state) if state is ItemState.DOWNLOADING else queue_state_text(item)
         return ""
 
 
@@ -183,7 +218,7 @@ class ButtonsDelegate(QStyledItemDelegate):
         height = min(rect.height() - 4, metrics.height() + 8)
         top = rect.top() + (rect.height() - height) // 2
         for action in actions:
-            width = metrics.horizontalAdvance(BUTTON_LABELS[action]) + 18
+            width = metrics.horizontalAdvance(button_label(action)) + 18
             rects.append((action, QRect(x, top, width, height)))
             x += width + self.SPACING
         return rects
@@ -195,7 +230,7 @@ class ButtonsDelegate(QStyledItemDelegate):
         for action, rect in self.button_rects(option.rect, actions, option.fontMetrics):
             button = QStyleOptionButton()
             button.rect = rect
-            button.text = BUTTON_LABELS[action]
+            button.text = button_label(action)
             button.state = QStyle.State_Enabled | QStyle.State_Raised
             button.palette = option.palette
             button.fontMetrics = option.fontMetrics
@@ -252,37 +287,38 @@ class DownloadsPanel(QWidget):
         header.setSectionResizeMode(COL_NAME, QHeaderView.Stretch)
         header.setSectionResizeMode(COL_STATE, QHeaderView.Stretch)
         metrics = self.fontMetrics()
+        big = 1023.9 * 1024 * 1024
         widths = {
-            COL_PROGRESS: "100 % done",
-            COL_SIZE: "1023.9 MiB of 1023.9 MiB",
-            COL_SPEED: "1023.9 MiB/s",
-            COL_ETA: "59 min 59 s",
-            COL_CONNECTIONS: "Conn.",
-            COL_STATE: "Stalled, reconnecting  ",
-            COL_ACTIONS: "Resume  Cancel    ",
+            COL_PROGRESS: percent_text(1.0) + "  ",
+            COL_SIZE: done_of_total(big, big),
+            COL_SPEED: rate_text(1023.9 * 1024 * 1024),
+            COL_ETA: duration_text(59 * 60 + 59),
+            COL_CONNECTIONS: header_text(COL_CONNECTIONS),
+            COL_STATE: item_state_text(ItemState.STALLED) + "  ",
+            COL_ACTIONS: f"{button_label('resume')}  {button_label('cancel')}    ",
         }
         for column, sample in widths.items():
             header.resizeSection(column, metrics.horizontalAdvance(sample) + 24)
 
-        title = QLabel("<b>Downloads</b>", self)
+        title = QLabel("<b>{}</b>".format(self.tr("Downloads")), self)
         self.summary = QLabel(self)
         self.summary.setObjectName("downloads-summary")
         # The summary gives way (and the buttons fold into the toolbar's menu) in a narrow window.
         self.summary.setSizePolicy(QSizePolicy.Ignored, QSizePolicy.Preferred)
-        self.toolbar = QToolBar("Downloads", self)
+        self.toolbar = QToolBar(self.tr("Downloads"), self)
         self.toolbar.setToolButtonStyle(Qt.ToolButtonTextOnly)
         self.tool_buttons: dict[str, QAction] = {}
         for name, text, tip in (
-            ("up", "Move up", "Start the selected download earlier"),
-            ("down", "Move down", "Start the selected download later"),
-            ("pause_all", "Pause all", "Pause every download (partial data is kept)"),
-            ("resume_all", "Resume all", "Resume every paused or failed download"),
+            ("up", self.tr("Move up"), self.tr("Start the selected download earlier")),
+            ("down", self.tr("Move down"), self.tr("Start the selected download later")),
+            ("pause_all", self.tr("Pause all"), self.tr("Pause every download (partial data is kept)")),
+            ("resume_all", self.tr("Resume all"), self.tr("Resume every paused or failed download")),
             (
                 "cancel_all",
-                "Cancel all",
-                "Take every unfinished download off the list (partial data is kept)",
+                self.tr("Cancel all"),
+                self.tr("Take every unfinished download off the list (partial data is kept)"),
             ),
-            ("clear", "Clear finished", "Remove finished downloads from the list"),
+            ("clear", self.tr("Clear finished"), self.tr("Remove finished downloads from the list")),
         ):
             action = self.toolbar.addAction(text)
             action.setObjectName(name)
@@ -293,13 +329,13 @@ class DownloadsPanel(QWidget):
         # Their keys work in this list only: Delete here never reaches the checkpoint tree's Delete.
         self.row_actions: dict[str, QAction] = {}
         for name, text, keys in (
-            ("pause", "Pause", ()),
-            ("resume", "Resume", ()),
-            ("retry", "Retry", ()),
-            ("show", "Show in Folder", ()),
-            ("up", "Move Up", ("Ctrl+Up",)),
-            ("down", "Move Down", ("Ctrl+Down",)),
-            ("remove", "Take Off the List", (QKeySequence.Delete,)),
+            ("pause", self.tr("Pause"), ()),
+            ("resume", self.tr("Resume"), ()),
+            ("retry", self.tr("Retry"), ()),
+            ("show", self.tr("Show in Folder"), ()),
+            ("up", self.tr("Move Up"), ("Ctrl+Up",)),
+            ("down", self.tr("Move Down"), ("Ctrl+Down",)),
+            ("remove", self.tr("Take Off the List"), (QKeySequence.Delete,)),
         ):
             action = QAction(text, self.view)
             action.setObjectName(f"row-{name}")
@@ -309,7 +345,7 @@ class DownloadsPanel(QWidget):
             self.view.addAction(action)
             self.row_actions[name] = action
         self.row_actions["remove"].setToolTip(
-            "Cancel unfinished downloads (their data is kept) or remove rows"
+            self.tr("Cancel unfinished downloads (their data is kept) or remove rows")
         )
         self.view.setContextMenuPolicy(Qt.CustomContextMenu)
         self.view.customContextMenuRequested.connect(self._context_menu)
@@ -439,16 +475,16 @@ class DownloadsPanel(QWidget):
         done = sum(1 for i in items if i.state is ItemState.DONE)
         speed = sum(i.speed for i in items if i.state in ACTIVE)
         counts = (
-            (running, "running"),
-            (waiting, "queued"),
-            (paused, "paused"),
-            (failed, "failed"),
-            (done, "finished"),
+            (running, self.tr("{n} running")),
+            (waiting, self.tr("{n} queued")),
+            (paused, self.tr("{n} paused")),
+            (failed, self.tr("{n} failed")),
+            (done, self.tr("{n} finished")),
         )
-        parts = [f"{n} {label}" for n, label in counts if n]
+        parts = [label.format(n=n) for n, label in counts if n]
         if speed:
-            parts.append(units.rate(speed))
-        self.summary.setText("  ·  ".join(parts) if parts else "nothing queued")
+            parts.append(rate_text(speed))
+        self.summary.setText("  ·  ".join(parts) if parts else self.tr("nothing queued"))
         selected = bool(self.selected_keys())
         self.update_row_actions()
         self.tool_buttons["up"].setEnabled(selected)

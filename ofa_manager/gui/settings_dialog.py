@@ -35,6 +35,7 @@ from PySide6.QtWidgets import (
 
 from ofa_manager.core import mirrors
 from ofa_manager.core.settings import Settings
+from ofa_manager.gui.i18n import system_language
 
 MiB = 1024 * 1024
 
@@ -76,7 +77,7 @@ class SettingsDialog(QDialog):
         sources: list[str] | None = None,
     ) -> None:
         super().__init__(parent)
-        self.setWindowTitle("Settings")
+        self.setWindowTitle(self.tr("Settings"))
         self.setMinimumWidth(560)
         self._settings = settings
         # Hosts whose token was stored (or removed: None) while the dialog was open.
@@ -87,10 +88,10 @@ class SettingsDialog(QDialog):
         # The catalog's download addresses: the lab cache row offers their "scheme://host/" prefixes.
         self._sources = list(sources or [])
         tabs = QTabWidget(self)
-        tabs.addTab(self._general_tab(models_dir, folder_note), "General")
-        tabs.addTab(self._downloads_tab(), "Downloads")
-        tabs.addTab(self._mirrors_tab(), "Mirrors")
-        tabs.addTab(self._tokens_tab(hosts), "Tokens")
+        tabs.addTab(self._general_tab(models_dir, folder_note), self.tr("General"))
+        tabs.addTab(self._downloads_tab(), self.tr("Downloads"))
+        tabs.addTab(self._mirrors_tab(), self.tr("Mirrors"))
+        tabs.addTab(self._tokens_tab(hosts), self.tr("Tokens"))
         self.tabs = tabs
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
         buttons.accepted.connect(self.accept)
@@ -106,25 +107,41 @@ class SettingsDialog(QDialog):
         page = QWidget(self)
         form = QFormLayout(page)
         self.folder = QLineEdit(str(models_dir), page)
-        choose = QPushButton("Choose…", page)
+        choose = QPushButton(self.tr("Choose…"), page)
         choose.clicked.connect(self._choose_folder)
         row = QHBoxLayout()
         row.addWidget(self.folder, 1)
         row.addWidget(choose)
-        form.addRow("Models folder:", row)
+        form.addRow(self.tr("Models folder:"), row)
         if note:
             hint = QLabel(note, page)
             hint.setWordWrap(True)
             form.addRow("", hint)
-        self.resume_on_start = QCheckBox("Resume unfinished downloads when ofa-manager starts", page)
-        self.resume_on_start.setToolTip("Otherwise they come back paused")
+        self.resume_on_start = QCheckBox(self.tr("Resume unfinished downloads when ofa-manager starts"), page)
+        self.resume_on_start.setToolTip(self.tr("Otherwise they come back paused"))
         self.resume_on_start.setChecked(self._settings.resume_on_start)
         form.addRow("", self.resume_on_start)
-        self.notifications = QCheckBox("Notify when a download finishes or fails", page)
+        self.notifications = QCheckBox(self.tr("Notify when a download finishes or fails"), page)
         self.notifications.setChecked(self._settings.notifications)
         form.addRow("", self.notifications)
+        form.addRow(self.tr("Language:"), self._language_box(page))
         form.addRow(self._stores_box(page))
         return page
+
+    def _language_box(self, page: QWidget) -> QWidget:
+        """The window's language: each by its own name, so a reader finds theirs whatever is shown now."""
+        from ofa_manager.gui.i18n import NATIVE_NAMES
+
+        self.language = QComboBox(page)
+        self.language.setObjectName("language")
+        self.language.addItem(
+            self.tr("As the system (%1)").replace("%1", NATIVE_NAMES[system_language()]), ""
+        )
+        for code, name in NATIVE_NAMES.items():
+            self.language.addItem(name, code)
+        self.language.setCurrentIndex(max(0, self.language.findData(self._settings.language)))
+        self.language.setToolTip(self.tr("Takes effect the next time ofa-manager starts"))
+        return self.language
 
     def _stores_box(self, page: QWidget) -> QWidget:
         box = QGroupBox(self.tr("Shared stores"), page)
@@ -160,43 +177,45 @@ class SettingsDialog(QDialog):
         form = QFormLayout(page)
         s = self._settings
         self.jobs = self._spin(page, 1, 8, s.jobs)
-        form.addRow("Parallel downloads:", self.jobs)
+        form.addRow(self.tr("Parallel downloads:"), self.jobs)
         self.connections = self._spin(page, 1, 16, s.connections)
-        form.addRow("Connections per download:", self.connections)
+        form.addRow(self.tr("Connections per download:"), self.connections)
         self.limit = QDoubleSpinBox(page)
         self.limit.setRange(0.0, 100000.0)
         self.limit.setDecimals(1)
         self.limit.setSingleStep(0.5)
         self.limit.setSuffix(" MiB/s")
-        self.limit.setSpecialValueText("No limit")
+        self.limit.setSpecialValueText(self.tr("No limit"))
         self.limit.setValue(s.limit_rate / MiB)
-        form.addRow("Bandwidth limit (all downloads):", self.limit)
+        form.addRow(self.tr("Bandwidth limit (all downloads):"), self.limit)
         self.timeout = self._spin(page, 1, 3600, int(s.timeout))
-        self.timeout.setSuffix(" s")
-        form.addRow("Stall timeout:", self.timeout)
+        self.timeout.setSuffix(self.tr(" s", "seconds, after a number"))
+        form.addRow(self.tr("Stall timeout:"), self.timeout)
         self.retries = self._spin(page, 0, 100, s.retries)
-        form.addRow("Retries per connection:", self.retries)
+        form.addRow(self.tr("Retries per connection:"), self.retries)
         return page
 
     def _mirrors_tab(self) -> QWidget:
         page = QWidget(self)
         layout = QVBoxLayout(page)
         text = QLabel(
-            "URLs that start with the first text are fetched from the second instead "
-            "(for example a lab mirror of the Beijing bucket). The first matching rule wins.",
+            self.tr(
+                "URLs that start with the first text are fetched from the second instead "
+                "(for example a lab mirror of the Beijing bucket). The first matching rule wins."
+            ),
             page,
         )
         text.setWordWrap(True)
         layout.addWidget(text)
         self.rules = QTableWidget(0, 2, page)
-        self.rules.setHorizontalHeaderLabels(["URL starts with", "Replace with"])
+        self.rules.setHorizontalHeaderLabels([self.tr("URL starts with"), self.tr("Replace with")])
         self.rules.horizontalHeader().setSectionResizeMode(QHeaderView.Stretch)
         self.rules.setSelectionBehavior(QAbstractItemView.SelectRows)
         for prefix, replacement in self._settings.rewrite_rules:
             self._add_rule(prefix, replacement)
-        add = QPushButton("Add rule", page)
+        add = QPushButton(self.tr("Add rule"), page)
         add.clicked.connect(lambda: self._add_rule("", ""))
-        remove = QPushButton("Remove rule", page)
+        remove = QPushButton(self.tr("Remove rule"), page)
         remove.clicked.connect(self._remove_rule)
         row = QHBoxLayout()
         row.addWidget(add)
@@ -275,8 +294,10 @@ class SettingsDialog(QDialog):
         page = QWidget(self)
         layout = QVBoxLayout(page)
         intro = QLabel(
-            "A token is sent only to its own host, as “Authorization: Bearer …”. Tokens are kept "
-            "in the system keyring, never in the settings file.",
+            self.tr(
+                "A token is sent only to its own host, as “Authorization: Bearer …”. Tokens are kept "
+                "in the system keyring, never in the settings file."
+            ),
             page,
         )
         intro.setWordWrap(True)
@@ -285,15 +306,15 @@ class SettingsDialog(QDialog):
         self.host = QComboBox(page)
         self.host.setEditable(True)
         self.host.addItems(hosts)
-        form.addRow("Host:", self.host)
+        form.addRow(self.tr("Host:"), self.host)
         self.token = QLineEdit(page)
         self.token.setEchoMode(QLineEdit.Password)
-        self.token.setPlaceholderText("paste the token here")
-        form.addRow("Token:", self.token)
+        self.token.setPlaceholderText(self.tr("paste the token here"))
+        form.addRow(self.tr("Token:"), self.token)
         layout.addLayout(form)
-        self.store_token = QPushButton("Store token", page)
+        self.store_token = QPushButton(self.tr("Store token"), page)
         self.store_token.clicked.connect(self._store_token)
-        self.remove_token = QPushButton("Remove token", page)
+        self.remove_token = QPushButton(self.tr("Remove token"), page)
         self.remove_token.clicked.connect(self._remove_token)
         row = QHBoxLayout()
         row.addWidget(self.store_token)
@@ -305,7 +326,7 @@ class SettingsDialog(QDialog):
         layout.addWidget(self.token_status)
         layout.addStretch(1)
         self._hosts = hosts
-        self.token_status.setText("Looking in the system keyring…")
+        self.token_status.setText(self.tr("Looking in the system keyring…"))
         self._show_stored()
         return page
 
@@ -319,7 +340,7 @@ class SettingsDialog(QDialog):
     # -- actions ----------------------------------------------------------------------------------
 
     def _choose_folder(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Models folder", self.folder.text())
+        folder = QFileDialog.getExistingDirectory(self, self.tr("Models folder"), self.folder.text())
         if folder:
             self.folder.setText(folder)
 
@@ -519,4 +540,5 @@ class SettingsDialog(QDialog):
             stores=self.store_folders(),
             resume_on_start=self.resume_on_start.isChecked(),
             notifications=self.notifications.isChecked(),
+            language=self.language.currentData() or "",
         )

@@ -7,10 +7,10 @@ from pathlib import Path
 
 from PySide6.QtCore import QCoreApplication
 
-from ofa_manager.core import units
 from ofa_manager.core.describe import Proof, Word, describe
 from ofa_manager.core.library import FileStatus, State
 from ofa_manager.core.states import GOING, ItemState
+from ofa_manager.gui.i18n import duration_text, percent_text, rate_text, size_text
 
 # Reasons that start with one of these keep only the part before the details, on the row.
 _SHORT_PREFIXES = ("sha256 mismatch", "size mismatch", "not enough disk space")
@@ -55,21 +55,28 @@ def display_path(path: Path | str) -> str:
 
 
 def short_reason(reason: str | None) -> str:
-    """The reason a download failed, without the explanation that follows it."""
-    text = (reason or "unknown error").strip()
+    """The reason a download failed, without the explanation that follows it (the engine's usual ones
+    in the window's language; a server's own words, such as "404 Not Found", as it said them)."""
+    text = (reason or "").strip()
+    if not text:
+        return QCoreApplication.translate("status", "unknown error")
     for prefix in _SHORT_PREFIXES:
         if text.startswith(prefix):
-            return prefix
+            return {
+                "sha256 mismatch": QCoreApplication.translate("status", "sha256 mismatch"),
+                "size mismatch": QCoreApplication.translate("status", "size mismatch"),
+                "not enough disk space": QCoreApplication.translate("status", "not enough disk space"),
+            }[prefix]
     return text.split("; ")[0]
 
 
 def progress_text(done: int, total: int | None, speed: float, eta: float | None) -> str:
     """'42 % — 3.1 MiB/s — 2 min left', with the parts that are known."""
-    parts = [f"{int(100 * done / total)} %" if total else units.size(done)]
+    parts = [percent_text(done / total) if total else size_text(done)]
     if speed:
-        parts.append(units.rate(speed))
+        parts.append(rate_text(speed))
         if eta is not None and total:
-            parts.append(f"{units.duration(eta)} left")
+            parts.append(QCoreApplication.translate("status", "{time} left").format(time=duration_text(eta)))
     return " — ".join(parts)
 
 
@@ -93,31 +100,42 @@ def queue_state_text(item) -> str:
     if state is ItemState.DOWNLOADING:
         return progress_text(item.done, item.total, item.speed, item.eta)
     if state is ItemState.FAILED:
-        return f"Failed: {short_reason(item.error)}"
+        return QCoreApplication.translate("status", "Failed: {reason}").format(
+            reason=short_reason(item.error)
+        )
+    return item_state_text(state)
+
+
+def item_state_text(state: ItemState) -> str:
+    """A queue state from core.states, as the window says it (translatable)."""
     return {
-        ItemState.QUEUED: "Queued",
-        ItemState.WAITING: "Waiting for another program using the file",
-        ItemState.CONNECTING: "Connecting",
-        ItemState.STALLED: "Stalled, reconnecting",
-        ItemState.VERIFYING: "Verifying",
-        ItemState.PAUSED: "Paused",
-        ItemState.DONE: "Downloaded",
-    }.get(state, state.capitalize())
+        ItemState.QUEUED: QCoreApplication.translate("status", "Queued"),
+        ItemState.WAITING: QCoreApplication.translate("status", "Waiting for another program using the file"),
+        ItemState.CONNECTING: QCoreApplication.translate("status", "Connecting"),
+        ItemState.DOWNLOADING: QCoreApplication.translate("status", "Downloading"),
+        ItemState.STALLED: QCoreApplication.translate("status", "Stalled, reconnecting"),
+        ItemState.VERIFYING: QCoreApplication.translate("status", "Verifying"),
+        ItemState.PAUSED: QCoreApplication.translate("status", "Paused"),
+        ItemState.DONE: QCoreApplication.translate("status", "Downloaded"),
+        ItemState.FAILED: QCoreApplication.translate("status", "Failed"),
+    }[state]
 
 
 def status_text(state: EntryState) -> str:
     """The status column: Not downloaded · Queued · 42 % — … · Partial (1.2 GiB) · Verified · …"""
     if state.verifying is not None:
-        return f"Verifying {int(100 * state.verifying)} %"
+        return QCoreApplication.translate("status", "Verifying {percent}").format(
+            percent=percent_text(state.verifying)
+        )
     item = state.item
     if item is not None and item.state is not ItemState.DONE:
         return queue_state_text(item)
     status = state.status
     if status is None:
-        return "Checking…"
+        return QCoreApplication.translate("status", "Checking…")
     described = describe(status)
     if described.word is Word.PARTIAL:
-        return f"Partial ({units.size(status.bytes)})"
+        return QCoreApplication.translate("status", "Partial ({size})").format(size=size_text(status.bytes))
     if described.word is Word.NOT_OURS:
         return QCoreApplication.translate("status", "Not ours: {reason}").format(reason=described.reason)
     if described.word is Word.DIFFERS:
@@ -129,13 +147,17 @@ def status_text(state: EntryState) -> str:
     if status.rejected is not None and described.word is Word.NOT_DOWNLOADED:
         return rejected_text(status)
     if described.word is Word.NOT_DOWNLOADED and state.link_error:
-        return f"Not downloaded — link failed: {state.link_error}"
+        return QCoreApplication.translate("status", "Not downloaded — link failed: {reason}").format(
+            reason=state.link_error
+        )
     return word_text(described.word)
 
 
 def rejected_text(status: FileStatus) -> str:
     """A download that failed its check and is kept (NAME.rejected)."""
-    check = {"sha256": "sha256", "crc64": "CRC-64", "md5": "MD5"}.get(status.rejected.get("check"), "check")
+    check = {"sha256": "sha256", "crc64": "CRC-64", "md5": "MD5"}.get(status.rejected.get("check")) or (
+        QCoreApplication.translate("status", "check")
+    )
     return QCoreApplication.translate("status", "Rejected: {check} mismatch (kept as {name})").format(
         check=check, name=f"{status.path.name}.rejected"
     )
@@ -146,8 +168,12 @@ def status_tooltip(state: EntryState) -> str:
     lines = [status_text(state)]
     item = state.item
     if item is not None and item.state is ItemState.FAILED and item.error:
-        lines.append(f"Reason: {item.error}")
-        lines.append("Retry from the context menu, the toolbar or the downloads list.")
+        lines.append(QCoreApplication.translate("status", "Reason: {reason}").format(reason=item.error))
+        lines.append(
+            QCoreApplication.translate(
+                "status", "Retry from the context menu, the toolbar or the downloads list."
+            )
+        )
     elif item is not None and item.message:
         lines.append(item.message)
     status = state.status
@@ -163,9 +189,13 @@ def status_tooltip(state: EntryState) -> str:
     elif status is not None and status.state is State.DOWNLOADED:
         described = describe(status)
         if described.proof is Proof.CATALOG:
-            lines.append("The sha256 matches the catalog.")
+            lines.append(QCoreApplication.translate("status", "The sha256 matches the catalog."))
         elif described.proof is Proof.ARRIVAL:
-            lines.append(f"The sha256 is unchanged since the download (checked {described.checked_at}).")
+            lines.append(
+                QCoreApplication.translate(
+                    "status", "The sha256 is unchanged since the download (checked {when})."
+                ).format(when=described.checked_at)
+            )
         elif described.proof in (Proof.SERVER_CRC64, Proof.SERVER_MD5):
             lines.append(
                 QCoreApplication.translate(
@@ -173,7 +203,7 @@ def status_tooltip(state: EntryState) -> str:
                 )
             )
         else:
-            lines.append("Not verified yet: Verify re-hashes the file.")
+            lines.append(QCoreApplication.translate("status", "Not verified yet: Verify re-hashes the file."))
         if status.sha256:
             lines.append(f"sha256 {status.sha256}")
     elif status is not None and status.state is State.FOREIGN:
@@ -203,9 +233,13 @@ def status_tooltip(state: EntryState) -> str:
         )
     elif status is not None and status.state is State.CORRUPT:
         found = status.meta.get("sha256_found")
-        lines.append("The file does not match its hash or size; delete it and download it again.")
+        lines.append(
+            QCoreApplication.translate(
+                "status", "The file does not match its hash or size; delete it and download it again."
+            )
+        )
         if found:
-            lines.append(f"sha256 found {found}")
+            lines.append(QCoreApplication.translate("status", "sha256 found {sha}").format(sha=found))
     if status is not None and status.rejected is not None:
         lines.append(
             QCoreApplication.translate(
@@ -215,5 +249,7 @@ def status_tooltip(state: EntryState) -> str:
             ).format(reason=status.rejected.get("reason") or "")
         )
     if state.link_error:
-        lines.append(f"Link check: {state.link_error}")
+        lines.append(
+            QCoreApplication.translate("status", "Link check: {reason}").format(reason=state.link_error)
+        )
     return "\n".join(lines)

@@ -17,10 +17,10 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QApplication, QStyle
 
-from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.library import State
 from ofa_manager.core.states import ACTIVE, ItemState
+from ofa_manager.gui.i18n import size_text
 from ofa_manager.gui.icons import shared_file_icon
 from ofa_manager.gui.status import display_path, status_text, status_tooltip
 from ofa_manager.gui.workspace import Workspace
@@ -29,6 +29,18 @@ from ofa_manager.gui.workspace import Workspace
 TOP = QModelIndex()
 COL_NAME, COL_PARAMS, COL_SIZE, COL_STATUS, COL_LOCATION = range(5)
 HEADERS = ("Name", "Parameters", "Size", "Status", "Location")
+
+
+def header_text(column: int) -> str:
+    """A column's title in the window's language."""
+    return (
+        QCoreApplication.translate("CheckpointTreeModel", "Name"),
+        QCoreApplication.translate("CheckpointTreeModel", "Parameters"),
+        QCoreApplication.translate("CheckpointTreeModel", "Size"),
+        QCoreApplication.translate("CheckpointTreeModel", "Status"),
+        QCoreApplication.translate("CheckpointTreeModel", "Location"),
+    )[column]
+
 
 _PARAMS = re.compile(r"^\s*([\d.]+)\s*([KMB]?)\s*$", re.IGNORECASE)
 _PARAM_FACTORS = {"": 1, "k": 1e3, "m": 1e6, "b": 1e9}
@@ -169,7 +181,7 @@ class CheckpointTreeModel(QAbstractItemModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
         if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
+            return header_text(section)
         return None
 
     def node(self, index: QModelIndex) -> Node | None:
@@ -239,9 +251,11 @@ class CheckpointTreeModel(QAbstractItemModel):
                 return self._right
             size = ws.size_of(entry)
             if role == DISPLAY:
-                return units.size(size)
+                return size_text(size)
             if role == TOOLTIP:
-                return f"{size:,} bytes" if size is not None else "Size unknown: the server has not said yet"
+                if size is None:
+                    return self.tr("Size unknown: the server has not said yet")
+                return self.tr("{bytes} bytes").format(bytes=f"{size:,}")
         elif column == COL_STATUS:
             if role not in (DISPLAY, TOOLTIP, FOREGROUND, DECORATION):
                 return None
@@ -264,7 +278,9 @@ class CheckpointTreeModel(QAbstractItemModel):
             path = self._local_path(entry)
             if role == DISPLAY:
                 return display_path(path) if path is not None else ""
-            return str(path) if path is not None else f"Will be saved as {ws.library.path(entry)}"
+            if path is not None:
+                return str(path)
+            return self.tr("Will be saved as {path}").format(path=ws.library.path(entry))
         return None
 
     def _group_data(self, node: Node, column: int, role: int):
@@ -280,7 +296,7 @@ class CheckpointTreeModel(QAbstractItemModel):
             if role == ALIGNMENT:
                 return self._right
             if role == TOOLTIP:
-                return "Total of the distinct files in this group (shared files counted once)"
+                return self.tr("Total of the distinct files in this group (shared files counted once)")
             if role == DISPLAY:
                 return self._group_size(node.entries())[0]
         if column == COL_STATUS and role in (DISPLAY, TOOLTIP):
@@ -295,9 +311,11 @@ class CheckpointTreeModel(QAbstractItemModel):
         unknown = len(sizes) - len(known)
         total = sum(known)
         if not known:
-            return "unknown", 0
-        text = units.size(total)
-        return (f"{text} + {unknown} unknown" if unknown else text), total
+            return size_text(None), 0
+        text = size_text(total)
+        if unknown:
+            text = self.tr("{size} + %n unknown", "", unknown).format(size=text)
+        return text, total
 
     def _group_status(self, entries: list[Checkpoint]) -> str:
         ws = self.workspace
@@ -305,8 +323,12 @@ class CheckpointTreeModel(QAbstractItemModel):
             1 for e in entries if (s := ws.status_of(e)) is not None and s.state is State.DOWNLOADED
         )
         running = sum(1 for e in entries if (i := ws.item_for(e)) is not None and i.state in ACTIVE)
-        text = f"{downloaded} of {len(entries)} downloaded"
-        return f"{text}, {running} downloading" if running else text
+        text = self.tr("{done} of {total} downloaded").format(done=downloaded, total=len(entries))
+        return (
+            self.tr("{summary}, {running} downloading").format(summary=text, running=running)
+            if running
+            else text
+        )
 
     def _name_tooltip(self, entry: Checkpoint) -> str:
         ws = self.workspace
@@ -314,13 +336,16 @@ class CheckpointTreeModel(QAbstractItemModel):
         if entry.description:
             lines.append(entry.description)
         if entry.base and entry.base in ws.catalog:
-            lines.append(f"Needs the backbone {ws.catalog.get(entry.base).title}.")
+            lines.append(
+                self.tr("Needs the backbone {title}.").format(title=ws.catalog.get(entry.base).title)
+            )
         others = ws.catalog.sharing(entry)
         if others:
             lines.append(
-                f"Shares one file ({ws.library.path(entry).name}) with: "
-                + ", ".join(o.title for o in others)
-                + ". It is downloaded and stored once; deleting it removes it for all of them."
+                self.tr(
+                    "Shares one file ({file}) with: {others}. It is downloaded and stored once; deleting it "
+                    "removes it for all of them."
+                ).format(file=ws.library.path(entry).name, others=", ".join(o.title for o in others))
             )
         lines.append(display_url(entry.url))
         return "\n".join(lines)

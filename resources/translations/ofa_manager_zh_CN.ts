@@ -1,0 +1,1055 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="zh_CN" sourcelanguage="en">
+<context>
+    <name>ButtonsDelegate</name>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Show</source>
+        <translation>显示</translation>
+    </message>
+</context>
+<context>
+    <name>CheckpointTreeModel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Parameters</source>
+        <translation>参数量</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Location</source>
+        <translation>位置</translation>
+    </message>
+    <message>
+        <source>Size unknown: the server has not said yet</source>
+        <translation>大小未知：服务器尚未告知</translation>
+    </message>
+    <message>
+        <source>{bytes} bytes</source>
+        <translation>{bytes} 字节</translation>
+    </message>
+    <message>
+        <source>{status}
+
+This file {mismatch}.</source>
+        <translation>{status}
+
+此文件{mismatch}。</translation>
+    </message>
+    <message>
+        <source>Will be saved as {path}</source>
+        <translation>将保存为 {path}</translation>
+    </message>
+    <message>
+        <source>Total of the distinct files in this group (shared files counted once)</source>
+        <translation>本组中各不相同的文件的总大小（共享文件只计一次）</translation>
+    </message>
+    <message numerus="yes">
+        <source>{size} + %n unknown</source>
+        <translation>
+            <numerusform>{size} + %n 个未知</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{done} of {total} downloaded</source>
+        <translation>已下载 {done}/{total}</translation>
+    </message>
+    <message>
+        <source>{summary}, {running} downloading</source>
+        <translation>{summary}，{running} 个正在下载</translation>
+    </message>
+    <message>
+        <source>Needs the backbone {title}.</source>
+        <translation>需要骨干网络 {title}。</translation>
+    </message>
+    <message>
+        <source>Shares one file ({file}) with: {others}. It is downloaded and stored once; deleting it removes it for all of them.</source>
+        <translation>与以下条目共用一个文件（{file}）：{others}。该文件只下载、保存一次；删除它会对所有这些条目生效。</translation>
+    </message>
+</context>
+<context>
+    <name>DetailsPane</name>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>File</source>
+        <translation>文件</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>sha256</source>
+        <translation>sha256</translation>
+    </message>
+    <message>
+        <source>Server</source>
+        <translation>服务器</translation>
+    </message>
+    <message>
+        <source>Holds</source>
+        <translation>内容</translation>
+    </message>
+    <message>
+        <source>Safety</source>
+        <translation>安全性</translation>
+    </message>
+    <message>
+        <source>Catalog</source>
+        <translation>清单</translation>
+    </message>
+    <message>
+        <source>Claim</source>
+        <translation>声明核对</translation>
+    </message>
+    <message>
+        <source>Load it</source>
+        <translation>加载代码</translation>
+    </message>
+    <message>
+        <source>Read Again</source>
+        <translation>重新读取</translation>
+    </message>
+    <message>
+        <source>Read what the file holds again (the zip directory and the pickle)</source>
+        <translation>重新读取文件内容（zip 目录和 pickle）</translation>
+    </message>
+    <message>
+        <source>Copy</source>
+        <translation>复制</translation>
+    </message>
+    <message>
+        <source>Copy the lines that load this file to the clipboard</source>
+        <translation>将加载此文件的代码复制到剪贴板</translation>
+    </message>
+    <message>
+        <source>Select one checkpoint to see where it comes from and what it holds.</source>
+        <translation>选择一个检查点，查看它的来源和内容。</translation>
+    </message>
+    <message>
+        <source>not downloaded; will be saved as {path}</source>
+        <translation>未下载；将保存为 {path}</translation>
+    </message>
+    <message>
+        <source>{size} ({bytes} bytes)</source>
+        <translation>{size}（{bytes} 字节）</translation>
+    </message>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>verified against the catalog</source>
+        <translation>已按清单校验</translation>
+    </message>
+    <message>
+        <source>computed</source>
+        <translation>已计算</translation>
+    </message>
+    <message>
+        <source>{sha} ({how})</source>
+        <translation>{sha}（{how}）</translation>
+    </message>
+    <message>
+        <source>{sha} (the catalog&apos;s)</source>
+        <translation>{sha}（清单给出）</translation>
+    </message>
+    <message>
+        <source>not known yet</source>
+        <translation>暂不知道</translation>
+    </message>
+    <message>
+        <source>none recorded</source>
+        <translation>无记录</translation>
+    </message>
+    <message>
+        <source>states nothing</source>
+        <translation>未作说明</translation>
+    </message>
+    <message>
+        <source>not downloaded</source>
+        <translation>未下载</translation>
+    </message>
+    <message>
+        <source># Download the file to see how to load it.</source>
+        <translation># 下载文件后即可查看加载方法。</translation>
+    </message>
+    <message>
+        <source>The last download failed its check ({reason}) and is kept as {name}; this is what it holds:</source>
+        <translation>上次下载未通过校验（{reason}），已保留为 {name}；其内容如下：</translation>
+    </message>
+    <message>
+        <source>no reason recorded</source>
+        <translation>未记录原因</translation>
+    </message>
+    <message>
+        <source>{sha} (the rejected copy&apos;s)</source>
+        <translation>{sha}（未通过校验的副本）</translation>
+    </message>
+    <message>
+        <source>Reading…</source>
+        <translation>正在读取…</translation>
+    </message>
+    <message>
+        <source>UNSAFE: {why}</source>
+        <translation>不安全：{why}</translation>
+    </message>
+    <message>
+        <source>This file {mismatch}.</source>
+        <translation>此文件{mismatch}。</translation>
+    </message>
+    <message>
+        <source>A warning: the file is kept; load it only if you know what it is.</source>
+        <translation>警告：文件已保留；只有在清楚其来历时才加载它。</translation>
+    </message>
+    <message>
+        <source>holds what the catalog says</source>
+        <translation>内容与清单所述一致</translation>
+    </message>
+    <message>
+        <source># torch.load(weights_only=True) cannot read this file.</source>
+        <translation># torch.load(weights_only=True) 无法读取此文件。</translation>
+    </message>
+    <message>
+        <source># Not safe to load: do not use torch.load(weights_only=False).</source>
+        <translation># 加载不安全：请勿使用 torch.load(weights_only=False)。</translation>
+    </message>
+</context>
+<context>
+    <name>DiskPanel</name>
+    <message>
+        <source>Checkpoints</source>
+        <translation>检查点</translation>
+    </message>
+    <message>
+        <source>Partial files</source>
+        <translation>未完成文件</translation>
+    </message>
+    <message>
+        <source>Other data in the folder</source>
+        <translation>文件夹中的其他数据</translation>
+    </message>
+    <message>
+        <source>Rest of the volume</source>
+        <translation>卷上的其他数据</translation>
+    </message>
+    <message>
+        <source>Free</source>
+        <translation>可用</translation>
+    </message>
+    <message>
+        <source>Disk usage</source>
+        <translation>磁盘占用</translation>
+    </message>
+    <message>
+        <source>By size</source>
+        <translation>按大小</translation>
+    </message>
+    <message>
+        <source>Models folder &lt;b&gt;{folder}&lt;/b&gt;</source>
+        <translation>模型文件夹 &lt;b&gt;{folder}&lt;/b&gt;</translation>
+    </message>
+    <message>
+        <source>Models folder &lt;b&gt;{folder}&lt;/b&gt;&lt;br&gt;on a volume of {size}</source>
+        <translation>模型文件夹 &lt;b&gt;{folder}&lt;/b&gt;&lt;br&gt;所在卷容量 {size}</translation>
+    </message>
+    <message>
+        <source>{free} bytes free of {total}</source>
+        <translation>可用 {free} 字节，共 {total} 字节</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsModel</name>
+    <message>
+        <source>Name</source>
+        <translation>名称</translation>
+    </message>
+    <message>
+        <source>Progress</source>
+        <translation>进度</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Speed</source>
+        <translation>速度</translation>
+    </message>
+    <message>
+        <source>Time left</source>
+        <translation>剩余时间</translation>
+    </message>
+    <message>
+        <source>Conn.</source>
+        <comment>connections</comment>
+        <translation>连接</translation>
+    </message>
+    <message>
+        <source>State</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>{done} of {total}</source>
+        <translation>{done} / {total}</translation>
+    </message>
+    <message>
+        <source>{path}
+File of: {names}</source>
+        <translation>{path}
+所属条目：{names}</translation>
+    </message>
+</context>
+<context>
+    <name>DownloadsPanel</name>
+    <message>
+        <source>Downloads</source>
+        <translation>下载队列</translation>
+    </message>
+    <message>
+        <source>Move up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <source>Start the selected download earlier</source>
+        <translation>提前开始所选下载</translation>
+    </message>
+    <message>
+        <source>Move down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <source>Start the selected download later</source>
+        <translation>推迟开始所选下载</translation>
+    </message>
+    <message>
+        <source>Pause all</source>
+        <translation>全部暂停</translation>
+    </message>
+    <message>
+        <source>Pause every download (partial data is kept)</source>
+        <translation>暂停所有下载（已下载的部分数据会保留）</translation>
+    </message>
+    <message>
+        <source>Resume all</source>
+        <translation>全部继续</translation>
+    </message>
+    <message>
+        <source>Resume every paused or failed download</source>
+        <translation>继续所有已暂停或失败的下载</translation>
+    </message>
+    <message>
+        <source>Cancel all</source>
+        <translation>全部取消</translation>
+    </message>
+    <message>
+        <source>Take every unfinished download off the list (partial data is kept)</source>
+        <translation>将所有未完成的下载移出列表（已下载的部分数据会保留）</translation>
+    </message>
+    <message>
+        <source>Clear finished</source>
+        <translation>清除已完成</translation>
+    </message>
+    <message>
+        <source>Remove finished downloads from the list</source>
+        <translation>从列表中移除已完成的下载</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Show in Folder</source>
+        <translation>在文件夹中显示</translation>
+    </message>
+    <message>
+        <source>Move Up</source>
+        <translation>上移</translation>
+    </message>
+    <message>
+        <source>Move Down</source>
+        <translation>下移</translation>
+    </message>
+    <message>
+        <source>Take Off the List</source>
+        <translation>移出列表</translation>
+    </message>
+    <message>
+        <source>Cancel unfinished downloads (their data is kept) or remove rows</source>
+        <translation>取消未完成的下载（其数据会保留）或移除这些行</translation>
+    </message>
+    <message>
+        <source>{n} running</source>
+        <translation>{n} 个进行中</translation>
+    </message>
+    <message>
+        <source>{n} queued</source>
+        <translation>{n} 个排队中</translation>
+    </message>
+    <message>
+        <source>{n} paused</source>
+        <translation>{n} 个已暂停</translation>
+    </message>
+    <message>
+        <source>{n} failed</source>
+        <translation>{n} 个失败</translation>
+    </message>
+    <message>
+        <source>{n} finished</source>
+        <translation>{n} 个已完成</translation>
+    </message>
+    <message>
+        <source>nothing queued</source>
+        <translation>下载队列为空</translation>
+    </message>
+</context>
+<context>
+    <name>MainWindow</name>
+    <message>
+        <source>Details</source>
+        <translation>详情</translation>
+    </message>
+    <message>
+        <source>Disk usage</source>
+        <translation>磁盘占用</translation>
+    </message>
+    <message>
+        <source>Keep Anyway</source>
+        <translation>仍然保留</translation>
+    </message>
+    <message>
+        <source>Use the download that failed its check without downloading again; it is marked as differing from the catalog, never as verified</source>
+        <translation>直接使用未通过校验的下载，不再重新下载；它会被标记为与清单不符，永远不会显示为已校验</translation>
+    </message>
+    <message>
+        <source>Delete Rejected Copy</source>
+        <translation>删除未通过校验的副本</translation>
+    </message>
+    <message>
+        <source>Delete the kept copy of a download that failed its check</source>
+        <translation>删除保留下来的未通过校验的下载副本</translation>
+    </message>
+    <message>
+        <source>Inspect</source>
+        <translation>查看内容</translation>
+    </message>
+    <message>
+        <source>Show what the kept copy of a download that failed its check holds</source>
+        <translation>显示保留下来的未通过校验的副本的内容</translation>
+    </message>
+    <message>
+        <source>Download Again</source>
+        <translation>重新下载</translation>
+    </message>
+    <message>
+        <source>Download again?</source>
+        <translation>重新下载？</translation>
+    </message>
+    <message>
+        <source>The last download of {names} failed its check and was kept. Downloading again fetches the whole file once more; Keep Anyway uses the kept copy, marked as differing from the catalog.</source>
+        <translation>{names} 的上次下载未通过校验，已保留下来。重新下载会再次获取整个文件；“仍然保留”则使用保留的副本，并标记为与清单不符。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Delete the rejected copy of {names} ({size})?</source>
+        <translation>删除 {names} 未通过校验的副本（{size}）？</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Delete rejected copies?</source>
+        <translation>删除未通过校验的副本？</translation>
+    </message>
+</context>
+<context>
+    <name>SettingsDialog</name>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>General</source>
+        <translation>常规</translation>
+    </message>
+    <message>
+        <source>Downloads</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Mirrors</source>
+        <translation>镜像</translation>
+    </message>
+    <message>
+        <source>Tokens</source>
+        <translation>令牌</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Models folder:</source>
+        <translation>模型文件夹：</translation>
+    </message>
+    <message>
+        <source>Resume unfinished downloads when ofa-manager starts</source>
+        <translation>ofa-manager 启动时继续未完成的下载</translation>
+    </message>
+    <message>
+        <source>Otherwise they come back paused</source>
+        <translation>否则它们会以暂停状态恢复</translation>
+    </message>
+    <message>
+        <source>Notify when a download finishes or fails</source>
+        <translation>下载完成或失败时发出通知</translation>
+    </message>
+    <message>
+        <source>Language:</source>
+        <translation>语言：</translation>
+    </message>
+    <message>
+        <source>As the system (%1)</source>
+        <translation>跟随系统（%1）</translation>
+    </message>
+    <message>
+        <source>Takes effect the next time ofa-manager starts</source>
+        <translation>下次启动 ofa-manager 时生效</translation>
+    </message>
+    <message>
+        <source>Shared stores</source>
+        <translation>共享存储</translation>
+    </message>
+    <message>
+        <source>Read-only folders of checkpoints that an administrator keeps (for example on NFS). A file there with the catalog&apos;s name and size counts as present and is used from there; ofa-manager never writes or deletes in them.</source>
+        <translation>由管理员维护的只读检查点文件夹（例如在 NFS 上）。其中文件名和大小与清单一致的文件视为已存在，并直接从那里使用；ofa-manager 从不在其中写入或删除。</translation>
+    </message>
+    <message>
+        <source>Add folder…</source>
+        <translation>添加文件夹…</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Parallel downloads:</source>
+        <translation>同时下载数：</translation>
+    </message>
+    <message>
+        <source>Connections per download:</source>
+        <translation>每个下载的连接数：</translation>
+    </message>
+    <message>
+        <source>No limit</source>
+        <translation>不限速</translation>
+    </message>
+    <message>
+        <source>Bandwidth limit (all downloads):</source>
+        <translation>带宽上限（所有下载合计）：</translation>
+    </message>
+    <message>
+        <source> s</source>
+        <comment>seconds, after a number</comment>
+        <translation> 秒</translation>
+    </message>
+    <message>
+        <source>Stall timeout:</source>
+        <translation>停滞超时：</translation>
+    </message>
+    <message>
+        <source>Retries per connection:</source>
+        <translation>每个连接的重试次数：</translation>
+    </message>
+    <message>
+        <source>URLs that start with the first text are fetched from the second instead (for example a lab mirror of the Beijing bucket). The first matching rule wins.</source>
+        <translation>以第一列文字开头的 URL 改从第二列的地址下载（例如北京存储桶在实验室的镜像）。按第一条匹配的规则处理。</translation>
+    </message>
+    <message>
+        <source>URL starts with</source>
+        <translation>URL 开头</translation>
+    </message>
+    <message>
+        <source>Replace with</source>
+        <translation>替换为</translation>
+    </message>
+    <message>
+        <source>Add rule</source>
+        <translation>添加规则</translation>
+    </message>
+    <message>
+        <source>Remove rule</source>
+        <translation>删除规则</translation>
+    </message>
+    <message>
+        <source>Lab cache</source>
+        <translation>实验室缓存</translation>
+    </message>
+    <message>
+        <source>A lab cache is one web server in the lab that keeps a copy of the bucket, so the bucket sends each file once for the whole lab (see “For a lab” in the README). Give its address to fetch the bucket&apos;s files through it; the command line does the same with “ofa-manager mirror add”.</source>
+        <translation>实验室缓存是实验室内保存存储桶副本的一台 Web 服务器，这样每个文件只需从存储桶传输一次即可供整个实验室使用（见 README 中的“For a lab”）。填写它的地址，即可通过它获取存储桶中的文件；命令行中用“ofa-manager mirror add”实现同样的功能。</translation>
+    </message>
+    <message>
+        <source>Bucket:</source>
+        <translation>存储桶：</translation>
+    </message>
+    <message>
+        <source>Cache address:</source>
+        <translation>缓存地址：</translation>
+    </message>
+    <message>
+        <source>Use the lab cache</source>
+        <translation>使用实验室缓存</translation>
+    </message>
+    <message>
+        <source>Not added: {problem}.</source>
+        <translation>未添加：{problem}。</translation>
+    </message>
+    <message>
+        <source>Files from {bucket} will come through {cache} once you press OK.</source>
+        <translation>按“确定”后，来自 {bucket} 的文件将通过 {cache} 获取。</translation>
+    </message>
+    <message>
+        <source>A token is sent only to its own host, as “Authorization: Bearer …”. Tokens are kept in the system keyring, never in the settings file.</source>
+        <translation>令牌只会以“Authorization: Bearer …”的形式发送给它所属的主机。令牌保存在系统密钥环中，从不写入设置文件。</translation>
+    </message>
+    <message>
+        <source>Host:</source>
+        <translation>主机：</translation>
+    </message>
+    <message>
+        <source>paste the token here</source>
+        <translation>在此粘贴令牌</translation>
+    </message>
+    <message>
+        <source>Token:</source>
+        <translation>令牌：</translation>
+    </message>
+    <message>
+        <source>Store token</source>
+        <translation>保存令牌</translation>
+    </message>
+    <message>
+        <source>Remove token</source>
+        <translation>移除令牌</translation>
+    </message>
+    <message>
+        <source>Looking in the system keyring…</source>
+        <translation>正在查询系统密钥环…</translation>
+    </message>
+    <message>
+        <source>Models folder</source>
+        <translation>模型文件夹</translation>
+    </message>
+    <message>
+        <source>Shared store</source>
+        <translation>共享存储</translation>
+    </message>
+    <message>
+        <source>Give a host and a token.</source>
+        <translation>请填写主机和令牌。</translation>
+    </message>
+    <message>
+        <source>Give a host.</source>
+        <translation>请填写主机。</translation>
+    </message>
+    <message>
+        <source>Removing the token from the system keyring…</source>
+        <translation>正在从系统密钥环中移除令牌…</translation>
+    </message>
+    <message>
+        <source>Storing the token in the system keyring (it may ask to be unlocked)…</source>
+        <translation>正在将令牌保存到系统密钥环（可能会要求解锁）…</translation>
+    </message>
+    <message>
+        <source>Token for {host} stored in the system keyring.</source>
+        <translation>{host} 的令牌已保存到系统密钥环。</translation>
+    </message>
+    <message>
+        <source>Token for {host} removed.</source>
+        <translation>{host} 的令牌已移除。</translation>
+    </message>
+    <message>
+        <source>No token was stored for {host}.</source>
+        <translation>{host} 没有已保存的令牌。</translation>
+    </message>
+    <message>
+        <source>Not stored: {problem}</source>
+        <translation>未保存：{problem}</translation>
+    </message>
+    <message>
+        <source>Not removed: {problem}</source>
+        <translation>未移除：{problem}</translation>
+    </message>
+    <message>
+        <source>Tokens: {problem}.</source>
+        <translation>令牌：{problem}。</translation>
+    </message>
+    <message>
+        <source>Tokens stored for: {hosts}</source>
+        <translation>已保存令牌的主机：{hosts}</translation>
+    </message>
+    <message>
+        <source>No token stored for these hosts.</source>
+        <translation>这些主机都没有已保存的令牌。</translation>
+    </message>
+    <message>
+        <source>Mirror rule: {problem}.</source>
+        <translation>镜像规则：{problem}。</translation>
+    </message>
+</context>
+<context>
+    <name>UsageModel</name>
+    <message>
+        <source>Checkpoint</source>
+        <translation>检查点</translation>
+    </message>
+    <message>
+        <source>Size</source>
+        <translation>大小</translation>
+    </message>
+    <message>
+        <source>Share</source>
+        <translation>占比</translation>
+    </message>
+    <message numerus="yes">
+        <source>{name} + %n sharing the file</source>
+        <translation>
+            <numerusform>{name} + 另外 %n 个共用此文件</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{name} (partial)</source>
+        <translation>{name}（未完成）</translation>
+    </message>
+</context>
+<context>
+    <name>Workspace</name>
+    <message>
+        <source>The download process is from another version of ofa-manager (protocol {theirs}, this window {ours}); reinstall ofa-manager</source>
+        <translation>下载进程来自另一个版本的 ofa-manager（协议 {theirs}，本窗口 {ours}）；请重新安装 ofa-manager</translation>
+    </message>
+    <message>
+        <source>The download process keeps stopping ({reason}, exit code {code}); restart ofa-manager</source>
+        <translation>下载进程反复停止（{reason}，退出码 {code}）；请重启 ofa-manager</translation>
+    </message>
+    <message>
+        <source>The download process was not responding for {seconds:.0f} s; restarted it</source>
+        <translation>下载进程 {seconds:.0f} 秒无响应，已重启</translation>
+    </message>
+    <message>
+        <source>The download process stopped (exit code {code}); restarted it</source>
+        <translation>下载进程已停止（退出码 {code}），已重启</translation>
+    </message>
+    <message>
+        <source>The download process stopped ({reason}); restarted it</source>
+        <translation>下载进程已停止（{reason}），已重启</translation>
+    </message>
+    <message>
+        <source>{names}: not ours — {reason}</source>
+        <translation>{names}：非本程序文件 — {reason}</translation>
+    </message>
+    <message>
+        <source>Kept {name} anyway: it differs from the catalog and is not verified</source>
+        <translation>已仍然保留 {name}：它与清单不符，未经校验</translation>
+    </message>
+    <message>
+        <source>Deleted the rejected copy of {name} ({freed} freed)</source>
+        <translation>已删除 {name} 未通过校验的副本（释放 {freed}）</translation>
+    </message>
+    <message>
+        <source>Reading the rejected copy</source>
+        <translation>正在读取未通过校验的副本</translation>
+    </message>
+    <message>
+        <source>Keep Anyway</source>
+        <translation>仍然保留</translation>
+    </message>
+    <message>
+        <source>Deleting the rejected copy</source>
+        <translation>正在删除未通过校验的副本</translation>
+    </message>
+</context>
+<context>
+    <name>app</name>
+    <message>
+        <source>Some settings could not be used: %1</source>
+        <translation>部分设置无法使用：%1</translation>
+    </message>
+    <message>
+        <source>PySide6 6.12.0 loses references to None on Python before 3.12, which crashes the window after some minutes of use; install another release: {command}</source>
+        <translation>PySide6 6.12.0 在 Python 3.12 之前的版本上会丢失对 None 的引用，窗口使用几分钟后就会崩溃；请安装其他版本：{command}</translation>
+    </message>
+    <message>
+        <source>%1: the catalog cannot be used</source>
+        <translation>%1：清单无法使用</translation>
+    </message>
+    <message>
+        <source>The catalog cannot be used, so the window cannot open.</source>
+        <translation>清单无法使用，因此窗口无法打开。</translation>
+    </message>
+</context>
+<context>
+    <name>status</name>
+    <message>
+        <source>unknown error</source>
+        <translation>未知错误</translation>
+    </message>
+    <message>
+        <source>sha256 mismatch</source>
+        <translation>sha256 不匹配</translation>
+    </message>
+    <message>
+        <source>size mismatch</source>
+        <translation>大小不匹配</translation>
+    </message>
+    <message>
+        <source>not enough disk space</source>
+        <translation>磁盘空间不足</translation>
+    </message>
+    <message>
+        <source>{time} left</source>
+        <translation>剩余 {time}</translation>
+    </message>
+    <message>
+        <source>Not downloaded</source>
+        <translation>未下载</translation>
+    </message>
+    <message>
+        <source>Partial</source>
+        <translation>部分下载</translation>
+    </message>
+    <message>
+        <source>Downloaded</source>
+        <translation>已下载</translation>
+    </message>
+    <message>
+        <source>Verified</source>
+        <translation>已校验</translation>
+    </message>
+    <message>
+        <source>Corrupt</source>
+        <translation>已损坏</translation>
+    </message>
+    <message>
+        <source>Not ours</source>
+        <translation>非本程序文件</translation>
+    </message>
+    <message>
+        <source>In the shared store</source>
+        <translation>在共享存储中</translation>
+    </message>
+    <message>
+        <source>Kept anyway: differs from the catalog</source>
+        <translation>仍然保留：与清单不符</translation>
+    </message>
+    <message>
+        <source>Failed: {reason}</source>
+        <translation>失败：{reason}</translation>
+    </message>
+    <message>
+        <source>Queued</source>
+        <translation>排队中</translation>
+    </message>
+    <message>
+        <source>Waiting for another program using the file</source>
+        <translation>等待另一个正在使用该文件的程序</translation>
+    </message>
+    <message>
+        <source>Connecting</source>
+        <translation>正在连接</translation>
+    </message>
+    <message>
+        <source>Downloading</source>
+        <translation>正在下载</translation>
+    </message>
+    <message>
+        <source>Stalled, reconnecting</source>
+        <translation>停滞，正在重新连接</translation>
+    </message>
+    <message>
+        <source>Verifying</source>
+        <translation>正在校验</translation>
+    </message>
+    <message>
+        <source>Paused</source>
+        <translation>已暂停</translation>
+    </message>
+    <message>
+        <source>Failed</source>
+        <translation>失败</translation>
+    </message>
+    <message>
+        <source>Verifying {percent}</source>
+        <translation>正在校验 {percent}</translation>
+    </message>
+    <message>
+        <source>Checking…</source>
+        <translation>正在检查…</translation>
+    </message>
+    <message>
+        <source>Partial ({size})</source>
+        <translation>部分下载（{size}）</translation>
+    </message>
+    <message>
+        <source>Not ours: {reason}</source>
+        <translation>非本程序文件：{reason}</translation>
+    </message>
+    <message>
+        <source>Verified against the server&apos;s CRC-64</source>
+        <translation>已按服务器的 CRC-64 校验</translation>
+    </message>
+    <message>
+        <source>Verified against the server&apos;s MD5</source>
+        <translation>已按服务器的 MD5 校验</translation>
+    </message>
+    <message>
+        <source>Not downloaded — link failed: {reason}</source>
+        <translation>未下载 — 链接失败：{reason}</translation>
+    </message>
+    <message>
+        <source>check</source>
+        <translation>校验</translation>
+    </message>
+    <message>
+        <source>Rejected: {check} mismatch (kept as {name})</source>
+        <translation>未通过校验：{check} 不匹配（已保留为 {name}）</translation>
+    </message>
+    <message>
+        <source>Reason: {reason}</source>
+        <translation>原因：{reason}</translation>
+    </message>
+    <message>
+        <source>Retry from the context menu, the toolbar or the downloads list.</source>
+        <translation>可在右键菜单、工具栏或下载队列中重试。</translation>
+    </message>
+    <message>
+        <source>Kept although it failed its check ({reason}); never shown as verified.</source>
+        <translation>虽未通过校验（{reason}）但仍保留；永远不会显示为已校验。</translation>
+    </message>
+    <message>
+        <source>The sha256 matches the catalog.</source>
+        <translation>sha256 与清单一致。</translation>
+    </message>
+    <message>
+        <source>The sha256 is unchanged since the download (checked {when}).</source>
+        <translation>sha256 自下载以来未变（校验于 {when}）。</translation>
+    </message>
+    <message>
+        <source>The catalog has no sha256; the bytes matched the server&apos;s own fingerprint.</source>
+        <translation>清单中没有 sha256；文件内容与服务器自己的指纹一致。</translation>
+    </message>
+    <message>
+        <source>Not verified yet: Verify re-hashes the file.</source>
+        <translation>尚未校验：“校验”会重新计算文件的哈希值。</translation>
+    </message>
+    <message>
+        <source>ofa-manager did not put this there: it never overwrites, adopts or deletes it. Verify takes it as the checkpoint only if it matches a size and sha256 known beforehand.</source>
+        <translation>此文件不是 ofa-manager 放在这里的：它从不覆盖、接管或删除该文件。只有当文件与事先已知的大小和 sha256 一致时，“校验”才会将其视为该检查点。</translation>
+    </message>
+    <message>
+        <source>Used from {path}. The shared store is read-only: ofa-manager never writes or deletes there.</source>
+        <translation>从 {path} 使用。共享存储是只读的：ofa-manager 从不在那里写入或删除。</translation>
+    </message>
+    <message>
+        <source>Its sha256 matched the catalog.</source>
+        <translation>其 sha256 与清单一致。</translation>
+    </message>
+    <message>
+        <source>{reason}; the next download starts over.</source>
+        <translation>{reason}；下次下载将从头开始。</translation>
+    </message>
+    <message>
+        <source>The file does not match its hash or size; delete it and download it again.</source>
+        <translation>文件与其哈希值或大小不符；请删除后重新下载。</translation>
+    </message>
+    <message>
+        <source>sha256 found {sha}</source>
+        <translation>实际 sha256 为 {sha}</translation>
+    </message>
+    <message>
+        <source>The last download failed its check and was kept, not thrown away: {reason}. Keep Anyway uses it without downloading again; Delete Rejected Copy frees its space.</source>
+        <translation>上次下载未通过校验，已保留而未丢弃：{reason}。“仍然保留”会直接使用它而不重新下载；“删除未通过校验的副本”会释放其空间。</translation>
+    </message>
+    <message>
+        <source>Link check: {reason}</source>
+        <translation>链接检查：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>units</name>
+    <message>
+        <source>unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>{size}/s</source>
+        <translation>{size}/秒</translation>
+    </message>
+    <message>
+        <source>{s} s</source>
+        <translation>{s} 秒</translation>
+    </message>
+    <message>
+        <source>{m} min</source>
+        <translation>{m} 分钟</translation>
+    </message>
+    <message>
+        <source>{m} min {s} s</source>
+        <translation>{m} 分 {s} 秒</translation>
+    </message>
+    <message>
+        <source>{h} h {m} min</source>
+        <translation>{h} 小时 {m} 分</translation>
+    </message>
+    <message>
+        <source>{percent} %</source>
+        <translation>{percent}%</translation>
+    </message>
+</context>
+</TS>
