@@ -76,6 +76,13 @@ def test_frozen_command_line_lists_the_built_in_catalog(frozen_app, tmp_path):
     assert all(row["state"] == "remote" for row in rows.values())
 
 
+def test_frozen_app_ships_the_translations(frozen_app):
+    """The window's Chinese and Qt's own, where the bundle's resources folder is found at run time."""
+    found = {path.name: path for path in frozen_app.parent.rglob("*.qm") if "translations" in path.parts}
+    assert {"ofa_manager_zh_CN.qm", "ofa_manager_en.qm", "qtbase_zh_CN.qm"} <= found.keys()
+    assert found["ofa_manager_zh_CN.qm"].parent.parent.name == "resources"
+
+
 def test_frozen_command_line_reports_its_version(frozen_app):
     result = subprocess.run(
         [str(frozen_app), "--version"], capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL

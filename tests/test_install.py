@@ -71,6 +71,9 @@ def test_pip_install_into_new_venv_ships_resources(tmp_path):
     icons = list((resources / "icons" / "hicolor").glob("*/apps/*"))
     assert len(icons) >= 8, icons
     assert list(resources.glob("*.desktop")) and list(resources.glob("*.metainfo.xml"))
+    # The window's translations and Qt's own Chinese for its standard buttons and dialogs.
+    shipped = {path.name for path in (resources / "translations").glob("*.qm")}
+    assert {"ofa_manager_zh_CN.qm", "ofa_manager_en.qm", "qtbase_zh_CN.qm"} <= shipped, shipped
 
     result = subprocess.run(
         [env_dir / "bin" / "ofa-manager", "--dir", str(tmp_path / "models"), "list", "--json"],

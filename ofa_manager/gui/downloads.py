@@ -33,6 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core.states import ACTIVE, ItemState
+from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.delegates import ProgressDelegate
 from ofa_manager.gui.i18n import duration_text, percent_text, rate_text, size_text
 from ofa_manager.gui.status import item_state_text, queue_state_text
@@ -164,7 +165,7 @@ class DownloadsModel(QAbstractTableModel):
             return row_actions(item)
         if role == TOOLTIP:
             if column == COL_NAME:
-                names = [e.title for e in self.workspace.entries_of(item.key)]
+                names = [catalog_text(e.title) for e in self.workspace.entries_of(item.key)]
                 if not names:
                     return item.key
                 return self.tr("{path}\nFile of: {names}").format(path=item.key, names=", ".join(names))
@@ -180,7 +181,7 @@ class DownloadsModel(QAbstractTableModel):
     def _text(self, item, column: int, state: str) -> str:
         running = state in ACTIVE
         if column == COL_NAME:
-            return item.title
+            return catalog_text(item.title)
         if column == COL_PROGRESS:
             if item.total:
                 return percent_text(item.done / item.total)

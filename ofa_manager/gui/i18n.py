@@ -56,9 +56,7 @@ def install(language: str, app: QCoreApplication | None = None) -> list[str]:
     a warning when ours is missing from a broken installation).
     """
     app = app or QCoreApplication.instance()
-    for old in app.findChildren(QTranslator, _TRANSLATOR):
-        QCoreApplication.removeTranslator(old)
-        old.deleteLater()
+    uninstall(app)
     loaded = []
     folders = [translations_dir()]
     qt_folders = [Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)), translations_dir()]
@@ -71,20 +69,36 @@ def install(language: str, app: QCoreApplication | None = None) -> list[str]:
                 loaded.append(str(folder / f"{name}.qm"))
                 break
             translator.deleteLater()
-    QLocale.setDefault(QLocale(language))
-    if language == SOURCE_LANGUAGE:
-        humanize.i18n.deactivate()
-    else:
+    if language != SOURCE_LANGUAGE:
+        # Numbers in spin boxes and Qt's own formatting; English keeps the system's conventions.
+        QLocale.setDefault(QLocale(language))
         try:
             humanize.i18n.activate(language)
         except FileNotFoundError:
-            humanize.i18n.deactivate()  # humanize has no such locale: its English figures remain
+            pass  # humanize has no such locale: its English figures remain
     return loaded
+
+
+def uninstall(app: QCoreApplication | None = None) -> None:
+    """Back to the source language: the translators removed, the system's number formats."""
+    app = app or QCoreApplication.instance()
+    for old in app.findChildren(QTranslator, _TRANSLATOR):
+        QCoreApplication.removeTranslator(old)
+        old.setObjectName("")
+        old.deleteLater()
+    QLocale.setDefault(QLocale.system())
+    humanize.i18n.deactivate()
 
 
 def size_text(num_bytes: int | float | None) -> str:
     """'1.8 GiB' in the window's language; 'unknown' translated."""
-    return QCoreApplication.translate("units", "unknown") if num_bytes is None else units.size(num_bytes)
+    if num_bytes is None:
+        return QCoreApplication.translate("units", "unknown")
+    if abs(num_bytes) < 1024:  # humanize names bytes in English whatever its language
+        if num_bytes == 1:
+            return QCoreApplication.translate("units", "1 Byte")
+        return QCoreApplication.translate("units", "{count} Bytes").format(count=int(num_bytes))
+    return units.size(num_bytes)
 
 
 def rate_text(bytes_per_second: float | None) -> str:

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.library import State
 from ofa_manager.core.states import ACTIVE, ItemState
+from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.i18n import size_text
 from ofa_manager.gui.icons import shared_file_icon
 from ofa_manager.gui.status import display_path, status_text, status_tooltip
@@ -127,9 +128,10 @@ class CheckpointTreeModel(QAbstractItemModel):
             for depth in range(len(entry.group)):
                 path = entry.group[: depth + 1]
                 if path not in groups:
-                    groups[path] = parent_node.add(Node(path[-1], None, parent_node))
+                    groups[path] = parent_node.add(Node(catalog_text(path[-1]), None, parent_node))
                 parent_node = groups[path]
-            self._nodes[entry.id] = parent_node.add(Node(entry.title, entry, parent_node))
+            title = catalog_text(entry.title)
+            self._nodes[entry.id] = parent_node.add(Node(title, entry, parent_node))
         self._shared_icon = shared_file_icon()
         self._warning_icon = QApplication.style().standardIcon(QStyle.SP_MessageBoxWarning)
         self._bold = QFont()
@@ -232,11 +234,19 @@ class CheckpointTreeModel(QAbstractItemModel):
             return entry.id
         if role == SEARCH:
             return " ".join(
-                [entry.title, entry.id, *entry.group, entry.filename, entry.params or "", entry.description]
+                [
+                    entry.title,
+                    catalog_text(entry.title),
+                    entry.id,
+                    *entry.group,
+                    entry.filename,
+                    entry.params or "",
+                    entry.description,
+                ]
             )
         if column == COL_NAME:
             if role == DISPLAY:
-                return entry.title
+                return self._nodes[entry.id].title
             if role == DECORATION and ws.catalog.sharing(entry):
                 return self._shared_icon
             if role == TOOLTIP:
@@ -332,12 +342,14 @@ class CheckpointTreeModel(QAbstractItemModel):
 
     def _name_tooltip(self, entry: Checkpoint) -> str:
         ws = self.workspace
-        lines = [f"{entry.title} ({entry.id})"]
+        lines = [f"{catalog_text(entry.title)} ({entry.id})"]
         if entry.description:
             lines.append(entry.description)
         if entry.base and entry.base in ws.catalog:
             lines.append(
-                self.tr("Needs the backbone {title}.").format(title=ws.catalog.get(entry.base).title)
+                self.tr("Needs the backbone {title}.").format(
+                    title=catalog_text(ws.catalog.get(entry.base).title)
+                )
             )
         others = ws.catalog.sharing(entry)
         if others:
@@ -345,7 +357,9 @@ class CheckpointTreeModel(QAbstractItemModel):
                 self.tr(
                     "Shares one file ({file}) with: {others}. It is downloaded and stored once; deleting it "
                     "removes it for all of them."
-                ).format(file=ws.library.path(entry).name, others=", ".join(o.title for o in others))
+                ).format(
+                    file=ws.library.path(entry).name, others=", ".join(catalog_text(o.title) for o in others)
+                )
             )
         lines.append(display_url(entry.url))
         return "\n".join(lines)

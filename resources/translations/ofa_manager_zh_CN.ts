@@ -835,6 +835,49 @@ File of: {names}</source>
     </message>
 </context>
 <context>
+    <name>catalog</name>
+    <message>
+        <source>Pretrained backbones</source>
+        <translation>预训练骨干网络</translation>
+    </message>
+    <message>
+        <source>PETL on OFA-Large</source>
+        <translation>基于 OFA-Large 的 PETL</translation>
+    </message>
+    <message>
+        <source>Adapter checkpoint on RefCOCO</source>
+        <translation>RefCOCO 上的 Adapter 检查点</translation>
+    </message>
+    <message>
+        <source>LoRA checkpoint on RefCOCO</source>
+        <translation>RefCOCO 上的 LoRA 检查点</translation>
+    </message>
+    <message>
+        <source>Prompt checkpoint on RefCOCO</source>
+        <translation>RefCOCO 上的 Prompt 检查点</translation>
+    </message>
+    <message>
+        <source>π-Adapter checkpoint on RefCOCO</source>
+        <translation>RefCOCO 上的 π-Adapter 检查点</translation>
+    </message>
+    <message>
+        <source>Adapter checkpoint on RefCOCO+</source>
+        <translation>RefCOCO+ 上的 Adapter 检查点</translation>
+    </message>
+    <message>
+        <source>π-Adapter checkpoint on RefCOCO+</source>
+        <translation>RefCOCO+ 上的 π-Adapter 检查点</translation>
+    </message>
+    <message>
+        <source>Adapter checkpoint on RefCOCOg</source>
+        <translation>RefCOCOg 上的 Adapter 检查点</translation>
+    </message>
+    <message>
+        <source>π-Adapter checkpoint on RefCOCOg</source>
+        <translation>RefCOCOg 上的 π-Adapter 检查点</translation>
+    </message>
+</context>
+<context>
     <name>status</name>
     <message>
         <source>unknown error</source>
@@ -1026,6 +1069,14 @@ File of: {names}</source>
     <message>
         <source>unknown</source>
         <translation>未知</translation>
+    </message>
+    <message>
+        <source>1 Byte</source>
+        <translation>1 字节</translation>
+    </message>
+    <message>
+        <source>{count} Bytes</source>
+        <translation>{count} 字节</translation>
     </message>
     <message>
         <source>{size}/s</source>
