@@ -2,6 +2,8 @@
 
 Usage: QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py [OUTPUT.png]
        QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py --details [OUTPUT.png]
+       xvfb-run -s "-screen 0 1280x800x24" python docs/make_screenshot.py --language zh_CN
+           (docs/screenshot-zh_CN.png: the window in Chinese, on an X screen with CJK fonts)
 
 The catalog has the built-in titles, groups and parameters, with its URLs pointing at a loopback
 server: two backbones are downloaded (one verified), OFA-Base is downloading through a throttled
@@ -41,8 +43,16 @@ def main() -> int:
     args = sys.argv[1:]
     details = "--details" in args
     args = [a for a in args if a != "--details"]
+    language = "en"
+    if "--language" in args:
+        at = args.index("--language")
+        language = args[at + 1]
+        del args[at : at + 2]
     default = REPO / "docs" / ("details.png" if details else "screenshot.png")
+    if language != "en":
+        default = default.with_name(f"{default.stem}-{language}.png")
     output = Path(args[0]) if args else default
+    os.environ["OFA_SCREENSHOT_LANGUAGE"] = language
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="ofa-screenshot-") as temp:
         temp = Path(temp)
@@ -68,6 +78,7 @@ def render(temp: Path, output: Path) -> int:
 
     app = QApplication([sys.argv[0]])
     app.setApplicationName(APP_NAME)
+    translate = _install_language(app)
     served = temp / "served"
     served.mkdir()
     for name, size in SIZES.items():
@@ -112,17 +123,22 @@ def render(temp: Path, output: Path) -> int:
 
         wait(lambda: workspace.statuses is not None)
         workspace.download([catalog.get("ofa-tiny"), catalog.get("ofa-medium")])
-        wait(lambda: state("ofa-tiny") == "Downloaded" and state("ofa-medium") == "Downloaded")
+        downloaded, verified = translate("status", "Downloaded"), translate("status", "Verified")
+        wait(lambda: state("ofa-tiny") == downloaded and state("ofa-medium") == downloaded)
         workspace.verify([catalog.get("ofa-tiny")])
-        wait(lambda: state("ofa-tiny") == "Verified")
+        wait(lambda: state("ofa-tiny") == verified)
         workspace.download([catalog.get("ofa-huge")])
-        wait(lambda: state("ofa-huge").startswith("Failed"))
+        failed = translate("status", "Failed: {reason}").split("{")[0]
+        wait(lambda: state("ofa-huge").startswith(failed))
         workspace.download([catalog.get("ofa-base")])
+        base = catalog.get("ofa-base")
         wait(
             lambda: (
-                state("ofa-base").endswith("left")
-                and state("ofa-large") != "Checking…"
-                and window.model.index_of("ofa-large", 2).data() != "unknown"
+                (item := workspace.item_for(base)) is not None
+                and item.eta is not None
+                and item.speed
+                and state("ofa-large") != translate("status", "Checking…")
+                and window.model.index_of("ofa-large", 2).data() != translate("units", "unknown")
             )
         )
         # Let the speed settle over a few seconds, as a user would see it.
@@ -138,6 +154,16 @@ def render(temp: Path, output: Path) -> int:
         workspace.close()
     print(f"wrote {output} ({image.width()}×{image.height()})")
     return 0
+
+
+def _install_language(app):
+    """The window's language as the app installs it (English: the source strings); returns translate."""
+    from PySide6.QtCore import QCoreApplication
+
+    from ofa_manager.gui import i18n
+
+    i18n.install(os.environ.get("OFA_SCREENSHOT_LANGUAGE", "en"), app)
+    return QCoreApplication.translate
 
 
 def render_details(temp: Path, output: Path) -> int:

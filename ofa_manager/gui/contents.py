@@ -5,8 +5,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Qt, Signal
 
 from ofa_manager.core.catalog import Checkpoint
-from ofa_manager.core.claims import claim_mismatch, inspect_entry, inspect_path
+from ofa_manager.core.claims import inspect_entry, inspect_path
 from ofa_manager.core.library import FileStatus, State
+from ofa_manager.gui.claim_words import mismatch_text
 
 PRESENT = (State.DOWNLOADED, State.CORRUPT, State.IN_STORE)
 
@@ -71,7 +72,8 @@ class ContentsWatcher(QObject):
         return found[1]
 
     def mismatch_of(self, entry: Checkpoint) -> str | None:
-        return claim_mismatch(entry.expect, self.summary_of(entry))
+        """How the file differs from the catalog's claim, in the window's language; None when it agrees."""
+        return mismatch_text(entry.expect, self.summary_of(entry))
 
     def reading(self, entry: Checkpoint) -> bool:
         return self.workspace.key_of(entry) in self._asked

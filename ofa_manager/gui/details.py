@@ -19,8 +19,8 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core.catalog import Checkpoint, display_url
-from ofa_manager.core.claims import claim_mismatch, describe_claim, describe_contents
 from ofa_manager.core.library import State
+from ofa_manager.gui.claim_words import claim_text, contents_text, mismatch_text, safety_text
 from ofa_manager.gui.i18n import size_text
 from ofa_manager.gui.status import display_path
 
@@ -181,7 +181,7 @@ class DetailsPane(QScrollArea):
         if isinstance(more, dict):
             prints += [f"{k} {v}" for k, v in more.items() if isinstance(v, str | int)]
         self._set("fingerprints", "\n".join(prints) or self.tr("none recorded"))
-        self._set("claim", describe_claim(entry.expect) if entry.expect else self.tr("states nothing"))
+        self._set("claim", claim_text(entry.expect) if entry.expect else self.tr("states nothing"))
         summary = ws.contents.summary_of(entry) if present else None
         self.read_button.setEnabled(present and not ws.contents.reading(entry))
         verdict = self.labels["verdict"]
@@ -228,12 +228,12 @@ class DetailsPane(QScrollArea):
             self._set_code(None, "")
             verdict.setToolTip("")
             return
-        self._set("holds", describe_contents(summary) if not summary.get("error") else summary["error"])
-        safety = summary.get("safety") or ""
+        self._set("holds", contents_text(summary) if not summary.get("error") else summary["error"])
+        safety = safety_text(summary)
         if not summary.get("safe") and not summary.get("error"):
             safety = self.tr("UNSAFE: {why}").format(why=safety)
         self._set("safety", safety)
-        mismatch = claim_mismatch(entry.expect, summary)
+        mismatch = mismatch_text(entry.expect, summary)
         if mismatch:
             self._set("verdict", "⚠ " + self.tr("This file {mismatch}.").format(mismatch=mismatch))
             verdict.setStyleSheet("color: #8a5300;")

@@ -24,6 +24,8 @@ NATIVE_NAMES = {"en": "English", "zh_CN": "简体中文"}
 assert set(NATIVE_NAMES) == set(LANGUAGES) - {""}
 # The translators this module installs carry this object name, so a second install replaces them.
 _TRANSLATOR = "ofa-manager-translator"
+# The application property that says which language install() chose.
+_LANGUAGE = "ofa-manager-language"
 
 
 def translations_dir() -> Path:
@@ -57,6 +59,7 @@ def install(language: str, app: QCoreApplication | None = None) -> list[str]:
     """
     app = app or QCoreApplication.instance()
     uninstall(app)
+    app.setProperty(_LANGUAGE, language)
     loaded = []
     folders = [translations_dir()]
     qt_folders = [Path(QLibraryInfo.path(QLibraryInfo.LibraryPath.TranslationsPath)), translations_dir()]
@@ -88,6 +91,14 @@ def uninstall(app: QCoreApplication | None = None) -> None:
         old.deleteLater()
     QLocale.setDefault(QLocale.system())
     humanize.i18n.deactivate()
+    app.setProperty(_LANGUAGE, SOURCE_LANGUAGE)
+
+
+def current_language() -> str:
+    """The language install() made the window's (the source language before any call)."""
+    app = QCoreApplication.instance()
+    language = app.property(_LANGUAGE) if app is not None else None
+    return language or SOURCE_LANGUAGE
 
 
 def size_text(num_bytes: int | float | None) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -9,8 +10,15 @@ from PySide6.QtCore import QCoreApplication
 
 from ofa_manager.core.describe import Proof, Word, describe
 from ofa_manager.core.library import FileStatus, State
-from ofa_manager.core.states import GOING, ItemState
-from ofa_manager.gui.i18n import duration_text, percent_text, rate_text, size_text
+from ofa_manager.core.states import GOING, ErrorKind, ItemState
+from ofa_manager.gui.i18n import (
+    SOURCE_LANGUAGE,
+    current_language,
+    duration_text,
+    percent_text,
+    rate_text,
+    size_text,
+)
 
 # Reasons that start with one of these keep only the part before the details, on the row.
 _SHORT_PREFIXES = ("sha256 mismatch", "size mismatch", "not enough disk space")
@@ -54,9 +62,10 @@ def display_path(path: Path | str) -> str:
     return "~" + text[len(home) :] if home != "/" and text.startswith(home + "/") else text
 
 
-def short_reason(reason: str | None) -> str:
-    """The reason a download failed, without the explanation that follows it (the engine's usual ones
-    in the window's language; a server's own words, such as "404 Not Found", as it said them)."""
+def short_reason(reason: str | None, kind: ErrorKind | None = None) -> str:
+    """Why a download failed, in a few words of the window's language: the engine's usual reasons and
+    the server's usual answers ("404 Not Found") translated; any other reason as the engine said it in
+    English, or, in another language, the kind of failure (the tooltip keeps the engine's words)."""
     text = (reason or "").strip()
     if not text:
         return QCoreApplication.translate("status", "unknown error")
@@ -67,7 +76,48 @@ def short_reason(reason: str | None) -> str:
                 "size mismatch": QCoreApplication.translate("status", "size mismatch"),
                 "not enough disk space": QCoreApplication.translate("status", "not enough disk space"),
             }[prefix]
-    return text.split("; ")[0]
+    short = text.split("; ")[0]
+    answer = _HTTP_ANSWER.match(short)
+    if answer and answer.group(1) in _HTTP_PHRASES:
+        return f"{answer.group(1)} {_HTTP_PHRASES[answer.group(1)]()}"
+    if current_language() == SOURCE_LANGUAGE:
+        return short
+    return error_kind_text(kind or ErrorKind.ERROR)
+
+
+def error_kind_text(kind: ErrorKind) -> str:
+    """A kind of failure from core.states, as the window says it (translatable)."""
+    return {
+        ErrorKind.ERROR: QCoreApplication.translate("status", "error"),
+        ErrorKind.DISK: QCoreApplication.translate("status", "the models folder cannot be written"),
+        ErrorKind.SPACE: QCoreApplication.translate("status", "not enough disk space"),
+        ErrorKind.REMOVED: QCoreApplication.translate("status", "the file was removed during the download"),
+        ErrorKind.NOT_OURS: QCoreApplication.translate(
+            "status", "a file ofa-manager did not put there is in the way"
+        ),
+        ErrorKind.NETWORK: QCoreApplication.translate("status", "the server could not be reached"),
+        ErrorKind.HTTP: QCoreApplication.translate("status", "the server answered with an error"),
+        ErrorKind.INTEGRITY: QCoreApplication.translate(
+            "status", "the data does not match the expected file"
+        ),
+    }[kind]
+
+
+_HTTP_ANSWER = re.compile(r"^(\d{3}) [A-Za-z][A-Za-z -]*$")
+# The answers a checkpoint server usually gives, in the reason phrases the engine reports them with.
+_HTTP_PHRASES = {
+    "400": lambda: QCoreApplication.translate("status", "Bad Request"),
+    "401": lambda: QCoreApplication.translate("status", "Unauthorized"),
+    "403": lambda: QCoreApplication.translate("status", "Forbidden"),
+    "404": lambda: QCoreApplication.translate("status", "Not Found"),
+    "410": lambda: QCoreApplication.translate("status", "Gone"),
+    "416": lambda: QCoreApplication.translate("status", "Range Not Satisfiable"),
+    "429": lambda: QCoreApplication.translate("status", "Too Many Requests"),
+    "500": lambda: QCoreApplication.translate("status", "Internal Server Error"),
+    "502": lambda: QCoreApplication.translate("status", "Bad Gateway"),
+    "503": lambda: QCoreApplication.translate("status", "Service Unavailable"),
+    "504": lambda: QCoreApplication.translate("status", "Gateway Timeout"),
+}
 
 
 def progress_text(done: int, total: int | None, speed: float, eta: float | None) -> str:
@@ -101,7 +151,7 @@ def queue_state_text(item) -> str:
         return progress_text(item.done, item.total, item.speed, item.eta)
     if state is ItemState.FAILED:
         return QCoreApplication.translate("status", "Failed: {reason}").format(
-            reason=short_reason(item.error)
+            reason=short_reason(item.error, item.error_kind)
         )
     return item_state_text(state)
 

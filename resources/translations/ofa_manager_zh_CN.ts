@@ -878,6 +878,105 @@ File of: {names}</source>
     </message>
 </context>
 <context>
+    <name>claims</name>
+    <message>
+        <source>no readable checkpoint</source>
+        <translation>无法读取的检查点</translation>
+    </message>
+    <message>
+        <source>{arch} ({model} by its shapes)</source>
+        <translation>{arch}（按张量形状为 {model}）</translation>
+    </message>
+    <message>
+        <source>an {model} model (by its shapes)</source>
+        <translation>{model} 模型（按张量形状判断）</translation>
+    </message>
+    <message>
+        <source>a model of unknown architecture</source>
+        <translation>架构未知的模型</translation>
+    </message>
+    <message>
+        <source>{model} fine-tuned for {task}</source>
+        <translation>在 {task} 上微调的 {model}</translation>
+    </message>
+    <message>
+        <source>{model} with {families} keys</source>
+        <translation>{model}，含 {families} 参数键</translation>
+    </message>
+    <message>
+        <source>{model} ({params} parameters)</source>
+        <translation>{model}（{params} 参数）</translation>
+    </message>
+    <message>
+        <source>an Adapter</source>
+        <translation>Adapter</translation>
+    </message>
+    <message>
+        <source>a LoRA</source>
+        <translation>LoRA</translation>
+    </message>
+    <message>
+        <source>a Prompt</source>
+        <translation>Prompt</translation>
+    </message>
+    <message>
+        <source>a π-Adapter</source>
+        <translation>π-Adapter</translation>
+    </message>
+    <message>
+        <source>{family} for {task} on {arch}</source>
+        <translation>{arch} 上用于 {task} 的 {family}</translation>
+    </message>
+    <message>
+        <source>{family} for {task}</source>
+        <translation>用于 {task} 的 {family}</translation>
+    </message>
+    <message>
+        <source>{family} on {arch}</source>
+        <translation>{arch} 上的 {family}</translation>
+    </message>
+    <message>
+        <source>{family}</source>
+        <translation>{family}</translation>
+    </message>
+    <message>
+        <source>a checkpoint</source>
+        <translation>一个检查点</translation>
+    </message>
+    <message>
+        <source>{claim} (~{params} parameters)</source>
+        <translation>{claim}（约 {params} 参数）</translation>
+    </message>
+    <message>
+        <source>holds no readable checkpoint, not {claim}</source>
+        <translation>不是可读取的检查点，而清单所述为{claim}</translation>
+    </message>
+    <message>
+        <source>holds {contents}, not {claim}</source>
+        <translation>包含的是{contents}，而不是{claim}</translation>
+    </message>
+    <message>
+        <source>not readable as a checkpoint</source>
+        <translation>无法作为检查点读取</translation>
+    </message>
+    <message>
+        <source>tensors and plain data only</source>
+        <translation>只有张量和普通数据</translation>
+    </message>
+    <message>
+        <source>dangerous: {names}</source>
+        <translation>危险：{names}</translation>
+    </message>
+    <message>
+        <source>unknown: {names}</source>
+        <translation>未知：{names}</translation>
+    </message>
+    <message>
+        <source>loading it with weights_only=False would import or call {globals}</source>
+        <translation>用 weights_only=False 加载时会导入或调用 {globals}</translation>
+    </message>
+</context>
+<context>
     <name>status</name>
     <message>
         <source>unknown error</source>
@@ -894,6 +993,78 @@ File of: {names}</source>
     <message>
         <source>not enough disk space</source>
         <translation>磁盘空间不足</translation>
+    </message>
+    <message>
+        <source>error</source>
+        <translation>错误</translation>
+    </message>
+    <message>
+        <source>the models folder cannot be written</source>
+        <translation>无法写入模型文件夹</translation>
+    </message>
+    <message>
+        <source>the file was removed during the download</source>
+        <translation>下载期间文件被移除</translation>
+    </message>
+    <message>
+        <source>a file ofa-manager did not put there is in the way</source>
+        <translation>目标位置有一个不是 ofa-manager 放置的文件</translation>
+    </message>
+    <message>
+        <source>the server could not be reached</source>
+        <translation>无法连接服务器</translation>
+    </message>
+    <message>
+        <source>the server answered with an error</source>
+        <translation>服务器返回错误</translation>
+    </message>
+    <message>
+        <source>the data does not match the expected file</source>
+        <translation>数据与预期的文件不符</translation>
+    </message>
+    <message>
+        <source>Bad Request</source>
+        <translation>请求无效</translation>
+    </message>
+    <message>
+        <source>Unauthorized</source>
+        <translation>未授权</translation>
+    </message>
+    <message>
+        <source>Forbidden</source>
+        <translation>禁止访问</translation>
+    </message>
+    <message>
+        <source>Not Found</source>
+        <translation>未找到</translation>
+    </message>
+    <message>
+        <source>Gone</source>
+        <translation>已不存在</translation>
+    </message>
+    <message>
+        <source>Range Not Satisfiable</source>
+        <translation>请求范围无效</translation>
+    </message>
+    <message>
+        <source>Too Many Requests</source>
+        <translation>请求过多</translation>
+    </message>
+    <message>
+        <source>Internal Server Error</source>
+        <translation>服务器内部错误</translation>
+    </message>
+    <message>
+        <source>Bad Gateway</source>
+        <translation>网关错误</translation>
+    </message>
+    <message>
+        <source>Service Unavailable</source>
+        <translation>服务不可用</translation>
+    </message>
+    <message>
+        <source>Gateway Timeout</source>
+        <translation>网关超时</translation>
     </message>
     <message>
         <source>{time} left</source>
@@ -1080,7 +1251,7 @@ File of: {names}</source>
     </message>
     <message>
         <source>{size}/s</source>
-        <translation>{size}/秒</translation>
+        <translation>{size}/s</translation>
     </message>
     <message>
         <source>{s} s</source>
