@@ -46,8 +46,10 @@ ALLOWED = {
     "OFA", "PETL", "RefCOCO", "RefCOCOg", "LoRA", "Adapter", "Prompt", "π-Adapter", "PyTorch", "torch",
     "sha256", "CRC-64", "MD5", "ETag", "URL", "HEAD", "NFS", "README", "Authorization", "Bearer",
     "zip", "pickle", "weights_only", "load", "True", "False", "ofa-manager", "PySide6", "Python",
-    "KiB", "MiB", "GiB", "TiB", "B", "s", "OK", "English", "Ctrl", "Shift", "Del", "F5", "Esc",
+    "KiB", "MiB", "GiB", "TiB", "B", "s", "OK", "English", "Web", "Ctrl", "Shift", "Del", "F5", "Esc",
 }  # fmt: skip
+# Names quoted from elsewhere: a README section (the README is English) and a command (the CLI is).
+ALLOWED_PHRASES = ("For a lab", "ofa-manager mirror add")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*")
 URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+")
 PATH = re.compile(r"(?:~|/)[^\s:：，（）()]*")
@@ -70,19 +72,26 @@ def chinese(qapp) -> Iterator[None]:
 def english_left(text: str, data: set[str]) -> list[str]:
     """The English words in a text once data (titles, ids, paths, URLs) and allowed names are taken out."""
     text = TAG.sub(" ", text or "").replace("&&", "&").replace("&", "")
-    for known in sorted(data, key=len, reverse=True):
+    for known in sorted({*data, *ALLOWED_PHRASES}, key=len, reverse=True):
         text = text.replace(known, " ")
     for pattern in (URL, FILE, PATH, FIGURES):
         text = pattern.sub(" ", text)
     return [word for word in WORD.findall(text) if word not in ALLOWED]
 
 
+def columns(model, parent: QModelIndex) -> int:
+    try:
+        return model.columnCount(parent)
+    except TypeError:  # a list widget's model keeps columnCount private: one column
+        return 1
+
+
 def model_texts(model, parent: QModelIndex = QModelIndex()) -> Iterator[tuple[str, str]]:
     if not parent.isValid():
-        for column in range(model.columnCount()):
+        for column in range(columns(model, parent)):
             yield "header", str(model.headerData(column, Qt.Horizontal, Qt.DisplayRole) or "")
     for row in range(model.rowCount(parent)):
-        for column in range(model.columnCount(parent)):
+        for column in range(columns(model, parent)):
             index = model.index(row, column, parent)
             for role, name in ((Qt.DisplayRole, "cell"), (Qt.ToolTipRole, "cell tooltip")):
                 value = index.data(role)
@@ -176,3 +185,20 @@ def test_window_and_settings_are_all_chinese(qtbot, chinese, http_server, tmp_pa
     qtbot.waitExposed(dialog)
     assert_chinese(dialog, data | {str(window.workspace.library.root)})
     dialog.reject()
+
+
+def test_settings_dialog_is_chinese_and_lists_languages_by_their_own_names(qtbot, chinese, tmp_path):
+    from ofa_manager.core.settings import Settings
+    from ofa_manager.gui.settings_dialog import SettingsDialog
+
+    dialog = SettingsDialog(Settings(), tmp_path, ["example.org"], folder_note="")
+    qtbot.addWidget(dialog)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    assert_chinese(dialog, {str(tmp_path), "example.org"})
+    names = [dialog.language.itemText(i) for i in range(dialog.language.count())]
+    assert names[1:] == ["English", "简体中文"] and names[0].startswith("跟随系统")
+    dialog.language.setCurrentIndex(names.index("简体中文"))
+    assert dialog.edited().language == "zh_CN"
+    dialog.language.setCurrentIndex(0)
+    assert dialog.edited().language == ""
