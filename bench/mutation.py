@@ -84,12 +84,16 @@ MODULES: dict[str, list[str]] = {
     ],
     "core/checkpoint_contents.py": ["tests/test_checkpoint_contents.py"],
     "core/http.py": ["tests/test_transfer.py", "tests/test_transfer_edges.py", "tests/test_credentials.py"],
-    "core/transfer.py": [
-        "tests/test_transfer.py",
-        "tests/test_transfer_edges.py",
-        "tests/test_transfer_holes.py",
-        "tests/test_resume.py",
-    ],
+    # One file's download, in its parts; each runs the transfer tests.
+    **{
+        f"core/{name}.py": [
+            "tests/test_transfer.py",
+            "tests/test_transfer_edges.py",
+            "tests/test_transfer_holes.py",
+            "tests/test_resume.py",
+        ]
+        for name in ("transfer", "transfer_options", "transfer_state", "segments", "connections", "finishing")
+    },
     "core/queue.py": ["tests/test_queue.py", "tests/test_queue_bulk.py"],
     # The command line, one module a family of commands; each runs the command line's tests.
     **{

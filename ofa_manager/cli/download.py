@@ -32,11 +32,11 @@ from ofa_manager.core.library import (
 
 if TYPE_CHECKING:
     from ofa_manager.core.states import QueueEvent
-    from ofa_manager.core.transfer import TransferOptions
+    from ofa_manager.core.transfer_options import TransferOptions
 
 
 def _options(args, saved: settings.Settings) -> tuple[TransferOptions, int, int]:
-    from ofa_manager.core.transfer import TransferOptions
+    from ofa_manager.core.transfer_options import TransferOptions
 
     limit = saved.limit_rate
     if getattr(args, "limit_rate", None):
@@ -148,7 +148,7 @@ class _Reporter:
 def cmd_download(args) -> int:
     from ofa_manager.core import credentials
     from ofa_manager.core.queue import DownloadQueue, ItemState
-    from ofa_manager.core.transfer import RateLimiter
+    from ofa_manager.core.transfer_options import RateLimiter
 
     catalog = _catalog(args)
     if args.all and args.ids:
