@@ -16,13 +16,12 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QModelIndex, Qt  # noqa: E402
 from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QAbstractButton,
     QAbstractItemView,
     QAbstractSpinBox,
-    QApplication,
     QComboBox,
     QGroupBox,
     QLabel,
@@ -86,7 +85,8 @@ def columns(model, parent: QModelIndex) -> int:
         return 1
 
 
-def model_texts(model, parent: QModelIndex = QModelIndex()) -> Iterator[tuple[str, str]]:
+def model_texts(model, parent: QModelIndex | None = None) -> Iterator[tuple[str, str]]:
+    parent = parent if parent is not None else QModelIndex()
     if not parent.isValid():
         for column in range(columns(model, parent)):
             yield "header", str(model.headerData(column, Qt.Horizontal, Qt.DisplayRole) or "")
@@ -163,7 +163,7 @@ def test_translation_words_are_detected():
     assert english_left("<b>下载队列</b> https://example.org/a.pt", set()) == []
 
 
-def test_window_and_settings_are_all_chinese(qtbot, chinese, http_server, tmp_path, open_window):
+def test_window_and_settings_are_all_chinese(qtbot, chinese, http_server, tmp_path, open_window):  # noqa: F811
     server = Server(http_server, tmp_path)
     server.add("ofa-large", 64 * KiB)
     server.add("ofa-tiny", 48 * KiB)

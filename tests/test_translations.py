@@ -110,6 +110,7 @@ def test_plurals_and_chinese_at_run_time(qapp):
         assert QCoreApplication.translate("status", "Verified") == "已校验"
         assert i18n.duration_text(65) == "1 分 5 秒"
         assert QCoreApplication.translate("QPlatformTheme", "Cancel") == "取消"
+        assert i18n.moment_text("2026-11-30T19:38:53+0000").startswith("2026/11/30")
     finally:
         i18n.uninstall(qapp)
 

@@ -9,10 +9,11 @@ The command line never loads any of this: it stays English.
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 
 import humanize
-from PySide6.QtCore import QCoreApplication, QLibraryInfo, QLocale, QTranslator
+from PySide6.QtCore import QCoreApplication, QDateTime, QLibraryInfo, QLocale, QTranslator
 
 from ofa_manager.core import units
 from ofa_manager.core.resources import resources_dir
@@ -138,3 +139,16 @@ def percent_text(fraction: float, *, rounded: bool = False) -> str:
     """'42 %': progress is cut down (100 % only when done); a share is rounded."""
     value = round(100 * fraction) if rounded else int(100 * fraction)
     return QCoreApplication.translate("units", "{percent} %").format(percent=value)
+
+
+def moment_text(stamp: str | None) -> str:
+    """A time stamp of the records (``2026-11-30T17:42:06+0000``) as the window's language writes a
+    date and time, in local time; anything else as it is."""
+    try:
+        when = datetime.strptime(stamp or "", "%Y-%m-%dT%H:%M:%S%z")
+    except ValueError:
+        return stamp or ""
+    if current_language() == SOURCE_LANGUAGE:
+        return when.astimezone().strftime("%Y-%m-%d %H:%M")  # unambiguous whatever the system's locale
+    moment = QDateTime.fromSecsSinceEpoch(int(when.timestamp()))
+    return QLocale().toString(moment, QLocale.FormatType.ShortFormat)

@@ -15,6 +15,7 @@ from ofa_manager.gui.i18n import (
     SOURCE_LANGUAGE,
     current_language,
     duration_text,
+    moment_text,
     percent_text,
     rate_text,
     size_text,
@@ -244,7 +245,7 @@ def status_tooltip(state: EntryState) -> str:
             lines.append(
                 QCoreApplication.translate(
                     "status", "The sha256 is unchanged since the download (checked {when})."
-                ).format(when=described.checked_at)
+                ).format(when=moment_text(described.checked_at))
             )
         elif described.proof in (Proof.SERVER_CRC64, Proof.SERVER_MD5):
             lines.append(
