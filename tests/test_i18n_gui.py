@@ -32,6 +32,7 @@ from PySide6.QtWidgets import (  # noqa: E402
     QWidget,
 )
 
+from ofa_manager.core.settings import Settings  # noqa: E402
 from ofa_manager.gui import i18n  # noqa: E402
 from tests.test_gui import KiB, Server, open_window, wait_status  # noqa: E402, F401  (fixtures)
 
@@ -42,7 +43,7 @@ pytestmark = [
 
 # Proper names, technical names and units that Chinese text keeps as they are.
 ALLOWED = {
-    "OFA", "PETL", "RefCOCO", "RefCOCOg", "LoRA", "Adapter", "Prompt", "π-Adapter", "PyTorch", "torch",
+    "OFA", "OFA-Tiny", "OFA-Medium", "OFA-Base", "OFA-Large", "OFA-Huge", "PETL", "RefCOCO", "RefCOCOg", "LoRA", "Adapter", "Prompt", "π-Adapter", "PyTorch", "torch",
     "sha256", "CRC-64", "MD5", "ETag", "URL", "HEAD", "NFS", "README", "Authorization", "Bearer",
     "zip", "pickle", "weights_only", "load", "True", "False", "ofa-manager", "PySide6", "Python",
     "KiB", "MiB", "GiB", "TiB", "B", "s", "OK", "English", "Web", "Ctrl", "Shift", "Del", "F5", "Esc",
@@ -71,10 +72,10 @@ def chinese(qapp) -> Iterator[None]:
 def english_left(text: str, data: set[str]) -> list[str]:
     """The English words in a text once data (titles, ids, paths, URLs) and allowed names are taken out."""
     text = TAG.sub(" ", text or "").replace("&&", "&").replace("&", "")
-    for known in sorted({*data, *ALLOWED_PHRASES}, key=len, reverse=True):
-        text = text.replace(known, " ")
     for pattern in (URL, FILE, PATH, FIGURES):
         text = pattern.sub(" ", text)
+    for known in sorted({*data, *ALLOWED_PHRASES}, key=len, reverse=True):
+        text = text.replace(known, " ")
     return [word for word in WORD.findall(text) if word not in ALLOWED]
 
 
@@ -164,31 +165,50 @@ def test_translation_words_are_detected():
 
 
 def test_window_and_settings_are_all_chinese(qtbot, chinese, http_server, tmp_path, open_window):  # noqa: F811
+    """Every state a row can show at once: verified, downloading then paused, failed (404), partial,
+    not downloaded; every tab; the settings dialog opened from the window."""
     server = Server(http_server, tmp_path)
     server.add("ofa-large", 64 * KiB)
     server.add("ofa-tiny", 48 * KiB)
+    server.add("ofa-huge", 32 * KiB, statuses=[404] * 50)
+    server.add("ofa-base", 2 * 1024 * KiB, rate=200 * KiB)
+    server.add("ofa-medium", 2 * 1024 * KiB, rate=200 * KiB)
     server.add("refcoco-adapter", 16 * KiB, group=("PETL on OFA-Large", "RefCOCO")).update(base="ofa-large")
     server.add("refcoco-lora", 16 * KiB, group=("PETL on OFA-Large", "RefCOCO"))
-    window = open_window(server.catalog())
-    catalog = window.workspace.catalog
-    window.download([catalog.get("ofa-tiny")])
+    window = open_window(server.catalog(), Settings(connections=1))
+    ws = window.workspace
+    catalog = ws.catalog
+    window.download([catalog.get("ofa-tiny"), catalog.get("ofa-huge")])
+    wait_status(qtbot, window, "ofa-huge", "失败：404 未找到")
     wait_status(qtbot, window, "ofa-tiny", "已下载|已校验")
     window.select(["ofa-tiny"])
     window.actions_by_name["verify"].trigger()
     wait_status(qtbot, window, "ofa-tiny", "已校验")
-    data = catalog_data(window) | {"OFA-Large", "OFA-Tiny"}
-    assert_chinese(window, data)
-    window.side.setCurrentWidget(window.details)
+    base, medium = catalog.get("ofa-base"), catalog.get("ofa-medium")
+    window.download([base, medium])
+    wait_status(qtbot, window, "ofa-base", r"\d+% — .*")
+    wait_status(qtbot, window, "ofa-medium", r"\d+% — .*")
+    ws.pause([base, medium])
+    wait_status(qtbot, window, "ofa-base", "已暂停")
+    wait_status(qtbot, window, "ofa-medium", "已暂停")
+    ws.cancel([medium])
+    wait_status(qtbot, window, "ofa-medium", r"部分下载（.+）")
+    window.select(["ofa-huge"])
+    data = catalog_data(window)
+    for tab in range(window.side.count()):
+        window.side.setCurrentIndex(tab)
+        assert_chinese(window, data)
+    window.downloads.view.selectAll()
+    window.downloads.update_summary()
     assert_chinese(window, data)
 
     dialog = window.open_settings()
     qtbot.waitExposed(dialog)
-    assert_chinese(dialog, data | {str(window.workspace.library.root)})
+    assert_chinese(dialog, data | {str(ws.library.root)})
     dialog.reject()
 
 
 def test_settings_dialog_is_chinese_and_lists_languages_by_their_own_names(qtbot, chinese, tmp_path):
-    from ofa_manager.core.settings import Settings
     from ofa_manager.gui.settings_dialog import SettingsDialog
 
     dialog = SettingsDialog(Settings(), tmp_path, ["example.org"], folder_note="")

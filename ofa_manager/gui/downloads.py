@@ -36,7 +36,7 @@ from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.delegates import ProgressDelegate
 from ofa_manager.gui.i18n import duration_text, percent_text, rate_text, size_text
-from ofa_manager.gui.status import item_state_text, queue_state_text
+from ofa_manager.gui.status import failure_detail, item_state_text, queue_state_text
 from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
 from ofa_manager.gui.workspace import Workspace
 
@@ -170,7 +170,8 @@ class DownloadsModel(QAbstractTableModel):
                     return item.key
                 return self.tr("{path}\nFile of: {names}").format(path=item.key, names=", ".join(names))
             if column == COL_STATE:
-                return "\n".join([queue_state_text(item), *filter(None, [item.error, item.message])])
+                detail = failure_detail(item) if item.state is ItemState.FAILED else None
+                return "\n".join([queue_state_text(item), *filter(None, [detail, item.message])])
             return None
         if role == ALIGNMENT:
             return self._right if column in (COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS) else None

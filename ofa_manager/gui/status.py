@@ -86,6 +86,13 @@ def short_reason(reason: str | None, kind: ErrorKind | None = None) -> str:
     return error_kind_text(kind or ErrorKind.ERROR)
 
 
+def failure_detail(item) -> str | None:
+    """The engine's whole reason for a failure, when it says more than the row does (a server's plain
+    answer such as "404 Not Found" says nothing more)."""
+    text = (item.error or "").strip()
+    return None if not text or _HTTP_ANSWER.match(text) else text
+
+
 def error_kind_text(kind: ErrorKind) -> str:
     """A kind of failure from core.states, as the window says it (translatable)."""
     return {
@@ -219,7 +226,9 @@ def status_tooltip(state: EntryState) -> str:
     lines = [status_text(state)]
     item = state.item
     if item is not None and item.state is ItemState.FAILED and item.error:
-        lines.append(QCoreApplication.translate("status", "Reason: {reason}").format(reason=item.error))
+        detail = failure_detail(item)
+        if detail:
+            lines.append(QCoreApplication.translate("status", "Reason: {reason}").format(reason=detail))
         lines.append(
             QCoreApplication.translate(
                 "status", "Retry from the context menu, the toolbar or the downloads list."
