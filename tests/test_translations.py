@@ -139,3 +139,23 @@ def test_language_setting_is_checked(tmp_path):
     path.write_text(json.dumps({"version": 1, "language": "klingon"}), encoding="utf-8")
     loaded, problems = settings.load_checked(path)
     assert loaded.language == "" and "language" in problems[0]
+
+
+def test_failures_read_in_the_window_language(qapp):
+    """The engine's reasons are English; the window says them in its language: the usual ones and the
+    server's usual answers translated, any other as the kind of failure (the tooltip has the rest)."""
+    from ofa_manager.core.states import ErrorKind
+    from ofa_manager.gui import i18n
+    from ofa_manager.gui.status import short_reason
+
+    refused = "cannot connect to 127.0.0.1:9 (connection refused)"
+    assert short_reason(refused, ErrorKind.NETWORK) == refused
+    assert short_reason("404 Not Found", ErrorKind.HTTP) == "404 Not Found"
+    try:
+        i18n.install("zh_CN", qapp)
+        assert short_reason(refused, ErrorKind.NETWORK) == "无法连接服务器"
+        assert short_reason("404 Not Found", ErrorKind.HTTP) == "404 未找到"
+        assert short_reason("sha256 mismatch: expected 1, got 2", ErrorKind.INTEGRITY) == "sha256 不匹配"
+        assert short_reason("", None) == "未知错误"
+    finally:
+        i18n.uninstall(qapp)
