@@ -129,11 +129,11 @@ This file {mismatch}.</source>
     </message>
     <message>
         <source>Catalog</source>
-        <translation>清单</translation>
+        <translation>清单所述</translation>
     </message>
     <message>
         <source>Claim</source>
-        <translation>声明核对</translation>
+        <translation>核对</translation>
     </message>
     <message>
         <source>Load it</source>
@@ -268,7 +268,7 @@ This file {mismatch}.</source>
     </message>
     <message>
         <source>Free</source>
-        <translation>可用</translation>
+        <translation>可用空间</translation>
     </message>
     <message>
         <source>Disk usage</source>
@@ -624,7 +624,7 @@ File of: {names}</source>
     </message>
     <message>
         <source>Remove rule</source>
-        <translation>删除规则</translation>
+        <translation>移除规则</translation>
     </message>
     <message>
         <source>Lab cache</source>
