@@ -796,7 +796,7 @@ File of: {names}</source>
     </message>
     <message>
         <source>Kept {name} anyway: it differs from the catalog and is not verified</source>
-        <translation>已仍然保留 {name}：它与清单不符，未经校验</translation>
+        <translation>已保留 {name}：它与清单不符，未经校验</translation>
     </message>
     <message>
         <source>Deleted the rejected copy of {name} ({freed} freed)</source>
