@@ -11,10 +11,8 @@ from ofa_manager.core import units
 from ofa_manager.core.catalog import (
     unknown_id_message,
 )
-from ofa_manager.core.library import (
-    State,
-    path_kind,
-)
+from ofa_manager.core.file_status import State
+from ofa_manager.core.safe_files import path_kind
 
 
 def _inspect_target(args) -> Path:
