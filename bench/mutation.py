@@ -94,7 +94,16 @@ MODULES: dict[str, list[str]] = {
             "records",
         )
     },
-    "core/checkpoint_contents.py": ["tests/test_checkpoint_contents.py"],
+    **{
+        f"core/{name}.py": ["tests/test_checkpoint_contents.py"]
+        for name in (
+            "checkpoint_contents",
+            "checkpoint_results",
+            "pickle_globals",
+            "safe_unpickler",
+            "checkpoint_summary",
+        )
+    },
     "core/http.py": ["tests/test_transfer.py", "tests/test_transfer_edges.py", "tests/test_credentials.py"],
     # One file's download, in its parts; each runs the transfer tests.
     **{

@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ofa_manager.core.checkpoint_contents import (
-    CheckpointContents,
-    CheckpointError,
-    read_checkpoint,
-    weights_only_code,
-)
+from ofa_manager.core.checkpoint_contents import read_checkpoint
+from ofa_manager.core.checkpoint_results import CheckpointContents, CheckpointError
+from ofa_manager.core.checkpoint_summary import weights_only_code
 
 if TYPE_CHECKING:
     from ofa_manager.core.catalog import Checkpoint
