@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core.catalog import Checkpoint, display_url
-from ofa_manager.core.library import State
+from ofa_manager.core.file_status import State
 from ofa_manager.gui.claim_words import claim_text, contents_text, mismatch_text, safety_text
 from ofa_manager.gui.i18n import size_text
 from ofa_manager.gui.status import display_path

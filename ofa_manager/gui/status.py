@@ -9,7 +9,7 @@ from pathlib import Path
 from PySide6.QtCore import QCoreApplication
 
 from ofa_manager.core.describe import Proof, Word, describe
-from ofa_manager.core.library import FileStatus, State
+from ofa_manager.core.file_status import FileStatus, State
 from ofa_manager.core.states import GOING, ErrorKind, ItemState
 from ofa_manager.gui.i18n import (
     SOURCE_LANGUAGE,

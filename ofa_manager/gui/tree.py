@@ -18,7 +18,7 @@ from PySide6.QtGui import QBrush, QColor, QFont
 from PySide6.QtWidgets import QApplication, QStyle
 
 from ofa_manager.core.catalog import Checkpoint, display_url
-from ofa_manager.core.library import State
+from ofa_manager.core.file_status import State
 from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.i18n import size_text
