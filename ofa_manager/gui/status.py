@@ -313,3 +313,15 @@ def status_tooltip(state: EntryState) -> str:
             QCoreApplication.translate("status", "Link check: {reason}").format(reason=state.link_error)
         )
     return "\n".join(lines)
+
+
+def exit_reason_text(reason: object) -> str:
+    """Why the download process ended (an ExitReason, or its value), as the window says it."""
+    value = str(getattr(reason, "value", reason))
+    return {
+        "exited": QCoreApplication.translate("status", "it ended by itself"),
+        "not responding": QCoreApplication.translate("status", "it stopped responding"),
+        "incompatible": QCoreApplication.translate("status", "it is another version"),
+        "pipe closed": QCoreApplication.translate("status", "its event pipe closed"),
+        "reader failed": QCoreApplication.translate("status", "one of its events could not be read"),
+    }.get(value, value)

@@ -1234,6 +1234,26 @@ File of: {names}</source>
         <source>Link check: {reason}</source>
         <translation>链接检查：{reason}</translation>
     </message>
+    <message>
+        <source>it ended by itself</source>
+        <translation>进程自行退出</translation>
+    </message>
+    <message>
+        <source>it stopped responding</source>
+        <translation>进程无响应</translation>
+    </message>
+    <message>
+        <source>it is another version</source>
+        <translation>进程版本不同</translation>
+    </message>
+    <message>
+        <source>its event pipe closed</source>
+        <translation>事件管道已关闭</translation>
+    </message>
+    <message>
+        <source>one of its events could not be read</source>
+        <translation>无法读取其发出的某个事件</translation>
+    </message>
 </context>
 <context>
     <name>units</name>
