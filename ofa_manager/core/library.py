@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ofa_manager.core import sharing, units
+from ofa_manager.core import footprint, sharing, units
 from ofa_manager.core.catalog import Catalog, Checkpoint, display_url, no_cycle_collection
 from ofa_manager.core.durable import atomic_write_json
 from ofa_manager.core.settings import state_dir
@@ -266,12 +266,19 @@ class Library:
         return found
 
     def drop_partial(self, entry: Checkpoint) -> int:
-        """Remove the partial file and its record; returns the bytes freed. Links and folders at those
-        names are left alone."""
-        freed = 0
+        """Remove the partial file and its record; returns the bytes freed, counted as the dialogs and
+        `du` count them (``partial_bytes``). Links and folders at those names are left alone."""
+        freed = self.partial_bytes(entry)
         for path in (self.part_path(entry), self.record_path(entry)):
-            freed += _unlink_file(path)
+            _unlink_file(path)
         return freed
+
+    def partial_bytes(self, entry: Checkpoint) -> int:
+        """What the partial file counts for everywhere: its data on disk (see core.footprint)."""
+        part = self.part_path(entry)
+        if path_kind(part) != "file":
+            return 0
+        return footprint.partial_data(part, self.read_record(entry))
 
     # -- state ----------------------------------------------------------------------------------
 
@@ -396,14 +403,12 @@ class Library:
         if part_kind != "file":
             reason = f"{describe_kind(part_kind)} is at {part.name}; ofa-manager leaves it alone"
             return FileStatus(State.FOREIGN, path, 0, expected_size, reason=reason)
-        part_bytes = file_size(part)
         record, reason = self.checked_record(entry)
-        done = sum(end - start for start, end in record.get("ranges", []))
         size = record.get("size") or expected_size
         return FileStatus(
             State.PARTIAL,
             path,
-            part_bytes if not done else done,
+            footprint.partial_data(part, record),
             size,
             meta=record,
             reason=reason,
@@ -861,10 +866,10 @@ class Library:
                 continue  # a file that is not ours is other data
             counted.add(status.path)
             if status.state is State.PARTIAL:
-                # A segmented partial file is preallocated to full length: count the bytes received.
+                # A segmented partial file is preallocated to full length: count its data (core.footprint).
                 on_disk = status.bytes
                 partial += on_disk
-                partial_files += file_size(self.part_path(entry))
+                partial_files += footprint.data_on_disk(self.part_path(entry))
             else:
                 on_disk = status.bytes
                 downloaded += on_disk
@@ -1182,11 +1187,9 @@ def _names_in(folder: Path) -> set[str] | None:
 
 
 def _tree_size(root: Path) -> int:
+    """The data on disk of every file under ``root`` (holes of sparse files not counted)."""
     total = 0
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
+            total += footprint.data_on_disk(os.path.join(dirpath, name))
     return total

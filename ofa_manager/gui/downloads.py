@@ -83,6 +83,9 @@ class DownloadsModel(QAbstractTableModel):
         ws.items_about_to_reset.connect(self.beginResetModel)
         ws.items_reset.connect(self.endResetModel)
         ws.items_changed.connect(self._rows_changed)
+        # A row that has no size of its own shows the tree's (catalog or HEAD probe), which may arrive later.
+        ws.entries_changed.connect(self._sizes_changed)
+        ws.statuses_changed.connect(self._sizes_changed)
 
     def _about_to_move(self, row: int, target: int) -> None:
         # Qt counts the destination before the move: moving down lands one past the target row.
@@ -92,6 +95,18 @@ class DownloadsModel(QAbstractTableModel):
         if rows:
             first, last = (0, len(HEADERS) - 1) if whole else (COL_PROGRESS, COL_STATE)
             self.dataChanged.emit(self.index(rows[0], first), self.index(rows[-1], last))
+
+    def _sizes_changed(self, *args) -> None:
+        rows = self.rowCount()
+        if rows:
+            self.dataChanged.emit(self.index(0, COL_SIZE), self.index(rows - 1, COL_SIZE), [DISPLAY])
+
+    def known_size(self, item) -> int | None:
+        """The row's size: the download's own, else the one the tree knows (catalog, disk or probe)."""
+        if item.total:
+            return item.total
+        entries = self.workspace.entries_of(item.key)
+        return self.workspace.size_of(entries[0]) if entries else None
 
     def rowCount(self, parent: QModelIndex = TOP) -> int:
         return 0 if parent.isValid() else self.workspace.item_count()
@@ -121,6 +136,9 @@ class DownloadsModel(QAbstractTableModel):
         item = self.workspace.item_at(index.row())
         state = item.state
         if role == DISPLAY:
+            if column == COL_SIZE and not item.total and not item.done:
+                known = self.known_size(item)
+                return units.size(known) if known else "unknown"
             return self._text(item, column, state)
         if role == KEY:
             return item.key

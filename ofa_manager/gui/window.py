@@ -604,7 +604,11 @@ class MainWindow(QMainWindow):
                 )
         answer = self.ask(
             "Move to the trash?",
-            f"Move {len(targets)} file(s) to the desktop trash, freeing {units.size(total)}?\n\n"
+            self.tr(
+                "Move {count} file(s) ({size}) to the desktop trash? In the trash they take their space "
+                "until it is emptied."
+            ).format(count=len(targets), size=units.size(total))
+            + "\n\n"
             + "\n".join(lines),
             ["Move to Trash", "Cancel"],
             warning=True,
