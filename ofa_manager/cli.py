@@ -37,12 +37,15 @@ from ofa_manager.core.library import (
     free_space,
     path_kind,
 )
+from ofa_manager.core.moved import MARKER_NAME, read_marker
 
 if TYPE_CHECKING:
     from ofa_manager.core.states import QueueEvent
     from ofa_manager.core.transfer import TransferOptions
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The models folder's checkpoints were moved elsewhere by ofa-manager (the marker in core/moved.py).
+EXIT_MOVED = 3
 MAX_TIMEOUT = settings.RANGES["timeout"][1]
 
 
@@ -314,6 +317,14 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, CatalogError) as exc:
         print(f"ofa-manager: error: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    except FolderMovedError as exc:
+        moved = exc.moved
+        print(
+            f"{moved.sentence()}.\nUse --dir {moved.moved_to} (or set it in Settings); to use "
+            f"{moved.folder} again as it is, delete {moved.folder / MARKER_NAME}.",
+            file=sys.stderr,
+        )
+        return EXIT_MOVED
     except _keyring_unavailable() as exc:
         print(f"ofa-manager: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -393,7 +404,18 @@ def _library(args, catalog: Catalog) -> Library:
     saved = settings.load()
     root = Path(folder).expanduser() if folder else saved.models_path()
     stores = saved.store_paths() + [Path(d).expanduser() for d in getattr(args, "store", [])]
+    moved = read_marker(root)
+    if moved is not None:
+        raise FolderMovedError(moved)
     return Library(root, catalog, stores=stores)
+
+
+class FolderMovedError(Exception):
+    """The models folder asked for is one whose checkpoints ofa-manager moved elsewhere."""
+
+    def __init__(self, moved) -> None:
+        super().__init__(moved.sentence())
+        self.moved = moved
 
 
 def _select(catalog: Catalog, ids: list[str], *, everything_when_empty: bool) -> list[Checkpoint]:

@@ -15,6 +15,7 @@ from ofa_manager.core import sharing, units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.durable import OnError, copy_sparse, disk_bytes, same_volume, sync_folder
 from ofa_manager.core.library import Library, file_size, path_kind
+from ofa_manager.core.moved import clear_marker, leave_marker
 
 # How long a move waits for another program (or a download) to let go of a file.
 LOCK_WAIT_S = 10.0
@@ -184,6 +185,11 @@ def relocate(
         advance(max(0, planned - (done - before)))  # skipped or vanished bytes count as done
     if total:
         progress(total, total)
+    # The old folder says where its checkpoints went (core/moved.py); the new one is a models folder now.
+    with contextlib.suppress(OSError):
+        clear_marker(root)
+        if result.moved:
+            leave_marker(library.root, root)
     return result
 
 
