@@ -11,8 +11,8 @@ from PySide6.QtCore import Qt  # noqa: E402
 
 from ofa_manager.core import moved  # noqa: E402
 from tests import test_gui as _window_tests  # noqa: E402
-from tests.test_gui import WAIT_MS, wait_status  # noqa: E402
 from tests import test_moved_folder as _cli_tests  # noqa: E402
+from tests.test_gui import WAIT_MS, wait_status  # noqa: E402
 
 open_window = _window_tests.open_window
 moved_away = _cli_tests.moved_away
