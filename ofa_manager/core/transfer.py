@@ -528,9 +528,20 @@ class Transfer:
         try:
             lock.acquire(timeout=0.25)
         except Timeout:
-            self._emit_state("waiting")
+            self._report_waiting()
             return False
         return True
+
+    def _report_waiting(self) -> None:
+        """Another process downloads this file: say which, and show its progress while this one waits."""
+        from ofa_manager.core.elsewhere import other_download
+
+        other = other_download(self.library, self.entry)
+        self._state = "waiting"
+        progress = Progress(
+            other.done, other.total, 0.0, None, "waiting", 0, display_url(self._url), other.sentence()
+        )
+        self._emit(progress)
 
     def _open(
         self, url: str, headers: dict[str, str] | None = None, method: str = "GET"
