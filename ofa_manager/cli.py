@@ -407,7 +407,12 @@ def _library(args, catalog: Catalog) -> Library:
     moved = read_marker(root)
     if moved is not None:
         raise FolderMovedError(moved)
-    return Library(root, catalog, stores=stores)
+    library = Library(root, catalog, stores=stores)
+    from ofa_manager.core.names import adopt_earlier_names
+
+    for old, new in adopt_earlier_names(library):
+        print(f"{old.name} is now {new.relative_to(library.root)} (see README: file names)", file=sys.stderr)
+    return library
 
 
 class FolderMovedError(Exception):

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ofa_manager.core import footprint, sharing, units
+from ofa_manager.core import footprint, names, sharing, units
 from ofa_manager.core.catalog import Catalog, Checkpoint, display_url, no_cycle_collection
 from ofa_manager.core.durable import atomic_write_json
 from ofa_manager.core.settings import state_dir
@@ -134,20 +134,17 @@ class Library:
     # -- naming ---------------------------------------------------------------------------------
 
     def _assign_paths(self, catalog: Catalog) -> dict[str, Path]:
-        """One path per URL; different URLs never share a path, even with the same file name."""
-        # Names are compared case-insensitively: on macOS and Windows "A.pt" and "a.pt" are one file.
-        names: dict[str, set[str]] = {}
+        """One path per URL; different URLs never share a path, even with the same file name (see
+        core/names.py: the published name, in a folder per source host where names collide)."""
         wanted: dict[str, str] = {}
         for entry in catalog:
             wanted.setdefault(entry.url, entry.filename)
-            names.setdefault(entry.filename.casefold(), set()).add(entry.url)
-        paths = {}
-        for url, name in wanted.items():
-            if len(names[name.casefold()]) > 1:
-                stem, suffix = os.path.splitext(name)
-                name = f"{stem}-{hashlib.sha256(url.encode()).hexdigest()[:8]}{suffix}"
-            paths[url] = self.root / name
+        paths, self._earlier = names.assign(self.root, wanted)
         return paths
+
+    def earlier_paths(self, entry: Checkpoint) -> list[Path]:
+        """Where earlier versions kept this entry's file, when that differs from its path now."""
+        return self._earlier.get(entry.url, [])
 
     def path(self, entry: Checkpoint) -> Path:
         return self._paths[entry.url]
@@ -185,6 +182,9 @@ class Library:
         """
         self.root.mkdir(parents=True, exist_ok=True)
         lock_path = self.lock_path(entry)
+        if lock_path.parent != self.root:  # a source host's folder (core/names.py): never a link
+            refuse_unsafe_folder(lock_path.parent)
+            lock_path.parent.mkdir(exist_ok=True)
         refuse_unsafe(lock_path)
         if os.name == "posix":
             return sharing.FolderLock(lock_path)
@@ -258,8 +258,11 @@ class Library:
         Nothing is followed or written through them, and they are left where they are.
         """
         found = []
-        names = (self.path(entry), self.part_path(entry), self.record_path(entry))
-        for path in (*names, self.meta_path(entry), self.lock_path(entry)):
+        folder = self.path(entry).parent
+        if folder != self.root and path_kind(folder) not in (None, "folder"):
+            found.append(f"{describe_kind(path_kind(folder))} is at {folder}")
+        own = (self.path(entry), self.part_path(entry), self.record_path(entry))
+        for path in (*own, self.meta_path(entry), self.lock_path(entry)):
             kind = path_kind(path)
             if kind not in (None, "file"):
                 found.append(f"{describe_kind(kind)} is at {path}")
@@ -358,6 +361,10 @@ class Library:
         path = self.path(entry)
         expected = self.expected_sha256(entry)
         expected_size = self.expected_size(entry)
+        if path.parent != self.root and path_kind(path.parent) not in (None, "folder"):
+            kind = describe_kind(path_kind(path.parent))
+            reason = f"{kind} is at {path.parent.name}; ofa-manager leaves it alone"
+            return FileStatus(State.FOREIGN, path, 0, expected_size, reason=reason)
         try:
             st = os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
@@ -417,7 +424,7 @@ class Library:
 
     def statuses(self) -> dict[str, FileStatus]:
         """Status per entry id: the folder is listed once, and only files found in it are looked at."""
-        present = _names_in(self.root)
+        listed: dict[Path, set[str] | None] = {}
         by_url: dict[str, FileStatus] = {}
         result = {}
         with no_cycle_collection():  # thousands of small objects, no cycles among them
@@ -425,6 +432,11 @@ class Library:
                 status = by_url.get(entry.url)
                 if status is None:
                     path = self._paths[entry.url]
+                    if path.parent not in listed:  # the folder, or a source host's folder in it
+                        listed[path.parent] = (
+                            _names_in(path.parent) if path_kind(path.parent) != "link" else None
+                        )
+                    present = listed[path.parent]
                     # (A shared store may still have it: with stores, every state is asked.)
                     if present is not None and not self.stores and _folded(path.name) not in present:
                         # Neither the file nor its partial file (which starts with the same name) is there.
@@ -449,7 +461,8 @@ class Library:
         alone proves nothing.
         """
         expected_size, expected = self.expected_size(entry), self.expected_sha256(entry)
-        names = dict.fromkeys((self.path(entry).name, entry.filename))
+        relative = str(self.path(entry).relative_to(self.root))  # with a source host's folder, if any
+        names = dict.fromkeys((relative, self.path(entry).name, entry.filename))
         why = ""
         hashes = self._store_hashes() if trust_recorded else {}
         for store in self.stores:
@@ -952,6 +965,16 @@ def refuse_unsafe(path: Path) -> None:
         raise UnsafePathError(
             f"{describe_kind(kind)} is at {path} where ofa-manager keeps its own file; it is left alone "
             "(nothing in the models folder is followed through links): move it away"
+        )
+
+
+def refuse_unsafe_folder(path: Path) -> None:
+    """Raise UnsafePathError when something other than a folder (a link to one included) is at ``path``."""
+    kind = path_kind(path)
+    if kind not in (None, "folder"):
+        raise UnsafePathError(
+            f"{describe_kind(kind)} is at {path} where ofa-manager keeps a folder of its own; it is left "
+            "alone (nothing in the models folder is followed through links): move it away"
         )
 
 

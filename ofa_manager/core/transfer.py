@@ -469,6 +469,10 @@ class Transfer:
             if self.abort.is_set():
                 raise Aborted()
         try:
+            from ofa_manager.core.names import adopt_earlier_name
+
+            # Data kept under the name an earlier version chose is resumed, not fetched anew.
+            adopt_earlier_name(library, entry)
             if self._finished():
                 return final
             status = library.status(entry)

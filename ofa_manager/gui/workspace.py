@@ -649,6 +649,9 @@ class Workspace(QObject):
         library = self.library
 
         def work(task: Task):
+            from ofa_manager.core.names import adopt_earlier_names
+
+            adopt_earlier_names(library)  # files kept under the names earlier versions chose
             return library, library.statuses(), library.disk_usage()
 
         self.bridge.submit("scan", str(library.root), work)
