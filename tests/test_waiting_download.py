@@ -149,6 +149,7 @@ def test_no_holder_is_named_when_nobody_holds_the_lock(tmp_path):
     assert Path(lock).read_bytes() == b""
 
 
+@pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)")
 def test_the_command_line_names_the_windows_download_process(
     qtbot, tmp_path, models_dir, http_server, processes
 ):
@@ -171,8 +172,10 @@ def test_the_command_line_names_the_windows_download_process(
         qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=GUARD_S * 1000)
         m = workspace.catalog.get("m")
         window.download([m])
-        qtbot.waitUntil(lambda: workspace.library.read_record(m).get("ranges"), timeout=GUARD_S * 1000)
         child = workspace.queue.process.pid
+        lock = workspace.library.lock_path(m)
+        qtbot.waitUntil(lambda: elsewhere.lock_holder(lock) == child, timeout=GUARD_S * 1000)
+        qtbot.waitUntil(lambda: bool(workspace.library.read_record(m).get("ranges")), timeout=GUARD_S * 1000)
         waiting = start("--dir", str(models_dir), "--catalog", str(catalog), "download", "m")
         processes.append(waiting)
         said = Output(waiting)
