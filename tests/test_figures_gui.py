@@ -100,3 +100,22 @@ def test_queued_rows_show_the_size_the_tree_knows(qtbot, server, open_window):
         assert row_state(window, row_of(window, entry_id)) == "Queued"
     assert size_cell("ofa-tiny") == units.size(300 * KiB)
     assert size_cell("ofa-base") == units.size(500 * KiB)
+
+
+def test_a_permanent_delete_reports_the_figure_its_dialog_asked_about(
+    qtbot, monkeypatch, server, open_window
+):
+    server.add("ofa-tiny", 200 * KiB)
+    window = open_window(server.catalog())
+    download_all(qtbot, window)
+    # As on a system without a desktop trash: the window offers to delete permanently instead.
+    monkeypatch.setattr(window.workspace, "trash_file", lambda path: None)
+    choices = iter(["Move to Trash", "Delete Permanently"])
+    answers = Answers(monkeypatch, window, lambda title, offered: next(choices))
+    window.select(["ofa-tiny"])
+    window.actions_by_name["delete"].trigger()
+    qtbot.waitUntil(lambda: len(answers.asked) == 2, timeout=WAIT_MS)
+    title, text, _ = answers.asked[1]
+    assert title == "The trash cannot take the file" and "ofa-tiny.pt (200.0 KiB) permanently" in text
+    wait_status(qtbot, window, "ofa-tiny", "Not downloaded")
+    assert "(200.0 KiB freed)" in window.message_label.text()
