@@ -4,6 +4,8 @@ disk bar and the delete dialog, and the delete reports that same figure; moving 
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 pytest.importorskip("pytestqt")
@@ -12,6 +14,7 @@ from ofa_manager import cli  # noqa: E402
 from ofa_manager.core import footprint, units  # noqa: E402
 from ofa_manager.core.settings import Settings  # noqa: E402
 from ofa_manager.gui import downloads  # noqa: E402
+from ofa_manager.gui.workspace import queue_state_file  # noqa: E402
 from tests import test_gui as _window_tests  # noqa: E402
 from tests.test_gui import (  # noqa: E402
     WAIT_MS,
@@ -119,3 +122,29 @@ def test_a_permanent_delete_reports_the_figure_its_dialog_asked_about(
     assert title == "The trash cannot take the file" and "ofa-tiny.pt (200.0 KiB) permanently" in text
     wait_status(qtbot, window, "ofa-tiny", "Not downloaded")
     assert "(200.0 KiB freed)" in window.message_label.text()
+
+
+def test_a_paused_row_after_a_restart_shows_the_partial_data_not_the_full_length(
+    qtbot, server, open_window, models_dir, capsys
+):
+    server.add("ofa-base", 4 * MiB, drop_after=256 * KiB, drop_times=1000)
+    catalog = server.catalog()
+    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    assert cli.main([*args, "download", "ofa-base", "--connections", "4", "--retries", "0"]) == 1
+    capsys.readouterr()
+    figure = footprint.data_on_disk(models_dir / "ofa-base.pt.part")
+    # The window closed with the download paused (its saved list, as the window writes it).
+    key = str((models_dir / "ofa-base.pt").resolve())
+    rows = {"version": 1, "items": [{"key": key, "entry_ids": ["ofa-base"], "state": "paused"}]}
+    queue_state_file(models_dir).parent.mkdir(parents=True, exist_ok=True)
+    queue_state_file(models_dir).write_text(json.dumps(rows), encoding="utf-8")
+
+    window = open_window(catalog, Settings(resume_on_start=False))
+    qtbot.waitUntil(lambda: row_of(window, "ofa-base") is not None, timeout=WAIT_MS)
+    row = row_of(window, "ofa-base")
+    assert row_state(window, row) == "Paused"
+    size = window.downloads.model.index(row, downloads.COL_SIZE)
+    progress = window.downloads.model.index(row, downloads.COL_PROGRESS)
+    expected = f"{units.size(figure)} of {units.size(4 * MiB)}"
+    qtbot.waitUntil(lambda: size.data() == expected, timeout=WAIT_MS)
+    assert progress.data() == f"{int(100 * figure / (4 * MiB))} %"

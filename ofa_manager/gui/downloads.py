@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core import units
+from ofa_manager.core.library import State
 from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.delegates import ProgressDelegate
 from ofa_manager.gui.status import queue_state_text
@@ -99,7 +101,7 @@ class DownloadsModel(QAbstractTableModel):
     def _sizes_changed(self, *args) -> None:
         rows = self.rowCount()
         if rows:
-            self.dataChanged.emit(self.index(0, COL_SIZE), self.index(rows - 1, COL_SIZE), [DISPLAY])
+            self.dataChanged.emit(self.index(0, COL_PROGRESS), self.index(rows - 1, COL_SIZE))
 
     def known_size(self, item) -> int | None:
         """The row's size: the download's own, else the one the tree knows (catalog, disk or probe)."""
@@ -107,6 +109,17 @@ class DownloadsModel(QAbstractTableModel):
             return item.total
         entries = self.workspace.entries_of(item.key)
         return self.workspace.size_of(entries[0]) if entries else None
+
+    def with_partial_data(self, item):
+        """A row that is not running and has no progress of its own shows the partial data the tree
+        knows (counted as everywhere: core/footprint.py), and the size the tree knows."""
+        if item.done or item.state not in (ItemState.PAUSED, ItemState.QUEUED, ItemState.FAILED):
+            return item
+        entries = self.workspace.entries_of(item.key)
+        status = self.workspace.status_of(entries[0]) if entries else None
+        if status is None or status.state is not State.PARTIAL or not status.bytes:
+            return item
+        return dataclasses.replace(item, done=status.bytes, total=item.total or self.known_size(item))
 
     def rowCount(self, parent: QModelIndex = TOP) -> int:
         return 0 if parent.isValid() else self.workspace.item_count()
@@ -133,12 +146,12 @@ class DownloadsModel(QAbstractTableModel):
         column = index.column()
         if role == PROGRESS and column != COL_PROGRESS:
             return NO_PROGRESS
-        item = self.workspace.item_at(index.row())
+        item = self.with_partial_data(self.workspace.item_at(index.row()))
         state = item.state
         if role == DISPLAY:
             if column == COL_SIZE and not item.total and not item.done:
                 known = self.known_size(item)
-                return units.size(known) if known else "unknown"
+                return units.size(known) if known else self.tr("unknown")
             return self._text(item, column, state)
         if role == KEY:
             return item.key
