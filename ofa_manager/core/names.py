@@ -102,7 +102,7 @@ def adopt_earlier_name(library: Library, entry: Checkpoint) -> list[tuple[Path, 
     """Move one entry's file from an earlier name to its name now, when the new name is free."""
     from filelock import Timeout
 
-    from ofa_manager.core.library import path_kind
+    from ofa_manager.core.safe_files import path_kind
 
     new = library.path(entry)
     for old in library.earlier_paths(entry):
@@ -141,7 +141,7 @@ def adopt_earlier_name(library: Library, entry: Checkpoint) -> list[tuple[Path, 
 def _names_this_url(library: Library, entry: Checkpoint, old: Path) -> bool:
     """Whether the file at the plain name is this URL's: its metadata (or resume record) says so."""
     from ofa_manager.core.catalog import display_url
-    from ofa_manager.core.library import read_json_nofollow
+    from ofa_manager.core.safe_files import read_json_nofollow
 
     meta = read_json_nofollow(beside(old)[3]) or {}
     if os.path.lexists(old):

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core import units
-from ofa_manager.core.library import State
+from ofa_manager.core.file_status import State
 from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.delegates import ProgressDelegate
 from ofa_manager.gui.status import queue_state_text
