@@ -209,3 +209,13 @@ def test_moving_the_models_folder_keeps_the_hosts_folders(site, capsys, tmp_path
     assert (target / site.hosts["two"] / "model.pt").read_bytes() == site.two
     code, out, _ = run(capsys, "--dir", str(target), "--catalog", str(site.catalog), "list", "--json")
     assert {row["state"] for row in json.loads(out)} == {"downloaded"}
+
+
+def test_a_hosts_folder_in_a_group_shared_models_folder_is_shared_too(site, capsys):
+    import stat
+
+    site.dir.mkdir(parents=True, exist_ok=True)
+    os.chmod(site.dir, 0o2770)  # set up for a group: setgid, group-writable
+    assert run(capsys, *site.args, "download", "one")[0] == 0
+    mode = os.stat(site.path("one").parent).st_mode
+    assert mode & stat.S_ISGID and mode & stat.S_IWGRP

@@ -98,7 +98,7 @@ class LibraryPaths:
         lock_path = self.lock_path(entry)
         if lock_path.parent != self.root:  # a source host's folder (core/names.py): never a link
             refuse_unsafe_folder(lock_path.parent)
-            lock_path.parent.mkdir(exist_ok=True)
+            sharing.make_shared_folder(lock_path.parent)
         refuse_unsafe(lock_path)
         if os.name == "posix":
             return sharing.FolderLock(lock_path)

@@ -179,7 +179,7 @@ def relocate(
                 else:
                     for source in sources:
                         target = place(source)
-                        target.parent.mkdir(exist_ok=True)
+                        sharing.make_shared_folder(target.parent)
                         if source not in present:
                             target.unlink(missing_ok=True)  # a stale record or metadata of that name
                             continue
