@@ -219,3 +219,15 @@ def test_a_hosts_folder_in_a_group_shared_models_folder_is_shared_too(site, caps
     assert run(capsys, *site.args, "download", "one")[0] == 0
     mode = os.stat(site.path("one").parent).st_mode
     assert mode & stat.S_ISGID and mode & stat.S_IWGRP
+
+
+def test_a_link_to_a_file_in_a_hosts_folder_is_ours_and_re_pointed(site, capsys, tmp_path):
+    assert run(capsys, *site.args, "download", "one", "two")[0] == 0
+    project = tmp_path / "project"
+    code, out, err = run(capsys, *site.args, "link", "one", "--into", str(project), "--as", "model.pt")
+    assert code == 0, err
+    assert os.readlink(project / "model.pt") == str(site.path("one"))
+    # The same name for the other entry: our link to the first is re-pointed, not refused.
+    code, out, err = run(capsys, *site.args, "link", "two", "--into", str(project), "--as", "model.pt")
+    assert code == 0, (out, err)
+    assert os.readlink(project / "model.pt") == str(site.path("two"))
