@@ -231,3 +231,23 @@ def test_a_link_to_a_file_in_a_hosts_folder_is_ours_and_re_pointed(site, capsys,
     code, out, err = run(capsys, *site.args, "link", "two", "--into", str(project), "--as", "model.pt")
     assert code == 0, (out, err)
     assert os.readlink(project / "model.pt") == str(site.path("two"))
+
+
+def test_a_download_itself_resumes_partial_data_kept_under_an_earlier_name(site, capsys, http_server):
+    """As the window's download process does, which may start before any scan has looked."""
+    from ofa_manager.core.transfer import Transfer
+    from tests.catalogs import fast_options
+
+    route = http_server.route("/a/model.pt")
+    route.drop_after, route.drop_times = SIZE // 2, 1
+    code, _, _ = run(capsys, *site.args, "download", "one", "--connections", "1", "--retries", "0")
+    assert code == 1
+    hashed = site.dir.resolve() / names.hashed_name("model.pt", site.urls["one"])
+    to_earlier_name(site, "one", hashed)
+    before = bytes_served(http_server, "/a/model.pt")
+    library = Library(site.dir, load(site.catalog))
+    assert Transfer(library, library.catalog.get("one"), fast_options(connections=1)).run() == site.path(
+        "one"
+    )
+    assert site.path("one").read_bytes() == site.one
+    assert bytes_served(http_server, "/a/model.pt") - before <= SIZE // 2 + 64 * 1024

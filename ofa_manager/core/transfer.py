@@ -84,6 +84,10 @@ class Transfer(Connections, Finishing):
                 "the models folder; move it away, then download again",
                 kind=ErrorKind.NOT_OURS,
             )
+        from ofa_manager.core.names import adopt_earlier_name
+
+        # A file (or partial data) kept under the name an earlier version chose is used, not fetched anew.
+        adopt_earlier_name(library, entry)
         if library.status(entry).state is State.DOWNLOADED:
             return final
         library.root.mkdir(parents=True, exist_ok=True)
@@ -93,10 +97,6 @@ class Transfer(Connections, Finishing):
             if self.abort.is_set():
                 raise Aborted()
         try:
-            from ofa_manager.core.names import adopt_earlier_name
-
-            # Data kept under the name an earlier version chose is resumed, not fetched anew.
-            adopt_earlier_name(library, entry)
             if self._finished():
                 return final
             status = library.status(entry)
