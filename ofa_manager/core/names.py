@@ -116,10 +116,11 @@ def adopt_earlier_name(library: Library, entry: Checkpoint) -> list[tuple[Path, 
         if any(os.path.lexists(p) for p in news[:2]) or path_kind(new.parent) not in (None, "folder"):
             continue  # the new name is taken (or its folder is not a plain folder): nothing moves
         old_lock = sharing.FolderLock(old.with_name(f".{old.name}.lock")) if os.name == "posix" else None
-        try:
-            held = old_lock.acquire(timeout=0) if old_lock is not None else None
-        except Timeout:
-            continue  # an older version downloads into it right now; next time
+        if old_lock is not None:
+            try:
+                old_lock.acquire(timeout=0)
+            except Timeout:
+                continue  # an older version downloads into it right now; next time
         try:
             with library.lock(entry).acquire(timeout=0):
                 done = []
@@ -133,7 +134,7 @@ def adopt_earlier_name(library: Library, entry: Checkpoint) -> list[tuple[Path, 
         except Timeout:
             continue
         finally:
-            if held is not None:
+            if old_lock is not None:
                 old_lock.release()
     return []
 
