@@ -479,6 +479,10 @@ File of: {names}</source>
         <translation>显示保留下来的未通过校验的副本的内容</translation>
     </message>
     <message>
+        <source>Move {count} file(s) ({size}) to the desktop trash? In the trash they take their space until it is emptied.</source>
+        <translation>将 {count} 个文件（{size}）移到桌面回收站？在回收站清空之前，它们仍占用磁盘空间。</translation>
+    </message>
+    <message>
         <source>Download Again</source>
         <translation>重新下载</translation>
     </message>
@@ -505,6 +509,21 @@ File of: {names}</source>
     <message>
         <source>Delete rejected copies?</source>
         <translation>删除未通过校验的副本？</translation>
+    </message>
+</context>
+<context>
+    <name>MovedNotice</name>
+    <message>
+        <source>The checkpoints of this folder were moved to {folder} on {date}.</source>
+        <translation>此文件夹中的检查点已于 {date} 移到 {folder}。</translation>
+    </message>
+    <message>
+        <source>Open {folder}</source>
+        <translation>打开 {folder}</translation>
+    </message>
+    <message>
+        <source>Use {folder} as the models folder</source>
+        <translation>将 {folder} 用作模型文件夹</translation>
     </message>
 </context>
 <context>
@@ -793,6 +812,10 @@ File of: {names}</source>
     <message>
         <source>{names}: not ours — {reason}</source>
         <translation>{names}：非本程序文件 — {reason}</translation>
+    </message>
+    <message>
+        <source>Moved {name} to the trash: {where} ({size}, still taken until the trash is emptied; restore it from the trash to get it back)</source>
+        <translation>已将 {name} 移到回收站：{where}（{size}，在回收站清空前仍占用空间；可从回收站恢复）</translation>
     </message>
     <message>
         <source>Kept {name} anyway: it differs from the catalog and is not verified</source>
