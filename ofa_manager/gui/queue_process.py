@@ -97,7 +97,7 @@ class LocalQueue(DownloadQueue):
     """The queue the download process runs: a DownloadQueue that also takes the window's commands that
     are more than one queue call (start, download, configure, tokens).
 
-    Tests may run it in the window's own process (``Workspace(in_process_queue=True)``); no build does.
+    Tests may run it in the window's own process (``Workspace(queue_in_window=True)``); no build does.
     """
 
     def __init__(
