@@ -132,7 +132,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "download",
             "Download",
             "Ctrl+D",
-            QStyle.SP_ArrowDown,
+            QStyle.StandardPixmap.SP_ArrowDown,
             self.download_selected,
             "Download the selected checkpoints (resumes partial files)",
         ),
@@ -140,7 +140,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "pause",
             "Pause",
             "Ctrl+P",
-            QStyle.SP_MediaPause,
+            QStyle.StandardPixmap.SP_MediaPause,
             lambda: commands.pause(self.selected_entries()),
             "Pause the selected downloads; the data so far is kept",
         ),
@@ -148,7 +148,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "resume",
             "Resume",
             "Ctrl+R",
-            QStyle.SP_MediaPlay,
+            QStyle.StandardPixmap.SP_MediaPlay,
             lambda: commands.resume(self.selected_entries()),
             "Resume paused downloads and partial files",
         ),
@@ -156,7 +156,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "cancel",
             "Cancel",
             "Ctrl+.",
-            QStyle.SP_DialogCancelButton,
+            QStyle.StandardPixmap.SP_DialogCancelButton,
             lambda: commands.cancel(self.selected_entries()),
             "Take the selected downloads off the list; the partial data stays for later",
         ),
@@ -164,7 +164,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "retry",
             "Retry",
             "Ctrl+Shift+R",
-            QStyle.SP_BrowserReload,
+            QStyle.StandardPixmap.SP_BrowserReload,
             self.retry_selected,
             "Try failed downloads again",
         ),
@@ -172,7 +172,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "keep_rejected",
             self.tr("Keep Anyway"),
             "",
-            QStyle.SP_DialogYesButton,
+            QStyle.StandardPixmap.SP_DialogYesButton,
             lambda: commands.accept_rejected(self.selected_entries()),
             self.tr(
                 "Use the download that failed its check without downloading again; it is marked as "
@@ -183,7 +183,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "delete_rejected",
             self.tr("Delete Rejected Copy"),
             "",
-            QStyle.SP_DialogDiscardButton,
+            QStyle.StandardPixmap.SP_DialogDiscardButton,
             self.delete_rejected_selected,
             self.tr("Delete the kept copy of a download that failed its check"),
         ),
@@ -191,7 +191,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "inspect_rejected",
             self.tr("Inspect"),
             "",
-            QStyle.SP_FileDialogContentsView,
+            QStyle.StandardPixmap.SP_FileDialogContentsView,
             self.inspect_selected,
             self.tr("Show what the kept copy of a download that failed its check holds"),
         ),
@@ -199,7 +199,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "verify",
             "Verify",
             "Ctrl+Shift+V",
-            QStyle.SP_DialogApplyButton,
+            QStyle.StandardPixmap.SP_DialogApplyButton,
             self.verify_selected,
             "Re-hash the local files and compare with the known sha256",
         ),
@@ -207,7 +207,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "open",
             "Open Folder",
             "Ctrl+O",
-            QStyle.SP_DirOpenIcon,
+            QStyle.StandardPixmap.SP_DirOpenIcon,
             self.open_selected_folder,
             "Open the folder that holds the selected files",
         ),
@@ -215,15 +215,15 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "copy",
             "Copy Path",
             "Ctrl+Shift+C",
-            QStyle.SP_FileIcon,
+            QStyle.StandardPixmap.SP_FileIcon,
             self.copy_paths,
             "Copy the full paths of the selected files",
         ),
         (
             "delete",
             "Delete",
-            QKeySequence.Delete,
-            QStyle.SP_TrashIcon,
+            QKeySequence.StandardKey.Delete,
+            QStyle.StandardPixmap.SP_TrashIcon,
             self.delete_selected,
             "Move the local copies to the desktop trash",
         ),
@@ -231,7 +231,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "delete_partial",
             "Delete Partial File",
             "Shift+Del",
-            QStyle.SP_DialogDiscardButton,
+            QStyle.StandardPixmap.SP_DialogDiscardButton,
             self.delete_partial_selected,
             "Delete unfinished partial data",
         ),
@@ -239,7 +239,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "check",
             "Check Links",
             "Ctrl+L",
-            QStyle.SP_DriveNetIcon,
+            QStyle.StandardPixmap.SP_DriveNetIcon,
             self.check_links,
             "Ask the servers (HEAD) whether the links answer and how big the files are",
         ),
@@ -247,7 +247,7 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "settings",
             "Settings",
             "Ctrl+,",
-            QStyle.SP_FileDialogDetailedView,
+            QStyle.StandardPixmap.SP_FileDialogDetailedView,
             self.open_settings,
             "Models folder, limits, mirrors, tokens",
         ),
@@ -256,15 +256,15 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             "Refresh",
             # Not QKeySequence.Refresh: on some desktops that is Ctrl+R, which is Resume here.
             "F5",
-            QStyle.SP_BrowserReload,
+            QStyle.StandardPixmap.SP_BrowserReload,
             commands.refresh,
             "Read the models folder again",
         ),
-        ("find", "Find", QKeySequence.Find, None, self._focus_search, "Search the checkpoints"),
+        ("find", "Find", QKeySequence.StandardKey.Find, None, self._focus_search, "Search the checkpoints"),
         (
             "quit",
             "Quit",
-            QKeySequence.Quit,
+            QKeySequence.StandardKey.Quit,
             None,
             self.close,
             "Close the window (downloads resume next time)",
@@ -280,12 +280,14 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         action = QAction(text, window)
         action.setObjectName(name)
         action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.NativeText)})")
+        action.setToolTip(
+            f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+        )
         if icon is not None:
             action.setIcon(style.standardIcon(icon))
         action.triggered.connect(lambda _=False, s=slot: s())
         if name in TREE_ONLY:
-            action.setShortcutContext(Qt.WidgetWithChildrenShortcut)
+            action.setShortcutContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
             window.tree.addAction(action)
         else:
             window.addAction(action)

@@ -107,7 +107,7 @@ class Bridge(QObject):
         self._pools = {"disk": TaskPool("ofa-disk", 2), "network": TaskPool("ofa-network", 4)}
         # Queued even when emitted from the GUI thread itself, so callbacks run in the order of events.
         for signal in (self.task_done, self.task_failed, self.task_progress):
-            signal.connect(self._deliver, Qt.QueuedConnection)
+            signal.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
 
     @property
     def stopping(self) -> bool:

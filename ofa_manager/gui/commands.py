@@ -8,7 +8,9 @@ store (gui/store.py), which the views read.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Signal
 
@@ -26,6 +28,10 @@ from ofa_manager.gui.folder_change import FolderChange
 from ofa_manager.gui.status import display_path
 from ofa_manager.gui.store import Store
 from ofa_manager.gui.tasks import DeleteResult, TrashResult
+
+if TYPE_CHECKING:
+    from ofa_manager.core.http import LinkCheck
+    from ofa_manager.core.queue import QueueItem
 
 # HEAD probes give up after this long, so a dead host never keeps a worker for the stall timeout.
 PROBE_TIMEOUT_S = 10.0
@@ -63,7 +69,7 @@ class Commands(QObject):
         self._bridge = bridge
         self._probed_once = False
         self._unreachable_hosts: set[str] = set()  # servers the size probes could not reach
-        self._link_batch: dict[str, object] | None = None
+        self._link_batch: dict[str, LinkCheck | None] | None = None
         self._folder = FolderChange(store, process, bridge, claim_folder=claim_folder)
         store.scanned.connect(self._probe_unknown_sizes)
 
@@ -118,7 +124,7 @@ class Commands(QObject):
         for key in self._keys(entries, lambda i: i is not None and i.state is ItemState.FAILED):
             self.resume_key(key)
 
-    def _keys(self, entries: Iterable[Checkpoint], wanted: Callable[[object], bool]) -> list[str]:
+    def _keys(self, entries: Iterable[Checkpoint], wanted: Callable[[QueueItem | None], bool]) -> list[str]:
         if not self.ready:
             return []
         keys = dict.fromkeys(self.store.key_of(e) for e in entries)
@@ -178,10 +184,10 @@ class Commands(QObject):
                 continue
             store.verifying_started(key)
             self._bridge.submit(
-                lambda task, e=entry: library.verify(e, progress=task.progress, cancelled=task.cancelled),
-                lambda result, k=key: self._verified(k, result),
-                lambda reason, k=key: self._verify_failed(k, reason),
-                on_progress=lambda fraction, k=key: store.verifying_progressed(k, fraction),
+                partial(_verify, library, entry),
+                partial(self._verified, key),
+                partial(self._verify_failed, key),
+                on_progress=partial(store.verifying_progressed, key),
             )
             started += 1
         return started
@@ -225,12 +231,14 @@ class Commands(QObject):
             self.store.message.emit(f"Checking {len(urls)} link(s)…")
         return len(urls)
 
-    def _probe(self, url: str, on_done: Callable, on_failed: Callable) -> None:
+    def _probe(
+        self, url: str, on_done: Callable[[str, LinkCheck], None], on_failed: Callable[[str, str], None]
+    ) -> None:
         """HEAD one URL in the background."""
         target = rewrite(url, self.store.settings.rewrite_rules)
         tokens = self._process.tokens
 
-        def work(task: Task):
+        def work(task: Task) -> LinkCheck:
             from ofa_manager.core.http import check_link
 
             return check_link(target, tokens=tokens, timeout=PROBE_TIMEOUT_S)
@@ -239,7 +247,7 @@ class Commands(QObject):
             work, lambda r: on_done(url, r), lambda reason: on_failed(url, reason), lane="network"
         )
 
-    def _link_answered(self, url: str, result) -> None:
+    def _link_answered(self, url: str, result: LinkCheck) -> None:
         self.store.set_link(url, result)
         self._link_checked(url, result)
 
@@ -260,7 +268,7 @@ class Commands(QObject):
         for url in dict.fromkeys(urls):
             self._probe(url, self._size_answered, self._size_probe_unanswered)
 
-    def _size_answered(self, url: str, result) -> None:
+    def _size_answered(self, url: str, result: LinkCheck) -> None:
         if result.status is None:
             # No answer at all (offline, a proxy, DNS): the sizes stay unknown; the links are not blamed.
             self._size_probe_unanswered(url, result.error)
@@ -277,15 +285,16 @@ class Commands(QObject):
             f"No answer from {host} ({reason}); sizes stay unknown — Check Links asks again"
         )
 
-    def _link_checked(self, url: str, result) -> None:
+    def _link_checked(self, url: str, result: LinkCheck) -> None:
         batch = self._link_batch
         if batch is None or url not in batch:
             return
         batch[url] = result
-        if any(value is None for value in batch.values()):
+        answers = {u: r for u, r in batch.items() if r is not None}
+        if len(answers) < len(batch):
             return
         self._link_batch = None
-        bad = [(u, r) for u, r in batch.items() if not r.ok]
+        bad = [(u, r) for u, r in answers.items() if not r.ok]
         if not bad:
             self.store.message.emit(f"All {len(batch)} link(s) answer")
         else:
@@ -310,9 +319,9 @@ class Commands(QObject):
             key = store.key_of(entry)
             ids = [e.id for e in store.entries_of(key)]
             self._bridge.submit(
-                lambda task, e=entry, i=ids: _move_to_trash(library, e, i),
-                lambda result, k=key: self._trashed(k, result),
-                lambda reason, k=key: self._failed("Moving to the trash", k, reason),
+                partial(_move_to_trash, library, entry, ids),
+                partial(self._trashed, key),
+                partial(self._failed, "Moving to the trash", key),
             )
 
     def _trashed(self, key: str, result: TrashResult) -> None:
@@ -348,12 +357,12 @@ class Commands(QObject):
         ids = [e.id for e in store.entries_of(key)]
         label = "Deleting the partial file" if partial_only else "Delete"
         self._bridge.submit(
-            lambda task: DeleteResult(ids, library.delete(entry, partial_only=partial_only)),
-            lambda result: self._deleted(key, result, partial_only),
-            lambda reason: self._failed(label, key, reason),
+            partial(_delete, library, entry, ids, partial_only),
+            partial(self._deleted, key, partial_only),
+            partial(self._failed, label, key),
         )
 
-    def _deleted(self, key: str, result: DeleteResult, partial_only: bool) -> None:
+    def _deleted(self, key: str, partial_only: bool, result: DeleteResult) -> None:
         if not partial_only:
             self._forget_finished_row(key)
         what = "partial file of " if partial_only else ""
@@ -378,12 +387,12 @@ class Commands(QObject):
         for entry in store.rejected_entries(entries):
             key = store.key_of(entry)
             self._bridge.submit(
-                lambda task, e=entry: library.accept_rejected(e),
-                lambda result, k=key: self._accepted(k),
-                lambda reason, k=key: self._failed(self.tr("Keep Anyway"), k, reason),
+                partial(_accept_rejected, library, entry),
+                partial(self._accepted, key),
+                partial(self._failed, self.tr("Keep Anyway"), key),
             )
 
-    def _accepted(self, key: str) -> None:
+    def _accepted(self, key: str, result: object) -> None:
         item = self.store.item_by_key(key)
         if item is not None and item.state is ItemState.FAILED:
             self.cancel_key(key)  # the failed row would hide the file that is there now
@@ -401,9 +410,9 @@ class Commands(QObject):
         for entry in store.rejected_entries(entries):
             key = store.key_of(entry)
             self._bridge.submit(
-                lambda task, e=entry: library.delete_rejected(e),
-                lambda freed, k=key: self._rejected_deleted(k, freed),
-                lambda reason, k=key: self._failed(self.tr("Deleting the rejected copy"), k, reason),
+                partial(_delete_rejected, library, entry),
+                partial(self._rejected_deleted, key),
+                partial(self._failed, self.tr("Deleting the rejected copy"), key),
             )
 
     def _rejected_deleted(self, key: str, freed: int) -> None:
@@ -468,8 +477,28 @@ class Commands(QObject):
         self._folder.change(root, move_files=move_files)
 
 
-def _move_to_trash(library: Library, entry: Checkpoint, ids: list[str]) -> TrashResult:
-    """On a disk worker: everything it needs was captured when the task was made."""
+# What runs on the disk workers: everything each needs is passed in when the task is made.
+
+
+def _verify(library: Library, entry: Checkpoint, task: Task) -> FileStatus:
+    return library.verify(entry, progress=task.progress, cancelled=task.cancelled)
+
+
+def _delete(
+    library: Library, entry: Checkpoint, ids: list[str], partial_only: bool, task: Task
+) -> DeleteResult:
+    return DeleteResult(ids, library.delete(entry, partial_only=partial_only))
+
+
+def _accept_rejected(library: Library, entry: Checkpoint, task: Task) -> FileStatus:
+    return library.accept_rejected(entry)
+
+
+def _delete_rejected(library: Library, entry: Checkpoint, task: Task) -> int:
+    return library.delete_rejected(entry)
+
+
+def _move_to_trash(library: Library, entry: Checkpoint, ids: list[str], task: Task) -> TrashResult:
     from ofa_manager.core.trash import NoTrashError, move_to_trash
 
     try:

@@ -68,6 +68,8 @@ def trash(ask: Ask, targets: list[Checkpoint], impacts: list[FileImpact], store:
     lines, total = [], 0
     for impact in impacts:
         status = store.status_of(impact.entry)
+        if status is None:  # the targets are settled files: each has a status
+            continue
         total += status.bytes
         lines.append(f"• {status.path.name} — {units.size(status.bytes)}")
         if impact.sharing:
@@ -118,7 +120,7 @@ def retry_rejected(ask: Ask, rejected: list[Checkpoint]) -> str | None:
 
 
 def delete_rejected(ask: Ask, targets: list[Checkpoint], store: Store) -> bool:
-    total = sum(store.status_of(e).rejected.get("size", 0) for e in targets)
+    total = sum((s.rejected or {}).get("size", 0) for e in targets if (s := store.status_of(e)) is not None)
     text = tr("Delete the rejected copy of {names} ({size})?").format(
         names=", ".join(e.title for e in targets), size=units.size(total)
     )
@@ -127,7 +129,7 @@ def delete_rejected(ask: Ask, targets: list[Checkpoint], store: Store) -> bool:
 
 
 def delete_partial(ask: Ask, targets: list[Checkpoint], store: Store) -> bool:
-    total = sum(store.status_of(e).bytes for e in targets)
+    total = sum(s.bytes for e in targets if (s := store.status_of(e)) is not None)
     running = [e.title for e in targets if (i := store.item_for(e)) is not None and i.state in UNFINISHED]
     text = (
         f"Delete the partial data of {', '.join(e.title for e in targets)} ({units.size(total)})? "

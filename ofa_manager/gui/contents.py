@@ -61,7 +61,7 @@ class ContentsWatcher(QObject):
         self._found: dict[str, tuple[tuple, dict]] = {}  # file key -> (stamp, summary)
         self._asked: dict[str, tuple] = {}  # file key -> stamp being read
         # The same for the kept copies of downloads that failed their check (NAME.rejected).
-        self._rejected_found: dict[str, tuple[tuple, dict]] = {}
+        self._rejected_found: dict[str, tuple[tuple, dict | None]] = {}
         self._rejected_asked: dict[str, tuple] = {}
         store.statuses_changed.connect(self.refresh)
         store.entries_changed.connect(self.refresh)

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -116,7 +115,6 @@ class DetailsPane(QScrollArea):
         self.code.setMinimumHeight(90)
         layout.addWidget(self.code, 1)
         self.setWidget(body)
-        self._warning = self.style().standardIcon(QStyle.SP_MessageBoxWarning)
 
         store.entries_changed.connect(self._entries_changed)
         store.statuses_changed.connect(self.refresh)

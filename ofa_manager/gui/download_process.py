@@ -82,7 +82,7 @@ class DownloadProcess(QObject):
         self.queue: QueueHandle | None = None
         self.tokens: SessionTokens | None = None  # for the HEAD probes made from this process
         self._closed = False
-        bridge.queue_exited.connect(self._on_exited, Qt.QueuedConnection)
+        bridge.queue_exited.connect(self._on_exited, Qt.ConnectionType.QueuedConnection)
 
     @property
     def started(self) -> bool:

@@ -122,7 +122,7 @@ class Store(QObject):
         self.map_files()
         # Queued even for events emitted from the GUI thread itself, so every event is handled in the
         # order the queue emitted it.
-        bridge.queue_event.connect(self._on_queue_event, Qt.QueuedConnection)
+        bridge.queue_event.connect(self._on_queue_event, Qt.ConnectionType.QueuedConnection)
         self._flush_timer = QTimer(self)
         self._flush_timer.setInterval(FLUSH_MS)
         self._flush_timer.timeout.connect(self._flush)
@@ -200,9 +200,9 @@ class Store(QObject):
         """Fraction done over the unfinished downloads, and how many are running or waiting to."""
         unfinished = [i for i in self._items if i.state in UNFINISHED]
         going = [i for i in unfinished if i.state is not ItemState.PAUSED]
-        known = [i for i in unfinished if i.total]
-        total = sum(i.total for i in known)
-        fraction = sum(min(i.done, i.total) for i in known) / total if total else None
+        known = [(i.done, i.total) for i in unfinished if i.total]
+        total = sum(t for _, t in known if t)
+        fraction = sum(min(d, t) for d, t in known if t) / total if total else None
         return fraction, len(going)
 
     def free_bytes(self) -> int:
@@ -343,7 +343,7 @@ class Store(QObject):
         if self._closed:
             return
         item = event.item
-        if event.kind == QueueEventKind.ADDED:
+        if event.kind == QueueEventKind.ADDED and item is not None:
             if event.key not in self._file_entries:
                 return  # from the queue of a folder that was just left
             if event.key in self._by_key:
@@ -355,30 +355,32 @@ class Store(QObject):
             self._by_key[item.key] = item
             self.items_inserted.emit()
             self.mark_file(item.key)
-        elif event.kind == QueueEventKind.CHANGED:
+        elif event.kind == QueueEventKind.CHANGED and item is not None:
             if event.key in self._by_key:
                 self._replace(event.key, item)
         elif event.kind == QueueEventKind.REMOVED:
-            row = self.row_of(event.key)
-            if row is None:
+            gone = self.row_of(event.key)
+            if gone is None:
                 return
-            self.items_about_to_remove.emit(row)
-            del self._items[row]
+            self.items_about_to_remove.emit(gone)
+            del self._items[gone]
             del self._by_key[event.key]
             self.items_removed.emit()
             self.mark_file(event.key)
             self.request_scan()
         elif event.kind == QueueEventKind.MOVED:
-            row = self.row_of(event.key)
+            moved = self.row_of(event.key)
             target = max(0, min(event.index, len(self._items) - 1))
-            if row is None or row == target:
+            if moved is None or moved == target:
                 return
-            self.items_about_to_move.emit(row, target)
-            self._items.insert(target, self._items.pop(row))
+            self.items_about_to_move.emit(moved, target)
+            self._items.insert(target, self._items.pop(moved))
             self.items_moved.emit()
 
     def _replace(self, key: str, item: QueueItem) -> None:
         row = self.row_of(key)
+        if row is None:
+            return
         old = self._items[row]
         self._items[row] = item
         self._by_key[key] = item

@@ -47,7 +47,7 @@ class MoveResult:
     """A models-folder change done in the background, and the unfinished downloads to carry over."""
 
     relocation: Relocation
-    carried: list[tuple[list[str], bool]] = field(default_factory=list)  # (entry ids, paused)
+    carried: list[tuple[tuple[str, ...], bool]] = field(default_factory=list)  # (entry ids, paused)
 
 
 @dataclass(frozen=True)
