@@ -16,7 +16,7 @@ from PySide6.QtWidgets import QStyle
 
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.describe import wants_file
-from ofa_manager.core.library import FileStatus, State
+from ofa_manager.core.file_status import FileStatus, State
 from ofa_manager.core.states import CANCELLABLE, GOING, ItemState
 
 if TYPE_CHECKING:

@@ -17,8 +17,9 @@ from PySide6.QtCore import QObject, Signal
 from ofa_manager.core import settings as settings_file
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.file_status import FileStatus, State
 from ofa_manager.core.hosts import normalise_host
-from ofa_manager.core.library import FileStatus, Library, State
+from ofa_manager.core.library import Library
 from ofa_manager.core.mirrors import rewrite, sources
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState

@@ -14,8 +14,10 @@ from typing import TYPE_CHECKING, Any
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 
 from ofa_manager.core.catalog import Catalog, Checkpoint
-from ofa_manager.core.library import DiskUsage, FileStatus, Library, State, free_space
+from ofa_manager.core.file_status import DiskUsage, FileStatus, State
+from ofa_manager.core.library import Library
 from ofa_manager.core.mirrors import sources
+from ofa_manager.core.safe_files import free_space
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import ACTIVE, UNFINISHED, ItemState, QueueEventKind
 from ofa_manager.gui.bridge import Bridge, Task

@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from ofa_manager.core.library import DiskUsage, FileStatus, Library
+    from ofa_manager.core.file_status import DiskUsage, FileStatus
+    from ofa_manager.core.library import Library
     from ofa_manager.core.relocate import Relocation
 
 
