@@ -454,8 +454,11 @@ class Commands(QObject):
 
     def give_tokens(self, tokens: dict[str, str | None] | None) -> None:
         """Hand tokens just stored in (or removed from, None) the keyring to the running downloads."""
-        if tokens and self._queue is not None and self._process.tokens is not None:
+        if not tokens:
+            return
+        if self._queue is not None:
             self._queue.give_tokens(tokens)
+        if self._process.tokens is not None:  # also during a folder move: for this window's probes
             self._process.tokens.give(tokens)
 
     def save_window(self, geometry: str, state: str, splitter: str) -> None:
