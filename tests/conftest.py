@@ -13,6 +13,9 @@ from tests.fixture_server import http_server  # noqa: F401  (re-exported fixture
 from tests.secret_service import locked_secret_service, secret_service, silent_secret_service  # noqa: F401
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+# The window follows the system's language (gui/i18n.py): the tests read English, whatever the machine's
+# locale, unless a test installs another language (tests/test_i18n_gui.py).
+os.environ["LANGUAGE"] = "en"
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):

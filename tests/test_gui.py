@@ -377,7 +377,7 @@ def test_petl_download_offers_the_backbone(qtbot, monkeypatch, server, open_wind
     window.actions_by_name["download"].trigger()
     title, text, choices = answers.asked[0]
     assert choices == ["Queue OFA-Large Too", "Only the Selected", "Cancel"]
-    assert "LoRA checkpoint on RefCOCO need(s) the backbone OFA-Large" in text
+    assert "LoRA checkpoint on RefCOCO needs the backbone OFA-Large" in text  # the English plural form
     wait_status(qtbot, window, "ofa-large", "Downloaded")
     wait_status(qtbot, window, "refcoco-lora", "Downloaded")
     # The three PETL entries share the file: all of them are downloaded now, with one GET of the file.

@@ -16,13 +16,12 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
-from PySide6.QtCore import QModelIndex, Qt, QTimer  # noqa: E402
+from PySide6.QtCore import QModelIndex, Qt  # noqa: E402
 from PySide6.QtGui import QAction  # noqa: E402
 from PySide6.QtWidgets import (  # noqa: E402
     QAbstractButton,
     QAbstractItemView,
     QAbstractSpinBox,
-    QApplication,
     QComboBox,
     QGroupBox,
     QLabel,
@@ -48,7 +47,7 @@ ALLOWED = {
     "PETL", "RefCOCO", "RefCOCOg", "LoRA", "Adapter", "Prompt", "π-Adapter", "PyTorch", "torch",
     "sha256", "CRC-64", "MD5", "ETag", "URL", "HEAD", "NFS", "README", "Authorization", "Bearer",
     "zip", "pickle", "weights_only", "load", "True", "False", "ofa-manager", "PySide6", "Python",
-    "KiB", "MiB", "GiB", "TiB", "B", "s", "OK", "English", "Web", "Ctrl", "Shift", "Del", "F5", "Esc",
+    "KiB", "MiB", "GiB", "TiB", "B", "s", "OK", "English", "Web", "ID", "Ctrl", "Shift", "Del", "F5", "Esc",
 }  # fmt: skip
 # Names quoted from elsewhere: a README section (the README is English) and a command (the CLI is).
 ALLOWED_PHRASES = ("For a lab", "ofa-manager mirror add")
@@ -150,9 +149,8 @@ def assert_chinese(top: QWidget, data: set[str]) -> None:
 
 
 def catalog_data(window) -> set[str]:
-    """What is data, not the window's words: the catalog's ids, file names, and the titles and groups
-    of a catalog the translation does not know (the test's)."""
-    ws = window.workspace
+    """What is data, not the window's words: the catalog's ids, file names and URLs."""
+    ws = window.store
     data = {"ofa-manager"}
     for entry in ws.catalog:
         data |= {entry.id, entry.filename, entry.url, *entry.mirrors}
@@ -178,7 +176,7 @@ def test_window_and_settings_are_all_chinese(qtbot, chinese, http_server, tmp_pa
     server.add("refcoco-adapter", 16 * KiB, group=("PETL on OFA-Large", "RefCOCO")).update(base="ofa-large")
     server.add("refcoco-lora", 16 * KiB, group=("PETL on OFA-Large", "RefCOCO"))
     window = open_window(server.catalog(), Settings(connections=1))
-    ws = window.workspace
+    ws = window.store
     catalog = ws.catalog
     window.download([catalog.get("ofa-tiny"), catalog.get("ofa-huge")])
     wait_status(qtbot, window, "ofa-huge", "失败：404 未找到")
@@ -190,10 +188,10 @@ def test_window_and_settings_are_all_chinese(qtbot, chinese, http_server, tmp_pa
     window.download([base, medium])
     wait_status(qtbot, window, "ofa-base", r"\d+% — .*")
     wait_status(qtbot, window, "ofa-medium", r"\d+% — .*")
-    ws.pause([base, medium])
+    window.commands.pause([base, medium])
     wait_status(qtbot, window, "ofa-base", "已暂停")
     wait_status(qtbot, window, "ofa-medium", "已暂停")
-    ws.cancel([medium])
+    window.commands.cancel([medium])
     wait_status(qtbot, window, "ofa-medium", r"部分下载（.+）")
     window.select(["ofa-huge"])
     data = catalog_data(window)
@@ -206,7 +204,7 @@ def test_window_and_settings_are_all_chinese(qtbot, chinese, http_server, tmp_pa
 
     dialog = window.open_settings()
     qtbot.waitExposed(dialog)
-    assert_chinese(dialog, data | {str(ws.library.root)})
+    assert_chinese(dialog, data | {str(window.store.library.root)})
     dialog.reject()
 
 
@@ -224,127 +222,3 @@ def test_settings_dialog_is_chinese_and_lists_languages_by_their_own_names(qtbot
     assert dialog.edited().language == "zh_CN"
     dialog.language.setCurrentIndex(0)
     assert dialog.edited().language == ""
-
-
-ENGINE_REASON = "catalog.json: line 3: not a JSON object"
-
-
-class Boxes:
-    """Reads each message box as it opens, as a person would, then answers it.
-
-    ``answers`` maps a box's title to the text of the button to click; any other box gets its Escape
-    button, the choice that changes nothing. Each box is read and answered once.
-    """
-
-    def __init__(self) -> None:
-        self.seen: list[tuple[str, list[tuple[str, str]]]] = []
-        self.answers: dict[str, str] = {}
-        self._timer = QTimer()
-        self._timer.setInterval(10)
-        self._timer.timeout.connect(self._look)
-        self._timer.start()
-
-    def _look(self) -> None:
-        box = QApplication.activeModalWidget()
-        if isinstance(box, QMessageBox) and box.isVisible() and not box.property("read"):
-            box.setProperty("read", True)
-            self.seen.append((box.windowTitle(), list(visible_texts(box))))
-            wanted = self.answers.get(box.windowTitle())
-            chosen = [b for b in box.buttons() if b.text() == wanted]
-            (chosen[0] if chosen else box.escapeButton()).click()
-
-    def titles(self) -> list[str]:
-        return [title for title, _ in self.seen]
-
-    def stop(self) -> None:
-        self._timer.stop()
-
-
-def test_every_confirmation_is_chinese(qtbot, chinese, http_server, tmp_path, open_window, monkeypatch):  # noqa: F811
-    from tests.catalogs import sha256
-    from tests.test_claims_gui import HUGE
-
-    server = Server(http_server, tmp_path)
-    server.add("ofa-large", 64 * KiB)
-    server.add("ofa-tiny", 48 * KiB)
-    server.add("ofa-base", 2 * 1024 * KiB, rate=200 * KiB)
-    server.add("refcoco-lora", 16 * KiB, group=("PETL on OFA-Large", "RefCOCO")).update(base="ofa-large")
-    http_server.add("/checkpoints/caption_huge_best.pt", HUGE.read_bytes())
-    server.entries.append(
-        {
-            "id": "refcoco-adapter",
-            "title": "Adapter checkpoint on RefCOCO",
-            "group": ["PETL on OFA-Large", "RefCOCO"],
-            "url": http_server.url("/checkpoints/caption_huge_best.pt"),
-            "sha256": sha256(b"not these bytes"),
-        }
-    )
-    window = open_window(server.catalog(), Settings(connections=1))
-    ws = window.workspace
-    catalog = ws.catalog
-    tiny, base, lora, adapter = (
-        catalog.get(i) for i in ("ofa-tiny", "ofa-base", "refcoco-lora", "refcoco-adapter")
-    )
-    boxes = Boxes()
-    try:
-        # Download: the missing backbone, then the disk that looks too small.
-        window.download([lora])
-        free_bytes = window.store.free_bytes
-        monkeypatch.setattr(window.store, "free_bytes", lambda: 1)
-        window.download([tiny])
-        monkeypatch.setattr(window.store, "free_bytes", free_bytes)
-        window.download([tiny, adapter])
-        wait_status(qtbot, window, "ofa-tiny", "已下载|已校验")
-        wait_status(qtbot, window, "refcoco-adapter", "失败：sha256 不匹配")
-        # Delete: to the trash, which refuses here; then the question whether to delete for good.
-        monkeypatch.setattr("ofa_manager.gui.commands.trash_file", lambda path: None)
-        boxes.answers["移到回收站？"] = "移到回收站"
-        window.select(["ofa-tiny"])
-        window.delete_selected()
-        qtbot.waitUntil(lambda: len(boxes.seen) == 4)
-        # The download that failed its check and was kept: again, or delete the kept copy.
-        window.retry_entries([adapter])
-        window.select(["refcoco-adapter"])
-        window.delete_rejected_selected()
-        # A partial file.
-        window.download([base])
-        wait_status(qtbot, window, "ofa-base", r"\d+% — .*")
-        ws.pause([base])
-        wait_status(qtbot, window, "ofa-base", "已暂停")
-        ws.cancel([base])
-        wait_status(qtbot, window, "ofa-base", r"部分下载（.+）")
-        window.select(["ofa-base"])
-        window.delete_partial_selected()
-        # A new models folder; closing while the files move.
-        dialog = window.open_settings()
-        dialog.folder.setText(str(tmp_path / "elsewhere"))
-        dialog.accept()
-        from ofa_manager.gui import confirm
-
-        confirm.stop_moving(window.ask, "~/elsewhere", "~/models")
-        # The catalog that cannot be used (before any window opens).
-        from ofa_manager.gui.app import show_catalog_error
-
-        show_catalog_error(ENGINE_REASON)
-    finally:
-        boxes.stop()
-    assert boxes.titles() == [
-        "同时下载骨干网络？",
-        "磁盘空间不足",
-        "移到回收站？",
-        "回收站无法接收该文件",
-        "重新下载？",
-        "删除未通过校验的副本？",
-        "删除未完成文件？",
-        "移动检查点？",
-        "停止移动检查点？",
-        "ofa-manager：清单无法使用",
-    ]
-    # The catalog's error is the engine's, in English (the command line prints the same).
-    data = catalog_data(window) | {str(tmp_path / "elsewhere"), str(ws.library.root), ENGINE_REASON}
-    left = {
-        title: words
-        for title, texts in boxes.seen
-        if (words := [w for _, text in texts for w in english_left(text, data)])
-    }
-    assert not left, left

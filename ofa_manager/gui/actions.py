@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle
 
@@ -130,144 +130,164 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
     return (
         (
             "download",
-            "Download",
+            QCoreApplication.translate("MainWindow", "Download"),
             "Ctrl+D",
             QStyle.StandardPixmap.SP_ArrowDown,
             self.download_selected,
-            "Download the selected checkpoints (resumes partial files)",
+            QCoreApplication.translate(
+                "MainWindow", "Download the selected checkpoints (resumes partial files)"
+            ),
         ),
         (
             "pause",
-            "Pause",
+            QCoreApplication.translate("MainWindow", "Pause"),
             "Ctrl+P",
             QStyle.StandardPixmap.SP_MediaPause,
             lambda: commands.pause(self.selected_entries()),
-            "Pause the selected downloads; the data so far is kept",
+            QCoreApplication.translate("MainWindow", "Pause the selected downloads; the data so far is kept"),
         ),
         (
             "resume",
-            "Resume",
+            QCoreApplication.translate("MainWindow", "Resume"),
             "Ctrl+R",
             QStyle.StandardPixmap.SP_MediaPlay,
             lambda: commands.resume(self.selected_entries()),
-            "Resume paused downloads and partial files",
+            QCoreApplication.translate("MainWindow", "Resume paused downloads and partial files"),
         ),
         (
             "cancel",
-            "Cancel",
+            QCoreApplication.translate("MainWindow", "Cancel"),
             "Ctrl+.",
             QStyle.StandardPixmap.SP_DialogCancelButton,
             lambda: commands.cancel(self.selected_entries()),
-            "Take the selected downloads off the list; the partial data stays for later",
+            QCoreApplication.translate(
+                "MainWindow", "Take the selected downloads off the list; the partial data stays for later"
+            ),
         ),
         (
             "retry",
-            "Retry",
+            QCoreApplication.translate("MainWindow", "Retry"),
             "Ctrl+Shift+R",
             QStyle.StandardPixmap.SP_BrowserReload,
             self.retry_selected,
-            "Try failed downloads again",
+            QCoreApplication.translate("MainWindow", "Try failed downloads again"),
         ),
         (
             "keep_rejected",
-            self.tr("Keep Anyway"),
+            QCoreApplication.translate("MainWindow", "Keep Anyway"),
             "",
             QStyle.StandardPixmap.SP_DialogYesButton,
             lambda: commands.accept_rejected(self.selected_entries()),
-            self.tr(
+            QCoreApplication.translate(
+                "MainWindow",
                 "Use the download that failed its check without downloading again; it is marked as "
-                "differing from the catalog, never as verified"
+                "differing from the catalog, never as verified",
             ),
         ),
         (
             "delete_rejected",
-            self.tr("Delete Rejected Copy"),
+            QCoreApplication.translate("MainWindow", "Delete Rejected Copy"),
             "",
             QStyle.StandardPixmap.SP_DialogDiscardButton,
             self.delete_rejected_selected,
-            self.tr("Delete the kept copy of a download that failed its check"),
+            QCoreApplication.translate(
+                "MainWindow", "Delete the kept copy of a download that failed its check"
+            ),
         ),
         (
             "inspect_rejected",
-            self.tr("Inspect"),
+            QCoreApplication.translate("MainWindow", "Inspect"),
             "",
             QStyle.StandardPixmap.SP_FileDialogContentsView,
             self.inspect_selected,
-            self.tr("Show what the kept copy of a download that failed its check holds"),
+            QCoreApplication.translate(
+                "MainWindow", "Show what the kept copy of a download that failed its check holds"
+            ),
         ),
         (
             "verify",
-            "Verify",
+            QCoreApplication.translate("MainWindow", "Verify"),
             "Ctrl+Shift+V",
             QStyle.StandardPixmap.SP_DialogApplyButton,
             self.verify_selected,
-            "Re-hash the local files and compare with the known sha256",
+            QCoreApplication.translate(
+                "MainWindow", "Re-hash the local files and compare with the known sha256"
+            ),
         ),
         (
             "open",
-            "Open Folder",
+            QCoreApplication.translate("MainWindow", "Open Folder"),
             "Ctrl+O",
             QStyle.StandardPixmap.SP_DirOpenIcon,
             self.open_selected_folder,
-            "Open the folder that holds the selected files",
+            QCoreApplication.translate("MainWindow", "Open the folder that holds the selected files"),
         ),
         (
             "copy",
-            "Copy Path",
+            QCoreApplication.translate("MainWindow", "Copy Path"),
             "Ctrl+Shift+C",
             QStyle.StandardPixmap.SP_FileIcon,
             self.copy_paths,
-            "Copy the full paths of the selected files",
+            QCoreApplication.translate("MainWindow", "Copy the full paths of the selected files"),
         ),
         (
             "delete",
-            "Delete",
+            QCoreApplication.translate("MainWindow", "Delete"),
             QKeySequence.StandardKey.Delete,
             QStyle.StandardPixmap.SP_TrashIcon,
             self.delete_selected,
-            "Move the local copies to the desktop trash",
+            QCoreApplication.translate("MainWindow", "Move the local copies to the desktop trash"),
         ),
         (
             "delete_partial",
-            "Delete Partial File",
+            QCoreApplication.translate("MainWindow", "Delete Partial File"),
             "Shift+Del",
             QStyle.StandardPixmap.SP_DialogDiscardButton,
             self.delete_partial_selected,
-            "Delete unfinished partial data",
+            QCoreApplication.translate("MainWindow", "Delete unfinished partial data"),
         ),
         (
             "check",
-            "Check Links",
+            QCoreApplication.translate("MainWindow", "Check Links"),
             "Ctrl+L",
             QStyle.StandardPixmap.SP_DriveNetIcon,
             self.check_links,
-            "Ask the servers (HEAD) whether the links answer and how big the files are",
+            QCoreApplication.translate(
+                "MainWindow", "Ask the servers (HEAD) whether the links answer and how big the files are"
+            ),
         ),
         (
             "settings",
-            "Settings",
+            QCoreApplication.translate("MainWindow", "Settings"),
             "Ctrl+,",
             QStyle.StandardPixmap.SP_FileDialogDetailedView,
             self.open_settings,
-            "Models folder, limits, mirrors, tokens",
+            QCoreApplication.translate("MainWindow", "Models folder, limits, mirrors, tokens"),
         ),
         (
             "refresh",
-            "Refresh",
+            QCoreApplication.translate("MainWindow", "Refresh"),
             # Not QKeySequence.Refresh: on some desktops that is Ctrl+R, which is Resume here.
             "F5",
             QStyle.StandardPixmap.SP_BrowserReload,
             commands.refresh,
-            "Read the models folder again",
+            QCoreApplication.translate("MainWindow", "Read the models folder again"),
         ),
-        ("find", "Find", QKeySequence.StandardKey.Find, None, self._focus_search, "Search the checkpoints"),
+        (
+            "find",
+            QCoreApplication.translate("MainWindow", "Find"),
+            QKeySequence.StandardKey.Find,
+            None,
+            self._focus_search,
+            QCoreApplication.translate("MainWindow", "Search the checkpoints"),
+        ),
         (
             "quit",
-            "Quit",
+            QCoreApplication.translate("MainWindow", "Quit"),
             QKeySequence.StandardKey.Quit,
             None,
             self.close,
-            "Close the window (downloads resume next time)",
+            QCoreApplication.translate("MainWindow", "Close the window (downloads resume next time)"),
         ),
     )
 
@@ -280,8 +300,11 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         action = QAction(text, window)
         action.setObjectName(name)
         action.setShortcut(QKeySequence(shortcut))
+        keys = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
         action.setToolTip(
-            f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
+            QCoreApplication.translate("MainWindow", "{tip} ({keys})").format(tip=tip, keys=keys)
+            if keys
+            else tip
         )
         if icon is not None:
             action.setIcon(style.standardIcon(icon))

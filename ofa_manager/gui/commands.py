@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING
 from PySide6.QtCore import QObject, Signal
 
 from ofa_manager.core import settings as settings_file
-from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.file_status import FileStatus, State
 from ofa_manager.core.hosts import normalise_host
@@ -24,8 +23,10 @@ from ofa_manager.core.mirrors import rewrite, sources
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
 from ofa_manager.gui.bridge import Bridge, Task
+from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.download_process import DownloadProcess, QueueHandle
 from ofa_manager.gui.folder_change import FolderChange
+from ofa_manager.gui.i18n import size_text
 from ofa_manager.gui.status import display_path
 from ofa_manager.gui.store import Store
 from ofa_manager.gui.tasks import DeleteResult, TrashResult
@@ -196,26 +197,34 @@ class Commands(QObject):
     def _verified(self, key: str, result: FileStatus) -> None:
         store = self.store
         store.verifying_ended(key)
-        names = ", ".join(e.title for e in store.entries_of(key))
+        names = ", ".join(catalog_text(e.title) for e in store.entries_of(key))
         if result.state is State.CORRUPT:
             store.message.emit(
-                f"{names}: CORRUPT — the file does not match its hash; delete it and download it again"
+                self.tr(
+                    "{names}: CORRUPT — the file does not match its hash; delete it and download it again"
+                ).format(names=names)
             )
         elif result.state is State.FOREIGN:
             store.message.emit(
                 self.tr("{names}: not ours — {reason}").format(names=names, reason=result.reason)
             )
         else:
-            store.message.emit(f"{names}: verified, sha256 {result.sha256}")
+            store.message.emit(
+                self.tr("{names}: verified, sha256 {sha}").format(names=names, sha=result.sha256)
+            )
         store.verified.emit(key)
         store.request_scan()
 
     def _verify_failed(self, key: str, reason: str) -> None:
         self.store.verifying_ended(key)
-        self._failed("Verify", key, reason, rescan=False)
+        self._failed(self.tr("Verify"), key, reason, rescan=False)
 
     def _failed(self, label: str, key: str, reason: str, *, rescan: bool = True) -> None:
-        self.store.message.emit(f"{label} failed for {Path(key).name}: {reason}")
+        self.store.message.emit(
+            self.tr("{action} failed for {name}: {reason}").format(
+                action=label, name=Path(key).name, reason=reason
+            )
+        )
         if rescan:
             self.store.request_scan()
 
@@ -229,7 +238,7 @@ class Commands(QObject):
         for url in urls:
             self._probe(url, self._link_answered, self._link_failed)
         if urls:
-            self.store.message.emit(f"Checking {len(urls)} link(s)…")
+            self.store.message.emit(self.tr("Checking %n link(s)…", "", len(urls)))
         return len(urls)
 
     def _probe(
@@ -257,7 +266,7 @@ class Commands(QObject):
 
         # A probe that raised still counts as answered, so the batch's summary is reported.
         self._link_checked(url, LinkCheck(url=url, status=None, error=reason))
-        self._failed("Checking the link", url, reason, rescan=False)
+        self._failed(self.tr("Checking the link"), url, reason, rescan=False)
 
     def _probe_unknown_sizes(self) -> None:
         """Ask the servers for sizes the catalog does not give, once per start (after the first scan)."""
@@ -283,7 +292,9 @@ class Commands(QObject):
             return
         self._unreachable_hosts.add(host)
         self.store.message.emit(
-            f"No answer from {host} ({reason}); sizes stay unknown — Check Links asks again"
+            self.tr("No answer from {host} ({reason}); sizes stay unknown — Check Links asks again").format(
+                host=host, reason=reason
+            )
         )
 
     def _link_checked(self, url: str, result: LinkCheck) -> None:
@@ -297,14 +308,25 @@ class Commands(QObject):
         self._link_batch = None
         bad = [(u, r) for u, r in answers.items() if not r.ok]
         if not bad:
-            self.store.message.emit(f"All {len(batch)} link(s) answer")
+            self.store.message.emit(self.tr("All %n link(s) answer", "", len(batch)))
         else:
             links = {e.url for e in self.store.catalog}
             details = "; ".join(
-                f"{Path(u).name}{'' if u in links else f' (mirror at {normalise_host(u)})'}: {r.error}"
+                self.tr("{name}: {reason}").format(
+                    name=Path(u).name
+                    if u in links
+                    else self.tr("{name} (mirror at {host})").format(
+                        name=Path(u).name, host=normalise_host(u)
+                    ),
+                    reason=r.error,
+                )
                 for u, r in bad
             )
-            self.store.message.emit(f"{len(bad)} of {len(batch)} link(s) failed — {details}")
+            self.store.message.emit(
+                self.tr("{failed} of %n link(s) failed — {details}", "", len(batch)).format(
+                    failed=len(bad), details=details
+                )
+            )
 
     # -- deleting ---------------------------------------------------------------------------------
 
@@ -322,7 +344,7 @@ class Commands(QObject):
             self._bridge.submit(
                 partial(_move_to_trash, library, entry, ids),
                 partial(self._trashed, key),
-                partial(self._failed, "Moving to the trash", key),
+                partial(self._failed, self.tr("Moving to the trash"), key),
             )
 
     def _trashed(self, key: str, result: TrashResult) -> None:
@@ -331,7 +353,7 @@ class Commands(QObject):
                 self.tr(
                     "Moved {name} to the trash: {where} ({size}, still taken until the trash is emptied; "
                     "restore it from the trash to get it back)"
-                ).format(name=Path(key).name, where=display_path(result.where), size=units.size(result.freed))
+                ).format(name=Path(key).name, where=display_path(result.where), size=size_text(result.freed))
             )
             self._forget_finished_row(key)
         else:
@@ -358,7 +380,7 @@ class Commands(QObject):
         store, library = self.store, self.store.library
         key = store.key_of(entry)
         ids = [e.id for e in store.entries_of(key)]
-        label = "Deleting the partial file" if partial_only else "Delete"
+        label = self.tr("Deleting the partial file") if partial_only else self.tr("Delete")
         self._bridge.submit(
             partial(_delete, library, entry, ids, partial_only),
             partial(self._deleted, key, partial_only),
@@ -368,10 +390,11 @@ class Commands(QObject):
     def _deleted(self, key: str, partial_only: bool, result: DeleteResult) -> None:
         if not partial_only:
             self._forget_finished_row(key)
-        what = "partial file of " if partial_only else ""
-        self.store.message.emit(
-            f"Deleted the {what}{Path(key).name} permanently ({units.size(result.freed)} freed)"
-        )
+        if partial_only:
+            text = self.tr("Deleted the partial file of {name} permanently ({freed} freed)")
+        else:
+            text = self.tr("Deleted the {name} permanently ({freed} freed)")
+        self.store.message.emit(text.format(name=Path(key).name, freed=size_text(result.freed)))
         self.store.request_scan()
 
     def _forget_finished_row(self, key: str) -> None:
@@ -421,7 +444,7 @@ class Commands(QObject):
     def _rejected_deleted(self, key: str, freed: int) -> None:
         self.store.message.emit(
             self.tr("Deleted the rejected copy of {name} ({freed} freed)").format(
-                name=Path(key).name, freed=units.size(freed)
+                name=Path(key).name, freed=size_text(freed)
             )
         )
         self.store.request_scan()
@@ -448,7 +471,11 @@ class Commands(QObject):
         try:
             settings_file.save(new)
         except OSError as exc:
-            store.message.emit(f"Cannot save the settings ({exc}); they apply until ofa-manager closes")
+            store.message.emit(
+                self.tr("Cannot save the settings ({reason}); they apply until ofa-manager closes").format(
+                    reason=exc
+                )
+            )
         if self._queue is not None:
             self._queue.configure(engine_settings(new))
         self.give_tokens(tokens)
@@ -471,7 +498,7 @@ class Commands(QObject):
         try:
             settings_file.save(settings)
         except OSError as exc:
-            self.store.message.emit(f"Cannot save the settings: {exc}")
+            self.store.message.emit(self.tr("Cannot save the settings: {reason}").format(reason=exc))
 
     def claim_folder(self, root: Path) -> bool:
         """Take the single-instance lock of another folder; False when a window already has it."""

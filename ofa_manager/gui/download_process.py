@@ -18,6 +18,7 @@ from PySide6.QtCore import QObject, Qt
 from ofa_manager.core import settings as settings_file
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.gui.bridge import Bridge
+from ofa_manager.gui.status import exit_reason_text
 from ofa_manager.gui.store import Store
 
 if TYPE_CHECKING:
@@ -152,7 +153,7 @@ class DownloadProcess(QObject):
             text = self.tr(
                 "The download process keeps stopping ({reason}, exit code {code}); restart ofa-manager"
             )
-            store.message.emit(text.format(reason=ended.reason.value, code=ended.code))
+            store.message.emit(text.format(reason=exit_reason_text(ended.reason), code=ended.code))
             return
         if ended.reason is ExitReason.NOT_RESPONDING:
             text = self.tr("The download process was not responding for {seconds:.0f} s; restarted it")
@@ -160,7 +161,8 @@ class DownloadProcess(QObject):
             text = self.tr("The download process stopped (exit code {code}); restarted it")
         else:
             text = self.tr("The download process stopped ({reason}); restarted it")
-        store.message.emit(text.format(seconds=ended.silent, code=ended.code, reason=ended.reason.value))
+        reason = exit_reason_text(ended.reason)
+        store.message.emit(text.format(seconds=ended.silent, code=ended.code, reason=reason))
         self.run()
         store.request_scan()
 

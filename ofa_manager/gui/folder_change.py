@@ -10,11 +10,14 @@ import os
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QObject
+
 from ofa_manager.core import settings as settings_file
 from ofa_manager.core.library import Library
 from ofa_manager.core.states import UNFINISHED, ItemState
 from ofa_manager.gui.bridge import Bridge, Task
 from ofa_manager.gui.download_process import DownloadProcess, queue_state_file
+from ofa_manager.gui.i18n import percent_text
 from ofa_manager.gui.status import display_path
 from ofa_manager.gui.store import Store
 from ofa_manager.gui.tasks import MoveResult
@@ -23,8 +26,11 @@ from ofa_manager.gui.tasks import MoveResult
 STOP_WAIT_S = 10.0
 
 
-class FolderChange:
-    """The folder-change flow; one runs at a time (``store.moving``)."""
+class FolderChange(QObject):
+    """The folder-change flow; one runs at a time (``store.moving``).
+
+    A QObject only for its words: ``self.tr`` gives them a context of their own, plurals included.
+    """
 
     def __init__(
         self,
@@ -34,6 +40,7 @@ class FolderChange:
         *,
         claim_folder: Callable[[Path], bool] | None = None,
     ) -> None:
+        super().__init__()
         self._store = store
         self._process = process
         self._bridge = bridge
@@ -62,7 +69,10 @@ class FolderChange:
         store.moving_to = root if move_files else None
         store.clear_items()
         where = display_path(root)
-        store.message.emit(f"Moving the checkpoints to {where}…" if move_files else f"Switching to {where}…")
+        if move_files:
+            store.message.emit(self.tr("Moving the checkpoints to {folder}…").format(folder=where))
+        else:
+            store.message.emit(self.tr("Switching to {folder}…").format(folder=where))
 
         def work(task: Task) -> MoveResult:
             if old_queue is not None:
@@ -90,7 +100,9 @@ class FolderChange:
         if self._store.moving:
             # A move across volumes copies every byte: the status bar follows it.
             self._store.message.emit(
-                f"Moving the checkpoints to {display_path(root)}… {int(100 * fraction)} %"
+                self.tr("Moving the checkpoints to {folder}… {percent}").format(
+                    folder=display_path(root), percent=percent_text(fraction)
+                )
             )
 
     def _finish(self, result: MoveResult) -> None:
@@ -104,7 +116,9 @@ class FolderChange:
                 settings_file.save(store.settings)
             except OSError as exc:
                 store.message.emit(
-                    f"Cannot save the settings ({exc}); the new folder applies until ofa-manager closes"
+                    self.tr(
+                        "Cannot save the settings ({reason}); the new folder applies until ofa-manager closes"
+                    ).format(reason=exc)
                 )
         store.forget_disk()
         if process.started:
@@ -119,16 +133,20 @@ class FolderChange:
         store.folder_changed.emit()
         store.statuses_changed.emit()
         store.request_scan()
-        text = f"Models folder is now {display_path(root)}"
+        parts = [self.tr("Models folder is now {folder}").format(folder=display_path(root))]
         if moved:
-            text += f"; moved {len(moved)} file(s)"
+            parts.append(self.tr("moved %n file(s)", "", len(moved)))
         if skipped:
             names = ", ".join(s.path.name for s in skipped)
-            text += (
-                f"; left {len(skipped)} file(s) in the old folder, their names being taken here or a link or "
-                f"folder being at one of their names: {names}"
+            parts.append(
+                self.tr(
+                    "left %n file(s) in the old folder, their names being taken here or a link or folder "
+                    "being at one of their names: {names}",
+                    "",
+                    len(skipped),
+                ).format(names=names)
             )
-        store.message.emit(text)
+        store.message.emit(self.tr("; ", "between the parts of a sentence").join(parts))
 
     def _failed(self, root: Path, reason: str) -> None:
         # The folder setting is unchanged: the downloads come back in the old folder, from its saved
@@ -141,5 +159,9 @@ class FolderChange:
         if self._process.started:
             self._process.run()
         store.statuses_changed.emit()  # the actions held back during the move are offered again
-        store.message.emit(f"Changing the models folder failed for {root.name}: {reason}")
+        store.message.emit(
+            self.tr("Changing the models folder failed for {name}: {reason}").format(
+                name=root.name, reason=reason
+            )
+        )
         store.request_scan()

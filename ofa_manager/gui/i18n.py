@@ -83,6 +83,14 @@ def install(language: str, app: QCoreApplication | None = None) -> list[str]:
     return loaded
 
 
+def install_once(setting: str) -> None:
+    """The language of the setting (else the system's), unless one was installed already (start-up
+    installs it before the window is made; a window made directly, as in the tests, gets it here)."""
+    app = QCoreApplication.instance()
+    if not app.property(_LANGUAGE):
+        install(choose(setting), app)
+
+
 def uninstall(app: QCoreApplication | None = None) -> None:
     """Back to the source language: the translators removed, the system's number formats."""
     app = app or QCoreApplication.instance()
@@ -92,7 +100,7 @@ def uninstall(app: QCoreApplication | None = None) -> None:
         old.deleteLater()
     QLocale.setDefault(QLocale.system())
     humanize.i18n.deactivate()
-    app.setProperty(_LANGUAGE, SOURCE_LANGUAGE)
+    app.setProperty(_LANGUAGE, None)
 
 
 def current_language() -> str:

@@ -319,9 +319,9 @@ def exit_reason_text(reason: object) -> str:
     """Why the download process ended (an ExitReason, or its value), as the window says it."""
     value = str(getattr(reason, "value", reason))
     return {
-        "exited": QCoreApplication.translate("status", "it ended by itself"),
-        "not responding": QCoreApplication.translate("status", "it stopped responding"),
-        "incompatible": QCoreApplication.translate("status", "it is another version"),
-        "pipe closed": QCoreApplication.translate("status", "its event pipe closed"),
-        "reader failed": QCoreApplication.translate("status", "one of its events could not be read"),
+        "exited": QCoreApplication.translate("status", "exited", "the download process"),
+        "not responding": QCoreApplication.translate("status", "not responding", "the download process"),
+        "incompatible": QCoreApplication.translate("status", "incompatible", "the download process"),
+        "pipe closed": QCoreApplication.translate("status", "pipe closed", "the download process"),
+        "reader failed": QCoreApplication.translate("status", "reader failed", "the download process"),
     }.get(value, value)

@@ -21,7 +21,9 @@ from ofa_manager.core.safe_files import free_space
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import ACTIVE, UNFINISHED, ItemState, QueueEventKind
 from ofa_manager.gui.bridge import Bridge, Task
-from ofa_manager.gui.status import EntryState, display_path
+from ofa_manager.gui.catalog_words import catalog_text
+from ofa_manager.gui.i18n import SOURCE_LANGUAGE, current_language
+from ofa_manager.gui.status import EntryState, display_path, short_reason
 from ofa_manager.gui.tasks import ScanResult
 
 if TYPE_CHECKING:
@@ -328,7 +330,7 @@ class Store(QObject):
         if self._closed:
             return
         self._scan_running = False
-        self.message.emit(f"Cannot read the models folder: {reason}")
+        self.message.emit(self.tr("Cannot read the models folder: {reason}").format(reason=reason))
         if self._scan_again:
             self.request_scan()
 
@@ -402,11 +404,24 @@ class Store(QObject):
             self.request_scan()
         if state in (ItemState.DONE, ItemState.FAILED):
             self.item_finished.emit(item)
-            titles = ", ".join(e.title for e in self.entries_of(item.key)[:1]) or item.title
+            titles = ", ".join(catalog_text(e.title) for e in self.entries_of(item.key)[:1])
+            titles = titles or catalog_text(item.title)
             if state is ItemState.FAILED:
-                self.message.emit(f"{titles}: download failed: {item.error}")
+                # The whole reason in English; in another language, the row's words (the tooltip has it all).
+                reason = (
+                    item.error
+                    if current_language() == SOURCE_LANGUAGE
+                    else short_reason(item.error, item.error_kind)
+                )
+                self.message.emit(
+                    self.tr("{titles}: download failed: {reason}").format(titles=titles, reason=reason)
+                )
             else:
-                self.message.emit(f"{titles}: downloaded to {display_path(item.key)}")
+                self.message.emit(
+                    self.tr("{titles}: downloaded to {path}").format(
+                        titles=titles, path=display_path(item.key)
+                    )
+                )
         # State changes show at once; plain progress waits for the timer.
         self._flush()
 

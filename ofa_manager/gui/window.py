@@ -26,13 +26,12 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager import APP_NAME
-from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.describe import wants_file
 from ofa_manager.core.file_status import State
 from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.states import ItemState
-from ofa_manager.gui import confirm
+from ofa_manager.gui import confirm, i18n
 from ofa_manager.gui.actions import (
     CONTEXT_MENU,
     TOOLBAR,
@@ -41,12 +40,14 @@ from ofa_manager.gui.actions import (
     build_actions,
     enabled_actions,
 )
+from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.details import DetailsPane
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel
+from ofa_manager.gui.i18n import percent_text, size_text
 from ofa_manager.gui.moved_notice import MovedNotice
-from ofa_manager.gui.status import display_path
+from ofa_manager.gui.status import display_path, progress_text, short_reason
 from ofa_manager.gui.tree import (
     COL_LOCATION,
     COL_NAME,
@@ -56,6 +57,7 @@ from ofa_manager.gui.tree import (
     CheckpointFilter,
     CheckpointTreeModel,
     Role,
+    header_text,
 )
 from ofa_manager.gui.workspace import Workspace
 
@@ -78,6 +80,8 @@ class MainWindow(QMainWindow):
         self.store = workspace.store
         self.commands = workspace.commands
         self._painted = False
+        # The window's language, when start-up (gui/app.py) has not installed one: a window made directly.
+        i18n.install_once(self.store.settings.language)
         self.setWindowTitle(APP_NAME)
         self.setObjectName("main-window")
 
@@ -102,10 +106,14 @@ class MainWindow(QMainWindow):
         metrics = self.fontMetrics()
         # Room for the text; the name also needs the tree's indentation and the shared-file icon.
         for column, sample, extra in (
-            (COL_NAME, "π-Adapter checkpoint on RefCOCO+", 96),
-            (COL_PARAMS, "Parameters", 20),
-            (COL_SIZE, "2.9 GiB + 1 unknown", 20),
-            (COL_STATUS, "42 % — 11.8 MiB/s — 2 min left", 24),
+            (COL_NAME, catalog_text("π-Adapter checkpoint on RefCOCO+"), 96),
+            (COL_PARAMS, header_text(COL_PARAMS), 20),
+            (
+                COL_SIZE,
+                CheckpointTreeModel.tr("{size} + %n unknown", "", 1).format(size=size_text(2.9 * 2**30)),
+                20,
+            ),
+            (COL_STATUS, progress_text(42, 100, 11.8 * 2**20, 125), 24),
         ):
             header.resizeSection(column, metrics.horizontalAdvance(sample) + extra)
         header.setSectionResizeMode(COL_PARAMS, QHeaderView.Interactive)
@@ -156,8 +164,8 @@ class MainWindow(QMainWindow):
 
         self.search = QLineEdit(self)
         self.search.setObjectName("search")
-        self.search.setPlaceholderText("Search checkpoints…")
-        self.search.setToolTip("Filter by name, id, group or file name (Ctrl+F)")
+        self.search.setPlaceholderText(self.tr("Search checkpoints…"))
+        self.search.setToolTip(self.tr("Filter by name, id, group or file name (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
         self.search.setMaximumWidth(280)
         self.search.textChanged.connect(self.filter)
@@ -192,7 +200,7 @@ class MainWindow(QMainWindow):
     # -- building ---------------------------------------------------------------------------------
 
     def _build_toolbar(self) -> None:
-        bar = QToolBar("Actions", self)
+        bar = QToolBar(self.tr("Actions"), self)
         bar.setObjectName("actions")
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
@@ -283,7 +291,9 @@ class MainWindow(QMainWindow):
             return False
         plan = self.plan_download(entries)
         if not plan.entries:
-            self.show_message("Nothing to download: the selected checkpoints are here or already queued")
+            self.show_message(
+                self.tr("Nothing to download: the selected checkpoints are here or already queued")
+            )
             return False
         chosen = confirm.download_choice(self.ask, plan, self.store.library.root)
         if chosen is None:
@@ -296,7 +306,7 @@ class MainWindow(QMainWindow):
     def verify_selected(self) -> None:
         started = self.commands.verify(self.selected_entries())
         if started:
-            self.show_message(f"Verifying {started} file(s)…")
+            self.show_message(self.tr("Verifying %n file(s)…", "", started))
 
     def check_links(self) -> None:
         entries = self.selected_entries() or list(self.store.catalog)
@@ -311,7 +321,7 @@ class MainWindow(QMainWindow):
         paths = self._file_paths(self.selected_entries())
         if paths:
             QGuiApplication.clipboard().setText("\n".join(str(p) for p in paths))
-            self.show_message(f"Copied {len(paths)} path(s)")
+            self.show_message(self.tr("Copied %n path(s)", "", len(paths)))
 
     def open_selected_folder(self) -> None:
         self.open_folder(self._file_paths(self.selected_entries()))
@@ -322,7 +332,7 @@ class MainWindow(QMainWindow):
         for folder in folders:
             folder.mkdir(parents=True, exist_ok=True)
             if not QDesktopServices.openUrl(QUrl.fromLocalFile(str(folder))):
-                self.show_message(f"No file manager could open {folder}")
+                self.show_message(self.tr("No file manager could open {folder}").format(folder=folder))
 
     def _double_clicked(self, index: QModelIndex) -> None:
         node = self.model.node(self.proxy.mapToSource(index))
@@ -365,11 +375,11 @@ class MainWindow(QMainWindow):
         if not entries:
             return
         status = store.status_of(entries[0])
-        size = f" ({units.size(status.bytes)})" if status is not None else ""
+        size = size_text(status.bytes) if status is not None else ""
         if confirm.delete_instead_of_trash(self.ask, reason, store.library.path(entries[0]).name, size):
             self.commands.delete_permanently(entries)
         else:
-            self.show_message("Nothing deleted")
+            self.show_message(self.tr("Nothing deleted"))
 
     def retry_selected(self) -> None:
         self.retry_entries(self.selected_entries())
@@ -422,7 +432,9 @@ class MainWindow(QMainWindow):
         hosts = list(dict.fromkeys(normalise_host(u) for e in ws.catalog for u in (e.url, *e.mirrors)))
         note = ""
         if os.environ.get("OFA_MANAGER_DIR"):
-            note = "OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here."
+            note = self.tr(
+                "OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here."
+            )
         # Store and Remove act on the keyring at once: the downloads learn of each change the keyring
         # takes, even on Cancel and even when the keyring answers after the dialog has closed.
         dialog = SettingsDialog(
@@ -446,14 +458,23 @@ class MainWindow(QMainWindow):
         edited.models_dir = ws.settings.models_dir
         folder = dialog.chosen_folder().expanduser()
         if not str(dialog.chosen_folder()).strip() or not folder.is_absolute():
-            self.show_message(f"The models folder must be a full path; it stays {ws.library.root}")
+            self.show_message(
+                self.tr("The models folder must be a full path; it stays {folder}").format(
+                    folder=ws.library.root
+                )
+            )
             folder = ws.library.root
         change = folder.resolve() != ws.library.root
         if change and (ws.moving or ws.verifying):
-            busy = "a folder move" if ws.moving else "a verification"
-            self.show_message(
-                f"The models folder stays {ws.library.root} while {busy} runs; choose it again after"
-            )
+            if ws.moving:
+                text = self.tr(
+                    "The models folder stays {folder} while a folder move runs; choose it again after"
+                )
+            else:
+                text = self.tr(
+                    "The models folder stays {folder} while a verification runs; choose it again after"
+                )
+            self.show_message(text.format(folder=ws.library.root))
             change = False
         move = False
         if change:
@@ -463,12 +484,21 @@ class MainWindow(QMainWindow):
             else:
                 move = answer
         if change and not self.commands.claim_folder(folder.resolve()):
-            self.show_message(f"Another ofa-manager window is open on {folder}: it was brought forward")
+            self.show_message(
+                self.tr("Another ofa-manager window is open on {folder}: it was brought forward").format(
+                    folder=folder
+                )
+            )
             change = False
         self.commands.apply_settings(edited, dialog.changed_tokens)
         if change:
             self.commands.change_folder(folder, move_files=move)
-        self.show_message("Settings saved")
+        if edited.language != ws.settings.language:
+            self.show_message(
+                self.tr("Settings saved; the language changes the next time ofa-manager starts")
+            )
+        else:
+            self.show_message(self.tr("Settings saved"))
 
     # -- feedback ---------------------------------------------------------------------------------
 
@@ -503,9 +533,10 @@ class MainWindow(QMainWindow):
         if not going:
             self.setWindowTitle(APP_NAME)
             return
-        done = f"{int(100 * fraction)} %" if fraction is not None else "…"
-        plural = "download" if going == 1 else "downloads"
-        self.setWindowTitle(f"{done} — {going} {plural} — {APP_NAME}")
+        done = percent_text(fraction) if fraction is not None else "…"
+        self.setWindowTitle(
+            self.tr("{done} — %n download(s) — {app}", "", going).format(done=done, app=APP_NAME)
+        )
 
     def _notify(self, item) -> None:
         from PySide6.QtWidgets import QSystemTrayIcon
@@ -513,10 +544,17 @@ class MainWindow(QMainWindow):
         if self.tray is None or not self.store.settings.notifications:
             return
         if item.state is ItemState.FAILED:
-            self.tray.showMessage("Download failed", f"{item.title}: {item.error}", QSystemTrayIcon.Warning)
+            reason = short_reason(item.error, item.error_kind)
+            self.tray.showMessage(
+                self.tr("Download failed"),
+                self.tr("{title}: {reason}").format(title=catalog_text(item.title), reason=reason),
+                QSystemTrayIcon.Warning,
+            )
         else:
             self.tray.showMessage(
-                "Download finished", f"{item.title}\n{item.key}", QSystemTrayIcon.Information
+                self.tr("Download finished"),
+                self.tr("{title}\n{path}").format(title=catalog_text(item.title), path=item.key),
+                QSystemTrayIcon.Information,
             )
 
     def filter(self, text: str) -> None:

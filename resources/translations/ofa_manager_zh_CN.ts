@@ -98,6 +98,285 @@ This file {mismatch}.</source>
     </message>
 </context>
 <context>
+    <name>Commands</name>
+    <message>
+        <source>{names}: CORRUPT — the file does not match its hash; delete it and download it again</source>
+        <translation>{names}：已损坏 — 文件与其哈希值不符；请删除后重新下载</translation>
+    </message>
+    <message>
+        <source>{names}: not ours — {reason}</source>
+        <translation>{names}：非本程序文件 — {reason}</translation>
+    </message>
+    <message>
+        <source>{names}: verified, sha256 {sha}</source>
+        <translation>{names}：已校验，sha256 {sha}</translation>
+    </message>
+    <message>
+        <source>Verify</source>
+        <translation>校验</translation>
+    </message>
+    <message>
+        <source>{action} failed for {name}: {reason}</source>
+        <translation>{name}：{action}失败：{reason}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Checking %n link(s)…</source>
+        <translation>
+            <numerusform>正在检查 %n 个链接…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Checking the link</source>
+        <translation>检查链接</translation>
+    </message>
+    <message>
+        <source>No answer from {host} ({reason}); sizes stay unknown — Check Links asks again</source>
+        <translation>{host} 没有响应（{reason}）；文件大小暂时未知 — “检查链接”会再次询问</translation>
+    </message>
+    <message numerus="yes">
+        <source>All %n link(s) answer</source>
+        <translation>
+            <numerusform>全部 %n 个链接均可用</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{name}: {reason}</source>
+        <translation>{name}：{reason}</translation>
+    </message>
+    <message>
+        <source>{name} (mirror at {host})</source>
+        <translation>{name}（{host} 上的镜像）</translation>
+    </message>
+    <message numerus="yes">
+        <source>{failed} of %n link(s) failed — {details}</source>
+        <translation>
+            <numerusform>%n 个链接中有 {failed} 个失败 — {details}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Moving to the trash</source>
+        <translation>移到回收站</translation>
+    </message>
+    <message>
+        <source>Moved {name} to the trash: {where} ({size}, still taken until the trash is emptied; restore it from the trash to get it back)</source>
+        <translation>已将 {name} 移到回收站：{where}（{size}，在回收站清空前仍占用空间；可从回收站恢复）</translation>
+    </message>
+    <message>
+        <source>Deleting the partial file</source>
+        <translation>删除未完成文件</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Deleted the partial file of {name} permanently ({freed} freed)</source>
+        <translation>已永久删除 {name} 的未完成文件（释放 {freed}）</translation>
+    </message>
+    <message>
+        <source>Deleted the {name} permanently ({freed} freed)</source>
+        <translation>已永久删除 {name}（释放 {freed}）</translation>
+    </message>
+    <message>
+        <source>Keep Anyway</source>
+        <translation>仍然保留</translation>
+    </message>
+    <message>
+        <source>Kept {name} anyway: it differs from the catalog and is not verified</source>
+        <translation>已保留 {name}：它与清单不符，未经校验</translation>
+    </message>
+    <message>
+        <source>Deleting the rejected copy</source>
+        <translation>正在删除未通过校验的副本</translation>
+    </message>
+    <message>
+        <source>Deleted the rejected copy of {name} ({freed} freed)</source>
+        <translation>已删除 {name} 未通过校验的副本（释放 {freed}）</translation>
+    </message>
+    <message>
+        <source>Cannot save the settings ({reason}); they apply until ofa-manager closes</source>
+        <translation>无法保存设置（{reason}）；这些设置在 ofa-manager 关闭前有效</translation>
+    </message>
+    <message>
+        <source>Cannot save the settings: {reason}</source>
+        <translation>无法保存设置：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>Confirm</name>
+    <message>
+        <source>Queue {names} Too</source>
+        <translation>同时加入 {names}</translation>
+    </message>
+    <message>
+        <source>Only the Selected</source>
+        <translation>仅所选</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Download the backbone too?</source>
+        <translation>同时下载骨干网络？</translation>
+    </message>
+    <message numerus="yes">
+        <source>{users} need(s) the backbone {names}, which is not downloaded or queued.
+
+Queue {names} as well?</source>
+        <translation>
+            <numerusform>{users} 需要骨干网络 {names}，但它既未下载也不在下载队列中。
+
+是否同时将 {names} 加入下载队列？</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Queue Anyway</source>
+        <translation>仍然加入队列</translation>
+    </message>
+    <message>
+        <source>Not enough disk space</source>
+        <translation>磁盘空间不足</translation>
+    </message>
+    <message>
+        <source>These downloads need {needed} (with the ones already queued), but only {free} is free in {folder}.</source>
+        <translation>这些下载（连同队列中已有的）需要 {needed}，但 {folder} 中只有 {free} 可用空间。</translation>
+    </message>
+    <message>
+        <source>• {file} — {size}</source>
+        <translation>• {file} — {size}</translation>
+    </message>
+    <message>
+        <source>   the same file is used by: {names}</source>
+        <translation>   使用同一文件的还有：{names}</translation>
+    </message>
+    <message>
+        <source>   {backbone} is the backbone of downloaded PETL checkpoints, which will not work without it: {names}</source>
+        <translation>   {backbone} 是已下载的 PETL 检查点的骨干网络，没有它这些检查点将无法使用：{names}</translation>
+    </message>
+    <message>
+        <source>Move to Trash</source>
+        <translation>移到回收站</translation>
+    </message>
+    <message>
+        <source>Move to the trash?</source>
+        <translation>移到回收站？</translation>
+    </message>
+    <message numerus="yes">
+        <source>Move %n file(s) ({size}) to the desktop trash? In the trash they take their space until it is emptied.</source>
+        <translation>
+            <numerusform>将 %n 个文件（{size}）移到桌面回收站？在回收站清空之前，它们仍占用磁盘空间。</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Delete Permanently</source>
+        <translation>永久删除</translation>
+    </message>
+    <message>
+        <source>{name} ({size})</source>
+        <translation>{name}（{size}）</translation>
+    </message>
+    <message>
+        <source>The trash cannot take the file</source>
+        <translation>回收站无法接收该文件</translation>
+    </message>
+    <message>
+        <source>{reason}.
+
+Delete {name} permanently instead? This cannot be undone.</source>
+        <translation>{reason}。
+
+改为永久删除 {name}？此操作无法撤销。</translation>
+    </message>
+    <message>
+        <source>Keep the File</source>
+        <translation>保留文件</translation>
+    </message>
+    <message>
+        <source>Download Again</source>
+        <translation>重新下载</translation>
+    </message>
+    <message>
+        <source>Keep Anyway</source>
+        <translation>仍然保留</translation>
+    </message>
+    <message>
+        <source>Download again?</source>
+        <translation>重新下载？</translation>
+    </message>
+    <message>
+        <source>The last download of {names} failed its check and was kept. Downloading again fetches the whole file once more; Keep Anyway uses the kept copy, marked as differing from the catalog.</source>
+        <translation>{names} 的上次下载未通过校验，已保留下来。重新下载会再次获取整个文件；“仍然保留”则使用保留的副本，并标记为与清单不符。</translation>
+    </message>
+    <message>
+        <source>Delete the rejected copy of {names} ({size})?</source>
+        <translation>删除 {names} 未通过校验的副本（{size}）？</translation>
+    </message>
+    <message>
+        <source>Delete</source>
+        <translation>删除</translation>
+    </message>
+    <message>
+        <source>Delete rejected copies?</source>
+        <translation>删除未通过校验的副本？</translation>
+    </message>
+    <message>
+        <source>Delete the partial data of {names} ({size})? A new download starts from the beginning.</source>
+        <translation>删除 {names} 已下载的部分数据（{size}）？之后的下载将从头开始。</translation>
+    </message>
+    <message>
+        <source>The download of {names} is cancelled first.</source>
+        <translation>会先取消 {names} 的下载。</translation>
+    </message>
+    <message>
+        <source>Delete partial files?</source>
+        <translation>删除未完成文件？</translation>
+    </message>
+    <message>
+        <source>Move Files</source>
+        <translation>移动文件</translation>
+    </message>
+    <message>
+        <source>Leave Them</source>
+        <translation>保留原处</translation>
+    </message>
+    <message>
+        <source>Move the checkpoints?</source>
+        <translation>移动检查点？</translation>
+    </message>
+    <message>
+        <source>The models folder becomes {folder}.
+
+Move the checkpoints and partial files from {old} there? Unfinished downloads follow either way.</source>
+        <translation>模型文件夹将改为 {folder}。
+
+是否将检查点和未完成文件从 {old} 移到那里？无论如何，未完成的下载都会随之转移。</translation>
+    </message>
+    <message>
+        <source>Close Anyway</source>
+        <translation>仍然关闭</translation>
+    </message>
+    <message>
+        <source>Stop moving the checkpoints?</source>
+        <translation>停止移动检查点？</translation>
+    </message>
+    <message>
+        <source>The checkpoints are being moved to {target}. Closing now stops the move: the files moved so far stay there, the others stay in {root}, which remains the models folder.</source>
+        <translation>检查点正在移到 {target}。现在关闭会停止移动：已移动的文件留在那里，其余文件留在 {root}，它仍是模型文件夹。</translation>
+    </message>
+    <message>
+        <source>Keep Moving</source>
+        <translation>继续移动</translation>
+    </message>
+</context>
+<context>
+    <name>ContentsWatcher</name>
+    <message>
+        <source>Reading the rejected copy</source>
+        <translation>正在读取未通过校验的副本</translation>
+    </message>
+</context>
+<context>
     <name>DetailsPane</name>
     <message>
         <source>Source</source>
@@ -292,6 +571,29 @@ This file {mismatch}.</source>
     </message>
 </context>
 <context>
+    <name>DownloadProcess</name>
+    <message>
+        <source>The download process is from another version of ofa-manager (protocol {theirs}, this window {ours}); reinstall ofa-manager</source>
+        <translation>下载进程来自另一个版本的 ofa-manager（协议 {theirs}，本窗口 {ours}）；请重新安装 ofa-manager</translation>
+    </message>
+    <message>
+        <source>The download process keeps stopping ({reason}, exit code {code}); restart ofa-manager</source>
+        <translation>下载进程反复停止（{reason}，退出码 {code}）；请重启 ofa-manager</translation>
+    </message>
+    <message>
+        <source>The download process was not responding for {seconds:.0f} s; restarted it</source>
+        <translation>下载进程 {seconds:.0f} 秒无响应，已重启</translation>
+    </message>
+    <message>
+        <source>The download process stopped (exit code {code}); restarted it</source>
+        <translation>下载进程已停止（退出码 {code}），已重启</translation>
+    </message>
+    <message>
+        <source>The download process stopped ({reason}); restarted it</source>
+        <translation>下载进程已停止（{reason}），已重启</translation>
+    </message>
+</context>
+<context>
     <name>DownloadsModel</name>
     <message>
         <source>Name</source>
@@ -445,6 +747,50 @@ File of: {names}</source>
     </message>
 </context>
 <context>
+    <name>FolderChange</name>
+    <message>
+        <source>Moving the checkpoints to {folder}…</source>
+        <translation>正在将检查点移到 {folder}…</translation>
+    </message>
+    <message>
+        <source>Switching to {folder}…</source>
+        <translation>正在切换到 {folder}…</translation>
+    </message>
+    <message>
+        <source>Moving the checkpoints to {folder}… {percent}</source>
+        <translation>正在将检查点移到 {folder}… {percent}</translation>
+    </message>
+    <message>
+        <source>Cannot save the settings ({reason}); the new folder applies until ofa-manager closes</source>
+        <translation>无法保存设置（{reason}）；新文件夹在 ofa-manager 关闭前有效</translation>
+    </message>
+    <message>
+        <source>Models folder is now {folder}</source>
+        <translation>模型文件夹现在是 {folder}</translation>
+    </message>
+    <message numerus="yes">
+        <source>moved %n file(s)</source>
+        <translation>
+            <numerusform>已移动 %n 个文件</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>left %n file(s) in the old folder, their names being taken here or a link or folder being at one of their names: {names}</source>
+        <translation>
+            <numerusform>有 %n 个文件留在旧文件夹中，因为新文件夹中已有同名文件、链接或文件夹：{names}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>; </source>
+        <comment>between the parts of a sentence</comment>
+        <translation>；</translation>
+    </message>
+    <message>
+        <source>Changing the models folder failed for {name}: {reason}</source>
+        <translation>更改模型文件夹失败（{name}）：{reason}</translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Details</source>
@@ -453,6 +799,130 @@ File of: {names}</source>
     <message>
         <source>Disk usage</source>
         <translation>磁盘占用</translation>
+    </message>
+    <message>
+        <source>Search checkpoints…</source>
+        <translation>搜索检查点…</translation>
+    </message>
+    <message>
+        <source>Filter by name, id, group or file name (Ctrl+F)</source>
+        <translation>按名称、ID、分组或文件名筛选（Ctrl+F）</translation>
+    </message>
+    <message>
+        <source>Actions</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Nothing to download: the selected checkpoints are here or already queued</source>
+        <translation>没有需要下载的：所选检查点已在本地或已在下载队列中</translation>
+    </message>
+    <message numerus="yes">
+        <source>Verifying %n file(s)…</source>
+        <translation>
+            <numerusform>正在校验 %n 个文件…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Copied %n path(s)</source>
+        <translation>
+            <numerusform>已复制 %n 个路径</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>No file manager could open {folder}</source>
+        <translation>没有文件管理器能打开 {folder}</translation>
+    </message>
+    <message>
+        <source>Nothing deleted</source>
+        <translation>未删除任何文件</translation>
+    </message>
+    <message>
+        <source>OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here.</source>
+        <translation>已设置 OFA_MANAGER_DIR：启动时由它决定模型文件夹，无论此处选择什么。</translation>
+    </message>
+    <message>
+        <source>The models folder must be a full path; it stays {folder}</source>
+        <translation>模型文件夹必须是完整路径；仍为 {folder}</translation>
+    </message>
+    <message>
+        <source>The models folder stays {folder} while a folder move runs; choose it again after</source>
+        <translation>文件夹移动进行期间，模型文件夹仍为 {folder}；请在移动完成后重新选择</translation>
+    </message>
+    <message>
+        <source>The models folder stays {folder} while a verification runs; choose it again after</source>
+        <translation>校验进行期间，模型文件夹仍为 {folder}；请在校验完成后重新选择</translation>
+    </message>
+    <message>
+        <source>Another ofa-manager window is open on {folder}: it was brought forward</source>
+        <translation>另一个 ofa-manager 窗口已打开 {folder}：已将其置于前台</translation>
+    </message>
+    <message>
+        <source>Settings saved; the language changes the next time ofa-manager starts</source>
+        <translation>设置已保存；语言将在下次启动 ofa-manager 时更改</translation>
+    </message>
+    <message>
+        <source>Settings saved</source>
+        <translation>设置已保存</translation>
+    </message>
+    <message numerus="yes">
+        <source>{done} — %n download(s) — {app}</source>
+        <translation>
+            <numerusform>{done} — %n 个下载 — {app}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Download failed</source>
+        <translation>下载失败</translation>
+    </message>
+    <message>
+        <source>{title}: {reason}</source>
+        <translation>{title}：{reason}</translation>
+    </message>
+    <message>
+        <source>Download finished</source>
+        <translation>下载完成</translation>
+    </message>
+    <message>
+        <source>{title}
+{path}</source>
+        <translation>{title}
+{path}</translation>
+    </message>
+    <message>
+        <source>Download</source>
+        <translation>下载</translation>
+    </message>
+    <message>
+        <source>Download the selected checkpoints (resumes partial files)</source>
+        <translation>下载所选检查点（未完成的文件会续传）</translation>
+    </message>
+    <message>
+        <source>Pause</source>
+        <translation>暂停</translation>
+    </message>
+    <message>
+        <source>Pause the selected downloads; the data so far is kept</source>
+        <translation>暂停所选下载；已下载的数据会保留</translation>
+    </message>
+    <message>
+        <source>Resume</source>
+        <translation>继续</translation>
+    </message>
+    <message>
+        <source>Resume paused downloads and partial files</source>
+        <translation>继续已暂停的下载和未完成的文件</translation>
+    </message>
+    <message>
+        <source>Take the selected downloads off the list; the partial data stays for later</source>
+        <translation>将所选下载移出列表；已下载的部分数据保留，供以后续传</translation>
+    </message>
+    <message>
+        <source>Retry</source>
+        <translation>重试</translation>
+    </message>
+    <message>
+        <source>Try failed downloads again</source>
+        <translation>重新尝试失败的下载</translation>
     </message>
     <message>
         <source>Keep Anyway</source>
@@ -479,36 +949,92 @@ File of: {names}</source>
         <translation>显示保留下来的未通过校验的副本的内容</translation>
     </message>
     <message>
-        <source>Move {count} file(s) ({size}) to the desktop trash? In the trash they take their space until it is emptied.</source>
-        <translation>将 {count} 个文件（{size}）移到桌面回收站？在回收站清空之前，它们仍占用磁盘空间。</translation>
+        <source>Verify</source>
+        <translation>校验</translation>
     </message>
     <message>
-        <source>Download Again</source>
-        <translation>重新下载</translation>
+        <source>Re-hash the local files and compare with the known sha256</source>
+        <translation>重新计算本地文件的哈希值，并与已知的 sha256 比较</translation>
     </message>
     <message>
-        <source>Download again?</source>
-        <translation>重新下载？</translation>
+        <source>Open Folder</source>
+        <translation>打开文件夹</translation>
     </message>
     <message>
-        <source>The last download of {names} failed its check and was kept. Downloading again fetches the whole file once more; Keep Anyway uses the kept copy, marked as differing from the catalog.</source>
-        <translation>{names} 的上次下载未通过校验，已保留下来。重新下载会再次获取整个文件；“仍然保留”则使用保留的副本，并标记为与清单不符。</translation>
+        <source>Open the folder that holds the selected files</source>
+        <translation>打开所选文件所在的文件夹</translation>
+    </message>
+    <message>
+        <source>Copy Path</source>
+        <translation>复制路径</translation>
+    </message>
+    <message>
+        <source>Copy the full paths of the selected files</source>
+        <translation>复制所选文件的完整路径</translation>
+    </message>
+    <message>
+        <source>Move the local copies to the desktop trash</source>
+        <translation>将本地副本移到桌面回收站</translation>
+    </message>
+    <message>
+        <source>Delete Partial File</source>
+        <translation>删除未完成文件</translation>
+    </message>
+    <message>
+        <source>Delete unfinished partial data</source>
+        <translation>删除未完成的部分数据</translation>
+    </message>
+    <message>
+        <source>Check Links</source>
+        <translation>检查链接</translation>
+    </message>
+    <message>
+        <source>Ask the servers (HEAD) whether the links answer and how big the files are</source>
+        <translation>向服务器发送 HEAD 请求，检查链接是否可用以及文件大小</translation>
+    </message>
+    <message>
+        <source>Settings</source>
+        <translation>设置</translation>
+    </message>
+    <message>
+        <source>Models folder, limits, mirrors, tokens</source>
+        <translation>模型文件夹、限速、镜像、令牌</translation>
+    </message>
+    <message>
+        <source>Refresh</source>
+        <translation>刷新</translation>
+    </message>
+    <message>
+        <source>Read the models folder again</source>
+        <translation>重新读取模型文件夹</translation>
+    </message>
+    <message>
+        <source>Find</source>
+        <translation>查找</translation>
+    </message>
+    <message>
+        <source>Search the checkpoints</source>
+        <translation>搜索检查点</translation>
+    </message>
+    <message>
+        <source>Quit</source>
+        <translation>退出</translation>
+    </message>
+    <message>
+        <source>Close the window (downloads resume next time)</source>
+        <translation>关闭窗口（下载会在下次启动时继续）</translation>
+    </message>
+    <message>
+        <source>{tip} ({keys})</source>
+        <translation>{tip}（{keys}）</translation>
     </message>
     <message>
         <source>Cancel</source>
         <translation>取消</translation>
     </message>
     <message>
-        <source>Delete the rejected copy of {names} ({size})?</source>
-        <translation>删除 {names} 未通过校验的副本（{size}）？</translation>
-    </message>
-    <message>
         <source>Delete</source>
         <translation>删除</translation>
-    </message>
-    <message>
-        <source>Delete rejected copies?</source>
-        <translation>删除未通过校验的副本？</translation>
     </message>
 </context>
 <context>
@@ -763,6 +1289,21 @@ File of: {names}</source>
     </message>
 </context>
 <context>
+    <name>Store</name>
+    <message>
+        <source>Cannot read the models folder: {reason}</source>
+        <translation>无法读取模型文件夹：{reason}</translation>
+    </message>
+    <message>
+        <source>{titles}: download failed: {reason}</source>
+        <translation>{titles}：下载失败：{reason}</translation>
+    </message>
+    <message>
+        <source>{titles}: downloaded to {path}</source>
+        <translation>{titles}：已下载到 {path}</translation>
+    </message>
+</context>
+<context>
     <name>UsageModel</name>
     <message>
         <source>Checkpoint</source>
@@ -785,57 +1326,6 @@ File of: {names}</source>
     <message>
         <source>{name} (partial)</source>
         <translation>{name}（未完成）</translation>
-    </message>
-</context>
-<context>
-    <name>Workspace</name>
-    <message>
-        <source>The download process is from another version of ofa-manager (protocol {theirs}, this window {ours}); reinstall ofa-manager</source>
-        <translation>下载进程来自另一个版本的 ofa-manager（协议 {theirs}，本窗口 {ours}）；请重新安装 ofa-manager</translation>
-    </message>
-    <message>
-        <source>The download process keeps stopping ({reason}, exit code {code}); restart ofa-manager</source>
-        <translation>下载进程反复停止（{reason}，退出码 {code}）；请重启 ofa-manager</translation>
-    </message>
-    <message>
-        <source>The download process was not responding for {seconds:.0f} s; restarted it</source>
-        <translation>下载进程 {seconds:.0f} 秒无响应，已重启</translation>
-    </message>
-    <message>
-        <source>The download process stopped (exit code {code}); restarted it</source>
-        <translation>下载进程已停止（退出码 {code}），已重启</translation>
-    </message>
-    <message>
-        <source>The download process stopped ({reason}); restarted it</source>
-        <translation>下载进程已停止（{reason}），已重启</translation>
-    </message>
-    <message>
-        <source>{names}: not ours — {reason}</source>
-        <translation>{names}：非本程序文件 — {reason}</translation>
-    </message>
-    <message>
-        <source>Moved {name} to the trash: {where} ({size}, still taken until the trash is emptied; restore it from the trash to get it back)</source>
-        <translation>已将 {name} 移到回收站：{where}（{size}，在回收站清空前仍占用空间；可从回收站恢复）</translation>
-    </message>
-    <message>
-        <source>Kept {name} anyway: it differs from the catalog and is not verified</source>
-        <translation>已保留 {name}：它与清单不符，未经校验</translation>
-    </message>
-    <message>
-        <source>Deleted the rejected copy of {name} ({freed} freed)</source>
-        <translation>已删除 {name} 未通过校验的副本（释放 {freed}）</translation>
-    </message>
-    <message>
-        <source>Reading the rejected copy</source>
-        <translation>正在读取未通过校验的副本</translation>
-    </message>
-    <message>
-        <source>Keep Anyway</source>
-        <translation>仍然保留</translation>
-    </message>
-    <message>
-        <source>Deleting the rejected copy</source>
-        <translation>正在删除未通过校验的副本</translation>
     </message>
 </context>
 <context>
@@ -1258,24 +1748,29 @@ File of: {names}</source>
         <translation>链接检查：{reason}</translation>
     </message>
     <message>
-        <source>it ended by itself</source>
-        <translation>进程自行退出</translation>
+        <source>exited</source>
+        <comment>the download process</comment>
+        <translation>已退出</translation>
     </message>
     <message>
-        <source>it stopped responding</source>
-        <translation>进程无响应</translation>
+        <source>not responding</source>
+        <comment>the download process</comment>
+        <translation>无响应</translation>
     </message>
     <message>
-        <source>it is another version</source>
-        <translation>进程版本不同</translation>
+        <source>incompatible</source>
+        <comment>the download process</comment>
+        <translation>版本不兼容</translation>
     </message>
     <message>
-        <source>its event pipe closed</source>
-        <translation>事件管道已关闭</translation>
+        <source>pipe closed</source>
+        <comment>the download process</comment>
+        <translation>管道已关闭</translation>
     </message>
     <message>
-        <source>one of its events could not be read</source>
-        <translation>无法读取其发出的某个事件</translation>
+        <source>reader failed</source>
+        <comment>the download process</comment>
+        <translation>读取事件失败</translation>
     </message>
 </context>
 <context>
