@@ -112,8 +112,9 @@ class CheckpointTreeModel(QAbstractItemModel):
         groups: dict[tuple[str, ...], Node] = {}
         for entry in workspace.catalog:
             parent_node = self._root
-            for depth in range(len(entry.group)):
-                path = entry.group[: depth + 1]
+            where = workspace.catalog.tree_path(entry)  # under its catalog's title when there are several
+            for depth in range(len(where)):
+                path = where[: depth + 1]
                 if path not in groups:
                     groups[path] = parent_node.add(Node(path[-1], None, parent_node))
                 parent_node = groups[path]

@@ -1,0 +1,264 @@
+"""Links into project folders from the window: background jobs, waiting for downloads, and the link run
+that both "Link into project folder…" and a scan report's Apply use."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+
+from ofa_manager.core import units
+from ofa_manager.core.catalog import Checkpoint, redact_text
+from ofa_manager.core.linking import LinkResult, Outcome
+from ofa_manager.core.project_setup import LinkRequest, make_links, to_download
+from ofa_manager.core.states import ItemState
+
+_numbers = itertools.count(1)
+
+
+def tr(text: str, disambiguation: str | None = None, n: int = -1) -> str:
+    return QCoreApplication.translate("ProjectLinks", text, disambiguation, n)
+
+
+@dataclass
+class JobResult:
+    """What a background job gave back: its value, or why it failed (never a traceback)."""
+
+    ok: bool
+    value: object = None
+    error: str = ""
+
+
+class Jobs(QObject):
+    """Runs work on the bridge's disk workers (never in the GUI thread); each job's ``JobResult`` comes back
+    to its own callback in the GUI thread. Callbacks of a Jobs that is gone are never called."""
+
+    def __init__(self, workspace, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self._callbacks: dict[str, Callable[[JobResult], None]] = {}
+        workspace.bridge.task_done.connect(self._done, Qt.QueuedConnection)
+
+    @property
+    def running(self) -> bool:
+        return bool(self._callbacks)
+
+    def run(self, kind: str, work: Callable[[], object], done: Callable[[JobResult], None]) -> None:
+        key = f"{kind}#{next(_numbers)}"
+        self._callbacks[key] = done
+
+        def guarded(task) -> JobResult:
+            try:
+                return JobResult(True, work())
+            except Exception as exc:  # said to the user; a worker never dies silently
+                return JobResult(False, error=redact_text(str(exc)) or type(exc).__name__)
+
+        self.workspace.bridge.submit(kind, key, guarded)
+
+    def _done(self, kind: str, key: str, result) -> None:
+        callback = self._callbacks.pop(key, None)
+        if callback is not None:
+            callback(result)
+
+
+class DownloadWaiter(QObject):
+    """Follows the downloads of some checkpoints until each one's file is here, or its download failed
+    or was taken off the list.
+
+    Signals:
+        finished(list, list): ids whose file is here; (id, why) pairs of those that did not come
+        progressed(int, int): how many have finished, of how many
+    """
+
+    finished = Signal(list, list)
+    progressed = Signal(int, int)
+
+    def __init__(self, workspace, entries: list[Checkpoint], parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.entries = list(entries)
+        self._seen: set[str] = set()  # ids whose download appeared in the list
+        self._done = False
+        for signal in (
+            workspace.item_finished,
+            workspace.items_inserted,
+            workspace.items_removed,
+            workspace.items_reset,
+            workspace.entries_changed,
+            workspace.statuses_changed,
+        ):
+            signal.connect(self.check)
+
+    def check(self, *args) -> None:
+        if self._done:
+            return
+        ws = self.workspace
+        ready, failed, pending = [], [], 0
+        for entry in self.entries:
+            item = ws.item_for(entry)
+            if ws.library.local_or_store_path(entry) is not None and (
+                item is None or not item.state.unfinished
+            ):
+                ready.append(entry.id)
+            elif item is not None and item.state is ItemState.FAILED:
+                failed.append((entry.id, item.error or tr("the download failed")))
+            elif item is not None:
+                self._seen.add(entry.id)
+                pending += 1
+            elif entry.id in self._seen:
+                failed.append((entry.id, tr("its download was taken off the list")))
+            else:
+                pending += 1  # asked for; not in the list yet
+        self.progressed.emit(len(ready) + len(failed), len(self.entries))
+        if pending == 0:
+            self._done = True
+            self.finished.emit(ready, failed)
+
+
+def outcome_text(result: LinkResult) -> str:
+    """One line for one link: what happened, in the user's words."""
+    where = str(result.path)
+    if result.outcome is Outcome.CREATED:
+        return tr("{path}: linked to {target}").format(path=where, target=result.target)
+    if result.outcome is Outcome.REPLACED:
+        return tr("{path}: our old link now points to {target}").format(path=where, target=result.target)
+    if result.outcome is Outcome.ALREADY:
+        return tr("{path}: already linked").format(path=where)
+    if result.outcome is Outcome.REFUSED:
+        return tr("{path}: left alone — {reason}").format(path=where, reason=result.reason)
+    if result.outcome is Outcome.NOT_HERE:
+        return tr("{path}: not linked — {id} is not downloaded").format(path=where, id=result.entry_id)
+    return tr("{path}: not linked — {reason}").format(path=where, reason=result.reason)
+
+
+def summary_text(results: list[LinkResult], not_downloaded: list[tuple[str, str]]) -> str:
+    made = sum(1 for r in results if r.outcome in (Outcome.CREATED, Outcome.REPLACED))
+    already = sum(1 for r in results if r.outcome is Outcome.ALREADY)
+    left = sum(1 for r in results if not r.ok)
+    parts = [tr("%n link(s) made", None, made)]
+    if already:
+        parts.append(tr("%n already there", None, already))
+    if left:
+        parts.append(tr("%n not made", None, left))
+    if not_downloaded:
+        parts.append(tr("%n download(s) did not finish", None, len(not_downloaded)))
+    return "; ".join(parts)
+
+
+class LinkRun(QObject):
+    """Makes a set of links: asks to download what is not here (showing what and how much), waits for
+    those downloads, then links in the background. One run at a time per object.
+
+    Signals:
+        status(str): a line on what the run is doing
+        finished(list, list): the LinkResults, and (id, why) of downloads that did not finish
+        cancelled(): the user said no; nothing was done
+    """
+
+    status = Signal(str)
+    finished = Signal(list, list)
+    cancelled = Signal()
+
+    def __init__(
+        self,
+        workspace,
+        ask: Callable[..., str | None],
+        download: Callable[[list[Checkpoint]], bool],
+        parent: QObject | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.workspace = workspace
+        self.ask = ask
+        self.download = download
+        self.jobs = Jobs(workspace, self)
+        self.waiter: DownloadWaiter | None = None
+        self.running = False
+        self._requests: list[LinkRequest] = []
+        self._mode = "symlink"
+        self._failed: list[tuple[str, str]] = []
+
+    def start(self, requests: list[LinkRequest], mode: str) -> bool:
+        """Begin; False when nothing was started (nothing to do, or the user said no)."""
+        if self.running or not requests:
+            return False
+        ws = self.workspace
+        missing = to_download(ws.library, requests)
+        if missing:
+            choice = self._ask_download(requests, missing)
+            if choice is None:
+                self.cancelled.emit()
+                return False
+            if choice == "download":
+                if not self.download(missing):
+                    self.cancelled.emit()
+                    return False
+            else:  # only the downloaded ones
+                requests = [r for r in requests if r.entry.id not in {e.id for e in missing}]
+                missing = []
+                if not requests:
+                    self.cancelled.emit()
+                    return False
+        self.running = True
+        self._requests, self._mode, self._failed = list(requests), mode, []
+        if missing:
+            self.status.emit(tr("Waiting for %n download(s)…", None, len(missing)))
+            self.waiter = DownloadWaiter(ws, missing, self)
+            self.waiter.finished.connect(self._downloads_done)
+            self.waiter.check()
+        else:
+            self._link()
+        return True
+
+    def _ask_download(self, requests: list[LinkRequest], missing: list[Checkpoint]) -> str | None:
+        ws = self.workspace
+        sizes = [ws.size_of(e) for e in missing]
+        known = sum(s for s in sizes if s is not None)
+        unknown = sum(1 for s in sizes if s is None)
+        lines = []
+        for entry, size in zip(missing, sizes, strict=True):
+            lines.append(
+                f"• {entry.title} ({entry.filename}) — {units.size(size) if size is not None else '?'}"
+            )
+        total = units.size(known)
+        if unknown:
+            total = tr("{size} + %n of unknown size", None, unknown).format(size=total)
+        text = (
+            tr("%n checkpoint(s) to link are not downloaded:", None, len(missing)) + "\n" + "\n".join(lines)
+        )
+        text += "\n\n" + tr("Download plan: {total}; {free} free in {folder}.").format(
+            total=total, free=units.size(ws.free_bytes()), folder=ws.library.root
+        )
+        text += "\n" + tr("Download them first, then make the links?")
+        here = len({r.entry.id for r in requests} - {e.id for e in missing})
+        choices = [tr("Download and Link")]
+        if here:
+            choices.append(tr("Link Only the %n Downloaded", None, here))
+        choices.append(tr("Cancel"))
+        answer = self.ask(tr("Download first?"), text, choices)
+        if answer == choices[0]:
+            return "download"
+        if here and answer == choices[1]:
+            return "only-here"
+        return None
+
+    def _downloads_done(self, ready: list[str], failed: list[tuple[str, str]]) -> None:
+        self._failed = failed
+        gone = {entry_id for entry_id, _ in failed}
+        self._requests = [r for r in self._requests if r.entry.id not in gone]
+        self._link()
+
+    def _link(self) -> None:
+        requests, mode, library = self._requests, self._mode, self.workspace.library
+        self.status.emit(tr("Making %n link(s)…", None, len(requests)))
+        self.jobs.run("project-link", lambda: make_links(library, requests, mode), self._linked)
+
+    def _linked(self, result: JobResult) -> None:
+        self.running = False
+        failed = self._failed
+        if not result.ok:
+            self.status.emit(tr("Linking failed: {reason}").format(reason=result.error))
+            self.finished.emit([], failed)
+            return
+        self.finished.emit(result.value, failed)
