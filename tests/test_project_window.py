@@ -16,7 +16,8 @@ pytest.importorskip("pytestqt")
 from ofa_manager.core import linking  # noqa: E402
 from ofa_manager.gui import project_dialog, scan_report  # noqa: E402
 from tests.catalogs import body_requests, entry, payload, sha256, write_catalog  # noqa: E402
-from tests.test_gui import WAIT_MS, Answers, open_window  # noqa: E402,F401  (open_window: a fixture)
+from tests.test_gui import WAIT_MS, Answers  # noqa: E402
+from tests.test_gui import open_window as open_window  # noqa: E402, F401  (fixtures)
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
@@ -148,7 +149,8 @@ def test_the_report_shows_each_expected_path_its_script_and_line_and_what_satisf
         "OFA/checkpoints/clip/ViT-B-16.pt": ("Unknown — no catalog entry has this file name", f"{script}:6"),
     }
     assert dialog.summary.text() == (
-        "8 checkpoint path(s) in the scripts: 0 linked, 4 to link, 3 checkpoint(s) to download first, 2 unknown"
+        "8 checkpoint path(s) in the scripts: 0 linked, 4 to link, 3 checkpoint(s) to download first, "
+        "2 unknown"
     )
     assert dialog.apply_button.isEnabled()
     assert site.gets() == 1  # the scan fetched nothing

@@ -32,6 +32,7 @@ from ofa_manager.gui import project_dialog
 from ofa_manager.gui.project_links import JobResult, Jobs, LinkRun, outcome_text, summary_text
 
 COL_PATH, COL_STATUS, COL_SCRIPT = range(3)
+_TOP = QModelIndex()  # the default parent (a shared value, never modified)
 _COLORS = {"good": "#1e6b34", "todo": "#1a4f8b", "warn": "#8a5300", "plain": None}
 
 
@@ -50,10 +51,10 @@ class ScanReportModel(QAbstractTableModel):
         self.project, self.rows = project, list(rows)
         self.endResetModel()
 
-    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def rowCount(self, parent: QModelIndex = _TOP) -> int:
         return 0 if parent.isValid() else len(self.rows)
 
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:
+    def columnCount(self, parent: QModelIndex = _TOP) -> int:
         return 0 if parent.isValid() else 3
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
