@@ -290,3 +290,31 @@ def test_link_dialog_one_checkpoint_under_a_name_and_bad_input_said_in_place(
     assert dialog.start()
     qtbot.waitUntil(lambda: not dialog.run.running, timeout=WAIT_MS)
     assert dialog.results.toPlainText() == f"{into / 'base.pt'}: already linked"
+
+
+def test_a_download_that_fails_is_named_and_the_other_links_are_made(
+    qtbot, open_window, http_server, tmp_path, monkeypatch
+):
+    data = payload(40_000, 7)
+    http_server.add("/base.pt", data)
+    catalog = write_catalog(
+        tmp_path / "catalog.json",
+        [
+            entry("ofa-base", http_server.url("/base.pt"), sha256=sha256(data)),
+            entry("gone", http_server.url("/gone.pt")),
+        ],
+    )
+    window = open_window(catalog, in_process_queue=True)
+    ws = window.workspace
+    into = tmp_path / "project"
+    Answers(monkeypatch, window, lambda title, choices: choices[0])
+    dialog = project_dialog.LinkDialog(ws, list(ws.catalog), *asking(window), window, folder=str(into))
+    qtbot.addWidget(dialog)
+    assert dialog.start()
+    qtbot.waitUntil(lambda: not dialog.run.running, timeout=WAIT_MS)
+    assert (into / "base.pt").read_bytes() == data
+    assert not os.path.lexists(into / "gone.pt")
+    lines = dialog.results.toPlainText().splitlines()
+    assert lines[0] == f"{into / 'base.pt'}: linked to {ws.library.root / 'base.pt'}"
+    assert lines[1].startswith("gone: not linked — its download did not finish (") and "404" in lines[1]
+    assert dialog.status.text() == "1 link(s) made; 1 download(s) did not finish"
