@@ -98,7 +98,7 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
 
 
 def add_catalog(qtbot, window, source: str, name: str = "") -> catalogs_page.AddCatalogDialog:
-    dialog = catalogs_page.AddCatalogDialog(window.workspace, window)
+    dialog = catalogs_page.AddCatalogDialog(window.workspace, window.workspace.bridge, window)
     qtbot.addWidget(dialog)
     dialog.source.setText(source)
     dialog.name.setText(name)
@@ -171,7 +171,7 @@ def test_add_catalog_errors_are_clear_keep_what_was_typed_and_write_nothing(
         ),
         (lab.server.url("/lists/lab.md"), "../x", "Nothing imported: catalog name '../x' must be letters"),
     ):
-        dialog = catalogs_page.AddCatalogDialog(window.workspace, window)
+        dialog = catalogs_page.AddCatalogDialog(window.workspace, window.workspace.bridge, window)
         qtbot.addWidget(dialog)
         dialog.source.setText(source)
         dialog.name.setText(name)
@@ -195,7 +195,9 @@ def test_settings_catalogs_list_enables_disables_and_removes_after_asking(
     for name in ("lab", "lab-copy"):
         zoo.import_document(lab.server.url("/lists/lab.md"), name=name, replace=False)
     window = open_window()
-    page = catalogs_page.CatalogsPage(window.workspace, lambda *a, **k: window.ask(*a, **k), [])
+    page = catalogs_page.CatalogsPage(
+        window.workspace, window.workspace.bridge, lambda *a, **k: window.ask(*a, **k), []
+    )
     qtbot.addWidget(page)
     assert page.names() == ["built-in", "lab-copy", "lab"]
     builtin = page.item("built-in")
@@ -238,7 +240,9 @@ def test_export_lock_file_of_the_chosen_or_all_downloaded_entries(
     monkeypatch.setattr(lock_export, "choose_save_file", lambda parent, title, start: str(target))
 
     def export(selected) -> lock_export.LockExport:
-        job = lock_export.LockExport(ws, window, lambda *a, **k: window.ask(*a, **k), messages.append)
+        job = lock_export.LockExport(
+            ws, ws.bridge, window, lambda *a, **k: window.ask(*a, **k), messages.append
+        )
         if job.start(selected):
             qtbot.waitUntil(lambda: job.done is not None, timeout=WAIT_MS)
         return job

@@ -71,13 +71,18 @@ def site(tmp_path, http_server) -> Site:
     return Site(tmp_path, http_server)
 
 
+def parts(window):
+    """The store and the bridge the views are given."""
+    return window.workspace, window.workspace.bridge
+
+
 def asking(window):
     """The window's ask and download as the dialogs get them: looked up when called (Answers replaces ask)."""
     return (lambda *a, **k: window.ask(*a, **k)), (lambda entries: window.download(entries))
 
 
 def open_report(qtbot, window, project: Path) -> scan_report.ScanReportDialog:
-    dialog = scan_report.ScanReportDialog(window.workspace, *asking(window), window)
+    dialog = scan_report.ScanReportDialog(*parts(window), *asking(window), window)
     qtbot.addWidget(dialog)
     dialog.show()
     dialog.folder.setText(str(project))
@@ -209,7 +214,7 @@ def test_apply_cancelled_downloads_and_links_nothing(qtbot, site, open_window, m
 
 def test_a_folder_that_is_not_there_is_said_and_the_typed_text_stays(qtbot, site, open_window, tmp_path):
     window = open_window(site.catalog, in_process_queue=True)
-    dialog = scan_report.ScanReportDialog(window.workspace, *asking(window), window)
+    dialog = scan_report.ScanReportDialog(*parts(window), *asking(window), window)
     qtbot.addWidget(dialog)
     for typed, said in (
         (str(tmp_path / "nowhere"), f"{tmp_path / 'nowhere'} is not a folder."),
@@ -236,7 +241,7 @@ def test_link_dialog_downloads_first_when_asked_names_a_users_file_and_goes_on(
     (into / "a_rcp.pt").write_bytes(b"mine")
     chosen = [ws.catalog.get(i) for i in ("refcoco-adapter", "refcocoplus-adapter", "refcocog-adapter")]
     monkeypatch.setattr(project_dialog, "choose_folder", lambda parent, title, start: str(into))
-    dialog = project_dialog.LinkDialog(ws, chosen, *asking(window), window)
+    dialog = project_dialog.LinkDialog(*parts(window), chosen, *asking(window), window)
     qtbot.addWidget(dialog)
     dialog._browse()
     assert dialog.folder.text() == str(into)
@@ -265,7 +270,7 @@ def test_link_dialog_one_checkpoint_under_a_name_and_bad_input_said_in_place(
     window.download([ws.catalog.get("ofa-base")])
     qtbot.waitUntil(lambda: (ws.library.root / "ofa_base.pt").exists(), timeout=WAIT_MS)
     answers = Answers(monkeypatch, window, lambda title, choices: choices[0])
-    dialog = project_dialog.LinkDialog(ws, [ws.catalog.get("ofa-base")], *asking(window), window)
+    dialog = project_dialog.LinkDialog(*parts(window), [ws.catalog.get("ofa-base")], *asking(window), window)
     qtbot.addWidget(dialog)
     into = tmp_path / "proj" / "checkpoints"
     for folder, name, said in (
@@ -308,7 +313,9 @@ def test_a_download_that_fails_is_named_and_the_other_links_are_made(
     ws = window.workspace
     into = tmp_path / "project"
     Answers(monkeypatch, window, lambda title, choices: choices[0])
-    dialog = project_dialog.LinkDialog(ws, list(ws.catalog), *asking(window), window, folder=str(into))
+    dialog = project_dialog.LinkDialog(
+        *parts(window), list(ws.catalog), *asking(window), window, folder=str(into)
+    )
     qtbot.addWidget(dialog)
     assert dialog.start()
     qtbot.waitUntil(lambda: not dialog.run.running, timeout=WAIT_MS)

@@ -75,12 +75,12 @@ class AddCatalogDialog(QDialog):
 
     imported = Signal(str)
 
-    def __init__(self, workspace, parent: QWidget | None = None, *, source: str = "") -> None:
+    def __init__(self, store, bridge, parent: QWidget | None = None, *, source: str = "") -> None:
         super().__init__(parent)
         self.setObjectName("add-catalog")
         self.setWindowTitle(self.tr("Add Catalog"))
-        self.workspace = workspace
-        self.jobs = Jobs(workspace, self)
+        self.store = store
+        self.jobs = Jobs(bridge, self)
         intro = QLabel(
             self.tr(
                 "A checkpoint list written in Markdown or HTML (such as OFA's checkpoints.md): each link to "
@@ -143,8 +143,8 @@ class AddCatalogDialog(QDialog):
         if self.jobs.running:
             return False
         name = self.name.text().strip() or None
-        disabled = list(self.workspace.settings.disabled_catalogs)
-        catalog = self.workspace.catalog
+        disabled = list(self.store.settings.disabled_catalogs)
+        catalog = self.store.catalog
 
         def work():
             try:
@@ -190,14 +190,16 @@ class CatalogsPage(QWidget):
 
     def __init__(
         self,
-        workspace,
+        store,
+        bridge,
         ask: Callable[..., str | None],
         disabled: list[str],
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setObjectName("catalogs-page")
-        self.workspace = workspace
+        self.store = store
+        self.bridge = bridge
         self.ask = ask
         self._disabled = set(disabled)
         self.list = QTreeWidget(self)
@@ -300,7 +302,7 @@ class CatalogsPage(QWidget):
 
     def add(self) -> AddCatalogDialog:
         """Open "Add Catalog" (returned: tests answer it as a user would); the list follows each import."""
-        dialog = AddCatalogDialog(self.workspace, self)
+        dialog = AddCatalogDialog(self.store, self.bridge, self)
         dialog.imported.connect(self._added)
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()

@@ -31,26 +31,27 @@ class LockExport(QObject):
 
     def __init__(
         self,
-        workspace,
+        store,
+        bridge,
         parent: QWidget,
         ask: Callable[..., str | None],
         show: Callable[[str], None],
     ) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.store = store
         self.widget = parent
         self.ask = ask
         self.show = show
-        self.jobs = Jobs(workspace, self)
+        self.jobs = Jobs(bridge, self)
         self.done: JobResult | None = None
 
     def _downloaded(self, entry: Checkpoint) -> bool:
-        status = self.workspace.status_of(entry)
+        status = self.store.status_of(entry)
         return status is not None and status.state is State.DOWNLOADED
 
     def start(self, selected: list[Checkpoint]) -> bool:
         """Pin ``selected`` (or, with none, every downloaded checkpoint); False when nothing was started."""
-        ws = self.workspace
+        ws = self.store
         if self.jobs.running:
             return False
         ok = self.tr("OK")

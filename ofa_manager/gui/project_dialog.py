@@ -46,7 +46,8 @@ class LinkDialog(QDialog):
 
     def __init__(
         self,
-        workspace,
+        store,
+        bridge,
         entries: list[Checkpoint],
         ask: Callable[..., str | None],
         download: Callable[[list[Checkpoint]], bool],
@@ -58,7 +59,7 @@ class LinkDialog(QDialog):
         self.setObjectName("link-dialog")
         self.setWindowTitle(self.tr("Link into Project Folder"))
         self.entries = entries
-        self.run = LinkRun(workspace, ask, download, self)
+        self.run = LinkRun(store, bridge, ask, download, self)
         self.run.status.connect(self._set_status)
         self.run.finished.connect(self._finished)
         self.run.cancelled.connect(lambda: self._set_status(self.tr("Nothing linked")))

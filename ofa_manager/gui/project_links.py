@@ -35,11 +35,11 @@ class Jobs(QObject):
     """Runs work on the bridge's disk workers (never in the GUI thread); each job's ``JobResult`` comes back
     to its own callback in the GUI thread. Callbacks of a Jobs that is gone are never called."""
 
-    def __init__(self, workspace, parent: QObject | None = None) -> None:
+    def __init__(self, bridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.bridge = bridge
         self._callbacks: dict[str, Callable[[JobResult], None]] = {}
-        workspace.bridge.task_done.connect(self._done, Qt.QueuedConnection)
+        bridge.task_done.connect(self._done, Qt.QueuedConnection)
 
     @property
     def running(self) -> bool:
@@ -55,7 +55,7 @@ class Jobs(QObject):
             except Exception as exc:  # said to the user; a worker never dies silently
                 return JobResult(False, error=redact_text(str(exc)) or type(exc).__name__)
 
-        self.workspace.bridge.submit(kind, key, guarded)
+        self.bridge.submit(kind, key, guarded)
 
     def _done(self, kind: str, key: str, result) -> None:
         callback = self._callbacks.pop(key, None)
@@ -75,26 +75,26 @@ class DownloadWaiter(QObject):
     finished = Signal(list, list)
     progressed = Signal(int, int)
 
-    def __init__(self, workspace, entries: list[Checkpoint], parent: QObject | None = None) -> None:
+    def __init__(self, store, entries: list[Checkpoint], parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.store = store
         self.entries = list(entries)
         self._seen: set[str] = set()  # ids whose download appeared in the list
         self._done = False
         for signal in (
-            workspace.item_finished,
-            workspace.items_inserted,
-            workspace.items_removed,
-            workspace.items_reset,
-            workspace.entries_changed,
-            workspace.statuses_changed,
+            store.item_finished,
+            store.items_inserted,
+            store.items_removed,
+            store.items_reset,
+            store.entries_changed,
+            store.statuses_changed,
         ):
             signal.connect(self.check)
 
     def check(self, *args) -> None:
         if self._done:
             return
-        ws = self.workspace
+        ws = self.store
         ready, failed, pending = [], [], 0
         for entry in self.entries:
             item = ws.item_for(entry)
@@ -163,16 +163,17 @@ class LinkRun(QObject):
 
     def __init__(
         self,
-        workspace,
+        store,
+        bridge,
         ask: Callable[..., str | None],
         download: Callable[[list[Checkpoint]], bool],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.store = store
         self.ask = ask
         self.download = download
-        self.jobs = Jobs(workspace, self)
+        self.jobs = Jobs(bridge, self)
         self.waiter: DownloadWaiter | None = None
         self.running = False
         self._requests: list[LinkRequest] = []
@@ -183,7 +184,7 @@ class LinkRun(QObject):
         """Begin; False when nothing was started (nothing to do, or the user said no)."""
         if self.running or not requests:
             return False
-        ws = self.workspace
+        ws = self.store
         missing = to_download(ws.library, requests)
         if missing:
             choice = self._ask_download(requests, missing)
@@ -212,7 +213,7 @@ class LinkRun(QObject):
         return True
 
     def _ask_download(self, requests: list[LinkRequest], missing: list[Checkpoint]) -> str | None:
-        ws = self.workspace
+        ws = self.store
         sizes = [ws.size_of(e) for e in missing]
         known = sum(s for s in sizes if s is not None)
         unknown = sum(1 for s in sizes if s is None)
@@ -250,7 +251,7 @@ class LinkRun(QObject):
         self._link()
 
     def _link(self) -> None:
-        requests, mode, library = self._requests, self._mode, self.workspace.library
+        requests, mode, library = self._requests, self._mode, self.store.library
         self.status.emit(tr("Making %n link(s)…", None, len(requests)))
         self.jobs.run("project-link", lambda: make_links(library, requests, mode), self._linked)
 

@@ -132,7 +132,8 @@ class ScanReportDialog(QDialog):
 
     def __init__(
         self,
-        workspace,
+        store,
+        bridge,
         ask: Callable[..., str | None],
         download: Callable[[list[Checkpoint]], bool],
         parent: QWidget | None = None,
@@ -142,9 +143,9 @@ class ScanReportDialog(QDialog):
         super().__init__(parent)
         self.setObjectName("scan-report")
         self.setWindowTitle(self.tr("Check a Project Folder"))
-        self.workspace = workspace
-        self.jobs = Jobs(workspace, self)
-        self.run = LinkRun(workspace, ask, download, self)
+        self.store = store
+        self.jobs = Jobs(bridge, self)
+        self.run = LinkRun(store, bridge, ask, download, self)
         self.run.status.connect(self._set_status)
         self.run.finished.connect(self._applied)
         self.run.cancelled.connect(self._apply_cancelled)
@@ -166,7 +167,7 @@ class ScanReportDialog(QDialog):
         top.addWidget(browse)
         top.addWidget(self.scan_button)
 
-        self.model = ScanReportModel(workspace.catalog, self)
+        self.model = ScanReportModel(store.catalog, self)
         self.view = QTreeView(self)
         self.view.setObjectName("scan-rows")
         self.view.setModel(self.model)
@@ -252,7 +253,7 @@ class ScanReportDialog(QDialog):
             return False
         if self.jobs.running or self.run.running:
             return False
-        ws = self.workspace
+        ws = self.store
         catalog, library = ws.catalog, ws.library
         self._set_status(self.tr("Reading the scripts in {path}…").format(path=project))
         self.jobs.run(
@@ -291,7 +292,7 @@ class ScanReportDialog(QDialog):
     # -- applying ---------------------------------------------------------------------------------
 
     def plan(self):
-        return plan_apply(self.model.rows, self.workspace.catalog)
+        return plan_apply(self.model.rows, self.store.catalog)
 
     def apply(self) -> bool:
         plan = self.plan()
