@@ -91,13 +91,11 @@ def open_report(qtbot, window, project: Path) -> scan_report.ScanReportDialog:
     return dialog
 
 
-def rows_by_path(dialog) -> dict[str, tuple[str, str]]:
+def rows_by_path(dialog) -> dict[str, tuple[str, str, str]]:
     model = dialog.model
+    columns = (scan_report.COL_STATUS, scan_report.COL_DETAIL, scan_report.COL_SCRIPT)
     return {
-        model.index(r, scan_report.COL_PATH).data(): (
-            model.index(r, scan_report.COL_STATUS).data(),
-            model.index(r, scan_report.COL_SCRIPT).data(),
-        )
+        model.index(r, scan_report.COL_PATH).data(): tuple(model.index(r, c).data() for c in columns)
         for r in range(model.rowCount())
     }
 
@@ -128,30 +126,36 @@ def test_the_report_shows_each_expected_path_its_script_and_line_and_what_satisf
     assert rows_by_path(dialog) == {
         "OFA/run_scripts/refcoco/refcoco_checkpoints/adapter/checkpoint_best.pt": (
             "Produced by the project",
+            "under OFA/run_scripts/refcoco/refcoco_checkpoints/adapter, which the project's scripts write to",
             "OFA/run_scripts/refcoco/evaluate_refcoco_adapter.sh:3",
         ),
         "OFA/checkpoints/ofa_base.pt": (
-            "Already present (not our link; Ofa Base (ofa-base) has this name)",
+            "Already present",
+            "not our link; Ofa Base (ofa-base) has this name",
             "OFA/run_scripts/refcoco/evaluate_refcoco_adapter.sh:5",
         ),
         "OFA/checkpoints/ofa_large.pt": (
-            "Ofa Large (ofa-large) — not downloaded",
+            "Not downloaded",
+            "Ofa Large (ofa-large)",
             "OFA/run_scripts/refcoco/train_refcoco_adapter.sh:8",
         ),
         "OFA/checkpoints/refcoco_adapter.pt": (
-            "Refcoco Adapter (refcoco-adapter) — not downloaded",
+            "Not downloaded",
+            "Refcoco Adapter (refcoco-adapter)",
             f"{script}:4",
         ),
         "OFA/checkpoints/refcocoplus_adapter.pt": (
-            "Refcocoplus Adapter (refcocoplus-adapter) — not downloaded",
+            "Not downloaded",
+            "Refcocoplus Adapter (refcocoplus-adapter)",
             f"{script}:4",
         ),
         "OFA/checkpoints/refcocog_adapter.pt": (
-            "Refcocog Adapter (refcocog-adapter) — downloaded, not linked yet",
+            "Downloaded, not linked",
+            "Refcocog Adapter (refcocog-adapter)",
             f"{script}:6",
         ),
-        "$HOME/embeddings/init.pt": ("Unknown — uses a variable the script does not set", f"{script}:6"),
-        "OFA/checkpoints/clip/ViT-B-16.pt": ("Unknown — no catalog entry has this file name", f"{script}:6"),
+        "$HOME/embeddings/init.pt": ("Unknown", "uses a variable the script does not set", f"{script}:6"),
+        "OFA/checkpoints/clip/ViT-B-16.pt": ("Unknown", "no catalog entry has this file name", f"{script}:6"),
     }
     assert dialog.summary.text() == (
         "8 checkpoint path(s) in the scripts: 0 linked, 4 to link, 3 checkpoint(s) to download first, "
@@ -196,7 +200,7 @@ def test_apply_shows_the_download_plan_downloads_links_and_leaves_a_users_file_a
     assert dialog.status.text() == "4 link(s) made"
     # The report was read again: what was linked says so, and there is nothing left to apply.
     rows = rows_by_path(dialog)
-    assert rows["OFA/checkpoints/ofa_large.pt"][0] == "Linked: Ofa Large (ofa-large)"
+    assert rows["OFA/checkpoints/ofa_large.pt"][:2] == ("Linked", "Ofa Large (ofa-large)")
     assert rows["OFA/checkpoints/ofa_base.pt"][0].startswith("Already present")
     assert not dialog.apply_button.isEnabled()
 

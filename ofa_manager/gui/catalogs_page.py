@@ -27,6 +27,7 @@ from PySide6.QtWidgets import (
 from ofa_manager.core import zoo
 from ofa_manager.core.catalog import display_url
 from ofa_manager.gui.project_links import JobResult, Jobs
+from ofa_manager.gui.status import display_path
 
 COL_NAME, COL_TITLE, COL_ENTRIES, COL_SOURCE = range(4)
 
@@ -249,9 +250,9 @@ class CatalogsPage(QWidget):
         self.list.blockSignals(True)
         self.list.clear()
         for row in zoo.list_catalogs(sorted(self._disabled)):
-            item = QTreeWidgetItem(
-                [row["name"], row.get("title", ""), str(row.get("entries", 0)), row.get("source", "")]
-            )
+            source = row.get("source", "")
+            shown = display_path(source) if source.startswith("/") else source
+            item = QTreeWidgetItem([row["name"], row.get("title", ""), str(row.get("entries", 0)), shown])
             builtin = row["name"] == "built-in"
             item.setData(COL_NAME, Qt.UserRole, "" if builtin else row["name"])
             item.setCheckState(COL_NAME, Qt.Checked if row["enabled"] else Qt.Unchecked)
@@ -262,7 +263,7 @@ class CatalogsPage(QWidget):
             if row.get("problem"):
                 item.setToolTip(COL_TITLE, row["problem"])
                 item.setText(COL_TITLE, self.tr("(cannot be read)"))
-            item.setToolTip(COL_SOURCE, row.get("source", ""))
+            item.setToolTip(COL_SOURCE, source)
             self.list.addTopLevelItem(item)
         self.list.blockSignals(False)
         self._update_buttons()

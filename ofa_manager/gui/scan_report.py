@@ -31,13 +31,14 @@ from ofa_manager.core.project_setup import plan_apply
 from ofa_manager.gui import project_dialog
 from ofa_manager.gui.project_links import JobResult, Jobs, LinkRun, outcome_text, summary_text
 
-COL_PATH, COL_STATUS, COL_SCRIPT = range(3)
+COL_PATH, COL_STATUS, COL_DETAIL, COL_SCRIPT = range(4)
 _TOP = QModelIndex()  # the default parent (a shared value, never modified)
 _COLORS = {"good": "#1e6b34", "todo": "#1a4f8b", "warn": "#8a5300", "plain": None}
 
 
 class ScanReportModel(QAbstractTableModel):
-    """The rows of one scan (``linking.Expected``), paths shown relative to the project."""
+    """The rows of one scan (``linking.Expected``), paths shown relative to the project: the expected
+    path, its status in a few words, what satisfies it (or why nothing does), and the script and line."""
 
     def __init__(self, catalog, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -55,11 +56,17 @@ class ScanReportModel(QAbstractTableModel):
         return 0 if parent.isValid() else len(self.rows)
 
     def columnCount(self, parent: QModelIndex = _TOP) -> int:
-        return 0 if parent.isValid() else 3
+        return 0 if parent.isValid() else 4
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
-        if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < 3:
-            return (self.tr("Expected path"), self.tr("Status"), self.tr("Script and line"))[section]
+        if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < 4:
+            headers = (
+                self.tr("Expected path"),
+                self.tr("Status"),
+                self.tr("Satisfied by"),
+                self.tr("Script and line"),
+            )
+            return headers[section]
         return None
 
     def shown(self, path: Path) -> str:
@@ -77,14 +84,16 @@ class ScanReportModel(QAbstractTableModel):
                 return self.shown(row.path)
             if column == COL_STATUS:
                 return self.status_text(row)
+            if column == COL_DETAIL:
+                return self.detail_text(row)
             return f"{self.shown(row.script)}:{row.line}"
         if role == Qt.ToolTipRole:
             if column == COL_PATH:
                 return self.tr("{path}\nas the script writes it: {written}").format(
                     path=row.path, written=row.written
                 )
-            if column == COL_STATUS:
-                return row.detail or self.status_text(row)
+            if column in (COL_STATUS, COL_DETAIL):
+                return f"{self.status_text(row)}: {self.detail_text(row)}" if self.detail_text(row) else None
             return str(row.script)
         if role == Qt.ForegroundRole and column == COL_STATUS:
             return self._brushes.get(self.tone(row))
@@ -93,29 +102,36 @@ class ScanReportModel(QAbstractTableModel):
     def _entry_name(self, row: linking.Expected) -> str:
         if row.entry_id is not None and row.entry_id in self.catalog:
             entry = self.catalog.get(row.entry_id)
-            return f"{entry.title} ({entry.id})"
-        return row.entry_id or ""
+            name = f"{entry.title} ({entry.id})"
+        else:
+            name = row.entry_id or ""
+        member = getattr(row, "member", None)  # a file inside an archive entry
+        return self.tr("{member} in {entry}").format(member=member, entry=name) if member else name
 
     def status_text(self, row: linking.Expected) -> str:
-        name = self._entry_name(row)
-        member = getattr(row, "member", None)
-        if member:
-            name = self.tr("{member} in {entry}").format(member=member, entry=name)
         if row.kind in ("catalog", "member"):
             if row.linked:
-                return self.tr("Linked: {entry}").format(entry=name)
-            if row.detail:
-                return self.tr("{entry} — {detail}").format(entry=name, detail=row.detail)
+                return self.tr("Linked")
             if row.downloaded:
-                return self.tr("{entry} — downloaded, not linked yet").format(entry=name)
-            return self.tr("{entry} — not downloaded").format(entry=name)
+                return self.tr("Downloaded, not linked")
+            return self.tr("Not downloaded")
         if row.kind == "present":
-            if row.entry_id:
-                return self.tr("Already present (not our link; {entry} has this name)").format(entry=name)
             return self.tr("Already present")
         if row.kind == "produced":
             return self.tr("Produced by the project")
-        return self.tr("Unknown — {detail}").format(detail=row.detail)
+        return self.tr("Unknown")
+
+    def detail_text(self, row: linking.Expected) -> str:
+        name = self._entry_name(row)
+        if row.kind in ("catalog", "member"):
+            return self.tr("{entry}; {detail}").format(entry=name, detail=row.detail) if row.detail else name
+        if row.kind == "present" and row.entry_id:
+            return self.tr("not our link; {entry} has this name").format(entry=name)
+        if row.kind == "present" and row.detail == "already there":
+            return ""
+        if self.project is not None:  # "under …/refcoco_checkpoints/adapter": the project's part of it
+            return row.detail.replace(f"{self.project}{os.sep}", "")
+        return row.detail
 
     @staticmethod
     def tone(row: linking.Expected) -> str:
@@ -175,11 +191,14 @@ class ScanReportDialog(QDialog):
         self.view.setAlternatingRowColors(True)
         self.view.setUniformRowHeights(True)
         self.view.setSelectionBehavior(QAbstractItemView.SelectRows)
+        # Paths keep their file name and scripts their line number when a column is narrow.
+        self.view.setTextElideMode(Qt.ElideMiddle)
         header = self.view.header()
         header.setStretchLastSection(False)
-        header.setSectionResizeMode(COL_PATH, QHeaderView.Interactive)
-        header.setSectionResizeMode(COL_STATUS, QHeaderView.Stretch)
-        header.setSectionResizeMode(COL_SCRIPT, QHeaderView.Interactive)
+        for column in (COL_PATH, COL_DETAIL, COL_SCRIPT):
+            header.setSectionResizeMode(column, QHeaderView.Interactive)
+        header.setSectionResizeMode(COL_STATUS, QHeaderView.ResizeToContents)
+        header.setSectionResizeMode(COL_DETAIL, QHeaderView.Stretch)
         metrics = self.fontMetrics()
         header.resizeSection(
             COL_PATH, metrics.horizontalAdvance("OFA/checkpoints/refcocoplus_adapter.pt") + 24
@@ -228,7 +247,7 @@ class ScanReportDialog(QDialog):
         layout.addWidget(self.results)
         layout.addWidget(self.status)
         layout.addLayout(bottom)
-        self.resize(980, 460)
+        self.resize(1180, 400)
         self._update_buttons()
 
     # -- scanning ---------------------------------------------------------------------------------
@@ -270,11 +289,21 @@ class ScanReportDialog(QDialog):
         project, rows = result.value
         self.scanned = Path(os.path.abspath(project))
         self.model.set_rows(self.scanned, rows)
+        self._fit_columns()
         self.summary.setText(self.summary_text(rows))
         if not self.run.running:
             self._set_status(self._after_scan)
             self._after_scan = ""
         self._update_buttons()
+
+    def _fit_columns(self) -> None:
+        """Paths and scripts as wide as they are, up to a quarter of the view each; what satisfies a path
+        takes the rest (the script's line number matters more than the path's folders)."""
+        width = self.view.viewport().width()
+        for column, limit in ((COL_PATH, width // 4), (COL_SCRIPT, width * 3 // 10)):
+            self.view.resizeColumnToContents(column)
+            if self.view.columnWidth(column) > max(160, limit):
+                self.view.setColumnWidth(column, max(160, limit))
 
     def summary_text(self, rows: list[linking.Expected]) -> str:
         linked = sum(1 for r in rows if r.kind in ("catalog", "member") and r.linked)
