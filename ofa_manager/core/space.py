@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from ofa_manager.core.library import RECORD_SUFFIX
+from ofa_manager.core.file_status import RECORD_SUFFIX
 
 # A record not rewritten for this long belongs to a download that no longer runs (killed, crashed).
 # Running downloads rewrite theirs every second.
@@ -28,7 +28,9 @@ def held_by_others(root: Path, own_record: Path, now: float | None = None) -> in
     now = time.time() if now is None else now
     held = 0
     try:
-        records = [p for p in Path(root).glob("*" + RECORD_SUFFIX) if p != own_record]
+        # Records sit in the folder and in its folders per source host (core/names.py).
+        found = [*Path(root).glob("*" + RECORD_SUFFIX), *Path(root).glob("*/*" + RECORD_SUFFIX)]
+        records = [p for p in found if p != own_record]
     except OSError:
         return 0
     for path in records:
