@@ -95,7 +95,7 @@ def render(temp: Path, output: Path) -> int:
         from ofa_manager.gui.scan_report import ScanReportDialog
 
         report = ScanReportDialog(workspace, workspace.bridge, window.ask, window.download, window)
-        report.folder.setText(str(project))
+        report.folder.setText("~/ofa-project")  # as a user types it (HOME is the temporary folder)
         report.show()
         report.scan()
         wait(lambda: report.model.rowCount() > 0 and not report.jobs.running)

@@ -80,14 +80,14 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
             load_catalog(zoo.default_catalog_paths(saved.disabled_catalogs)),
             saved,
             models_dir,
-            in_process_queue=True,
+            queue_in_window=True,
         )
         window = MainWindow(workspace)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
         workspace.start()
-        qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: workspace.store.statuses is not None, timeout=WAIT_MS)
         opened.append(window)
         return window
 
@@ -98,8 +98,9 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
 
 
 def add_catalog(qtbot, window, source: str, name: str = "") -> catalogs_page.AddCatalogDialog:
-    dialog = catalogs_page.AddCatalogDialog(window.workspace, window.workspace.bridge, window)
-    qtbot.addWidget(dialog)
+    """Project → Add Catalog…, the source and name typed, Import."""
+    dialog = window.add_catalog()
+    assert dialog.isVisible()
     dialog.source.setText(source)
     dialog.name.setText(name)
     assert dialog.start()
@@ -142,7 +143,7 @@ def test_add_catalog_from_a_url_reports_what_was_left_out_and_the_tree_gets_a_to
     ]
     builtin_top = model.index(0, 0)
     assert model.index(0, 0, builtin_top).data() == "Pretrained backbones"
-    ws = window.workspace
+    ws = window.store
     shared = [ws.catalog.get("ofa-base"), ws.catalog.get("lab-base-the-official-file")]
     assert window.download(shared)
     qtbot.waitUntil(lambda: all(status(window, e.id) == "Downloaded" for e in shared), timeout=WAIT_MS)
@@ -171,8 +172,7 @@ def test_add_catalog_errors_are_clear_keep_what_was_typed_and_write_nothing(
         ),
         (lab.server.url("/lists/lab.md"), "../x", "Nothing imported: catalog name '../x' must be letters"),
     ):
-        dialog = catalogs_page.AddCatalogDialog(window.workspace, window.workspace.bridge, window)
-        qtbot.addWidget(dialog)
+        dialog = window.add_catalog()
         dialog.source.setText(source)
         dialog.name.setText(name)
         if dialog.start():
@@ -195,10 +195,9 @@ def test_settings_catalogs_list_enables_disables_and_removes_after_asking(
     for name in ("lab", "lab-copy"):
         zoo.import_document(lab.server.url("/lists/lab.md"), name=name, replace=False)
     window = open_window()
-    page = catalogs_page.CatalogsPage(
-        window.workspace, window.workspace.bridge, lambda *a, **k: window.ask(*a, **k), []
-    )
-    qtbot.addWidget(page)
+    settings = window.open_settings()
+    page = settings.catalogs
+    assert settings.tabs.indexOf(page) >= 0
     assert page.names() == ["built-in", "lab-copy", "lab"]
     builtin = page.item("built-in")
     assert builtin.checkState(0) == catalogs_page.Qt.Checked
@@ -225,13 +224,22 @@ def test_settings_catalogs_list_enables_disables_and_removes_after_asking(
     assert page.names() == ["built-in", "lab-copy"]
     assert page.disabled() == []  # a removed catalog is forgotten
     assert page.message.text() == "Removed 'lab'; downloaded files stay."
+    # Unticked and OK: saved, and the next window leaves that catalog out.
+    page.set_enabled("lab-copy", False)
+    settings.accept()
+    assert settings_file.load().disabled_catalogs == ["lab-copy"]
+    assert window.message_label.text() == "Settings saved"
+    window.close()
+    window = open_window()
+    assert not any(e.source.endswith("lab-copy.json") for e in window.store.catalog)
+    assert top_level(window) == ["Pretrained backbones"]
 
 
 def test_export_lock_file_of_the_chosen_or_all_downloaded_entries(
     qtbot, lab, open_window, monkeypatch, tmp_path
 ):
     window = open_window()
-    ws = window.workspace
+    ws = window.store
     base, tiny = ws.catalog.get("ofa-base"), ws.catalog.get("ofa-tiny")
     messages: list[str] = []
     answers = Answers(monkeypatch, window, lambda title, choices: choices[0])
@@ -239,11 +247,14 @@ def test_export_lock_file_of_the_chosen_or_all_downloaded_entries(
     target.mkdir()  # first a folder stands at the chosen name
     monkeypatch.setattr(lock_export, "choose_save_file", lambda parent, title, start: str(target))
 
-    def export(selected) -> lock_export.LockExport:
-        job = lock_export.LockExport(
-            ws, ws.bridge, window, lambda *a, **k: window.ask(*a, **k), messages.append
-        )
-        if job.start(selected):
+    monkeypatch.setattr(window, "show_message", messages.append)
+
+    def export(selected: list) -> lock_export.LockExport:
+        """Select the rows, then Project → Export Lock File…"""
+        window.select([e.id for e in selected])
+        assert window.actions_by_name["export_lock"].isEnabled()
+        job = window.export_lock_file()
+        if job.jobs.running:
             qtbot.waitUntil(lambda: job.done is not None, timeout=WAIT_MS)
         return job
 

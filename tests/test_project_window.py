@@ -73,7 +73,7 @@ def site(tmp_path, http_server) -> Site:
 
 def parts(window):
     """The store and the bridge the views are given."""
-    return window.workspace, window.workspace.bridge
+    return window.store, window.workspace.bridge
 
 
 def asking(window):
@@ -81,13 +81,28 @@ def asking(window):
     return (lambda *a, **k: window.ask(*a, **k)), (lambda entries: window.download(entries))
 
 
-def open_report(qtbot, window, project: Path) -> scan_report.ScanReportDialog:
-    dialog = scan_report.ScanReportDialog(*parts(window), *asking(window), window)
-    qtbot.addWidget(dialog)
-    dialog.show()
-    dialog.folder.setText(str(project))
-    assert dialog.scan()
+def open_report(qtbot, monkeypatch, window, project: Path) -> scan_report.ScanReportDialog:
+    """Project → Check a Project Folder…, the folder chosen in the folder dialog."""
+    asked = []
+    monkeypatch.setattr(
+        project_dialog, "choose_folder", lambda parent, title, start: asked.append(title) or str(project)
+    )
+    window.actions_by_name["check_project"].trigger()
+    dialog = window.findChild(scan_report.ScanReportDialog)
+    assert asked == ["Project folder to check"] and dialog.isVisible()
+    assert dialog.folder.text() == str(project)
     qtbot.waitUntil(lambda: dialog.model.rowCount() > 0 and not dialog.jobs.running, timeout=WAIT_MS)
+    return dialog
+
+
+def open_link_dialog(window, entry_ids: list[str]) -> project_dialog.LinkDialog:
+    """Select the checkpoints in the tree, then Link into Project Folder… (the context menu's action)."""
+    window.select(entry_ids)
+    action = window.actions_by_name["link_into"]
+    assert action.isEnabled()
+    action.trigger()
+    dialog = window.findChild(project_dialog.LinkDialog)
+    assert dialog.isVisible() and [e.id for e in dialog.entries] == entry_ids
     return dialog
 
 
@@ -103,7 +118,7 @@ def rows_by_path(dialog) -> dict[str, tuple[str, str, str]]:
 def test_the_report_shows_each_expected_path_its_script_and_line_and_what_satisfies_it(
     qtbot, qtmodeltester, site, open_window, monkeypatch
 ):
-    window = open_window(site.catalog, in_process_queue=True)
+    window = open_window(site.catalog, queue_in_window=True)
     scanned_in = []
     real_scan = linking.scan
 
@@ -116,10 +131,10 @@ def test_the_report_shows_each_expected_path_its_script_and_line_and_what_satisf
     site.checkpoints.mkdir(parents=True)
     (site.checkpoints / "ofa_base.pt").write_bytes(b"my own base model")
     Answers(monkeypatch, window, lambda title, choices: "Only the Selected")  # not its backbone
-    window.download([window.workspace.catalog.get("refcocog-adapter")])
-    qtbot.waitUntil(lambda: (window.workspace.library.root / "a_rcg.pt").exists(), timeout=WAIT_MS)
+    window.download([window.store.catalog.get("refcocog-adapter")])
+    qtbot.waitUntil(lambda: (window.store.library.root / "a_rcg.pt").exists(), timeout=WAIT_MS)
 
-    dialog = open_report(qtbot, window, site.project)
+    dialog = open_report(qtbot, monkeypatch, window, site.project)
     qtmodeltester.check(dialog.model)
     assert scanned_in and scanned_in[0] is not threading.main_thread()
     script = "OFA/run_scripts/refcoco/train_task_embedding.sh"
@@ -172,7 +187,7 @@ def test_apply_shows_the_download_plan_downloads_links_and_leaves_a_users_file_a
     site.checkpoints.mkdir(parents=True)
     users = site.checkpoints / "ofa_base.pt"
     users.write_bytes(b"my own base model")
-    dialog = open_report(qtbot, window, site.project)
+    dialog = open_report(qtbot, monkeypatch, window, site.project)
     answers = Answers(monkeypatch, window, lambda title, choices: choices[0])
     assert dialog.apply()
     qtbot.waitUntil(lambda: not dialog.run.running and not dialog.jobs.running, timeout=WAIT_MS)
@@ -182,7 +197,7 @@ def test_apply_shows_the_download_plan_downloads_links_and_leaves_a_users_file_a
     assert choices == ["Download and Link", "Cancel"]  # nothing to link is here yet
     for line in ("• Ofa Large (ofa_large.pt) — ", "• Refcoco Adapter (a_rc.pt) — 29.3 KiB"):
         assert line in text
-    assert "Download plan: " in text and f"free in {window.workspace.library.root}" in text
+    assert "Download plan: " in text and f"free in {window.store.library.root}" in text
     assert "Ofa Base" not in text  # a user's file is there: not in the plan
     # From the scripts' folder, the paths they read are the verified files.
     scripts = site.project / SCRIPTS
@@ -194,7 +209,7 @@ def test_apply_shows_the_download_plan_downloads_links_and_leaves_a_users_file_a
     }.items():
         data = (scripts / relative).read_bytes()
         assert hashlib.sha256(data).hexdigest() == sha256(site.files[served]), relative
-        assert os.path.realpath(scripts / relative).startswith(str(window.workspace.library.root))
+        assert os.path.realpath(scripts / relative).startswith(str(window.store.library.root))
     assert users.read_bytes() == b"my own base model"
     assert body_requests(site.server, "/ofa_base.pt") == []
     assert dialog.status.text() == "4 link(s) made"
@@ -206,18 +221,18 @@ def test_apply_shows_the_download_plan_downloads_links_and_leaves_a_users_file_a
 
 
 def test_apply_cancelled_downloads_and_links_nothing(qtbot, site, open_window, monkeypatch):
-    window = open_window(site.catalog, in_process_queue=True)
-    dialog = open_report(qtbot, window, site.project)
+    window = open_window(site.catalog, queue_in_window=True)
+    dialog = open_report(qtbot, monkeypatch, window, site.project)
     answers = Answers(monkeypatch, window, lambda title, choices: "Cancel")
     assert not dialog.apply()
     assert [a[0] for a in answers.asked] == ["Download first?"]
     assert dialog.status.text() == "Nothing downloaded, nothing linked"
     assert site.gets() == 0 and not site.checkpoints.exists()
-    assert window.workspace.items() == []
+    assert window.store.items() == []
 
 
 def test_a_folder_that_is_not_there_is_said_and_the_typed_text_stays(qtbot, site, open_window, tmp_path):
-    window = open_window(site.catalog, in_process_queue=True)
+    window = open_window(site.catalog, queue_in_window=True)
     dialog = scan_report.ScanReportDialog(*parts(window), *asking(window), window)
     qtbot.addWidget(dialog)
     for typed, said in (
@@ -238,15 +253,16 @@ def test_a_folder_that_is_not_there_is_said_and_the_typed_text_stays(qtbot, site
 def test_link_dialog_downloads_first_when_asked_names_a_users_file_and_goes_on(
     qtbot, site, open_window, monkeypatch, tmp_path
 ):
-    window = open_window(site.catalog, in_process_queue=True)
-    ws = window.workspace
+    window = open_window(site.catalog, queue_in_window=True)
+    ws = window.store
     into = tmp_path / "elsewhere"
     into.mkdir()
     (into / "a_rcp.pt").write_bytes(b"mine")
     chosen = [ws.catalog.get(i) for i in ("refcoco-adapter", "refcocoplus-adapter", "refcocog-adapter")]
     monkeypatch.setattr(project_dialog, "choose_folder", lambda parent, title, start: str(into))
-    dialog = project_dialog.LinkDialog(*parts(window), chosen, *asking(window), window)
-    qtbot.addWidget(dialog)
+    window.select([])
+    assert not window.actions_by_name["link_into"].isEnabled()  # nothing selected, nothing to link
+    dialog = open_link_dialog(window, [e.id for e in chosen])
     dialog._browse()
     assert dialog.folder.text() == str(into)
     assert not dialog.name.isEnabled()  # several checkpoints: each under its own name
@@ -269,13 +285,12 @@ def test_link_dialog_downloads_first_when_asked_names_a_users_file_and_goes_on(
 def test_link_dialog_one_checkpoint_under_a_name_and_bad_input_said_in_place(
     qtbot, site, open_window, monkeypatch, tmp_path
 ):
-    window = open_window(site.catalog, in_process_queue=True)
-    ws = window.workspace
+    window = open_window(site.catalog, queue_in_window=True)
+    ws = window.store
     window.download([ws.catalog.get("ofa-base")])
     qtbot.waitUntil(lambda: (ws.library.root / "ofa_base.pt").exists(), timeout=WAIT_MS)
     answers = Answers(monkeypatch, window, lambda title, choices: choices[0])
-    dialog = project_dialog.LinkDialog(*parts(window), [ws.catalog.get("ofa-base")], *asking(window), window)
-    qtbot.addWidget(dialog)
+    dialog = open_link_dialog(window, ["ofa-base"])
     into = tmp_path / "proj" / "checkpoints"
     for folder, name, said in (
         ("", "", "Choose the project folder (a full path)."),
@@ -313,14 +328,12 @@ def test_a_download_that_fails_is_named_and_the_other_links_are_made(
             entry("gone", http_server.url("/gone.pt")),
         ],
     )
-    window = open_window(catalog, in_process_queue=True)
-    ws = window.workspace
+    window = open_window(catalog, queue_in_window=True)
+    ws = window.store
     into = tmp_path / "project"
     Answers(monkeypatch, window, lambda title, choices: choices[0])
-    dialog = project_dialog.LinkDialog(
-        *parts(window), list(ws.catalog), *asking(window), window, folder=str(into)
-    )
-    qtbot.addWidget(dialog)
+    dialog = open_link_dialog(window, ["ofa-base", "gone"])
+    dialog.folder.setText(str(into))
     assert dialog.start()
     qtbot.waitUntil(lambda: not dialog.run.running, timeout=WAIT_MS)
     assert (into / "base.pt").read_bytes() == data

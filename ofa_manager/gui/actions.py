@@ -58,6 +58,17 @@ CONTEXT_MENU: tuple[str | None, ...] = (
     "inspect_rejected",
     "keep_rejected",
     "delete_rejected",
+    None,
+    "link_into",
+    "export_lock",
+)
+# The toolbar's "Project" menu: putting checkpoints where a project expects them, catalogs, lock files.
+PROJECT_MENU: tuple[str | None, ...] = (
+    "check_project",
+    "link_into",
+    None,
+    "add_catalog",
+    "export_lock",
 )
 # Their keys act on the checkpoint tree only: Delete in the downloads list is that list's.
 TREE_ONLY = ("delete", "delete_partial")
@@ -117,6 +128,10 @@ ENABLED_WHEN: dict[str, Callable[[Selection], bool]] = {
     "delete_rejected": lambda s: s.touch and s.rejected,
     "inspect_rejected": lambda s: s.rejected,
     "check": lambda s: True,
+    # Links are made from the files (none while a folder move runs); one not here is offered for download.
+    "link_into": lambda s: s.touch and bool(s.entries),
+    # The selected checkpoints, or every downloaded one when none is selected.
+    "export_lock": lambda s: s.touch,
 }
 
 
@@ -259,6 +274,41 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             QStyle.StandardPixmap.SP_BrowserReload,
             commands.refresh,
             "Read the models folder again",
+        ),
+        (
+            "check_project",
+            self.tr("Check a Project Folder…"),
+            "",
+            QStyle.StandardPixmap.SP_DirLinkIcon,
+            self.check_project_folder,
+            self.tr(
+                "Read a project's shell scripts for the checkpoints they load, see what is there, and link "
+                "what the catalog has"
+            ),
+        ),
+        (
+            "link_into",
+            self.tr("Link into Project Folder…"),
+            "",
+            QStyle.StandardPixmap.SP_FileLinkIcon,
+            self.link_selected,
+            self.tr("Put links to the selected checkpoints into a project's folder"),
+        ),
+        (
+            "add_catalog",
+            self.tr("Add Catalog…"),
+            "",
+            QStyle.StandardPixmap.SP_FileDialogNewFolder,
+            self.add_catalog,
+            self.tr("Import a checkpoint list (Markdown or HTML, a file or an address) as a catalog"),
+        ),
+        (
+            "export_lock",
+            self.tr("Export Lock File…"),
+            "",
+            QStyle.StandardPixmap.SP_DialogSaveButton,
+            self.export_lock_file,
+            self.tr("Pin the selected (or all) downloaded checkpoints to their exact bytes in a lock file"),
         ),
         ("find", "Find", QKeySequence.StandardKey.Find, None, self._focus_search, "Search the checkpoints"),
         (

@@ -7,7 +7,8 @@ import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from PySide6.QtCore import QCoreApplication, QObject, Qt, Signal
+import shiboken6
+from PySide6.QtCore import QCoreApplication, QObject, Signal
 
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, redact_text
@@ -33,21 +34,21 @@ class JobResult:
 
 class Jobs(QObject):
     """Runs work on the bridge's disk workers (never in the GUI thread); each job's ``JobResult`` comes back
-    to its own callback in the GUI thread. Callbacks of a Jobs that is gone are never called."""
+    to its own callback in the GUI thread. Callbacks of a Jobs whose owner is gone are never called."""
 
     def __init__(self, bridge, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.bridge = bridge
-        self._callbacks: dict[str, Callable[[JobResult], None]] = {}
-        bridge.task_done.connect(self._done, Qt.QueuedConnection)
+        self._callbacks: dict[int, Callable[[JobResult], None]] = {}
 
     @property
     def running(self) -> bool:
         return bool(self._callbacks)
 
     def run(self, kind: str, work: Callable[[], object], done: Callable[[JobResult], None]) -> None:
-        key = f"{kind}#{next(_numbers)}"
-        self._callbacks[key] = done
+        """``kind`` names the work in a failure's reason; ``work`` captures its inputs when it is made."""
+        number = next(_numbers)
+        self._callbacks[number] = done
 
         def guarded(task) -> JobResult:
             try:
@@ -55,10 +56,16 @@ class Jobs(QObject):
             except Exception as exc:  # said to the user; a worker never dies silently
                 return JobResult(False, error=redact_text(str(exc)) or type(exc).__name__)
 
-        self.bridge.submit(kind, key, guarded)
+        self.bridge.submit(
+            guarded,
+            lambda result: self._done(number, result),
+            lambda reason: self._done(number, JobResult(False, error=f"{kind}: {reason}")),
+        )
 
-    def _done(self, kind: str, key: str, result) -> None:
-        callback = self._callbacks.pop(key, None)
+    def _done(self, number: int, result: JobResult) -> None:
+        if not shiboken6.isValid(self):  # the dialog that asked was closed meanwhile
+            return
+        callback = self._callbacks.pop(number, None)
         if callback is not None:
             callback(result)
 

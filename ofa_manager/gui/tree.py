@@ -114,7 +114,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         groups: dict[tuple[str, ...], Node] = {}
         for entry in store.catalog:
             parent_node = self._root
-            where = workspace.catalog.tree_path(entry)  # under its catalog's title when there are several
+            where = store.catalog.tree_path(entry)  # under its catalog's title when there are several
             for depth in range(len(where)):
                 path = where[: depth + 1]
                 if path not in groups:

@@ -15,11 +15,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QStyle,
     QTabWidget,
     QToolBar,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -35,6 +38,7 @@ from ofa_manager.core.states import ItemState
 from ofa_manager.gui import confirm
 from ofa_manager.gui.actions import (
     CONTEXT_MENU,
+    PROJECT_MENU,
     TOOLBAR,
     Selection,
     add_actions,
@@ -197,6 +201,18 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         add_actions(bar, self.actions_by_name, TOOLBAR)
+        self.project_menu = QMenu(self.tr("Project"), self)
+        self.project_menu.setObjectName("project-menu")
+        add_actions(self.project_menu, self.actions_by_name, PROJECT_MENU)
+        project = QToolButton(bar)
+        project.setObjectName("project-button")
+        project.setText(self.tr("Project"))
+        project.setToolTip(self.tr("Project folders, catalogs and lock files"))
+        project.setIcon(self.style().standardIcon(QStyle.SP_DirLinkIcon))
+        project.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        project.setPopupMode(QToolButton.InstantPopup)
+        project.setMenu(self.project_menu)
+        bar.addWidget(project)
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         bar.addWidget(spacer)
@@ -425,6 +441,10 @@ class MainWindow(QMainWindow):
             note = "OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here."
         # Store and Remove act on the keyring at once: the downloads learn of each change the keyring
         # takes, even on Cancel and even when the keyring answers after the dialog has closed.
+        from ofa_manager.gui.catalogs_page import CatalogsPage
+
+        catalogs = CatalogsPage(ws, self.workspace.bridge, self._asking()[0], ws.settings.disabled_catalogs)
+        catalogs.changed.connect(self._catalogs_changed)
         dialog = SettingsDialog(
             ws.settings,
             ws.library.root,
@@ -433,11 +453,64 @@ class MainWindow(QMainWindow):
             folder_note=note,
             on_tokens=self.commands.give_tokens,
             sources=[u for e in ws.catalog for u in (e.url, *e.mirrors)],
+            catalogs=catalogs,
         )
         dialog.accepted.connect(lambda: self.apply_settings(dialog))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    # -- projects, catalogs, lock files ------------------------------------------------------------
+
+    def _asking(self):
+        """The window's questions and Download as the project views get them (looked up when called)."""
+        return (lambda *args, **options: self.ask(*args, **options)), (lambda entries: self.download(entries))
+
+    def _open(self, dialog):
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def check_project_folder(self, project: str = ""):
+        """Show the scan report of a project folder (returned: tests answer it as a user would)."""
+        from ofa_manager.gui.scan_report import ScanReportDialog
+
+        dialog = ScanReportDialog(self.store, self.workspace.bridge, *self._asking(), self, project=project)
+        self._open(dialog)
+        if project:
+            dialog.scan()
+        else:
+            dialog._browse()
+        return dialog
+
+    def link_selected(self):
+        """Ask where and how to link the selected checkpoints, then link them (returns the dialog)."""
+        from ofa_manager.gui.project_dialog import LinkDialog
+
+        entries = self.selected_entries()
+        if not entries:
+            return None
+        dialog = LinkDialog(self.store, self.workspace.bridge, entries, *self._asking(), self)
+        return self._open(dialog)
+
+    def add_catalog(self):
+        """Import a checkpoint list as a catalog (returns the dialog)."""
+        from ofa_manager.gui.catalogs_page import AddCatalogDialog
+
+        dialog = AddCatalogDialog(self.store, self.workspace.bridge, self)
+        dialog.imported.connect(self._catalogs_changed)
+        return self._open(dialog)
+
+    def _catalogs_changed(self, *args) -> None:
+        self.show_message(self.tr("The catalogs change in the tree the next time ofa-manager opens"))
+
+    def export_lock_file(self):
+        """Pin the selected (or all) downloaded checkpoints in a lock file; returns the export."""
+        from ofa_manager.gui.lock_export import LockExport
+
+        export = LockExport(self.store, self.workspace.bridge, self, self._asking()[0], self.show_message)
+        export.start(self.selected_entries())
+        return export
 
     def apply_settings(self, dialog) -> None:
         ws = self.store
