@@ -82,27 +82,23 @@ def render(temp: Path, output: Path) -> int:
                 app.processEvents()
                 time.sleep(0.01)
 
-        wait(lambda: workspace.statuses is not None)
+        wait(lambda: workspace.store.statuses is not None)
         project = temp / "ofa-project"
         shutil.copytree(REPO / "tests" / "data" / "project", project)
         checkpoints = project / "OFA" / "checkpoints"
         checkpoints.mkdir(parents=True)
         (checkpoints / "ofa_base.pt").write_bytes(b"a base model trained here")
-        large = workspace.catalog.get("ofa-large")
-        workspace.download([large])
-        wait(lambda: workspace.library.local_or_store_path(large) is not None)
+        large = workspace.store.catalog.get("ofa-large")
+        window.download([large])
+        wait(lambda: workspace.store.library.local_or_store_path(large) is not None)
         window.ask = lambda title, text, choices, **options: choices[-1]  # Apply's question: not now
-        from ofa_manager.gui.scan_report import ScanReportDialog
-
-        report = ScanReportDialog(workspace, workspace.bridge, window.ask, window.download, window)
-        report.folder.setText("~/ofa-project")  # as a user types it (HOME is the temporary folder)
-        report.show()
-        report.scan()
+        # Project → Check a Project Folder…, the folder typed as a user would (HOME is the temporary folder).
+        report = window.check_project_folder("~/ofa-project")
         wait(lambda: report.model.rowCount() > 0 and not report.jobs.running)
         # Link what is here (OFA-Large) as an Apply that declines the downloads would.
         from ofa_manager.core.project_setup import LinkRequest, make_links
 
-        make_links(workspace.library, [LinkRequest(large, checkpoints, "ofa_large.pt")], "symlink")
+        make_links(workspace.store.library, [LinkRequest(large, checkpoints, "ofa_large.pt")], "symlink")
         report.scan()
         wait(lambda: not report.jobs.running and report.model.rows and report.model.rows[2].linked)
         report.view.selectionModel().clear()
@@ -113,12 +109,8 @@ def render(temp: Path, output: Path) -> int:
         shot.save(str(output / "scan-report.png"))
         report.close()
 
-        from ofa_manager.gui.catalogs_page import CatalogsPage
-        from ofa_manager.gui.settings_dialog import SettingsDialog
-
-        page = CatalogsPage(workspace, workspace.bridge, window.ask, ["vision-zoo"])
-        settings = SettingsDialog(workspace.settings, workspace.library.root, [], window, catalogs=page)
-        settings.show()
+        workspace.store.settings.disabled_catalogs = ["vision-zoo"]
+        settings = window.open_settings()
         settings.tabs.setCurrentWidget(settings.catalogs)
         settings.catalogs.select("lab-models")
         settings.resize(900, 420)

@@ -330,9 +330,8 @@ def build_actions(window: MainWindow) -> dict[str, QAction]:
         action = QAction(text, window)
         action.setObjectName(name)
         action.setShortcut(QKeySequence(shortcut))
-        action.setToolTip(
-            f"{tip} ({QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)})"
-        )
+        keys = QKeySequence(shortcut).toString(QKeySequence.SequenceFormat.NativeText)
+        action.setToolTip(f"{tip} ({keys})" if keys else tip)
         if icon is not None:
             action.setIcon(style.standardIcon(icon))
         action.triggered.connect(lambda _=False, s=slot: s())
