@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QCoreApplication, Qt, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -38,32 +38,11 @@ def choose_file(parent: QWidget, title: str, start: str) -> str:
         parent,
         title,
         start,
-        parent.tr("Checkpoint lists (*.md *.markdown *.html *.htm *.txt);;All files (*)"),
+        QCoreApplication.translate(
+            "AddCatalogDialog", "Checkpoint lists (*.md *.markdown *.html *.htm *.txt);;All files (*)"
+        ),
     )
     return chosen
-
-
-def import_report(widget: QWidget, result: zoo.Imported, shared: list[str]) -> str:
-    """What an import made and what it left out, for the user."""
-    entries = result.catalog["entries"]
-    groups = len({tuple(e["group"]) for e in entries})
-    lines = [
-        widget.tr("Imported %n checkpoint(s)", None, len(entries))
-        + widget.tr(" in %n group(s)", None, groups)
-        + widget.tr(" as {name!r}: {path}").format(name=result.name, path=result.path)
-    ]
-    if shared:
-        lines.append(
-            widget.tr("Sharing a file with another catalog's entry (downloaded once): {ids}").format(
-                ids=", ".join(shared)
-            )
-        )
-    if result.skipped:
-        lines.append(
-            widget.tr("Left out %n link(s) that are not checkpoint files:", None, len(result.skipped))
-        )
-        lines += [f"  {display_url(url)}: {why}" for url, why in result.skipped]
-    return "\n".join(lines)
 
 
 class AddCatalogDialog(QDialog):
@@ -161,6 +140,28 @@ class AddCatalogDialog(QDialog):
         self.jobs.run("catalog-import", work, self._done)
         return True
 
+    def import_report(self, result: zoo.Imported, shared: list[str]) -> str:
+        """What an import made and what it left out, for the user."""
+        entries = result.catalog["entries"]
+        groups = len({tuple(e["group"]) for e in entries})
+        lines = [
+            self.tr("Imported %n checkpoint(s)", None, len(entries))
+            + self.tr(" in %n group(s)", None, groups)
+            + self.tr(" as {name!r}: {path}").format(name=result.name, path=result.path)
+        ]
+        if shared:
+            lines.append(
+                self.tr("Sharing a file with another catalog's entry (downloaded once): {ids}").format(
+                    ids=", ".join(shared)
+                )
+            )
+        if result.skipped:
+            lines.append(
+                self.tr("Left out %n link(s) that are not checkpoint files:", None, len(result.skipped))
+            )
+            lines += [f"  {display_url(url)}: {why}" for url, why in result.skipped]
+        return "\n".join(lines)
+
     def _done(self, job: JobResult) -> None:
         self.import_button.setEnabled(True)
         if not job.ok:
@@ -170,7 +171,7 @@ class AddCatalogDialog(QDialog):
         if result is None:
             self.status.setText(self.tr("Nothing imported: {reason}").format(reason=problem))
             return
-        self.report.setPlainText(import_report(self, result, shared))
+        self.report.setPlainText(self.import_report(result, shared))
         self.status.setText(
             self.tr("The catalog {name!r} is in use the next time ofa-manager opens.").format(
                 name=result.name

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 from PySide6.QtWidgets import QFileDialog, QWidget
 
 from ofa_manager.core import units
@@ -20,7 +20,7 @@ DEFAULT_NAME = "ofa.lock.json"
 def choose_save_file(parent: QWidget, title: str, start: str) -> str:
     """Where the user saves the lock file ("" when cancelled); tests replace this, as a person would."""
     chosen, _ = QFileDialog.getSaveFileName(
-        parent, title, start, parent.tr("Lock files (*.json);;All files (*)")
+        parent, title, start, QCoreApplication.translate("LockExport", "Lock files (*.json);;All files (*)")
     )
     return chosen
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -32,11 +33,12 @@ def choose_folder(parent: QWidget, title: str, start: str) -> str:
     return QFileDialog.getExistingDirectory(parent, title, start)
 
 
-def mode_names(widget: QWidget) -> dict[str, str]:
+def mode_names() -> dict[str, str]:
+    """Each link mode as the mode menus show it."""
     return {
-        "symlink": widget.tr("Symbolic link (no extra space)"),
-        "hardlink": widget.tr("Hard link (same volume only)"),
-        "copy": widget.tr("Copy (uses the space again)"),
+        "symlink": QCoreApplication.translate("LinkModes", "Symbolic link (no extra space)"),
+        "hardlink": QCoreApplication.translate("LinkModes", "Hard link (same volume only)"),
+        "copy": QCoreApplication.translate("LinkModes", "Copy (uses the space again)"),
     }
 
 
@@ -86,7 +88,7 @@ class LinkDialog(QDialog):
             self.name.setPlaceholderText(self.tr("each under its own file name"))
         self.mode = QComboBox(self)
         self.mode.setObjectName("link-mode")
-        for mode, label in mode_names(self).items():
+        for mode, label in mode_names().items():
             self.mode.addItem(label, mode)
         form = QFormLayout()
         form.addRow(self.tr("Project folder:"), row)

@@ -19,10 +19,6 @@ from ofa_manager.core.states import ItemState
 _numbers = itertools.count(1)
 
 
-def tr(text: str, disambiguation: str | None = None, n: int = -1) -> str:
-    return QCoreApplication.translate("ProjectLinks", text, disambiguation, n)
-
-
 @dataclass
 class JobResult:
     """What a background job gave back: its value, or why it failed (never a traceback)."""
@@ -110,12 +106,12 @@ class DownloadWaiter(QObject):
             ):
                 ready.append(entry.id)
             elif item is not None and item.state is ItemState.FAILED:
-                failed.append((entry.id, item.error or tr("the download failed")))
+                failed.append((entry.id, item.error or self.tr("the download failed")))
             elif item is not None:
                 self._seen.add(entry.id)
                 pending += 1
             elif entry.id in self._seen:
-                failed.append((entry.id, tr("its download was taken off the list")))
+                failed.append((entry.id, self.tr("its download was taken off the list")))
             else:
                 pending += 1  # asked for; not in the list yet
         self.progressed.emit(len(ready) + len(failed), len(self.entries))
@@ -128,29 +124,43 @@ def outcome_text(result: LinkResult) -> str:
     """One line for one link: what happened, in the user's words."""
     where = str(result.path)
     if result.outcome is Outcome.CREATED:
-        return tr("{path}: linked to {target}").format(path=where, target=result.target)
+        return QCoreApplication.translate("ProjectLinks", "{path}: linked to {target}").format(
+            path=where, target=result.target
+        )
     if result.outcome is Outcome.REPLACED:
-        return tr("{path}: our old link now points to {target}").format(path=where, target=result.target)
+        return QCoreApplication.translate(
+            "ProjectLinks", "{path}: our old link now points to {target}"
+        ).format(path=where, target=result.target)
     if result.outcome is Outcome.ALREADY:
-        return tr("{path}: already linked").format(path=where)
+        return QCoreApplication.translate("ProjectLinks", "{path}: already linked").format(path=where)
     if result.outcome is Outcome.REFUSED:
-        return tr("{path}: left alone — {reason}").format(path=where, reason=result.reason)
+        return QCoreApplication.translate("ProjectLinks", "{path}: left alone — {reason}").format(
+            path=where, reason=result.reason
+        )
     if result.outcome is Outcome.NOT_HERE:
-        return tr("{path}: not linked — {id} is not downloaded").format(path=where, id=result.entry_id)
-    return tr("{path}: not linked — {reason}").format(path=where, reason=result.reason)
+        return QCoreApplication.translate(
+            "ProjectLinks", "{path}: not linked — {id} is not downloaded"
+        ).format(path=where, id=result.entry_id)
+    return QCoreApplication.translate("ProjectLinks", "{path}: not linked — {reason}").format(
+        path=where, reason=result.reason
+    )
 
 
 def summary_text(results: list[LinkResult], not_downloaded: list[tuple[str, str]]) -> str:
     made = sum(1 for r in results if r.outcome in (Outcome.CREATED, Outcome.REPLACED))
     already = sum(1 for r in results if r.outcome is Outcome.ALREADY)
     left = sum(1 for r in results if not r.ok)
-    parts = [tr("%n link(s) made", None, made)]
+    parts = [QCoreApplication.translate("ProjectLinks", "%n link(s) made", None, made)]
     if already:
-        parts.append(tr("%n already there", None, already))
+        parts.append(QCoreApplication.translate("ProjectLinks", "%n already there", None, already))
     if left:
-        parts.append(tr("%n not made", None, left))
+        parts.append(QCoreApplication.translate("ProjectLinks", "%n not made", None, left))
     if not_downloaded:
-        parts.append(tr("%n download(s) did not finish", None, len(not_downloaded)))
+        parts.append(
+            QCoreApplication.translate(
+                "ProjectLinks", "%n download(s) did not finish", None, len(not_downloaded)
+            )
+        )
     return "; ".join(parts)
 
 
@@ -211,7 +221,7 @@ class LinkRun(QObject):
         self.running = True
         self._requests, self._mode, self._failed = list(requests), mode, []
         if missing:
-            self.status.emit(tr("Waiting for %n download(s)…", None, len(missing)))
+            self.status.emit(self.tr("Waiting for %n download(s)…", None, len(missing)))
             self.waiter = DownloadWaiter(ws, missing, self)
             self.waiter.finished.connect(self._downloads_done)
             self.waiter.check()
@@ -231,20 +241,22 @@ class LinkRun(QObject):
             )
         total = units.size(known)
         if unknown:
-            total = tr("{size} + %n of unknown size", None, unknown).format(size=total)
+            total = self.tr("{size} + %n of unknown size", None, unknown).format(size=total)
         text = (
-            tr("%n checkpoint(s) to link are not downloaded:", None, len(missing)) + "\n" + "\n".join(lines)
+            self.tr("%n checkpoint(s) to link are not downloaded:", None, len(missing))
+            + "\n"
+            + "\n".join(lines)
         )
-        text += "\n\n" + tr("Download plan: {total}; {free} free in {folder}.").format(
+        text += "\n\n" + self.tr("Download plan: {total}; {free} free in {folder}.").format(
             total=total, free=units.size(ws.free_bytes()), folder=ws.library.root
         )
-        text += "\n" + tr("Download them first, then make the links?")
+        text += "\n" + self.tr("Download them first, then make the links?")
         here = len({r.entry.id for r in requests} - {e.id for e in missing})
-        choices = [tr("Download and Link")]
+        choices = [self.tr("Download and Link")]
         if here:
-            choices.append(tr("Link Only the %n Downloaded", None, here))
-        choices.append(tr("Cancel"))
-        answer = self.ask(tr("Download first?"), text, choices)
+            choices.append(self.tr("Link Only the %n Downloaded", None, here))
+        choices.append(self.tr("Cancel"))
+        answer = self.ask(self.tr("Download first?"), text, choices)
         if answer == choices[0]:
             return "download"
         if here and answer == choices[1]:
@@ -259,14 +271,14 @@ class LinkRun(QObject):
 
     def _link(self) -> None:
         requests, mode, library = self._requests, self._mode, self.store.library
-        self.status.emit(tr("Making %n link(s)…", None, len(requests)))
+        self.status.emit(self.tr("Making %n link(s)…", None, len(requests)))
         self.jobs.run("project-link", lambda: make_links(library, requests, mode), self._linked)
 
     def _linked(self, result: JobResult) -> None:
         self.running = False
         failed = self._failed
         if not result.ok:
-            self.status.emit(tr("Linking failed: {reason}").format(reason=result.error))
+            self.status.emit(self.tr("Linking failed: {reason}").format(reason=result.error))
             self.finished.emit([], failed)
             return
         self.finished.emit(result.value, failed)

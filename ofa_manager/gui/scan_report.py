@@ -221,7 +221,7 @@ class ScanReportDialog(QDialog):
 
         self.mode = QComboBox(self)
         self.mode.setObjectName("apply-mode")
-        for mode, label in project_dialog.mode_names(self).items():
+        for mode, label in project_dialog.mode_names().items():
             self.mode.addItem(label, mode)
         self.buttons = QDialogButtonBox(QDialogButtonBox.Close, self)
         self.apply_button = self.buttons.addButton(self.tr("Apply"), QDialogButtonBox.ApplyRole)
