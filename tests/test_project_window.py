@@ -14,7 +14,7 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from ofa_manager.core import linking  # noqa: E402
-from ofa_manager.gui import project_dialog, scan_report  # noqa: E402
+from ofa_manager.gui import project_dialog, project_links, scan_report  # noqa: E402
 from tests.catalogs import body_requests, entry, payload, sha256, write_catalog  # noqa: E402
 from tests.test_gui import WAIT_MS, Answers  # noqa: E402
 from tests.test_gui import open_window as open_window  # noqa: E402, F401  (fixtures)
@@ -342,3 +342,35 @@ def test_a_download_that_fails_is_named_and_the_other_links_are_made(
     assert lines[0] == f"{into / 'base.pt'}: linked to {ws.library.root / 'base.pt'}"
     assert lines[1].startswith("gone: not linked — its download did not finish (") and "404" in lines[1]
     assert dialog.status.text() == "1 link(s) made; 1 download(s) did not finish"
+
+
+def test_closing_the_report_while_its_scan_runs_drops_the_answer(qtbot, site, open_window, monkeypatch):
+    window = open_window(site.catalog, queue_in_window=True)
+    release, finished = threading.Event(), threading.Event()
+    real_scan = linking.scan
+
+    def slow_scan(*args):  # the real scan, held until the dialog is gone
+        release.wait(10)
+        try:
+            return real_scan(*args)
+        finally:
+            finished.set()
+
+    monkeypatch.setattr(linking, "scan", slow_scan)
+    answered = []
+    real_done = project_links.Jobs._done
+
+    def done(jobs, number, result):  # the real delivery, watched
+        answered.append(result)
+        real_done(jobs, number, result)
+
+    monkeypatch.setattr(project_links.Jobs, "_done", done)
+    dialog = window.check_project_folder(str(site.project))
+    assert dialog.jobs.running
+    dialog.close()  # deleted on close
+    qtbot.waitUntil(lambda: window.findChild(scan_report.ScanReportDialog) is None, timeout=WAIT_MS)
+    release.set()
+    qtbot.waitUntil(finished.is_set, timeout=WAIT_MS)
+    # The answer reaches the GUI thread after the dialog is gone: dropped, no error, the window goes on.
+    qtbot.waitUntil(lambda: len(answered) == 1, timeout=WAIT_MS)
+    assert window.isVisible()
