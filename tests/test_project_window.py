@@ -374,3 +374,32 @@ def test_closing_the_report_while_its_scan_runs_drops_the_answer(qtbot, site, op
     # The answer reaches the GUI thread after the dialog is gone: dropped, no error, the window goes on.
     qtbot.waitUntil(lambda: len(answered) == 1, timeout=WAIT_MS)
     assert window.isVisible()
+
+
+def test_closing_while_waiting_for_downloads_asks_and_the_links_come_with_apply_again(
+    qtbot, site, open_window, monkeypatch
+):
+    window = open_window(site.catalog, queue_in_window=True)
+    site.server.add("/ofa_large.pt", site.files["ofa_large.pt"], rate=30_000)  # a download that takes a while
+    dialog = open_report(qtbot, monkeypatch, window, site.project)
+    answers = Answers(monkeypatch, window, lambda title, choices: choices[0])
+    assert dialog.apply()
+    qtbot.waitUntil(lambda: dialog.run.waiter is not None, timeout=WAIT_MS)
+    answers.choose = lambda title, choices: "Keep Waiting"
+    dialog.reject()
+    assert dialog.isVisible() and answers.asked[-1][0] == "Stop waiting for the downloads?"
+    answers.choose = lambda title, choices: "Stop Waiting"
+    dialog.reject()
+    qtbot.waitUntil(lambda: window.findChild(scan_report.ScanReportDialog) is None, timeout=WAIT_MS)
+    ws = window.store
+    qtbot.waitUntil(lambda: (ws.library.root / "ofa_large.pt").exists(), timeout=WAIT_MS)  # it went on
+    assert not site.checkpoints.exists()  # no links made
+    gets = site.gets()
+    dialog = open_report(qtbot, monkeypatch, window, site.project)
+    answers.choose = lambda title, choices: choices[0]
+    qtbot.waitUntil(lambda: all(ws.library.local_or_store_path(e) for e in ws.catalog), timeout=WAIT_MS)
+    assert dialog.scan()
+    qtbot.waitUntil(lambda: not dialog.jobs.running, timeout=WAIT_MS)
+    assert dialog.apply()
+    qtbot.waitUntil(lambda: not dialog.run.running and not dialog.jobs.running, timeout=WAIT_MS)
+    assert dialog.status.text() == "5 link(s) made" and site.gets() == gets  # nothing downloaded twice

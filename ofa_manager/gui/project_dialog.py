@@ -127,6 +127,11 @@ class LinkDialog(QDialog):
     def set_mode(self, mode: str) -> None:
         self.mode.setCurrentIndex(MODES.index(mode))
 
+    def reject(self) -> None:
+        """Close (Close, Escape, the window's close button); while downloads are awaited, ask first."""
+        if self.run.may_stop():
+            super().reject()
+
     def _set_status(self, text: str) -> None:
         self.status.setText(text)
 

@@ -229,6 +229,23 @@ class LinkRun(QObject):
             self._link()
         return True
 
+    def may_stop(self) -> bool:
+        """Whether the view making these links may close: yes, unless the run still waits for downloads
+        and the user, asked, keeps waiting (the downloads go on either way; only the links wait)."""
+        if not self.running or self.waiter is None or self.waiter._done:
+            return True
+        stop = self.tr("Stop Waiting")
+        answer = self.ask(
+            self.tr("Stop waiting for the downloads?"),
+            self.tr(
+                "The links are made when the downloads finish. Closing now leaves the downloads running, "
+                "but makes no links; Apply or Link again later makes them without downloading twice."
+            ),
+            [stop, self.tr("Keep Waiting")],
+            default=1,
+        )
+        return answer == stop
+
     def _ask_download(self, requests: list[LinkRequest], missing: list[Checkpoint]) -> str | None:
         ws = self.store
         sizes = [ws.size_of(e) for e in missing]

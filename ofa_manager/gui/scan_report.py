@@ -347,6 +347,11 @@ class ScanReportDialog(QDialog):
         self._set_status(self._after_scan)
         self.scan()  # the report now says what is linked
 
+    def reject(self) -> None:
+        """Close (Close, Escape, the window's close button); while downloads are awaited, ask first."""
+        if self.run.may_stop():
+            super().reject()
+
     def _set_status(self, text: str) -> None:
         self.status.setText(text)
 
