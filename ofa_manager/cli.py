@@ -121,6 +121,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="download even when the disk looks too small, or again where a download that failed its "
         "check is kept as NAME.rejected (asked otherwise)",
     )
+    p.add_argument(
+        "--unpack",
+        action="store_true",
+        help="then unpack the .zip archives among them into a folder beside each (see `unpack`)",
+    )
 
     p = sub.add_parser("verify", parents=[common], help="re-hash local files; exit 1 on a mismatch")
     p.add_argument("ids", nargs="*", metavar="ID")
@@ -143,6 +148,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="also delete a file at the checkpoint's path that ofa-manager did not download (named first)",
+    )
+    p.add_argument(
+        "--keep-unpacked",
+        action="store_true",
+        help="delete an archive but keep the folder it was unpacked into (deleted with it otherwise)",
     )
 
     p = sub.add_parser(
@@ -268,6 +278,23 @@ def build_parser() -> argparse.ArgumentParser:
     for action, text in (("enable", "use an imported catalog again"), ("disable", "stop using one")):
         q = actions.add_parser(action, help=text)
         q.add_argument("name", metavar="NAME")
+
+    p = sub.add_parser(
+        "unpack",
+        parents=[common],
+        help="unpack downloaded .zip archives into a folder beside each, after checking them",
+        description="Each archive (NAME.zip in the models folder) is verified again, every member checked "
+        "(no path outside the folder, no absolute path, no link or special file, no name twice, a "
+        "limit on size, member count and compression ratio against zip bombs, the free space), then "
+        "unpacked into a temporary folder that becomes NAME/ only when complete. `verify` reads the "
+        "folder again against the record kept of each member's size and CRC-32; `rm` deletes it with "
+        "the archive; `link --scan` links its members where a project expects them.",
+    )
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument(
+        "--again", action="store_true", help="unpack anew over an earlier unpacked folder (e.g. after damage)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser(
         "lock",
@@ -719,7 +746,10 @@ def cmd_download(args) -> int:
         if status.state is State.DOWNLOADED:
             print(f"{', '.join(item.entry_ids)}: {_verified_words(status)}", file=sys.stderr)
     print(f"{len(done)} file(s) ready, {len(failed)} failed, in {library.root}", file=sys.stderr)
-    return EXIT_FAILED if failed else EXIT_OK
+    code = EXIT_FAILED if failed else EXIT_OK
+    if getattr(args, "unpack", False):
+        code = max(code, _unpack_downloaded(library, entries))
+    return code
 
 
 def _answer_download_plan(args, catalog: Catalog, library: Library, entries: list[Checkpoint]):
@@ -820,6 +850,7 @@ def cmd_verify(args) -> int:
                 how = f"hash recorded, {_verified_words(status)} on arrival"
             print(f"{names}: ok ({units.size(status.bytes)}, sha256 {status.sha256}; {how})")
         _say_claims(library, [entry, *catalog.sharing(entry)])
+    bad += _verify_unpacked(library, entries)
     also = f", {not_ours} not ours (unverified or not matching)" if not_ours else ""
     print(f"{checked} file(s) checked, {bad} corrupt{also}")
     return EXIT_FAILED if bad or not_ours else EXIT_OK
@@ -880,10 +911,11 @@ def cmd_rm(args) -> int:
             targets.append((entry, file_size(path) + file_size(part), path))
     for reason in refused:
         print(f"not deleted: {reason}", file=sys.stderr)
-    if not targets:
+    folders = [] if args.partial or args.keep_unpacked else _unpacked_folders(library, entries)
+    if not targets and not folders:
         print("nothing to delete")
         return EXIT_FAILED if refused else EXIT_OK
-    total = sum(size for _, size, _ in targets)
+    total = sum(size for _, size, _ in targets) + sum(size for _, _, size in folders)
     impacts = deletion_impact([e for e, _, _ in targets], catalog, library, DiskView(library))
     for (_, size, path), impact in zip(targets, impacts, strict=True):
         also = f" (also used by {', '.join(o.id for o in impact.sharing)})" if impact.sharing else ""
@@ -891,10 +923,15 @@ def cmd_rm(args) -> int:
         for broken in [] if args.partial else impact.breaks:
             needing = ", ".join(d.id for d in broken.dependants)
             print(f"  without the backbone {broken.backbone.id}, these stop working: {needing}")
+    for entry, folder, size in folders:
+        print(
+            f"{folder}{os.sep} — {units.size(size)} unpacked from {entry.filename} (--keep-unpacked keeps it)"
+        )
     if not args.yes:
         if not sys.stdin.isatty():
             raise UsageError("not on a terminal: add --yes to delete without asking")
-        answer = input(f"Delete {len(targets)} file(s), freeing {units.size(total)}? [y/N] ")
+        what = f"{len(targets)} file(s)" + (f" and {len(folders)} unpacked folder(s)" if folders else "")
+        answer = input(f"Delete {what}, freeing {units.size(total)}? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("nothing deleted")
             return EXIT_OK
@@ -906,6 +943,7 @@ def cmd_rm(args) -> int:
         except (UnsafePathError, NotOursError) as exc:
             refused.append(str(exc))
             print(f"not deleted: {exc}", file=sys.stderr)
+    freed += _remove_unpacked(library, folders)
     print(f"deleted {deleted} file(s), freed {units.size(freed)}")
     return EXIT_FAILED if refused else EXIT_OK
 
@@ -1520,20 +1558,34 @@ def _link_scan(args) -> int:
     results: list = []
     code = EXIT_OK
     if args.apply:
-        wanted = {e.entry_id: e for e in expected if e.kind == "catalog" and not e.linked}
-        missing = [i for i, e in wanted.items() if not e.downloaded]
+        wanted = {e.entry_id: e for e in expected if e.kind in ("catalog", "member") and not e.linked}
+        missing = [i for i, e in wanted.items() if not e.downloaded and not e.unpacked]
         if missing:
             download_args = argparse.Namespace(**vars(args))
             download_args.ids, download_args.all, download_args.here = missing, False, False
+            download_args.unpack = False
             for name in ("jobs", "connections", "limit_rate", "retries", "timeout"):
                 setattr(download_args, name, None)
             code = cmd_download(download_args)
+        to_unpack = [catalog.get(i) for i, e in wanted.items() if e.kind == "member" and not e.unpacked]
+        if to_unpack:
+            code = max(code, _unpack_downloaded(library, to_unpack))
         for item in expected:
-            if item.kind != "catalog" or item.linked or item.entry_id is None:
+            if item.kind not in ("catalog", "member") or item.linked or item.entry_id is None:
                 continue
-            result = linking.link(
-                library, catalog.get(item.entry_id), item.path.parent, item.path.name, args.mode
-            )
+            if item.kind == "member" and item.member is not None:
+                result = linking.link_member(
+                    library,
+                    catalog.get(item.entry_id),
+                    item.member,
+                    item.path.parent,
+                    item.path.name,
+                    args.mode,
+                )
+            else:
+                result = linking.link(
+                    library, catalog.get(item.entry_id), item.path.parent, item.path.name, args.mode
+                )
             results.append(result)
         expected = linking.scan(project, catalog, library)
         if any(not r.ok for r in results):
@@ -1563,6 +1615,17 @@ def _scan_report(project: Path, expected) -> str:
                 "linked" if item.linked else "downloaded, not linked" if item.downloaded else "not downloaded"
             )
             what = f"catalog {item.entry_id} ({state})"
+        elif item.kind == "member":
+            state = (
+                "linked"
+                if item.linked
+                else "unpacked, not linked"
+                if item.unpacked
+                else "downloaded, not unpacked"
+                if item.downloaded
+                else "not downloaded"
+            )
+            what = f"member {item.member} of catalog {item.entry_id} ({state})"
         elif item.kind == "present":
             what = "present" + (
                 f" (not our link; {item.entry_id} is not linked there)" if item.entry_id else ""
@@ -1661,7 +1724,143 @@ def cmd_lock(args) -> int:
     return EXIT_OK
 
 
+def cmd_unpack(args) -> int:
+    from ofa_manager.core import archives
+
+    catalog = _catalog(args)
+    library = _library(args, catalog)
+    entries = _select(catalog, args.ids, everything_when_empty=False)
+    others = [e.id for e in entries if not archives.is_archive(e)]
+    if others:
+        raise UsageError(f"{', '.join(others)}: not a .zip archive; there is nothing to unpack")
+    return _unpack_entries(library, library.one_per_file(entries), again=args.again, as_json=args.json)
+
+
+def _unpack_downloaded(library: Library, entries: list[Checkpoint]) -> int:
+    """``download --unpack`` and ``link --scan --apply``: unpack the archives among ``entries``."""
+    from ofa_manager.core import archives
+
+    chosen = [e for e in library.one_per_file(entries) if archives.is_archive(e)]
+    return _unpack_entries(library, chosen) if chosen else EXIT_OK
+
+
+def _unpack_entries(library: Library, entries: list[Checkpoint], *, again=False, as_json=False) -> int:
+    from ofa_manager.core import archives
+    from ofa_manager.core.archives import Outcome
+
+    results = []
+    for entry in entries:
+        progress = _UnpackProgress(sys.stderr)
+        try:
+            result = archives.unpack(library, entry, progress=progress, again=again)
+        except KeyboardInterrupt:
+            progress.close()
+            print(f"\n{entry.id}: stopped; nothing half-unpacked is left", file=sys.stderr)
+            return 130
+        progress.close()
+        results.append(result)
+        if as_json:
+            continue
+        if result.outcome is Outcome.UNPACKED:
+            count, size = len(result.members), units.size(result.size)
+            print(f"{entry.id}: unpacked {count} file(s), {size}, into {result.folder}")
+            for member in result.members[:20]:
+                print(f"  {member.name}  {units.size(member.size)}")
+            if len(result.members) > 20:
+                print(f"  … and {len(result.members) - 20} more")
+        elif result.outcome is Outcome.ALREADY:
+            print(f"{entry.id}: already unpacked in {result.folder} ({len(result.members)} file(s))")
+        else:
+            hint = ""
+            if result.outcome is Outcome.NOT_READY and "not downloaded" in result.reason:
+                hint = f" (`ofa-manager download --unpack {entry.id}` fetches and unpacks it)"
+            print(f"{entry.id}: not unpacked: {result.reason}{hint}", file=sys.stderr)
+    if as_json:
+        print(json.dumps([r.as_json() for r in results], indent=2))
+    return EXIT_OK if all(r.ok for r in results) else EXIT_FAILED
+
+
+class _UnpackProgress:
+    """An unpack's progress on stderr: a tqdm bar per phase on a terminal, nothing otherwise."""
+
+    def __init__(self, stream) -> None:
+        self.stream = stream
+        self._bar = None
+        self._phase = None
+
+    def __call__(self, phase, done: int, total: int) -> None:
+        if not self.stream.isatty():
+            return
+        if phase is not self._phase:
+            self.close()
+            from tqdm import tqdm
+
+            self._phase = phase
+            self._bar = tqdm(
+                total=total, unit="B", unit_scale=True, unit_divisor=1024, desc=phase.value, file=self.stream
+            )
+        if self._bar is not None:
+            self._bar.update(done - self._bar.n)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+
+
+def _verify_unpacked(library: Library, entries: list[Checkpoint]) -> int:
+    """``verify``: each unpacked folder read again against its record; the number found damaged."""
+    from ofa_manager.core import archives
+
+    damaged = 0
+    for entry in library.one_per_file(entries):
+        check = archives.check_unpacked(library, entry)
+        if check is None:
+            continue
+        if check.ok:
+            print(f"{entry.id}: unpacked folder ok ({check.folder}, {check.checked} file(s), CRC-32 checked)")
+        else:
+            damaged += 1
+            what = [
+                f"{label}: {', '.join(names)}"
+                for label, names in (("changed", check.changed), ("missing", check.missing))
+                if names
+            ]
+            print(
+                f"{entry.id}: unpacked folder DAMAGED ({check.folder}): {'; '.join(what)} "
+                f"(`ofa-manager unpack --again {entry.id}` unpacks it anew)"
+            )
+        if check.extra:
+            print(f"  not from the archive, left alone: {', '.join(check.extra)}")
+    return damaged
+
+
+def _unpacked_folders(library: Library, entries: list[Checkpoint]) -> list[tuple[Checkpoint, Path, int]]:
+    from ofa_manager.core import archives
+
+    found = []
+    for entry in library.one_per_file(entries):
+        if archives.read_record(library, entry) is not None:
+            found.append((entry, archives.folder_for(library, entry), archives.unpacked_size(library, entry)))
+    return found
+
+
+def _remove_unpacked(library: Library, folders: list[tuple[Checkpoint, Path, int]]) -> int:
+    from ofa_manager.core import archives
+
+    freed = 0
+    for entry, folder, _ in folders:
+        gone, left = archives.remove_unpacked(library, entry)
+        freed += gone
+        if left:
+            print(f"{folder}: kept, it holds files not from the archive: {', '.join(left)}")
+        else:
+            print(f"{entry.id}: unpacked folder {folder} deleted")
+    return freed
+
+
 COMMANDS = {
+    "unpack": cmd_unpack,
     "catalog": cmd_catalog,
     "lock": cmd_lock,
     "mirror": cmd_mirror,

@@ -65,7 +65,14 @@ _DRIVE = re.compile(r"^[A-Za-z]:")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _SUPPORTED = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
-Progress = Callable[[int, int], None]
+
+class Phase(str, enum.Enum):
+    VERIFYING = "verifying"  # the archive's sha256, read again
+    UNPACKING = "unpacking"
+    CHECKING = "checking"  # an unpacked folder's CRC-32s, read again
+
+
+Progress = Callable[[Phase, int, int], None]
 Stop = Callable[[], bool]
 
 
@@ -350,7 +357,7 @@ def unpack(
 ) -> UnpackResult:
     """Verify the entry's archive, check its members and unpack it into ``folder_for(entry)``.
 
-    ``progress(done, total)`` is called with bytes hashed, then bytes unpacked; ``stop()`` is asked
+    ``progress(phase, done, total)`` is called with bytes hashed, then unpacked; ``stop()`` is asked
     between pieces. ``again`` unpacks anew over our own earlier folder (one the record describes and
     that holds nothing else), e.g. after ``check_unpacked`` found it damaged.
     """
@@ -364,7 +371,8 @@ def unpack(
     taken = [e.id for e in library.catalog if library.path(e) == folder]
     if taken:
         return result(Outcome.TAKEN, f"the folder's name {folder.name} is the file of {taken[0]}")
-    source, why = _verified_source(library, entry, progress, stop)
+    hashing = (lambda done, total: progress(Phase.VERIFYING, done, total)) if progress else None
+    source, why = _verified_source(library, entry, hashing, stop)
     if source is None:
         outcome = Outcome.STOPPED if stop and stop() else Outcome.NOT_READY
         return result(outcome, why)
@@ -416,7 +424,7 @@ def unpack(
 
 
 def _verified_source(
-    library: Library, entry: Checkpoint, progress: Progress | None, stop: Stop | None
+    library: Library, entry: Checkpoint, progress: Callable[[int, int], None] | None, stop: Stop | None
 ) -> tuple[Path | None, str]:
     """(the archive's file, its sha256 just computed) or (None, why not): only our verified bytes."""
     status = library.status(entry)
@@ -472,7 +480,7 @@ def _extract(
 ) -> bool:
     total, done = sum(m.size for m in found), 0
     if progress:
-        progress(0, total)
+        progress(Phase.UNPACKING, 0, total)
     for member in found:
         target = into.joinpath(*member.name.split("/"))
         _make_folders(into, target.parent)
@@ -492,7 +500,7 @@ def _extract(
                 out.write(piece)
                 done += len(piece)
                 if progress:
-                    progress(done, total)
+                    progress(Phase.UNPACKING, done, total)
             out.flush()
             os.fsync(out.fileno())
         if written != member.size or crc != member.crc:
@@ -593,7 +601,7 @@ def check_unpacked(
                 crc = zlib.crc32(piece, crc)
                 done += len(piece)
                 if progress:
-                    progress(done, total)
+                    progress(Phase.CHECKING, done, total)
             size = stream.tell()
         check.checked += 1
         if size != member.size or crc != member.crc:

@@ -32,6 +32,13 @@ Each path found is classified, in this order:
 ``catalog``   its file name is a catalog entry's alias (the entry's ``aliases`` list, the names
               scripts use for it) or file name: satisfied by that entry, downloaded or not, and
               ``linked`` when our own link is already there;
+``member``    no entry has its file name, but an archive entry (``.zip``, see core.archives) holds a
+              member whose path is the end of it (``vqgan/last.ckpt`` for
+              ``../../checkpoints/vqgan/last.ckpt``; at least two segments of it, or the member's whole
+              path): satisfied by that member, linked into the archive's unpacked folder. Members are
+              known from the unpack record, the downloaded archive's directory, or the catalog entry's
+              ``members`` list; a path of any suffix (a ``model.yaml`` beside a ``last.ckpt``) is
+              matched against them;
 ``present``   something that is not our link is already there: left alone;
 ``unknown``   none of these (also a path that uses a variable the script does not set).
 """
@@ -117,30 +124,63 @@ def link(
         state = library.status(entry).state.value
         why = f"{entry.id} is not downloaded ({state}); `ofa-manager download {entry.id}` fetches it"
         return LinkResult(entry.id, dest, None, Outcome.NOT_HERE, mode, why)
+    return _link_file(library, entry.id, source, dest, mode)
+
+
+def link_member(
+    library: Library,
+    entry: Checkpoint,
+    member: str,
+    into: Path | str,
+    name: str | None = None,
+    mode: str = "symlink",
+) -> LinkResult:
+    """Make ``into/name`` (name: the member's file name) stand for a member of the entry's unpacked
+    archive (see core.archives); the same rules as ``link``."""
+    from ofa_manager.core import archives
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    name = name if name is not None else member.rsplit("/", 1)[-1]
+    problem = check_filename(name)
+    if problem:
+        raise LinkNameError(f"link name {name!r} {problem}")
+    dest = Path(os.path.abspath(Path(into).expanduser())) / name
+    folder = archives.unpacked_folder(library, entry)
+    known = archives.read_record(library, entry)
+    if folder is None or known is None:
+        why = f"{entry.id} is not unpacked; `ofa-manager unpack {entry.id}` unpacks it"
+        return LinkResult(entry.id, dest, None, Outcome.NOT_HERE, mode, why)
+    if member not in {m.name for m in known["members"]}:
+        return LinkResult(entry.id, dest, None, Outcome.FAILED, mode, f"{entry.id} holds no {member}")
+    return _link_file(library, entry.id, folder.joinpath(*member.split("/")), dest, mode)
+
+
+def _link_file(library: Library, entry_id: str, source: Path, dest: Path, mode: str) -> LinkResult:
     owned, why = _ours(library, dest, source)
     if owned == "same":
-        return LinkResult(entry.id, dest, source, Outcome.ALREADY, mode, why)
+        return LinkResult(entry_id, dest, source, Outcome.ALREADY, mode, why)
     if owned == "foreign":
-        return LinkResult(entry.id, dest, source, Outcome.REFUSED, mode, why)
+        return LinkResult(entry_id, dest, source, Outcome.REFUSED, mode, why)
     if os.path.lexists(dest.parent) and not dest.parent.is_dir():
         why = f"{dest.parent} is {describe_kind(path_kind(dest.parent))}, not a folder"
-        return LinkResult(entry.id, dest, source, Outcome.FAILED, mode, why)
+        return LinkResult(entry_id, dest, source, Outcome.FAILED, mode, why)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         if owned == "ours-elsewhere":
             _replace_symlink(source, dest, mode)
-            return LinkResult(entry.id, dest, source, Outcome.REPLACED, mode, why)
+            return LinkResult(entry_id, dest, source, Outcome.REPLACED, mode, why)
         _create(source, dest, mode)
     except FileExistsError:
         # Something appeared at the name since it was looked at: it is not ours, it stays.
         kind = describe_kind(path_kind(dest))
-        return LinkResult(entry.id, dest, source, Outcome.REFUSED, mode, f"{kind} is there; left alone")
+        return LinkResult(entry_id, dest, source, Outcome.REFUSED, mode, f"{kind} is there; left alone")
     except OSError as exc:
         why = exc.strerror or str(exc)
         if mode == "hardlink" and exc.errno in _NO_HARD_LINKS:
             why = f"a hard link cannot be made here ({why}); use --mode symlink or --mode copy"
-        return LinkResult(entry.id, dest, source, Outcome.FAILED, mode, why)
-    return LinkResult(entry.id, dest, source, Outcome.CREATED, mode)
+        return LinkResult(entry_id, dest, source, Outcome.FAILED, mode, why)
+    return LinkResult(entry_id, dest, source, Outcome.CREATED, mode)
 
 
 def _ours(library: Library, dest: Path, source: Path) -> tuple[str, str]:
@@ -154,7 +194,8 @@ def _ours(library: Library, dest: Path, source: Path) -> tuple[str, str]:
         absolute = Path(os.path.normpath(os.path.join(dest.parent, target)))
         if absolute == Path(os.path.normpath(source)):
             return "same", "our symbolic link is there"
-        if any(absolute.parent == folder for folder in (library.root, *library.stores)):
+        folders = (library.root, *library.stores)
+        if any(absolute.parent == folder for folder in folders) or absolute.is_relative_to(library.root):
             return "ours-elsewhere", f"our link pointed at {absolute}"
         return "foreign", f"a symbolic link to {target} is there, not ours; left alone"
     if stat.S_ISREG(st.st_mode):
@@ -229,11 +270,13 @@ class Expected:
     written: str  # as the script has it (the first place it appears)
     script: Path
     line: int
-    kind: str  # "catalog" | "present" | "produced" | "unknown"
+    kind: str  # "catalog" | "member" | "present" | "produced" | "unknown"
     entry_id: str | None = None
     downloaded: bool = False  # the catalog entry's file is in the models folder or a shared store
     linked: bool = False  # our own link to it is already at the path
     detail: str = ""
+    member: str | None = None  # for "member": the file inside the entry's archive
+    unpacked: bool = False  # for "member": the archive is unpacked (see core.archives)
 
     def as_json(self) -> dict:
         return {
@@ -246,6 +289,8 @@ class Expected:
             "downloaded": self.downloaded,
             "linked": self.linked,
             "detail": self.detail,
+            "member": self.member,
+            "unpacked": self.unpacked,
         }
 
 
@@ -255,6 +300,7 @@ class _Found:
     value: str
     script: Path
     line: int
+    checkpoint: bool = True  # ends in a checkpoint suffix; other paths count only as archive members
 
 
 @dataclass
@@ -285,9 +331,15 @@ def scan(project: Path | str, catalog: Catalog, library: Library) -> list[Expect
     for script in scripts_in(project):
         _read_script(script, words)
     names = name_index(catalog)
+    members = member_index(catalog, library)
     statuses: dict[str, bool] = {}
     result: dict[Path, Expected] = {}
     for found in words.paths:
+        if not found.checkpoint:
+            path = _resolve(found.value, found.script.parent)
+            if "$" not in found.value and path not in result and _member_matches(path, members):
+                result[path] = _classify(path, found, words.save_dirs, names, members, library, statuses)
+            continue
         if "$" in found.value:
             path = Path(found.value)
             if path not in result:
@@ -297,8 +349,45 @@ def scan(project: Path | str, catalog: Catalog, library: Library) -> list[Expect
         path = _resolve(found.value, found.script.parent)
         if path in result:
             continue
-        result[path] = _classify(path, found, words.save_dirs, names, library, statuses)
+        result[path] = _classify(path, found, words.save_dirs, names, members, library, statuses)
     return list(result.values())
+
+
+MemberIndex = dict[str, list[tuple[Checkpoint, str]]]
+
+
+def member_index(catalog: Catalog, library: Library) -> MemberIndex:
+    """A member's file name → (archive entry, member path) for every archive entry whose members are
+    known (unpacked, downloaded, or listed in the catalog: see core.archives.members)."""
+    from ofa_manager.core import archives
+
+    index: MemberIndex = {}
+    for entry in library.one_per_file(e for e in catalog if archives.is_archive(e)):
+        for member in archives.members(library, entry) or []:
+            index.setdefault(member.rsplit("/", 1)[-1], []).append((entry, member))
+    return index
+
+
+def _member_matches(path: Path, members: MemberIndex) -> list[tuple[Checkpoint, str]]:
+    """The archive members that best fit an expected path: the member's whole path is the end of it
+    (``vqgan/last.ckpt`` for ``…/checkpoints/vqgan/last.ckpt``), or at least its last two segments are
+    (``a/vqgan/last.ckpt``). A lone file name deep in an archive fits nothing: ``last.ckpt`` is too
+    common a name to go by."""
+    best: list[tuple[Checkpoint, str]] = []
+    best_score = 0
+    wanted = path.parts
+    for entry, member in members.get(path.name, []):
+        parts = member.split("/")
+        score = 0
+        while score < min(len(parts), len(wanted)) and parts[-1 - score] == wanted[-1 - score]:
+            score += 1
+        if score < len(parts) and score < 2:
+            continue
+        if score > best_score:
+            best, best_score = [(entry, member)], score
+        elif score == best_score:
+            best.append((entry, member))
+    return best
 
 
 def name_index(catalog: Catalog) -> dict[str, list[Checkpoint]]:
@@ -325,6 +414,7 @@ def _classify(
     found: _Found,
     save_dirs: list[Path],
     names: dict[str, list[Checkpoint]],
+    members: MemberIndex,
     library: Library,
     statuses: dict[str, bool],
 ) -> Expected:
@@ -358,9 +448,38 @@ def _classify(
             if owned != "ours-elsewhere":
                 return make("present", entry_id=entry.id, downloaded=downloaded, detail="already there")
         return make("catalog", entry_id=entry.id, downloaded=downloaded)
+    matches = _member_matches(path, members)
+    if len({e.id for e, _ in matches}) > 1 or len(matches) > 1:
+        fits = ", ".join(f"{m} of {e.id}" for e, m in matches)
+        if os.path.lexists(path):
+            return make("present", detail=f"already there; it fits several archive members: {fits}")
+        return make("unknown", detail=f"it fits several archive members: {fits}")
+    if matches:
+        return _classify_member(path, make, matches[0], library, statuses)
     if os.path.lexists(path):
         return make("present", detail="already there")
     return make("unknown", detail="no catalog entry has this file name")
+
+
+def _classify_member(path: Path, make, match: tuple[Checkpoint, str], library: Library, statuses) -> Expected:
+    from ofa_manager.core import archives
+
+    entry, member = match
+    if entry.id not in statuses:
+        statuses[entry.id] = library.local_or_store_path(entry) is not None
+    folder = archives.unpacked_folder(library, entry)
+    fields = {"entry_id": entry.id, "member": member, "downloaded": statuses[entry.id]}
+    fields["unpacked"] = folder is not None
+    if os.path.lexists(path):
+        source = (folder or archives.folder_for(library, entry)).joinpath(*member.split("/"))
+        owned = _ours(library, path, source)[0]
+        if owned == "same" and folder is not None:
+            return make("member", linked=True, **fields)
+        if owned == "same":
+            return make("member", detail="our link is there; the archive is not unpacked", **fields)
+        if owned != "ours-elsewhere":
+            return make("present", detail=f"already there (fits {member} of {entry.id})", **fields)
+    return make("member", **fields)
 
 
 def _resolve(value: str, folder: Path) -> Path:
@@ -474,3 +593,6 @@ def _note_values(
         part = part.strip()
         if part.endswith(CHECKPOINT_SUFFIXES):
             words.paths.append(_Found(piece.strip(), part, script, line))
+        elif "/" in part and "." in part.rsplit("/", 1)[-1] and "://" not in part:
+            # A file path of another kind (a model's .yaml beside its .ckpt): kept in case an archive has it.
+            words.paths.append(_Found(piece.strip(), part, script, line, checkpoint=False))

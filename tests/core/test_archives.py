@@ -94,7 +94,7 @@ def leftovers(folder: Path) -> list[str]:
 def test_unpacks_a_verified_archive_into_a_folder_beside_it_with_a_record(site):
     entry_ = site.serve(good_zip())
     seen = []
-    result = archives.unpack(site.library, entry_, progress=lambda done, total: seen.append((done, total)))
+    result = archives.unpack(site.library, entry_, progress=lambda *args: seen.append(args))
     assert result.outcome is Outcome.UNPACKED, result.reason
     folder = site.dir / "ofa_clip_vqgan"
     assert result.folder == folder
@@ -104,7 +104,9 @@ def test_unpacks_a_verified_archive_into_a_folder_beside_it_with_a_record(site):
     record = json.loads((site.dir / ".ofa_clip_vqgan.zip.unpacked.json").read_text())
     assert record["archive_sha256"] == sha256(good_zip())
     assert {m["name"]: m["size"] for m in record["members"]} == {n: len(d) for n, d in GOOD.items()}
-    assert seen[-1] == (sum(map(len, GOOD.values())),) * 2
+    unpacked = sum(map(len, GOOD.values()))
+    assert seen[0][0] is archives.Phase.VERIFYING
+    assert seen[-1] == (archives.Phase.UNPACKING, unpacked, unpacked)
     assert leftovers(site.dir) == []
     assert archives.members(site.library, entry_) == sorted(GOOD, key=list(GOOD).index)
     # Again: the same bytes are already unpacked; nothing is written.
