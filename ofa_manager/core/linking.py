@@ -14,14 +14,18 @@ the entry is linked from (the models folder's copy, else the shared store's, see
 Anything else at the name (a user's file, a folder, a link elsewhere) is refused and named. A link
 of any of the three kinds satisfies a request of any mode: it is reported as already there.
 
-Scanning (``scan``) reads ``*.sh`` files. Words are split as the shell does (``shlex``), after line
-continuations are joined and comments dropped; ``NAME=value`` (also after ``export``/``local``/
-``declare``/``readonly``) sets a variable that later ``$NAME``/``${NAME}`` in the same script expand
-to (single quotes do not stop that; variables the script does not set stay as written). A checkpoint
-path is any value (of an assignment, a ``--flag=value`` or ``--flag value``, or a bare word) ending
-in a checkpoint suffix (``.pt``, ``.pth``, ``.ckpt``, ``.bin``, ``.safetensors``); values of
-``--combine-adapter-path`` and of any word holding commas are split at the commas. Relative paths are
-resolved against the script's folder, where π-Tuning's and OFA's scripts are run from.
+Scanning (``scan``) reads ``*.sh`` files, split into commands and words as bash would (see
+core.shell_words: quotes, escapes, line continuations, comments, here documents). ``NAME=value`` (also
+after ``export``/``local``/``declare``/``readonly``) sets a variable that later ``$NAME``, ``${NAME}``
+and ``${NAME:-default}`` in the same script expand to (single quotes stop that, as in the shell;
+``${NAME:-default}`` of a variable the script does not set is its default, so a path a user may
+override from the environment is still found); ``$0``, ``$(dirname "$0")``, ``$(cd "$(dirname
+"${BASH_SOURCE[0]}")" && pwd)`` and ``$PWD`` stand for the script's own folder; other variables stay as
+written. A checkpoint path is any value (of an assignment, a ``--flag=value`` or ``--flag value``, a
+bare word, or a word of a here document's text) ending in a checkpoint suffix (``.pt``, ``.pth``,
+``.ckpt``, ``.bin``, ``.safetensors``); values are cut at spaces (a variable holding several
+arguments) and commas (``--combine-adapter-path=a,b``). Relative paths are resolved against the
+script's folder, where π-Tuning's and OFA's scripts are run from.
 
 Each path found is classified, in this order:
 
@@ -49,12 +53,12 @@ import enum
 import errno
 import os
 import re
-import shlex
 import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ofa_manager.core import shell_words
 from ofa_manager.core.catalog import Catalog, Checkpoint, check_filename
 from ofa_manager.core.library import Library, describe_kind, path_kind
 
@@ -63,8 +67,9 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors")
 SAVE_DIR_NAMES = frozenset({"save_dir", "save_path", "output_dir"})
 SAVE_DIR_FLAGS = frozenset({"--save-dir", "--save-path", "--output-dir"})
 _PRODUCED_NAME = re.compile(r"checkpoint(_best|_last|\d+|_\d+_\d+)\.pt")
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
-_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A here document's text is cut into words at spaces, quotes and the punctuation around paths in code.
+_HEREDOC_SPLIT = re.compile(r"[\s'\"=:,;()\[\]]+")
 _DECLARERS = frozenset({"export", "local", "declare", "readonly"})
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 MAX_SCRIPT_BYTES = 1024 * 1024
@@ -494,99 +499,89 @@ def _read_script(script: Path, words: _ScriptWords) -> None:
         return
     text = raw.decode("utf-8", errors="replace")
     variables: dict[str, str] = {}
-    for number, line in _logical_lines(text):
-        try:
-            lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
-            lexer.whitespace_split = True
-            lexer.commenters = "#"
-            tokens = list(lexer)
-        except ValueError:  # an unclosed quote: the shell would not run it either
-            continue
-        for command in _commands(tokens):
-            _read_command(command, variables, script, number, words)
-
-
-def _logical_lines(text: str):
-    """(first line number, text) with backslash-newline continuations joined."""
-    pending, start = "", 0
-    for number, line in enumerate(text.splitlines(), 1):
-        if not pending:
-            start = number
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending += line[:-1] + " "
-            continue
-        yield start, pending + line
-        pending = ""
-    if pending:
-        yield start, pending
-
-
-def _commands(tokens: list[str]):
-    command: list[str] = []
-    for token in tokens:
-        if token and all(c in ";&|()<>" for c in token):
-            if command:
-                yield command
-            command = []
+    for item in shell_words.parse(text):
+        if isinstance(item, shell_words.HereDoc):
+            _read_heredoc(item, variables, script, words)
         else:
-            command.append(token)
-    if command:
-        yield command
+            _read_command(item.words, variables, script, words)
 
 
-def _expand(value: str, variables: dict[str, str]) -> str:
-    def one(match: re.Match) -> str:
-        name = match.group(1) or match.group(2)
-        return variables.get(name, match.group(0))
-
-    return _VARIABLE.sub(one, value)
+def _read_heredoc(
+    heredoc: shell_words.HereDoc, variables: dict[str, str], script: Path, words: _ScriptWords
+) -> None:
+    """A here document is text given to a program (Python, a config file): its path-like words count."""
+    for offset, line in enumerate(heredoc.body.split("\n")):
+        if heredoc.expands:
+            line = shell_words.expand_text(line, variables, script)
+        for token in _HEREDOC_SPLIT.split(line):
+            if token.endswith(CHECKPOINT_SUFFIXES) and "{" not in token:
+                words.paths.append(_Found(token, token, script, heredoc.line + offset))
 
 
 def _read_command(
-    command: list[str], variables: dict[str, str], script: Path, line: int, words: _ScriptWords
+    command: list[shell_words.Word], variables: dict[str, str], script: Path, words: _ScriptWords
 ) -> None:
+    def expand(word: shell_words.Word) -> str:
+        return shell_words.expand(word, variables, script)
+
     index = 0
-    if command and command[0] in _DECLARERS:
+    if command and command[0].written in _DECLARERS:
         index = 1
+        while index < len(command) and command[index].written.startswith("-"):
+            index += 1  # declare -r, local -a…
     # Leading NAME=value words are assignments (alone, or for the command after them).
-    while index < len(command) and _ASSIGNMENT.fullmatch(command[index]):
-        match = _ASSIGNMENT.fullmatch(command[index])
-        assert match is not None
-        name, written = match.group(1), match.group(2)
-        value = _expand(written, variables)
+    while index < len(command):
+        split = command[index].split_at_equals()
+        if split is None or not _NAME.fullmatch(split[0]):
+            break
+        name, rest = split
+        written, value = rest.written, expand(rest)
         variables[name] = value
         if name in SAVE_DIR_NAMES and value and "$" not in value:
             words.save_dirs.append(_resolve(value, script.parent))
-        _note_values(written, value, script, line, words, split=True)
+        _note_values(written, value, script, command[index].line, words, split=True)
         index += 1
-    rest = command[index:]
-    for position, token in enumerate(rest):
+    rest_words = command[index:]
+    for position, word in enumerate(rest_words):
+        token = word.written
         if token.startswith("--"):
-            flag, has_value, written = token.partition("=")
-            if not has_value:
-                following = rest[position + 1] if position + 1 < len(rest) else None
-                if flag in SAVE_DIR_FLAGS and following and not following.startswith("-"):
-                    value = _expand(following, variables)
+            split = word.split_at_equals()
+            if split is None:
+                following = rest_words[position + 1] if position + 1 < len(rest_words) else None
+                if token in SAVE_DIR_FLAGS and following and not following.written.startswith("-"):
+                    value = expand(following)
                     if "$" not in value:
                         words.save_dirs.append(_resolve(value, script.parent))
                 continue
-            value = _expand(written, variables)
+            flag, value_word = split
+            value = expand(value_word)
             if flag in SAVE_DIR_FLAGS and "$" not in value:
                 words.save_dirs.append(_resolve(value, script.parent))
-            _note_values(written, value, script, line, words, split=True)
+            _note_values(value_word.written, value, script, word.line, words, split=True)
         elif position > 0 or not _looks_like_command(token):
-            _note_values(token, _expand(token, variables), script, line, words, split=True)
+            _note_values(token, expand(word), script, word.line, words, split=True)
 
 
 def _looks_like_command(token: str) -> bool:
     return not token.endswith(CHECKPOINT_SUFFIXES)
 
 
+def _pieces(text: str) -> list[str]:
+    """A value cut where the shell would cut it unquoted (spaces), or a program at commas; a ``--flag=``
+    in front of a piece is taken off (a variable holding several arguments)."""
+    pieces = []
+    for word in text.split() or [text]:
+        if word.startswith("--") and "=" in word:
+            word = word.partition("=")[2]
+        pieces.extend(word.split(","))
+    return pieces
+
+
 def _note_values(
     written: str, value: str, script: Path, line: int, words: _ScriptWords, *, split: bool
 ) -> None:
-    parts = value.split(",") if split else [value]
-    pieces = written.split(",") if split else [written]
+    parts = _pieces(value) if split else [value]
+    pieces = _pieces(written) if split else [written]
     if len(pieces) != len(parts):  # a variable held commas: show the expanded piece
         pieces = parts
     for piece, part in zip(pieces, parts, strict=True):
