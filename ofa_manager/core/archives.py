@@ -13,11 +13,12 @@ checkpoint) can be unpacked once its file is downloaded and verified: ``NAME.zip
 - it is not encrypted, its compression is one zipfile reads, and it does not overlap another member;
 - against zip bombs: at most ``MAX_MEMBERS`` members, at most ``MAX_TOTAL_BYTES`` in all and no more
   than the free space (less a margin), and no member over ``RATIO_FLOOR`` bytes that expands more
-  than ``MAX_RATIO`` times. While unpacking, a member that yields more bytes than it declared stops it.
+  than ``MAX_RATIO`` times. While unpacking, no member yields more bytes than it declared (zipfile stops
+at its size).
 
 Members are written into a hidden temporary folder (``.NAME.unpacking-*``) with files created anew
-(never through a link), each one's CRC-32 checked; the folder takes its final name only when complete,
-so nothing half-unpacked is ever at ``NAME/``. The record ``.NAME.zip.unpacked.json`` (written just
+(never through a link), each one's CRC-32 checked as it is read; the folder takes its final name only
+when complete, so nothing half-unpacked is ever at ``NAME/``. The record ``.NAME.zip.unpacked.json`` (written just
 before that rename) lists each member's size and CRC-32 and the archive's sha256: ``check_unpacked``
 re-reads the folder against it, and ``remove_unpacked`` deletes only the files it lists.
 
@@ -485,7 +486,8 @@ def _extract(
         target = into.joinpath(*member.name.split("/"))
         _make_folders(into, target.parent)
         fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | _O_NOFOLLOW | _O_BINARY, 0o644)
-        crc = written = 0
+        # zipfile yields no more than the member's declared size and raises at its end when the bytes
+        # do not match its CRC-32 (BadZipFile), or when they are fewer (EOFError).
         with os.fdopen(fd, "wb") as out, archive.open(member.name) as stream:
             while True:
                 if stop and stop():
@@ -493,18 +495,12 @@ def _extract(
                 piece = stream.read(CHUNK)
                 if not piece:
                     break
-                written += len(piece)
-                if written > member.size:
-                    raise ArchiveError(f"member {member.name!r} holds more bytes than it declares")
-                crc = zlib.crc32(piece, crc)
                 out.write(piece)
                 done += len(piece)
                 if progress:
                     progress(Phase.UNPACKING, done, total)
             out.flush()
             os.fsync(out.fileno())
-        if written != member.size or crc != member.crc:
-            raise ArchiveError(f"member {member.name!r} is damaged: its bytes do not match its CRC-32")
     return True
 
 

@@ -179,6 +179,20 @@ def test_a_folder_not_ours_at_the_name_is_left_alone(site):
     assert os.listdir(site.dir / "ofa_clip_vqgan") == []
 
 
+def test_a_folder_made_at_the_name_while_unpacking_is_not_replaced(site):
+    """Another program makes the folder (empty, which a rename would replace) while members are written."""
+    entry_ = site.serve(good_zip())
+    folder = site.dir / "ofa_clip_vqgan"
+
+    def meanwhile(phase, done, total):
+        if phase is archives.Phase.UNPACKING and done and not folder.exists():
+            folder.mkdir()
+
+    result = archives.unpack(site.library, entry_, progress=meanwhile)
+    assert result.outcome is Outcome.TAKEN and "meanwhile" in result.reason
+    assert os.listdir(folder) == [] and leftovers(site.dir) == []
+
+
 def test_stopping_leaves_nothing(site):
     entry_ = site.serve(build_zip([("a.pt", payload(9 * archives.CHUNK // 2, 9))], zipfile.ZIP_STORED))
     calls = []
