@@ -18,9 +18,10 @@ at its size).
 
 Members are written into a hidden temporary folder (``.NAME.unpacking-*``) with files created anew
 (never through a link), each one's CRC-32 checked as it is read; the folder takes its final name only
-when complete, so nothing half-unpacked is ever at ``NAME/``. The record ``.NAME.zip.unpacked.json`` (written just
-before that rename) lists each member's size and CRC-32 and the archive's sha256: ``check_unpacked``
-re-reads the folder against it, and ``remove_unpacked`` deletes only the files it lists.
+when complete, so nothing half-unpacked is ever at ``NAME/``. The record ``.NAME.zip.unpacked.json``
+(written just before that rename) lists each member's size and CRC-32 and the archive's sha256:
+``check_unpacked`` re-reads the folder against it, and ``remove_unpacked`` deletes only the files it
+lists.
 
 Plain Python: the command line and the window call ``unpack``, ``check_unpacked``, ``remove_unpacked``.
 """
