@@ -911,7 +911,7 @@ def cmd_rm(args) -> int:
             targets.append((entry, file_size(path) + file_size(part), path))
     for reason in refused:
         print(f"not deleted: {reason}", file=sys.stderr)
-    folders = [] if args.partial or args.keep_unpacked else _unpacked_folders(library, entries)
+    folders = [] if args.partial or args.keep_unpacked else _unpacked_of(library, entries)
     if not targets and not folders:
         print("nothing to delete")
         return EXIT_FAILED if refused else EXIT_OK
@@ -1835,14 +1835,10 @@ def _verify_unpacked(library: Library, entries: list[Checkpoint]) -> int:
     return damaged
 
 
-def _unpacked_folders(library: Library, entries: list[Checkpoint]) -> list[tuple[Checkpoint, Path, int]]:
-    from ofa_manager.core import archives
+def _unpacked_of(library: Library, entries: list[Checkpoint]) -> list[tuple[Checkpoint, Path, int]]:
+    from ofa_manager.core.archives import unpacked_of
 
-    found = []
-    for entry in library.one_per_file(entries):
-        if archives.read_record(library, entry) is not None:
-            found.append((entry, archives.folder_for(library, entry), archives.unpacked_size(library, entry)))
-    return found
+    return unpacked_of(library, entries)
 
 
 def _remove_unpacked(library: Library, folders: list[tuple[Checkpoint, Path, int]]) -> int:

@@ -146,6 +146,22 @@ class FolderCheck:
         return not self.missing and not self.changed and not self.stopped
 
 
+@dataclass
+class UnpackPlan:
+    """What unpacking would do, read from the archive's directory alone (for a question before it)."""
+
+    entry_id: str
+    folder: Path
+    members: list[Member]
+    free: int
+    unpacked: bool  # our folder is already there
+    problem: str = ""  # why it would be refused ("" when it would not)
+
+    @property
+    def size(self) -> int:
+        return sum(m.size for m in self.members)
+
+
 # -- what is an archive, and where it unpacks --------------------------------------------------------
 
 
@@ -224,6 +240,40 @@ def members(library: Library, entry: Checkpoint) -> list[str] | None:
             return None
         return list(listed)
     return None
+
+
+def plan_unpack(library: Library, entry: Checkpoint) -> UnpackPlan:
+    """The members, their size against the free space, and any problem, without hashing or writing."""
+    folder = folder_for(library, entry)
+    free = free_space(library.root)
+    plan = UnpackPlan(entry.id, folder, [], free, unpacked_folder(library, entry) is not None)
+    source = library.local_or_store_path(entry)
+    if not is_archive(entry) or source is None:
+        plan.problem = f"{entry.id} is not a downloaded .zip archive"
+        return plan
+    try:
+        with zipfile.ZipFile(source) as archive:
+            plan.members = check_members(archive.infolist(), free=None)
+    except ArchiveError as exc:
+        plan.problem = str(exc)
+        return plan
+    except (OSError, zipfile.BadZipFile, EOFError) as exc:
+        plan.problem = f"the archive cannot be read: {exc}"
+        return plan
+    if not plan.unpacked and plan.size + SPACE_MARGIN > free:
+        plan.problem = f"it unpacks to {units.size(plan.size)}, and only {units.size(free)} is free"
+    return plan
+
+
+def unpacked_of(library: Library, entries) -> list[tuple[Checkpoint, Path, int]]:
+    """(entry, folder, bytes) of each of these entries that has an unpacked folder: what deleting the
+    entries deletes too, unless the user keeps it."""
+    found = []
+    for entry in library.one_per_file(entries):
+        record = read_record(library, entry)
+        if record is not None:
+            found.append((entry, folder_for(library, entry), sum(m.size for m in record["members"])))
+    return found
 
 
 # -- the checks --------------------------------------------------------------------------------------
@@ -636,8 +686,3 @@ def remove_unpacked(library: Library, entry: Checkpoint) -> tuple[int, list[str]
     except FileNotFoundError:
         pass
     return freed, left
-
-
-def unpacked_size(library: Library, entry: Checkpoint) -> int:
-    record = read_record(library, entry)
-    return sum(m.size for m in record["members"]) if record else 0

@@ -156,6 +156,18 @@ def test_remove_deletes_the_recorded_files_and_leaves_a_users_file(site):
     assert archives.unpack(site.library, entry_).outcome is Outcome.UNPACKED
 
 
+def test_the_plan_before_unpacking_reads_only_the_directory(site):
+    entry_ = site.serve(good_zip())
+    plan = archives.plan_unpack(site.library, entry_)
+    assert (plan.problem, plan.unpacked, plan.size) == ("", False, sum(map(len, GOOD.values())))
+    assert plan.folder == site.dir / "ofa_clip_vqgan" and not plan.folder.exists()
+    archives.unpack(site.library, entry_)
+    assert archives.plan_unpack(site.library, entry_).unpacked
+    assert archives.unpacked_of(site.library, [entry_]) == [(entry_, plan.folder, plan.size)]
+    evil = site.serve(build_zip([("../x.pt", b"x")]), name="evil.zip")
+    assert "'..'" in archives.plan_unpack(site.library, evil).problem
+
+
 def test_not_downloaded_or_corrupt_is_not_unpacked(site):
     entry_ = site.serve(good_zip())
     rot(site.library.path(entry_), offset=200)
