@@ -117,6 +117,16 @@ def test_unpack_json_and_what_cannot_be_unpacked(capsys, site):
     assert {m["name"]: m["size"] for m in result["members"]} == {n: len(d) for n, d in MEMBERS.items()}
 
 
+def test_download_unpack_of_an_archive_already_here_fetches_nothing(capsys, site):
+    assert run(capsys, *site.args, "download", "bundle", "plain")[0] == 0
+    requests = len(body_requests(site.server, "/ofa_clip_vqgan.zip"))
+    code, out, err = run(capsys, *site.args, "download", "bundle", "plain", "--unpack")
+    assert code == 0, err
+    assert "bundle: unpacked 4 file(s)" in out and "plain" not in out  # not an archive: left as it is
+    assert len(body_requests(site.server, "/ofa_clip_vqgan.zip")) == requests
+    assert (site.folder / "vqgan" / "model.yaml").read_bytes() == MEMBERS["vqgan/model.yaml"]
+
+
 def test_a_hostile_archive_is_refused_with_its_reason(capsys, site):
     evil = build_zip([("ok.pt", b"fine"), ("../../evil.pt", b"evil")])
     site.server.add("/ofa_clip_vqgan.zip", evil)
