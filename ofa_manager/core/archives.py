@@ -627,7 +627,10 @@ def check_unpacked(
         return check
     total, done = sum(m.size for m in record["members"]), 0
     for member in record["members"]:
-        path = folder.joinpath(*member.name.split("/"))
+        path = _member_path(folder, member.name)
+        if path is None:
+            check.changed.append(member.name)
+            continue
         try:
             fd = os.open(path, os.O_RDONLY | _O_NOFOLLOW | _O_BINARY)
         except FileNotFoundError:
@@ -657,6 +660,21 @@ def check_unpacked(
     return check
 
 
+def _member_path(folder: Path, name: str) -> Path | None:
+    """Where a member is, when every folder on the way is a real folder (or missing); None when a link
+    or a file stands in for one: nothing is read or deleted through it."""
+    parts = name.split("/")
+    current = folder
+    for part in parts[:-1]:
+        current = current / part
+        kind = path_kind(current)
+        if kind is None:
+            break
+        if kind != "folder":
+            return None
+    return folder.joinpath(*parts)
+
+
 def remove_unpacked(library: Library, entry: Checkpoint) -> tuple[int, list[str]]:
     """Delete the files the record lists (regular files only), then the folders left empty, then the
     record; (bytes freed, what was left: files not from the archive, with the folders holding them)."""
@@ -667,7 +685,9 @@ def remove_unpacked(library: Library, entry: Checkpoint) -> tuple[int, list[str]
     freed = 0
     if path_kind(folder) == "folder":
         for member in record["members"]:
-            path = folder.joinpath(*member.name.split("/"))
+            path = _member_path(folder, member.name)
+            if path is None:
+                continue
             try:
                 st = os.lstat(path)
             except OSError:

@@ -499,7 +499,11 @@ def _read_script(script: Path, words: _ScriptWords) -> None:
         return
     text = raw.decode("utf-8", errors="replace")
     variables: dict[str, str] = {}
-    for item in shell_words.parse(text):
+    try:
+        items = shell_words.parse(text)
+    except RecursionError:  # thousands of nested $( … ): no script of a project, nothing read
+        return
+    for item in items:
         if isinstance(item, shell_words.HereDoc):
             _read_heredoc(item, variables, script, words)
         else:

@@ -168,6 +168,23 @@ def test_the_plan_before_unpacking_reads_only_the_directory(site):
     assert "'..'" in archives.plan_unpack(site.library, evil).problem
 
 
+def test_a_link_put_in_place_of_a_subfolder_is_not_followed(site, tmp_path):
+    """Checking reads, and removing deletes, nothing through a link that replaced one of the folders."""
+    entry_ = site.serve(good_zip())
+    archives.unpack(site.library, entry_)
+    folder = site.dir / "ofa_clip_vqgan"
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "ViT-B-16.pt").write_bytes(GOOD["clip/ViT-B-16.pt"])  # the same bytes, outside
+    for name in os.listdir(folder / "clip"):
+        os.unlink(folder / "clip" / name)
+    os.rmdir(folder / "clip")
+    os.symlink(elsewhere, folder / "clip")
+    assert archives.check_unpacked(site.library, entry_).changed == ["clip/ViT-B-16.pt"]
+    archives.remove_unpacked(site.library, entry_)
+    assert (elsewhere / "ViT-B-16.pt").read_bytes() == GOOD["clip/ViT-B-16.pt"]
+
+
 def test_not_downloaded_or_corrupt_is_not_unpacked(site):
     entry_ = site.serve(good_zip())
     rot(site.library.path(entry_), offset=200)

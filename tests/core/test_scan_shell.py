@@ -130,3 +130,8 @@ def test_here_documents_and_what_follows_them():
 )
 def test_broken_scripts_never_raise(text):
     words_of(text)
+
+
+def test_a_hostile_script_is_skipped_and_the_others_read(site):
+    (site.project / "deep.sh").write_text("echo " + "$(" * 100_000 + "\n")
+    assert "checkpoints/ofa_large.pt" in report(site)
