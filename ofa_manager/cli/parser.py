@@ -190,8 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Link checkpoints into a project folder: `link ID... --into DIR` makes DIR/FILE stand "
         "for each checkpoint's file (a symbolic link by default). `link --scan PROJECT` reads the project's "
         "shell scripts for the checkpoint paths they read and reports what stands there or could; with "
-        "--apply the missing checkpoints are downloaded and linked. A file that is not our own link is never "
-        "replaced: it is named and left alone (exit code 1).",
+        "--apply the missing checkpoints are downloaded and linked. A path that is a member of a .zip "
+        "entry (e.g. checkpoints/vqgan/last.ckpt) is reported as that member; --apply downloads and unpacks "
+        "the archive, then links the member. A file that is not our own link is never replaced: it is named "
+        "and left alone (exit code 1).",
     )
     p.add_argument("ids", nargs="*", metavar="ID")
     p.add_argument("--into", metavar="DIR", help="the folder to link into (made if missing)")
