@@ -44,14 +44,9 @@ from pathlib import Path, PurePosixPath
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, check_filename
 from ofa_manager.core.durable import atomic_write_json
-from ofa_manager.core.library import (
-    Library,
-    State,
-    describe_kind,
-    free_space,
-    path_kind,
-    read_json_nofollow,
-)
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
+from ofa_manager.core.safe_files import describe_kind, free_space, path_kind, read_json_nofollow
 
 ARCHIVE_SUFFIXES = (".zip",)
 MAX_MEMBERS = 10_000
