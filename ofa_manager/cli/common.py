@@ -139,3 +139,11 @@ def _say_claims(library: Library, entries: list[Checkpoint], stream=None) -> Non
         mismatch = claim_mismatch(entry.expect, found.summary)
         if mismatch:
             print(f"  warning: {entry.id}: {mismatch}", file=stream or sys.stdout)
+
+
+def _confirm(question: str, off_terminal: str) -> bool:
+    """Ask ``question`` on the terminal: yes only for y or yes, no by default. Off a terminal nobody can
+    answer: a usage error saying ``off_terminal`` (which flag answers it), never a hang, never a guess."""
+    if not sys.stdin.isatty():
+        raise UsageError(off_terminal)
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")

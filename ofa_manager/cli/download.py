@@ -14,6 +14,7 @@ from ofa_manager.cli.common import (
     MAX_TIMEOUT,
     UsageError,
     _catalog,
+    _confirm,
     _library,
     _say_claims,
     _select,
@@ -171,14 +172,12 @@ def cmd_download(args) -> int:
     rejected = [e for e in library.one_per_file(entries) if library.status(e).rejected is not None]
     if rejected and not args.yes:
         names = ", ".join(e.id for e in rejected)
-        if not sys.stdin.isatty():
-            raise UsageError(
-                f"{names}: a download that failed its check is kept (NAME.rejected); not fetched again. "
-                "`ofa-manager accept ID` keeps it anyway, `ofa-manager rm --rejected ID` deletes it, "
-                "--yes downloads again"
-            )
-        answer = input(f"{names}: the last download failed its check and is kept. Download again? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
+        refusal = (
+            f"{names}: a download that failed its check is kept (NAME.rejected); not fetched again. "
+            "`ofa-manager accept ID` keeps it anyway, `ofa-manager rm --rejected ID` deletes it, "
+            "--yes downloads again"
+        )
+        if not _confirm(f"{names}: the last download failed its check and is kept. Download again?", refusal):
             print("nothing downloaded")
             return EXIT_OK
     entries = _answer_download_plan(args, catalog, library, entries)
@@ -260,8 +259,8 @@ def _answer_download_plan(args, catalog: Catalog, library: Library, entries: lis
         warning = f"these downloads need {need}, but only {free} is free in {library.root}"
         if args.yes:
             print(f"warning: {warning}; downloading anyway (--yes)", file=sys.stderr)
-        elif not sys.stdin.isatty():
-            raise UsageError(f"{warning}: free some space, or add --yes to download anyway")
-        elif input(f"{warning}. Download anyway? [y/N] ").strip().lower() not in ("y", "yes"):
+        elif not _confirm(
+            f"{warning}. Download anyway?", f"{warning}: free some space, or add --yes to download anyway"
+        ):
             return None
     return entries

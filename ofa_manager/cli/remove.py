@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import sys
 
-from ofa_manager.cli.common import EXIT_FAILED, EXIT_OK, UsageError, _catalog, _library, _select
+from ofa_manager.cli.common import EXIT_FAILED, EXIT_OK, UsageError, _catalog, _confirm, _library, _select
 from ofa_manager.core import units
 from ofa_manager.core.file_status import NotOursError, State, UnsafePathError
 from ofa_manager.core.safe_files import describe_kind, file_size, path_kind
@@ -71,11 +71,9 @@ def cmd_rm(args) -> int:
         keep = "--keep-unpacked keeps it"
         print(f"{folder}{os.sep} — {units.size(size)} unpacked from {entry.filename} ({keep})")
     if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not on a terminal: add --yes to delete without asking")
         what = f"{len(targets)} file(s)" + (f" and {len(folders)} unpacked folder(s)" if folders else "")
-        answer = input(f"Delete {what}, freeing {units.size(total)}? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
+        question = f"Delete {what}, freeing {units.size(total)}?"
+        if not _confirm(question, "not on a terminal: add --yes to delete without asking"):
             print("nothing deleted")
             return EXIT_OK
     freed = deleted = 0
@@ -103,10 +101,8 @@ def _rm_rejected(args) -> int:
         info = library.read_rejected(entry)
         print(f"{library.rejected_path(entry)} — {units.size(info['size'])} ({info.get('reason', '')})")
     if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not on a terminal: add --yes to delete without asking")
-        answer = input(f"Delete {len(targets)} rejected file(s)? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
+        question = f"Delete {len(targets)} rejected file(s)?"
+        if not _confirm(question, "not on a terminal: add --yes to delete without asking"):
             print("nothing deleted")
             return EXIT_OK
     freed = sum(library.delete_rejected(entry) for entry in targets)
@@ -164,10 +160,8 @@ def _rm_to_trash(args) -> int:
         also = f" (also used by {', '.join(others)})" if others else ""
         print(f"{library.path(entry)} — {units.size(size)}{also}")
     if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not on a terminal: add --yes to move to the trash without asking")
-        answer = input(f"Move {len(targets)} file(s) to the trash? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
+        question = f"Move {len(targets)} file(s) to the trash?"
+        if not _confirm(question, "not on a terminal: add --yes to move to the trash without asking"):
             print("nothing moved")
             return EXIT_OK
     trashed = held = 0
