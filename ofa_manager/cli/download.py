@@ -64,6 +64,7 @@ class _Reporter:
         self._lock = threading.Lock()
         self._bars: dict[str, object] = {}
         self._last_line: dict[str, float] = {}
+        self._waiting: set[str] = set()  # files whose other download was announced
         self._positions = 0
 
     def __call__(self, event: QueueEvent) -> None:
@@ -102,9 +103,11 @@ class _Reporter:
         text = f"{units.size(item.done)} of {units.size(item.total)}"
         if item.state in (ItemState.DOWNLOADING, ItemState.STALLED):
             text += f", {units.rate(item.speed)}, {units.duration(item.eta)} left"
+        if item.state is ItemState.WAITING:
+            text = f"{units.size(item.done)} of {units.size(item.total)} by the other process"
         status = {
             "stalled": "reconnecting",
-            "waiting": "waiting for another process",
+            "waiting": item.message or "waiting for another process",
             "verifying": "verifying",
             "done": "done",
             "failed": "failed",
@@ -124,6 +127,18 @@ class _Reporter:
             print(f"done: {name} ({units.size(item.total)}) -> {item.key}", file=self.stream, flush=True)
         elif item.state is ItemState.FAILED:
             pass  # reported once, with the reason, in the summary
+        elif item.state is ItemState.WAITING and item.message:
+            # Said at once, then the other process's progress every few seconds.
+            if item.key not in self._waiting:
+                self._waiting.add(item.key)
+                self._last_line[item.key] = now
+                print(f"{item.message}; waiting…", file=self.stream, flush=True)
+            elif now - self._last_line.get(item.key, 0) >= 5:
+                self._last_line[item.key] = now
+                from ofa_manager.core.elsewhere import OtherDownload
+
+                other = OtherDownload(Path(item.key).name, None, item.done, item.total)
+                print(f"{name}: the other process has {other.progress()}", file=self.stream, flush=True)
         elif (
             item.state in (ItemState.DOWNLOADING, ItemState.STALLED)
             and now - self._last_line.get(item.key, 0) >= 5
@@ -204,9 +219,15 @@ def cmd_download(args) -> int:
         while not queue.wait(0.5):
             pass
     except KeyboardInterrupt:
+        waited = [i for i in queue.items() if i.state is ItemState.WAITING]
         queue.shutdown()
         reporter.close()
         print("\nstopped; partial data kept — run the same command again to resume", file=sys.stderr)
+        for item in waited:
+            print(
+                f"stopped waiting for {Path(item.key).name}: the other process's download goes on",
+                file=sys.stderr,
+            )
         return 130
     queue.shutdown()  # nothing runs any more: this only waits for the worker threads to return
     reporter.close()

@@ -35,22 +35,22 @@ def cmd_rm(args) -> int:
             if path_kind(part) not in (None, "file"):
                 refused.append(f"{describe_kind(path_kind(part))} is at {part}; ofa-manager leaves it alone")
                 continue
-            size = file_size(part)
-            if size or path_kind(library.record_path(entry)) == "file":
+            size = library.partial_bytes(entry)
+            if path_kind(part) == "file" or path_kind(library.record_path(entry)) == "file":
                 targets.append((entry, size, part))
         elif status.state is State.IN_STORE and not args.partial:
             refused.append(f"{entry.id}: in the shared store ({status.store_path}), which is read-only")
         elif status.state is State.FOREIGN:
             if path_kind(path) == "file" and args.force:
                 print(f"{path} is not ours ({status.reason}); --force deletes it")
-                targets.append((entry, file_size(path) + file_size(part), path))
+                targets.append((entry, file_size(path) + library.partial_bytes(entry), path))
             elif path_kind(path) == "file":
                 refused.append(f"{path}: {status.reason} (--force deletes it)")
             else:
                 where = path if path_kind(path) is not None else part
                 refused.append(f"{where}: {status.reason}")
         elif status.state is not State.REMOTE:
-            targets.append((entry, file_size(path) + file_size(part), path))
+            targets.append((entry, file_size(path) + library.partial_bytes(entry), path))
     for reason in refused:
         print(f"not deleted: {reason}", file=sys.stderr)
     from ofa_manager.cli.archives import _remove_unpacked, _unpacked_of
@@ -144,7 +144,7 @@ def _rm_to_trash(args) -> int:
     for entry in library.one_per_file(entries):
         status = library.status(entry)
         if status.state in (State.DOWNLOADED, State.CORRUPT):
-            targets.append((entry, status.size or file_size(status.path)))
+            targets.append((entry, status.bytes))
         elif status.state is State.FOREIGN:
             refused.append(f"{status.path}: {status.reason} (rm --force deletes it permanently)")
         elif status.state is State.PARTIAL:
@@ -182,6 +182,6 @@ def _rm_to_trash(args) -> int:
     if trashed:
         print(
             f"moved {trashed} file(s) ({units.size(held)}) to the trash; "
-            "the space is freed when the trash is emptied"
+            "they take their space until the trash is emptied"
         )
     return EXIT_FAILED if refused else EXIT_OK

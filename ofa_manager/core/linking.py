@@ -200,8 +200,11 @@ def _ours(library: Library, dest: Path, source: Path) -> tuple[str, str]:
         absolute = Path(os.path.normpath(os.path.join(dest.parent, target)))
         if absolute == Path(os.path.normpath(source)):
             return "same", "our symbolic link is there"
-        folders = (library.root, *library.stores)
-        if any(absolute.parent == folder for folder in folders) or absolute.is_relative_to(library.root):
+        # In the models folder (or a store), or in a source host's folder there (core/names.py), or
+        # anywhere in the models folder (an archive's unpacked folder, core/archives.py).
+        places = (library.root, *library.stores)
+        near = any(folder in (absolute.parent, absolute.parent.parent) for folder in places)
+        if near or absolute.is_relative_to(library.root):
             return "ours-elsewhere", f"our link pointed at {absolute}"
         return "foreign", f"a symbolic link to {target} is there, not ours; left alone"
     if stat.S_ISREG(st.st_mode):
