@@ -167,10 +167,10 @@ def test_the_report_shows_each_expected_path_its_script_and_line_and_what_satisf
         "OFA/checkpoints/refcocog_adapter.pt": (
             "Downloaded, not linked",
             "Refcocog Adapter (refcocog-adapter)",
-            f"{script}:6",
+            f"{script}:8",
         ),
-        "$HOME/embeddings/init.pt": ("Unknown", "uses a variable the script does not set", f"{script}:6"),
-        "OFA/checkpoints/clip/ViT-B-16.pt": ("Unknown", "no catalog entry has this file name", f"{script}:6"),
+        "$HOME/embeddings/init.pt": ("Unknown", "uses a variable the script does not set", f"{script}:9"),
+        "OFA/checkpoints/clip/ViT-B-16.pt": ("Unknown", "no catalog entry has this file name", f"{script}:10"),
     }
     assert dialog.summary.text() == (
         "8 checkpoint path(s) in the scripts: 0 linked, 4 to link, 3 checkpoint(s) to download first, "
@@ -341,7 +341,7 @@ def test_a_download_that_fails_is_named_and_the_other_links_are_made(
     lines = dialog.results.toPlainText().splitlines()
     assert lines[0] == f"{into / 'base.pt'}: linked to {ws.library.root / 'base.pt'}"
     assert lines[1].startswith("gone: not linked — its download did not finish (") and "404" in lines[1]
-    assert dialog.status.text() == "1 link(s) made; 1 download(s) did not finish"
+    assert dialog.status.text() == "1 link(s) made; 1 checkpoint(s) not ready"
 
 
 def test_closing_the_report_while_its_scan_runs_drops_the_answer(qtbot, site, open_window, monkeypatch):

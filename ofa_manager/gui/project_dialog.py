@@ -160,10 +160,7 @@ class LinkDialog(QDialog):
 
     def _finished(self, results: list, not_downloaded: list) -> None:
         lines = [outcome_text(r) for r in results]
-        lines += [
-            self.tr("{id}: not linked — its download did not finish ({why})").format(id=i, why=why)
-            for i, why in not_downloaded
-        ]
+        lines += [self.tr("{id}: not linked — {why}").format(id=i, why=why) for i, why in not_downloaded]
         self.results.setPlainText("\n".join(lines))
         self._set_status(summary_text(results, not_downloaded))
         self.link_button.setEnabled(True)

@@ -13,7 +13,7 @@ from PySide6.QtCore import QCoreApplication, QObject, Signal
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, redact_text
 from ofa_manager.core.linking import LinkResult, Outcome
-from ofa_manager.core.project_setup import LinkRequest, make_links, to_download
+from ofa_manager.core.project_setup import LinkRequest, make_links, to_download, to_unpack
 from ofa_manager.core.states import ItemState
 
 _numbers = itertools.count(1)
@@ -106,12 +106,13 @@ class DownloadWaiter(QObject):
             ):
                 ready.append(entry.id)
             elif item is not None and item.state is ItemState.FAILED:
-                failed.append((entry.id, item.error or self.tr("the download failed")))
+                why = item.error or self.tr("the download failed")
+                failed.append((entry.id, self.tr("its download did not finish ({why})").format(why=why)))
             elif item is not None:
                 self._seen.add(entry.id)
                 pending += 1
             elif entry.id in self._seen:
-                failed.append((entry.id, self.tr("its download was taken off the list")))
+                failed.append((entry.id, self.tr("its download was taken off the list")))  # cancelled
             else:
                 pending += 1  # asked for; not in the list yet
         self.progressed.emit(len(ready) + len(failed), len(self.entries))
@@ -147,6 +148,7 @@ def outcome_text(result: LinkResult) -> str:
 
 
 def summary_text(results: list[LinkResult], not_downloaded: list[tuple[str, str]]) -> str:
+    """One line for a run: links made, already there, not made, and checkpoints that did not come."""
     made = sum(1 for r in results if r.outcome in (Outcome.CREATED, Outcome.REPLACED))
     already = sum(1 for r in results if r.outcome is Outcome.ALREADY)
     left = sum(1 for r in results if not r.ok)
@@ -158,7 +160,7 @@ def summary_text(results: list[LinkResult], not_downloaded: list[tuple[str, str]
     if not_downloaded:
         parts.append(
             QCoreApplication.translate(
-                "ProjectLinks", "%n download(s) did not finish", None, len(not_downloaded)
+                "ProjectLinks", "%n checkpoint(s) not ready", None, len(not_downloaded)
             )
         )
     return "; ".join(parts)
@@ -267,6 +269,12 @@ class LinkRun(QObject):
         text += "\n\n" + self.tr("Download plan: {total}; {free} free in {folder}.").format(
             total=total, free=units.size(ws.free_bytes()), folder=ws.library.root
         )
+        unpack = [e for e in missing if any(r.member is not None and r.entry.id == e.id for r in requests)]
+        if unpack:
+            names = ", ".join(e.filename for e in unpack)
+            text += "\n" + self.tr(
+                "The files the scripts read are inside {names}: it is unpacked after."
+            ).format(names=names)
         text += "\n" + self.tr("Download them first, then make the links?")
         here = len({r.entry.id for r in requests} - {e.id for e in missing})
         choices = [self.tr("Download and Link")]
@@ -287,6 +295,42 @@ class LinkRun(QObject):
         self._link()
 
     def _link(self) -> None:
+        """Unpack the archives whose members are asked for (verified first, see core.archives), then link."""
+        library = self.store.library
+        archives_wanted = to_unpack(library, self._requests)
+        if not archives_wanted:
+            self._make_links()
+            return
+        self.status.emit(self.tr("Unpacking %n archive(s)…", None, len(archives_wanted)))
+
+        def work() -> list[tuple[str, bool, str]]:
+            from ofa_manager.core import archives
+
+            done = []
+            for entry in archives_wanted:
+                result = archives.unpack(library, entry)
+                done.append((entry.id, result.ok, result.reason))
+            return done
+
+        self.jobs.run("project-unpack", work, self._unpacked)
+
+    def _unpacked(self, result: JobResult) -> None:
+        if not result.ok:
+            gone = {r.entry.id for r in self._requests if r.member is not None}
+            why = self.tr("not unpacked: {why}").format(why=result.error)
+            self._failed += [(i, why) for i in sorted(gone)]
+        else:
+            gone = {entry_id for entry_id, ok, _ in result.value if not ok}
+            self._failed += [
+                (entry_id, self.tr("not unpacked: {why}").format(why=why))
+                for entry_id, ok, why in result.value
+                if not ok
+            ]
+        self._requests = [r for r in self._requests if not (r.member is not None and r.entry.id in gone)]
+        self.store.request_scan()
+        self._make_links()
+
+    def _make_links(self) -> None:
         requests, mode, library = self._requests, self._mode, self.store.library
         self.status.emit(self.tr("Making %n link(s)…", None, len(requests)))
         self.jobs.run("project-link", lambda: make_links(library, requests, mode), self._linked)

@@ -105,13 +105,17 @@ class ScanReportModel(QAbstractTableModel):
             name = f"{entry.title} ({entry.id})"
         else:
             name = row.entry_id or ""
-        member = getattr(row, "member", None)  # a file inside an archive entry
+        member = row.member  # a file inside an archive entry
         return self.tr("{member} in {entry}").format(member=member, entry=name) if member else name
 
     def status_text(self, row: linking.Expected) -> str:
         if row.kind in ("catalog", "member"):
             if row.linked:
                 return self.tr("Linked")
+            if row.kind == "member" and row.unpacked:
+                return self.tr("Unpacked, not linked")
+            if row.kind == "member" and row.downloaded:
+                return self.tr("Downloaded, not unpacked")
             if row.downloaded:
                 return self.tr("Downloaded, not linked")
             return self.tr("Not downloaded")
@@ -308,7 +312,16 @@ class ScanReportDialog(QDialog):
     def summary_text(self, rows: list[linking.Expected]) -> str:
         linked = sum(1 for r in rows if r.kind in ("catalog", "member") and r.linked)
         todo = sum(1 for r in rows if r.kind in ("catalog", "member") and not r.linked)
-        missing = len({r.entry_id for r in rows if r.kind in ("catalog", "member") and not r.downloaded})
+        missing = len(
+            {
+                r.entry_id
+                for r in rows
+                if r.kind in ("catalog", "member")
+                and not r.linked
+                and not r.downloaded
+                and not (r.kind == "member" and r.unpacked)
+            }
+        )
         text = self.tr("%n checkpoint path(s) in the scripts", None, len(rows))
         parts = [self.tr("%n linked", None, linked), self.tr("%n to link", None, todo)]
         if missing:
@@ -337,10 +350,7 @@ class ScanReportDialog(QDialog):
 
     def _applied(self, results: list, not_downloaded: list) -> None:
         lines = [outcome_text(r) for r in results]
-        lines += [
-            self.tr("{id}: not linked — its download did not finish ({why})").format(id=i, why=why)
-            for i, why in not_downloaded
-        ]
+        lines += [self.tr("{id}: not linked — {why}").format(id=i, why=why) for i, why in not_downloaded]
         self.results.setPlainText("\n".join(lines))
         self.results.setVisible(bool(lines))
         self._after_scan = summary_text(results, not_downloaded)
