@@ -170,7 +170,11 @@ def test_the_report_shows_each_expected_path_its_script_and_line_and_what_satisf
             f"{script}:8",
         ),
         "$HOME/embeddings/init.pt": ("Unknown", "uses a variable the script does not set", f"{script}:9"),
-        "OFA/checkpoints/clip/ViT-B-16.pt": ("Unknown", "no catalog entry has this file name", f"{script}:10"),
+        "OFA/checkpoints/clip/ViT-B-16.pt": (
+            "Unknown",
+            "no catalog entry has this file name",
+            f"{script}:10",
+        ),
     }
     assert dialog.summary.text() == (
         "8 checkpoint path(s) in the scripts: 0 linked, 4 to link, 3 checkpoint(s) to download first, "

@@ -7,13 +7,14 @@ one rule for enabling them, a predicate per action over the selection.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle
 
+from ofa_manager.core.archives import is_archive
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.describe import wants_file
 from ofa_manager.core.file_status import FileStatus, State
@@ -61,6 +62,7 @@ CONTEXT_MENU: tuple[str | None, ...] = (
     None,
     "link_into",
     "export_lock",
+    "unpack",
 )
 # The toolbar's "Project" menu: putting checkpoints where a project expects them, catalogs, lock files.
 PROJECT_MENU: tuple[str | None, ...] = (
@@ -86,18 +88,25 @@ class Selection:
     wanted: bool  # Download would do something for at least one
     ready: bool  # the downloads can be changed
     touch: bool  # local files may be verified or deleted
+    archives: list[Checkpoint] = field(default_factory=list)  # downloaded .zip entries (Unpack: one)
 
     @classmethod
     def of(cls, entries: list[Checkpoint], store: Store, commands: Commands) -> Selection:
         items = [store.item_for(e) for e in entries]
+        statuses = [store.status_of(e) for e in entries]
         return cls(
             entries=entries,
             states={i.state for i in items if i is not None},
-            statuses=[store.status_of(e) for e in entries],
+            statuses=statuses,
             # A corrupt file whose new copy is queued or downloading is neither verified nor deleted.
             settled=[e for e in entries if store.entry_state(e).settled],
             verifiable=[e for e in entries if store.entry_state(e).verifiable],
             wanted=any(wants_file(store, e) for e in entries),
+            archives=[
+                e
+                for e, status in zip(entries, statuses, strict=True)
+                if is_archive(e) and status is not None and status.state is State.DOWNLOADED
+            ],
             ready=commands.ready,
             # not before the downloads are known, nor during a folder move
             touch=commands.may_touch_files,
@@ -132,6 +141,8 @@ ENABLED_WHEN: dict[str, Callable[[Selection], bool]] = {
     "link_into": lambda s: s.touch and bool(s.entries),
     # The selected checkpoints, or every downloaded one when none is selected.
     "export_lock": lambda s: s.touch,
+    # One downloaded zip at a time: its question lists what it holds.
+    "unpack": lambda s: s.touch and len(s.entries) == 1 and len(s.archives) == 1,
 }
 
 
@@ -309,6 +320,14 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             QStyle.StandardPixmap.SP_DialogSaveButton,
             self.export_lock_file,
             self.tr("Pin the selected (or all) downloaded checkpoints to their exact bytes in a lock file"),
+        ),
+        (
+            "unpack",
+            self.tr("Unpack"),
+            "",
+            QStyle.StandardPixmap.SP_DirOpenIcon,
+            self.unpack_selected,
+            self.tr("Check the downloaded archive and unpack it into a folder beside it"),
         ),
         ("find", "Find", QKeySequence.StandardKey.Find, None, self._focus_search, "Search the checkpoints"),
         (

@@ -512,6 +512,17 @@ class MainWindow(QMainWindow):
         export.start(self.selected_entries())
         return export
 
+    def unpack_selected(self):
+        """Unpack the selected downloaded archive after asking (returns the run: tests follow it)."""
+        from ofa_manager.gui.unpack_run import UnpackRun
+
+        entries = self.selected_entries()
+        if len(entries) != 1:
+            return None
+        run = UnpackRun(self.store, self.workspace.bridge, self, self._asking()[0], self.show_message)
+        run.start(entries[0])
+        return run
+
     def apply_settings(self, dialog) -> None:
         ws = self.store
         edited = dialog.edited()
