@@ -4,7 +4,17 @@ from __future__ import annotations
 
 import enum
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
 from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +36,15 @@ from ofa_manager.core import units
 from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.delegates import ProgressDelegate
 from ofa_manager.gui.status import queue_state_text
-from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
+from ofa_manager.gui.tree import (
+    ACCESSIBLE_DESCRIPTION,
+    ACCESSIBLE_TEXT,
+    ALIGNMENT,
+    DISPLAY,
+    FOREGROUND,
+    NO_PROGRESS,
+    TOOLTIP,
+)
 from ofa_manager.gui.workspace import Workspace
 
 # The invisible root's index: the default parent (a shared value, never modified).
@@ -34,14 +52,18 @@ TOP = QModelIndex()
 COL_NAME, COL_PROGRESS, COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS, COL_STATE, COL_ACTIONS = range(8)
 HEADERS = ("Name", "Progress", "Size", "Speed", "Time left", "Conn.", "State", "")
 
-BUTTON_LABELS = {
-    "pause": "Pause",
-    "resume": "Resume",
-    "cancel": "Cancel",
-    "retry": "Retry",
-    "remove": "Remove",
-    "show": "Show",
-}
+
+def button_label(action: str) -> str:
+    """The label of a row's button (also its name for assistive technology)."""
+    tr = QCoreApplication.translate
+    return {
+        "pause": tr("ButtonsDelegate", "Pause"),
+        "resume": tr("ButtonsDelegate", "Resume"),
+        "cancel": tr("ButtonsDelegate", "Cancel"),
+        "retry": tr("ButtonsDelegate", "Retry"),
+        "remove": tr("ButtonsDelegate", "Remove"),
+        "show": tr("ButtonsDelegate", "Show"),
+    }[action]
 
 
 class Role(enum.IntEnum):
@@ -51,7 +73,9 @@ class Role(enum.IntEnum):
 
 
 KEY, PROGRESS, ACTIONS = int(Role.KEY), int(Role.PROGRESS), int(Role.ACTIONS)
-ANSWERED = frozenset({DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, KEY, PROGRESS, ACTIONS})
+ANSWERED = frozenset(
+    {DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, KEY, PROGRESS, ACTIONS, ACCESSIBLE_TEXT, ACCESSIBLE_DESCRIPTION}
+)
 
 
 def row_actions(item) -> tuple[str, ...]:
@@ -101,7 +125,8 @@ class DownloadsModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
         if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
+            # The buttons' column is named too: assistive technology reads a header for each column.
+            return HEADERS[section] or QCoreApplication.translate("DownloadsModel", "Actions")
         return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -122,6 +147,8 @@ class DownloadsModel(QAbstractTableModel):
         state = item.state
         if role == DISPLAY:
             return self._text(item, column, state)
+        if role == ACCESSIBLE_TEXT or role == ACCESSIBLE_DESCRIPTION:
+            return self._accessible(item, column, role)
         if role == KEY:
             return item.key
         if role == PROGRESS:
@@ -140,6 +167,23 @@ class DownloadsModel(QAbstractTableModel):
         if role == FOREGROUND:
             return self._failed if column == COL_STATE and state is ItemState.FAILED else None
         return None
+
+    def _accessible(self, item, column: int, role: int) -> str:
+        """What assistive technology reads: the buttons drawn on the row by name, a word for an empty cell,
+        and the tooltip's longer story (or the progress in full) as the description."""
+        tr = QCoreApplication.translate
+        labels = [button_label(name) for name in row_actions(item)]
+        if column == COL_ACTIONS:
+            if role == ACCESSIBLE_TEXT:
+                return ", ".join(labels)
+            text = tr("DownloadsModel", "Buttons of this row: {names}; its context menu offers them too")
+            return text.format(names=", ".join(labels))
+        if role == ACCESSIBLE_DESCRIPTION:
+            if column == COL_PROGRESS:
+                return self._text(item, COL_SIZE, item.state)
+            index = self.index(self.workspace.row_of(item.key) or 0, column)
+            return self.data(index, TOOLTIP) or ""
+        return self._text(item, column, item.state) or tr("DownloadsModel", "None")
 
     @staticmethod
     def _text(item, column: int, state: str) -> str:
@@ -183,7 +227,7 @@ class ButtonsDelegate(QStyledItemDelegate):
         height = min(rect.height() - 4, metrics.height() + 8)
         top = rect.top() + (rect.height() - height) // 2
         for action in actions:
-            width = metrics.horizontalAdvance(BUTTON_LABELS[action]) + 18
+            width = metrics.horizontalAdvance(button_label(action)) + 18
             rects.append((action, QRect(x, top, width, height)))
             x += width + self.SPACING
         return rects
@@ -195,7 +239,7 @@ class ButtonsDelegate(QStyledItemDelegate):
         for action, rect in self.button_rects(option.rect, actions, option.fontMetrics):
             button = QStyleOptionButton()
             button.rect = rect
-            button.text = BUTTON_LABELS[action]
+            button.text = button_label(action)
             button.state = QStyle.State_Enabled | QStyle.State_Raised
             button.palette = option.palette
             button.fontMetrics = option.fontMetrics

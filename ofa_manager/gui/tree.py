@@ -50,10 +50,25 @@ TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 FONT = int(Qt.ItemDataRole.FontRole)
 ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+ACCESSIBLE_TEXT = int(Qt.ItemDataRole.AccessibleTextRole)
+ACCESSIBLE_DESCRIPTION = int(Qt.ItemDataRole.AccessibleDescriptionRole)
 ENTRY_ID, SORT, SEARCH, PROGRESS = int(Role.ENTRY_ID), int(Role.SORT), int(Role.SEARCH), int(Role.PROGRESS)
 # Every role this model answers; the view asks for others (size hint, check state, background…) too.
 ANSWERED = frozenset(
-    {DISPLAY, DECORATION, TOOLTIP, FONT, ALIGNMENT, FOREGROUND, ENTRY_ID, SORT, SEARCH, PROGRESS}
+    {
+        DISPLAY,
+        DECORATION,
+        TOOLTIP,
+        FONT,
+        ALIGNMENT,
+        FOREGROUND,
+        ENTRY_ID,
+        SORT,
+        SEARCH,
+        PROGRESS,
+        ACCESSIBLE_TEXT,
+        ACCESSIBLE_DESCRIPTION,
+    }
 )
 
 # Computed once: flags() runs for every row whenever the view lays the tree out.
@@ -191,9 +206,23 @@ class CheckpointTreeModel(QAbstractItemModel):
             if node.entry is None or index.column() != COL_STATUS:
                 return NO_PROGRESS
             return self._progress(self.workspace.entry_state(node.entry))
+        if role == ACCESSIBLE_TEXT or role == ACCESSIBLE_DESCRIPTION:
+            return self._accessible(index, role)
         if node.entry is None:
             return self._group_data(node, index.column(), role)
         return self._entry_data(node.entry, index.column(), role)
+
+    def _accessible(self, index: QModelIndex, role: int) -> str | None:
+        """What assistive technology reads: the cell's full text (the progress delegate may show less of
+        it), a word for an empty cell, and the tooltip's longer story as the description."""
+        if role == ACCESSIBLE_DESCRIPTION:
+            return self.data(index, TOOLTIP)
+        text = self.data(index, DISPLAY)
+        if text:
+            return text
+        if index.column() == COL_LOCATION:
+            return QCoreApplication.translate("CheckpointTreeModel", "No local file")
+        return QCoreApplication.translate("CheckpointTreeModel", "None")
 
     def _sort_key(self, node: Node, column: int) -> str | float:
         """One type per column, for groups and checkpoints alike."""

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -32,10 +32,13 @@ from ofa_manager.core.describe import wants_file
 from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import State
 from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
+from ofa_manager.gui.accessibility import name_built_in_parts
+from ofa_manager.gui.batches import counted
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.details import DetailsPane
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel
+from ofa_manager.gui.screen_fit import clamp_to, first_geometry
 from ofa_manager.gui.status import display_path
 from ofa_manager.gui.tree import (
     COL_LOCATION,
@@ -51,6 +54,9 @@ from ofa_manager.gui.workspace import Workspace
 
 if TYPE_CHECKING:
     from ofa_manager.core.plan import DownloadPlan
+
+# The search box never gets narrower than this for the toolbar's labels: they give way first.
+SEARCH_MIN_WIDTH = 200
 
 
 class MainWindow(QMainWindow):
@@ -87,15 +93,7 @@ class MainWindow(QMainWindow):
         self.tree.doubleClicked.connect(self._double_clicked)
         header = self.tree.header()
         header.setStretchLastSection(True)
-        metrics = self.fontMetrics()
-        # Room for the text; the name also needs the tree's indentation and the shared-file icon.
-        for column, sample, extra in (
-            (COL_NAME, "π-Adapter checkpoint on RefCOCO+", 96),
-            (COL_PARAMS, "Parameters", 20),
-            (COL_SIZE, "2.9 GiB + 1 unknown", 20),
-            (COL_STATUS, "42 % — 11.8 MiB/s — 2 min left", 24),
-        ):
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + extra)
+        self._size_columns()
         header.setSectionResizeMode(COL_PARAMS, QHeaderView.Interactive)
 
         self.downloads = DownloadsPanel(workspace, self)
@@ -139,7 +137,11 @@ class MainWindow(QMainWindow):
         self.search.setToolTip("Filter by name, id, group or file name (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setMaximumWidth(280)
+        self.search.setAccessibleName(self.tr("Search checkpoints"))
         self.search.textChanged.connect(self.filter)
+        # Enter in the tree does what a double-click does; Escape in the search box clears it.
+        self.tree.installEventFilter(self)
+        self.search.installEventFilter(self)
 
         self.actions_by_name: dict[str, QAction] = {}
         self._build_actions()
@@ -168,6 +170,7 @@ class MainWindow(QMainWindow):
         self.tree.expandAll()
         self._restore_layout()
         self.update_actions()
+        name_built_in_parts(self)
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -359,6 +362,61 @@ class MainWindow(QMainWindow):
         bar.addWidget(self.search)
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
+        self._toolbar_text_width = 0  # what the toolbar needs with its labels shown, measured once
+
+    def _size_columns(self, room: int | None = None) -> None:
+        """Room for the usual texts: a long name, the widest progress line ("99 % — 1023.9 MiB/s — 59 min
+        59 s left"), a failure. Given the tree's ``room``, the status column takes what is left, down to
+        the progress line without its speed (the delegate drops that part first; the tooltip keeps it)."""
+        from ofa_manager.gui.status import progress_text
+
+        header = self.tree.header()
+        metrics = self.tree.fontMetrics()
+        margins = 2 * ProgressDelegate.MARGIN + 12
+
+        def width(*samples: str) -> int:
+            return max(metrics.horizontalAdvance(sample) for sample in samples)
+
+        full = progress_text(999, 1000, 1023.9 * 1024 * 1024, 3599)
+        shortest = progress_text(999, 1000, 0, None) + " — " + units.duration(3599) + " left"
+        # The name also needs the tree's indentation (two levels) and the shared-file icon.
+        fixed = {
+            COL_NAME: width("π-Adapter checkpoint on RefCOCO+") + 2 * self.tree.indentation() + 40,
+            COL_PARAMS: width(self.model.headerData(COL_PARAMS, Qt.Horizontal)) + 24,
+            COL_SIZE: width("1023.9 MiB", self.model.headerData(COL_SIZE, Qt.Horizontal)) + 24,
+        }
+        status = width(full, self.tr("Failed: 404 Not Found")) + margins
+        if room is not None:
+            status = max(width(shortest) + margins, min(status, room - sum(fixed.values())))
+        for column, size in (*fixed.items(), (COL_STATUS, status)):
+            header.resizeSection(column, size)
+
+    def _fit_toolbar(self) -> None:
+        """Labels beside the icons when the window has room for every button and the search box, else
+        icons alone (their names stay in the tooltips and for assistive technology): never a toolbar
+        whose last buttons hide behind its overflow menu."""
+        bar = self.toolbar
+        if not self._toolbar_text_width:
+            style = bar.toolButtonStyle()
+            bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            # The search box counted at a useful width (it grows to its maximum when there is room).
+            hint = bar.sizeHint().width() - self.search.sizeHint().width() + SEARCH_MIN_WIDTH
+            self._toolbar_text_width = hint
+            bar.setToolButtonStyle(style)
+        roomy = self.width() >= self._toolbar_text_width
+        wanted = Qt.ToolButtonTextBesideIcon if roomy else Qt.ToolButtonIconOnly
+        if bar.toolButtonStyle() != wanted:
+            bar.setToolButtonStyle(wanted)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._painted:
+            # Laid out now: the status column takes the room the tree has on this screen.
+            self._size_columns(self.tree.viewport().width())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_toolbar()
 
     def _after_first_paint(self) -> None:
         """What the first look at the window does not need: sorting, the tray icon."""
@@ -376,16 +434,22 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         s = self.workspace.settings
         geometry = QByteArray.fromBase64(s.window_geometry.encode())
-        if not (s.window_geometry and self.restoreGeometry(geometry)):
-            self.resize(1280, 800)
+        if s.window_geometry and self.restoreGeometry(geometry):
+            # Saved on another screen, or a larger one: brought back whole onto the screen it opens on.
+            screen = QGuiApplication.screenAt(self.geometry().center()) or QGuiApplication.primaryScreen()
+            self.setGeometry(clamp_to(self.geometry(), screen.availableGeometry()))
+        else:
+            self.setGeometry(first_geometry(QGuiApplication.primaryScreen().availableGeometry()))
         if s.window_state:
             self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
         # Both splitters in the one setting: "main;tree", each base64.
         main, _, top = s.splitter_state.partition(";")
         if not (main and self.splitter.restoreState(QByteArray.fromBase64(main.encode()))):
-            self.splitter.setSizes([470, 250])
+            self.splitter.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
         if not (top and self.top_splitter.restoreState(QByteArray.fromBase64(top.encode()))):
-            self.top_splitter.setSizes([self.width() - 320, 320])
+            side = min(320, self.width() // 4)
+            self.top_splitter.setSizes([self.width() - side, side])
+        self._fit_toolbar()
 
     # -- selection --------------------------------------------------------------------------------
 
@@ -504,7 +568,7 @@ class MainWindow(QMainWindow):
     def verify_selected(self) -> None:
         started = self.workspace.verify(self.selected_entries())
         if started:
-            self.show_message(f"Verifying {started} file(s)…")
+            self.show_message(counted("MainWindow", "Verifying %n file…", "Verifying %n files…", started))
 
     def check_links(self) -> None:
         entries = self.selected_entries() or list(self.workspace.catalog)
@@ -546,6 +610,28 @@ class MainWindow(QMainWindow):
             self.retry_entries([entry])
         elif wants_file(self.workspace, entry):
             self.download([entry])
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if watched is self.tree and key in (Qt.Key_Return, Qt.Key_Enter):
+                index = self.tree.currentIndex()
+                if index.isValid() and not event.modifiers() & ~Qt.KeypadModifier:
+                    self._activate(index)
+                    return True
+            elif watched is self.search and key == Qt.Key_Escape and self.search.text():
+                self.search.clear()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _activate(self, index: QModelIndex) -> None:
+        """Enter on a row: what a double-click does (a group opens or closes)."""
+        node = self.model.node(self.proxy.mapToSource(index))
+        if node is not None and node.entry is None:
+            name = index.siblingAtColumn(COL_NAME)
+            self.tree.setExpanded(name, not self.tree.isExpanded(name))
+        else:
+            self._double_clicked(index)
 
     def _add_action(self, target, name: str | None) -> None:
         """Add a named action to a toolbar or a menu; None adds a separator."""

@@ -20,6 +20,7 @@ from ofa_manager.core.library import FileStatus, Library, State, free_space
 from ofa_manager.core.mirrors import rewrite, sources
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import ACTIVE, CANCELLABLE, GOING, UNFINISHED, ItemState, QueueEventKind
+from ofa_manager.gui.batches import Outcome, VerifyBatch
 from ofa_manager.gui.bridge import Bridge, Task
 from ofa_manager.gui.status import EntryState, display_path
 
@@ -127,6 +128,8 @@ class Workspace(QObject):
         self.usage_rows: list[tuple[str, int, list[str], bool]] = []
         self.links: dict[str, object] = {}  # catalog URL -> LinkCheck
         self.verifying: dict[str, float] = {}  # file key -> fraction hashed
+        self.retries: dict[str, int] = {}  # file key -> which try a Retry started (2 for the first retry)
+        self.verify_batch: VerifyBatch | None = None  # the files of the last Verify, for one summary
         self._items: list = []
         self._by_key: dict[str, object] = {}
         self._file_entries: dict[str, list[Checkpoint]] = {}
@@ -374,8 +377,20 @@ class Workspace(QObject):
             self.queue.cancel(key)
 
     def retry(self, entries: Iterable[Checkpoint]) -> None:
-        for key in self._keys(entries, lambda i: i is not None and i.state is ItemState.FAILED):
+        """Try failed downloads again, and say so: a retry that fails as fast as the first try still shows
+        that it tried (the status bar counts the tries and says when the last one failed)."""
+        keys = self._keys(entries, lambda i: i is not None and i.state is ItemState.FAILED)
+        for key in keys:
+            self.retries[key] = self.retries.get(key, 1) + 1
             self.queue.resume(key)
+        if keys:
+            names = ", ".join(self._title_of(key) for key in keys)
+            self.message.emit(self.tr("Trying {names} again…").format(names=names))
+
+    def _title_of(self, key: str) -> str:
+        entries = self.entries_of(key)
+        item = self._by_key.get(key)
+        return entries[0].title if entries else (item.title if item is not None else Path(key).name)
 
     def _keys(self, entries: Iterable[Checkpoint], wanted) -> list[str]:
         if not self.ready:
@@ -388,6 +403,9 @@ class Workspace(QObject):
         started = 0
         if not self.may_touch_files:
             return 0
+        batch = self.verify_batch
+        if batch is None or batch.done:
+            batch = self.verify_batch = VerifyBatch()
         for entry in self.one_per_file(entries):
             key = self.key_of(entry)
             # Not while a new copy is on its way: it would replace the file being hashed.
@@ -402,8 +420,21 @@ class Workspace(QObject):
                 ),
             )
             self._mark_file(key)
+            batch.add(key)
             started += 1
         return started
+
+    def _verified_in_batch(self, key: str, outcome: Outcome) -> bool:
+        """Note one file of a Verify over several; True when the batch speaks for it (its summary line is
+        sent once the last file is in, so the results do not overwrite each other in the status bar)."""
+        batch = self.verify_batch
+        if batch is None or not batch.record(key, outcome):
+            return False
+        if len(batch.outcomes) + len(batch.pending) < 2:
+            return False  # a single file: its own detailed line
+        if batch.done:
+            self.message.emit(batch.summary())
+        return True
 
     def check_links(self, entries: Iterable[Checkpoint]) -> int:
         """HEAD each distinct URL and mirror; the results go to the size and status columns and the
@@ -712,7 +743,14 @@ class Workspace(QObject):
         if state in (ItemState.DONE, ItemState.FAILED):
             self.item_finished.emit(item)
             titles = ", ".join(e.title for e in self.entries_of(item.key)[:1]) or item.title
-            if state is ItemState.FAILED:
+            tries = self.retries.get(item.key, 0) if state is ItemState.FAILED else self.retries.pop(item.key, 0)
+            if state is ItemState.FAILED and tries:
+                self.message.emit(
+                    self.tr("{title}: try {tries} failed too, at {time}: {error}").format(
+                        title=titles, tries=tries, time=time.strftime("%H:%M:%S"), error=item.error
+                    )
+                )
+            elif state is ItemState.FAILED:
                 self.message.emit(f"{titles}: download failed: {item.error}")
             else:
                 self.message.emit(f"{titles}: downloaded to {display_path(item.key)}")
@@ -809,7 +847,10 @@ class Workspace(QObject):
         elif kind == "verify":
             self.verifying.pop(key, None)
             names = ", ".join(e.title for e in self.entries_of(key))
-            if result.state is State.CORRUPT:
+            outcome = {State.CORRUPT: Outcome.DIFFERS, State.FOREIGN: Outcome.NOT_OURS}
+            if self._verified_in_batch(key, outcome.get(result.state, Outcome.VERIFIED)):
+                pass  # one line for the whole batch, once its last file is in
+            elif result.state is State.CORRUPT:
                 self.message.emit(
                     f"{names}: CORRUPT — the file does not match its hash; delete it and download it again"
                 )
@@ -877,6 +918,8 @@ class Workspace(QObject):
         if kind == "verify":
             self.verifying.pop(key, None)
             self._mark_file(key)
+            if self._verified_in_batch(key, Outcome.FAILED):
+                return
         if kind == "move":
             # The folder setting is unchanged: the downloads come back in the old folder, from its saved
             # queue. The reason names any files already moved (choosing the folder again moves the rest).
