@@ -743,7 +743,8 @@ class Workspace(QObject):
         if state in (ItemState.DONE, ItemState.FAILED):
             self.item_finished.emit(item)
             titles = ", ".join(e.title for e in self.entries_of(item.key)[:1]) or item.title
-            tries = self.retries.get(item.key, 0) if state is ItemState.FAILED else self.retries.pop(item.key, 0)
+            failed = state is ItemState.FAILED
+            tries = self.retries.get(item.key, 0) if failed else self.retries.pop(item.key, 0)
             if state is ItemState.FAILED and tries:
                 self.message.emit(
                     self.tr("{title}: try {tries} failed too, at {time}: {error}").format(
