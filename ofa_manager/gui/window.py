@@ -137,6 +137,7 @@ class MainWindow(QMainWindow):
         self.search.setToolTip("Filter by name, id, group or file name (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setMaximumWidth(280)
+        self.search.setMinimumWidth(SEARCH_MIN_WIDTH)
         self.search.setAccessibleName(self.tr("Search checkpoints"))
         self.search.textChanged.connect(self.filter)
         # Enter in the tree does what a double-click does; Escape in the search box clears it.
@@ -359,6 +360,7 @@ class MainWindow(QMainWindow):
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         bar.addWidget(spacer)
+        self._spacer = spacer
         bar.addWidget(self.search)
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
@@ -399,9 +401,19 @@ class MainWindow(QMainWindow):
         if not self._toolbar_text_width:
             style = bar.toolButtonStyle()
             bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
-            # The search box counted at a useful width (it grows to its maximum when there is room).
-            hint = bar.sizeHint().width() - self.search.sizeHint().width() + SEARCH_MIN_WIDTH
-            self._toolbar_text_width = hint
+            # The buttons with their labels, and the search box at a useful width (it grows when it can).
+            layout = bar.layout()
+            margins = layout.contentsMargins()
+            widgets = [bar.widgetForAction(a) for a in bar.actions()]
+            buttons = [w for w in widgets if w is not None and w is not self.search and w is not self._spacer]
+            self._toolbar_text_width = (
+                sum(w.sizeHint().width() for w in buttons)
+                + layout.spacing() * (len(widgets) + 1)
+                + margins.left()
+                + margins.right()
+                + SEARCH_MIN_WIDTH
+                + 16  # the toolbar's handle and frame
+            )
             bar.setToolButtonStyle(style)
         roomy = self.width() >= self._toolbar_text_width
         wanted = Qt.ToolButtonTextBesideIcon if roomy else Qt.ToolButtonIconOnly
@@ -413,6 +425,21 @@ class MainWindow(QMainWindow):
         if not self._painted:
             # Laid out now: the status column takes the room the tree has on this screen.
             self._size_columns(self.tree.viewport().width())
+            self._keep_frame_on_screen()
+
+    def _keep_frame_on_screen(self) -> None:
+        """The window frame, known once shown, fits the screen too (not only what is inside it)."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        inner, outer = self.geometry(), self.frameGeometry()
+        room = screen.availableGeometry().adjusted(
+            inner.left() - outer.left(),
+            inner.top() - outer.top(),
+            inner.right() - outer.right(),
+            inner.bottom() - outer.bottom(),
+        )
+        fitted = clamp_to(inner, room)
+        if fitted != inner:
+            self.setGeometry(fitted)
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)
