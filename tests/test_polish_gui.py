@@ -138,7 +138,7 @@ def test_progress_text_stands_on_plain_ground_selected_or_not(qtbot, server, ope
         app.setPalette(before)
 
 
-def test_narrow_progress_keeps_how_far_and_how_long():
+def test_narrow_progress_keeps_how_far_and_how_long(qapp):
     metrics = QFontMetrics(QApplication.font())
     text = "71 % — 11.8 MiB/s — 1 min 11 s left"
     assert fitting_text(text, metrics.horizontalAdvance(text), metrics) == text
