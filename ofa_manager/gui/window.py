@@ -428,7 +428,8 @@ class MainWindow(QMainWindow):
             self._keep_frame_on_screen()
 
     def _keep_frame_on_screen(self) -> None:
-        """The window frame, known once shown, fits the screen too (not only what is inside it)."""
+        """The window, frame included (known once shown), fits the screen it opened on: a place saved on
+        another screen or a larger one is brought back whole."""
         screen = self.screen() or QGuiApplication.primaryScreen()
         inner, outer = self.geometry(), self.frameGeometry()
         room = screen.availableGeometry().adjusted(
@@ -461,11 +462,8 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         s = self.workspace.settings
         geometry = QByteArray.fromBase64(s.window_geometry.encode())
-        if s.window_geometry and self.restoreGeometry(geometry):
-            # Saved on another screen, or a larger one: brought back whole onto the screen it opens on.
-            screen = QGuiApplication.screenAt(self.geometry().center()) or QGuiApplication.primaryScreen()
-            self.setGeometry(clamp_to(self.geometry(), screen.availableGeometry()))
-        else:
+        # A saved place is made to fit the screen it opens on once shown (_keep_frame_on_screen).
+        if not (s.window_geometry and self.restoreGeometry(geometry)):
             self.setGeometry(first_geometry(QGuiApplication.primaryScreen().availableGeometry()))
         if s.window_state:
             self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
