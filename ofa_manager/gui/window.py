@@ -381,11 +381,12 @@ class MainWindow(QMainWindow):
 
         full = progress_text(999, 1000, 1023.9 * 1024 * 1024, 3599)
         shortest = progress_text(999, 1000, 0, None) + " — " + units.duration(3599) + " left"
-        # The name also needs the tree's indentation (two levels) and the shared-file icon.
+        # The name also needs the tree's indentation (three levels) and the shared-file icon.
         fixed = {
-            COL_NAME: width("π-Adapter checkpoint on RefCOCO+") + 2 * self.tree.indentation() + 40,
+            COL_NAME: width("π-Adapter checkpoint on RefCOCO+") + 3 * self.tree.indentation() + 40,
             COL_PARAMS: width(self.model.headerData(COL_PARAMS, Qt.Horizontal)) + 24,
-            COL_SIZE: width("1023.9 MiB", self.model.headerData(COL_SIZE, Qt.Horizontal)) + 24,
+            # A group's total while some sizes are still unknown is the widest usual text.
+            COL_SIZE: width("9.9 GiB + 1 unknown", self.model.headerData(COL_SIZE, Qt.Horizontal)) + 24,
         }
         status = width(full, self.tr("Failed: 404 Not Found")) + margins
         if room is not None:
