@@ -84,19 +84,41 @@ MODULES: dict[str, list[str]] = {
     ],
     "core/checkpoint_contents.py": ["tests/test_checkpoint_contents.py"],
     "core/http.py": ["tests/test_transfer.py", "tests/test_transfer_edges.py", "tests/test_credentials.py"],
-    "core/transfer.py": [
-        "tests/test_transfer.py",
-        "tests/test_transfer_edges.py",
-        "tests/test_transfer_holes.py",
-        "tests/test_resume.py",
-    ],
+    # One file's download, in its parts; each runs the transfer tests.
+    **{
+        f"core/{name}.py": [
+            "tests/test_transfer.py",
+            "tests/test_transfer_edges.py",
+            "tests/test_transfer_holes.py",
+            "tests/test_resume.py",
+        ]
+        for name in ("transfer", "transfer_options", "transfer_state", "segments", "connections", "finishing")
+    },
     "core/queue.py": ["tests/test_queue.py", "tests/test_queue_bulk.py"],
-    "cli.py": [
-        "tests/test_cli.py",
-        "tests/test_cli_move_trash.py",
-        "tests/test_pipe.py",
-        "tests/test_lab_cache.py",
-    ],
+    # The command line, one module a family of commands; each runs the command line's tests.
+    **{
+        f"cli/{name}.py": [
+            "tests/test_cli.py",
+            "tests/test_cli_move_trash.py",
+            "tests/test_pipe.py",
+            "tests/test_lab_cache.py",
+        ]
+        for name in (
+            "__init__",
+            "common",
+            "parser",
+            "download",
+            "verify",
+            "remove",
+            "move",
+            "listing",
+            "inspection",
+            "links",
+            "catalog",
+            "access",
+            "desktop",
+        )
+    },
 }
 # Tests that cannot pass on mutated code whatever the mutant: they look at what importing a module loads, and
 # every mutated module imports mutmut's trampoline.

@@ -8,7 +8,8 @@ import pytest
 
 from ofa_manager.core import fingerprints
 from ofa_manager.core.library import Library, State
-from ofa_manager.core.transfer import DownloadError, Transfer
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import DownloadError
 from tests.catalogs import (
     MiB,
     engine_threads,
@@ -246,7 +247,7 @@ def test_an_interrupted_download_resumes_and_is_still_checked_against_the_crc(
 def test_a_download_resumed_by_a_later_run_is_checked_over_the_whole_file(tmp_path, models_dir, http_server):
     import threading
 
-    from ofa_manager.core.transfer import Aborted
+    from ofa_manager.core.transfer_options import Aborted
 
     data = payload(2 * MiB)
     library, m = setup(

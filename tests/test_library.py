@@ -10,7 +10,8 @@ import pytest
 
 from ofa_manager.core.library import Library, State
 from ofa_manager.core.queue import DownloadQueue
-from ofa_manager.core.transfer import DownloadError, Transfer, TransferOptions
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import DownloadError, TransferOptions
 from tests.catalogs import (
     MiB,
     body_requests,

@@ -8,7 +8,8 @@ import pytest
 
 from ofa_manager import cli
 from ofa_manager.core.library import Library, State
-from ofa_manager.core.transfer import DownloadError, Transfer
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import DownloadError
 from tests.catalogs import (
     MiB,
     engine_threads,

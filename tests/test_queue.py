@@ -10,7 +10,7 @@ import pytest
 
 from ofa_manager.core.library import Library, State
 from ofa_manager.core.queue import DownloadQueue, ItemState
-from ofa_manager.core.transfer import TransferOptions
+from ofa_manager.core.transfer_options import TransferOptions
 from tests.catalogs import (
     MiB,
     body_requests,

@@ -19,7 +19,8 @@ from ofa_manager import cli
 from ofa_manager.core import transfer as transfer_module
 from ofa_manager.core.library import Library, State
 from ofa_manager.core.queue import DownloadQueue, ItemState
-from ofa_manager.core.transfer import Aborted, DownloadError, RateLimiter, Transfer
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import Aborted, DownloadError, RateLimiter
 from tests.catalogs import (
     MiB,
     bytes_served,
