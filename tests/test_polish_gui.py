@@ -360,3 +360,98 @@ def test_every_interactive_element_has_a_name(qtbot, server, open_window):
     assert window.disk.bar.accessibleName()
     qtbot.waitUntil(lambda: "Free" in window.disk.bar.accessibleDescription(), timeout=WAIT_MS)
     assert window.toolbar.findChild(QToolButton, "qt_toolbar_ext_button").accessibleName()
+
+
+# -- 3. actions that cannot apply -----------------------------------------------------------------
+
+
+def enabled(actions: dict, *names: str) -> dict[str, bool]:
+    return {name: actions[name].isEnabled() for name in names}
+
+
+def select_download_row(window, row: int) -> None:
+    view = window.downloads.view
+    selection = view.selectionModel()
+    selection.clearSelection()
+    index = window.downloads.model.index(row, downloads.COL_NAME)
+    selection.select(index, selection.SelectionFlag.Select | selection.SelectionFlag.Rows)
+
+
+def test_actions_that_cannot_apply_are_disabled(qtbot, server, open_window):
+    server.add("ofa-tiny", 64 * KiB)
+    server.add("ofa-medium", 64 * KiB, statuses=[404] * 10)
+    server.add("ofa-base", 8 * MiB, rate=100 * KiB)
+    window = open_window(server.catalog())
+    ws = window.workspace
+    catalog = ws.catalog
+    window.download([catalog.get("ofa-tiny")])
+    wait_status(qtbot, window, "ofa-tiny", "Downloaded")
+    window.download([catalog.get("ofa-medium")])
+    wait_status(qtbot, window, "ofa-medium", "Failed: 404 Not Found")
+    window.download([catalog.get("ofa-base")])
+    wait_status(qtbot, window, "ofa-base", r"\d+ % — .*")
+    tree_actions = window.actions_by_name
+    names = ("download", "pause", "resume", "cancel", "retry", "verify", "delete")
+
+    window.select(["ofa-base"])  # running
+    assert enabled(tree_actions, *names) == {
+        "download": False,
+        "pause": True,
+        "resume": False,
+        "cancel": True,
+        "retry": False,
+        "verify": False,
+        "delete": False,
+    }
+    window.select(["ofa-tiny"])  # finished
+    assert enabled(tree_actions, *names) == {
+        "download": False,
+        "pause": False,
+        "resume": False,
+        "cancel": False,
+        "retry": False,
+        "verify": True,
+        "delete": True,
+    }
+    window.select(["ofa-medium"])  # failed
+    assert enabled(tree_actions, "pause", "resume", "retry", "verify") == {
+        "pause": False,
+        "resume": True,
+        "retry": True,
+        "verify": False,
+    }
+
+    panel = window.downloads
+    rows = {e: row_of(window, e) for e in ("ofa-tiny", "ofa-medium", "ofa-base")}
+    assert rows == {"ofa-tiny": 0, "ofa-medium": 1, "ofa-base": 2}
+    select_download_row(window, rows["ofa-tiny"])  # finished: its place in the queue decides nothing
+    assert enabled(panel.tool_buttons, "up", "down") == {"up": False, "down": False}
+    assert enabled(panel.row_actions, "up", "down", "pause", "resume", "show", "remove") == {
+        "up": False,
+        "down": False,
+        "pause": False,
+        "resume": False,
+        "show": True,
+        "remove": True,
+    }
+    select_download_row(window, rows["ofa-base"])  # running, last: it can go up, not down
+    assert enabled(panel.tool_buttons, "up", "down") == {"up": True, "down": False}
+    assert enabled(panel.row_actions, "up", "down", "pause", "resume", "retry") == {
+        "up": True,
+        "down": False,
+        "pause": True,
+        "resume": False,
+        "retry": False,
+    }
+    select_download_row(window, rows["ofa-medium"])  # failed, in the middle
+    assert enabled(panel.tool_buttons, "up", "down") == {"up": True, "down": True}
+    assert enabled(panel.row_actions, "pause", "retry") == {"pause": False, "retry": True}
+
+    window.select(["ofa-base"])
+    tree_actions["pause"].trigger()
+    wait_status(qtbot, window, "ofa-base", "Paused")
+    assert enabled(tree_actions, "pause", "resume", "cancel") == {
+        "pause": False,
+        "resume": True,
+        "cancel": True,
+    }
