@@ -22,6 +22,7 @@ from PySide6.QtCore import Qt  # noqa: E402
 from PySide6.QtGui import QAccessible, QColor, QFontMetrics, QPalette  # noqa: E402
 from PySide6.QtWidgets import QApplication, QToolButton  # noqa: E402
 
+from ofa_manager.core.library import State  # noqa: E402
 from ofa_manager.gui import downloads, tree  # noqa: E402
 from ofa_manager.gui.delegates import fitting_text  # noqa: E402
 from tests.catalogs import rot  # noqa: E402
@@ -390,6 +391,10 @@ def test_actions_that_cannot_apply_are_disabled(qtbot, server, open_window):
     wait_status(qtbot, window, "ofa-medium", "Failed: 404 Not Found")
     window.download([catalog.get("ofa-base")])
     wait_status(qtbot, window, "ofa-base", r"\d+ % — .*")
+    # Its partial file is on disk (seen by a scan) while it downloads: Resume still has nothing to do.
+    base = catalog.get("ofa-base")
+    qtbot.waitUntil(lambda: ws.status_of(base).state is State.PARTIAL, timeout=WAIT_MS)
+    window.update_actions()
     tree_actions = window.actions_by_name
     names = ("download", "pause", "resume", "cancel", "retry", "verify", "delete")
 
@@ -443,8 +448,8 @@ def test_actions_that_cannot_apply_are_disabled(qtbot, server, open_window):
         "resume": False,
         "retry": False,
     }
-    select_download_row(window, rows["ofa-medium"])  # failed, in the middle
-    assert enabled(panel.tool_buttons, "up", "down") == {"up": True, "down": True}
+    select_download_row(window, rows["ofa-medium"])  # failed: only a finished row above, a running below
+    assert enabled(panel.tool_buttons, "up", "down") == {"up": False, "down": True}
     assert enabled(panel.row_actions, "pause", "retry") == {"pause": False, "retry": True}
 
     window.select(["ofa-base"])

@@ -33,7 +33,7 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core import units
-from ofa_manager.core.states import ACTIVE, ItemState
+from ofa_manager.core.states import ACTIVE, CANCELLABLE, ItemState
 from ofa_manager.gui.delegates import ProgressDelegate
 from ofa_manager.gui.status import queue_state_text
 from ofa_manager.gui.tree import (
@@ -424,8 +424,22 @@ class DownloadsPanel(QWidget):
         self.row_actions["resume"].setEnabled(bool(offered & {"resume", "retry"}))
         self.row_actions["retry"].setEnabled("retry" in offered)
         self.row_actions["show"].setEnabled("show" in offered)
-        for name in ("up", "down", "remove"):
-            self.row_actions[name].setEnabled(bool(offered))
+        up, down = self.moves()
+        self.row_actions["up"].setEnabled(up)
+        self.row_actions["down"].setEnabled(down)
+        self.row_actions["remove"].setEnabled(bool(offered))
+
+    def moves(self) -> tuple[bool, bool]:
+        """Whether Move up and Move down can change anything for the selected rows: only downloads still
+        to come (failed ones included) have a place in the order, and only another such row above or
+        below is worth passing."""
+        rows = {index.row() for index in self.view.selectionModel().selectedRows(COL_NAME)}
+        store = self.workspace
+        waiting = [row for row in range(store.item_count()) if store.item_at(row).state in CANCELLABLE]
+        chosen = [row for row in waiting if row in rows]
+        up = any(other < row for row in chosen for other in waiting)
+        down = any(other > row for row in chosen for other in waiting)
+        return up, down
 
     def _double_clicked(self, index: QModelIndex) -> None:
         """A finished row opens its folder (a click on a row's button is the button's, not this)."""
@@ -493,10 +507,10 @@ class DownloadsPanel(QWidget):
         if speed:
             parts.append(units.rate(speed))
         self.summary.setText("  ·  ".join(parts) if parts else "nothing queued")
-        selected = bool(self.selected_keys())
         self.update_row_actions()
-        self.tool_buttons["up"].setEnabled(selected)
-        self.tool_buttons["down"].setEnabled(selected)
+        up, down = self.moves()
+        self.tool_buttons["up"].setEnabled(up)
+        self.tool_buttons["down"].setEnabled(down)
         self.tool_buttons["pause_all"].setEnabled(bool(running or waiting))
         self.tool_buttons["resume_all"].setEnabled(bool(paused or failed))
         self.tool_buttons["cancel_all"].setEnabled(bool(running or waiting or paused or failed))
