@@ -139,6 +139,29 @@ def test_progress_text_stands_on_plain_ground_selected_or_not(qtbot, server, ope
         app.setPalette(before)
 
 
+def test_status_colours_read_on_a_light_and_a_dark_base(qtbot, server, open_window):
+    server.add("ofa-tiny", 64 * KiB)
+    server.add("ofa-medium", 64 * KiB, statuses=[404] * 10)
+    app = QApplication.instance()
+    before = app.palette()
+    try:
+        window = open_window(server.catalog())
+        window.download([window.workspace.catalog.get("ofa-tiny")])
+        window.download([window.workspace.catalog.get("ofa-medium")])
+        wait_status(qtbot, window, "ofa-tiny", "Downloaded")
+        wait_status(qtbot, window, "ofa-medium", "Failed: .*")
+        failed_row = window.downloads.model.index(row_of(window, "ofa-medium"), downloads.COL_STATE)
+        for palette in (before, dark_palette()):
+            app.setPalette(palette)
+            for base in (QPalette.Base, QPalette.AlternateBase):
+                ground = app.palette().color(base)
+                for cell in (window.model.index_of("ofa-tiny", tree.COL_STATUS), failed_row):
+                    ink = cell.data(Qt.ForegroundRole).color()
+                    assert contrast(ink, ground) >= 4.5, (ink.name(), ground.name())
+    finally:
+        app.setPalette(before)
+
+
 def test_narrow_progress_keeps_how_far_and_how_long(qapp):
     metrics = QFontMetrics(QApplication.font())
     text = "71 % — 11.8 MiB/s — 1 min 11 s left"

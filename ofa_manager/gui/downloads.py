@@ -15,7 +15,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -34,7 +34,7 @@ from PySide6.QtWidgets import (
 
 from ofa_manager.core import units
 from ofa_manager.core.states import ACTIVE, CANCELLABLE, ItemState
-from ofa_manager.gui.delegates import ProgressDelegate
+from ofa_manager.gui.delegates import ProgressDelegate, StatusColors
 from ofa_manager.gui.status import queue_state_text
 from ofa_manager.gui.tree import (
     ACCESSIBLE_DESCRIPTION,
@@ -95,7 +95,7 @@ class DownloadsModel(QAbstractTableModel):
     def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.workspace = workspace
-        self._failed = QBrush(QColor("#b3261e"))
+        self._colors = StatusColors()
         self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         ws = workspace
         ws.items_about_to_insert.connect(lambda row: self.beginInsertRows(QModelIndex(), row, row))
@@ -165,7 +165,7 @@ class DownloadsModel(QAbstractTableModel):
         if role == ALIGNMENT:
             return self._right if column in (COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS) else None
         if role == FOREGROUND:
-            return self._failed if column == COL_STATE and state is ItemState.FAILED else None
+            return self._colors["bad"] if column == COL_STATE and state is ItemState.FAILED else None
         return None
 
     def _accessible(self, item, column: int, role: int) -> str:

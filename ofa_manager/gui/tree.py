@@ -14,13 +14,14 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QApplication, QStyle
 
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.library import State
 from ofa_manager.core.states import ACTIVE, ItemState
+from ofa_manager.gui.delegates import StatusColors
 from ofa_manager.gui.icons import shared_file_icon
 from ofa_manager.gui.status import display_path, status_text, status_tooltip
 from ofa_manager.gui.workspace import Workspace
@@ -138,11 +139,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        self._colors = {
-            "bad": QBrush(QColor("#b3261e")),
-            "good": QBrush(QColor("#1e6b34")),
-            "warn": QBrush(QColor("#8a5300")),
-        }
+        self._colors = StatusColors()
         workspace.entries_changed.connect(self._entries_changed)
         workspace.entries_progressed.connect(self._entries_progressed)
         workspace.statuses_changed.connect(self._everything_changed)
