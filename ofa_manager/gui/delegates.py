@@ -3,8 +3,32 @@
 from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, QObject, QRect, QSize, Qt
-from PySide6.QtGui import QColor, QPalette
+from PySide6.QtGui import QBrush, QColor, QGuiApplication, QPalette
 from PySide6.QtWidgets import QApplication, QStyle, QStyledItemDelegate, QStyleOptionViewItem
+
+# Status texts in colour, for a light and for a dark base: each reads at 4.5:1 or more on its base.
+STATUS_COLORS = {
+    False: {"bad": "#b3261e", "good": "#1e6b34", "warn": "#8a5300"},
+    True: {"bad": "#ff8a80", "good": "#7fd18b", "warn": "#f0b45a"},
+}
+
+
+class StatusColors:
+    """The brushes of good, bad and warning texts, for the application's palette as it is now (a dark
+    theme gets the light variants, so a failure or a verified file reads on it too)."""
+
+    def __init__(self) -> None:
+        self._key: int | None = None
+        self._brushes: dict[str, QBrush] = {}
+
+    def __getitem__(self, name: str) -> QBrush:
+        palette = QGuiApplication.palette()
+        if palette.cacheKey() != self._key:
+            dark = palette.color(QPalette.Base).lightness() < 128
+            self._brushes = {key: QBrush(QColor(value)) for key, value in STATUS_COLORS[dark].items()}
+            self._key = palette.cacheKey()
+        return self._brushes[name]
+
 
 # The parts of a progress text ("42 % — 3.1 MiB/s — 2 min left"); the middle ones go first when narrow.
 SEPARATOR = " — "
@@ -69,7 +93,8 @@ class ProgressDelegate(QStyledItemDelegate):
         fill = ink if selected else palette.color(group, QPalette.Highlight)
         cell = option.rect.adjusted(self.MARGIN, 0, -self.MARGIN, -1)
         bar = QRect(cell.left(), cell.bottom() - self.BAR_HEIGHT + 1, cell.width(), self.BAR_HEIGHT)
-        text_rect = QRect(cell.left(), cell.top(), cell.width(), bar.top() - cell.top())
+        # Centred in the row like the neighbouring cells' text; the row's extra height holds the bar.
+        text_rect = QRect(cell.left(), option.rect.top(), cell.width(), option.rect.height() - 1)
         painter.save()
         track = QColor(ink)
         track.setAlpha(60)
