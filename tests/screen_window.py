@@ -66,7 +66,7 @@ def main() -> int:
         "search_width": window.search.width(),
         "status_column": header.sectionSize(COL_STATUS) - margins,
         "status_column_visible": window.tree.viewport().width() - header.sectionViewportPosition(COL_STATUS),
-        "full_progress": metrics.horizontalAdvance(progress_text(999, 1000, 1023.9 * 2**20, 3599)),
+        "full_progress": metrics.horizontalAdvance(progress_text(710, 1000, 1023.9 * 2**20, 599)),
         "short_progress": metrics.horizontalAdvance(progress_text(710, 1000, 0, None) + " — 1 min 11 s left"),
         "tree": [window.tree.width(), window.tree.height()],
         "tree_rows_visible": window.tree.viewport().height() // max(1, window.tree.sizeHintForRow(0)),

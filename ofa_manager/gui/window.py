@@ -379,8 +379,16 @@ class MainWindow(QMainWindow):
         def width(*samples: str) -> int:
             return max(metrics.horizontalAdvance(sample) for sample in samples)
 
-        full = progress_text(999, 1000, 1023.9 * 1024 * 1024, 3599)
-        shortest = progress_text(999, 1000, 0, None) + " — " + units.duration(3599) + " left"
+        # The widest times left: "9 min 59 s", "23 h 59 min".
+        lines = [progress_text(999, 1000, 1023.9 * 1024 * 1024, eta) for eta in (599, 86399)]
+        full = max(lines, key=metrics.horizontalAdvance)
+        shortest = max(
+            (
+                progress_text(999, 1000, 0, None) + " — " + units.duration(eta) + " left"
+                for eta in (599, 86399)
+            ),
+            key=metrics.horizontalAdvance,
+        )
         # The name also needs the tree's indentation (three levels) and the shared-file icon.
         fixed = {
             COL_NAME: width("π-Adapter checkpoint on RefCOCO+") + 3 * self.tree.indentation() + 40,
@@ -391,6 +399,11 @@ class MainWindow(QMainWindow):
         status = width(full, self.tr("Failed: 404 Not Found")) + margins
         if room is not None:
             status = max(width(shortest) + margins, min(status, room - sum(fixed.values())))
+            # Still short of room: the names give way (elided, whole in their tooltips), to a point.
+            short_of = status - (room - sum(fixed.values()))
+            if short_of > 0:
+                least = width("Adapter checkpoint") + 3 * self.tree.indentation() + 40
+                fixed[COL_NAME] = max(least, fixed[COL_NAME] - short_of)
         for column, size in (*fixed.items(), (COL_STATUS, status)):
             header.resizeSection(column, size)
 
@@ -473,7 +486,7 @@ class MainWindow(QMainWindow):
         if not (main and self.splitter.restoreState(QByteArray.fromBase64(main.encode()))):
             self.splitter.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
         if not (top and self.top_splitter.restoreState(QByteArray.fromBase64(top.encode()))):
-            side = min(320, self.width() // 4)
+            side = min(320, max(260, self.width() // 4))  # the details need about 250 px
             self.top_splitter.setSizes([self.width() - side, side])
         self._fit_toolbar()
 
