@@ -76,13 +76,34 @@ MODULES: dict[str, list[str]] = {
     "core/settings.py": ["tests/test_settings.py", "tests/test_fuzz_inputs.py"],
     "core/sharing.py": ["tests/test_shared_store.py", "tests/test_group_folder.py"],
     "core/space.py": ["tests/test_library.py", "tests/test_cli.py"],
-    "core/library.py": [
-        "tests/test_library.py",
-        "tests/test_foreign_files.py",
-        "tests/test_shared_store.py",
-        "tests/test_hostile_inputs.py",
-    ],
-    "core/checkpoint_contents.py": ["tests/test_checkpoint_contents.py"],
+    # The models folder, in its layers; each runs the models folder's tests.
+    **{
+        f"core/{name}.py": [
+            "tests/test_library.py",
+            "tests/test_foreign_files.py",
+            "tests/test_shared_store.py",
+            "tests/test_hostile_inputs.py",
+        ]
+        for name in (
+            "library",
+            "library_paths",
+            "library_states",
+            "library_checks",
+            "file_status",
+            "safe_files",
+            "records",
+        )
+    },
+    **{
+        f"core/{name}.py": ["tests/test_checkpoint_contents.py"]
+        for name in (
+            "checkpoint_contents",
+            "checkpoint_results",
+            "pickle_globals",
+            "safe_unpickler",
+            "checkpoint_summary",
+        )
+    },
     "core/http.py": ["tests/test_transfer.py", "tests/test_transfer_edges.py", "tests/test_credentials.py"],
     # One file's download, in its parts; each runs the transfer tests.
     **{

@@ -7,7 +7,8 @@ import hashlib
 import pytest
 
 from ofa_manager.core import fingerprints
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.transfer import Transfer
 from ofa_manager.core.transfer_options import DownloadError
 from tests.catalogs import (
@@ -226,7 +227,7 @@ def test_with_a_crc64_the_md5_is_not_computed(tmp_path, models_dir, http_server)
 
 
 def test_a_record_with_a_malformed_server_fingerprint_is_discarded():
-    from ofa_manager.core.library import record_problem
+    from ofa_manager.core.records import record_problem
 
     good = {"url": "https://example.org/m.pt", "size": 10, "ranges": [[0, 5]], "server_crc64": "0" * 16}
     assert record_problem(good, 10, None, 10) is None

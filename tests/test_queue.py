@@ -8,7 +8,8 @@ import time
 
 import pytest
 
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.queue import DownloadQueue, ItemState
 from ofa_manager.core.transfer_options import TransferOptions
 from tests.catalogs import (

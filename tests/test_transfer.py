@@ -12,7 +12,8 @@ import keyring.backends.fail
 import pytest
 
 from ofa_manager.core import units
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.transfer import Transfer
 from ofa_manager.core.transfer_options import Aborted, DownloadError, RateLimiter
 from tests.catalogs import (

@@ -17,7 +17,8 @@ import pytest
 
 from ofa_manager import cli
 from ofa_manager.core import transfer as transfer_module
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.queue import DownloadQueue, ItemState
 from ofa_manager.core.transfer import Transfer
 from ofa_manager.core.transfer_options import Aborted, DownloadError, RateLimiter

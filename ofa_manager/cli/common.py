@@ -14,10 +14,8 @@ from ofa_manager.core.catalog import (
     unknown_id_message,
 )
 from ofa_manager.core.describe import Proof, Word, describe
-from ofa_manager.core.library import (
-    Library,
-    State,
-)
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 

@@ -24,11 +24,9 @@ from ofa_manager.core.catalog import (
     Catalog,
     Checkpoint,
 )
-from ofa_manager.core.library import (
-    Library,
-    State,
-    free_space,
-)
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
+from ofa_manager.core.safe_files import free_space
 
 if TYPE_CHECKING:
     from ofa_manager.core.states import QueueEvent

@@ -11,10 +11,8 @@ from ofa_manager.core import units
 from ofa_manager.core.catalog import (
     unknown_id_message,
 )
-from ofa_manager.core.library import (
-    State,
-    path_kind,
-)
+from ofa_manager.core.file_status import State
+from ofa_manager.core.safe_files import path_kind
 
 
 def _inspect_target(args) -> Path:
@@ -42,11 +40,12 @@ def _inspect_target(args) -> Path:
 
 def cmd_inspect(args) -> int:
     from ofa_manager.core import checkpoint_contents as cc
+    from ofa_manager.core.checkpoint_results import CheckpointError
 
     path = _inspect_target(args)
     try:
         contents = cc.read_checkpoint(path, deep=args.deep)
-    except cc.CheckpointError as exc:
+    except CheckpointError as exc:
         named = [g for g in exc.globals if g.risk in ("dangerous", "unknown")]
         also = ""
         if named:

@@ -9,10 +9,7 @@ from pathlib import Path
 
 from ofa_manager.cli.common import EXIT_FAILED, EXIT_OK, UsageError, _catalog, _library
 from ofa_manager.core import settings, units
-from ofa_manager.core.library import (
-    describe_kind,
-    path_kind,
-)
+from ofa_manager.core.safe_files import describe_kind, path_kind
 
 
 def cmd_move(args) -> int:

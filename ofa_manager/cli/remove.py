@@ -6,14 +6,8 @@ import sys
 
 from ofa_manager.cli.common import EXIT_FAILED, EXIT_OK, UsageError, _catalog, _library, _select
 from ofa_manager.core import units
-from ofa_manager.core.library import (
-    NotOursError,
-    State,
-    UnsafePathError,
-    describe_kind,
-    file_size,
-    path_kind,
-)
+from ofa_manager.core.file_status import NotOursError, State, UnsafePathError
+from ofa_manager.core.safe_files import describe_kind, file_size, path_kind
 
 
 def cmd_rm(args) -> int:

@@ -19,12 +19,8 @@ from ofa_manager.core.catalog import (
     display_url,
     redact_text,
 )
-from ofa_manager.core.library import (
-    NotOursError,
-    State,
-    UnsafePathError,
-    path_kind,
-)
+from ofa_manager.core.file_status import NotOursError, State, UnsafePathError
+from ofa_manager.core.safe_files import path_kind
 
 
 def cmd_verify(args) -> int:

@@ -18,7 +18,7 @@ from ofa_manager.core.http import (
     raise_for_status,
     shutdown_connections,
 )
-from ofa_manager.core.library import open_nofollow
+from ofa_manager.core.safe_files import open_nofollow
 from ofa_manager.core.segments import _Plan, _Slot
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer_options import (

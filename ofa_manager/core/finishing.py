@@ -8,7 +8,8 @@ import time
 from ofa_manager.core import fingerprints, units
 from ofa_manager.core.catalog import display_url
 from ofa_manager.core.durable import OnError, sync_folder
-from ofa_manager.core.library import NotOursError, State, open_nofollow, place_file
+from ofa_manager.core.file_status import NotOursError, State
+from ofa_manager.core.safe_files import open_nofollow, place_file
 from ofa_manager.core.segments import _Plan
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer_options import DownloadError, Progress

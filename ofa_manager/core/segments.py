@@ -13,7 +13,7 @@ from pathlib import Path
 import requests
 
 from ofa_manager.core import fingerprints
-from ofa_manager.core.library import open_nofollow
+from ofa_manager.core.safe_files import open_nofollow
 from ofa_manager.core.transfer_options import MiB
 
 SYNC_EVERY = 64 * MiB

@@ -14,17 +14,11 @@ import requests
 from ofa_manager.core import fingerprints, mirrors, units
 from ofa_manager.core.catalog import display_url
 from ofa_manager.core.connections import _CONTENT_RANGE, Connections, _close, _shutdown
+from ofa_manager.core.file_status import NotOursError, State, UnsafePathError
 from ofa_manager.core.finishing import Finishing
 from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.http import HttpStatusError, is_web_page, raise_for_status, shutdown_connections
-from ofa_manager.core.library import (
-    NotOursError,
-    State,
-    UnsafePathError,
-    free_space,
-    open_nofollow,
-    path_kind,
-)
+from ofa_manager.core.safe_files import free_space, open_nofollow, path_kind
 from ofa_manager.core.segments import _Hasher, _Plan
 from ofa_manager.core.space import SpaceCheck, held_by_others
 from ofa_manager.core.states import ErrorKind
