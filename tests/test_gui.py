@@ -482,7 +482,7 @@ def test_delete_moves_to_the_trash_and_says_where(
     window.actions_by_name["delete"].trigger()
     title, text, _ = answers.asked[0]
     assert title == "Move to the trash?"
-    assert "freeing 200.0 KiB" in text
+    assert "(200.0 KiB) to the desktop trash" in text and "free" not in text
     assert "backbone of downloaded PETL checkpoints" in text and "LoRA checkpoint on RefCOCO" in text
     wait_status(qtbot, window, "ofa-large", "Not downloaded")
     trashed = isolated_user_folders["XDG_DATA_HOME"] / "Trash" / "files" / "ofa-large.pt"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 
 from PySide6.QtCore import (
@@ -33,6 +34,7 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core import units
+from ofa_manager.core.file_status import State
 from ofa_manager.core.states import ACTIVE, CANCELLABLE, ItemState
 from ofa_manager.gui.delegates import ProgressDelegate, StatusColors
 from ofa_manager.gui.status import queue_state_text
@@ -107,6 +109,9 @@ class DownloadsModel(QAbstractTableModel):
         ws.items_about_to_reset.connect(self.beginResetModel)
         ws.items_reset.connect(self.endResetModel)
         ws.items_changed.connect(self._rows_changed)
+        # A row that has no size of its own shows the tree's (catalog or HEAD probe), which may arrive later.
+        ws.entries_changed.connect(self._sizes_changed)
+        ws.statuses_changed.connect(self._sizes_changed)
 
     def _about_to_move(self, row: int, target: int) -> None:
         # Qt counts the destination before the move: moving down lands one past the target row.
@@ -116,6 +121,29 @@ class DownloadsModel(QAbstractTableModel):
         if rows:
             first, last = (0, len(HEADERS) - 1) if whole else (COL_PROGRESS, COL_STATE)
             self.dataChanged.emit(self.index(rows[0], first), self.index(rows[-1], last))
+
+    def _sizes_changed(self, *args) -> None:
+        rows = self.rowCount()
+        if rows:
+            self.dataChanged.emit(self.index(0, COL_PROGRESS), self.index(rows - 1, COL_SIZE))
+
+    def known_size(self, item) -> int | None:
+        """The row's size: the download's own, else the one the tree knows (catalog, disk or probe)."""
+        if item.total:
+            return item.total
+        entries = self.workspace.entries_of(item.key)
+        return self.workspace.size_of(entries[0]) if entries else None
+
+    def with_partial_data(self, item):
+        """A row that is not running and has no progress of its own shows the partial data the tree
+        knows (counted as everywhere: core/footprint.py), and the size the tree knows."""
+        if item.done or item.state not in (ItemState.PAUSED, ItemState.QUEUED, ItemState.FAILED):
+            return item
+        entries = self.workspace.entries_of(item.key)
+        status = self.workspace.status_of(entries[0]) if entries else None
+        if status is None or status.state is not State.PARTIAL or not status.bytes:
+            return item
+        return dataclasses.replace(item, done=status.bytes, total=item.total or self.known_size(item))
 
     def rowCount(self, parent: QModelIndex = TOP) -> int:
         return 0 if parent.isValid() else self.workspace.item_count()
@@ -143,9 +171,12 @@ class DownloadsModel(QAbstractTableModel):
         column = index.column()
         if role == PROGRESS and column != COL_PROGRESS:
             return NO_PROGRESS
-        item = self.workspace.item_at(index.row())
+        item = self.with_partial_data(self.workspace.item_at(index.row()))
         state = item.state
         if role == DISPLAY:
+            if column == COL_SIZE and not item.total and not item.done:
+                known = self.known_size(item)
+                return units.size(known) if known else self.tr("unknown")
             return self._text(item, column, state)
         if role == ACCESSIBLE_TEXT or role == ACCESSIBLE_DESCRIPTION:
             return self._accessible(item, column, role)

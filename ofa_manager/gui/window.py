@@ -22,6 +22,7 @@ from PySide6.QtWidgets import (
     QTabWidget,
     QToolBar,
     QTreeView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -38,6 +39,7 @@ from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.details import DetailsPane
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel
+from ofa_manager.gui.moved_notice import MovedNotice
 from ofa_manager.gui.screen_fit import clamp_to, first_geometry
 from ofa_manager.gui.status import display_path
 from ofa_manager.gui.tree import (
@@ -117,7 +119,16 @@ class MainWindow(QMainWindow):
         # The tree and the side tabs side by side; the downloads list below them, across the window.
         self.top_splitter = QSplitter(Qt.Horizontal, self)
         self.top_splitter.setObjectName("tree-splitter")
-        self.top_splitter.addWidget(self.tree)
+        # Above the tree, a bar that says when this folder's checkpoints were moved elsewhere.
+        self.moved_notice = MovedNotice(workspace, self)
+        tree_column = QWidget(self)
+        tree_column.setObjectName("tree-column")
+        column_layout = QVBoxLayout(tree_column)
+        column_layout.setContentsMargins(0, 0, 0, 0)
+        column_layout.setSpacing(0)
+        column_layout.addWidget(self.moved_notice)
+        column_layout.addWidget(self.tree, 1)
+        self.top_splitter.addWidget(tree_column)
         self.top_splitter.addWidget(self.side)
         self.top_splitter.setStretchFactor(0, 1)
         self.top_splitter.setStretchFactor(1, 0)
@@ -729,7 +740,11 @@ class MainWindow(QMainWindow):
                 )
         answer = self.ask(
             "Move to the trash?",
-            f"Move {len(targets)} file(s) to the desktop trash, freeing {units.size(total)}?\n\n"
+            self.tr(
+                "Move {count} file(s) ({size}) to the desktop trash? In the trash they take their space "
+                "until it is emptied."
+            ).format(count=len(targets), size=units.size(total))
+            + "\n\n"
             + "\n".join(lines),
             ["Move to Trash", "Cancel"],
             warning=True,

@@ -682,6 +682,9 @@ class Workspace(QObject):
         library = self.library
 
         def work(task: Task):
+            from ofa_manager.core.names import adopt_earlier_names
+
+            adopt_earlier_names(library)  # files kept under the names earlier versions chose
             return library, library.statuses(), library.disk_usage()
 
         self.bridge.submit("scan", str(library.root), work)
@@ -866,11 +869,13 @@ class Workspace(QObject):
             self._mark_file(key)
             self.request_scan()
         elif kind == "trash":
-            ok, where, freed, ids = result
+            ok, where, trashed, ids = result
             if ok:
                 self.message.emit(
-                    f"Moved {Path(key).name} to the trash: {display_path(where)} "
-                    f"({units.size(freed)} freed; restore it from the trash to get it back)"
+                    self.tr(
+                        "Moved {name} to the trash: {where} ({size}, still taken until the trash is emptied; "
+                        "restore it from the trash to get it back)"
+                    ).format(name=Path(key).name, where=display_path(where), size=units.size(trashed))
                 )
                 self._forget_finished_row(key)
             else:
