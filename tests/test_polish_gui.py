@@ -112,7 +112,7 @@ def test_progress_text_stands_on_plain_ground_selected_or_not(qtbot, server, ope
     try:
         window = open_window(server.catalog())
         window.resize(1280, 700)
-        window.download([window.workspace.catalog.get("ofa-base")])
+        window.download([window.store.catalog.get("ofa-base")])
         wait_status(qtbot, window, "ofa-base", r"\d+ % — .* left")
         for selected in (False, True):
             if selected:
@@ -146,8 +146,8 @@ def test_status_colours_read_on_a_light_and_a_dark_base(qtbot, server, open_wind
     before = app.palette()
     try:
         window = open_window(server.catalog())
-        window.download([window.workspace.catalog.get("ofa-tiny")])
-        window.download([window.workspace.catalog.get("ofa-medium")])
+        window.download([window.store.catalog.get("ofa-tiny")])
+        window.download([window.store.catalog.get("ofa-medium")])
         wait_status(qtbot, window, "ofa-tiny", "Downloaded")
         wait_status(qtbot, window, "ofa-medium", "Failed: .*")
         failed_row = window.downloads.model.index(row_of(window, "ofa-medium"), downloads.COL_STATE)
@@ -239,7 +239,7 @@ def test_enter_and_keypad_enter_do_what_a_double_click_does(qtbot, server, open_
     server.add("ofa-tiny", 64 * KiB)
     server.add("ofa-base", 64 * KiB)
     window = open_window(server.catalog())
-    ws = window.workspace
+    ws = window.store
     view = window.tree
     view.setFocus()
     view.setCurrentIndex(window.proxy.mapFromSource(window.model.index_of("ofa-tiny")))
@@ -274,10 +274,10 @@ def test_escape_in_the_search_box_clears_it(qtbot, server, open_window):
 def test_retry_says_that_it_tried_even_when_it_fails_again(qtbot, server, open_window):
     server.add("ofa-tiny", 64 * KiB, statuses=[404] * 10)
     window = open_window(server.catalog())
-    window.download([window.workspace.catalog.get("ofa-tiny")])
+    window.download([window.store.catalog.get("ofa-tiny")])
     wait_status(qtbot, window, "ofa-tiny", "Failed: 404 Not Found")
     said: list[str] = []
-    window.workspace.message.connect(said.append)
+    window.store.message.connect(said.append)
     window.select(["ofa-tiny"])
     window.actions_by_name["retry"].trigger()
     assert said[0] == "Trying OFA-Tiny again…"
@@ -296,7 +296,7 @@ def test_verify_on_many_rows_says_one_summary_and_the_rows_the_details(
     for entry_id in ("ofa-tiny", "ofa-base", "ofa-medium"):
         server.add(entry_id, 200 * KiB)
     window = open_window(server.catalog())
-    ws = window.workspace
+    ws = window.store
     window.download(list(ws.catalog))
     for entry in ws.catalog:
         wait_status(qtbot, window, entry.id, "Downloaded|Verified")
@@ -366,7 +366,7 @@ def test_every_interactive_element_has_a_name(qtbot, server, open_window):
     server.add("ofa-base", 8 * MiB, rate=200 * KiB)
     server.add("ofa-tiny", 64 * KiB)
     window = open_window(server.catalog())
-    window.download([window.workspace.catalog.get("ofa-base")])
+    window.download([window.store.catalog.get("ofa-base")])
     wait_status(qtbot, window, "ofa-base", r"\d+ % — .*")
     for labels in (Qt.ToolButtonTextBesideIcon, Qt.ToolButtonIconOnly):
         window.toolbar.setToolButtonStyle(labels)
@@ -406,7 +406,7 @@ def test_actions_that_cannot_apply_are_disabled(qtbot, server, open_window):
     server.add("ofa-medium", 64 * KiB, statuses=[404] * 10)
     server.add("ofa-base", 8 * MiB, rate=100 * KiB)
     window = open_window(server.catalog())
-    ws = window.workspace
+    ws = window.store
     catalog = ws.catalog
     window.download([catalog.get("ofa-tiny")])
     wait_status(qtbot, window, "ofa-tiny", "Downloaded")
