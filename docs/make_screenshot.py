@@ -173,14 +173,14 @@ def render(temp: Path, output: Path, screen: tuple[int, int] | None = None) -> i
 
             return window.model.index_of(entry_id, COL_STATUS).data()
 
-        wait(lambda: workspace.statuses is not None)
-        workspace.download([catalog.get("ofa-tiny"), catalog.get("ofa-large")])
+        wait(lambda: workspace.store.statuses is not None)
+        workspace.commands.download([catalog.get("ofa-tiny"), catalog.get("ofa-large")])
         wait(lambda: state("ofa-tiny") == "Downloaded" and state("ofa-large") == "Downloaded")
-        workspace.verify([catalog.get("ofa-tiny")])
+        workspace.commands.verify([catalog.get("ofa-tiny")])
         wait(lambda: state("ofa-tiny") == "Verified")
-        workspace.download([catalog.get("ofa-huge")])
+        workspace.commands.download([catalog.get("ofa-huge")])
         wait(lambda: state("ofa-huge").startswith("Failed"))
-        workspace.download([catalog.get("ofa-base")])
+        workspace.commands.download([catalog.get("ofa-base")])
         wait(
             lambda: (
                 state("ofa-base").endswith("left")
@@ -256,9 +256,9 @@ def render_details(temp: Path, output: Path) -> int:
                 app.processEvents()
                 time.sleep(0.01)
 
-        wait(lambda: workspace.statuses is not None)
+        wait(lambda: workspace.store.statuses is not None)
         adapter = catalog.get("refcoco-adapter")
-        workspace.download([adapter])
+        workspace.commands.download([adapter])
         wait(lambda: workspace.contents.summary_of(adapter) is not None)
         window.splitter.setSizes([560, 120])
         window.top_splitter.setSizes([700, 580])
