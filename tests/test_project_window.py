@@ -87,6 +87,8 @@ def open_report(qtbot, monkeypatch, window, project: Path) -> scan_report.ScanRe
     monkeypatch.setattr(
         project_dialog, "choose_folder", lambda parent, title, start: asked.append(title) or str(project)
     )
+    menu = [a.objectName() for a in window.project_menu.actions() if not a.isSeparator()]
+    assert menu == ["check_project", "link_into", "add_catalog", "export_lock"]  # the toolbar's Project menu
     window.actions_by_name["check_project"].trigger()
     dialog = window.findChild(scan_report.ScanReportDialog)
     assert asked == ["Project folder to check"] and dialog.isVisible()

@@ -208,12 +208,18 @@ class MainWindow(QMainWindow):
         self.project_menu = QMenu(self.tr("Project"), self)
         self.project_menu.setObjectName("project-menu")
         add_actions(self.project_menu, self.actions_by_name, PROJECT_MENU)
+        # An icon with a menu, whatever the toolbar's style: with its label the toolbar would no longer
+        # fit a 1280-pixel screen with labels (see _fit_toolbar); its name is in the tooltip and the
+        # accessible name.
         project = QToolButton(bar)
         project.setObjectName("project-button")
-        project.setText(self.tr("Project"))
-        project.setToolTip(self.tr("Project folders, catalogs and lock files"))
         project.setIcon(self.style().standardIcon(QStyle.SP_DirLinkIcon))
-        project.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+        project.setText(self.tr("Project"))
+        project.setAccessibleName(self.tr("Project"))
+        project.setToolTip(
+            self.tr("Project: check a project folder, link into one, add a catalog, export a lock file")
+        )
+        project.setToolButtonStyle(Qt.ToolButtonIconOnly)
         project.setPopupMode(QToolButton.InstantPopup)
         project.setMenu(self.project_menu)
         bar.addWidget(project)
