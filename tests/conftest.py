@@ -11,7 +11,7 @@ import pytest
 
 from tests.catalogs import engine_threads
 from tests.fixture_server import http_server  # noqa: F401  (re-exported fixture)
-from tests.scenes import SameNameSite, move_away
+from tests.scenes import move_away
 from tests.secret_service import locked_secret_service, secret_service, silent_secret_service  # noqa: F401
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -93,12 +93,6 @@ def engine_threads_end():
     ``pytestmark = pytest.mark.usefixtures("engine_threads_end")``."""
     yield
     assert engine_threads() == []
-
-
-@pytest.fixture
-def names_site(tmp_path, models_dir, http_server) -> SameNameSite:  # noqa: F811
-    """Two different files published under one name by two hosts (tests/scenes.py)."""
-    return SameNameSite(tmp_path, models_dir, http_server)
 
 
 @pytest.fixture

@@ -93,7 +93,8 @@ def test_delete_falls_back_to_permanent_only_after_asking(
     window.actions_by_name["delete"].trigger()
     wait_status(qtbot, window, "ofa-tiny", "Not downloaded")
     assert not (models_dir / "ofa-tiny.pt").exists()
-    assert "permanently" in window.message_label.text()
+    # A scan can show the file gone before the delete task's own message arrives: wait for the message.
+    qtbot.waitUntil(lambda: "permanently" in window.message_label.text(), timeout=WAIT_MS)
 
 
 def test_delete_partial_file(qtbot, monkeypatch, server, open_window, models_dir):
