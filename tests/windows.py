@@ -98,7 +98,7 @@ def row_state(window: MainWindow, row: int) -> str:
 
 def row_of(window: MainWindow, entry_id: str) -> int | None:
     ws = window.workspace
-    return ws.row_of(ws.key_of(ws.catalog.get(entry_id)))
+    return ws.store.row_of(ws.store.key_of(ws.catalog.get(entry_id)))
 
 
 class Answers:
@@ -131,4 +131,6 @@ def choose_folder(window: MainWindow, target: Path) -> None:
 
 def wait_moved(qtbot, window: MainWindow, target: Path) -> None:
     ws = window.workspace
-    qtbot.waitUntil(lambda: ws.library.root == target.resolve() and not ws.moving, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: ws.store.library.root == target.resolve() and not ws.store.moving, timeout=WAIT_MS
+    )

@@ -8,10 +8,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QFrame, QHBoxLayout, QLabel, QPushButton, QWidget
 
 from ofa_manager.core.moved import FolderMoved, read_marker
+from ofa_manager.gui.bridge import Bridge
+from ofa_manager.gui.commands import Commands
 from ofa_manager.gui.status import display_path
-from ofa_manager.gui.workspace import Workspace
-
-TASK_KIND = "moved-marker"
+from ofa_manager.gui.store import Store
 
 
 class MovedNotice(QFrame):
@@ -21,18 +21,22 @@ class MovedNotice(QFrame):
     folder changes; "Open X" switches the window to the folder the checkpoints went to.
     """
 
-    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, store: Store, commands: Commands, bridge: Bridge, parent: QWidget | None = None
+    ) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.store = store
+        self.commands = commands
+        self.bridge = bridge
         self.moved: FolderMoved | None = None
         self.checked: Path | None = None  # the folder whose marker was last read
         self.setObjectName("moved-notice")
-        self.setFrameShape(QFrame.StyledPanel)
+        self.setFrameShape(QFrame.Shape.StyledPanel)
         self.setAutoFillBackground(True)
         self.text = QLabel(self)
         self.text.setObjectName("moved-notice-text")
         self.text.setWordWrap(True)
-        self.text.setTextInteractionFlags(Qt.TextSelectableByMouse)
+        self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_button = QPushButton(self)
         self.open_button.setObjectName("moved-notice-open")
         self.open_button.clicked.connect(self.open_new_folder)
@@ -41,20 +45,19 @@ class MovedNotice(QFrame):
         layout.addWidget(self.text, 1)
         layout.addWidget(self.open_button)
         self.hide()
-        workspace.bridge.task_done.connect(self._read)
-        workspace.folder_changed.connect(self.check)
+        store.folder_changed.connect(self.check)
         self.check()
 
     def check(self) -> None:
         """Read the models folder's marker in the background; the bar follows the answer."""
-        root = self.workspace.library.root
-        self.workspace.bridge.submit(TASK_KIND, str(root), lambda task: read_marker(root))
+        root = self.store.library.root
+        self.bridge.submit(lambda task: read_marker(root), lambda result: self._read(root, result))
 
-    def _read(self, kind: str, key: str, result) -> None:
-        if kind != TASK_KIND or key != str(self.workspace.library.root):
-            return  # another task, or the answer for a folder the window has left meanwhile
+    def _read(self, root: Path, result: FolderMoved | None) -> None:
+        if root != self.store.library.root:
+            return  # the answer for a folder the window has left meanwhile
         self.moved = result
-        self.checked = Path(key)
+        self.checked = root
         if result is None:
             self.hide()
             return
@@ -71,4 +74,4 @@ class MovedNotice(QFrame):
 
     def open_new_folder(self) -> None:
         if self.moved is not None:
-            self.workspace.change_folder(Path(self.moved.moved_to), move_files=False)
+            self.commands.change_folder(Path(self.moved.moved_to), move_files=False)

@@ -33,18 +33,18 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
         settings: Settings | None = None,
         root: Path | None = None,
         *,
-        in_process_queue: bool = False,
+        queue_in_window: bool = False,
     ) -> MainWindow:
         saved = settings or settings_file.load()
         workspace = Workspace(
-            load_catalog([catalog]), saved, root or models_dir, in_process_queue=in_process_queue
+            load_catalog([catalog]), saved, root or models_dir, queue_in_window=queue_in_window
         )
         window = MainWindow(workspace)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
         workspace.start()
-        qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: workspace.store.statuses is not None, timeout=WAIT_MS)
         opened.append(window)
         return window
 
@@ -54,7 +54,7 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
     # Closing stops every download, worker and the download process; none may outlive the test.
     qtbot.waitUntil(lambda: not engine_threads(), timeout=5000)
     for window in opened:
-        process = getattr(window.workspace.queue, "process", None)
+        process = getattr(window.workspace.process.queue, "process", None)
         assert process is None or process.poll() is not None
 
 

@@ -28,7 +28,7 @@ def test_disk_panel_figures_match_the_files(qtbot, qtmodeltester, server, open_w
     wait_status(qtbot, window, "ofa-medium", "Downloaded")
     window.download([catalog.get("ofa-base")])
     wait_status(qtbot, window, "ofa-base", r"\d+ %.*")
-    window.workspace.pause([catalog.get("ofa-base")])
+    window.workspace.commands.pause([catalog.get("ofa-base")])
     wait_status(qtbot, window, "ofa-base", "Paused")
     record_file = models_dir / "ofa-base.pt.part.json"
 

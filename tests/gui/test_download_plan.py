@@ -35,7 +35,7 @@ def test_petl_download_offers_the_backbone(qtbot, monkeypatch, server, open_wind
 def test_queue_warns_when_the_disk_is_too_small(qtbot, monkeypatch, server, open_window):
     server.add("ofa-huge", 512 * KiB)
     window = open_window(server.catalog())
-    monkeypatch.setattr(window.workspace, "free_bytes", lambda: 100 * KiB)
+    monkeypatch.setattr(window.store, "free_bytes", lambda: 100 * KiB)
     answers = Answers(monkeypatch, window, lambda title, choices: "Cancel")
     assert not window.download([window.workspace.catalog.get("ofa-huge")])
     assert answers.asked[0][0] == "Not enough disk space"

@@ -7,7 +7,7 @@ import signal
 import time
 
 from ofa_manager.core.settings import Settings
-from ofa_manager.gui.workspace import queue_state_file
+from ofa_manager.gui.download_process import queue_state_file
 from tests.windows import WAIT_MS, WINDOW_MARKS, KiB, MiB, row_state, wait_status
 
 pytestmark = WINDOW_MARKS
@@ -36,7 +36,7 @@ def test_unfinished_downloads_come_back_after_a_restart(qtbot, server, open_wind
     assert row_state(third, 0) == "Paused"
     wait_status(qtbot, third, "ofa-base", "Paused")
     server.http.route("/checkpoints/ofa-base.pt").rate = None
-    third.workspace.resume([third.workspace.catalog.get("ofa-base")])
+    third.workspace.commands.resume([third.workspace.catalog.get("ofa-base")])
     wait_status(qtbot, third, "ofa-base", "Downloaded")
     assert (models_dir / "ofa-base.pt").read_bytes() == server.data["/checkpoints/ofa-base.pt"]
     assert any(
@@ -48,14 +48,14 @@ def test_unfinished_downloads_come_back_after_a_restart(qtbot, server, open_wind
 def test_the_in_process_test_mode_downloads_pauses_and_resumes(qtbot, server, open_window, models_dir):
     # Tests that need no download process run its queue in the window's process: it must behave alike.
     server.add("ofa-tiny", 2 * MiB, rate=400 * KiB)
-    window = open_window(server.catalog(), Settings(connections=2), in_process_queue=True)
+    window = open_window(server.catalog(), Settings(connections=2), queue_in_window=True)
     tiny = window.workspace.catalog.get("ofa-tiny")
     window.download([tiny])
     wait_status(qtbot, window, "ofa-tiny", r"\d+ %.*")
-    window.workspace.pause([tiny])
+    window.workspace.commands.pause([tiny])
     wait_status(qtbot, window, "ofa-tiny", "Paused")
     server.http.route("/checkpoints/ofa-tiny.pt").rate = None
-    window.workspace.resume([tiny])
+    window.workspace.commands.resume([tiny])
     wait_status(qtbot, window, "ofa-tiny", "Downloaded")
     assert (models_dir / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
 
@@ -65,9 +65,9 @@ def test_a_crashed_download_process_is_restarted_and_the_queue_comes_back(qtbot,
     window = open_window(server.catalog(), Settings(connections=1))
     window.download([window.workspace.catalog.get("ofa-base")])
     wait_status(qtbot, window, "ofa-base", r"\d+ %.*")
-    first = window.workspace.queue.process
+    first = window.workspace.process.queue.process
     os.kill(first.pid, signal.SIGKILL)
-    qtbot.waitUntil(lambda: window.workspace.queue.process is not first, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.workspace.process.queue.process is not first, timeout=WAIT_MS)
     assert "download process stopped" in window.message_label.text()
     server.http.route("/checkpoints/ofa-base.pt").rate = None
     wait_status(qtbot, window, "ofa-base", "Downloaded")

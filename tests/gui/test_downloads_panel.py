@@ -87,7 +87,7 @@ def test_window_title_shows_overall_progress(qtbot, server, open_window):
         lambda: re.fullmatch(r"([1-9]\d?) % — 1 download — ofa-manager", window.windowTitle()) is not None,
         timeout=WAIT_MS,
     )
-    window.workspace.pause([window.workspace.catalog.get("ofa-base")])
+    window.workspace.commands.pause([window.workspace.catalog.get("ofa-base")])
     qtbot.waitUntil(lambda: window.windowTitle() == "ofa-manager", timeout=WAIT_MS)
 
 

@@ -14,7 +14,7 @@ from ofa_manager import cli  # noqa: E402
 from ofa_manager.core import footprint, units  # noqa: E402
 from ofa_manager.core.settings import Settings  # noqa: E402
 from ofa_manager.gui import downloads  # noqa: E402
-from ofa_manager.gui.workspace import queue_state_file  # noqa: E402
+from ofa_manager.gui.download_process import queue_state_file  # noqa: E402
 from tests.windows import (  # noqa: E402
     WAIT_MS,
     WINDOW_MARKS,
@@ -105,7 +105,7 @@ def test_a_permanent_delete_reports_the_figure_its_dialog_asked_about(
     window = open_window(server.catalog())
     download_all(qtbot, window)
     # As on a system without a desktop trash: the window offers to delete permanently instead.
-    monkeypatch.setattr(window.workspace, "trash_file", lambda path: None)
+    monkeypatch.setattr("ofa_manager.gui.commands.trash_file", lambda path: None)
     choices = iter(["Move to Trash", "Delete Permanently"])
     answers = Answers(monkeypatch, window, lambda title, offered: next(choices))
     window.select(["ofa-tiny"])

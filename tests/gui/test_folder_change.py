@@ -45,16 +45,16 @@ def test_a_failed_folder_change_keeps_the_old_folder_and_setting(
     download_all(qtbot, window)
     before = settings_file.load().models_dir
     messages: list[str] = []
-    window.workspace.message.connect(messages.append)
+    window.workspace.store.message.connect(messages.append)
     Answers(monkeypatch, window, lambda title, choices: "Move Files")
     window.select(["ofa-tiny"])
     assert window.actions_by_name["verify"].isEnabled()
     target = tmp_path / "not-a-folder"
     target.write_text("a file stands where the folder would go")
     choose_folder(window, target)
-    qtbot.waitUntil(lambda: window.workspace.moving, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: not window.workspace.moving, timeout=WAIT_MS)
-    assert window.workspace.library.root == models_dir.resolve()
+    qtbot.waitUntil(lambda: window.workspace.store.moving, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.workspace.store.moving, timeout=WAIT_MS)
+    assert window.workspace.store.library.root == models_dir.resolve()
     assert settings_file.load().models_dir == before
     assert (models_dir / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
     assert any("Changing the models folder failed" in text for text in messages), messages
@@ -74,7 +74,7 @@ def test_a_move_to_another_volume_copies_with_progress_and_leaves_no_partial_cop
     target = Path(tempfile.mkdtemp(prefix="ofa-move-", dir=other_volume(models_dir))) / "models"
     try:
         messages: list[str] = []
-        window.workspace.message.connect(messages.append)
+        window.workspace.store.message.connect(messages.append)
         Answers(monkeypatch, window, lambda title, choices: "Move Files")
         choose_folder(window, target)
         wait_moved(qtbot, window, target)
@@ -102,9 +102,9 @@ def test_closing_during_a_move_asks_and_can_keep_moving(qtbot, monkeypatch, serv
     )
     target = tmp_path / "elsewhere"
     # Another program holds the file's lock: the move waits for it, as it would for a running download.
-    with ws.library.lock(tiny).acquire():
+    with ws.store.library.lock(tiny).acquire():
         choose_folder(window, target)
-        qtbot.waitUntil(lambda: ws.moving, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: ws.store.moving, timeout=WAIT_MS)
         assert not window.actions_by_name["verify"].isEnabled()
         assert not window.actions_by_name["delete"].isEnabled()
         window.close()

@@ -29,10 +29,10 @@ def test_the_old_folder_shows_where_its_checkpoints_went_and_opens_it(qtbot, mov
     wait_status(qtbot, window, "m", "Not downloaded")
 
     qtbot.mouseClick(notice.open_button, Qt.LeftButton)
-    qtbot.waitUntil(lambda: window.workspace.library.root == new, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.store.library.root == new, timeout=WAIT_MS)
     wait_status(qtbot, window, "m", "Verified|Downloaded")
     qtbot.waitUntil(lambda: not notice.isVisible(), timeout=WAIT_MS)
-    assert window.workspace.settings.models_dir == str(new)
+    assert window.store.settings.models_dir == str(new)
 
 
 def test_a_folder_without_a_marker_shows_no_bar(qtbot, moved_away, open_window):

@@ -54,7 +54,8 @@ def test_size_unknown_until_the_head_probe_answers(qtbot, server, open_window, h
     server.add("ofa-base", 200 * KiB, in_catalog_size=False)
     catalog = load_catalog([server.catalog()])
     not_started = Workspace(catalog, Settings(), models_dir)
-    assert tree.CheckpointTreeModel(not_started).index_of("ofa-base", tree.COL_SIZE).data() == "unknown"
+    model = tree.CheckpointTreeModel(not_started.store, not_started.contents)
+    assert model.index_of("ofa-base", tree.COL_SIZE).data() == "unknown"
     assert not_started.close()
 
     window = open_window(server.catalog())

@@ -31,7 +31,7 @@ def test_verify_catches_a_corrupted_file(qtbot, server, open_window, models_dir)
     wait_status(qtbot, window, "ofa-tiny", r"\d+ %.*")
     assert not window.actions_by_name["verify"].isEnabled()
     assert not window.actions_by_name["delete"].isEnabled()
-    assert window.workspace.verify([window.workspace.catalog.get("ofa-tiny")]) == 0
+    assert window.workspace.commands.verify([window.workspace.catalog.get("ofa-tiny")]) == 0
     server.http.route("/checkpoints/ofa-tiny.pt").rate = None
     wait_status(qtbot, window, "ofa-tiny", "Downloaded|Verified")
     assert window.actions_by_name["verify"].isEnabled() and window.actions_by_name["delete"].isEnabled()
@@ -66,7 +66,7 @@ def test_delete_moves_to_the_trash_and_says_where(
     assert str(trashed) in window.message_label.text()
     # Its finished row in the downloads panel goes too: it would say "Downloaded" about a file in the trash.
     large = window.workspace.catalog.get("ofa-large")
-    qtbot.waitUntil(lambda: window.workspace.item_for(large) is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.workspace.store.item_for(large) is None, timeout=WAIT_MS)
 
     # Deleting a shared file names the other checkpoints that use it.
     window.select(["refcoco-lora"])
@@ -82,7 +82,7 @@ def test_delete_falls_back_to_permanent_only_after_asking(
     window = open_window(server.catalog())
     download_all(qtbot, window)
     # As on a system without a desktop trash (or a models folder on a volume the trash cannot reach).
-    monkeypatch.setattr(window.workspace, "trash_file", lambda path: None)
+    monkeypatch.setattr("ofa_manager.gui.commands.trash_file", lambda path: None)
     choices_made = iter(["Move to Trash", "Keep the File", "Move to Trash", "Delete Permanently"])
     answers = Answers(monkeypatch, window, lambda title, choices: next(choices_made))
     window.select(["ofa-tiny"])
@@ -93,7 +93,7 @@ def test_delete_falls_back_to_permanent_only_after_asking(
     window.actions_by_name["delete"].trigger()
     wait_status(qtbot, window, "ofa-tiny", "Not downloaded")
     assert not (models_dir / "ofa-tiny.pt").exists()
-    # A scan can show the file gone before the delete task's own message arrives: wait for the message.
+    # The scan that follows the refusal may see the file gone before the deletion reports.
     qtbot.waitUntil(lambda: "permanently" in window.message_label.text(), timeout=WAIT_MS)
 
 
@@ -103,9 +103,9 @@ def test_delete_partial_file(qtbot, monkeypatch, server, open_window, models_dir
     base = window.workspace.catalog.get("ofa-base")
     window.download([base])
     wait_status(qtbot, window, "ofa-base", r"\d+ %.*")
-    window.workspace.pause([base])
+    window.workspace.commands.pause([base])
     wait_status(qtbot, window, "ofa-base", "Paused")
-    window.workspace.cancel([base])
+    window.workspace.commands.cancel([base])
     wait_status(qtbot, window, "ofa-base", r"Partial \(.+\)")
     Answers(monkeypatch, window, lambda title, choices: "Delete")
     window.select(["ofa-base"])
