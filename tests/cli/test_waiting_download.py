@@ -170,7 +170,7 @@ def test_the_command_line_names_the_windows_download_process(
     workspace.start()
     try:
         qtbot.waitUntil(lambda: workspace.store.statuses is not None, timeout=GUARD_S * 1000)
-        m = workspace.catalog.get("m")
+        m = workspace.store.catalog.get("m")
         window.download([m])
         child = workspace.process.queue.process.pid
         lock = workspace.store.library.lock_path(m)
