@@ -118,6 +118,17 @@ MODULES: dict[str, list[str]] = {
         for name in ("transfer", "transfer_options", "transfer_state", "segments", "connections", "finishing")
     },
     "core/queue.py": ["tests/core/test_queue.py", "tests/core/test_queue_bulk.py"],
+    # Zip archives, in their parts (unpacking, the record, the member checks); each runs the archive tests.
+    **{
+        f"core/{name}.py": ["tests/core/test_archives.py", "tests/cli/test_archives.py"]
+        for name in ("archives", "archive_records", "archive_checks")
+    },
+    # Scripts split and expanded as bash would, for the scan of a project.
+    "core/shell_words.py": [
+        "tests/core/test_scan_shell.py",
+        "tests/core/test_linking.py",
+        "tests/cli/test_link.py",
+    ],
     # The command line, one module a family of commands; each runs the command line's tests.
     **{
         f"cli/{name}.py": [
