@@ -40,49 +40,56 @@ WORK = REPO / ".mutation"
 MODULES: dict[str, list[str]] = {
     "core/units.py": [
         "tests/core/test_timestamps.py",
-        "tests/test_cli.py",
-        "tests/test_fuzz_inputs.py",
-        "tests/test_catalog.py",
+        "tests/cli/test_commands.py",
+        "tests/core/test_fuzz_inputs.py",
+        "tests/core/test_catalog.py",
     ],
-    "core/hosts.py": ["tests/core/test_hosts.py", "tests/core/test_sources.py", "tests/test_credentials.py"],
+    "core/hosts.py": [
+        "tests/core/test_hosts.py",
+        "tests/core/test_sources.py",
+        "tests/core/test_credentials.py",
+    ],
     "core/mirrors.py": [
         "tests/core/test_sources.py",
         "tests/core/test_hosts.py",
-        "tests/test_catalog.py",
-        "tests/test_settings.py",
-        "tests/test_hostile_inputs.py",
-        "tests/test_cli.py",
-        "tests/test_lab_cache.py",  # mirror add / remove / list (in a subprocess: see the docstring)
+        "tests/core/test_catalog.py",
+        "tests/core/test_settings.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/cli/test_commands.py",
+        "tests/core/test_lab_cache.py",  # mirror add / remove / list (in a subprocess: see the docstring)
     ],
-    "core/states.py": ["tests/core/test_states.py", "tests/test_queue.py"],
+    "core/states.py": ["tests/core/test_states.py", "tests/core/test_queue.py"],
     "core/describe.py": [
         "tests/core/test_describe.py",
         "tests/core/test_plan.py",  # wants_file: would Download do anything
-        "tests/test_shared_store.py",
-        "tests/test_library.py",
+        "tests/core/test_shared_store.py",
+        "tests/core/test_library.py",
     ],
     "core/durable.py": [
-        "tests/test_settings.py",
-        "tests/test_library.py",
-        "tests/test_resume.py",
+        "tests/core/test_settings.py",
+        "tests/core/test_library.py",
         "tests/core/test_relocate.py",  # the sparse copy, disk bytes, same volume
-        "tests/test_transfer_holes.py",
+        "tests/core/transfer/",  # resume records, a partial file kept, the final rename
     ],
-    "core/credentials.py": ["tests/test_credentials.py", "tests/test_secret_service.py"],
-    "core/catalog.py": ["tests/test_catalog.py", "tests/test_hostile_inputs.py", "tests/test_fuzz_inputs.py"],
+    "core/credentials.py": ["tests/core/test_credentials.py", "tests/core/test_secret_service.py"],
+    "core/catalog.py": [
+        "tests/core/test_catalog.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/core/test_fuzz_inputs.py",
+    ],
     "core/plan.py": ["tests/core/test_plan.py"],
-    "core/trash.py": ["tests/core/test_trash.py", "tests/test_cli_move_trash.py"],
-    "core/relocate.py": ["tests/core/test_relocate.py", "tests/test_cli_move_trash.py"],
-    "core/settings.py": ["tests/test_settings.py", "tests/test_fuzz_inputs.py"],
-    "core/sharing.py": ["tests/test_shared_store.py", "tests/test_group_folder.py"],
-    "core/space.py": ["tests/test_library.py", "tests/test_cli.py"],
+    "core/trash.py": ["tests/core/test_trash.py", "tests/cli/test_move_trash.py"],
+    "core/relocate.py": ["tests/core/test_relocate.py", "tests/cli/test_move_trash.py"],
+    "core/settings.py": ["tests/core/test_settings.py", "tests/core/test_fuzz_inputs.py"],
+    "core/sharing.py": ["tests/core/test_shared_store.py", "tests/core/test_group_folder.py"],
+    "core/space.py": ["tests/core/test_library.py", "tests/cli/test_commands.py"],
     # The models folder, in its layers; each runs the models folder's tests.
     **{
         f"core/{name}.py": [
-            "tests/test_library.py",
-            "tests/test_foreign_files.py",
-            "tests/test_shared_store.py",
-            "tests/test_hostile_inputs.py",
+            "tests/core/test_library.py",
+            "tests/core/test_foreign_files.py",
+            "tests/core/test_shared_store.py",
+            "tests/core/test_hostile_inputs.py",
         ]
         for name in (
             "library",
@@ -95,7 +102,7 @@ MODULES: dict[str, list[str]] = {
         )
     },
     **{
-        f"core/{name}.py": ["tests/test_checkpoint_contents.py"]
+        f"core/{name}.py": ["tests/core/test_checkpoint_contents.py"]
         for name in (
             "checkpoint_contents",
             "checkpoint_results",
@@ -104,25 +111,31 @@ MODULES: dict[str, list[str]] = {
             "checkpoint_summary",
         )
     },
-    "core/http.py": ["tests/test_transfer.py", "tests/test_transfer_edges.py", "tests/test_credentials.py"],
+    "core/http.py": ["tests/core/transfer/", "tests/core/test_credentials.py"],
     # One file's download, in its parts; each runs the transfer tests.
     **{
-        f"core/{name}.py": [
-            "tests/test_transfer.py",
-            "tests/test_transfer_edges.py",
-            "tests/test_transfer_holes.py",
-            "tests/test_resume.py",
-        ]
+        f"core/{name}.py": ["tests/core/transfer/"]
         for name in ("transfer", "transfer_options", "transfer_state", "segments", "connections", "finishing")
     },
-    "core/queue.py": ["tests/test_queue.py", "tests/test_queue_bulk.py"],
+    "core/queue.py": ["tests/core/test_queue.py", "tests/core/test_queue_bulk.py"],
+    # Zip archives, in their parts (unpacking, the record, the member checks); each runs the archive tests.
+    **{
+        f"core/{name}.py": ["tests/core/test_archives.py", "tests/cli/test_archives.py"]
+        for name in ("archives", "archive_records", "archive_checks")
+    },
+    # Scripts split and expanded as bash would, for the scan of a project.
+    "core/shell_words.py": [
+        "tests/core/test_scan_shell.py",
+        "tests/core/test_linking.py",
+        "tests/cli/test_link.py",
+    ],
     # The command line, one module a family of commands; each runs the command line's tests.
     **{
         f"cli/{name}.py": [
-            "tests/test_cli.py",
-            "tests/test_cli_move_trash.py",
-            "tests/test_pipe.py",
-            "tests/test_lab_cache.py",
+            "tests/cli/test_commands.py",
+            "tests/cli/test_move_trash.py",
+            "tests/gui/test_pipe.py",
+            "tests/core/test_lab_cache.py",
         ]
         for name in (
             "__init__",

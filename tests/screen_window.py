@@ -1,6 +1,6 @@
 """Open the real window on an offscreen screen of a given size and print what a user would see, as JSON.
 
-Run by tests/test_polish_gui.py in a child process: Qt's offscreen platform takes its screen size from a
+Run by tests/gui/test_polish.py in a child process: Qt's offscreen platform takes its screen size from a
 config file (``QT_QPA_PLATFORM=offscreen:configfile=FILE``) once per process, so each screen size needs
 its own process. The folders and settings are the caller's (the tests' isolated ones).
 

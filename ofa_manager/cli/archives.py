@@ -1,5 +1,5 @@
 """``unpack``, and what ``download --unpack``, ``verify``, ``rm`` and ``link --scan --apply`` do with archives
-(the rules are in core.archives)."""
+(the rules are in core.archives, core.archive_records and core.archive_checks)."""
 
 from __future__ import annotations
 
@@ -14,12 +14,12 @@ from ofa_manager.core.library import Library
 
 
 def cmd_unpack(args) -> int:
-    from ofa_manager.core import archives
+    from ofa_manager.core import archive_records
 
     catalog = _catalog(args)
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=False)
-    others = [e.id for e in entries if not archives.is_archive(e)]
+    others = [e.id for e in entries if not archive_records.is_archive(e)]
     if others:
         raise UsageError(f"{', '.join(others)}: not a .zip archive; there is nothing to unpack")
     return _unpack_entries(library, library.one_per_file(entries), again=args.again, as_json=args.json)
@@ -27,9 +27,9 @@ def cmd_unpack(args) -> int:
 
 def _unpack_downloaded(library: Library, entries: list[Checkpoint]) -> int:
     """``download --unpack`` and ``link --scan --apply``: unpack the archives among ``entries``."""
-    from ofa_manager.core import archives
+    from ofa_manager.core import archive_records
 
-    chosen = [e for e in library.one_per_file(entries) if archives.is_archive(e)]
+    chosen = [e for e in library.one_per_file(entries) if archive_records.is_archive(e)]
     return _unpack_entries(library, chosen) if chosen else EXIT_OK
 
 
@@ -125,7 +125,7 @@ def _verify_unpacked(library: Library, entries: list[Checkpoint]) -> int:
 
 
 def _unpacked_of(library: Library, entries: list[Checkpoint]) -> list[tuple[Checkpoint, Path, int]]:
-    from ofa_manager.core.archives import unpacked_of
+    from ofa_manager.core.archive_records import unpacked_of
 
     return unpacked_of(library, entries)
 

@@ -1,20 +1,11 @@
-"""Zip archives in the models folder: their members checked, unpacked safely into a folder next to them.
+"""Zip archives in the models folder: unpacked safely into a folder next to them, checked again, removed.
 
 An entry whose file name ends in ``.zip`` (OFA publishes one holding a checkpoint with a CLIP and a VQGAN
 checkpoint) can be unpacked once its file is downloaded and verified: ``NAME.zip`` becomes the folder
-``NAME/`` beside it in the models folder. Before a byte is written, every member is checked
-(``check_members``), and the archive is refused as a whole when one fails:
-
-- its name is a relative path inside the folder: no absolute path (``/x``, ``C:x``, ``\\\\host``), no
-  backslash, no ``..``, ``.`` or empty segment, no control characters, each segment a plain file name;
-- it is a regular file or a folder: the zip's external attributes mark no symbolic link, device or pipe;
-- no two members have one name, also as a case-insensitive (macOS, Windows) file system compares them,
-  and no file is also a folder of another member: nothing unpacked overwrites anything unpacked;
-- it is not encrypted, its compression is one zipfile reads, and it does not overlap another member;
-- against zip bombs: at most ``MAX_MEMBERS`` members, at most ``MAX_TOTAL_BYTES`` in all and no more
-  than the free space (less a margin), and no member over ``RATIO_FLOOR`` bytes that expands more
-  than ``MAX_RATIO`` times. While unpacking, no member yields more bytes than it declared (zipfile stops
-at its size).
+``NAME/`` beside it in the models folder (core.archive_records: where, the record, the plan). Before a
+byte is written, every member is checked (core.archive_checks: names, types, collisions, zip bomb
+limits), and the archive is refused as a whole when one fails. While unpacking, no member yields more
+bytes than it declared (zipfile stops at its size).
 
 Members are written into a hidden temporary folder (``.NAME.unpacking-*``) with files created anew
 (never through a link), each one's CRC-32 checked as it is read; the folder takes its final name only
@@ -23,7 +14,7 @@ when complete, so nothing half-unpacked is ever at ``NAME/``. The record ``.NAME
 ``check_unpacked`` re-reads the folder against it, and ``remove_unpacked`` deletes only the files it
 lists.
 
-Plain Python: the command line and the window call ``unpack``, ``check_unpacked``, ``remove_unpacked``.
+Plain Python: the command line calls ``unpack``, ``check_unpacked``, ``remove_unpacked``.
 """
 
 from __future__ import annotations
@@ -31,10 +22,8 @@ from __future__ import annotations
 import enum
 import errno
 import os
-import re
 import shutil
 import stat
-import unicodedata
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -42,25 +31,24 @@ from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
 from ofa_manager.core import units
-from ofa_manager.core.catalog import Checkpoint, check_filename
+from ofa_manager.core.archive_checks import (
+    MAX_MEMBERS,
+    MAX_RATIO,
+    MAX_TOTAL_BYTES,
+    ArchiveError,
+    Member,
+    check_members,
+)
+from ofa_manager.core.archive_records import RECORD_FORMAT, folder_for, is_archive, read_record, record_path
+from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.durable import atomic_write_json
 from ofa_manager.core.file_status import State
 from ofa_manager.core.library import Library
-from ofa_manager.core.safe_files import describe_kind, free_space, path_kind, read_json_nofollow
+from ofa_manager.core.safe_files import describe_kind, free_space, path_kind
 
-ARCHIVE_SUFFIXES = (".zip",)
-MAX_MEMBERS = 10_000
-MAX_TOTAL_BYTES = 256 * 1024**3
-MAX_RATIO = 100  # checkpoints barely compress (about 1.1 times); a bomb expands a thousand times
-RATIO_FLOOR = 1024 * 1024  # smaller members may compress as they like (text, empty files)
-SPACE_MARGIN = 64 * 1024 * 1024  # left free on the volume after unpacking
 CHUNK = 4 * 1024 * 1024
-RECORD_FORMAT = 1
 _O_NOFOLLOW = getattr(os, "O_NOFOLLOW", 0)
 _O_BINARY = getattr(os, "O_BINARY", 0)
-_DRIVE = re.compile(r"^[A-Za-z]:")
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_SUPPORTED = {zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA}
 
 
 class Phase(str, enum.Enum):
@@ -73,10 +61,6 @@ Progress = Callable[[Phase, int, int], None]
 Stop = Callable[[], bool]
 
 
-class ArchiveError(ValueError):
-    """An archive that is not unpacked, and why (nothing was written at the folder's name)."""
-
-
 class Outcome(str, enum.Enum):
     UNPACKED = "unpacked"
     ALREADY = "already-unpacked"  # the recorded folder is there, from these very bytes
@@ -84,18 +68,6 @@ class Outcome(str, enum.Enum):
     NOT_READY = "not-ready"  # not downloaded, not verified, or not an archive
     TAKEN = "taken"  # something that is not our unpacked folder is at the folder's name
     STOPPED = "stopped"  # stopped by the user; nothing left behind
-
-
-@dataclass(frozen=True)
-class Member:
-    """One file an archive holds (folders are implied by the paths)."""
-
-    name: str  # relative, '/'-separated, checked
-    size: int
-    crc: int  # CRC-32 as the zip records it
-
-    def as_json(self) -> dict:
-        return {"name": self.name, "size": self.size, "crc32": f"{self.crc:08x}"}
 
 
 @dataclass
@@ -139,253 +111,6 @@ class FolderCheck:
     @property
     def ok(self) -> bool:
         return not self.missing and not self.changed and not self.stopped
-
-
-@dataclass
-class UnpackPlan:
-    """What unpacking would do, read from the archive's directory alone (for a question before it)."""
-
-    entry_id: str
-    folder: Path
-    members: list[Member]
-    free: int
-    unpacked: bool  # our folder is already there
-    problem: str = ""  # why it would be refused ("" when it would not)
-
-    @property
-    def size(self) -> int:
-        return sum(m.size for m in self.members)
-
-
-# -- what is an archive, and where it unpacks --------------------------------------------------------
-
-
-def is_archive(entry: Checkpoint) -> bool:
-    return entry.filename.lower().endswith(ARCHIVE_SUFFIXES)
-
-
-def folder_for(library: Library, entry: Checkpoint) -> Path:
-    """``NAME/`` beside ``NAME.zip`` in the models folder."""
-    path = library.path(entry)
-    for suffix in ARCHIVE_SUFFIXES:
-        if path.name.lower().endswith(suffix):
-            return path.with_name(path.name[: -len(suffix)])
-    return path.with_name(path.name + ".unpacked")
-
-
-def record_path(library: Library, entry: Checkpoint) -> Path:
-    path = library.path(entry)
-    return path.with_name(f".{path.name}.unpacked.json")
-
-
-def read_record(library: Library, entry: Checkpoint) -> dict | None:
-    """The unpack record when it is well formed and names this entry's folder; None otherwise."""
-    record = read_json_nofollow(record_path(library, entry))
-    if record is None or record.get("format") != RECORD_FORMAT:
-        return None
-    if record.get("folder") != folder_for(library, entry).name:
-        return None
-    members = record.get("members")
-    if not isinstance(members, list) or not isinstance(record.get("archive_sha256"), str):
-        return None
-    try:
-        parsed = [_member_from_json(m) for m in members]
-        check_names([m.name for m in parsed])
-    except (ArchiveError, TypeError, ValueError, KeyError):
-        return None
-    record["members"] = parsed
-    return record
-
-
-def _member_from_json(row: dict) -> Member:
-    name, size, crc = row["name"], row["size"], int(row["crc32"], 16)
-    if not isinstance(name, str) or type(size) is not int or size < 0 or not 0 <= crc <= 0xFFFFFFFF:
-        raise ValueError("not a member")
-    return Member(name, size, crc)
-
-
-def unpacked_folder(library: Library, entry: Checkpoint) -> Path | None:
-    """The entry's unpacked folder when its record and the folder are there (not read again)."""
-    if read_record(library, entry) is None:
-        return None
-    folder = folder_for(library, entry)
-    return folder if path_kind(folder) == "folder" else None
-
-
-def members(library: Library, entry: Checkpoint) -> list[str] | None:
-    """The member file names an archive entry holds, as best known without fetching anything: the
-    unpack record, else the downloaded archive's directory, else the catalog's ``members`` list."""
-    if not is_archive(entry):
-        return None
-    record = read_record(library, entry)
-    if record is not None:
-        return [m.name for m in record["members"]]
-    source = library.local_or_store_path(entry)
-    if source is not None:
-        try:
-            with zipfile.ZipFile(source) as archive:
-                return [m.name for m in check_members(archive.infolist())]
-        except (OSError, zipfile.BadZipFile, ArchiveError, EOFError):
-            pass
-    listed = entry.extra.get("members")
-    if isinstance(listed, list) and all(isinstance(n, str) for n in listed):
-        try:
-            check_names(listed)
-        except ArchiveError:
-            return None
-        return list(listed)
-    return None
-
-
-def plan_unpack(library: Library, entry: Checkpoint) -> UnpackPlan:
-    """The members, their size against the free space, and any problem, without hashing or writing."""
-    folder = folder_for(library, entry)
-    free = free_space(library.root)
-    plan = UnpackPlan(entry.id, folder, [], free, unpacked_folder(library, entry) is not None)
-    source = library.local_or_store_path(entry)
-    if not is_archive(entry) or source is None:
-        plan.problem = f"{entry.id} is not a downloaded .zip archive"
-        return plan
-    try:
-        with zipfile.ZipFile(source) as archive:
-            plan.members = check_members(archive.infolist(), free=None)
-    except ArchiveError as exc:
-        plan.problem = str(exc)
-        return plan
-    except (OSError, zipfile.BadZipFile, EOFError) as exc:
-        plan.problem = f"the archive cannot be read: {exc}"
-        return plan
-    if not plan.unpacked and plan.size + SPACE_MARGIN > free:
-        plan.problem = f"it unpacks to {units.size(plan.size)}, and only {units.size(free)} is free"
-    return plan
-
-
-def unpacked_of(library: Library, entries) -> list[tuple[Checkpoint, Path, int]]:
-    """(entry, folder, bytes) of each of these entries that has an unpacked folder: what deleting the
-    entries deletes too, unless the user keeps it."""
-    found = []
-    for entry in library.one_per_file(entries):
-        record = read_record(library, entry)
-        if record is not None:
-            found.append((entry, folder_for(library, entry), sum(m.size for m in record["members"])))
-    return found
-
-
-# -- the checks --------------------------------------------------------------------------------------
-
-
-def name_problem(name: str) -> str | None:
-    """Why a member name cannot be unpacked inside the folder (None when it can)."""
-    if not name:
-        return "has an empty name"
-    if _CONTROL.search(name):
-        return "has a control character in its name"
-    if "\\" in name:
-        return "has a backslash in its name (a Windows path)"
-    if name.startswith("/") or _DRIVE.match(name):
-        return "has an absolute path"
-    parts = name.rstrip("/").split("/") if name != "/" else [""]
-    if any(part == ".." for part in parts):
-        return "has '..' in its path (it would land outside the folder)"
-    if any(part in ("", ".") for part in parts):
-        return "has an empty or '.' segment in its path"
-    for part in parts:
-        problem = check_filename(part)
-        if problem and not part.startswith("."):  # hidden files inside an archive are allowed
-            return f"has a path segment that {problem}"
-    return None
-
-
-def _folded(name: str) -> str:
-    return unicodedata.normalize("NFC", name).casefold()
-
-
-def check_names(names: list[str], dirs: frozenset[str] = frozenset()) -> None:
-    """Every name safe, none twice (also case-insensitively), no file where another needs a folder."""
-    seen: dict[str, str] = {}
-    for name in names:
-        problem = name_problem(name)
-        if problem:
-            raise ArchiveError(f"member {name!r} {problem}")
-        key = _folded(name)
-        if key in seen:
-            how = "twice" if seen[key] == name else f"twice (as {seen[key]!r}: one name, case ignored)"
-            raise ArchiveError(f"member {name!r} is in the archive {how}: one would overwrite the other")
-        seen[key] = name
-    for name in names:
-        parent = PurePosixPath(name).parent
-        while str(parent) != ".":
-            other = seen.get(_folded(str(parent)))
-            if other is not None:
-                raise ArchiveError(f"member {other!r} is a file, and member {name!r} needs it as a folder")
-            parent = parent.parent
-    for folder in dirs:
-        if _folded(folder) in seen:
-            raise ArchiveError(f"member {folder!r} is both a file and a folder in the archive")
-
-
-def _is_dir(info: zipfile.ZipInfo) -> bool:
-    return info.filename.endswith("/")
-
-
-def _file_type(info: zipfile.ZipInfo) -> int | None:
-    """The Unix file type in the external attributes, when the zip was made on a system that sets it."""
-    return stat.S_IFMT(info.external_attr >> 16) or None  # permissions alone say nothing of the type
-
-
-def check_members(
-    infos: list[zipfile.ZipInfo],
-    *,
-    free: int | None = None,
-    max_total: int = MAX_TOTAL_BYTES,
-    max_members: int = MAX_MEMBERS,
-    max_ratio: float = MAX_RATIO,
-) -> list[Member]:
-    """The archive's files, after every check of the module; raises ArchiveError naming the first
-    member (or the total) that fails."""
-    if len(infos) > max_members:
-        raise ArchiveError(f"the archive has {len(infos)} members, more than the {max_members} allowed")
-    files, dirs = [], set()
-    for info in infos:
-        name = info.filename
-        kind = _file_type(info)
-        if kind == stat.S_IFLNK:
-            raise ArchiveError(f"member {name!r} is a symbolic link; links are not unpacked")
-        if kind not in (None, stat.S_IFREG, stat.S_IFDIR):
-            raise ArchiveError(f"member {name!r} is a special file (a device, pipe or socket)")
-        if info.flag_bits & 0x1:
-            raise ArchiveError(f"member {name!r} is encrypted")
-        if _is_dir(info) or kind == stat.S_IFDIR:
-            problem = name_problem(name)
-            if problem:
-                raise ArchiveError(f"member {name!r} {problem}")
-            dirs.add(name.rstrip("/"))
-            continue
-        if info.compress_type not in _SUPPORTED:
-            raise ArchiveError(f"member {name!r} uses compression method {info.compress_type}, not read here")
-        if info.file_size > RATIO_FLOOR and info.file_size > max_ratio * max(info.compress_size, 1):
-            ratio = info.file_size / max(info.compress_size, 1)
-            raise ArchiveError(
-                f"member {name!r} expands {ratio:.0f} times ({units.size(info.compress_size)} to "
-                f"{units.size(info.file_size)}), more than the {max_ratio:g} allowed: a zip bomb?"
-            )
-        files.append(info)
-    check_names([i.filename for i in files], frozenset(dirs))
-    ordered = sorted(infos, key=lambda i: i.header_offset)
-    for before, after in zip(ordered, ordered[1:], strict=False):
-        if before.header_offset + before.compress_size > after.header_offset:
-            raise ArchiveError(f"members {before.filename!r} and {after.filename!r} overlap in the archive")
-    total = sum(i.file_size for i in files)
-    if total > max_total:
-        raise ArchiveError(
-            f"the archive unpacks to {units.size(total)}, more than the {units.size(max_total)} allowed"
-        )
-    if free is not None and total + SPACE_MARGIN > free:
-        raise ArchiveError(
-            f"the archive unpacks to {units.size(total)}, and only {units.size(free)} is free "
-            f"(less a margin of {units.size(SPACE_MARGIN)})"
-        )
-    return [Member(i.filename, i.file_size, i.CRC) for i in files]
 
 
 # -- unpacking ----------------------------------------------------------------------------------------

@@ -143,7 +143,7 @@ def link_member(
 ) -> LinkResult:
     """Make ``into/name`` (name: the member's file name) stand for a member of the entry's unpacked
     archive (see core.archives); the same rules as ``link``."""
-    from ofa_manager.core import archives
+    from ofa_manager.core import archive_records
 
     if mode not in MODES:
         raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
@@ -152,8 +152,8 @@ def link_member(
     if problem:
         raise LinkNameError(f"link name {name!r} {problem}")
     dest = Path(os.path.abspath(Path(into).expanduser())) / name
-    folder = archives.unpacked_folder(library, entry)
-    known = archives.read_record(library, entry)
+    folder = archive_records.unpacked_folder(library, entry)
+    known = archive_records.read_record(library, entry)
     if folder is None or known is None:
         why = f"{entry.id} is not unpacked; `ofa-manager unpack {entry.id}` unpacks it"
         return LinkResult(entry.id, dest, None, Outcome.NOT_HERE, mode, why)
@@ -367,12 +367,12 @@ MemberIndex = dict[str, list[tuple[Checkpoint, str]]]
 
 def member_index(catalog: Catalog, library: Library) -> MemberIndex:
     """A member's file name → (archive entry, member path) for every archive entry whose members are
-    known (unpacked, downloaded, or listed in the catalog: see core.archives.members)."""
-    from ofa_manager.core import archives
+    known (unpacked, downloaded, or listed in the catalog: see core.archive_records.members)."""
+    from ofa_manager.core import archive_records
 
     index: MemberIndex = {}
-    for entry in library.one_per_file(e for e in catalog if archives.is_archive(e)):
-        for member in archives.members(library, entry) or []:
+    for entry in library.one_per_file(e for e in catalog if archive_records.is_archive(e)):
+        for member in archive_records.members(library, entry) or []:
             index.setdefault(member.rsplit("/", 1)[-1], []).append((entry, member))
     return index
 
@@ -471,16 +471,16 @@ def _classify(
 
 
 def _classify_member(path: Path, make, match: tuple[Checkpoint, str], library: Library, statuses) -> Expected:
-    from ofa_manager.core import archives
+    from ofa_manager.core import archive_records
 
     entry, member = match
     if entry.id not in statuses:
         statuses[entry.id] = library.local_or_store_path(entry) is not None
-    folder = archives.unpacked_folder(library, entry)
+    folder = archive_records.unpacked_folder(library, entry)
     fields = {"entry_id": entry.id, "member": member, "downloaded": statuses[entry.id]}
     fields["unpacked"] = folder is not None
     if os.path.lexists(path):
-        source = (folder or archives.folder_for(library, entry)).joinpath(*member.split("/"))
+        source = (folder or archive_records.folder_for(library, entry)).joinpath(*member.split("/"))
         owned = _ours(library, path, source)[0]
         if owned == "same" and folder is not None:
             return make("member", linked=True, **fields)

@@ -7,36 +7,19 @@ import io
 import json
 import os
 import stat
-import warnings
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from ofa_manager.core import archives
-from ofa_manager.core.archives import ArchiveError, Outcome
+from ofa_manager.core import archive_checks, archive_records, archives
+from ofa_manager.core.archive_checks import ArchiveError
+from ofa_manager.core.archives import Outcome
+from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.library import Library
 from ofa_manager.core.transfer import Transfer
+from tests.archives import GOOD, build_zip
 from tests.catalogs import entry, fast_options, load, payload, rot, sha256, write_catalog
-
-GOOD = {
-    "ofa_large.pt": payload(70_000, 1),
-    "clip/ViT-B-16.pt": payload(40_000, 2),
-    "vqgan/last.ckpt": payload(50_000, 3),
-}
-
-
-def build_zip(members: list[tuple[str | zipfile.ZipInfo, bytes]], method: int = zipfile.ZIP_DEFLATED):
-    buffer = io.BytesIO()
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # zipfile warns of a duplicate name: that is the point of one test
-        with zipfile.ZipFile(buffer, "w", method) as archive:
-            for name, data in members:
-                if isinstance(name, str):  # a fixed time: the same members make the same bytes
-                    name = zipfile.ZipInfo(name, date_time=(2024, 1, 1, 0, 0, 0))
-                    name.compress_type = method
-                archive.writestr(name, data)
-    return buffer.getvalue()
 
 
 def good_zip() -> bytes:
@@ -70,7 +53,7 @@ def corrupt_crc(data: bytes, member: str) -> bytes:
 @pytest.fixture
 def site(tmp_path, models_dir, http_server):
     class Site:
-        def serve(self, data: bytes, name: str = "ofa_clip_vqgan.zip") -> archives.Checkpoint:
+        def serve(self, data: bytes, name: str = "ofa_clip_vqgan.zip") -> Checkpoint:
             http_server.add(f"/{name}", data)
             rows = [entry("bundle", http_server.url(f"/{name}"), sha256=sha256(data))]
             self.catalog = load(write_catalog(tmp_path / "catalog.json", rows))
@@ -108,7 +91,7 @@ def test_unpacks_a_verified_archive_into_a_folder_beside_it_with_a_record(site):
     assert seen[0][0] is archives.Phase.VERIFYING
     assert seen[-1] == (archives.Phase.UNPACKING, unpacked, unpacked)
     assert leftovers(site.dir) == []
-    assert archives.members(site.library, entry_) == sorted(GOOD, key=list(GOOD).index)
+    assert archive_records.members(site.library, entry_) == sorted(GOOD, key=list(GOOD).index)
     # Again: the same bytes are already unpacked; nothing is written.
     before = os.stat(folder / "ofa_large.pt").st_mtime_ns
     assert archives.unpack(site.library, entry_).outcome is Outcome.ALREADY
@@ -148,7 +131,7 @@ def test_remove_deletes_the_recorded_files_and_leaves_a_users_file(site):
     assert freed == sum(map(len, GOOD.values()))
     assert left == ["clip/"]
     assert sorted(p.name for p in folder.rglob("*")) == ["clip", "mine.txt"]
-    assert archives.read_record(site.library, entry_) is None
+    assert archive_records.read_record(site.library, entry_) is None
     (folder / "clip" / "mine.txt").unlink()
     (folder / "clip").rmdir()
     folder.rmdir()
@@ -158,14 +141,14 @@ def test_remove_deletes_the_recorded_files_and_leaves_a_users_file(site):
 
 def test_the_plan_before_unpacking_reads_only_the_directory(site):
     entry_ = site.serve(good_zip())
-    plan = archives.plan_unpack(site.library, entry_)
+    plan = archive_records.plan_unpack(site.library, entry_)
     assert (plan.problem, plan.unpacked, plan.size) == ("", False, sum(map(len, GOOD.values())))
     assert plan.folder == site.dir / "ofa_clip_vqgan" and not plan.folder.exists()
     archives.unpack(site.library, entry_)
-    assert archives.plan_unpack(site.library, entry_).unpacked
-    assert archives.unpacked_of(site.library, [entry_]) == [(entry_, plan.folder, plan.size)]
+    assert archive_records.plan_unpack(site.library, entry_).unpacked
+    assert archive_records.unpacked_of(site.library, [entry_]) == [(entry_, plan.folder, plan.size)]
     evil = site.serve(build_zip([("../x.pt", b"x")]), name="evil.zip")
-    assert "'..'" in archives.plan_unpack(site.library, evil).problem
+    assert "'..'" in archive_records.plan_unpack(site.library, evil).problem
 
 
 def test_a_link_put_in_place_of_a_subfolder_is_not_followed(site, tmp_path):
@@ -233,7 +216,7 @@ def test_stopping_leaves_nothing(site):
     result = archives.unpack(site.library, entry_, stop=stop)
     assert result.outcome is Outcome.STOPPED
     assert not (site.dir / "ofa_clip_vqgan").exists() and leftovers(site.dir) == []
-    assert archives.read_record(site.library, entry_) is None
+    assert archive_records.read_record(site.library, entry_) is None
 
 
 # -- hostile archives: refused whole, nothing at the folder, nothing outside it ------------------------
@@ -264,7 +247,7 @@ def test_hostile_archives_are_refused(site, case):
     assert message in result.reason
     assert not (site.dir / "ofa_clip_vqgan").exists()
     assert leftovers(site.dir) == []
-    assert archives.read_record(site.library, entry_) is None
+    assert archive_records.read_record(site.library, entry_) is None
     assert sorted(os.listdir(site.dir.parent)) == before  # nothing beside the models folder either
     assert not Path("/tmp/evil.pt").exists()
 
@@ -282,8 +265,8 @@ def test_free_space_is_checked_before_a_byte_is_written():
     infos = zipfile.ZipFile(io.BytesIO(good_zip())).infolist()
     total = sum(map(len, GOOD.values()))
     with pytest.raises(ArchiveError, match="only"):
-        archives.check_members(infos, free=total + archives.SPACE_MARGIN - 1)
-    assert len(archives.check_members(infos, free=total + archives.SPACE_MARGIN)) == 3
+        archive_checks.check_members(infos, free=total + archive_checks.SPACE_MARGIN - 1)
+    assert len(archive_checks.check_members(infos, free=total + archive_checks.SPACE_MARGIN)) == 3
 
 
 def test_a_damaged_member_leaves_no_half_unpacked_folder(site):
@@ -301,16 +284,16 @@ def test_overlapping_members_are_refused():
     infos = archive.infolist()
     infos[1].header_offset = infos[0].header_offset  # both point at one body, as an overlap bomb does
     with pytest.raises(ArchiveError, match="overlap"):
-        archives.check_members(infos)
+        archive_checks.check_members(infos)
 
 
 @pytest.mark.parametrize(
     "name", ["", "/", "a//b", "./a", "a/./b", "..", "a/..", "\\\\host\\share", "c:evil", "a\x00b"]
 )
 def test_name_problems(name):
-    assert archives.name_problem(name) is not None
+    assert archive_checks.name_problem(name) is not None
 
 
 @pytest.mark.parametrize("name", ["ofa_large.pt", "vqgan/last.ckpt", "a/b/c/.hidden", "dir/"])
 def test_plain_names_pass(name):
-    assert archives.name_problem(name) is None
+    assert archive_checks.name_problem(name) is None

@@ -22,19 +22,7 @@ from ofa_manager.core.relocate import (
     every_file_held,
     move_file,
 )
-from tests.catalogs import MiB, entry, write_catalog
-
-
-def other_volume(near: Path) -> Path:
-    """A folder on another file system than ``near`` (a tmpfs), or skip: moves across volumes copy."""
-    for candidate in (Path("/dev/shm"), Path("/run/user") / str(os.getuid())):
-        try:
-            if candidate.is_dir() and os.access(candidate, os.W_OK):
-                if candidate.stat().st_dev != near.stat().st_dev:
-                    return candidate
-        except OSError:
-            continue
-    pytest.skip("no writable folder on another file system here")
+from tests.catalogs import MiB, entry, other_volume, write_catalog
 
 
 @pytest.fixture

@@ -10,9 +10,9 @@ import pytest
 
 from ofa_manager.core import linking, shell_words
 from ofa_manager.core.library import Library
-from tests.catalogs import entry, load, write_catalog
+from tests.catalogs import DATA, entry, load, write_catalog
 
-FIXTURE = Path(__file__).resolve().parent.parent / "data" / "project_wild"
+FIXTURE = DATA / "project_wild"
 SCRIPT = Path("/p/OFA/run_scripts/x/run.sh")
 
 
