@@ -70,14 +70,14 @@ def requests_for(
 def to_download(library: Library, requests: Iterable[LinkRequest]) -> list[Checkpoint]:
     """The requests' entries whose file is neither in the models folder nor in a shared store (for a
     member: unless its archive is unpacked already), one each."""
-    from ofa_manager.core import archives
+    from ofa_manager.core import archive_records
 
     missing: dict[str, Checkpoint] = {}
     for request in requests:
         entry = request.entry
         if entry.id in missing or library.local_or_store_path(entry) is not None:
             continue
-        if request.member is not None and archives.unpacked_folder(library, entry) is not None:
+        if request.member is not None and archive_records.unpacked_folder(library, entry) is not None:
             continue
         missing[entry.id] = entry
     return list(missing.values())
@@ -85,11 +85,11 @@ def to_download(library: Library, requests: Iterable[LinkRequest]) -> list[Check
 
 def to_unpack(library: Library, requests: Iterable[LinkRequest]) -> list[Checkpoint]:
     """The archive entries whose members are asked for and that are not unpacked yet, one each."""
-    from ofa_manager.core import archives
+    from ofa_manager.core import archive_records
 
     wanted: dict[str, Checkpoint] = {}
     for request in requests:
-        if request.member is not None and archives.unpacked_folder(library, request.entry) is None:
+        if request.member is not None and archive_records.unpacked_folder(library, request.entry) is None:
             wanted.setdefault(request.entry.id, request.entry)
     return list(wanted.values())
 

@@ -14,7 +14,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle
 
-from ofa_manager.core.archives import is_archive
+from ofa_manager.core.archive_records import is_archive
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.describe import wants_file
 from ofa_manager.core.file_status import FileStatus, State

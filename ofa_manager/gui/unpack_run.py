@@ -33,18 +33,18 @@ class UnpackRun(QObject):
         self.entry: Checkpoint | None = None
 
     def start(self, entry: Checkpoint) -> bool:
-        from ofa_manager.core import archives
+        from ofa_manager.core import archive_records
 
         if self.jobs.running:
             return False
         self.entry = entry
         library = self.store.library
         self.show(self.tr("Reading what {name} holds…").format(name=entry.filename))
-        self.jobs.run("unpack-plan", lambda: archives.plan_unpack(library, entry), self._planned)
+        self.jobs.run("unpack-plan", lambda: archive_records.plan_unpack(library, entry), self._planned)
         return True
 
     def _planned(self, result: JobResult) -> None:
-        from ofa_manager.core import archives
+        from ofa_manager.core import archives  # unpack
 
         entry = self.entry
         ok = self.tr("OK")

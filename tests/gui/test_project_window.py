@@ -16,15 +16,14 @@ pytest.importorskip("pytestqt")
 from ofa_manager.core import linking  # noqa: E402
 from ofa_manager.gui import project_dialog, project_links, scan_report  # noqa: E402
 from tests.catalogs import body_requests, entry, payload, sha256, write_catalog  # noqa: E402
-from tests.test_gui import WAIT_MS, Answers  # noqa: E402
-from tests.test_gui import open_window as open_window  # noqa: E402, F401  (fixtures)
+from tests.windows import WAIT_MS, Answers  # noqa: E402
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
     pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
 ]
 
-FIXTURE = Path(__file__).resolve().parent / "data" / "project"
+FIXTURE = Path(__file__).resolve().parent.parent / "data" / "project"
 SCRIPTS = Path("OFA/run_scripts/refcoco")
 
 

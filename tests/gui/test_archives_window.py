@@ -12,11 +12,10 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from ofa_manager.gui import project_dialog, scan_report  # noqa: E402
+from tests.archives import build_zip  # noqa: E402
 from tests.catalogs import body_requests, entry, payload, sha256, write_catalog  # noqa: E402
-from tests.core.test_archives import build_zip  # noqa: E402
-from tests.test_cli_archives import IMAGE_GEN, MEMBERS  # noqa: E402
-from tests.test_gui import WAIT_MS, Answers, status  # noqa: E402
-from tests.test_gui import open_window as open_window  # noqa: E402, F401  (fixtures)
+from tests.cli.test_archives import IMAGE_GEN, MEMBERS  # noqa: E402
+from tests.windows import WAIT_MS, Answers, status  # noqa: E402
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),

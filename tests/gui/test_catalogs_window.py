@@ -19,7 +19,7 @@ from ofa_manager.gui import catalogs_page, lock_export  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
 from ofa_manager.gui.workspace import Workspace  # noqa: E402
 from tests.catalogs import body_requests, engine_threads, entry, payload, sha256, write_catalog  # noqa: E402
-from tests.test_gui import WAIT_MS, Answers, status  # noqa: E402
+from tests.windows import WAIT_MS, Answers, status  # noqa: E402
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
