@@ -457,12 +457,45 @@ def test_segmented_download_uses_several_connections_and_is_identical(tmp_path, 
     assert len(ranged) >= 3 and all(r.range for r in ranged)
     assert len({r.range for r in ranged}) == len(ranged) and len({r.connection for r in ranged}) >= 3
     assert all(r.if_range == route.etag for r in ranged[1:])
+    assert_ranges_tile(ranged, len(data))
+
+
+def request_span(record) -> tuple[int, int | None]:
+    """(first, last) of a request's ``Range: bytes=FIRST-[LAST]``; last is None for an open range."""
+    match = re.fullmatch(r"bytes=(\d+)-(\d*)", record.range or "")
+    assert match, f"not a single byte range: {record.range!r}"
+    return int(match.group(1)), int(match.group(2)) if match.group(2) else None
+
+
+def assert_ranges_tile(ranged, size):
+    """The pieces the requests asked for tile [0, size) exactly: each piece starts where the one before it
+    ends, a closed range that stops short of the end of the file stops one byte before the next piece
+    begins (no overlap, no gap), and the server sent each request at least its piece."""
+    spans = sorted(request_span(r) + (r.bytes_sent,) for r in ranged)
+    starts = [first for first, _, _ in spans]
+    assert starts[0] == 0 and len(set(starts)) == len(starts), starts
+    for (first, last, sent), following in zip(spans, starts[1:] + [size], strict=True):
+        assert sent >= following - first, (
+            f"bytes={first}-{last}: {sent} bytes sent, the piece is {following - first}"
+        )
+        if last is not None and last != size - 1:
+            assert last == following - 1, f"bytes={first}-{last} does not end where the next piece begins"
+        assert last is None or last >= following - 1
 
 
 def test_segmented_download_survives_drops_on_every_connection(tmp_path, models_dir, http_server):
     data = payload(8 * MiB)
     route, library, m = setup(tmp_path, models_dir, http_server, data, drop_after=500_000, drop_times=4)
     assert run(library, m, options(connections=4)).read_bytes() == data
+    # All four drops happened (the route disarms itself after the last), each on its own connection and
+    # in a different segment, and each cut segment was asked for again from the byte where it was cut.
+    assert route.drop_after is None
+    ranged = body_requests(http_server, PATH)
+    cut = [r for r in ranged if r.bytes_sent == 500_000]
+    assert len(cut) == 4 and len({r.connection for r in cut}) == 4
+    starts = {request_span(r)[0] for r in ranged}
+    assert all(request_span(r)[0] + 500_000 in starts for r in cut)
+    assert {r.connection for r in ranged} - {r.connection for r in cut}, "no connection after the drops"
 
 
 def test_one_connection_means_one_stream(tmp_path, models_dir, http_server):
