@@ -94,7 +94,12 @@ def test_one_failing_connection_ends_the_transfer_without_waiting_for_the_others
     started = time.monotonic()
 
     def break_later():
-        time.sleep(0.5)
+        # Once all four connections are streaming (before the first drop at 1.5 MB), the server breaks.
+        deadline = time.monotonic() + 30
+        while len({r.connection for r in http_server.requests_for(PATH, "GET") if r.bytes_sent}) < 4:
+            if time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
         route.statuses = [(503, {"Retry-After": "30"}, b"busy")] + [404] * 20
 
     threading.Thread(target=break_later, daemon=True).start()
@@ -133,7 +138,9 @@ def test_pause_while_waiting_for_the_answer_takes_effect_at_once(tmp_path, model
         while not accepted and time.monotonic() < deadline:
             time.sleep(0.02)
         assert accepted, "the transfer never connected"
-        time.sleep(0.2)
+        # The request has been sent: the transfer is now waiting for an answer that never comes.
+        accepted[0].settimeout(5)
+        assert accepted[0].recv(1, socket.MSG_PEEK), "the transfer never sent its request"
         paused_at = time.monotonic()
         abort.set()
         worker.join(10)
