@@ -62,6 +62,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_library.py",
     ],
     "core/durable.py": [
+        "tests/core/test_durable_rules.py",  # fsync order around renames, modes, failures
         "tests/test_settings.py",
         "tests/test_library.py",
         "tests/test_resume.py",
