@@ -71,9 +71,22 @@ MODULES: dict[str, list[str]] = {
     ],
     "core/credentials.py": ["tests/test_credentials.py", "tests/test_secret_service.py"],
     "core/catalog.py": ["tests/test_catalog.py", "tests/test_hostile_inputs.py", "tests/test_fuzz_inputs.py"],
-    "core/plan.py": ["tests/core/test_plan.py", "tests/core/test_plan_rules.py", "tests/core/test_describe.py"],
-    "core/trash.py": ["tests/core/test_trash.py", "tests/core/test_trash_rules.py", "tests/test_cli_move_trash.py"],
-    "core/relocate.py": ["tests/core/test_relocate.py", "tests/test_cli_move_trash.py"],
+    "core/plan.py": [
+        "tests/core/test_plan.py",
+        "tests/core/test_plan_rules.py",
+        "tests/core/test_describe.py",
+    ],
+    "core/trash.py": [
+        "tests/core/test_trash.py",
+        "tests/core/test_trash_rules.py",
+        "tests/test_cli_move_trash.py",
+    ],
+    "core/relocate.py": [
+        "tests/core/test_relocate.py",
+        "tests/core/test_relocate_rules.py",
+        "tests/core/test_durable_rules.py",
+        "tests/test_cli_move_trash.py",
+    ],
     "core/settings.py": ["tests/test_settings.py", "tests/test_fuzz_inputs.py", "tests/core/test_sources.py"],
     "core/sharing.py": ["tests/test_shared_store.py", "tests/test_group_folder.py"],
     # SpaceCheck is used by the transfer engine (room before a download, others' reservations).
@@ -141,6 +154,43 @@ try:
     config()
 finally:
     os.chdir(_here)
+
+# While mutmut learns which test reaches which function ("stats"), this process's hits are written out at
+# exit; the test process's conftest adds them to the test that started it (see CONFTEST_HITS).
+if os.environ.get("MUTANT_UNDER_TEST") == "stats" and os.environ.get("OFA_MUTATION_HITS"):
+    import atexit
+    import json
+
+    def _save_hits():
+        from mutmut.state import state
+
+        hits = sorted(state()._stats)
+        if hits:
+            folder = Path(os.environ["OFA_MUTATION_HITS"])
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{os.getpid()}.json").write_text(json.dumps(hits), encoding="utf-8")
+
+    atexit.register(_save_hits)
+"""
+# Appended to the scratch copy's tests/conftest.py: before mutmut files the functions a test reached, the
+# functions its subprocesses reached (written by sitecustomize above) are added to them.
+CONFTEST_HITS = """
+
+# -- added by bench/mutation.py in its scratch copy: functions reached in a test's subprocesses count too
+if os.environ.get("OFA_MUTATION_HITS"):
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(item, nextitem):
+        import json as _json
+
+        from mutmut.state import state as _state
+
+        folder = Path(os.environ["OFA_MUTATION_HITS"])
+        for hits in folder.glob("*.json") if folder.is_dir() else ():
+            try:
+                _state()._stats.update(_json.loads(hits.read_text(encoding="utf-8")))
+            finally:
+                hits.unlink(missing_ok=True)
 """
 COUNTED = ("killed", "survived", "timeout", "no tests", "suspicious", "not checked")
 
@@ -169,11 +219,13 @@ def scratch_copy(module: str) -> Path:
             'source_paths = ["ofa_manager"]\n'
             f'only_mutate = ["ofa_manager/{module}"]\n'
             # resources/ sits beside the package in a checkout; core/resources.py finds it there.
-            'also_copy = ["resources", "sitecustomize.py"]\n'
+            'also_copy = ["resources", "packaging", "sitecustomize.py"]\n'
             f"pytest_add_cli_args_test_selection = [{quoted}]\n"
             f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q', *deselect])}\n"
             "use_git_change_detection = false\n"
         )
+    with open(work / "tests" / "conftest.py", "a", encoding="utf-8") as conftest:
+        conftest.write(CONFTEST_HITS)
     # A subprocess started by a test (PYTHONPATH=mutants/) imports mutmut through the mutated code, and
     # mutmut reads its settings from the working folder's pyproject.toml: load them from this copy first.
     (work / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
@@ -182,7 +234,12 @@ def scratch_copy(module: str) -> Path:
 
 def run_module(module: str, budget: float, mutmut: str) -> dict:
     work = scratch_copy(module)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PYTHONDONTWRITEBYTECODE="1",
+        OFA_MUTATION_HITS=str(work / "subprocess-hits"),
+    )
     env.pop("PYTHONPATH", None)
     log = open(WORK / f"{work.name}.log", "w", encoding="utf-8")
     started = time.monotonic()

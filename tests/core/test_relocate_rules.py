@@ -1,0 +1,79 @@
+"""Moving the models folder to another volume: the free space there is checked before anything moves,
+counting the data to copy (not the holes of a preallocated partial file, not what stays behind)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections import namedtuple
+
+import pytest
+
+from ofa_manager.core import relocate
+from tests.core.test_relocate import elsewhere, library_of  # noqa: F401  (elsewhere is a fixture)
+
+Usage = namedtuple("Usage", "total used free")
+
+
+def volume_with_free(monkeypatch, target_root, free: int) -> None:
+    # A volume with exactly this much room cannot be made here: the other volume's free space is what
+    # the move reads, so that one figure is set, for that volume only.
+    real = shutil.disk_usage
+
+    def disk_usage(path):
+        if os.fspath(path).startswith(os.fspath(target_root)):
+            return Usage(10 * free + 1, 9 * free + 1, free)
+        return real(path)
+
+    monkeypatch.setattr(relocate.shutil, "disk_usage", disk_usage)
+
+
+def two_files(tmp_path):
+    library = library_of(tmp_path, ("a", "b", "taken"))
+    a, b, taken = (library.catalog.get(n) for n in ("a", "b", "taken"))
+    library.path(a).write_bytes(b"a" * 5000)
+    with open(library.part_path(b), "wb") as fh:  # a preallocated partial file: 1 MiB long, 4 KiB of data
+        fh.write(b"b" * 4096)
+        fh.truncate(1 << 20)
+    library.path(taken).write_bytes(b"t" * 100_000)  # its name is taken there: it stays, needs no room
+    return library, a, b
+
+
+def need_of(library):
+    return sum(
+        relocate.disk_bytes(p)
+        for name in ("a", "b")
+        for p in (library.path(library.catalog.get(name)), library.part_path(library.catalog.get(name)))
+    )
+
+
+def test_too_little_room_on_the_other_volume_moves_nothing_and_says_what_is_needed(
+    tmp_path,
+    elsewhere,  # noqa: F811
+    monkeypatch,
+):
+    library, a, b = two_files(tmp_path)
+    target = elsewhere / "models"  # made by the move, removed again when it refuses
+    need = need_of(library)
+    assert need < 20_000  # the holes of the partial file do not count
+    volume_with_free(monkeypatch, elsewhere, need - 1)
+    with pytest.raises(OSError, match=r"the files need .* and .* has .* free"):
+        relocate.relocate(library, target)
+    assert not target.exists()
+    assert library.path(a).read_bytes() == b"a" * 5000 and library.part_path(b).stat().st_size == 1 << 20
+
+
+def test_exactly_enough_room_is_enough_and_what_stays_behind_needs_none(
+    tmp_path,
+    elsewhere,  # noqa: F811
+    monkeypatch,
+):
+    library, a, b = two_files(tmp_path)
+    target = elsewhere / "models"
+    target.mkdir()
+    (target / "taken.pt").write_bytes(b"someone else's")
+    volume_with_free(monkeypatch, elsewhere, need_of(library))
+    result = relocate.relocate(library, target)
+    assert sorted(p.name for p in result.moved) == ["a.pt", "b.pt.part"]
+    assert (target / "a.pt").read_bytes() == b"a" * 5000
+    assert library.path(library.catalog.get("taken")).read_bytes() == b"t" * 100_000
