@@ -98,7 +98,8 @@ ENGINE_ONLY = """
 import shutil, sys, time
 from ofa_manager.core.catalog import load_catalog
 from ofa_manager.core.library import Library
-from ofa_manager.core.transfer import Transfer, TransferOptions
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import TransferOptions
 catalog = load_catalog([sys.argv[1]])
 library = Library(sys.argv[2], catalog)
 Transfer(library, catalog.get(sys.argv[3]), TransferOptions(connections=1)).tokens.token_for("http://127.0.0.1/")

@@ -7,7 +7,7 @@ import json
 import os
 from pathlib import Path
 
-from ofa_manager.core.transfer import TransferOptions
+from ofa_manager.core.transfer_options import TransferOptions
 
 MiB = 1024 * 1024
 

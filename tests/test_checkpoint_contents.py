@@ -19,6 +19,9 @@ from pathlib import Path
 import pytest
 
 from ofa_manager.core import checkpoint_contents as cc
+from ofa_manager.core import checkpoint_results as results
+from ofa_manager.core import checkpoint_summary as summary
+from ofa_manager.core import pickle_globals, safe_unpickler
 from tests.catalogs import REPO, cli_command, cli_env, entry, write_catalog
 
 FIXTURES = REPO / "tests" / "data" / "checkpoints"
@@ -34,12 +37,12 @@ READABLE = {
     "malicious_reduce.pt": "unsafe",
 }
 REFUSED = {
-    "ambiguous_case.pt": (cc.AmbiguousCheckpoint, "names that differ only in case"),
-    "ambiguous_two_pickles.pt": (cc.AmbiguousCheckpoint, "more than one pickle"),
-    "truncated.pt": (cc.TruncatedCheckpoint, "truncated"),
-    "truncated_legacy.pt": (cc.TruncatedCheckpoint, "truncated"),
-    "web_page.pt": (cc.NotACheckpoint, "not a PyTorch checkpoint: this is a web page"),
-    "random_bytes.pt": (cc.NotACheckpoint, "not a PyTorch checkpoint"),
+    "ambiguous_case.pt": (results.AmbiguousCheckpoint, "names that differ only in case"),
+    "ambiguous_two_pickles.pt": (results.AmbiguousCheckpoint, "more than one pickle"),
+    "truncated.pt": (results.TruncatedCheckpoint, "truncated"),
+    "truncated_legacy.pt": (results.TruncatedCheckpoint, "truncated"),
+    "web_page.pt": (results.NotACheckpoint, "not a PyTorch checkpoint: this is a web page"),
+    "random_bytes.pt": (results.NotACheckpoint, "not a PyTorch checkpoint"),
 }
 
 
@@ -146,7 +149,7 @@ def test_a_fairseq_checkpoint_gives_its_metadata_sections_and_size():
     ],
 )
 def test_section_kinds(name, kind):
-    assert cc._kind(name) == kind
+    assert summary._kind(name) == kind
 
 
 def test_an_older_fairseq_checkpoint_names_its_architecture_in_args():
@@ -168,7 +171,9 @@ def test_petl_families_are_found_by_key_names():
 
 
 def test_the_inferred_size_disagreeing_with_the_metadata_is_said():
-    c = cc._infer({"encoder.embed_tokens.weight": cc.Tensor(None, 0, (10, 768), "float16")}, "ofa_large")
+    c = summary._infer(
+        {"encoder.embed_tokens.weight": pickle_globals.Tensor(None, 0, (10, 768), "float16")}, "ofa_large"
+    )
     assert c == {"embedding_width": 768, "size": "base", "matches_metadata": False}
 
 
@@ -204,7 +209,7 @@ def test_the_archive_folder_is_taken_from_the_first_entry_as_torch_does(tmp_path
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("first/version", "3\n")
         archive.writestr("second/data.pkl", pickle.dumps({}, protocol=2))
-    with pytest.raises(cc.NotACheckpoint, match="without first/data.pkl"):
+    with pytest.raises(results.NotACheckpoint, match="without first/data.pkl"):
         cc.read_checkpoint(path)
 
 
@@ -288,7 +293,7 @@ def test_an_unknown_global_is_named_unknown_and_never_imported(tmp_path):
     ],
 )
 def test_global_risk(name, risk):
-    assert cc.global_risk(name) == risk
+    assert pickle_globals.global_risk(name) == risk
 
 
 def test_python2_names_are_mapped_as_torch_maps_them(tmp_path):
@@ -399,7 +404,7 @@ def test_a_storage_whose_size_does_not_match_its_elements_is_reported(tmp_path):
 @pytest.mark.parametrize(
     ("data", "words"),
     [
-        (b"\x80\x02" + b"(" * (cc.MAX_MARKS + 1), "nests too deeply"),
+        (b"\x80\x02" + b"(" * (safe_unpickler.MAX_MARKS + 1), "nests too deeply"),
         (b"\x80\x02\x8b" + struct.pack("<i", 100_000_000), "integer of 100000000 bytes"),
         (b"\x80\x02X" + struct.pack("<I", 0xFFFFFFF0), "truncated"),
         (b"\x80\x02h\x05.", "memo 5 is not set"),
@@ -411,20 +416,20 @@ def test_a_storage_whose_size_does_not_match_its_elements_is_reported(tmp_path):
     ],
 )
 def test_hostile_or_broken_pickles_give_a_clear_error(tmp_path, data, words):
-    with pytest.raises(cc.CheckpointError, match=words):
+    with pytest.raises(results.CheckpointError, match=words):
         cc.read_checkpoint(zip_checkpoint(tmp_path / "bad.pt", data))
 
 
 def test_the_operation_and_size_limits_stop_a_long_pickle(tmp_path, monkeypatch):
     # The real limits (5 million operations, 64 MiB) take seconds to reach; the same checks, made small.
-    monkeypatch.setattr(cc, "MAX_OPCODES", 1000)
+    monkeypatch.setattr(safe_unpickler, "MAX_OPCODES", 1000)
     path = zip_checkpoint(tmp_path / "long.pt", b"\x80\x02" + b"N0" * 600 + b"N.")
-    with pytest.raises(cc.MalformedPickle, match="more than 1000 operations"):
+    with pytest.raises(results.MalformedPickle, match="more than 1000 operations"):
         cc.read_checkpoint(path)
     monkeypatch.setattr(cc, "MAX_PICKLE_BYTES", 1000)
-    with pytest.raises(cc.MalformedPickle, match="larger than"):
+    with pytest.raises(results.MalformedPickle, match="larger than"):
         cc.read_checkpoint(path)
-    monkeypatch.setattr(cc, "MAX_OPCODES", 5_000_000)
+    monkeypatch.setattr(safe_unpickler, "MAX_OPCODES", 5_000_000)
     monkeypatch.setattr(cc, "MAX_PICKLE_BYTES", 64 * 2**20)
     assert cc.read_checkpoint(path).top_level_keys == []
 
@@ -440,7 +445,7 @@ def test_a_million_deep_nesting_and_a_self_containing_list_are_read(tmp_path):
 
 def test_globals_named_before_a_pickle_breaks_are_still_reported(tmp_path):
     data = b"\x80\x02cposix\nsystem\nX\x02\x00\x00\x00id\x85R\xff"
-    with pytest.raises(cc.MalformedPickle) as caught:
+    with pytest.raises(results.MalformedPickle) as caught:
         cc.read_checkpoint(zip_checkpoint(tmp_path / "broken.pt", data))
     assert [(g.name, g.risk) for g in caught.value.globals] == [("posix.system", "dangerous")]
     done = inspect_cli(str(tmp_path / "broken.pt"), cwd=tmp_path)
@@ -452,7 +457,8 @@ def test_reading_needs_neither_torch_nor_numpy_nor_the_stdlib_unpickler(tmp_path
 import sys
 for name in ("torch", "numpy", "pickle", "_pickle"):
     sys.modules[name] = None  # importing any of them now fails
-from ofa_manager.core.checkpoint_contents import read_checkpoint, CheckpointError
+from ofa_manager.core.checkpoint_contents import read_checkpoint
+from ofa_manager.core.checkpoint_results import CheckpointError
 from pathlib import Path
 read = 0
 for path in sorted(Path({str(FIXTURES)!r}).glob("*.pt")):

@@ -97,7 +97,9 @@ sys.exit(main(["--dir", {str(models_dir)!r}]))
 
 def test_no_core_source_imports_qt():
     offenders = []
-    for path in sorted((REPO / "ofa_manager" / "core").glob("*.py")) + [REPO / "ofa_manager" / "cli.py"]:
+    command_line = sorted((REPO / "ofa_manager" / "cli").glob("*.py"))
+    window_opener = REPO / "ofa_manager" / "cli" / "__init__.py"
+    for path in sorted((REPO / "ofa_manager" / "core").glob("*.py")) + command_line:
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
             names = []
             if isinstance(node, ast.Import):
@@ -107,6 +109,7 @@ def test_no_core_source_imports_qt():
             for name in names:
                 if name.split(".")[0] in QT:
                     offenders.append(f"{path.name}:{node.lineno} imports {name}")
-                if name.startswith("ofa_manager.gui") and path.name != "cli.py":
+                # The command line opens the window for `gui` (and no command): only its entry module may.
+                if name.startswith("ofa_manager.gui") and path != window_opener:
                     offenders.append(f"{path.name}:{node.lineno} imports {name}")
     assert offenders == []

@@ -7,8 +7,10 @@ import hashlib
 import pytest
 
 from ofa_manager.core import fingerprints
-from ofa_manager.core.library import Library, State
-from ofa_manager.core.transfer import DownloadError, Transfer
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import DownloadError
 from tests.catalogs import (
     MiB,
     engine_threads,
@@ -227,7 +229,7 @@ def test_with_a_crc64_the_md5_is_not_computed(tmp_path, models_dir, http_server)
 
 
 def test_a_record_with_a_malformed_server_fingerprint_is_discarded():
-    from ofa_manager.core.library import record_problem
+    from ofa_manager.core.records import record_problem
 
     good = {"url": "https://example.org/m.pt", "size": 10, "ranges": [[0, 5]], "server_crc64": "0" * 16}
     assert record_problem(good, 10, None, 10) is None
@@ -248,7 +250,7 @@ def test_an_interrupted_download_resumes_and_is_still_checked_against_the_crc(
 def test_a_download_resumed_by_a_later_run_is_checked_over_the_whole_file(tmp_path, models_dir, http_server):
     import threading
 
-    from ofa_manager.core.transfer import Aborted
+    from ofa_manager.core.transfer_options import Aborted
 
     data = payload(2 * MiB)
     library, m = setup(

@@ -19,7 +19,9 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from ofa_manager import cli
-from ofa_manager.core.library import Library, State, record_problem
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
+from ofa_manager.core.records import record_problem
 from tests.catalogs import (
     body_requests,
     cli_command,
@@ -192,7 +194,8 @@ def test_a_file_changed_after_download_is_ours_again_only_when_it_matches_the_do
 
 def test_a_file_that_appears_while_downloading_is_not_overwritten(site):
     # Placed after the download checked the name and before it finished: the hard link refuses the name.
-    from ofa_manager.core.library import NotOursError, place_file
+    from ofa_manager.core.file_status import NotOursError
+    from ofa_manager.core.safe_files import place_file
 
     part = site.names("plain")["part"]
     part.write_bytes(DATA["plain"])
@@ -220,16 +223,16 @@ def test_the_command_line_reports_a_users_file_without_a_traceback_in_a_subproce
 def test_a_link_swapped_in_after_the_check_is_still_not_opened(site, monkeypatch):
     # The check before opening is replaced by one that sees nothing, as if the link appeared just after it:
     # O_NOFOLLOW alone must refuse it.
-    from ofa_manager.core import library as library_module
+    from ofa_manager.core import safe_files
 
     target = site.folder / "precious.bin"
     target.write_bytes(b"precious")
     part = site.names("plain")["part"]
     os.symlink(target, part)
-    monkeypatch.setattr(library_module, "refuse_unsafe", lambda path: None)
+    monkeypatch.setattr(safe_files, "refuse_unsafe", lambda path: None)
     for mode, create in (("r+b", True), ("r+b", False), ("rb", False)):
         with pytest.raises(OSError):
-            library_module.open_nofollow(part, mode, create=create)
+            safe_files.open_nofollow(part, mode, create=create)
     assert target.read_bytes() == b"precious" and part.is_symlink()
 
 
@@ -748,7 +751,7 @@ def test_the_window_starts_on_a_damaged_folder_and_says_not_ours(qtbot, tmp_path
 
 
 def test_the_library_itself_deletes_a_file_that_is_not_ours_only_when_forced(site):
-    from ofa_manager.core.library import NotOursError
+    from ofa_manager.core.file_status import NotOursError
 
     path = site.path("plain")
     path.write_bytes(users_file())

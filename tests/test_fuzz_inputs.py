@@ -22,6 +22,9 @@ from hypothesis import HealthCheck
 from hypothesis import strategies as st
 
 from ofa_manager import cli
+from ofa_manager.cli.common import MAX_TIMEOUT, UsageError
+from ofa_manager.cli.download import _options
+from ofa_manager.cli.parser import build_parser
 from ofa_manager.core import catalog as catalog_module
 from ofa_manager.core import settings
 from ofa_manager.core.catalog import CatalogError, check_filename, load_catalog
@@ -386,7 +389,7 @@ def assert_settings_usable(loaded: settings.Settings) -> None:
     loaded.models_path().exists()
     for text in (loaded.window_geometry, loaded.window_state, loaded.splitter_state):
         text.encode()
-    cli._options(cli.build_parser().parse_args(["download", "--all"]), loaded)
+    _options(build_parser().parse_args(["download", "--all"]), loaded)
 
 
 @examples(300)
@@ -427,7 +430,7 @@ OPTIONS = ["--jobs", "--connections", "--retries", "--timeout", "--limit-rate"]
 @examples(300)
 @hypothesis.given(option=st.sampled_from(OPTIONS), text=numbers_as_text)
 def test_any_number_on_the_command_line_is_used_or_a_usage_error(option, text):
-    parser = cli.build_parser()
+    parser = build_parser()
     err = io.TextIOWrapper(io.BytesIO(), encoding="utf-8", errors="backslashreplace", write_through=True)
     try:
         with contextlib.redirect_stderr(err):
@@ -437,9 +440,9 @@ def test_any_number_on_the_command_line_is_used_or_a_usage_error(option, text):
         assert exc.code == 2 and f"argument {option}" in message, message
         return
     try:
-        options, jobs, limit = cli._options(args, settings.Settings())
-    except cli.UsageError as exc:
+        options, jobs, limit = _options(args, settings.Settings())
+    except UsageError as exc:
         assert option in str(exc)
         return
     assert 1 <= jobs <= 8 and 1 <= options.connections <= 16 and 0 <= options.retries <= 100
-    assert 0 < options.timeout <= cli.MAX_TIMEOUT and 0 <= limit < 2**63
+    assert 0 < options.timeout <= MAX_TIMEOUT and 0 <= limit < 2**63

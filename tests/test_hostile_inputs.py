@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 
 from ofa_manager import cli
-from ofa_manager.core import library as library_module
-from ofa_manager.core import settings
+from ofa_manager.core import safe_files, settings
 from ofa_manager.core.catalog import CatalogError, load_catalog
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from tests.catalogs import cli_command, cli_env, entry, write_catalog
 
 URL = "https://example.invalid/checkpoints/a.pt"
@@ -315,7 +315,7 @@ def test_statuses_list_the_folder_once_and_look_only_at_files_found(tmp_path, mo
     looked_at: list[str] = []
     real_listdir, real_stat = os.listdir, Path.stat
     # Counting calls, not replacing them: the files and the folder are real.
-    monkeypatch.setattr(library_module.os, "listdir", lambda p: listed.append(str(p)) or real_listdir(p))
+    monkeypatch.setattr(safe_files.os, "listdir", lambda p: listed.append(str(p)) or real_listdir(p))
     monkeypatch.setattr(Path, "stat", lambda self, **kw: looked_at.append(self.name) or real_stat(self, **kw))
     statuses = library.statuses()
     assert listed == [str(library.root)]

@@ -16,7 +16,8 @@ import time
 import pytest
 import requests
 
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from tests.catalogs import MiB, cli_command, cli_env, entry, load, payload, sha256, write_catalog
 from tests.lab_cache import BUCKET, LabCache, missing_nginx
 

@@ -8,9 +8,11 @@ import threading
 
 import pytest
 
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.queue import DownloadQueue
-from ofa_manager.core.transfer import DownloadError, Transfer, TransferOptions
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import DownloadError, TransferOptions
 from tests.catalogs import (
     MiB,
     body_requests,

@@ -7,8 +7,10 @@ import json
 import pytest
 
 from ofa_manager import cli
-from ofa_manager.core.library import Library, State
-from ofa_manager.core.transfer import DownloadError, Transfer
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import DownloadError
 from tests.catalogs import (
     MiB,
     engine_threads,

@@ -8,10 +8,11 @@ import time
 
 import pytest
 
-from ofa_manager.core import transfer as transfer_module
-from ofa_manager.core.library import Library, State
+from ofa_manager.core import connections, transfer_state
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.queue import DownloadQueue, ItemState
-from ofa_manager.core.transfer import TransferOptions
+from ofa_manager.core.transfer_options import TransferOptions
 from tests.catalogs import (
     MiB,
     body_requests,
@@ -184,7 +185,8 @@ def test_retry_after_a_failure(make_queue, http_server):
 def test_progress_events_are_at_most_ten_a_second_per_item(make_queue, monkeypatch):
     # The engine has its own limit (ten a second); lifted here, it reports every 5 ms, so what holds the
     # events to ten a second is the queue's own limit, the rule under test.
-    monkeypatch.setattr(transfer_module, "PROGRESS_EVERY", 0.005)
+    monkeypatch.setattr(transfer_state, "PROGRESS_EVERY", 0.005)  # the engine's progress limit
+    monkeypatch.setattr(connections, "PROGRESS_EVERY", 0.005)  # how often its supervisor reports
     data = payload(1536 * 1024)
     queue, library, recorder = make_queue({"a": data, "b": data[::-1]}, jobs=2, rate=1 * MiB)
     keys = queue.add(list(library.catalog))

@@ -11,9 +11,10 @@ import time
 
 import pytest
 
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.queue import DownloadQueue, ItemState, QueueEvent
-from ofa_manager.core.transfer import TransferOptions
+from ofa_manager.core.transfer_options import TransferOptions
 from tests.catalogs import MiB, engine_threads, entry, load, payload, write_catalog
 
 OPTIONS = TransferOptions(backoff_base=0.01, retries=2, timeout=5.0, connect_timeout=5.0, connections=1)

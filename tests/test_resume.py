@@ -9,7 +9,8 @@ import time
 
 import pytest
 
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from tests.catalogs import (
     MiB,
     body_requests,

@@ -18,7 +18,8 @@ import pytest
 
 from ofa_manager import cli
 from ofa_manager.core import settings
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from tests.catalogs import body_requests, entry, load, payload, sha256, write_catalog
 
 SIZE = 200_000

@@ -12,8 +12,10 @@ import keyring.backends.fail
 import pytest
 
 from ofa_manager.core import units
-from ofa_manager.core.library import Library, State
-from ofa_manager.core.transfer import Aborted, DownloadError, RateLimiter, Transfer
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import Aborted, DownloadError, RateLimiter
 from tests.catalogs import (
     MiB,
     RequestClock,

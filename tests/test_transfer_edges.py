@@ -8,9 +8,11 @@ import time
 
 import pytest
 
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.queue import DownloadQueue, ItemState
-from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import Aborted, DownloadError
 from tests.catalogs import MiB, engine_threads, entry, fast_options, load, payload, rot, write_catalog
 
 PATH = "/ckpt/model.pt"

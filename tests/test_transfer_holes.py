@@ -17,9 +17,11 @@ import pytest
 
 from ofa_manager import cli
 from ofa_manager.core import transfer as transfer_module
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.queue import DownloadQueue, ItemState
-from ofa_manager.core.transfer import Aborted, DownloadError, RateLimiter, Transfer
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import Aborted, DownloadError, RateLimiter
 from tests.catalogs import (
     MiB,
     bytes_served,

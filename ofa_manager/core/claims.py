@@ -8,12 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ofa_manager.core.checkpoint_contents import (
-    CheckpointContents,
-    CheckpointError,
-    read_checkpoint,
-    weights_only_code,
-)
+from ofa_manager.core.checkpoint_contents import read_checkpoint
+from ofa_manager.core.checkpoint_results import CheckpointContents, CheckpointError
+from ofa_manager.core.checkpoint_summary import weights_only_code
 
 if TYPE_CHECKING:
     from ofa_manager.core.catalog import Checkpoint
@@ -226,7 +223,7 @@ def inspect_entry(library: Library, entry: Checkpoint, *, refresh: bool = False)
     does). A summary is recorded for our own files only, and only when the file's lock is free at once:
     a download or a verify holding it is never waited for (the summary is then recomputed next time).
     """
-    from ofa_manager.core.library import State  # the library imports nothing of this module
+    from ofa_manager.core.file_status import State
 
     status = library.status(entry)
     if status.state is State.IN_STORE and status.store_path is not None:

@@ -13,7 +13,7 @@ import enum
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from ofa_manager.core.library import FileStatus, State
+from ofa_manager.core.file_status import FileStatus, State
 from ofa_manager.core.states import GOING
 
 if TYPE_CHECKING:

@@ -49,7 +49,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ofa_manager.core.catalog import Catalog, Checkpoint, check_filename
-from ofa_manager.core.library import Library, describe_kind, path_kind
+from ofa_manager.core.library import Library
+from ofa_manager.core.safe_files import describe_kind, path_kind
 
 MODES = ("symlink", "hardlink", "copy")
 CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors")

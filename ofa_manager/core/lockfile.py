@@ -14,7 +14,8 @@ import time
 from collections.abc import Iterable
 
 from ofa_manager.core.catalog import FORMAT, Catalog, Checkpoint
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 
 # Metadata keys copied into an entry's "fingerprints" when present.
 FINGERPRINT_KEYS = ("etag", "last_modified", "crc64", "md5")

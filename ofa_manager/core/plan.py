@@ -15,7 +15,8 @@ from typing import Protocol
 
 from ofa_manager.core.catalog import Catalog, Checkpoint
 from ofa_manager.core.describe import wants_file
-from ofa_manager.core.library import FileStatus, Library, State
+from ofa_manager.core.file_status import FileStatus, State
+from ofa_manager.core.library import Library
 from ofa_manager.core.states import UNFINISHED, QueueItem
 
 

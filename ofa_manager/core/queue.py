@@ -12,9 +12,11 @@ from pathlib import Path
 from ofa_manager.core.catalog import Checkpoint, redact_text
 from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.durable import atomic_write_json
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.states import ErrorKind, ItemState, QueueEvent, QueueEventKind, QueueItem
-from ofa_manager.core.transfer import Aborted, DownloadError, Progress, RateLimiter, Transfer, TransferOptions
+from ofa_manager.core.transfer import Transfer
+from ofa_manager.core.transfer_options import Aborted, DownloadError, Progress, RateLimiter, TransferOptions
 
 MAX_EVENTS_PER_SECOND = 10
 

@@ -14,7 +14,8 @@ from pathlib import Path
 from ofa_manager.core import sharing, units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.durable import OnError, copy_sparse, disk_bytes, same_volume, sync_folder
-from ofa_manager.core.library import Library, file_size, path_kind
+from ofa_manager.core.library import Library
+from ofa_manager.core.safe_files import file_size, path_kind
 
 # How long a move waits for another program (or a download) to let go of a file.
 LOCK_WAIT_S = 10.0

@@ -14,7 +14,7 @@ import threading
 import time
 from pathlib import Path
 
-from ofa_manager.core.library import RECORD_SUFFIX
+from ofa_manager.core.file_status import RECORD_SUFFIX
 
 # A record not rewritten for this long belongs to a download that no longer runs (killed, crashed).
 # Running downloads rewrite theirs every second.

@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ofa_manager.core.catalog import Checkpoint
-from ofa_manager.core.library import Library, NotOursError, State
+from ofa_manager.core.file_status import NotOursError, State
+from ofa_manager.core.library import Library
 
 # Moves one file to the trash; returns where it now is (a description where that is not known), or
 # None when there is no trash that can take it.

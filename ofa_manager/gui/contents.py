@@ -6,7 +6,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.claims import claim_mismatch, inspect_entry, inspect_path
-from ofa_manager.core.library import FileStatus, State
+from ofa_manager.core.file_status import FileStatus, State
 
 PRESENT = (State.DOWNLOADED, State.CORRUPT, State.IN_STORE)
 

@@ -21,7 +21,7 @@ from PySide6.QtWidgets import (
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.claims import claim_mismatch, describe_claim, describe_contents
-from ofa_manager.core.library import State
+from ofa_manager.core.file_status import State
 from ofa_manager.gui.status import display_path
 
 # Fingerprints a server or a download may have recorded in the file's metadata, shown when present.

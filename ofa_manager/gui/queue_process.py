@@ -43,7 +43,7 @@ from ofa_manager.core.protocol import (
 from ofa_manager.core.queue import DownloadQueue
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import ItemState, QueueEvent, QueueEventKind
-from ofa_manager.core.transfer import RateLimiter, TransferOptions
+from ofa_manager.core.transfer_options import RateLimiter, TransferOptions
 
 # Set in the environment of the frozen app's executable when it is to run as the download process.
 QUEUE_PROCESS_ENV = "OFA_MANAGER_QUEUE_PROCESS"

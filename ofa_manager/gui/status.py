@@ -9,7 +9,7 @@ from PySide6.QtCore import QCoreApplication
 
 from ofa_manager.core import units
 from ofa_manager.core.describe import Proof, Word, describe
-from ofa_manager.core.library import FileStatus, State
+from ofa_manager.core.file_status import FileStatus, State
 from ofa_manager.core.states import GOING, ItemState
 
 # Reasons that start with one of these keep only the part before the details, on the row.

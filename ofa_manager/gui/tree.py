@@ -19,7 +19,7 @@ from PySide6.QtWidgets import QApplication, QStyle
 
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url
-from ofa_manager.core.library import State
+from ofa_manager.core.file_status import State
 from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.icons import shared_file_icon
 from ofa_manager.gui.status import display_path, status_text, status_tooltip

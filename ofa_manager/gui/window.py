@@ -29,8 +29,8 @@ from ofa_manager import APP_NAME
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.describe import wants_file
+from ofa_manager.core.file_status import State
 from ofa_manager.core.hosts import normalise_host
-from ofa_manager.core.library import State
 from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.details import DetailsPane

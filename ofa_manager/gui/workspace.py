@@ -15,9 +15,11 @@ from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from ofa_manager.core import settings as settings_file
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Catalog, Checkpoint
+from ofa_manager.core.file_status import FileStatus, State
 from ofa_manager.core.hosts import normalise_host
-from ofa_manager.core.library import FileStatus, Library, State, free_space
+from ofa_manager.core.library import Library
 from ofa_manager.core.mirrors import rewrite, sources
+from ofa_manager.core.safe_files import free_space
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import ACTIVE, CANCELLABLE, GOING, UNFINISHED, ItemState, QueueEventKind
 from ofa_manager.gui.bridge import Bridge, Task

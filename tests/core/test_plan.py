@@ -7,7 +7,8 @@ import io
 import pytest
 
 from ofa_manager import cli
-from ofa_manager.core.library import Library, State
+from ofa_manager.core.file_status import State
+from ofa_manager.core.library import Library
 from ofa_manager.core.plan import DiskView, deletion_impact, plan_download
 from tests.catalogs import body_requests, engine_threads, entry, load, payload, sha256, write_catalog
 

@@ -20,7 +20,7 @@ from ofa_manager.core.states import (
     QueueEventKind,
     QueueItem,
 )
-from ofa_manager.core.transfer import DownloadError
+from ofa_manager.core.transfer_options import DownloadError
 from tests.catalogs import cli_env, entry, load, write_catalog
 
 ITEM = QueueItem(

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from ofa_manager.core.catalog import load_catalog
-from ofa_manager.core.library import Library, NotOursError, State
+from ofa_manager.core.file_status import NotOursError, State
+from ofa_manager.core.library import Library
 from ofa_manager.core.trash import NoTrashError, move_to_trash
 from tests.catalogs import entry, sha256, write_catalog
 

@@ -46,7 +46,8 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
 sys.path.insert(0, str(REPO))
 
-from ofa_manager.core.checkpoint_contents import CheckpointError, read_checkpoint  # noqa: E402
+from ofa_manager.core.checkpoint_contents import read_checkpoint  # noqa: E402
+from ofa_manager.core.checkpoint_results import CheckpointError  # noqa: E402
 
 MARKER = "ofa-manager-pwned"  # the file the malicious fixture's reduce creates in the current folder
 
