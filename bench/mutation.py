@@ -91,7 +91,7 @@ MODULES: dict[str, list[str]] = {
     "core/sharing.py": ["tests/test_shared_store.py", "tests/test_group_folder.py"],
     # SpaceCheck is used by the transfer engine (room before a download, others' reservations).
     "core/space.py": ["tests/test_transfer_holes.py", "tests/test_library.py"],
-    "core/lockfile.py": ["tests/test_zoo.py", "tests/test_foreign_files.py"],
+    "core/lockfile.py": ["tests/test_lockfile_rules.py", "tests/test_zoo.py", "tests/test_foreign_files.py"],
     "core/fingerprints.py": ["tests/test_fingerprints_rules.py", "tests/test_fingerprints.py"],
     "core/claims.py": ["tests/test_claims.py"],
     "core/linking.py": ["tests/core/test_linking.py", "tests/test_cli_link.py"],
