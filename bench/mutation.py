@@ -146,6 +146,7 @@ MODULES: dict[str, list[str]] = {
     # The command line, one module a family of commands; each runs the command line's tests.
     **{
         f"cli/{name}.py": [
+            "tests/test_cli_rules.py",
             "tests/test_cli.py",
             "tests/test_cli_move_trash.py",
             "tests/test_pipe.py",
