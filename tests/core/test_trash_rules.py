@@ -3,6 +3,7 @@ for only as long as asked."""
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import textwrap
@@ -14,8 +15,19 @@ from ofa_manager.core.trash import move_to_trash, send2trash_function
 from tests.core.test_trash import DATA, Trash, library  # noqa: F401  (library is a fixture)
 
 
-def test_send2trash_moves_the_file_into_the_users_trash_and_says_so(tmp_path, isolated_user_folders):
-    # The XDG home trash is in XDG_DATA_HOME (a temp folder here); tmp_path shares its volume.
+def test_send2trash_moves_the_file_into_the_users_trash_and_says_so(
+    tmp_path, isolated_user_folders, monkeypatch
+):
+    # The XDG home trash is in XDG_DATA_HOME (a temp folder here); tmp_path shares its volume. Send2Trash
+    # reads XDG_DATA_HOME once, when first imported (maybe by an earlier test): it is pointed at this one.
+    send2trash = pytest.importorskip("send2trash")
+    plat_other = pytest.importorskip("send2trash.plat_other")
+    if send2trash.send2trash is not plat_other.send2trash:
+        pytest.skip("Send2Trash uses GIO here, which finds the trash on its own")
+    data_home = os.fsencode(isolated_user_folders["XDG_DATA_HOME"])
+    monkeypatch.setattr(plat_other, "XDG_DATA_HOME", data_home)
+    monkeypatch.setattr(plat_other, "HOMETRASH_B", os.path.join(data_home, b"Trash"))
+    monkeypatch.setattr(plat_other, "HOMETRASH", os.fsdecode(os.path.join(data_home, b"Trash")))
     path = tmp_path / "model.pt"
     path.write_bytes(DATA)
     where = send2trash_function(path)
