@@ -8,14 +8,13 @@ them through the real workspace.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from ofa_manager.core.library import FileStatus, Library, State
 from ofa_manager.core.plan import DiskView, deletion_impact, plan_download
 from ofa_manager.core.states import ItemState, QueueItem
-from tests.catalogs import entry, load, payload, write_catalog
+from ofa_manager.core.transfer import Transfer
+from tests.catalogs import entry, fast_options, load, payload, write_catalog
 
 URL = "https://models.invalid/{}.pt"
 
@@ -129,16 +128,18 @@ def test_short_of_space_only_when_more_is_needed_than_is_free(library):
     assert not plan(library, ["lora1"], free=5300).short_of_space(with_bases=True)
 
 
-def test_the_disk_view_knows_a_downloaded_files_size_when_the_catalog_does_not(library, models_dir):
+def test_the_disk_view_knows_a_downloaded_files_size_when_the_catalog_does_not(tmp_path, http_server):
+    data = payload(1234)
+    http_server.add("/nosize.pt", data)
+    catalog = write_catalog(tmp_path / "n.json", [entry("nosize", http_server.url("/nosize.pt"))])
+    library = Library(tmp_path / "models", load(catalog))
     nosize = library.catalog.get("nosize")
     view = DiskView(library)
     assert view.size_of(nosize) is None  # not here, no size anywhere
     assert plan(library, ["nosize"]).unknown == 1
-    data = payload(1234)
-    Path(library.path(nosize)).write_bytes(data)  # a file in place (not ours: no record)
-    status = view.status_of(nosize)
-    assert status.state is not State.REMOTE
-    assert view.size_of(nosize) == status.size
+    Transfer(library, nosize, fast_options()).run()
+    assert view.status_of(nosize).state is State.DOWNLOADED
+    assert view.size_of(nosize) == len(data)  # from the file's metadata
 
 
 class BeforeTheFirstScan(Scan):
