@@ -94,7 +94,7 @@ MODULES: dict[str, list[str]] = {
     "core/lockfile.py": ["tests/test_lockfile_rules.py", "tests/test_zoo.py", "tests/test_foreign_files.py"],
     "core/fingerprints.py": ["tests/test_fingerprints_rules.py", "tests/test_fingerprints.py"],
     "core/claims.py": ["tests/test_claims.py"],
-    "core/linking.py": ["tests/core/test_linking.py", "tests/test_cli_link.py"],
+    "core/linking.py": ["tests/core/test_linking_rules.py", "tests/core/test_linking.py", "tests/test_cli_link.py"],
     "core/zoo.py": ["tests/test_zoo.py"],
     "core/protocol.py": ["tests/test_pipe.py", "tests/core/test_states.py"],
     # The models folder, in its layers; each runs the models folder's tests.
