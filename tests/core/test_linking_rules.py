@@ -3,6 +3,7 @@ with nothing left behind; a copy is a whole regular file; the JSON the command l
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 
@@ -104,3 +105,63 @@ def test_expected_json_names_every_field():
         "linked": False,
         "detail": "the published file",
     }
+
+
+SCRIPT = """#!/bin/sh
+save_dir=./out
+python train.py --restore-file=${unset_var}/a.pt
+python train.py --restore-file=./out/model.pt
+python train.py --restore-file=./ck/checkpoint_best.pt
+python train.py --restore-file=./ck/twin.pt
+python train.py --restore-file=./ck/here/twin.pt
+python train.py --restore-file=./ck/solo.pt
+python train.py --restore-file=./ck/unknown.pt
+python train.py --restore-file=./ck/present.pt
+"""
+
+
+def test_a_scan_classifies_each_path_and_says_why(tmp_path):
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [
+            entry("one", "http://x.invalid/1/twin.pt"),
+            entry("two", "http://x.invalid/2/twin.pt"),  # another file of the same name
+            entry("solo", "http://x.invalid/solo.pt"),
+        ],
+    )
+    library = Library(tmp_path / "models", load(catalog))
+    project = tmp_path / "proj"
+    (project / "ck" / "here").mkdir(parents=True)
+    (project / "run.sh").write_text(SCRIPT)
+    (project / "ck" / "present.pt").write_bytes(b"x")
+    (project / "ck" / "here" / "twin.pt").write_bytes(b"x")
+    rows = [e.as_json() for e in linking.scan(project, library.catalog, library)]
+    got = [(r["written"], r["line"], r["kind"], r["id"], r["detail"]) for r in rows]
+    assert got == [
+        ("${unset_var}/a.pt", 3, "unknown", None, "uses a variable the script does not set"),
+        (
+            "./out/model.pt",
+            4,
+            "produced",
+            None,
+            f"under {project / 'out'}, which the project's scripts write to",
+        ),
+        ("./ck/checkpoint_best.pt", 5, "produced", None, "named as a training run names its outputs"),
+        ("./ck/twin.pt", 6, "unknown", None, "the name fits several catalog entries: one, two"),
+        ("./ck/here/twin.pt", 7, "present", None, "already there; the name fits several entries: one, two"),
+        ("./ck/solo.pt", 8, "catalog", "solo", ""),
+        ("./ck/unknown.pt", 9, "unknown", None, "no catalog entry has this file name"),
+        ("./ck/present.pt", 10, "present", None, "already there"),
+    ]
+    assert rows[1]["path"] == str(project / "out" / "model.pt") and rows[0]["path"] == "${unset_var}/a.pt"
+    assert {r["script"] for r in rows} == {str(project / "run.sh")}
+
+
+def test_scanning_something_that_is_not_a_folder_says_so(tmp_path):
+    library = Library(tmp_path / "models", load(write_catalog(tmp_path / "c.json", [])))
+    not_a_folder = tmp_path / "file"
+    not_a_folder.write_text("")
+    with pytest.raises(NotADirectoryError) as info:
+        linking.scan(not_a_folder, library.catalog, library)
+    assert info.value.filename == str(not_a_folder) and info.value.strerror == "not a folder"
+    assert info.value.errno == errno.ENOTDIR
