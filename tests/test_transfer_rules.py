@@ -3,12 +3,15 @@ where it was asked is never written into the file (the loopback server misbehave
 
 from __future__ import annotations
 
+import shutil
+import subprocess
 import threading
 
 import pytest
 
 from ofa_manager.core.library import Library
-from ofa_manager.core.transfer import Aborted, Transfer
+from ofa_manager.core.states import ErrorKind
+from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
 from tests.catalogs import (
     MiB,
     body_requests,
@@ -69,3 +72,35 @@ def test_a_206_starting_before_the_asked_byte_is_not_spliced_in(tmp_path, models
     assert route.shift_times == 0  # one answer did start 1000 bytes early
     assert final.read_bytes() == data
     assert len(body_requests(http_server, PATH)) >= 2
+
+
+@pytest.fixture
+def tiny_volume(tmp_path):
+    """A 1 MiB tmpfs (mounting needs root; skipped elsewhere): writing past it fails with ENOSPC."""
+    folder = tmp_path / "tiny"
+    folder.mkdir()
+    mount = shutil.which("mount")
+    if (
+        mount is None
+        or subprocess.run(
+            [mount, "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(folder)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("cannot mount a small tmpfs here")
+    yield folder
+    subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def test_a_full_disk_fails_the_download_without_trying_the_mirrors(tmp_path, tiny_volume, http_server):
+    data = payload(3 * MiB)
+    # No length: nothing tells the size before the bytes arrive, so the disk fills while writing.
+    http_server.add(PATH, data, no_length=True)
+    http_server.add("/mirror.pt", data)
+    catalog = write_catalog(
+        tmp_path / "c.json", [entry("m", http_server.url(PATH), mirrors=[http_server.url("/mirror.pt")])]
+    )
+    library = Library(tiny_volume, load(catalog))
+    with pytest.raises(DownloadError) as info:
+        Transfer(library, library.catalog.get("m"), fast_options(connections=1)).run()
+    assert info.value.kind is ErrorKind.DISK, info.value
+    assert http_server.requests_for("/mirror.pt") == []  # another source cannot make the disk bigger
