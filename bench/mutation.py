@@ -104,7 +104,7 @@ MODULES: dict[str, list[str]] = {
         "tests/test_cli_link.py",
     ],
     "core/zoo.py": ["tests/test_zoo.py"],
-    "core/protocol.py": ["tests/test_pipe.py", "tests/core/test_states.py"],
+    "core/protocol.py": ["tests/test_protocol_rules.py", "tests/test_pipe.py", "tests/core/test_states.py"],
     # The models folder, in its layers; each runs the models folder's tests.
     **{
         f"core/{name}.py": [
