@@ -77,3 +77,42 @@ def test_exactly_enough_room_is_enough_and_what_stays_behind_needs_none(
     assert sorted(p.name for p in result.moved) == ["a.pt", "b.pt.part"]
     assert (target / "a.pt").read_bytes() == b"a" * 5000
     assert library.path(library.catalog.get("taken")).read_bytes() == b"t" * 100_000
+
+
+def test_too_little_room_names_both_figures(
+    tmp_path,
+    elsewhere,  # noqa: F811
+    monkeypatch,
+):
+    library, _, _ = two_files(tmp_path)
+    taken = library.path(library.catalog.get("taken"))
+    need = need_of(library) + relocate.disk_bytes(taken)  # nothing is taken in a new folder: all of it moves
+    volume_with_free(monkeypatch, elsewhere, need // 2)
+    target = elsewhere / "models"
+    with pytest.raises(OSError) as info:
+        relocate.relocate(library, target)
+    assert str(info.value) == (
+        f"the files need {relocate.units.size(need)} and {target} has {relocate.units.size(need // 2)} free"
+    )
+
+
+def test_a_new_folder_is_made_with_its_parents(tmp_path):
+    library = library_of(tmp_path, ("a",))
+    library.path(library.catalog.get("a")).write_bytes(b"a" * 100)
+    target = tmp_path / "new" / "deeper" / "models"
+    result = relocate.relocate(library, target)
+    assert result.moved == [target / "a.pt"] and (target / "a.pt").read_bytes() == b"a" * 100
+
+
+def test_progress_counts_each_file_once_and_skipped_ones_as_done(tmp_path):
+    library = library_of(tmp_path, ("a", "b"))
+    library.path(library.catalog.get("a")).write_bytes(b"a" * 5000)
+    library.path(library.catalog.get("b")).write_bytes(b"b" * 6000)
+    target = tmp_path / "new"
+    target.mkdir()
+    (target / "b.pt").write_bytes(b"someone else's")  # b's name is taken: b stays, its bytes count as done
+    reports = []
+    result = relocate.relocate(library, target, progress=lambda done, total: reports.append((done, total)))
+    assert result.moved == [target / "a.pt"]
+    # a: renamed (5000), then its remainder (none); b: skipped, all of it at once; then the end.
+    assert reports == [(5000, 11000), (5000, 11000), (11000, 11000), (11000, 11000)]
