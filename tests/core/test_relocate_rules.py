@@ -116,3 +116,16 @@ def test_progress_counts_each_file_once_and_skipped_ones_as_done(tmp_path):
     assert result.moved == [target / "a.pt"]
     # a: renamed (5000), then its remainder (none); b: skipped, all of it at once; then the end.
     assert reports == [(5000, 11000), (5000, 11000), (11000, 11000), (11000, 11000)]
+
+
+def test_moved_names_the_data_not_its_records_and_a_record_alone_stays(tmp_path):
+    library = library_of(tmp_path, ("p", "orphan"))
+    p, orphan = library.catalog.get("p"), library.catalog.get("orphan")
+    library.part_path(p).write_bytes(b"p" * 300)
+    library.record_path(p).write_text("{}")
+    library.record_path(orphan).write_text("{}")  # a resume record without its partial file
+    target = tmp_path / "new"
+    result = relocate.relocate(library, target)
+    assert result.moved == [target / "p.pt.part"]  # the record came along but is not a checkpoint moved
+    assert (target / library.record_path(p).name).exists()
+    assert library.record_path(orphan).exists() and not (target / library.record_path(orphan).name).exists()
