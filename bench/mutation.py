@@ -97,7 +97,7 @@ MODULES: dict[str, list[str]] = {
     ],
     "core/lockfile.py": ["tests/test_lockfile_rules.py", "tests/test_zoo.py", "tests/test_foreign_files.py"],
     "core/fingerprints.py": ["tests/test_fingerprints_rules.py", "tests/test_fingerprints.py"],
-    "core/claims.py": ["tests/test_claims.py"],
+    "core/claims.py": ["tests/test_claims_rules.py", "tests/test_claims.py"],
     "core/linking.py": [
         "tests/core/test_linking_rules.py",
         "tests/core/test_linking.py",
