@@ -178,3 +178,53 @@ def test_copy_sparse_syncs_the_copy(tmp_path, monkeypatch):
     fsyncs = Fsyncs(monkeypatch, target)
     copy_sparse(source, target)
     assert fsyncs.of(target) == [True] and target.read_bytes() == source.read_bytes()
+
+
+def sparse(path: Path, size: int, pieces: dict[int, bytes]) -> None:
+    with open(path, "wb") as fh:
+        for offset, data in pieces.items():
+            fh.seek(offset)
+            fh.write(data)
+        fh.truncate(size)
+
+
+def test_disk_bytes_counts_blocks_not_holes(tmp_path):
+    assert durable.disk_bytes(tmp_path / "missing") == 0
+    whole = tmp_path / "whole"
+    whole.write_bytes(b"w" * 10_000)
+    assert durable.disk_bytes(whole) == 10_000  # never more than the size, though blocks are rounded up
+    holey = tmp_path / "holey"
+    sparse(holey, 8 << 20, {0: b"a" * 4096})
+    assert durable.disk_bytes(holey) == holey.stat().st_blocks * 512 < 8 << 20
+
+
+def test_same_volume(tmp_path, elsewhere):  # noqa: F811
+    (tmp_path / "a").mkdir()
+    assert durable.same_volume(tmp_path, tmp_path / "a") is True
+    assert durable.same_volume(tmp_path, elsewhere) is False
+    assert durable.same_volume(tmp_path, tmp_path / "missing") is False
+
+
+def test_data_spans_and_a_sparse_copy_keep_the_holes(tmp_path):
+    source, target = tmp_path / "s", tmp_path / "t"
+    mib = 1 << 20
+    sparse(source, 8 * mib, {0: b"a" * 4096, 4 * mib: b"b" * 4096})
+    with open(source, "rb") as fh:
+        spans = durable.data_spans(fh.fileno(), 8 * mib)
+    if spans == [(0, 8 * mib)]:
+        pytest.skip("this file system does not report holes")
+    # Data where it was written (block-aligned), holes between and at the end.
+    assert spans[0][0] == 0 and spans[-1][0] <= 4 * mib < spans[-1][1] < 8 * mib and len(spans) == 2
+    copied = []
+    copy_sparse(source, target, advance=copied.append)
+    assert target.read_bytes() == source.read_bytes()
+    assert sum(copied) == sum(end - start for start, end in spans)  # only the data was copied
+    assert durable.disk_bytes(target) < 2 * mib
+
+
+def test_a_stopped_copy_says_so(tmp_path):
+    source = tmp_path / "s"
+    source.write_bytes(b"x" * 1000)
+    with pytest.raises(OSError) as info:
+        copy_sparse(source, tmp_path / "t", stopped=lambda: True)
+    assert info.value.errno == errno.ECANCELED and "stopped while copying s" in str(info.value)
