@@ -134,6 +134,7 @@ MODULES: dict[str, list[str]] = {
         )
     },
     "core/http.py": [
+        "tests/test_http_rules.py",
         "tests/test_transfer.py",
         "tests/test_transfer_edges.py",
         "tests/test_transfer_holes.py",
