@@ -152,7 +152,12 @@ MODULES: dict[str, list[str]] = {
         ]
         for name in ("transfer", "transfer_options", "transfer_state", "segments", "connections", "finishing")
     },
-    "core/queue.py": ["tests/test_queue.py", "tests/test_queue_bulk.py", "tests/test_pipe.py"],
+    "core/queue.py": [
+        "tests/test_queue_rules.py",
+        "tests/test_queue.py",
+        "tests/test_queue_bulk.py",
+        "tests/test_pipe.py",
+    ],
     # The command line, one module a family of commands; each runs the command line's tests.
     **{
         f"cli/{name}.py": [
