@@ -8,12 +8,16 @@ import pickle
 from ofa_manager.core.checkpoint_results import CheckpointError, GlobalUse
 from ofa_manager.core.claims import (
     SUMMARY_VERSION,
+    cached_summary,
     claim_mismatch,
     describe_contents,
+    inspect_entry,
     inspect_path,
     params_text,
     unreadable,
 )
+from ofa_manager.core.library import Library
+from tests.catalogs import entry, load, sha256, write_catalog
 
 EMPTY = {
     "version": SUMMARY_VERSION,
@@ -108,3 +112,53 @@ def test_a_claim_differs_only_on_evidence_and_beyond_ten_percent():
     assert claim_mismatch({"arch": "ofa_large"}, {"error": "bad zip"}) == (
         "holds no readable checkpoint (bad zip), not OFA-Large"
     )
+
+
+GOOD = {**EMPTY, "safety": "x", "error": "e", "arch": "a", "task": "t", "params": 5, "load_code": "c"}
+
+
+def test_a_recorded_summary_is_used_only_for_the_same_file_and_only_when_well_formed(tmp_path):
+    path = tmp_path / "f.pt"
+    path.write_bytes(b"x" * 10)
+    st = path.stat()
+    meta = {"contents": {"size": st.st_size, "mtime_ns": st.st_mtime_ns, "summary": GOOD}}
+    assert cached_summary(meta, st) == GOOD
+    assert cached_summary({}, st) is None and cached_summary({"contents": []}, st) is None
+    assert cached_summary({"contents": {**meta["contents"], "size": 11}}, st) is None
+    assert cached_summary({"contents": {**meta["contents"], "mtime_ns": st.st_mtime_ns + 1}}, st) is None
+    for bad in (
+        {"version": SUMMARY_VERSION - 1},
+        {"arch": 1},
+        {"task": 2},
+        {"params": True},
+        {"params": "5"},
+        {"error": 3},
+        {"safety": None, "load_code": 4},
+        {"petl": "adapter"},
+        {"petl": [1]},
+        {"safe": "no"},
+    ):
+        summary = {**GOOD, **bad}
+        assert cached_summary({"contents": {**meta["contents"], "summary": summary}}, st) is None, bad
+    missing = dict(GOOD)
+    del missing["petl"]
+    assert cached_summary({"contents": {**meta["contents"], "summary": missing}}, st) is None
+
+
+def test_inspecting_an_entry_records_the_summary_and_uses_it_until_asked_to_read_again(tmp_path, models_dir):
+    data = b"<html>not a checkpoint</html>\n"
+    catalog = write_catalog(
+        tmp_path / "c.json", [entry("a", "http://x.invalid/a.pt", sha256=sha256(data), size=len(data))]
+    )
+    library = Library(models_dir, load(catalog))
+    a = library.catalog.get("a")
+    assert inspect_entry(library, a) is None  # not here
+    library.path(a).write_bytes(data)
+    assert library.adopt(a)
+    first = inspect_entry(library, a)
+    assert first.cached is False and first.path == str(library.path(a)) and first.summary["safe"] is False
+    recorded = library.read_meta(a)["contents"]
+    assert recorded["size"] == len(data) and recorded["summary"] == first.summary
+    again = inspect_entry(library, a)
+    assert again.cached is True and again.summary == first.summary and again.mismatch is None
+    assert inspect_entry(library, a, refresh=True).cached is False
