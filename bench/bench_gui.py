@@ -172,7 +172,7 @@ def bench_stall(size_mib: int) -> dict:
             window.resize(1280, 800)
             window.show()
             workspace.start()
-            run_until(lambda: workspace.statuses is not None, 30)
+            run_until(lambda: workspace.store.statuses is not None, 30)
 
             gaps: list[float] = []
             last = [time.perf_counter()]
@@ -183,7 +183,7 @@ def bench_stall(size_mib: int) -> dict:
                 last[0] = now
 
             def finished() -> bool:
-                items = workspace.items()
+                items = workspace.store.items()
                 if any(i.state.value == "failed" for i in items):
                     raise RuntimeError(f"a download failed: {[i.error for i in items]}")
                 return bool(items) and all(i.state.value == "done" for i in items)
@@ -194,7 +194,7 @@ def bench_stall(size_mib: int) -> dict:
             timer.timeout.connect(tick)
             started = time.perf_counter()
             cpu_before = cpu_times()
-            workspace.download(list(workspace.catalog))
+            workspace.commands.download(list(workspace.catalog))
             last[0] = time.perf_counter()
             timer.start()
             run_until(finished, 600)

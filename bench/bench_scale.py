@@ -66,7 +66,7 @@ def done():
     app.quit()
 
 window.first_painted.connect(painted)
-workspace.statuses_changed.connect(scanned)
+workspace.store.statuses_changed.connect(scanned)
 window.show()
 app.exec()
 workspace.close()

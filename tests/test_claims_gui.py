@@ -80,7 +80,7 @@ def window(qtbot, models_dir, http_server, tmp_path):
     win.show()
     qtbot.waitExposed(win)
     workspace.start()
-    qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: workspace.store.statuses is not None, timeout=WAIT_MS)
     yield win
     win.close()
     qtbot.waitUntil(lambda: not engine_threads(), timeout=5000)
@@ -88,7 +88,7 @@ def window(qtbot, models_dir, http_server, tmp_path):
 
 def download(qtbot, win, *ids: str) -> None:
     ws = win.workspace
-    ws.download([ws.catalog.get(i) for i in ids])
+    ws.commands.download([ws.catalog.get(i) for i in ids])
     qtbot.waitUntil(
         lambda: all(win.model.index_of(i, COL_STATUS).data() == "Downloaded" for i in ids), timeout=WAIT_MS
     )
@@ -105,7 +105,7 @@ def test_the_details_pane_says_what_the_file_holds_and_that_it_is_not_what_is_cl
     assert pane.labels["size"].text().endswith(f"({HUGE.stat().st_size:,} bytes)")
     assert (
         pane.labels["sha256"].text().split()[0]
-        == window.workspace.status_of(window.workspace.catalog.get("refcoco-adapter")).sha256
+        == window.workspace.store.status_of(window.workspace.catalog.get("refcoco-adapter")).sha256
     )
     assert pane.labels["holds"].text() == "ofa_huge fine-tuned for caption (873M parameters)"
     assert pane.labels["safety"].text() == "tensors and plain data only"

@@ -234,7 +234,7 @@ def test_rm_trash_moves_the_file_to_the_freedesktop_trash(capsys, site, isolated
         timeout=120,
     )
     assert done.returncode == 0, done.stderr
-    assert "to the trash; the space is freed when the trash is emptied" in done.stdout
+    assert "to the trash; they take their space until the trash is emptied" in done.stdout
     trash = isolated_user_folders["XDG_DATA_HOME"] / "Trash"
     assert (trash / "files" / "good.pt").read_bytes() == site.files["good"]
     info = (trash / "info" / "good.pt.trashinfo").read_text()

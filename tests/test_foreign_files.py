@@ -709,13 +709,13 @@ def test_the_window_starts_on_a_damaged_folder_and_says_not_ours(qtbot, tmp_path
     library.path(get("badmeta")).write_bytes(DATA["plain"])
     library.meta_path(get("badmeta")).write_text('{"size": -1, "downloaded_at": 5}')
 
-    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models, in_process_queue=True)
+    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models, queue_in_window=True)
     window = MainWindow(workspace)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
     workspace.start()
-    qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=15000)
+    qtbot.waitUntil(lambda: workspace.store.statuses is not None, timeout=15000)
 
     def text(entry_id: str, role=None) -> str:
         index = window.model.index_of(entry_id, tree.COL_STATUS)
@@ -739,7 +739,7 @@ def test_the_window_starts_on_a_damaged_folder_and_says_not_ours(qtbot, tmp_path
     assert window.actions_by_name["verify"].isEnabled()
     assert not window.actions_by_name["delete"].isEnabled()
     messages: list[str] = []
-    workspace.message.connect(messages.append)
+    workspace.store.message.connect(messages.append)
     window.actions_by_name["verify"].trigger()
     qtbot.waitUntil(lambda: any("not ours" in m for m in messages), timeout=15000)
     said = next(m for m in messages if "not ours" in m)

@@ -27,8 +27,9 @@ from ofa_manager.core.catalog import load_catalog  # noqa: E402
 from ofa_manager.core.settings import Settings  # noqa: E402
 from ofa_manager.gui import downloads, tree  # noqa: E402
 from ofa_manager.gui.app import SingleInstance  # noqa: E402
+from ofa_manager.gui.download_process import queue_state_file  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
-from ofa_manager.gui.workspace import Workspace, queue_state_file  # noqa: E402
+from ofa_manager.gui.workspace import Workspace  # noqa: E402
 from tests.catalogs import rot  # noqa: E402
 
 # Any Qt warning fails a test, except the offscreen platform's note that it has no window manager.
@@ -113,18 +114,18 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
         settings: Settings | None = None,
         root: Path | None = None,
         *,
-        in_process_queue: bool = False,
+        queue_in_window: bool = False,
     ) -> MainWindow:
         saved = settings or settings_file.load()
         workspace = Workspace(
-            load_catalog([catalog]), saved, root or models_dir, in_process_queue=in_process_queue
+            load_catalog([catalog]), saved, root or models_dir, queue_in_window=queue_in_window
         )
         window = MainWindow(workspace)
         qtbot.addWidget(window)
         window.show()
         qtbot.waitExposed(window)
         workspace.start()
-        qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: workspace.store.statuses is not None, timeout=WAIT_MS)
         opened.append(window)
         return window
 
@@ -134,7 +135,7 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
     # Closing stops every download, worker and the download process; none may outlive the test.
     qtbot.waitUntil(lambda: not engine_threads(), timeout=5000)
     for window in opened:
-        process = getattr(window.workspace.queue, "process", None)
+        process = getattr(window.workspace.process.queue, "process", None)
         assert process is None or process.poll() is not None
 
 
@@ -154,7 +155,7 @@ def row_state(window: MainWindow, row: int) -> str:
 
 def row_of(window: MainWindow, entry_id: str) -> int | None:
     ws = window.workspace
-    return ws.row_of(ws.key_of(ws.catalog.get(entry_id)))
+    return ws.store.row_of(ws.store.key_of(ws.catalog.get(entry_id)))
 
 
 class Answers:
@@ -215,7 +216,8 @@ def test_size_unknown_until_the_head_probe_answers(qtbot, server, open_window, h
     server.add("ofa-base", 200 * KiB, in_catalog_size=False)
     catalog = load_catalog([server.catalog()])
     not_started = Workspace(catalog, Settings(), models_dir)
-    assert tree.CheckpointTreeModel(not_started).index_of("ofa-base", tree.COL_SIZE).data() == "unknown"
+    model = tree.CheckpointTreeModel(not_started.store, not_started.contents)
+    assert model.index_of("ofa-base", tree.COL_SIZE).data() == "unknown"
     assert not_started.close()
 
     window = open_window(server.catalog())
@@ -340,7 +342,7 @@ def test_window_title_shows_overall_progress(qtbot, server, open_window):
         lambda: re.fullmatch(r"([1-9]\d?) % — 1 download — ofa-manager", window.windowTitle()) is not None,
         timeout=WAIT_MS,
     )
-    window.workspace.pause([window.workspace.catalog.get("ofa-base")])
+    window.workspace.commands.pause([window.workspace.catalog.get("ofa-base")])
     qtbot.waitUntil(lambda: window.windowTitle() == "ofa-manager", timeout=WAIT_MS)
 
 
@@ -375,7 +377,7 @@ def test_petl_download_offers_the_backbone(qtbot, monkeypatch, server, open_wind
 def test_queue_warns_when_the_disk_is_too_small(qtbot, monkeypatch, server, open_window):
     server.add("ofa-huge", 512 * KiB)
     window = open_window(server.catalog())
-    monkeypatch.setattr(window.workspace, "free_bytes", lambda: 100 * KiB)
+    monkeypatch.setattr(window.store, "free_bytes", lambda: 100 * KiB)
     answers = Answers(monkeypatch, window, lambda title, choices: "Cancel")
     assert not window.download([window.workspace.catalog.get("ofa-huge")])
     assert answers.asked[0][0] == "Not enough disk space"
@@ -406,7 +408,7 @@ def test_unfinished_downloads_come_back_after_a_restart(qtbot, server, open_wind
     assert row_state(third, 0) == "Paused"
     wait_status(qtbot, third, "ofa-base", "Paused")
     server.http.route("/checkpoints/ofa-base.pt").rate = None
-    third.workspace.resume([third.workspace.catalog.get("ofa-base")])
+    third.workspace.commands.resume([third.workspace.catalog.get("ofa-base")])
     wait_status(qtbot, third, "ofa-base", "Downloaded")
     assert (models_dir / "ofa-base.pt").read_bytes() == server.data["/checkpoints/ofa-base.pt"]
     assert any(
@@ -446,7 +448,7 @@ def test_verify_catches_a_corrupted_file(qtbot, server, open_window, models_dir)
     wait_status(qtbot, window, "ofa-tiny", r"\d+ %.*")
     assert not window.actions_by_name["verify"].isEnabled()
     assert not window.actions_by_name["delete"].isEnabled()
-    assert window.workspace.verify([window.workspace.catalog.get("ofa-tiny")]) == 0
+    assert window.workspace.commands.verify([window.workspace.catalog.get("ofa-tiny")]) == 0
     server.http.route("/checkpoints/ofa-tiny.pt").rate = None
     wait_status(qtbot, window, "ofa-tiny", "Downloaded|Verified")
     assert window.actions_by_name["verify"].isEnabled() and window.actions_by_name["delete"].isEnabled()
@@ -471,7 +473,7 @@ def test_delete_moves_to_the_trash_and_says_where(
     window.actions_by_name["delete"].trigger()
     title, text, _ = answers.asked[0]
     assert title == "Move to the trash?"
-    assert "freeing 200.0 KiB" in text
+    assert "(200.0 KiB) to the desktop trash" in text and "free" not in text
     assert "backbone of downloaded PETL checkpoints" in text and "LoRA checkpoint on RefCOCO" in text
     wait_status(qtbot, window, "ofa-large", "Not downloaded")
     trashed = isolated_user_folders["XDG_DATA_HOME"] / "Trash" / "files" / "ofa-large.pt"
@@ -481,7 +483,7 @@ def test_delete_moves_to_the_trash_and_says_where(
     assert str(trashed) in window.message_label.text()
     # Its finished row in the downloads panel goes too: it would say "Downloaded" about a file in the trash.
     large = window.workspace.catalog.get("ofa-large")
-    qtbot.waitUntil(lambda: window.workspace.item_for(large) is None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.workspace.store.item_for(large) is None, timeout=WAIT_MS)
 
     # Deleting a shared file names the other checkpoints that use it.
     window.select(["refcoco-lora"])
@@ -497,7 +499,7 @@ def test_delete_falls_back_to_permanent_only_after_asking(
     window = open_window(server.catalog())
     download_all(qtbot, window)
     # As on a system without a desktop trash (or a models folder on a volume the trash cannot reach).
-    monkeypatch.setattr(window.workspace, "trash_file", lambda path: None)
+    monkeypatch.setattr("ofa_manager.gui.commands.trash_file", lambda path: None)
     choices_made = iter(["Move to Trash", "Keep the File", "Move to Trash", "Delete Permanently"])
     answers = Answers(monkeypatch, window, lambda title, choices: next(choices_made))
     window.select(["ofa-tiny"])
@@ -508,7 +510,8 @@ def test_delete_falls_back_to_permanent_only_after_asking(
     window.actions_by_name["delete"].trigger()
     wait_status(qtbot, window, "ofa-tiny", "Not downloaded")
     assert not (models_dir / "ofa-tiny.pt").exists()
-    assert "permanently" in window.message_label.text()
+    # The scan that follows the refusal may see the file gone before the deletion reports.
+    qtbot.waitUntil(lambda: "permanently" in window.message_label.text(), timeout=WAIT_MS)
 
 
 def test_delete_partial_file(qtbot, monkeypatch, server, open_window, models_dir):
@@ -517,9 +520,9 @@ def test_delete_partial_file(qtbot, monkeypatch, server, open_window, models_dir
     base = window.workspace.catalog.get("ofa-base")
     window.download([base])
     wait_status(qtbot, window, "ofa-base", r"\d+ %.*")
-    window.workspace.pause([base])
+    window.workspace.commands.pause([base])
     wait_status(qtbot, window, "ofa-base", "Paused")
-    window.workspace.cancel([base])
+    window.workspace.commands.cancel([base])
     wait_status(qtbot, window, "ofa-base", r"Partial \(.+\)")
     Answers(monkeypatch, window, lambda title, choices: "Delete")
     window.select(["ofa-base"])
@@ -544,7 +547,7 @@ def test_disk_panel_figures_match_the_files(qtbot, qtmodeltester, server, open_w
     wait_status(qtbot, window, "ofa-medium", "Downloaded")
     window.download([catalog.get("ofa-base")])
     wait_status(qtbot, window, "ofa-base", r"\d+ %.*")
-    window.workspace.pause([catalog.get("ofa-base")])
+    window.workspace.commands.pause([catalog.get("ofa-base")])
     wait_status(qtbot, window, "ofa-base", "Paused")
     record_file = models_dir / "ofa-base.pt.part.json"
 
@@ -715,7 +718,9 @@ def choose_folder(window: MainWindow, target: Path) -> None:
 
 def wait_moved(qtbot, window: MainWindow, target: Path) -> None:
     ws = window.workspace
-    qtbot.waitUntil(lambda: ws.library.root == target.resolve() and not ws.moving, timeout=WAIT_MS)
+    qtbot.waitUntil(
+        lambda: ws.store.library.root == target.resolve() and not ws.store.moving, timeout=WAIT_MS
+    )
 
 
 def test_changing_the_models_folder_moves_the_files(qtbot, monkeypatch, server, open_window, tmp_path):
@@ -739,16 +744,16 @@ def test_a_failed_folder_change_keeps_the_old_folder_and_setting(
     download_all(qtbot, window)
     before = settings_file.load().models_dir
     messages: list[str] = []
-    window.workspace.message.connect(messages.append)
+    window.workspace.store.message.connect(messages.append)
     Answers(monkeypatch, window, lambda title, choices: "Move Files")
     window.select(["ofa-tiny"])
     assert window.actions_by_name["verify"].isEnabled()
     target = tmp_path / "not-a-folder"
     target.write_text("a file stands where the folder would go")
     choose_folder(window, target)
-    qtbot.waitUntil(lambda: window.workspace.moving, timeout=WAIT_MS)
-    qtbot.waitUntil(lambda: not window.workspace.moving, timeout=WAIT_MS)
-    assert window.workspace.library.root == models_dir.resolve()
+    qtbot.waitUntil(lambda: window.workspace.store.moving, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: not window.workspace.store.moving, timeout=WAIT_MS)
+    assert window.workspace.store.library.root == models_dir.resolve()
     assert settings_file.load().models_dir == before
     assert (models_dir / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
     assert any("Changing the models folder failed" in text for text in messages), messages
@@ -780,7 +785,7 @@ def test_a_move_to_another_volume_copies_with_progress_and_leaves_no_partial_cop
     target = Path(tempfile.mkdtemp(prefix="ofa-move-", dir=other_volume(models_dir))) / "models"
     try:
         messages: list[str] = []
-        window.workspace.message.connect(messages.append)
+        window.workspace.store.message.connect(messages.append)
         Answers(monkeypatch, window, lambda title, choices: "Move Files")
         choose_folder(window, target)
         wait_moved(qtbot, window, target)
@@ -808,9 +813,9 @@ def test_closing_during_a_move_asks_and_can_keep_moving(qtbot, monkeypatch, serv
     )
     target = tmp_path / "elsewhere"
     # Another program holds the file's lock: the move waits for it, as it would for a running download.
-    with ws.library.lock(tiny).acquire():
+    with ws.store.library.lock(tiny).acquire():
         choose_folder(window, target)
-        qtbot.waitUntil(lambda: ws.moving, timeout=WAIT_MS)
+        qtbot.waitUntil(lambda: ws.store.moving, timeout=WAIT_MS)
         assert not window.actions_by_name["verify"].isEnabled()
         assert not window.actions_by_name["delete"].isEnabled()
         window.close()
@@ -883,14 +888,14 @@ def test_index_helpers_do_not_leak_invalid_indexes(server, open_window):
 def test_the_in_process_test_mode_downloads_pauses_and_resumes(qtbot, server, open_window, models_dir):
     # Tests that need no download process run its queue in the window's process: it must behave alike.
     server.add("ofa-tiny", 2 * MiB, rate=400 * KiB)
-    window = open_window(server.catalog(), Settings(connections=2), in_process_queue=True)
+    window = open_window(server.catalog(), Settings(connections=2), queue_in_window=True)
     tiny = window.workspace.catalog.get("ofa-tiny")
     window.download([tiny])
     wait_status(qtbot, window, "ofa-tiny", r"\d+ %.*")
-    window.workspace.pause([tiny])
+    window.workspace.commands.pause([tiny])
     wait_status(qtbot, window, "ofa-tiny", "Paused")
     server.http.route("/checkpoints/ofa-tiny.pt").rate = None
-    window.workspace.resume([tiny])
+    window.workspace.commands.resume([tiny])
     wait_status(qtbot, window, "ofa-tiny", "Downloaded")
     assert (models_dir / "ofa-tiny.pt").read_bytes() == server.data["/checkpoints/ofa-tiny.pt"]
 
@@ -900,9 +905,9 @@ def test_a_crashed_download_process_is_restarted_and_the_queue_comes_back(qtbot,
     window = open_window(server.catalog(), Settings(connections=1))
     window.download([window.workspace.catalog.get("ofa-base")])
     wait_status(qtbot, window, "ofa-base", r"\d+ %.*")
-    first = window.workspace.queue.process
+    first = window.workspace.process.queue.process
     os.kill(first.pid, signal.SIGKILL)
-    qtbot.waitUntil(lambda: window.workspace.queue.process is not first, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: window.workspace.process.queue.process is not first, timeout=WAIT_MS)
     assert "download process stopped" in window.message_label.text()
     server.http.route("/checkpoints/ofa-base.pt").rate = None
     wait_status(qtbot, window, "ofa-base", "Downloaded")

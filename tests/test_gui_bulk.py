@@ -36,7 +36,7 @@ def test_pause_all_then_cancel_all_start_no_queued_file(
     workspace = window.workspace
 
     def has_partial(name: str) -> bool:
-        return workspace.library.part_path(workspace.catalog.get(name)).exists()
+        return workspace.store.library.part_path(workspace.catalog.get(name)).exists()
 
     # Two files come in (their data on disk), three wait.
     qtbot.waitUntil(lambda: all(has_partial(n) for n in NAMES[:2]), timeout=WAIT_MS)
@@ -46,7 +46,7 @@ def test_pause_all_then_cancel_all_start_no_queued_file(
     qtbot.waitUntil(lambda: [row_state(window, r) for r in range(5)] == ["Paused"] * 5, timeout=WAIT_MS)
     assert [gets(server, n) for n in NAMES[2:]] == [0, 0, 0]
 
-    window.workspace.resume([window.workspace.catalog.get(NAMES[2])])
+    window.workspace.commands.resume([window.workspace.catalog.get(NAMES[2])])
     qtbot.waitUntil(lambda: gets(server, NAMES[2]) > 0 and has_partial(NAMES[2]), timeout=WAIT_MS)
     assert panel.tool_buttons["cancel_all"].isEnabled()
     panel.tool_buttons["cancel_all"].trigger()

@@ -46,7 +46,7 @@ def test_the_window_shows_urls_without_their_user_and_password(
         row["url"] = with_credentials(row["url"])
     window = open_window(server.catalog())
     messages: list[str] = []
-    window.workspace.message.connect(messages.append)
+    window.workspace.store.message.connect(messages.append)
 
     window.download(list(window.workspace.catalog))
     wait_status(qtbot, window, "ofa-tiny", "Downloaded")

@@ -1,7 +1,8 @@
 """The import contracts of pyproject.toml ([tool.importlinter]) hold, and each of them can fail.
 
 What they say: the command line and the window sit above the engine, which imports neither them nor Qt;
-the views reach the download process (and the transfers, and requests) only through the workspace.
+the views reach the download process (and the transfers, and requests) only through the commands and
+the store; the queue's states and the protocol with the download process import only the standard library.
 tests/test_core_imports.py proves the first at run time too, by importing the engine with Qt blocked.
 """
 
@@ -54,6 +55,11 @@ BREAKS = [
     ("views-not-process", "gui/tree.py", "from ofa_manager.gui import queue_process"),
     ("views-not-process", "gui/downloads.py", "from ofa_manager.core.queue import DownloadQueue"),
     ("views-not-process", "gui/window.py", "import requests"),
+    ("views-not-process", "gui/downloads.py", "from ofa_manager.gui import download_process"),
+    ("views-not-process", "gui/actions.py", "from ofa_manager.gui.queue_process import LocalQueue"),
+    ("states-stdlib-only", "core/protocol.py", "from ofa_manager.core.queue import DownloadQueue"),
+    ("states-stdlib-only", "core/protocol.py", "from ofa_manager.core.transfer_options import Progress"),
+    ("states-stdlib-only", "core/states.py", "import filelock"),
 ]
 
 

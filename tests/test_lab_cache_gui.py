@@ -27,7 +27,7 @@ def window(qtbot, tmp_path, models_dir):
     catalog = write_catalog(
         tmp_path / "catalog.json", [entry("ofa-tiny", BUCKET + "checkpoints/ofa_tiny.pt")]
     )
-    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models_dir, in_process_queue=True)
+    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models_dir, queue_in_window=True)
     shown = MainWindow(workspace)
     qtbot.addWidget(shown)
     shown.show()
@@ -53,7 +53,7 @@ def test_a_rule_added_on_the_command_line_is_in_the_mirrors_tab(qtbot, window):
         timeout=60,
     )
     assert added.returncode == 0, added.stderr
-    window.workspace.settings = settings_file.load()
+    window.workspace.store.settings = settings_file.load()
     dialog = window.open_settings()
     assert dialog.rules.rowCount() == 1
     assert (dialog.rules.item(0, 0).text(), dialog.rules.item(0, 1).text()) == (
@@ -77,7 +77,7 @@ def test_the_lab_cache_row_writes_the_rule_the_command_line_lists(qtbot, window)
     dialog.accept()
 
     assert mirror_rules() == [{"prefix": BUCKET, "url": "http://cache2.lab.example:8080/"}]
-    assert rewrite(BUCKET + "checkpoints/ofa_tiny.pt", window.workspace.settings.rewrite_rules) == (
+    assert rewrite(BUCKET + "checkpoints/ofa_tiny.pt", window.workspace.store.settings.rewrite_rules) == (
         "http://cache2.lab.example:8080/checkpoints/ofa_tiny.pt"
     )
 

@@ -50,7 +50,9 @@ def test_different_urls_with_the_same_file_name_never_share_a_path(tmp_path, mod
         [entry("one", http_server.url("/a/model.pt")), entry("two", http_server.url("/b/model.pt"))],
     )
     first, second = library.path(library.catalog.get("one")), library.path(library.catalog.get("two"))
-    assert first != second and first.parent == second.parent == models_dir.resolve()
+    # One host: its folder, and a short hash of each URL (core/names.py).
+    host = models_dir.resolve() / f"127.0.0.1_{http_server.port}"
+    assert first != second and first.parent == second.parent == host
     assert download(library, "one").read_bytes() == one
     assert download(library, "two").read_bytes() == two
     assert first.read_bytes() == one  # the second download did not overwrite the first
@@ -79,7 +81,10 @@ def test_file_names_differing_only_in_case_are_kept_apart(tmp_path, models_dir):
         [entry("upper", "https://one.invalid/Model.pt"), entry("lower", "https://two.invalid/model.pt")],
     )
     upper, lower = (library.path(library.catalog.get(i)) for i in ("upper", "lower"))
-    assert upper.name.casefold() != lower.name.casefold()
+    assert str(upper).casefold() != str(lower).casefold()
+    # Each keeps its published name, in a folder for its host.
+    assert (upper.parent.name, upper.name) == ("one.invalid", "Model.pt")
+    assert (lower.parent.name, lower.name) == ("two.invalid", "model.pt")
 
 
 def test_every_path_stays_inside_the_models_folder_for_the_builtin_catalog(models_dir):

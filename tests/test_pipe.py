@@ -645,12 +645,16 @@ def window_on(qtbot):
     qtbot.waitUntil(lambda: not [t for t in threading.enumerate() if t.name.startswith("ofa-")], timeout=5000)
 
 
-def workspace_for(catalog: Path, models_dir: Path, **options):
+def workspace_for(catalog: Path, models_dir: Path, restart_budget=None, **options):
     from ofa_manager.gui.workspace import Workspace
 
-    workspace = Workspace(load_catalog([catalog]), Settings(connections=1), models_dir)
-    workspace.queue_process_options = options
-    return workspace
+    return Workspace(
+        load_catalog([catalog]),
+        Settings(connections=1),
+        models_dir,
+        process_options=options,
+        restart_budget=restart_budget,
+    )
 
 
 @pytest.mark.qt_log_level_fail("WARNING")
@@ -665,12 +669,12 @@ def test_a_stopped_download_process_is_marked_not_responding_and_restarted(
     window = window_on(workspace)
     window.download(list(workspace.catalog.entries))
     qtbot.waitUntil(
-        lambda: any(i.state is ItemState.DOWNLOADING for i in workspace.items()), timeout=WAIT_S * 1000
+        lambda: any(i.state is ItemState.DOWNLOADING for i in workspace.store.items()), timeout=WAIT_S * 1000
     )
-    first = workspace.queue.process
+    first = workspace.process.queue.process
     os.kill(first.pid, signal.SIGSTOP)
     try:
-        qtbot.waitUntil(lambda: workspace.queue.process is not first, timeout=WAIT_S * 1000)
+        qtbot.waitUntil(lambda: workspace.process.queue.process is not first, timeout=WAIT_S * 1000)
         assert re.search(r"was not responding for \d+ s; restarted it$", window.message_label.text())
         assert first.wait(WAIT_S) == -signal.SIGKILL
     finally:
@@ -690,7 +694,7 @@ def test_a_download_process_of_another_version_is_named_and_not_restarted(
     lines = [encode_event("hello", version=PROTOCOL_VERSION + 1)]
     workspace = workspace_for(catalog, models_dir, command=fake_child(tmp_path, lines, "beat"))
     window = window_on(workspace)
-    qtbot.waitUntil(lambda: workspace.queue is None, timeout=WAIT_S * 1000)
+    qtbot.waitUntil(lambda: workspace.process.queue is None, timeout=WAIT_S * 1000)
     assert window.message_label.text() == (
         f"The download process is from another version of ofa-manager (protocol {PROTOCOL_VERSION + 1}, "
         f"this window {PROTOCOL_VERSION}); reinstall ofa-manager"
@@ -705,18 +709,19 @@ def test_a_download_process_that_keeps_dying_is_restarted_within_the_budget(
     catalog, _, _ = one_file
     lines = [encode_event("hello", version=PROTOCOL_VERSION)]
     # A child that says hello and exits at once (nothing left to run after its lines but "exit").
-    workspace = workspace_for(catalog, models_dir, command=fake_child(tmp_path, lines, "exit"))
     now = [0.0]
-    workspace.restart_budget = RestartBudget(2, 600.0, clock=lambda: now[0])
+    budget = RestartBudget(2, 600.0, clock=lambda: now[0])
+    workspace = workspace_for(catalog, models_dir, budget, command=fake_child(tmp_path, lines, "exit"))
     messages = []
-    workspace.message.connect(messages.append)
+    workspace.store.message.connect(messages.append)
     window = window_on(workspace)
-    qtbot.waitUntil(lambda: workspace.queue is None, timeout=WAIT_S * 1000)
+    qtbot.waitUntil(lambda: workspace.process.queue is None, timeout=WAIT_S * 1000)
     assert messages == ["The download process stopped (exit code 0); restarted it"] * 2 + [
         "The download process keeps stopping (exited, exit code 0); restart ofa-manager"
     ]
     assert window.message_label.text() == messages[-1]
     # Ten minutes later the budget has refilled: the next crash is restarted again.
     now[0] += 600
-    workspace._on_queue_exited(ChildExit(0, ExitReason.EXITED))
-    assert workspace.queue is not None and messages[-1].endswith("restarted it")
+    workspace.bridge.exited(ChildExit(0, ExitReason.EXITED))
+    qtbot.waitUntil(lambda: workspace.process.queue is not None, timeout=WAIT_S * 1000)
+    assert messages[-1].endswith("restarted it")

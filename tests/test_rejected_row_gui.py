@@ -61,7 +61,7 @@ def rejected_window(qtbot, http_server, open_window, models_dir, tmp_path):  # n
     wait_status(qtbot, window, "refcoco-adapter", "Failed: sha256 mismatch")
     assert (models_dir / "caption_huge_best.pt.rejected").exists()
     assert not (models_dir / "caption_huge_best.pt").exists()
-    window.workspace.request_scan()
+    window.workspace.store.request_scan()
     qtbot.waitUntil(lambda: window.actions_by_name["keep_rejected"].isEnabled(), timeout=WAIT_MS)
     return window
 

@@ -57,13 +57,13 @@ def open_window(qtbot, tmp_path, models_dir, stores: list[str]):
         ],
     )
     settings_file.save(settings_file.Settings(stores=stores))
-    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models_dir, in_process_queue=True)
+    workspace = Workspace(load_catalog([catalog]), settings_file.load(), models_dir, queue_in_window=True)
     window = MainWindow(workspace)
     qtbot.addWidget(window)
     window.show()
     qtbot.waitExposed(window)
     workspace.start()
-    qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: workspace.store.statuses is not None, timeout=WAIT_MS)
     return window
 
 

@@ -15,7 +15,16 @@ import sys
 # the commands that use it, so opening the window does not wait for it.
 from ofa_manager.cli.access import cmd_login, cmd_logout, cmd_mirror
 from ofa_manager.cli.catalog import cmd_catalog, cmd_lock
-from ofa_manager.cli.common import EXIT_OK, EXIT_USAGE, UsageError, _catalog, _library, _summary
+from ofa_manager.cli.common import (
+    EXIT_MOVED,
+    EXIT_OK,
+    EXIT_USAGE,
+    FolderMovedError,
+    UsageError,
+    _catalog,
+    _library,
+    _summary,
+)
 from ofa_manager.cli.desktop import cmd_install_desktop, cmd_uninstall_desktop
 from ofa_manager.cli.download import cmd_download
 from ofa_manager.cli.inspection import cmd_inspect
@@ -39,6 +48,9 @@ def main(argv: list[str] | None = None) -> int:
     except (UsageError, CatalogError) as exc:
         print(f"ofa-manager: error: {redact_text(str(exc))}", file=sys.stderr)
         return EXIT_USAGE
+    except FolderMovedError as exc:
+        print(exc.explain(), file=sys.stderr)
+        return EXIT_MOVED
     except _keyring_unavailable() as exc:
         print(f"ofa-manager: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
-from ofa_manager.cli.common import EXIT_OK, UsageError, _catalog, _library, _select
+from ofa_manager.cli.common import EXIT_OK, UsageError, _catalog, _confirm, _library, _select
 from ofa_manager.core import settings, units
 from ofa_manager.core.catalog import (
     display_url,
@@ -43,10 +42,8 @@ def cmd_catalog(args) -> int:
                 f"no imported catalog named {args.name!r}; `ofa-manager catalog list` shows them"
             )
         if not args.yes:
-            if not sys.stdin.isatty():
-                raise UsageError("not on a terminal: add --yes to remove without asking")
-            answer = input(f"Remove the catalog {args.name!r} ({path})? [y/N] ")
-            if answer.strip().lower() not in ("y", "yes"):
+            question = f"Remove the catalog {args.name!r} ({path})?"
+            if not _confirm(question, "not on a terminal: add --yes to remove without asking"):
                 print("nothing removed")
                 return EXIT_OK
         zoo.remove_catalog(args.name)

@@ -16,8 +16,11 @@ from ofa_manager.core.catalog import (
 from ofa_manager.core.describe import Proof, Word, describe
 from ofa_manager.core.file_status import State
 from ofa_manager.core.library import Library
+from ofa_manager.core.moved import MARKER_NAME, FolderMoved, read_marker
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+# The models folder's checkpoints were moved elsewhere by ofa-manager (the marker in core/moved.py).
+EXIT_MOVED = 3
 
 
 MAX_TIMEOUT = settings.RANGES["timeout"][1]
@@ -48,7 +51,30 @@ def _library(args, catalog: Catalog) -> Library:
     saved = settings.load()
     root = Path(folder).expanduser() if folder else saved.models_path()
     stores = saved.store_paths() + [Path(d).expanduser() for d in getattr(args, "store", [])]
-    return Library(root, catalog, stores=stores)
+    moved = read_marker(root)
+    if moved is not None:
+        raise FolderMovedError(moved)
+    library = Library(root, catalog, stores=stores)
+    from ofa_manager.core.names import adopt_earlier_names
+
+    for old, new in adopt_earlier_names(library):
+        print(f"{old.name} is now {new.relative_to(library.root)} (see README: file names)", file=sys.stderr)
+    return library
+
+
+class FolderMovedError(Exception):
+    """The models folder asked for is one whose checkpoints ofa-manager moved elsewhere."""
+
+    def __init__(self, moved: FolderMoved) -> None:
+        super().__init__(moved.sentence())
+        self.moved = moved
+
+    def explain(self) -> str:
+        moved = self.moved
+        return (
+            f"{moved.sentence()}.\nUse --dir {moved.moved_to} (or set it in Settings); to use "
+            f"{moved.folder} again as it is, delete {moved.folder / MARKER_NAME}."
+        )
 
 
 def _select(catalog: Catalog, ids: list[str], *, everything_when_empty: bool) -> list[Checkpoint]:
@@ -139,3 +165,11 @@ def _say_claims(library: Library, entries: list[Checkpoint], stream=None) -> Non
         mismatch = claim_mismatch(entry.expect, found.summary)
         if mismatch:
             print(f"  warning: {entry.id}: {mismatch}", file=stream or sys.stdout)
+
+
+def _confirm(question: str, off_terminal: str) -> bool:
+    """Ask ``question`` on the terminal: yes only for y or yes, no by default. Off a terminal nobody can
+    answer: a usage error saying ``off_terminal`` (which flag answers it), never a hang, never a guess."""
+    if not sys.stdin.isatty():
+        raise UsageError(off_terminal)
+    return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")

@@ -14,6 +14,7 @@ from ofa_manager.cli.common import (
     MAX_TIMEOUT,
     UsageError,
     _catalog,
+    _confirm,
     _library,
     _say_claims,
     _select,
@@ -63,6 +64,7 @@ class _Reporter:
         self._lock = threading.Lock()
         self._bars: dict[str, object] = {}
         self._last_line: dict[str, float] = {}
+        self._waiting: set[str] = set()  # files whose other download was announced
         self._positions = 0
 
     def __call__(self, event: QueueEvent) -> None:
@@ -101,9 +103,11 @@ class _Reporter:
         text = f"{units.size(item.done)} of {units.size(item.total)}"
         if item.state in (ItemState.DOWNLOADING, ItemState.STALLED):
             text += f", {units.rate(item.speed)}, {units.duration(item.eta)} left"
+        if item.state is ItemState.WAITING:
+            text = f"{units.size(item.done)} of {units.size(item.total)} by the other process"
         status = {
             "stalled": "reconnecting",
-            "waiting": "waiting for another process",
+            "waiting": item.message or "waiting for another process",
             "verifying": "verifying",
             "done": "done",
             "failed": "failed",
@@ -123,6 +127,18 @@ class _Reporter:
             print(f"done: {name} ({units.size(item.total)}) -> {item.key}", file=self.stream, flush=True)
         elif item.state is ItemState.FAILED:
             pass  # reported once, with the reason, in the summary
+        elif item.state is ItemState.WAITING and item.message:
+            # Said at once, then the other process's progress every few seconds.
+            if item.key not in self._waiting:
+                self._waiting.add(item.key)
+                self._last_line[item.key] = now
+                print(f"{item.message}; waiting…", file=self.stream, flush=True)
+            elif now - self._last_line.get(item.key, 0) >= 5:
+                self._last_line[item.key] = now
+                from ofa_manager.core.elsewhere import OtherDownload
+
+                other = OtherDownload(Path(item.key).name, None, item.done, item.total)
+                print(f"{name}: the other process has {other.progress()}", file=self.stream, flush=True)
         elif (
             item.state in (ItemState.DOWNLOADING, ItemState.STALLED)
             and now - self._last_line.get(item.key, 0) >= 5
@@ -171,14 +187,12 @@ def cmd_download(args) -> int:
     rejected = [e for e in library.one_per_file(entries) if library.status(e).rejected is not None]
     if rejected and not args.yes:
         names = ", ".join(e.id for e in rejected)
-        if not sys.stdin.isatty():
-            raise UsageError(
-                f"{names}: a download that failed its check is kept (NAME.rejected); not fetched again. "
-                "`ofa-manager accept ID` keeps it anyway, `ofa-manager rm --rejected ID` deletes it, "
-                "--yes downloads again"
-            )
-        answer = input(f"{names}: the last download failed its check and is kept. Download again? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
+        refusal = (
+            f"{names}: a download that failed its check is kept (NAME.rejected); not fetched again. "
+            "`ofa-manager accept ID` keeps it anyway, `ofa-manager rm --rejected ID` deletes it, "
+            "--yes downloads again"
+        )
+        if not _confirm(f"{names}: the last download failed its check and is kept. Download again?", refusal):
             print("nothing downloaded")
             return EXIT_OK
     entries = _answer_download_plan(args, catalog, library, entries)
@@ -205,9 +219,15 @@ def cmd_download(args) -> int:
         while not queue.wait(0.5):
             pass
     except KeyboardInterrupt:
+        waited = [i for i in queue.items() if i.state is ItemState.WAITING]
         queue.shutdown()
         reporter.close()
         print("\nstopped; partial data kept — run the same command again to resume", file=sys.stderr)
+        for item in waited:
+            print(
+                f"stopped waiting for {Path(item.key).name}: the other process's download goes on",
+                file=sys.stderr,
+            )
         return 130
     queue.shutdown()  # nothing runs any more: this only waits for the worker threads to return
     reporter.close()
@@ -255,8 +275,8 @@ def _answer_download_plan(args, catalog: Catalog, library: Library, entries: lis
         warning = f"these downloads need {need}, but only {free} is free in {library.root}"
         if args.yes:
             print(f"warning: {warning}; downloading anyway (--yes)", file=sys.stderr)
-        elif not sys.stdin.isatty():
-            raise UsageError(f"{warning}: free some space, or add --yes to download anyway")
-        elif input(f"{warning}. Download anyway? [y/N] ").strip().lower() not in ("y", "yes"):
+        elif not _confirm(
+            f"{warning}. Download anyway?", f"{warning}: free some space, or add --yes to download anyway"
+        ):
             return None
     return entries

@@ -94,7 +94,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--trash",
         action="store_true",
-        help="move the files to the desktop trash instead (the space is freed when the trash is emptied)",
+        help="move the files to the desktop trash instead (they take their space until it is emptied)",
     )
     p.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     p.add_argument(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ofa_manager.cli.common import EXIT_FAILED, EXIT_OK, UsageError, _catalog, _library, _select
+from ofa_manager.cli.common import EXIT_FAILED, EXIT_OK, UsageError, _catalog, _confirm, _library, _select
 from ofa_manager.core import units
 from ofa_manager.core.file_status import NotOursError, State, UnsafePathError
 from ofa_manager.core.safe_files import describe_kind, file_size, path_kind
@@ -34,22 +34,22 @@ def cmd_rm(args) -> int:
             if path_kind(part) not in (None, "file"):
                 refused.append(f"{describe_kind(path_kind(part))} is at {part}; ofa-manager leaves it alone")
                 continue
-            size = file_size(part)
-            if size or path_kind(library.record_path(entry)) == "file":
+            size = library.partial_bytes(entry)
+            if path_kind(part) == "file" or path_kind(library.record_path(entry)) == "file":
                 targets.append((entry, size, part))
         elif status.state is State.IN_STORE and not args.partial:
             refused.append(f"{entry.id}: in the shared store ({status.store_path}), which is read-only")
         elif status.state is State.FOREIGN:
             if path_kind(path) == "file" and args.force:
                 print(f"{path} is not ours ({status.reason}); --force deletes it")
-                targets.append((entry, file_size(path) + file_size(part), path))
+                targets.append((entry, file_size(path) + library.partial_bytes(entry), path))
             elif path_kind(path) == "file":
                 refused.append(f"{path}: {status.reason} (--force deletes it)")
             else:
                 where = path if path_kind(path) is not None else part
                 refused.append(f"{where}: {status.reason}")
         elif status.state is not State.REMOTE:
-            targets.append((entry, file_size(path) + file_size(part), path))
+            targets.append((entry, file_size(path) + library.partial_bytes(entry), path))
     for reason in refused:
         print(f"not deleted: {reason}", file=sys.stderr)
     if not targets:
@@ -64,10 +64,8 @@ def cmd_rm(args) -> int:
             needing = ", ".join(d.id for d in broken.dependants)
             print(f"  without the backbone {broken.backbone.id}, these stop working: {needing}")
     if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not on a terminal: add --yes to delete without asking")
-        answer = input(f"Delete {len(targets)} file(s), freeing {units.size(total)}? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
+        question = f"Delete {len(targets)} file(s), freeing {units.size(total)}?"
+        if not _confirm(question, "not on a terminal: add --yes to delete without asking"):
             print("nothing deleted")
             return EXIT_OK
     freed = deleted = 0
@@ -94,10 +92,8 @@ def _rm_rejected(args) -> int:
         info = library.read_rejected(entry)
         print(f"{library.rejected_path(entry)} — {units.size(info['size'])} ({info.get('reason', '')})")
     if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not on a terminal: add --yes to delete without asking")
-        answer = input(f"Delete {len(targets)} rejected file(s)? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
+        question = f"Delete {len(targets)} rejected file(s)?"
+        if not _confirm(question, "not on a terminal: add --yes to delete without asking"):
             print("nothing deleted")
             return EXIT_OK
     freed = sum(library.delete_rejected(entry) for entry in targets)
@@ -139,7 +135,7 @@ def _rm_to_trash(args) -> int:
     for entry in library.one_per_file(entries):
         status = library.status(entry)
         if status.state in (State.DOWNLOADED, State.CORRUPT):
-            targets.append((entry, status.size or file_size(status.path)))
+            targets.append((entry, status.bytes))
         elif status.state is State.FOREIGN:
             refused.append(f"{status.path}: {status.reason} (rm --force deletes it permanently)")
         elif status.state is State.PARTIAL:
@@ -155,10 +151,8 @@ def _rm_to_trash(args) -> int:
         also = f" (also used by {', '.join(others)})" if others else ""
         print(f"{library.path(entry)} — {units.size(size)}{also}")
     if not args.yes:
-        if not sys.stdin.isatty():
-            raise UsageError("not on a terminal: add --yes to move to the trash without asking")
-        answer = input(f"Move {len(targets)} file(s) to the trash? [y/N] ")
-        if answer.strip().lower() not in ("y", "yes"):
+        question = f"Move {len(targets)} file(s) to the trash?"
+        if not _confirm(question, "not on a terminal: add --yes to move to the trash without asking"):
             print("nothing moved")
             return EXIT_OK
     trashed = held = 0
@@ -179,6 +173,6 @@ def _rm_to_trash(args) -> int:
     if trashed:
         print(
             f"moved {trashed} file(s) ({units.size(held)}) to the trash; "
-            "the space is freed when the trash is emptied"
+            "they take their space until the trash is emptied"
         )
     return EXIT_FAILED if refused else EXIT_OK

@@ -11,7 +11,7 @@ import os
 import shutil
 from pathlib import Path
 
-from ofa_manager.core import sharing, units
+from ofa_manager.core import footprint, sharing, units
 from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.durable import atomic_write_json
 from ofa_manager.core.file_status import DiskUsage, FileStatus, NotOursError, State
@@ -22,7 +22,6 @@ from ofa_manager.core.safe_files import (
     _tree_size,
     _unlink_file,
     describe_kind,
-    file_size,
     open_nofollow,
     path_kind,
     place_file,
@@ -188,10 +187,10 @@ class Library(LibraryChecks):
                 continue  # a file that is not ours is other data
             counted.add(status.path)
             if status.state is State.PARTIAL:
-                # A segmented partial file is preallocated to full length: count the bytes received.
+                # A segmented partial file is preallocated to full length: count its data (core.footprint).
                 on_disk = status.bytes
                 partial += on_disk
-                partial_files += file_size(self.part_path(entry))
+                partial_files += footprint.data_on_disk(self.part_path(entry))
             else:
                 on_disk = status.bytes
                 downloaded += on_disk

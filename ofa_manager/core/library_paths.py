@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import hashlib
 import os
 import stat
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ofa_manager.core import sharing
+from ofa_manager.core import footprint, names, sharing
 from ofa_manager.core.catalog import Catalog, Checkpoint, no_cycle_collection
 from ofa_manager.core.durable import atomic_write_json
 from ofa_manager.core.file_status import PART_SUFFIX, RECORD_SUFFIX, REJECTED_SUFFIX
@@ -21,6 +20,7 @@ from ofa_manager.core.safe_files import (
     path_kind,
     read_json_nofollow,
     refuse_unsafe,
+    refuse_unsafe_folder,
 )
 
 if TYPE_CHECKING:
@@ -48,20 +48,17 @@ class LibraryPaths:
         self._state_folder = state_folder
 
     def _assign_paths(self, catalog: Catalog) -> dict[str, Path]:
-        """One path per URL; different URLs never share a path, even with the same file name."""
-        # Names are compared case-insensitively: on macOS and Windows "A.pt" and "a.pt" are one file.
-        names: dict[str, set[str]] = {}
+        """One path per URL; different URLs never share a path, even with the same file name (see
+        core/names.py: the published name, in a folder per source host where names collide)."""
         wanted: dict[str, str] = {}
         for entry in catalog:
             wanted.setdefault(entry.url, entry.filename)
-            names.setdefault(entry.filename.casefold(), set()).add(entry.url)
-        paths = {}
-        for url, name in wanted.items():
-            if len(names[name.casefold()]) > 1:
-                stem, suffix = os.path.splitext(name)
-                name = f"{stem}-{hashlib.sha256(url.encode()).hexdigest()[:8]}{suffix}"
-            paths[url] = self.root / name
+        paths, self._earlier = names.assign(self.root, wanted)
         return paths
+
+    def earlier_paths(self, entry: Checkpoint) -> list[Path]:
+        """Where earlier versions kept this entry's file, when that differs from its path now."""
+        return self._earlier.get(entry.url, [])
 
     def path(self, entry: Checkpoint) -> Path:
         return self._paths[entry.url]
@@ -99,6 +96,9 @@ class LibraryPaths:
         """
         self.root.mkdir(parents=True, exist_ok=True)
         lock_path = self.lock_path(entry)
+        if lock_path.parent != self.root:  # a source host's folder (core/names.py): never a link
+            refuse_unsafe_folder(lock_path.parent)
+            sharing.make_shared_folder(lock_path.parent)
         refuse_unsafe(lock_path)
         if os.name == "posix":
             return sharing.FolderLock(lock_path)
@@ -170,20 +170,30 @@ class LibraryPaths:
         Nothing is followed or written through them, and they are left where they are.
         """
         found = []
-        names = (self.path(entry), self.part_path(entry), self.record_path(entry))
-        for path in (*names, self.meta_path(entry), self.lock_path(entry)):
+        folder = self.path(entry).parent
+        if folder != self.root and path_kind(folder) not in (None, "folder"):
+            found.append(f"{describe_kind(path_kind(folder))} is at {folder}")
+        own = (self.path(entry), self.part_path(entry), self.record_path(entry))
+        for path in (*own, self.meta_path(entry), self.lock_path(entry)):
             kind = path_kind(path)
             if kind not in (None, "file"):
                 found.append(f"{describe_kind(kind)} is at {path}")
         return found
 
     def drop_partial(self, entry: Checkpoint) -> int:
-        """Remove the partial file and its record; returns the bytes freed. Links and folders at those
-        names are left alone."""
-        freed = 0
+        """Remove the partial file and its record; returns the bytes freed, counted as the dialogs and
+        `du` count them (``partial_bytes``). Links and folders at those names are left alone."""
+        freed = self.partial_bytes(entry)
         for path in (self.part_path(entry), self.record_path(entry)):
-            freed += _unlink_file(path)
+            _unlink_file(path)
         return freed
+
+    def partial_bytes(self, entry: Checkpoint) -> int:
+        """What the partial file counts for everywhere: its data on disk (see core.footprint)."""
+        part = self.part_path(entry)
+        if path_kind(part) != "file":
+            return 0
+        return footprint.partial_data(part, self.read_record(entry))
 
     def expected_size(self, entry: Checkpoint) -> int | None:
         if entry.size is not None:

@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+from ofa_manager.core import footprint
 from ofa_manager.core.catalog import Checkpoint, display_url, no_cycle_collection
 from ofa_manager.core.file_status import NOT_OURS, FileStatus, State
 from ofa_manager.core.library_paths import LibraryPaths
@@ -16,7 +17,6 @@ from ofa_manager.core.safe_files import (
     _names_in,
     _store_key,
     describe_kind,
-    file_size,
     path_kind,
     read_json_nofollow,
 )
@@ -87,6 +87,10 @@ class LibraryStates(LibraryPaths):
         path = self.path(entry)
         expected = self.expected_sha256(entry)
         expected_size = self.expected_size(entry)
+        if path.parent != self.root and path_kind(path.parent) not in (None, "folder"):
+            kind = describe_kind(path_kind(path.parent))
+            reason = f"{kind} is at {path.parent.name}; ofa-manager leaves it alone"
+            return FileStatus(State.FOREIGN, path, 0, expected_size, reason=reason)
         try:
             st = os.lstat(path)
         except (FileNotFoundError, NotADirectoryError):
@@ -132,14 +136,12 @@ class LibraryStates(LibraryPaths):
         if part_kind != "file":
             reason = f"{describe_kind(part_kind)} is at {part.name}; ofa-manager leaves it alone"
             return FileStatus(State.FOREIGN, path, 0, expected_size, reason=reason)
-        part_bytes = file_size(part)
         record, reason = self.checked_record(entry)
-        done = sum(end - start for start, end in record.get("ranges", []))
         size = record.get("size") or expected_size
         return FileStatus(
             State.PARTIAL,
             path,
-            part_bytes if not done else done,
+            footprint.partial_data(part, record),
             size,
             meta=record,
             reason=reason,
@@ -148,7 +150,7 @@ class LibraryStates(LibraryPaths):
 
     def statuses(self) -> dict[str, FileStatus]:
         """Status per entry id: the folder is listed once, and only files found in it are looked at."""
-        present = _names_in(self.root)
+        listed: dict[Path, set[str] | None] = {}
         by_url: dict[str, FileStatus] = {}
         result = {}
         with no_cycle_collection():  # thousands of small objects, no cycles among them
@@ -156,6 +158,11 @@ class LibraryStates(LibraryPaths):
                 status = by_url.get(entry.url)
                 if status is None:
                     path = self._paths[entry.url]
+                    if path.parent not in listed:
+                        # The folder, or a source host's folder in it (never listed through a link).
+                        linked = path_kind(path.parent) == "link"
+                        listed[path.parent] = None if linked else _names_in(path.parent)
+                    present = listed[path.parent]
                     # (A shared store may still have it: with stores, every state is asked.)
                     if present is not None and not self.stores and _folded(path.name) not in present:
                         # Neither the file nor its partial file (which starts with the same name) is there.
@@ -178,7 +185,8 @@ class LibraryStates(LibraryPaths):
         alone proves nothing.
         """
         expected_size, expected = self.expected_size(entry), self.expected_sha256(entry)
-        names = dict.fromkeys((self.path(entry).name, entry.filename))
+        relative = str(self.path(entry).relative_to(self.root))  # with a source host's folder, if any
+        names = dict.fromkeys((relative, self.path(entry).name, entry.filename))
         why = ""
         hashes = self._store_hashes() if trust_recorded else {}
         for store in self.stores:

@@ -155,7 +155,9 @@ def _ours(library: Library, dest: Path, source: Path) -> tuple[str, str]:
         absolute = Path(os.path.normpath(os.path.join(dest.parent, target)))
         if absolute == Path(os.path.normpath(source)):
             return "same", "our symbolic link is there"
-        if any(absolute.parent == folder for folder in (library.root, *library.stores)):
+        # In the models folder (or a store), or in a source host's folder there (core/names.py).
+        places = (library.root, *library.stores)
+        if any(folder in (absolute.parent, absolute.parent.parent) for folder in places):
             return "ours-elsewhere", f"our link pointed at {absolute}"
         return "foreign", f"a symbolic link to {target} is there, not ours; left alone"
     if stat.S_ISREG(st.st_mode):

@@ -381,7 +381,8 @@ class DownloadQueue:
             if not changed_state and now - job.last_event < 1.0 / MAX_EVENTS_PER_SECOND:
                 return
             job.last_event = now
-            done = progress.done if progress.state in ("downloading", "stalled") else job.item.done
+            # While waiting, the progress is that of the other process downloading the same file.
+            done = progress.done if progress.state in ("downloading", "stalled", "waiting") else job.item.done
             self._update(
                 job,
                 state=state,

@@ -15,6 +15,7 @@ from ofa_manager.core import sharing, units
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.durable import OnError, copy_sparse, disk_bytes, same_volume, sync_folder
 from ofa_manager.core.library import Library
+from ofa_manager.core.moved import clear_marker, leave_marker
 from ofa_manager.core.safe_files import file_size, path_kind
 
 # How long a move waits for another program (or a download) to let go of a file.
@@ -120,19 +121,28 @@ def relocate(
             library.meta_path(entry),
         ]
 
+    def place(source: Path) -> Path:
+        """Where a file goes: the same place in ``root`` (a source host's folder included)."""
+        return root / source.relative_to(library.root)
+
     def taken(entry: Checkpoint) -> bool:
         # A link there, even one pointing nowhere, takes the name: it is never replaced.
-        return any(os.path.lexists(root / p.name) for p in sources_of(entry)[:2])
+        return any(os.path.lexists(place(p)) for p in sources_of(entry)[:2])
 
     def unsafe(entry: Checkpoint) -> bool:
         """A link, folder or special file at one of its names: never followed, so it all stays."""
-        return any(path_kind(p) not in (None, "file") for p in sources_of(entry))
+        sources = sources_of(entry)
+        folders = {sources[0].parent, place(sources[0]).parent} - {library.root, root}
+        return any(path_kind(p) not in (None, "file") for p in sources) or any(
+            path_kind(f) not in (None, "folder") for f in folders
+        )
 
     entries = library.one_per_file(library.catalog)
     # Copies a closed window or a crash left unfinished: never a checkpoint, only space taken.
     for entry in entries:
         for source in sources_of(entry):
-            (root / f".{source.name}.moving").unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError, NotADirectoryError):
+                place(source).with_name(f".{source.name}.moving").unlink()
     total = sum(file_size(p) for entry in entries for p in sources_of(entry))
     if total and not same_volume(library.root, root):
         # What the copies will take: the data, not the holes of preallocated partial files.
@@ -168,7 +178,8 @@ def relocate(
                     result.skipped.extend(Skipped(p, reason) for p in present if p in sources[:2])
                 else:
                     for source in sources:
-                        target = root / source.name
+                        target = place(source)
+                        sharing.make_shared_folder(target.parent)
                         if source not in present:
                             target.unlink(missing_ok=True)  # a stale record or metadata of that name
                             continue
@@ -185,6 +196,11 @@ def relocate(
         advance(max(0, planned - (done - before)))  # skipped or vanished bytes count as done
     if total:
         progress(total, total)
+    # The old folder says where its checkpoints went (core/moved.py); the new one is a models folder now.
+    with contextlib.suppress(OSError):
+        clear_marker(root)
+        if result.moved:
+            leave_marker(library.root, root)
     return result
 
 

@@ -10,7 +10,7 @@ import stat
 import unicodedata
 from pathlib import Path
 
-from ofa_manager.core import sharing
+from ofa_manager.core import footprint, sharing
 from ofa_manager.core.file_status import NOT_OURS, PART_SUFFIX, REJECTED_SUFFIX, NotOursError, UnsafePathError
 
 # Records and metadata are a few hundred bytes; anything far larger is not one of ours.
@@ -79,6 +79,16 @@ def refuse_unsafe(path: Path) -> None:
         raise UnsafePathError(
             f"{describe_kind(kind)} is at {path} where ofa-manager keeps its own file; it is left alone "
             "(nothing in the models folder is followed through links): move it away"
+        )
+
+
+def refuse_unsafe_folder(path: Path) -> None:
+    """Raise UnsafePathError when something other than a folder (a link to one included) is at ``path``."""
+    kind = path_kind(path)
+    if kind not in (None, "folder"):
+        raise UnsafePathError(
+            f"{describe_kind(kind)} is at {path} where ofa-manager keeps a folder of its own; it is left "
+            "alone (nothing in the models folder is followed through links): move it away"
         )
 
 
@@ -202,11 +212,9 @@ def _names_in(folder: Path) -> set[str] | None:
 
 
 def _tree_size(root: Path) -> int:
+    """The data on disk of every file under ``root`` (holes of sparse files not counted)."""
     total = 0
     for dirpath, _dirs, files in os.walk(root):
         for name in files:
-            try:
-                total += os.lstat(os.path.join(dirpath, name)).st_size
-            except OSError:
-                pass
+            total += footprint.data_on_disk(os.path.join(dirpath, name))
     return total

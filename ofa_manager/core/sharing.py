@@ -65,6 +65,19 @@ def share_new_file(fd: int, folder: Path) -> None:
         os.fchmod(fd, wanted)
 
 
+def make_shared_folder(folder: Path) -> None:
+    """Create ``folder`` inside its parent (a models folder); in a folder set up for a group it is set
+    up the same way (setgid, group-writable), so the group can keep writing in it."""
+    folder.mkdir(exist_ok=True)
+    if os.name != "posix" or not is_group_shared(folder.parent):
+        return
+    st = os.lstat(folder)
+    if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+        wanted = (st.st_mode & 0o7777) | stat.S_ISGID | stat.S_IRWXG
+        if wanted != st.st_mode & 0o7777:
+            os.chmod(folder, wanted)
+
+
 def share_moved_file(path: Path) -> None:
     """Give a file of ours moved into a shared folder the folder's group and the group write bit, as if
     it had been created there (a rename keeps the mode and group it had in the old folder)."""

@@ -28,7 +28,9 @@ def held_by_others(root: Path, own_record: Path, now: float | None = None) -> in
     now = time.time() if now is None else now
     held = 0
     try:
-        records = [p for p in Path(root).glob("*" + RECORD_SUFFIX) if p != own_record]
+        # Records sit in the folder and in its folders per source host (core/names.py).
+        found = [*Path(root).glob("*" + RECORD_SUFFIX), *Path(root).glob("*/*" + RECORD_SUFFIX)]
+        records = [p for p in found if p != own_record]
     except OSError:
         return 0
     for path in records:

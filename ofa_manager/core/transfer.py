@@ -22,7 +22,14 @@ from ofa_manager.core.safe_files import free_space, open_nofollow, path_kind
 from ofa_manager.core.segments import _Hasher, _Plan
 from ofa_manager.core.space import SpaceCheck, held_by_others
 from ofa_manager.core.states import ErrorKind
-from ofa_manager.core.transfer_options import NETWORK_ERRORS, Aborted, DownloadError, _Restart, _Transient
+from ofa_manager.core.transfer_options import (
+    NETWORK_ERRORS,
+    Aborted,
+    DownloadError,
+    Progress,
+    _Restart,
+    _Transient,
+)
 
 
 class Transfer(Connections, Finishing):
@@ -77,6 +84,10 @@ class Transfer(Connections, Finishing):
                 "the models folder; move it away, then download again",
                 kind=ErrorKind.NOT_OURS,
             )
+        from ofa_manager.core.names import adopt_earlier_name
+
+        # A file (or partial data) kept under the name an earlier version chose is used, not fetched anew.
+        adopt_earlier_name(library, entry)
         if library.status(entry).state is State.DOWNLOADED:
             return final
         library.root.mkdir(parents=True, exist_ok=True)
@@ -145,9 +156,20 @@ class Transfer(Connections, Finishing):
         try:
             lock.acquire(timeout=0.25)
         except Timeout:
-            self._emit_state("waiting")
+            self._report_waiting()
             return False
         return True
+
+    def _report_waiting(self) -> None:
+        """Another process downloads this file: say which, and show its progress while this one waits."""
+        from ofa_manager.core.elsewhere import other_download
+
+        other = other_download(self.library, self.entry)
+        self._state = "waiting"
+        progress = Progress(
+            other.done, other.total, 0.0, None, "waiting", 0, display_url(self._url), other.sentence()
+        )
+        self._emit(progress)
 
     def _finished(self) -> bool:
         """True when the file is already complete here, or was adopted after a check against the

@@ -132,8 +132,9 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
     """Open the window on a models folder (the setting's when None) and a catalog (the built-in when None)."""
     from ofa_manager.core import settings as settings_file
     from ofa_manager.core.catalog import CatalogError, load_catalog
+    from ofa_manager.gui.download_process import folder_key
     from ofa_manager.gui.icons import app_icon
-    from ofa_manager.gui.workspace import Workspace, folder_key
+    from ofa_manager.gui.workspace import Workspace
 
     app = QApplication.instance() or QApplication(sys.argv[:1])
     app.setApplicationName(APP_NAME)
@@ -171,10 +172,6 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
 
     from ofa_manager.gui.window import MainWindow
 
-    workspace = Workspace(catalog, saved, root)
-    window = MainWindow(workspace)
-    instance.activated.connect(window.bring_forward)
-
     def claim_folder(new_root: Path) -> bool:
         """One window per folder also after a folder change: take the new folder's lock, or refuse."""
         nonlocal instance
@@ -188,7 +185,9 @@ def run(models_dir: str | None, catalog_files: list[str] | None) -> int:
         instance = claimed
         return True
 
-    workspace.claim_folder = claim_folder
+    workspace = Workspace(catalog, saved, root, claim_folder=claim_folder)
+    window = MainWindow(workspace)
+    instance.activated.connect(window.bring_forward)
     # The engine and the instance's socket (and their slower imports) start once the window is on screen.
     window.first_painted.connect(lambda: QTimer.singleShot(0, instance.listen))
     window.first_painted.connect(lambda: _start_engine(workspace))

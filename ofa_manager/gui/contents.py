@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
-from PySide6.QtCore import QObject, Qt, Signal
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Signal
 
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.claims import claim_mismatch, inspect_entry, inspect_path
 from ofa_manager.core.file_status import FileStatus, State
+from ofa_manager.gui.bridge import Bridge, Task
+from ofa_manager.gui.tasks import InspectResult
+
+if TYPE_CHECKING:
+    from ofa_manager.gui.store import Store
 
 PRESENT = (State.DOWNLOADED, State.CORRUPT, State.IN_STORE)
 
@@ -37,7 +45,7 @@ def _rejected_stamp(status: FileStatus | None) -> tuple | None:
 class ContentsWatcher(QObject):
     """Reads each present file's contents off the GUI thread, once per version of the file.
 
-    The read runs on the workspace's disk workers (the core caches the result in the file's metadata,
+    The read runs on the disk workers (the core caches the result in the file's metadata,
     so a known file costs a JSON read, a new one about 50 ms). A verify reads the file again.
 
     Signals:
@@ -46,27 +54,27 @@ class ContentsWatcher(QObject):
 
     inspected = Signal(str, list)
 
-    def __init__(self, workspace) -> None:
-        super().__init__(workspace)
-        self.workspace = workspace
+    def __init__(self, store: Store, bridge: Bridge) -> None:
+        super().__init__(store)
+        self.store = store
+        self._bridge = bridge
         self._found: dict[str, tuple[tuple, dict]] = {}  # file key -> (stamp, summary)
         self._asked: dict[str, tuple] = {}  # file key -> stamp being read
         # The same for the kept copies of downloads that failed their check (NAME.rejected).
-        self._rejected_found: dict[str, tuple[tuple, dict]] = {}
+        self._rejected_found: dict[str, tuple[tuple, dict | None]] = {}
         self._rejected_asked: dict[str, tuple] = {}
-        workspace.statuses_changed.connect(self.refresh)
-        workspace.entries_changed.connect(self.refresh)
-        workspace.folder_changed.connect(self._forget)
-        workspace.bridge.task_done.connect(self._done, Qt.QueuedConnection)
-        workspace.bridge.task_failed.connect(self._failed, Qt.QueuedConnection)
+        store.statuses_changed.connect(self.refresh)
+        store.entries_changed.connect(self.refresh)
+        store.folder_changed.connect(self._forget)
+        store.verified.connect(self._verified)
 
     # -- what the views ask -----------------------------------------------------------------------
 
     def summary_of(self, entry: Checkpoint) -> dict | None:
         """The contents of this checkpoint's file as last read, while that file is still the one read."""
-        key = self.workspace.key_of(entry)
+        key = self.store.key_of(entry)
         found = self._found.get(key)
-        if found is None or found[0] != _stamp(self.workspace.status_of(entry)):
+        if found is None or found[0] != _stamp(self.store.status_of(entry)):
             return None
         return found[1]
 
@@ -74,29 +82,29 @@ class ContentsWatcher(QObject):
         return claim_mismatch(entry.expect, self.summary_of(entry))
 
     def reading(self, entry: Checkpoint) -> bool:
-        return self.workspace.key_of(entry) in self._asked
+        return self.store.key_of(entry) in self._asked
 
     def rejected_summary_of(self, entry: Checkpoint) -> dict | None:
         """The contents of the kept copy of this checkpoint's failed download (NAME.rejected), as read."""
-        found = self._rejected_found.get(self.workspace.key_of(entry))
-        if found is None or found[0] != _rejected_stamp(self.workspace.status_of(entry)):
+        found = self._rejected_found.get(self.store.key_of(entry))
+        if found is None or found[0] != _rejected_stamp(self.store.status_of(entry)):
             return None
         return found[1]
 
     def reading_rejected(self, entry: Checkpoint) -> bool:
-        return self.workspace.key_of(entry) in self._rejected_asked
+        return self.store.key_of(entry) in self._rejected_asked
 
     # -- reading ----------------------------------------------------------------------------------
 
-    def refresh(self, *args) -> None:
+    def refresh(self, *args: object) -> None:
         """Read every present file not yet read in its current version."""
-        ws = self.workspace
-        if ws.statuses is None:
+        store = self.store
+        if store.statuses is None:
             return
-        for entry in ws.one_per_file(ws.catalog):
-            status = ws.status_of(entry)
+        for entry in store.one_per_file(store.catalog):
+            status = store.status_of(entry)
             stamp = _stamp(status)
-            key = ws.key_of(entry)
+            key = store.key_of(entry)
             self._refresh_rejected(entry, key, _rejected_stamp(status))
             if stamp is None:
                 self._found.pop(key, None)
@@ -106,18 +114,21 @@ class ContentsWatcher(QObject):
             self.read(entry, stamp)
 
     def read(self, entry: Checkpoint, stamp: tuple | None = None, *, again: bool = False) -> None:
-        ws = self.workspace
-        stamp = stamp or _stamp(ws.status_of(entry))
+        store = self.store
+        stamp = stamp or _stamp(store.status_of(entry))
         if stamp is None:
             return
-        key = ws.key_of(entry)
+        key = store.key_of(entry)
         self._asked[key] = stamp
-        library = ws.library
+        library = store.library
 
-        def work(task):
-            return library, stamp, inspect_entry(library, entry, refresh=again)
+        def work(task: Task) -> InspectResult:
+            found = inspect_entry(library, entry, refresh=again)
+            return InspectResult(library, stamp, None if found is None else found.summary)
 
-        ws.bridge.submit("inspect", key, work)
+        self._bridge.submit(
+            work, lambda result: self._read(key, result), lambda reason: self._read_failed(key, reason)
+        )
 
     def _refresh_rejected(self, entry: Checkpoint, key: str, stamp: tuple | None) -> None:
         if stamp is None:
@@ -127,51 +138,55 @@ class ContentsWatcher(QObject):
         if self._rejected_asked.get(key) == stamp or (found is not None and found[0] == stamp):
             return
         self._rejected_asked[key] = stamp
-        library = self.workspace.library
+        library = self.store.library
         path = library.rejected_path(entry)
 
-        def work(task):
-            return library, stamp, inspect_path(path)
+        def work(task: Task) -> InspectResult:
+            return InspectResult(library, stamp, inspect_path(path))
 
-        self.workspace.bridge.submit("inspect-rejected", key, work)
+        self._bridge.submit(
+            work,
+            lambda result: self._rejected_read(key, result),
+            lambda reason: self._rejected_read_failed(key, reason),
+        )
 
-    def _done(self, kind: str, key: str, result) -> None:
-        if kind == "inspect-rejected":
-            library, stamp, summary = result
-            if self._rejected_asked.get(key) == stamp:
-                del self._rejected_asked[key]
-            if library is not self.workspace.library:
-                return
-            self._rejected_found[key] = (stamp, summary)
-            ids = [e.id for e in self.workspace.entries_of(key)]
-            self.inspected.emit(key, ids)
-            self.workspace.entries_changed.emit(ids)
+    def _rejected_read(self, key: str, result: InspectResult) -> None:
+        if self._rejected_asked.get(key) == result.stamp:
+            del self._rejected_asked[key]
+        if result.library is not self.store.library:
             return
-        if kind == "verify":
-            entries = self.workspace.entries_of(key)
-            if entries:
-                self.read(entries[0], again=True)
-            return
-        if kind != "inspect":
-            return
-        library, stamp, found = result
-        if self._asked.get(key) == stamp:
+        self._rejected_found[key] = (result.stamp, result.summary)
+        self._announce(key)
+
+    def _read(self, key: str, result: InspectResult) -> None:
+        if self._asked.get(key) == result.stamp:
             del self._asked[key]
-        if library is not self.workspace.library:
+        if result.library is not self.store.library:
             return
-        if found is None:
+        if result.summary is None:
             self._found.pop(key, None)
         else:
-            self._found[key] = (stamp, found.summary)
-        ids = [e.id for e in self.workspace.entries_of(key)]
-        self.inspected.emit(key, ids)
-        self.workspace.entries_changed.emit(ids)
+            self._found[key] = (result.stamp, result.summary)
+        self._announce(key)
 
-    def _failed(self, kind: str, key: str, reason: str) -> None:
-        if kind == "inspect":
-            self._asked.pop(key, None)
-        elif kind == "inspect-rejected":
-            self._rejected_asked.pop(key, None)
+    def _announce(self, key: str) -> None:
+        ids = [e.id for e in self.store.entries_of(key)]
+        self.inspected.emit(key, ids)
+        self.store.entries_changed.emit(ids)
+
+    def _verified(self, key: str) -> None:
+        entries = self.store.entries_of(key)
+        if entries:
+            self.read(entries[0], again=True)
+
+    def _read_failed(self, key: str, reason: str) -> None:
+        self._asked.pop(key, None)
+        self.store.message.emit(f"Reading what the file holds failed for {Path(key).name}: {reason}")
+
+    def _rejected_read_failed(self, key: str, reason: str) -> None:
+        self._rejected_asked.pop(key, None)
+        label = self.tr("Reading the rejected copy")
+        self.store.message.emit(f"{label} failed for {Path(key).name}: {reason}")
 
     def _forget(self) -> None:
         self._found.clear()

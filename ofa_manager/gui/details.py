@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QPushButton,
     QScrollArea,
     QSizePolicy,
-    QStyle,
     QVBoxLayout,
     QWidget,
 )
@@ -22,7 +21,9 @@ from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.claims import claim_mismatch, describe_claim, describe_contents
 from ofa_manager.core.file_status import State
+from ofa_manager.gui.contents import ContentsWatcher
 from ofa_manager.gui.status import display_path
+from ofa_manager.gui.store import Store
 
 # Fingerprints a server or a download may have recorded in the file's metadata, shown when present.
 FINGERPRINTS = (
@@ -37,14 +38,15 @@ FINGERPRINTS = (
 class DetailsPane(QScrollArea):
     """Shows one checkpoint: source URLs, file, size, hashes, contents, safety, claim and load lines.
 
-    The contents come from the workspace's ContentsWatcher (read on a worker thread); this pane only
+    The contents come from the ContentsWatcher (read on a worker thread); this pane only
     shows what is known and says "Reading…" until then.
     """
 
-    def __init__(self, workspace, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, contents: ContentsWatcher, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("details")
-        self.workspace = workspace
+        self.store = store
+        self.contents = contents
         self.entry: Checkpoint | None = None
         self.setWidgetResizable(True)
         self.setFrameShape(QFrame.NoFrame)
@@ -113,11 +115,10 @@ class DetailsPane(QScrollArea):
         self.code.setMinimumHeight(90)
         layout.addWidget(self.code, 1)
         self.setWidget(body)
-        self._warning = self.style().standardIcon(QStyle.SP_MessageBoxWarning)
 
-        workspace.entries_changed.connect(self._entries_changed)
-        workspace.statuses_changed.connect(self.refresh)
-        workspace.contents.inspected.connect(self._inspected)
+        store.entries_changed.connect(self._entries_changed)
+        store.statuses_changed.connect(self.refresh)
+        contents.inspected.connect(self._inspected)
         self.show_entry(None)
 
     # -- showing ----------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ class DetailsPane(QScrollArea):
         self.refresh()
 
     def refresh(self, *args) -> None:
-        entry, ws = self.entry, self.workspace
+        entry, ws = self.entry, self.store
         shown = entry is not None
         for i in range(self.form.rowCount()):
             for role in (QFormLayout.LabelRole, QFormLayout.FieldRole):
@@ -180,8 +181,8 @@ class DetailsPane(QScrollArea):
             prints += [f"{k} {v}" for k, v in more.items() if isinstance(v, str | int)]
         self._set("fingerprints", "\n".join(prints) or self.tr("none recorded"))
         self._set("claim", describe_claim(entry.expect) if entry.expect else self.tr("states nothing"))
-        summary = ws.contents.summary_of(entry) if present else None
-        self.read_button.setEnabled(present and not ws.contents.reading(entry))
+        summary = self.contents.summary_of(entry) if present else None
+        self.read_button.setEnabled(present and not self.contents.reading(entry))
         verdict = self.labels["verdict"]
         if not present and status is not None and status.rejected is not None:
             self._show_rejected(entry, status)
@@ -193,11 +194,11 @@ class DetailsPane(QScrollArea):
             self._set_code(None, self.tr("# Download the file to see how to load it."))
             verdict.setToolTip("")
             return
-        self._show_summary(entry, summary, reading=ws.contents.reading(entry))
+        self._show_summary(entry, summary, reading=self.contents.reading(entry))
 
     def _show_rejected(self, entry: Checkpoint, status) -> None:
         """The kept copy of a download that failed its check: what it holds, and the claim against it."""
-        ws, info = self.workspace, status.rejected
+        ws, info = self.store, status.rejected
         path = ws.library.rejected_path(entry)
         self.rejected_note.setText(
             self.tr(
@@ -214,7 +215,7 @@ class DetailsPane(QScrollArea):
             self._set("sha256", self.tr("{sha} (the rejected copy's)").format(sha=info["sha256"]))
         self.read_button.setEnabled(False)
         self._show_summary(
-            entry, ws.contents.rejected_summary_of(entry), reading=ws.contents.reading_rejected(entry)
+            entry, self.contents.rejected_summary_of(entry), reading=self.contents.reading_rejected(entry)
         )
 
     def _show_summary(self, entry: Checkpoint, summary: dict | None, *, reading: bool) -> None:
@@ -254,7 +255,7 @@ class DetailsPane(QScrollArea):
 
     def read_again(self) -> None:
         if self.entry is not None:
-            self.workspace.contents.read(self.entry, again=True)
+            self.contents.read(self.entry, again=True)
             self.refresh()
 
     def copy_code(self) -> None:

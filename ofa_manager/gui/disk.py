@@ -9,7 +9,7 @@ from PySide6.QtWidgets import QGridLayout, QHeaderView, QLabel, QSizePolicy, QTr
 from ofa_manager.core import units
 from ofa_manager.gui.icons import dot_icon
 from ofa_manager.gui.status import display_path
-from ofa_manager.gui.workspace import Workspace
+from ofa_manager.gui.store import Store
 
 # (figure, label, colour): the bar's segments from the left; "rest" is whatever else fills the volume.
 SEGMENTS = (
@@ -42,11 +42,11 @@ class UsageBar(QWidget):
 
     MIN_SEGMENT = 3
 
-    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.store = store
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
-        workspace.usage_changed.connect(self.update)
+        store.usage_changed.connect(self.update)
 
     def sizeHint(self) -> QSize:
         return QSize(240, 22)
@@ -55,7 +55,7 @@ class UsageBar(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.Antialiasing)
         frame = QRectF(self.rect()).adjusted(0.5, 0.5, -0.5, -0.5)
-        usage = self.workspace.usage
+        usage = self.store.usage
         if usage is not None and usage.total:
             values = figures(usage)
             widths = {k: frame.width() * v / usage.total for k, v in values.items()}
@@ -77,15 +77,15 @@ class UsageBar(QWidget):
 class UsageModel(QAbstractTableModel):
     """The files in the models folder by size, each with its share of the checkpoints' total."""
 
-    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
-        # The rows live in the workspace: the reset brackets their replacement.
-        workspace.usage_rows_about_to_change.connect(self.beginResetModel)
-        workspace.usage_rows_changed.connect(self.endResetModel)
+        self.store = store
+        # The rows live in the store: the reset brackets their replacement.
+        store.usage_rows_about_to_change.connect(self.beginResetModel)
+        store.usage_rows_changed.connect(self.endResetModel)
 
     def rowCount(self, parent: QModelIndex = TOP) -> int:
-        return 0 if parent.isValid() else len(self.workspace.usage_rows)
+        return 0 if parent.isValid() else len(self.store.usage_rows)
 
     def columnCount(self, parent: QModelIndex = TOP) -> int:
         return 0 if parent.isValid() else 3
@@ -96,7 +96,7 @@ class UsageModel(QAbstractTableModel):
         return None
 
     def data(self, index: QModelIndex, role: int = Qt.DisplayRole):
-        rows = self.workspace.usage_rows
+        rows = self.store.usage_rows
         if not index.isValid() or not 0 <= index.row() < len(rows):
             return None
         path, size, titles, partial = rows[index.row()]
@@ -122,13 +122,13 @@ class UsageModel(QAbstractTableModel):
 class DiskPanel(QWidget):
     """Where the space goes on the models folder's volume; follows downloads and deletes as they happen."""
 
-    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.store = store
         self.folder = QLabel(self)
         self.folder.setWordWrap(True)
         self.folder.setTextInteractionFlags(Qt.TextSelectableByMouse)
-        self.bar = UsageBar(workspace, self)
+        self.bar = UsageBar(store, self)
         grid = QGridLayout()
         grid.setHorizontalSpacing(8)
         grid.setVerticalSpacing(2)
@@ -143,7 +143,7 @@ class DiskPanel(QWidget):
             grid.addWidget(value, row, 2)
             self.figure_labels[key] = value
         grid.setColumnStretch(1, 1)
-        self.model = UsageModel(workspace, self)
+        self.model = UsageModel(store, self)
         self.files = QTreeView(self)
         self.files.setObjectName("disk-files")
         self.files.setModel(self.model)
@@ -163,13 +163,13 @@ class DiskPanel(QWidget):
         layout.addLayout(grid)
         layout.addWidget(QLabel("<b>By size</b>", self))
         layout.addWidget(self.files, 1)
-        workspace.usage_changed.connect(self.refresh)
-        workspace.folder_changed.connect(self.refresh)
+        store.usage_changed.connect(self.refresh)
+        store.folder_changed.connect(self.refresh)
         self.refresh()
 
     def refresh(self) -> None:
-        usage = self.workspace.usage
-        root = self.workspace.library.root
+        usage = self.store.usage
+        root = self.store.library.root
         if usage is None:
             self.folder.setText(f"Models folder <b>{display_path(root)}</b>")
             for label in self.figure_labels.values():

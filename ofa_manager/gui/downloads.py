@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import enum
 
 from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
@@ -23,11 +24,13 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core import units
+from ofa_manager.core.file_status import State
 from ofa_manager.core.states import ACTIVE, ItemState
+from ofa_manager.gui.commands import Commands
 from ofa_manager.gui.delegates import ProgressDelegate
 from ofa_manager.gui.status import queue_state_text
+from ofa_manager.gui.store import Store
 from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
-from ofa_manager.gui.workspace import Workspace
 
 # The invisible root's index: the default parent (a shared value, never modified).
 TOP = QModelIndex()
@@ -66,14 +69,14 @@ def row_actions(item) -> tuple[str, ...]:
 
 
 class DownloadsModel(QAbstractTableModel):
-    """The download queue in order; rows are read from the workspace, which the bridge keeps current."""
+    """The download queue in order; rows are read from the store, which the bridge keeps current."""
 
-    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.store = store
         self._failed = QBrush(QColor("#b3261e"))
         self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        ws = workspace
+        ws = store
         ws.items_about_to_insert.connect(lambda row: self.beginInsertRows(QModelIndex(), row, row))
         ws.items_inserted.connect(self.endInsertRows)
         ws.items_about_to_remove.connect(lambda row: self.beginRemoveRows(QModelIndex(), row, row))
@@ -83,6 +86,9 @@ class DownloadsModel(QAbstractTableModel):
         ws.items_about_to_reset.connect(self.beginResetModel)
         ws.items_reset.connect(self.endResetModel)
         ws.items_changed.connect(self._rows_changed)
+        # A row that has no size of its own shows the tree's (catalog or HEAD probe), which may arrive later.
+        ws.entries_changed.connect(self._sizes_changed)
+        ws.statuses_changed.connect(self._sizes_changed)
 
     def _about_to_move(self, row: int, target: int) -> None:
         # Qt counts the destination before the move: moving down lands one past the target row.
@@ -93,8 +99,31 @@ class DownloadsModel(QAbstractTableModel):
             first, last = (0, len(HEADERS) - 1) if whole else (COL_PROGRESS, COL_STATE)
             self.dataChanged.emit(self.index(rows[0], first), self.index(rows[-1], last))
 
+    def _sizes_changed(self, *args) -> None:
+        rows = self.rowCount()
+        if rows:
+            self.dataChanged.emit(self.index(0, COL_PROGRESS), self.index(rows - 1, COL_SIZE))
+
+    def known_size(self, item) -> int | None:
+        """The row's size: the download's own, else the one the tree knows (catalog, disk or probe)."""
+        if item.total:
+            return item.total
+        entries = self.store.entries_of(item.key)
+        return self.store.size_of(entries[0]) if entries else None
+
+    def with_partial_data(self, item):
+        """A row that is not running and has no progress of its own shows the partial data the tree
+        knows (counted as everywhere: core/footprint.py), and the size the tree knows."""
+        if item.done or item.state not in (ItemState.PAUSED, ItemState.QUEUED, ItemState.FAILED):
+            return item
+        entries = self.store.entries_of(item.key)
+        status = self.store.status_of(entries[0]) if entries else None
+        if status is None or status.state is not State.PARTIAL or not status.bytes:
+            return item
+        return dataclasses.replace(item, done=status.bytes, total=item.total or self.known_size(item))
+
     def rowCount(self, parent: QModelIndex = TOP) -> int:
-        return 0 if parent.isValid() else self.workspace.item_count()
+        return 0 if parent.isValid() else self.store.item_count()
 
     def columnCount(self, parent: QModelIndex = TOP) -> int:
         return 0 if parent.isValid() else len(HEADERS)
@@ -110,17 +139,20 @@ class DownloadsModel(QAbstractTableModel):
         return Qt.ItemIsEnabled | Qt.ItemIsSelectable
 
     def key(self, row: int) -> str:
-        return self.workspace.item_at(row).key
+        return self.store.item_at(row).key
 
     def data(self, index: QModelIndex, role: int = DISPLAY):
-        if role not in ANSWERED or not index.isValid() or not 0 <= index.row() < self.workspace.item_count():
+        if role not in ANSWERED or not index.isValid() or not 0 <= index.row() < self.store.item_count():
             return None
         column = index.column()
         if role == PROGRESS and column != COL_PROGRESS:
             return NO_PROGRESS
-        item = self.workspace.item_at(index.row())
+        item = self.with_partial_data(self.store.item_at(index.row()))
         state = item.state
         if role == DISPLAY:
+            if column == COL_SIZE and not item.total and not item.done:
+                known = self.known_size(item)
+                return units.size(known) if known else self.tr("unknown")
             return self._text(item, column, state)
         if role == KEY:
             return item.key
@@ -130,7 +162,7 @@ class DownloadsModel(QAbstractTableModel):
             return row_actions(item)
         if role == TOOLTIP:
             if column == COL_NAME:
-                names = [e.title for e in self.workspace.entries_of(item.key)]
+                names = [e.title for e in self.store.entries_of(item.key)]
                 return f"{item.key}\nFile of: {', '.join(names)}" if names else item.key
             if column == COL_STATE:
                 return "\n".join([queue_state_text(item), *filter(None, [item.error, item.message])])
@@ -229,10 +261,11 @@ class DownloadsPanel(QWidget):
     show_file = Signal(str)
     retry_requested = Signal(list)
 
-    def __init__(self, workspace: Workspace, parent: QWidget | None = None) -> None:
+    def __init__(self, store: Store, commands: Commands, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
-        self.model = DownloadsModel(workspace, self)
+        self.store = store
+        self.commands = commands
+        self.model = DownloadsModel(store, self)
         self.view = QTreeView(self)
         self.view.setObjectName("downloads")
         self.view.setModel(self.model)
@@ -323,10 +356,10 @@ class DownloadsPanel(QWidget):
         layout.setSpacing(2)
         layout.addLayout(bar)
         layout.addWidget(self.view)
-        workspace.progress_changed.connect(self.update_summary)
-        workspace.items_inserted.connect(self.update_summary)
-        workspace.items_removed.connect(self.update_summary)
-        workspace.items_reset.connect(self.update_summary)
+        store.progress_changed.connect(self.update_summary)
+        store.items_inserted.connect(self.update_summary)
+        store.items_removed.connect(self.update_summary)
+        store.items_reset.connect(self.update_summary)
         self.view.selectionModel().selectionChanged.connect(self.update_summary)
         self.update_summary()
 
@@ -335,23 +368,23 @@ class DownloadsPanel(QWidget):
 
     def act(self, key: str, action: str) -> None:
         """A row's button: pause, resume, cancel, retry, remove or show."""
-        queue = self.workspace.queue
-        if queue is None:
+        commands = self.commands
+        if not commands.ready:
             return
         if action == "pause":
-            queue.pause(key)
+            commands.pause_key(key)
         elif action == "retry":
             self.retry_requested.emit([key])
         elif action == "resume":
-            queue.resume(key)
+            commands.resume_key(key)
         elif action in ("cancel", "remove"):
-            queue.cancel(key)
+            commands.cancel_key(key)
         elif action == "show":
             self.show_file.emit(key)
 
     def selected_items(self) -> list:
         rows = sorted(index.row() for index in self.view.selectionModel().selectedRows(COL_NAME))
-        return [self.workspace.item_at(row) for row in rows if row < self.workspace.item_count()]
+        return [self.store.item_at(row) for row in rows if row < self.store.item_count()]
 
     def act_on_selected(self, name: str) -> None:
         """One of the rows' actions, on every selected row it applies to (moves keep their order)."""
@@ -385,9 +418,9 @@ class DownloadsPanel(QWidget):
 
     def _double_clicked(self, index: QModelIndex) -> None:
         """A finished row opens its folder (a click on a row's button is the button's, not this)."""
-        if index.column() == COL_ACTIONS or not 0 <= index.row() < self.workspace.item_count():
+        if index.column() == COL_ACTIONS or not 0 <= index.row() < self.store.item_count():
             return
-        item = self.workspace.item_at(index.row())
+        item = self.store.item_at(index.row())
         if "show" in row_actions(item):
             self.act(item.key, "show")
 
@@ -415,23 +448,23 @@ class DownloadsPanel(QWidget):
         return QRect()
 
     def act_on_all(self, name: str) -> None:
-        queue = self.workspace.queue
-        if queue is None:
+        commands = self.commands
+        if not commands.ready:
             return
         if name == "pause_all":
-            queue.pause_all()
+            commands.pause_all()
         elif name == "resume_all":
-            queue.resume_all()
+            commands.resume_all()
         elif name == "cancel_all":
-            queue.cancel_all()
+            commands.cancel_all()
         elif name == "clear":
-            queue.clear_finished()
+            commands.clear_finished()
         elif name in ("up", "down"):
             for key in self.selected_keys():
-                queue.move(key, -1 if name == "up" else 1)
+                commands.move_key(key, -1 if name == "up" else 1)
 
     def update_summary(self, *args) -> None:
-        items = self.workspace.items()
+        items = self.store.items()
         running = sum(1 for i in items if i.state in ACTIVE)
         waiting = sum(1 for i in items if i.state is ItemState.QUEUED)
         paused = sum(1 for i in items if i.state is ItemState.PAUSED)

@@ -6,6 +6,12 @@ cannot. The child reads one command per line on stdin and writes one event per l
 own (see core/protocol.py for the messages and their checks). Each end says hello with its protocol
 version; the child sends a heartbeat, and the window kills and restarts a child that falls silent.
 ``LocalQueue`` is the queue the child runs.
+
+Both ends of the pipe live in this one file (≈670 lines), on purpose: the window's side
+(``QueueProcess``, its watchdog and restart reasons) and the child's side (``serve``, ``EventWriter``)
+change together whenever a message changes, and the child is started as ``python -m`` this module, a
+name the frozen build and the restart tests rely on. The messages themselves are in core/protocol.py;
+what the window does with the process (start, restart, close) is in gui/download_process.py.
 """
 
 from __future__ import annotations
@@ -97,7 +103,7 @@ class LocalQueue(DownloadQueue):
     """The queue the download process runs: a DownloadQueue that also takes the window's commands that
     are more than one queue call (start, download, configure, tokens).
 
-    Tests may run it in the window's own process (``Workspace(in_process_queue=True)``); no build does.
+    Tests may run it in the window's own process (``Workspace(queue_in_window=True)``); no build does.
     """
 
     def __init__(

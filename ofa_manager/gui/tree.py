@@ -1,4 +1,4 @@
-"""The checkpoint tree: groups → sub-groups → checkpoints, over the catalog and the workspace's states."""
+"""The checkpoint tree: groups → sub-groups → checkpoints, over the catalog and the store's states."""
 
 from __future__ import annotations
 
@@ -21,9 +21,10 @@ from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint, display_url
 from ofa_manager.core.file_status import State
 from ofa_manager.core.states import ACTIVE, ItemState
+from ofa_manager.gui.contents import ContentsWatcher
 from ofa_manager.gui.icons import shared_file_icon
 from ofa_manager.gui.status import display_path, status_text, status_tooltip
-from ofa_manager.gui.workspace import Workspace
+from ofa_manager.gui.store import Store
 
 # The invisible root's index: the default parent (a shared value, never modified).
 TOP = QModelIndex()
@@ -70,7 +71,7 @@ NO_PROGRESS = -1.0
 
 
 class Node:
-    """One row: a group (``entry`` is None) or a checkpoint. Structure only; states live in the workspace."""
+    """One row: a group (``entry`` is None) or a checkpoint. Structure only; states live in the store."""
 
     __slots__ = ("title", "entry", "parent", "children", "row")
 
@@ -102,15 +103,16 @@ def params_value(text: str | None) -> float:
 
 
 class CheckpointTreeModel(QAbstractItemModel):
-    """Groups and checkpoints from the catalog; every state is read from the workspace when asked."""
+    """Groups and checkpoints from the catalog; every state is read from the store when asked."""
 
-    def __init__(self, workspace: Workspace, parent: QObject | None = None) -> None:
+    def __init__(self, store: Store, contents: ContentsWatcher, parent: QObject | None = None) -> None:
         super().__init__(parent)
-        self.workspace = workspace
+        self.store = store
+        self.contents = contents
         self._root = Node("", None, None)
         self._nodes: dict[str, Node] = {}
         groups: dict[tuple[str, ...], Node] = {}
-        for entry in workspace.catalog:
+        for entry in store.catalog:
             parent_node = self._root
             for depth in range(len(entry.group)):
                 path = entry.group[: depth + 1]
@@ -128,9 +130,9 @@ class CheckpointTreeModel(QAbstractItemModel):
             "good": QBrush(QColor("#1e6b34")),
             "warn": QBrush(QColor("#8a5300")),
         }
-        workspace.entries_changed.connect(self._entries_changed)
-        workspace.entries_progressed.connect(self._entries_progressed)
-        workspace.statuses_changed.connect(self._everything_changed)
+        store.entries_changed.connect(self._entries_changed)
+        store.entries_progressed.connect(self._entries_progressed)
+        store.statuses_changed.connect(self._everything_changed)
 
     # -- structure --------------------------------------------------------------------------------
 
@@ -190,7 +192,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         if role == PROGRESS:
             if node.entry is None or index.column() != COL_STATUS:
                 return NO_PROGRESS
-            return self._progress(self.workspace.entry_state(node.entry))
+            return self._progress(self.store.entry_state(node.entry))
         if node.entry is None:
             return self._group_data(node, index.column(), role)
         return self._entry_data(node.entry, index.column(), role)
@@ -205,17 +207,17 @@ class CheckpointTreeModel(QAbstractItemModel):
         if column == COL_SIZE:
             if entry is None:
                 return float(self._group_size(node.entries())[1])
-            return float(self.workspace.size_of(entry) or 0)
+            return float(self.store.size_of(entry) or 0)
         if column == COL_STATUS:
             if entry is None:
                 return self._group_status(node.entries())
-            return status_text(self.workspace.entry_state(entry))
+            return status_text(self.store.entry_state(entry))
         if entry is None:
             return ""
         return str(self._local_path(entry) or "")
 
     def _entry_data(self, entry: Checkpoint, column: int, role: int):
-        ws = self.workspace
+        ws = self.store
         if role == ENTRY_ID:
             return entry.id
         if role == SEARCH:
@@ -246,12 +248,12 @@ class CheckpointTreeModel(QAbstractItemModel):
             if role not in (DISPLAY, TOOLTIP, FOREGROUND, DECORATION):
                 return None
             if role == DECORATION:
-                return self._warning_icon if ws.contents.mismatch_of(entry) else None
+                return self._warning_icon if self.contents.mismatch_of(entry) else None
             state = ws.entry_state(entry)
             if role == DISPLAY:
                 return status_text(state)
             if role == TOOLTIP:
-                mismatch = ws.contents.mismatch_of(entry)
+                mismatch = self.contents.mismatch_of(entry)
                 if mismatch:
                     return QCoreApplication.translate(
                         "CheckpointTreeModel", "{status}\n\nThis file {mismatch}."
@@ -290,7 +292,7 @@ class CheckpointTreeModel(QAbstractItemModel):
     def _group_size(self, entries: list[Checkpoint]) -> tuple[str, int]:
         sizes: dict[str, int | None] = {}
         for entry in entries:
-            sizes[self.workspace.key_of(entry)] = self.workspace.size_of(entry)
+            sizes[self.store.key_of(entry)] = self.store.size_of(entry)
         known = [s for s in sizes.values() if s is not None]
         unknown = len(sizes) - len(known)
         total = sum(known)
@@ -300,7 +302,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         return (f"{text} + {unknown} unknown" if unknown else text), total
 
     def _group_status(self, entries: list[Checkpoint]) -> str:
-        ws = self.workspace
+        ws = self.store
         downloaded = sum(
             1 for e in entries if (s := ws.status_of(e)) is not None and s.state is State.DOWNLOADED
         )
@@ -309,7 +311,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         return f"{text}, {running} downloading" if running else text
 
     def _name_tooltip(self, entry: Checkpoint) -> str:
-        ws = self.workspace
+        ws = self.store
         lines = [f"{entry.title} ({entry.id})"]
         if entry.description:
             lines.append(entry.description)
@@ -351,11 +353,11 @@ class CheckpointTreeModel(QAbstractItemModel):
         return NO_PROGRESS
 
     def _local_path(self, entry: Checkpoint) -> Path | None:
-        status = self.workspace.status_of(entry)
+        status = self.store.status_of(entry)
         if status is None or status.state is State.REMOTE:
             return None
         if status.state is State.PARTIAL:
-            return self.workspace.library.part_path(entry)
+            return self.store.library.part_path(entry)
         if status.state is State.IN_STORE:
             return status.store_path
         return status.path
