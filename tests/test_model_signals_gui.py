@@ -114,7 +114,7 @@ def test_a_download_repaints_its_row_and_its_groups_status_and_not_the_other_gro
 
     # A change to one PETL entry repaints that row and both of its groups (RefCOCO, PETL on OFA-Large),
     # and nothing under the backbones.
-    window.workspace.entries_changed.emit(["refcoco-lora"])
+    window.workspace.store.entries_changed.emit(["refcoco-lora"])
     lora = model.index_of("refcoco-lora", tree.COL_STATUS)
     refcoco = lora.parent()
     petl = refcoco.parent()
@@ -152,22 +152,22 @@ def test_the_downloads_list_repaints_the_row_whose_state_changed(qtbot, qtmodelt
     spy.clear()
 
     # Pausing the second row repaints that row's state cell (and the whole row), not only the first.
-    window.workspace.pause([catalog.get("ofa-tiny")])
+    window.workspace.commands.pause([catalog.get("ofa-tiny")])
     qtbot.waitUntil(lambda: model.index(tiny, downloads.COL_STATE).data() == "Paused", timeout=WAIT_MS)
     qtbot.waitUntil(lambda: spy.named(model.index(tiny, downloads.COL_STATE)), timeout=WAIT_MS)
     assert spy.named(model.index(tiny, downloads.COL_NAME))  # a state change repaints the whole row
-    window.workspace.pause([catalog.get("ofa-medium")])
+    window.workspace.commands.pause([catalog.get("ofa-medium")])
     qtbot.waitUntil(lambda: model.index(medium, downloads.COL_STATE).data() == "Paused", timeout=WAIT_MS)
 
     # Rows that changed in the same tick are announced together: the first through the last of them.
     spy.clear()
-    window.workspace.items_changed.emit([0, 1], False)
+    window.workspace.store.items_changed.emit([0, 1], False)
     assert spy.named(model.index(0, downloads.COL_PROGRESS)) and spy.named(
         model.index(1, downloads.COL_STATE)
     )
     assert not spy.named(model.index(1, downloads.COL_NAME))  # progress only: the name is not repainted
     spy.clear()
-    window.workspace.items_changed.emit([1], True)
+    window.workspace.store.items_changed.emit([1], True)
     assert spy.named(model.index(1, downloads.COL_NAME)) and spy.named(model.index(1, downloads.COL_ACTIONS))
     assert not spy.named(model.index(0, downloads.COL_STATE))
 
@@ -184,7 +184,9 @@ def test_progress_reaches_the_downloads_list_only_on_the_timers_ticks(qtbot, ser
     wait_status(qtbot, window, "ofa-tiny", r"\d+ %.*")
     events = {"tick": 0, "progress": 0, "state": 0}
     model = window.downloads.model
-    window.workspace._flush_timer.timeout.connect(lambda: events.__setitem__("tick", events["tick"] + 1))
+    window.workspace.store._flush_timer.timeout.connect(
+        lambda: events.__setitem__("tick", events["tick"] + 1)
+    )
 
     def changed(top_left, bottom_right, roles=()) -> None:
         # A progress-only change starts at the progress column; a state change repaints the whole row.
