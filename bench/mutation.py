@@ -104,6 +104,12 @@ MODULES: dict[str, list[str]] = {
         "tests/test_cli_link.py",
     ],
     "core/zoo.py": ["tests/test_zoo.py"],
+    # Modules added after the first map (a test file each, named for what it covers).
+    "core/desktop.py": ["tests/test_desktop_files.py"],
+    "core/elsewhere.py": ["tests/test_waiting_download.py"],
+    "core/footprint.py": ["tests/test_figures_space.py"],
+    "core/moved.py": ["tests/test_moved_folder.py"],
+    "core/names.py": ["tests/test_file_names.py"],
     "core/protocol.py": ["tests/test_protocol_rules.py", "tests/test_pipe.py", "tests/core/test_states.py"],
     # The models folder, in its layers; each runs the models folder's tests.
     **{
