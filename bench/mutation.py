@@ -11,8 +11,12 @@ checkout is never touched: the copy gets a `[tool.mutmut]` section naming that o
 and `mutmut run` mutates it there with one worker. Tests that start `python -m ofa_manager` in a subprocess
 see the mutants too: `tests/catalogs.py:cli_env` puts the tests' own checkout (the mutated copy under
 `mutants/`) first on PYTHONPATH, and the mutant being tried travels in the environment (MUTANT_UNDER_TEST).
-mutmut only learns which tests reach a function from the test process itself, though, so a function reached
-only through a subprocess counts as "no tests"; the score below counts those as not killed.
+mutmut only learns which tests reach a function from the test process itself; so while it learns ("stats"),
+the copy's sitecustomize.py writes the functions each subprocess reached to `subprocess-hits/` at its exit,
+and a hook appended to the copy's tests/conftest.py adds them to the test that started it. A subprocess
+killed with SIGKILL writes nothing: a function only such a process reaches still counts as "no tests",
+which the score counts as not killed. The copy is of the checkout as it is on disk when the module starts:
+do not plant bugs by hand in the checkout while a run is going.
 
 Prints killed / survived / timeout / no tests / total and the score per module, and writes each module's
 surviving mutants with their diffs to `.mutation/<module>.survivors.txt`. Not part of the default test run.
