@@ -169,13 +169,13 @@ def test_the_command_line_names_the_windows_download_process(
     window.show()
     workspace.start()
     try:
-        qtbot.waitUntil(lambda: workspace.statuses is not None, timeout=GUARD_S * 1000)
-        m = workspace.catalog.get("m")
+        qtbot.waitUntil(lambda: workspace.store.statuses is not None, timeout=GUARD_S * 1000)
+        m = workspace.store.catalog.get("m")
         window.download([m])
-        child = workspace.queue.process.pid
-        lock = workspace.library.lock_path(m)
+        child = workspace.process.queue.process.pid
+        lock = workspace.store.library.lock_path(m)
         qtbot.waitUntil(lambda: elsewhere.lock_holder(lock) == child, timeout=GUARD_S * 1000)
-        qtbot.waitUntil(lambda: bool(workspace.library.read_record(m).get("ranges")), timeout=GUARD_S * 1000)
+        qtbot.waitUntil(lambda: bool(workspace.store.library.read_record(m).get("ranges")), timeout=GUARD_S * 1000)
         waiting = start("--dir", str(models_dir), "--catalog", str(catalog), "download", "m")
         processes.append(waiting)
         said = Output(waiting)
@@ -184,9 +184,9 @@ def test_the_command_line_names_the_windows_download_process(
         assert waiting.wait(GUARD_S) == 130
         # The window's download goes on to the end.
         qtbot.waitUntil(
-            lambda: workspace.library.path(m).exists() and workspace.status_of(m).state.value == "downloaded",
+            lambda: workspace.store.library.path(m).exists() and workspace.store.status_of(m).state.value == "downloaded",
             timeout=GUARD_S * 1000,
         )
-        assert workspace.library.path(m).read_bytes() == data
+        assert workspace.store.library.path(m).read_bytes() == data
     finally:
         window.close()

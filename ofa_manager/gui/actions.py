@@ -75,6 +75,7 @@ class Selection:
     wanted: bool  # Download would do something for at least one
     ready: bool  # the downloads can be changed
     touch: bool  # local files may be verified or deleted
+    partial_left: bool = False  # partial data no download works on (Resume queues it again)
 
     @classmethod
     def of(cls, entries: list[Checkpoint], store: Store, commands: Commands) -> Selection:
@@ -90,6 +91,7 @@ class Selection:
             ready=commands.ready,
             # not before the downloads are known, nor during a folder move
             touch=commands.may_touch_files,
+            partial_left=any(store.entry_state(e).partial_left for e in entries),
         )
 
     @property
@@ -105,7 +107,8 @@ class Selection:
 ENABLED_WHEN: dict[str, Callable[[Selection], bool]] = {
     "download": lambda s: s.ready and s.wanted,
     "pause": lambda s: s.ready and bool(s.states & GOING),
-    "resume": lambda s: s.ready and (bool(s.states & {ItemState.PAUSED, ItemState.FAILED}) or s.partial),
+    # Not for a download that runs: its partial file is the one it is writing.
+    "resume": lambda s: s.ready and (bool(s.states & {ItemState.PAUSED, ItemState.FAILED}) or s.partial_left),
     "cancel": lambda s: s.ready and bool(s.states & CANCELLABLE),
     "retry": lambda s: s.ready and ItemState.FAILED in s.states,
     "verify": lambda s: s.touch and bool(s.verifiable),

@@ -5,8 +5,18 @@ from __future__ import annotations
 import dataclasses
 import enum
 
-from PySide6.QtCore import QAbstractTableModel, QEvent, QModelIndex, QObject, QRect, QSize, Qt, Signal
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtCore import (
+    QAbstractTableModel,
+    QCoreApplication,
+    QEvent,
+    QModelIndex,
+    QObject,
+    QRect,
+    QSize,
+    Qt,
+    Signal,
+)
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -25,26 +35,38 @@ from PySide6.QtWidgets import (
 
 from ofa_manager.core import units
 from ofa_manager.core.file_status import State
-from ofa_manager.core.states import ACTIVE, ItemState
+from ofa_manager.core.states import ACTIVE, CANCELLABLE, ItemState
 from ofa_manager.gui.commands import Commands
-from ofa_manager.gui.delegates import ProgressDelegate
+from ofa_manager.gui.delegates import ProgressDelegate, StatusColors
 from ofa_manager.gui.status import queue_state_text
 from ofa_manager.gui.store import Store
-from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
+from ofa_manager.gui.tree import (
+    ACCESSIBLE_DESCRIPTION,
+    ACCESSIBLE_TEXT,
+    ALIGNMENT,
+    DISPLAY,
+    FOREGROUND,
+    NO_PROGRESS,
+    TOOLTIP,
+)
 
 # The invisible root's index: the default parent (a shared value, never modified).
 TOP = QModelIndex()
 COL_NAME, COL_PROGRESS, COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS, COL_STATE, COL_ACTIONS = range(8)
 HEADERS = ("Name", "Progress", "Size", "Speed", "Time left", "Conn.", "State", "")
 
-BUTTON_LABELS = {
-    "pause": "Pause",
-    "resume": "Resume",
-    "cancel": "Cancel",
-    "retry": "Retry",
-    "remove": "Remove",
-    "show": "Show",
-}
+
+def button_label(action: str) -> str:
+    """The label of a row's button (also its name for assistive technology)."""
+    tr = QCoreApplication.translate
+    return {
+        "pause": tr("ButtonsDelegate", "Pause"),
+        "resume": tr("ButtonsDelegate", "Resume"),
+        "cancel": tr("ButtonsDelegate", "Cancel"),
+        "retry": tr("ButtonsDelegate", "Retry"),
+        "remove": tr("ButtonsDelegate", "Remove"),
+        "show": tr("ButtonsDelegate", "Show"),
+    }[action]
 
 
 class Role(enum.IntEnum):
@@ -54,7 +76,9 @@ class Role(enum.IntEnum):
 
 
 KEY, PROGRESS, ACTIONS = int(Role.KEY), int(Role.PROGRESS), int(Role.ACTIONS)
-ANSWERED = frozenset({DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, KEY, PROGRESS, ACTIONS})
+ANSWERED = frozenset(
+    {DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, KEY, PROGRESS, ACTIONS, ACCESSIBLE_TEXT, ACCESSIBLE_DESCRIPTION}
+)
 
 
 def row_actions(item) -> tuple[str, ...]:
@@ -74,7 +98,7 @@ class DownloadsModel(QAbstractTableModel):
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self._failed = QBrush(QColor("#b3261e"))
+        self._colors = StatusColors()
         self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         ws = store
         ws.items_about_to_insert.connect(lambda row: self.beginInsertRows(QModelIndex(), row, row))
@@ -130,7 +154,8 @@ class DownloadsModel(QAbstractTableModel):
 
     def headerData(self, section: int, orientation: Qt.Orientation, role: int = Qt.DisplayRole):
         if orientation == Qt.Horizontal and role == Qt.DisplayRole and 0 <= section < len(HEADERS):
-            return HEADERS[section]
+            # The buttons' column is named too: assistive technology reads a header for each column.
+            return HEADERS[section] or QCoreApplication.translate("DownloadsModel", "Actions")
         return None
 
     def flags(self, index: QModelIndex) -> Qt.ItemFlag:
@@ -154,6 +179,8 @@ class DownloadsModel(QAbstractTableModel):
                 known = self.known_size(item)
                 return units.size(known) if known else self.tr("unknown")
             return self._text(item, column, state)
+        if role == ACCESSIBLE_TEXT or role == ACCESSIBLE_DESCRIPTION:
+            return self._accessible(item, column, role)
         if role == KEY:
             return item.key
         if role == PROGRESS:
@@ -170,8 +197,25 @@ class DownloadsModel(QAbstractTableModel):
         if role == ALIGNMENT:
             return self._right if column in (COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS) else None
         if role == FOREGROUND:
-            return self._failed if column == COL_STATE and state is ItemState.FAILED else None
+            return self._colors["bad"] if column == COL_STATE and state is ItemState.FAILED else None
         return None
+
+    def _accessible(self, item, column: int, role: int) -> str:
+        """What assistive technology reads: the buttons drawn on the row by name, a word for an empty cell,
+        and the tooltip's longer story (or the progress in full) as the description."""
+        tr = QCoreApplication.translate
+        labels = [button_label(name) for name in row_actions(item)]
+        if column == COL_ACTIONS:
+            if role == ACCESSIBLE_TEXT:
+                return ", ".join(labels)
+            text = tr("DownloadsModel", "Buttons of this row: {names}; its context menu offers them too")
+            return text.format(names=", ".join(labels))
+        if role == ACCESSIBLE_DESCRIPTION:
+            if column == COL_PROGRESS:
+                return self._text(item, COL_SIZE, item.state)
+            index = self.index(self.store.row_of(item.key) or 0, column)
+            return self.data(index, TOOLTIP) or ""
+        return self._text(item, column, item.state) or tr("DownloadsModel", "None")
 
     @staticmethod
     def _text(item, column: int, state: str) -> str:
@@ -215,7 +259,7 @@ class ButtonsDelegate(QStyledItemDelegate):
         height = min(rect.height() - 4, metrics.height() + 8)
         top = rect.top() + (rect.height() - height) // 2
         for action in actions:
-            width = metrics.horizontalAdvance(BUTTON_LABELS[action]) + 18
+            width = metrics.horizontalAdvance(button_label(action)) + 18
             rects.append((action, QRect(x, top, width, height)))
             x += width + self.SPACING
         return rects
@@ -227,7 +271,7 @@ class ButtonsDelegate(QStyledItemDelegate):
         for action, rect in self.button_rects(option.rect, actions, option.fontMetrics):
             button = QStyleOptionButton()
             button.rect = rect
-            button.text = BUTTON_LABELS[action]
+            button.text = button_label(action)
             button.state = QStyle.State_Enabled | QStyle.State_Raised
             button.palette = option.palette
             button.fontMetrics = option.fontMetrics
@@ -413,8 +457,22 @@ class DownloadsPanel(QWidget):
         self.row_actions["resume"].setEnabled(bool(offered & {"resume", "retry"}))
         self.row_actions["retry"].setEnabled("retry" in offered)
         self.row_actions["show"].setEnabled("show" in offered)
-        for name in ("up", "down", "remove"):
-            self.row_actions[name].setEnabled(bool(offered))
+        up, down = self.moves()
+        self.row_actions["up"].setEnabled(up)
+        self.row_actions["down"].setEnabled(down)
+        self.row_actions["remove"].setEnabled(bool(offered))
+
+    def moves(self) -> tuple[bool, bool]:
+        """Whether Move up and Move down can change anything for the selected rows: only downloads still
+        to come (failed ones included) have a place in the order, and only another such row above or
+        below is worth passing."""
+        rows = {index.row() for index in self.view.selectionModel().selectedRows(COL_NAME)}
+        store = self.store
+        waiting = [row for row in range(store.item_count()) if store.item_at(row).state in CANCELLABLE]
+        chosen = [row for row in waiting if row in rows]
+        up = any(other < row for row in chosen for other in waiting)
+        down = any(other > row for row in chosen for other in waiting)
+        return up, down
 
     def _double_clicked(self, index: QModelIndex) -> None:
         """A finished row opens its folder (a click on a row's button is the button's, not this)."""
@@ -482,10 +540,10 @@ class DownloadsPanel(QWidget):
         if speed:
             parts.append(units.rate(speed))
         self.summary.setText("  ·  ".join(parts) if parts else "nothing queued")
-        selected = bool(self.selected_keys())
         self.update_row_actions()
-        self.tool_buttons["up"].setEnabled(selected)
-        self.tool_buttons["down"].setEnabled(selected)
+        up, down = self.moves()
+        self.tool_buttons["up"].setEnabled(up)
+        self.tool_buttons["down"].setEnabled(down)
         self.tool_buttons["pause_all"].setEnabled(bool(running or waiting))
         self.tool_buttons["resume_all"].setEnabled(bool(paused or failed))
         self.tool_buttons["cancel_all"].setEnabled(bool(running or waiting or paused or failed))

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QEvent, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -33,6 +33,7 @@ from ofa_manager.core.file_status import State
 from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.states import ItemState
 from ofa_manager.gui import confirm
+from ofa_manager.gui.accessibility import name_built_in_parts
 from ofa_manager.gui.actions import (
     CONTEXT_MENU,
     TOOLBAR,
@@ -41,11 +42,13 @@ from ofa_manager.gui.actions import (
     build_actions,
     enabled_actions,
 )
+from ofa_manager.gui.batches import counted
 from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.details import DetailsPane
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel
 from ofa_manager.gui.moved_notice import MovedNotice
+from ofa_manager.gui.screen_fit import clamp_to, first_geometry
 from ofa_manager.gui.status import display_path
 from ofa_manager.gui.tree import (
     COL_LOCATION,
@@ -61,6 +64,9 @@ from ofa_manager.gui.workspace import Workspace
 
 if TYPE_CHECKING:
     from ofa_manager.core.plan import DownloadPlan
+
+# The search box never gets narrower than this for the toolbar's labels: they give way first.
+SEARCH_MIN_WIDTH = 200
 
 
 class MainWindow(QMainWindow):
@@ -99,15 +105,7 @@ class MainWindow(QMainWindow):
         self.tree.doubleClicked.connect(self._double_clicked)
         header = self.tree.header()
         header.setStretchLastSection(True)
-        metrics = self.fontMetrics()
-        # Room for the text; the name also needs the tree's indentation and the shared-file icon.
-        for column, sample, extra in (
-            (COL_NAME, "π-Adapter checkpoint on RefCOCO+", 96),
-            (COL_PARAMS, "Parameters", 20),
-            (COL_SIZE, "2.9 GiB + 1 unknown", 20),
-            (COL_STATUS, "42 % — 11.8 MiB/s — 2 min left", 24),
-        ):
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + extra)
+        self._size_columns()
         header.setSectionResizeMode(COL_PARAMS, QHeaderView.Interactive)
 
         self.downloads = DownloadsPanel(self.store, self.commands, self)
@@ -160,7 +158,12 @@ class MainWindow(QMainWindow):
         self.search.setToolTip("Filter by name, id, group or file name (Ctrl+F)")
         self.search.setClearButtonEnabled(True)
         self.search.setMaximumWidth(280)
+        self.search.setMinimumWidth(SEARCH_MIN_WIDTH)
+        self.search.setAccessibleName(self.tr("Search checkpoints"))
         self.search.textChanged.connect(self.filter)
+        # Enter in the tree does what a double-click does; Escape in the search box clears it.
+        self.tree.installEventFilter(self)
+        self.search.installEventFilter(self)
 
         self.actions_by_name: dict[str, QAction] = build_actions(self)
         self._build_toolbar()
@@ -188,6 +191,7 @@ class MainWindow(QMainWindow):
         self.tree.expandAll()
         self._restore_layout()
         self.update_actions()
+        name_built_in_parts(self)
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -200,9 +204,105 @@ class MainWindow(QMainWindow):
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         bar.addWidget(spacer)
+        self._spacer = spacer
         bar.addWidget(self.search)
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
+        self._toolbar_text_width = 0  # what the toolbar needs with its labels shown, measured once
+
+    def _size_columns(self, room: int | None = None) -> None:
+        """Room for the usual texts: a long name, the widest progress line ("99 % — 1023.9 MiB/s — 59 min
+        59 s left"), a failure. Given the tree's ``room``, the status column takes what is left, down to
+        the progress line without its speed (the delegate drops that part first; the tooltip keeps it)."""
+        from ofa_manager.gui.status import progress_text
+
+        header = self.tree.header()
+        metrics = self.tree.fontMetrics()
+        margins = 2 * ProgressDelegate.MARGIN + 12
+
+        def width(*samples: str) -> int:
+            return max(metrics.horizontalAdvance(sample) for sample in samples)
+
+        # The widest times left: "9 min 59 s", "23 h 59 min".
+        lines = [progress_text(999, 1000, 1023.9 * 1024 * 1024, eta) for eta in (599, 86399)]
+        full = max(lines, key=metrics.horizontalAdvance)
+        shortest = max(
+            (
+                progress_text(999, 1000, 0, None) + " — " + units.duration(eta) + " left"
+                for eta in (599, 86399)
+            ),
+            key=metrics.horizontalAdvance,
+        )
+        # The name also needs the tree's indentation (three levels) and the shared-file icon.
+        fixed = {
+            COL_NAME: width("π-Adapter checkpoint on RefCOCO+") + 3 * self.tree.indentation() + 40,
+            COL_PARAMS: width(self.model.headerData(COL_PARAMS, Qt.Horizontal)) + 24,
+            # A group's total while some sizes are still unknown is the widest usual text.
+            COL_SIZE: width("9.9 GiB + 1 unknown", self.model.headerData(COL_SIZE, Qt.Horizontal)) + 24,
+        }
+        status = width(full, self.tr("Failed: 404 Not Found")) + margins
+        if room is not None:
+            status = max(width(shortest) + margins, min(status, room - sum(fixed.values())))
+            # Still short of room: the names give way (elided, whole in their tooltips), to a point.
+            short_of = status - (room - sum(fixed.values()))
+            if short_of > 0:
+                least = width("Adapter checkpoint") + 3 * self.tree.indentation() + 40
+                fixed[COL_NAME] = max(least, fixed[COL_NAME] - short_of)
+        for column, size in (*fixed.items(), (COL_STATUS, status)):
+            header.resizeSection(column, size)
+
+    def _fit_toolbar(self) -> None:
+        """Labels beside the icons when the window has room for every button and the search box, else
+        icons alone (their names stay in the tooltips and for assistive technology): never a toolbar
+        whose last buttons hide behind its overflow menu."""
+        bar = self.toolbar
+        if not self._toolbar_text_width:
+            style = bar.toolButtonStyle()
+            bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            # The buttons with their labels, and the search box at a useful width (it grows when it can).
+            layout = bar.layout()
+            margins = layout.contentsMargins()
+            widgets = [bar.widgetForAction(a) for a in bar.actions()]
+            buttons = [w for w in widgets if w is not None and w is not self.search and w is not self._spacer]
+            self._toolbar_text_width = (
+                sum(w.sizeHint().width() for w in buttons)
+                + layout.spacing() * (len(widgets) + 1)
+                + margins.left()
+                + margins.right()
+                + SEARCH_MIN_WIDTH
+                + 16  # the toolbar's handle and frame
+            )
+            bar.setToolButtonStyle(style)
+        roomy = self.width() >= self._toolbar_text_width
+        wanted = Qt.ToolButtonTextBesideIcon if roomy else Qt.ToolButtonIconOnly
+        if bar.toolButtonStyle() != wanted:
+            bar.setToolButtonStyle(wanted)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._painted:
+            # Laid out now: the status column takes the room the tree has on this screen.
+            self._size_columns(self.tree.viewport().width())
+            self._keep_frame_on_screen()
+
+    def _keep_frame_on_screen(self) -> None:
+        """The window, frame included (known once shown), fits the screen it opened on: a place saved on
+        another screen or a larger one is brought back whole."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        inner, outer = self.geometry(), self.frameGeometry()
+        room = screen.availableGeometry().adjusted(
+            inner.left() - outer.left(),
+            inner.top() - outer.top(),
+            inner.right() - outer.right(),
+            inner.bottom() - outer.bottom(),
+        )
+        fitted = clamp_to(inner, room)
+        if fitted != inner:
+            self.setGeometry(fitted)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_toolbar()
 
     def _after_first_paint(self) -> None:
         """What the first look at the window does not need: sorting, the tray icon."""
@@ -220,16 +320,19 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         s = self.store.settings
         geometry = QByteArray.fromBase64(s.window_geometry.encode())
+        # A saved place is made to fit the screen it opens on once shown (_keep_frame_on_screen).
         if not (s.window_geometry and self.restoreGeometry(geometry)):
-            self.resize(1280, 800)
+            self.setGeometry(first_geometry(QGuiApplication.primaryScreen().availableGeometry()))
         if s.window_state:
             self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
         # Both splitters in the one setting: "main;tree", each base64.
         main, _, top = s.splitter_state.partition(";")
         if not (main and self.splitter.restoreState(QByteArray.fromBase64(main.encode()))):
-            self.splitter.setSizes([470, 250])
+            self.splitter.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
         if not (top and self.top_splitter.restoreState(QByteArray.fromBase64(top.encode()))):
-            self.top_splitter.setSizes([self.width() - 320, 320])
+            side = min(320, max(260, self.width() // 4))  # the details need about 250 px
+            self.top_splitter.setSizes([self.width() - side, side])
+        self._fit_toolbar()
 
     # -- selection --------------------------------------------------------------------------------
 
@@ -296,7 +399,7 @@ class MainWindow(QMainWindow):
     def verify_selected(self) -> None:
         started = self.commands.verify(self.selected_entries())
         if started:
-            self.show_message(f"Verifying {started} file(s)…")
+            self.show_message(counted("MainWindow", "Verifying %n file…", "Verifying %n files…", started))
 
     def check_links(self) -> None:
         entries = self.selected_entries() or list(self.store.catalog)
@@ -338,6 +441,28 @@ class MainWindow(QMainWindow):
             self.retry_entries([entry])
         elif wants_file(self.store, entry):
             self.download([entry])
+
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if watched is self.tree and key in (Qt.Key_Return, Qt.Key_Enter):
+                index = self.tree.currentIndex()
+                if index.isValid() and not event.modifiers() & ~Qt.KeypadModifier:
+                    self._activate(index)
+                    return True
+            elif watched is self.search and key == Qt.Key_Escape and self.search.text():
+                self.search.clear()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _activate(self, index: QModelIndex) -> None:
+        """Enter on a row: what a double-click does (a group opens or closes)."""
+        node = self.model.node(self.proxy.mapToSource(index))
+        if node is not None and node.entry is None:
+            name = index.siblingAtColumn(COL_NAME)
+            self.tree.setExpanded(name, not self.tree.isExpanded(name))
+        else:
+            self._double_clicked(index)
 
     def _context_menu(self, pos: QPoint) -> None:
         from PySide6.QtWidgets import QMenu
