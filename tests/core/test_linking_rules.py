@@ -104,6 +104,8 @@ def test_expected_json_names_every_field():
         "downloaded": True,
         "linked": False,
         "detail": "the published file",
+        "member": None,
+        "unpacked": False,
     }
 
 
