@@ -4,12 +4,14 @@ tests/conftest.py."""
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 from pathlib import Path
 
 from ofa_manager.core import names
+from ofa_manager.core.catalog import load_catalog
 from ofa_manager.core.library import Library
 from tests.catalogs import DATA, entry, load, payload, run_cli, sha256, write_catalog
 
@@ -141,3 +143,43 @@ class ThreeFiles:
         self.files, self.dir = files, models_dir
         self.library = Library(models_dir, load(self.catalog))
         self.args = ["--dir", str(models_dir), "--catalog", str(self.catalog)]
+
+
+def library_of(tmp_path: Path, names: tuple[str, ...]) -> Library:
+    entries = [entry(name, f"http://127.0.0.1:9/{name}.pt") for name in names]
+    catalog = write_catalog(tmp_path / "c.json", entries)
+    library = Library(tmp_path / "old", load_catalog([catalog]))
+    library.root.mkdir()
+    return library
+
+
+class Trash:
+    """A trash folder of the test's own, standing for the desktop's (each front end passes its own)."""
+
+    def __init__(self, folder: Path, *, accepts: bool = True) -> None:
+        self.folder, self.accepts, self.taken = folder, accepts, []
+
+    def __call__(self, path: Path) -> str | None:
+        if not self.accepts:
+            return None
+        self.folder.mkdir(exist_ok=True)
+        where = self.folder / path.name
+        os.replace(path, where)
+        self.taken.append(path)
+        return str(where)
+
+
+class Terminal(io.StringIO):
+    """Typed answers, on what the command takes for a terminal (a real one cannot be driven here)."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+def one_file_library(tmp_path: Path, data: bytes) -> Library:
+    """A models folder whose catalog publishes one checkpoint "a" with these bytes' size and sha256."""
+    published = entry("a", "http://127.0.0.1:9/a.pt", size=len(data), sha256=sha256(data))
+    catalog = write_catalog(tmp_path / "c.json", [published])
+    library = Library(tmp_path / "models", load_catalog([catalog]))
+    library.root.mkdir()
+    return library

@@ -332,7 +332,9 @@ def test_inspect_by_id_says_the_claim_and_the_mismatch(capsys, site):
     assert "claim       an Adapter for refcoco on OFA-Large" in out
     assert "MISMATCH: holds ofa_huge fine-tuned for caption" in out
     code, out, _ = run_cli(capsys, *site, "inspect", "huge-caption", "--json")
+    assert code == 0
     data = json.loads(out)
     assert data["expect"] == {"arch": "ofa_huge", "task": "caption"} and data["mismatch"] is None
     code, out, _ = run_cli(capsys, *site, "inspect", str(HUGE), "--json")
+    assert code == 0
     assert "mismatch" not in json.loads(out)  # a file by its path claims nothing

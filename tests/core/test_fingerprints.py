@@ -160,12 +160,14 @@ def test_cli_download_says_verified_against_the_servers_crc64(capsys, tmp_path, 
     assert code == 0, err
     assert "m: verified against the server's CRC-64" in err
     code, out, _ = run_cli(capsys, *site, "list", "--json")
+    assert code == 0
     import json
 
     (row,) = json.loads(out)
     # Verified, by the proof the server gave before the file arrived (one rule for "verified", core.describe).
     assert row["verified_by"] == "crc64" and row["verified"] is True
     code, out, _ = run_cli(capsys, *site, "list")
+    assert code == 0
     assert "verified against the server's CRC-64" in out
     code, out, _ = run_cli(capsys, *site, "verify", "m")
     assert code == 0 and "verified against the server's CRC-64 on arrival" in out

@@ -119,6 +119,7 @@ def test_a_users_file_is_never_overwritten_listed_as_ours_verified_or_deleted_wi
     assert row["state"] == "not-ours" and not row["verified"]
     assert "did not download" in row["reason"]
     code, out, _ = site.run("list")
+    assert code == 0
     line = next(li for li in out.splitlines() if li.strip().startswith("plain"))
     assert "not ours: a file ofa-manager did not download" in line and "downloaded " not in line
 

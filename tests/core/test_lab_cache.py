@@ -184,13 +184,17 @@ def test_download_killed_through_the_cache_resumes_and_the_origin_sends_no_byte_
     proc = spawn_download(models, catalog)
     try:
         deadline = time.monotonic() + 60
-        while not (library.part_path(lab).exists() and library.record_path(lab).exists()):
+
+        def fetching():
+            return [r for r in http_server.requests_for(PATH, "GET") if not r.done and r.bytes_sent]
+
+        # Until the partial file and its record exist and the origin is in the middle of a slice.
+        while not (library.part_path(lab).exists() and library.record_path(lab).exists() and fetching()):
             assert proc.poll() is None, finish(proc)
-            assert time.monotonic() < deadline, "no partial file after a minute"
+            assert time.monotonic() < deadline, "no partial file and slice in flight after a minute"
             time.sleep(0.05)
-        time.sleep(1.0)
         assert proc.poll() is None, "the download ended before it could be interrupted"
-        in_flight = [r for r in http_server.requests_for(PATH, "GET") if not r.done]
+        in_flight = fetching()
     finally:
         proc.send_signal(signal.SIGKILL)
     proc.communicate(timeout=30)

@@ -157,15 +157,18 @@ def test_a_missing_file_a_404_and_a_taken_name_are_refused(capsys, http_server):
 def test_list_disable_enable_and_remove(capsys):
     assert run_cli(capsys, "catalog", "import", str(ZOO / "lab-models.md"))[0] == 0
     code, out, _ = run_cli(capsys, "catalog", "list", "--json")
+    assert code == 0
     rows = {row["name"]: row for row in json.loads(out)}
     assert rows["lab-models"]["entries"] == 8 and rows["lab-models"]["enabled"] is True
     assert rows["lab-models"]["source"].endswith("lab-models.md")
     assert run_cli(capsys, "catalog", "disable", "lab-models")[0] == 0
     assert settings.load().disabled_catalogs == ["lab-models"]
     code, out, _ = run_cli(capsys, "list", "--json")
+    assert code == 0
     assert "lab-large" not in {row["id"] for row in json.loads(out)}
     assert run_cli(capsys, "catalog", "enable", "lab-models")[0] == 0
     code, out, _ = run_cli(capsys, "list", "--json")
+    assert code == 0
     assert "lab-large" in {row["id"] for row in json.loads(out)}
     code, _, err = run_cli(capsys, "catalog", "remove", "lab-models")  # not a terminal: asks for --yes
     assert code == 2 and "--yes" in err and zoo.catalog_path("lab-models").exists()
@@ -221,6 +224,7 @@ def test_an_entry_whose_url_is_in_another_catalog_shares_the_file_and_downloads_
     assert len(body_requests(http_server, "/w/shared.pt")) == 1
     assert (models_dir / "shared.pt").read_bytes() == data
     code, out, _ = run_cli(capsys, "--dir", str(models_dir), "list", "--json")
+    assert code == 0
     rows = {row["id"]: row for row in json.loads(out)}
     assert rows["alpha"]["state"] == rows["beta"]["state"] == "downloaded"
 
@@ -288,6 +292,7 @@ def test_a_lock_refuses_bytes_that_changed_on_the_server(capsys, tmp_path, three
     assert "Gamma: sha256 mismatch" in err and "kept as c.pt.rejected" in err
     assert not (folder_c / "c.pt").exists()  # a file at its final path is always the pinned one
     code, out, _ = run_cli(capsys, "--catalog", str(lock), "--dir", str(folder_c), "list", "--json")
+    assert code == 0
     assert json.loads(out)[0]["state"] != "downloaded"
 
 

@@ -108,7 +108,9 @@ def test_pause_while_waiting_for_the_answer_takes_effect_at_once(tmp_path, model
         while not accepted and time.monotonic() < deadline:
             time.sleep(0.02)
         assert accepted, "the transfer never connected"
-        time.sleep(0.2)
+        # The request has been sent: the transfer is now waiting for an answer that never comes.
+        accepted[0].settimeout(5)
+        assert accepted[0].recv(1, socket.MSG_PEEK), "the transfer never sent its request"
         paused_at = time.monotonic()
         abort.set()
         worker.join(10)

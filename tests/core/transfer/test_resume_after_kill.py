@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import time
 
 import pytest
 
@@ -63,7 +62,15 @@ def test_kill_9_mid_download_then_resume_fetches_only_the_missing_bytes(tmp_path
         # The record is written as soon as the first answer arrives (it claims the disk space); the wait
         # is for the first one that records received bytes.
         wait_for(lambda: library.read_record(m).get("ranges"), 15, "the first resume record with data")
-        time.sleep(1.0)
+        # Then until all four connections have sent data and the record holds a piece from each.
+        wait_for(
+            lambda: (
+                len({r.connection for r in body_requests(http_server, PATH) if r.bytes_sent}) == 4
+                and len(library.read_record(m).get("ranges") or ()) >= 4
+            ),
+            30,
+            "four connections with data in the record",
+        )
         assert proc.poll() is None, finish(proc)
     finally:
         proc.send_signal(signal.SIGKILL)

@@ -155,6 +155,16 @@ def test_downloads_work_without_a_keyring_backend(tmp_path, models_dir, http_ser
     assert all("authorization" not in r.headers for r in http_server.requests)
 
 
+READ_ONLY_COMMANDS = (
+    ["list"],
+    ["list", "--json"],
+    ["check"],
+    ["check", "--json"],
+    ["verify"],
+    ["du", "--json"],
+)
+
+
 def test_a_urls_user_and_password_are_sent_but_never_written_or_printed(
     tmp_path, models_dir, http_server, capsys, isolated_user_folders
 ):
@@ -193,8 +203,11 @@ def test_a_urls_user_and_password_are_sent_but_never_written_or_printed(
     assert command("download", "good")[0] == 0
     code, _, err = command("download", "bad")
     assert code == 1 and "redirect to unsupported URL ftp://***@files.invalid/bad.pt" in err
-    for more in (["list"], ["list", "--json"], ["check"], ["check", "--json"], ["verify"], ["du", "--json"]):
-        command(*more)
+    codes = [command(*more)[0] for more in READ_ONLY_COMMANDS]
+    # check says "bad" is not downloaded (exit 1); verify proves the one file there is (exit 0).
+    assert codes == [0, 0, 1, 1, 0, 0], list(
+        zip([" ".join(c) for c in READ_ONLY_COMMANDS], codes, strict=True)
+    )
     assert f"http://***@{http_server.netloc}/good.pt" in outputs[3]  # list --json shows the URL, redacted
 
     # The queue's state file (the window's), with a failed row, and a paused download's resume record.
