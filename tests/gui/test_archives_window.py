@@ -12,10 +12,21 @@ import pytest
 pytest.importorskip("pytestqt")
 
 from ofa_manager.gui import project_dialog, scan_report  # noqa: E402
-from tests.archives import build_zip  # noqa: E402
+from tests.archives import GOOD, build_zip  # noqa: E402
 from tests.catalogs import body_requests, entry, payload, sha256, write_catalog  # noqa: E402
-from tests.cli.test_archives import IMAGE_GEN, MEMBERS  # noqa: E402
 from tests.windows import WAIT_MS, Answers, status  # noqa: E402
+
+# Image generation in the style of OFA's run_scripts/image_gen: VQGAN and CLIP from the published zip.
+IMAGE_GEN = """#!/usr/bin/env bash
+cd "$(dirname "$0")"
+ckpt_root=../../checkpoints
+python3 ../../evaluate.py \\
+    --path=${ckpt_root}/ofa_large.pt \\
+    --vqgan-model-path=${ckpt_root}/vqgan/last.ckpt \\
+    --vqgan-config-path=${ckpt_root}/vqgan/model.yaml \\
+    --clip-model-path=${ckpt_root}/clip/ViT-B-16.pt
+"""
+MEMBERS = {**GOOD, "vqgan/model.yaml": b"model:\n  target: taming.models.vqgan.VQModel\n"}
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
