@@ -11,8 +11,12 @@ checkout is never touched: the copy gets a `[tool.mutmut]` section naming that o
 and `mutmut run` mutates it there with one worker. Tests that start `python -m ofa_manager` in a subprocess
 see the mutants too: `tests/catalogs.py:cli_env` puts the tests' own checkout (the mutated copy under
 `mutants/`) first on PYTHONPATH, and the mutant being tried travels in the environment (MUTANT_UNDER_TEST).
-mutmut only learns which tests reach a function from the test process itself, though, so a function reached
-only through a subprocess counts as "no tests"; the score below counts those as not killed.
+mutmut only learns which tests reach a function from the test process itself; so while it learns ("stats"),
+the copy's sitecustomize.py writes the functions each subprocess reached to `subprocess-hits/` at its exit,
+and a hook appended to the copy's tests/conftest.py adds them to the test that started it. A subprocess
+killed with SIGKILL writes nothing: a function only such a process reaches still counts as "no tests",
+which the score counts as not killed. The copy is of the checkout as it is on disk when the module starts:
+do not plant bugs by hand in the checkout while a run is going.
 
 Prints killed / survived / timeout / no tests / total and the score per module, and writes each module's
 surviving mutants with their diffs to `.mutation/<module>.survivors.txt`. Not part of the default test run.
@@ -40,49 +44,104 @@ WORK = REPO / ".mutation"
 MODULES: dict[str, list[str]] = {
     "core/units.py": [
         "tests/core/test_timestamps.py",
-        "tests/test_cli.py",
-        "tests/test_fuzz_inputs.py",
-        "tests/test_catalog.py",
+        "tests/cli/test_commands.py",
+        "tests/core/test_fuzz_inputs.py",
+        "tests/core/test_catalog.py",
     ],
-    "core/hosts.py": ["tests/core/test_hosts.py", "tests/core/test_sources.py", "tests/test_credentials.py"],
+    "core/hosts.py": [
+        "tests/core/test_hosts.py",
+        "tests/core/test_sources.py",
+        "tests/core/test_credentials.py",
+    ],
     "core/mirrors.py": [
         "tests/core/test_sources.py",
         "tests/core/test_hosts.py",
-        "tests/test_catalog.py",
-        "tests/test_settings.py",
-        "tests/test_hostile_inputs.py",
-        "tests/test_cli.py",
-        "tests/test_lab_cache.py",  # mirror add / remove / list (in a subprocess: see the docstring)
+        "tests/core/test_catalog.py",
+        "tests/core/test_settings.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/cli/test_commands.py",
+        "tests/core/test_lab_cache.py",  # mirror add / remove / list (in a subprocess: see the docstring)
     ],
-    "core/states.py": ["tests/core/test_states.py", "tests/test_queue.py"],
+    "core/states.py": ["tests/core/test_states.py", "tests/core/test_queue.py"],
     "core/describe.py": [
         "tests/core/test_describe.py",
         "tests/core/test_plan.py",  # wants_file: would Download do anything
-        "tests/test_shared_store.py",
-        "tests/test_library.py",
+        "tests/core/test_shared_store.py",
+        "tests/core/test_library.py",
     ],
     "core/durable.py": [
-        "tests/test_settings.py",
-        "tests/test_library.py",
-        "tests/test_resume.py",
+        "tests/core/test_durable_rules.py",  # fsync order around renames, modes, failures
+        "tests/core/test_settings.py",
+        "tests/core/test_library.py",
+        "tests/core/transfer/test_resume_after_kill.py",
         "tests/core/test_relocate.py",  # the sparse copy, disk bytes, same volume
-        "tests/test_transfer_holes.py",
+        "tests/core/transfer/",  # resume records, a partial file kept, the final rename
     ],
-    "core/credentials.py": ["tests/test_credentials.py", "tests/test_secret_service.py"],
-    "core/catalog.py": ["tests/test_catalog.py", "tests/test_hostile_inputs.py", "tests/test_fuzz_inputs.py"],
-    "core/plan.py": ["tests/core/test_plan.py"],
-    "core/trash.py": ["tests/core/test_trash.py", "tests/test_cli_move_trash.py"],
-    "core/relocate.py": ["tests/core/test_relocate.py", "tests/test_cli_move_trash.py"],
-    "core/settings.py": ["tests/test_settings.py", "tests/test_fuzz_inputs.py"],
-    "core/sharing.py": ["tests/test_shared_store.py", "tests/test_group_folder.py"],
-    "core/space.py": ["tests/test_library.py", "tests/test_cli.py"],
+    "core/credentials.py": ["tests/core/test_credentials.py", "tests/core/test_secret_service.py"],
+    "core/catalog.py": [
+        "tests/core/test_catalog.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/core/test_fuzz_inputs.py",
+    ],
+    "core/plan.py": [
+        "tests/core/test_plan.py",
+        "tests/core/test_plan_rules.py",
+        "tests/core/test_describe.py",
+    ],
+    "core/trash.py": [
+        "tests/core/test_trash.py",
+        "tests/core/test_trash_rules.py",
+        "tests/cli/test_move_trash.py",
+    ],
+    "core/relocate.py": [
+        "tests/core/test_relocate.py",
+        "tests/core/test_relocate_rules.py",
+        "tests/core/test_durable_rules.py",
+        "tests/cli/test_move_trash.py",
+    ],
+    "core/settings.py": [
+        "tests/core/test_settings.py",
+        "tests/core/test_fuzz_inputs.py",
+        "tests/core/test_sources.py",
+    ],
+    "core/sharing.py": ["tests/core/test_shared_store.py", "tests/core/test_group_folder.py"],
+    # SpaceCheck is used by the transfer engine (room before a download, others' reservations).
+    "core/space.py": [
+        "tests/core/test_space_rules.py",
+        "tests/core/transfer/",
+        "tests/core/test_library.py",
+    ],
+    "core/lockfile.py": [
+        "tests/core/test_lockfile_rules.py",
+        "tests/core/test_zoo.py",
+        "tests/core/test_foreign_files.py",
+    ],
+    "core/fingerprints.py": ["tests/core/test_fingerprints_rules.py", "tests/core/test_fingerprints.py"],
+    "core/claims.py": ["tests/core/test_claims_rules.py", "tests/core/test_claims.py"],
+    "core/linking.py": [
+        "tests/core/test_linking_rules.py",
+        "tests/core/test_linking.py",
+        "tests/cli/test_link.py",
+    ],
+    "core/zoo.py": ["tests/core/test_zoo.py"],
+    # Modules added after the first map (a test file each, named for what it covers).
+    "core/desktop.py": ["tests/project/test_desktop_files.py"],
+    "core/elsewhere.py": ["tests/cli/test_waiting_download.py"],
+    "core/footprint.py": ["tests/core/test_figures_space.py"],
+    "core/moved.py": ["tests/core/test_moved_folder.py"],
+    "core/names.py": ["tests/core/test_file_names.py"],
+    "core/protocol.py": [
+        "tests/core/test_protocol_rules.py",
+        "tests/gui/test_pipe.py",
+        "tests/core/test_states.py",
+    ],
     # The models folder, in its layers; each runs the models folder's tests.
     **{
         f"core/{name}.py": [
-            "tests/test_library.py",
-            "tests/test_foreign_files.py",
-            "tests/test_shared_store.py",
-            "tests/test_hostile_inputs.py",
+            "tests/core/test_library.py",
+            "tests/core/test_foreign_files.py",
+            "tests/core/test_shared_store.py",
+            "tests/core/test_hostile_inputs.py",
         ]
         for name in (
             "library",
@@ -95,7 +154,7 @@ MODULES: dict[str, list[str]] = {
         )
     },
     **{
-        f"core/{name}.py": ["tests/test_checkpoint_contents.py"]
+        f"core/{name}.py": ["tests/core/test_checkpoint_contents.py"]
         for name in (
             "checkpoint_contents",
             "checkpoint_results",
@@ -104,25 +163,39 @@ MODULES: dict[str, list[str]] = {
             "checkpoint_summary",
         )
     },
-    "core/http.py": ["tests/test_transfer.py", "tests/test_transfer_edges.py", "tests/test_credentials.py"],
+    "core/http.py": [
+        "tests/core/test_http_rules.py",
+        "tests/core/transfer/",
+        "tests/core/transfer/",
+        "tests/core/transfer/",
+        "tests/core/test_credentials.py",
+    ],
     # One file's download, in its parts; each runs the transfer tests.
     **{
         f"core/{name}.py": [
-            "tests/test_transfer.py",
-            "tests/test_transfer_edges.py",
-            "tests/test_transfer_holes.py",
-            "tests/test_resume.py",
+            "tests/core/transfer/",
+            "tests/core/transfer/",
+            "tests/core/transfer/",
+            "tests/core/transfer/test_resume_after_kill.py",
+            "tests/core/test_durable_rules.py",  # the fsync before and after the rename (finishing)
+            "tests/core/transfer/test_rules.py",  # Retry-After's cap, a 206 that starts elsewhere
         ]
         for name in ("transfer", "transfer_options", "transfer_state", "segments", "connections", "finishing")
     },
-    "core/queue.py": ["tests/test_queue.py", "tests/test_queue_bulk.py"],
+    "core/queue.py": [
+        "tests/core/test_queue_rules.py",
+        "tests/core/test_queue.py",
+        "tests/core/test_queue_bulk.py",
+        "tests/gui/test_pipe.py",
+    ],
     # The command line, one module a family of commands; each runs the command line's tests.
     **{
         f"cli/{name}.py": [
-            "tests/test_cli.py",
-            "tests/test_cli_move_trash.py",
-            "tests/test_pipe.py",
-            "tests/test_lab_cache.py",
+            "tests/cli/test_rules.py",
+            "tests/cli/test_commands.py",
+            "tests/cli/test_move_trash.py",
+            "tests/gui/test_pipe.py",
+            "tests/core/test_lab_cache.py",
         ]
         for name in (
             "__init__",
@@ -171,6 +244,43 @@ try:
     config()
 finally:
     os.chdir(_here)
+
+# While mutmut learns which test reaches which function ("stats"), this process's hits are written out at
+# exit; the test process's conftest adds them to the test that started it (see CONFTEST_HITS).
+if os.environ.get("MUTANT_UNDER_TEST") == "stats" and os.environ.get("OFA_MUTATION_HITS"):
+    import atexit
+    import json
+
+    def _save_hits():
+        from mutmut.state import state
+
+        hits = sorted(state()._stats)
+        if hits:
+            folder = Path(os.environ["OFA_MUTATION_HITS"])
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"{os.getpid()}.json").write_text(json.dumps(hits), encoding="utf-8")
+
+    atexit.register(_save_hits)
+"""
+# Appended to the scratch copy's tests/conftest.py: before mutmut files the functions a test reached, the
+# functions its subprocesses reached (written by sitecustomize above) are added to them.
+CONFTEST_HITS = """
+
+# -- added by bench/mutation.py in its scratch copy: functions reached in a test's subprocesses count too
+if os.environ.get("OFA_MUTATION_HITS"):
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_teardown(item, nextitem):
+        import json as _json
+
+        from mutmut.state import state as _state
+
+        folder = Path(os.environ["OFA_MUTATION_HITS"])
+        for hits in folder.glob("*.json") if folder.is_dir() else ():
+            try:
+                _state()._stats.update(_json.loads(hits.read_text(encoding="utf-8")))
+            finally:
+                hits.unlink(missing_ok=True)
 """
 COUNTED = ("killed", "survived", "timeout", "no tests", "suspicious", "not checked")
 
@@ -199,11 +309,13 @@ def scratch_copy(module: str) -> Path:
             'source_paths = ["ofa_manager"]\n'
             f'only_mutate = ["ofa_manager/{module}"]\n'
             # resources/ sits beside the package in a checkout; core/resources.py finds it there.
-            'also_copy = ["resources", "sitecustomize.py"]\n'
+            'also_copy = ["resources", "packaging", "sitecustomize.py"]\n'
             f"pytest_add_cli_args_test_selection = [{quoted}]\n"
             f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q', *deselect])}\n"
             "use_git_change_detection = false\n"
         )
+    with open(work / "tests" / "conftest.py", "a", encoding="utf-8") as conftest:
+        conftest.write(CONFTEST_HITS)
     # A subprocess started by a test (PYTHONPATH=mutants/) imports mutmut through the mutated code, and
     # mutmut reads its settings from the working folder's pyproject.toml: load them from this copy first.
     (work / "sitecustomize.py").write_text(SITECUSTOMIZE, encoding="utf-8")
@@ -212,7 +324,12 @@ def scratch_copy(module: str) -> Path:
 
 def run_module(module: str, budget: float, mutmut: str) -> dict:
     work = scratch_copy(module)
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONDONTWRITEBYTECODE="1")
+    env = dict(
+        os.environ,
+        QT_QPA_PLATFORM="offscreen",
+        PYTHONDONTWRITEBYTECODE="1",
+        OFA_MUTATION_HITS=str(work / "subprocess-hits"),
+    )
     env.pop("PYTHONPATH", None)
     log = open(WORK / f"{work.name}.log", "w", encoding="utf-8")
     started = time.monotonic()

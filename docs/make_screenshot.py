@@ -4,10 +4,17 @@ Usage: QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py [OUTPUT.png]
        QT_QPA_PLATFORM=offscreen python docs/make_screenshot.py --details [OUTPUT.png]
        xvfb-run -s "-screen 0 1280x800x24" python docs/make_screenshot.py --language zh_CN
            (docs/screenshot-zh_CN.png: the window in Chinese, on an X screen with CJK fonts)
+       python docs/make_screenshot.py --screen 1024x600 docs/screenshot-1024x600.png
 
 The catalog has the built-in titles, groups and parameters, with its URLs pointing at a loopback
 server: two backbones are downloaded (one verified), OFA-Base is downloading through a throttled
-route, OFA-Huge fails with a 404, and the rest are not downloaded (sizes from HEAD probes).
+route, OFA-Huge fails with a 404, and the rest are not downloaded (sizes from HEAD probes). The two
+downloaded backbones are the real checkpoint fixtures of tests/data (OFA-Tiny and OFA-Large as fairseq
+saves them, over tiny storages), so their rows show the normal state, not a warning about what they hold.
+
+``--screen WxH`` takes the picture on a real X server of that size (Xvfb, started and stopped here): the
+window fills the screen, as a user would maximise it there, and ImageMagick's ``import -window root``
+takes what the X server shows.
 
 ``--details`` (docs/details.png): the published situation of the PETL links. The server's
 caption_huge_best.pt is the test fixture fairseq_ofa_huge_caption.pt (OFA-Huge fine-tuned for caption,
@@ -39,20 +46,35 @@ SIZES = {
 }
 
 
+# Served from the checkpoint fixtures: files whose contents match what the catalog says they hold.
+FIXTURES = {
+    "ofa_tiny.pt": "fairseq_ofa_tiny.pt",
+    "ofa_large.pt": "fairseq_ofa_large_args.pt",
+}
+
+
 def main() -> int:
     args = sys.argv[1:]
     details = "--details" in args
     args = [a for a in args if a != "--details"]
-    language = "en"
+    language = os.environ.get("OFA_SCREENSHOT_LANGUAGE", "en")
     if "--language" in args:
         at = args.index("--language")
         language = args[at + 1]
         del args[at : at + 2]
+    os.environ["OFA_SCREENSHOT_LANGUAGE"] = language  # also for the run inside Xvfb
+    screen = None
+    if "--screen" in args:
+        at = args.index("--screen")
+        width, height = (int(v) for v in args[at + 1].split("x"))
+        screen = (width, height)
+        del args[at : at + 2]
+        if "DISPLAY_STARTED_HERE" not in os.environ:
+            return on_xvfb(width, height, args)
     default = REPO / "docs" / ("details.png" if details else "screenshot.png")
     if language != "en":
         default = default.with_name(f"{default.stem}-{language}.png")
     output = Path(args[0]) if args else default
-    os.environ["OFA_SCREENSHOT_LANGUAGE"] = language
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
     with tempfile.TemporaryDirectory(prefix="ofa-screenshot-") as temp:
         temp = Path(temp)
@@ -63,10 +85,37 @@ def main() -> int:
         os.environ["HOME"] = str(temp)
         os.environ["PYTHON_KEYRING_BACKEND"] = "keyring.backends.null.Keyring"
         os.environ.pop("OFA_MANAGER_DIR", None)
-        return render_details(temp, output) if details else render(temp, output)
+        return render_details(temp, output) if details else render(temp, output, screen)
 
 
-def render(temp: Path, output: Path) -> int:
+def on_xvfb(width: int, height: int, args: list[str]) -> int:
+    """Run this script again inside a fresh Xvfb of the given size."""
+    import subprocess
+
+    display = f":{90 + os.getpid() % 9}"
+    server = subprocess.Popen(
+        ["Xvfb", display, "-screen", "0", f"{width}x{height}x24", "-nolisten", "tcp"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        time.sleep(1.5)
+        env = dict(os.environ, DISPLAY=display, QT_QPA_PLATFORM="xcb", DISPLAY_STARTED_HERE="1")
+        return subprocess.call([sys.executable, __file__, "--screen", f"{width}x{height}", *args], env=env)
+    finally:
+        server.terminate()
+        server.wait()
+
+
+def fixture_params(path: Path) -> int:
+    """How many parameters a checkpoint file holds, as the window's contents check counts them."""
+    from ofa_manager.core.checkpoint_contents import read_checkpoint
+    from ofa_manager.core.claims import summarize
+
+    return summarize(read_checkpoint(path))["params"]
+
+
+def render(temp: Path, output: Path, screen: tuple[int, int] | None = None) -> int:
     from PySide6.QtCore import QElapsedTimer
     from PySide6.QtWidgets import QApplication
 
@@ -82,6 +131,11 @@ def render(temp: Path, output: Path) -> int:
     served = temp / "served"
     served.mkdir()
     for name, size in SIZES.items():
+        if name in FIXTURES:
+            (served / name).write_bytes(
+                (REPO / "tests" / "data" / "checkpoints" / FIXTURES[name]).read_bytes()
+            )
+            continue
         with open(served / name, "wb") as fh:
             fh.truncate(size)
     with TestServer() as server:
@@ -93,7 +147,12 @@ def render(temp: Path, output: Path) -> int:
                 route.statuses = [404] * 50
         built_in = json.loads((REPO / "resources" / "catalog.json").read_text(encoding="utf-8"))
         for entry in built_in["entries"]:
-            entry["url"] = server.url("/checkpoints/" + entry["url"].rsplit("/", 1)[1])
+            name = entry["url"].rsplit("/", 1)[1]
+            entry["url"] = server.url("/checkpoints/" + name)
+            if name in FIXTURES:
+                # The fixtures are fine-tuned checkpoints of the same architecture, with fewer parameters
+                # than the published backbone: the claim is theirs, as a published file's matches its own.
+                entry["expect"]["params"] = fixture_params(served / name)
         catalog_file = temp / "catalog.json"
         catalog_file.write_text(json.dumps(built_in), encoding="utf-8")
 
@@ -102,8 +161,12 @@ def render(temp: Path, output: Path) -> int:
         root = temp / "ofa-models"
         workspace = Workspace(load_catalog([catalog_file]), Settings(jobs=3, connections=4), root)
         window = MainWindow(workspace)
-        window.resize(1280, 800)
+        if screen is None:
+            window.resize(1280, 800)
         window.show()
+        if screen is not None:
+            # As a user would maximise it (no window manager runs in this X server to do it).
+            window.setGeometry(window.screen().availableGeometry())
         workspace.start()
         catalog = workspace.catalog
 
@@ -121,24 +184,24 @@ def render(temp: Path, output: Path) -> int:
 
             return window.model.index_of(entry_id, COL_STATUS).data()
 
-        wait(lambda: workspace.statuses is not None)
-        workspace.download([catalog.get("ofa-tiny"), catalog.get("ofa-medium")])
+        wait(lambda: workspace.store.statuses is not None)
+        workspace.commands.download([catalog.get("ofa-tiny"), catalog.get("ofa-large")])
         downloaded, verified = translate("status", "Downloaded"), translate("status", "Verified")
-        wait(lambda: state("ofa-tiny") == downloaded and state("ofa-medium") == downloaded)
-        workspace.verify([catalog.get("ofa-tiny")])
+        wait(lambda: state("ofa-tiny") == downloaded and state("ofa-large") == downloaded)
+        workspace.commands.verify([catalog.get("ofa-tiny")])
         wait(lambda: state("ofa-tiny") == verified)
-        workspace.download([catalog.get("ofa-huge")])
+        workspace.commands.download([catalog.get("ofa-huge")])
         failed = translate("status", "Failed: {reason}").split("{")[0]
         wait(lambda: state("ofa-huge").startswith(failed))
-        workspace.download([catalog.get("ofa-base")])
+        workspace.commands.download([catalog.get("ofa-base")])
         base = catalog.get("ofa-base")
         wait(
             lambda: (
-                (item := workspace.item_for(base)) is not None
+                (item := workspace.store.item_for(base)) is not None
                 and item.eta is not None
                 and item.speed
-                and state("ofa-large") != translate("status", "Checking…")
-                and window.model.index_of("ofa-large", 2).data() != translate("units", "unknown")
+                and state("ofa-medium") != translate("status", "Checking…")
+                and window.model.index_of("ofa-medium", 2).data() != translate("units", "unknown")
             )
         )
         # Let the speed settle over a few seconds, as a user would see it.
@@ -147,12 +210,21 @@ def render(temp: Path, output: Path) -> int:
         window.select(["ofa-base"])
         wait(lambda: window.disk.model.rowCount() >= 2)
         app.processEvents()
-        image = window.grab()
         output.parent.mkdir(parents=True, exist_ok=True)
-        image.save(str(output))
+        if screen is not None:
+            import subprocess
+
+            settle = time.monotonic() + 0.5
+            wait(lambda: time.monotonic() > settle)
+            subprocess.run(["import", "-window", "root", str(output)], check=True)
+            size = f"{screen[0]}×{screen[1]}"
+        else:
+            image = window.grab()
+            image.save(str(output))
+            size = f"{image.width()}×{image.height()}"
         window.close()
         workspace.close()
-    print(f"wrote {output} ({image.width()}×{image.height()})")
+    print(f"wrote {output} ({size})")
     return 0
 
 
@@ -210,9 +282,9 @@ def render_details(temp: Path, output: Path) -> int:
                 app.processEvents()
                 time.sleep(0.01)
 
-        wait(lambda: workspace.statuses is not None)
+        wait(lambda: workspace.store.statuses is not None)
         adapter = catalog.get("refcoco-adapter")
-        workspace.download([adapter])
+        workspace.commands.download([adapter])
         wait(lambda: workspace.contents.summary_of(adapter) is not None)
         window.splitter.setSizes([560, 120])
         window.top_splitter.setSizes([700, 580])

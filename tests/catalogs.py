@@ -7,6 +7,8 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from ofa_manager.core.transfer_options import TransferOptions
 
 MiB = 1024 * 1024
@@ -111,6 +113,7 @@ class RequestClock:
 
 
 REPO = Path(__file__).resolve().parent.parent
+DATA = REPO / "tests" / "data"  # the committed test data (checkpoint fixtures, lists, a small project)
 
 
 def cli_env(**extra: str) -> dict[str, str]:
@@ -140,3 +143,35 @@ def rot(path: Path, offset: int = 1000, data: bytes = b"\0rot\0") -> None:
         fh.seek(offset)
         fh.write(data)
     os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+
+def other_volume(near: Path) -> Path:
+    """A folder on another file system than ``near`` (a tmpfs), or skip: moves across volumes copy."""
+    for candidate in (Path("/dev/shm"), Path("/run/user") / str(os.getuid())):
+        try:
+            if candidate.is_dir() and os.access(candidate, os.W_OK):
+                if candidate.stat().st_dev != near.stat().st_dev:
+                    return candidate
+        except OSError:
+            continue
+    pytest.skip("no writable folder on another file system here")
+
+
+def run_cli(capsys, *args: str) -> tuple[int, str, str]:
+    """Run the command line in this process: its exit code, and what it printed to stdout and stderr."""
+    from ofa_manager import cli
+
+    code = cli.main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def wait_for(condition, timeout: float = 30, what: str = "the condition") -> None:
+    """Poll until ``condition()`` holds; fail when it never does (a hang guard, not a timed assert)."""
+    import time
+
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.01)

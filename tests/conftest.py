@@ -9,13 +9,21 @@ import keyring
 import keyring.backend
 import pytest
 
+from tests.catalogs import engine_threads
 from tests.fixture_server import http_server  # noqa: F401  (re-exported fixture)
+from tests.scenes import move_away
 from tests.secret_service import locked_secret_service, secret_service, silent_secret_service  # noqa: F401
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 # The window follows the system's language (gui/i18n.py): the tests read English, whatever the machine's
-# locale, unless a test installs another language (tests/test_i18n_gui.py).
+# locale, unless a test installs another language (tests/gui/test_i18n.py).
 os.environ["LANGUAGE"] = "en"
+
+# Without pytest-qt (a slim install) the window tests are not collected; the others run as usual.
+try:
+    import pytestqt  # noqa: F401
+except ImportError:
+    collect_ignore = ["gui"]
 
 
 class MemoryKeyring(keyring.backend.KeyringBackend):
@@ -80,3 +88,17 @@ def models_dir(tmp_path) -> Path:
     folder = tmp_path / "models"
     folder.mkdir()
     return folder
+
+
+@pytest.fixture
+def engine_threads_end():
+    """Every download, worker and queue thread the test started has ended when it returns. Use it with
+    ``pytestmark = pytest.mark.usefixtures("engine_threads_end")``."""
+    yield
+    assert engine_threads() == []
+
+
+@pytest.fixture
+def moved_away(tmp_path, http_server, capsys) -> tuple[Path, Path, Path]:  # noqa: F811
+    """Folder A after a real download and `ofa-manager move B`: (A, B, catalog)."""
+    return move_away(tmp_path, http_server, capsys)

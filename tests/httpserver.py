@@ -70,6 +70,8 @@ FAULT_KNOBS = frozenset(
         "content_encoding",
         "content_encoding_after",
         "short_ranges",
+        "shift_ranges",
+        "shift_times",
         "etag_per_request",
         "trickle_after",
         "trickle_rate",
@@ -320,6 +322,10 @@ class Route:
         self.content_encoding_after: int = 0
         # Answer a range with at most this many bytes: a shorter range than asked (RFC 9110 allows it).
         self.short_ranges: int | None = None
+        # Answer a range that does not start at 0 with one starting this many bytes earlier, honestly
+        # labelled in its Content-Range (a cache or proxy that aligns ranges); for shift_times answers.
+        self.shift_ranges: int | None = None
+        self.shift_times: int = 1
         # A new ETag on every answer, as behind a balancer whose nodes name the same object differently:
         # an If-Range never matches.
         self.etag_per_request: bool = False
@@ -532,6 +538,14 @@ class Route:
                     self.trickle_after, self.trickle_times = None, 1
             return drop_at, stall, trickle
 
+    def _arm_shift(self, start: int) -> int:
+        """How many bytes earlier than asked this ranged answer starts (0: as asked)."""
+        with self._lock:
+            if not self.shift_ranges or self.shift_times <= 0 or start < self.shift_ranges:
+                return 0
+            self.shift_times -= 1
+            return self.shift_ranges
+
     def _arm_corruption(self, start: int, length: int) -> int | None:
         """The offset to corrupt in a body of ``length`` bytes from ``start``, consuming one use."""
         with self._lock:
@@ -664,6 +678,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         if span is not None and span != _UNSATISFIABLE and plan.short_ranges:
             span = (span[0], min(span[1], span[0] + plan.short_ranges - 1))
+        if span is not None and span != _UNSATISFIABLE:
+            span = (span[0] - route._arm_shift(span[0]), span[1])
         if span is not None:
             status, start, length = 206, span[0], span[1] - span[0] + 1
 

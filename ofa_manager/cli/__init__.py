@@ -14,6 +14,7 @@ import sys
 # The network side of the engine (credentials → keyring, http → requests, queue, transfer) is imported by
 # the commands that use it, so opening the window does not wait for it.
 from ofa_manager.cli.access import cmd_login, cmd_logout, cmd_mirror
+from ofa_manager.cli.archives import cmd_unpack
 from ofa_manager.cli.catalog import cmd_catalog, cmd_lock
 from ofa_manager.cli.common import (
     EXIT_MOVED,
@@ -107,6 +108,7 @@ def _summary_and_usage(args) -> int:
 
 
 COMMANDS = {
+    "unpack": cmd_unpack,
     "catalog": cmd_catalog,
     "lock": cmd_lock,
     "mirror": cmd_mirror,

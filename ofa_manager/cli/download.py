@@ -242,7 +242,12 @@ def cmd_download(args) -> int:
         if status.state is State.DOWNLOADED:
             print(f"{', '.join(item.entry_ids)}: {_verified_words(status)}", file=sys.stderr)
     print(f"{len(done)} file(s) ready, {len(failed)} failed, in {library.root}", file=sys.stderr)
-    return EXIT_FAILED if failed else EXIT_OK
+    code = EXIT_FAILED if failed else EXIT_OK
+    if getattr(args, "unpack", False):
+        from ofa_manager.cli.archives import _unpack_downloaded
+
+        code = max(code, _unpack_downloaded(library, entries))
+    return code
 
 
 def _answer_download_plan(args, catalog: Catalog, library: Library, entries: list[Checkpoint]):

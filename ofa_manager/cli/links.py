@@ -62,20 +62,31 @@ def _link_scan(args) -> int:
     results: list = []
     code = EXIT_OK
     if args.apply:
-        wanted = {e.entry_id: e for e in expected if e.kind == "catalog" and not e.linked}
-        missing = [i for i, e in wanted.items() if not e.downloaded]
+        wanted = {e.entry_id: e for e in expected if e.kind in ("catalog", "member") and not e.linked}
+        missing = [i for i, e in wanted.items() if not e.downloaded and not e.unpacked]
         if missing:
             download_args = argparse.Namespace(**vars(args))
             download_args.ids, download_args.all, download_args.here = missing, False, False
+            download_args.unpack = False
             for name in ("jobs", "connections", "limit_rate", "retries", "timeout"):
                 setattr(download_args, name, None)
             code = cmd_download(download_args)
+        to_unpack = [catalog.get(i) for i, e in wanted.items() if e.kind == "member" and not e.unpacked]
+        if to_unpack:
+            from ofa_manager.cli.archives import _unpack_downloaded
+
+            code = max(code, _unpack_downloaded(library, to_unpack))
         for item in expected:
-            if item.kind != "catalog" or item.linked or item.entry_id is None:
+            if item.kind not in ("catalog", "member") or item.linked or item.entry_id is None:
                 continue
-            result = linking.link(
-                library, catalog.get(item.entry_id), item.path.parent, item.path.name, args.mode
-            )
+            if item.kind == "member" and item.member is not None:
+                entry = catalog.get(item.entry_id)
+                into, name = item.path.parent, item.path.name
+                result = linking.link_member(library, entry, item.member, into, name, args.mode)
+            else:
+                result = linking.link(
+                    library, catalog.get(item.entry_id), item.path.parent, item.path.name, args.mode
+                )
             results.append(result)
         expected = linking.scan(project, catalog, library)
         if any(not r.ok for r in results):
@@ -105,6 +116,17 @@ def _scan_report(project: Path, expected) -> str:
                 "linked" if item.linked else "downloaded, not linked" if item.downloaded else "not downloaded"
             )
             what = f"catalog {item.entry_id} ({state})"
+        elif item.kind == "member":
+            state = (
+                "linked"
+                if item.linked
+                else "unpacked, not linked"
+                if item.unpacked
+                else "downloaded, not unpacked"
+                if item.downloaded
+                else "not downloaded"
+            )
+            what = f"member {item.member} of catalog {item.entry_id} ({state})"
         elif item.kind == "present":
             what = "present" + (
                 f" (not our link; {item.entry_id} is not linked there)" if item.entry_id else ""

@@ -79,6 +79,11 @@ def build_parser() -> argparse.ArgumentParser:
         help="download even when the disk looks too small, or again where a download that failed its "
         "check is kept as NAME.rejected (asked otherwise)",
     )
+    p.add_argument(
+        "--unpack",
+        action="store_true",
+        help="then unpack the .zip archives among them into a folder beside each (see `unpack`)",
+    )
 
     p = sub.add_parser("verify", parents=[common], help="re-hash local files; exit 1 on a mismatch")
     p.add_argument("ids", nargs="*", metavar="ID")
@@ -101,6 +106,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--force",
         action="store_true",
         help="also delete a file at the checkpoint's path that ofa-manager did not download (named first)",
+    )
+    p.add_argument(
+        "--keep-unpacked",
+        action="store_true",
+        help="delete an archive but keep the folder it was unpacked into (deleted with it otherwise)",
     )
 
     p = sub.add_parser(
@@ -180,8 +190,10 @@ def build_parser() -> argparse.ArgumentParser:
         description="Link checkpoints into a project folder: `link ID... --into DIR` makes DIR/FILE stand "
         "for each checkpoint's file (a symbolic link by default). `link --scan PROJECT` reads the project's "
         "shell scripts for the checkpoint paths they read and reports what stands there or could; with "
-        "--apply the missing checkpoints are downloaded and linked. A file that is not our own link is never "
-        "replaced: it is named and left alone (exit code 1).",
+        "--apply the missing checkpoints are downloaded and linked. A path that is a member of a .zip "
+        "entry (e.g. checkpoints/vqgan/last.ckpt) is reported as that member; --apply downloads and unpacks "
+        "the archive, then links the member. A file that is not our own link is never replaced: it is named "
+        "and left alone (exit code 1).",
     )
     p.add_argument("ids", nargs="*", metavar="ID")
     p.add_argument("--into", metavar="DIR", help="the folder to link into (made if missing)")
@@ -226,6 +238,23 @@ def build_parser() -> argparse.ArgumentParser:
     for action, text in (("enable", "use an imported catalog again"), ("disable", "stop using one")):
         q = actions.add_parser(action, help=text)
         q.add_argument("name", metavar="NAME")
+
+    p = sub.add_parser(
+        "unpack",
+        parents=[common],
+        help="unpack downloaded .zip archives into a folder beside each, after checking them",
+        description="Each archive (NAME.zip in the models folder) is verified again, every member checked "
+        "(no path outside the folder, no absolute path, no link or special file, no name twice, a "
+        "limit on size, member count and compression ratio against zip bombs, the free space), then "
+        "unpacked into a temporary folder that becomes NAME/ only when complete. `verify` reads the "
+        "folder again against the record kept of each member's size and CRC-32; `rm` deletes it with "
+        "the archive; `link --scan` links its members where a project expects them.",
+    )
+    p.add_argument("ids", nargs="+", metavar="ID")
+    p.add_argument(
+        "--again", action="store_true", help="unpack anew over an earlier unpacked folder (e.g. after damage)"
+    )
+    p.add_argument("--json", action="store_true", help="machine-readable output")
 
     p = sub.add_parser(
         "lock",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 
 from ofa_manager.cli.common import EXIT_FAILED, EXIT_OK, UsageError, _catalog, _confirm, _library, _select
@@ -52,10 +53,13 @@ def cmd_rm(args) -> int:
             targets.append((entry, file_size(path) + library.partial_bytes(entry), path))
     for reason in refused:
         print(f"not deleted: {reason}", file=sys.stderr)
-    if not targets:
+    from ofa_manager.cli.archives import _remove_unpacked, _unpacked_of
+
+    folders = [] if args.partial or args.keep_unpacked else _unpacked_of(library, entries)
+    if not targets and not folders:
         print("nothing to delete")
         return EXIT_FAILED if refused else EXIT_OK
-    total = sum(size for _, size, _ in targets)
+    total = sum(size for _, size, _ in targets) + sum(size for _, _, size in folders)
     impacts = deletion_impact([e for e, _, _ in targets], catalog, library, DiskView(library))
     for (_, size, path), impact in zip(targets, impacts, strict=True):
         also = f" (also used by {', '.join(o.id for o in impact.sharing)})" if impact.sharing else ""
@@ -63,8 +67,12 @@ def cmd_rm(args) -> int:
         for broken in [] if args.partial else impact.breaks:
             needing = ", ".join(d.id for d in broken.dependants)
             print(f"  without the backbone {broken.backbone.id}, these stop working: {needing}")
+    for entry, folder, size in folders:
+        keep = "--keep-unpacked keeps it"
+        print(f"{folder}{os.sep} — {units.size(size)} unpacked from {entry.filename} ({keep})")
     if not args.yes:
-        question = f"Delete {len(targets)} file(s), freeing {units.size(total)}?"
+        what = f"{len(targets)} file(s)" + (f" and {len(folders)} unpacked folder(s)" if folders else "")
+        question = f"Delete {what}, freeing {units.size(total)}?"
         if not _confirm(question, "not on a terminal: add --yes to delete without asking"):
             print("nothing deleted")
             return EXIT_OK
@@ -76,6 +84,7 @@ def cmd_rm(args) -> int:
         except (UnsafePathError, NotOursError) as exc:
             refused.append(str(exc))
             print(f"not deleted: {exc}", file=sys.stderr)
+    freed += _remove_unpacked(library, folders)
     print(f"deleted {deleted} file(s), freed {units.size(freed)}")
     return EXIT_FAILED if refused else EXIT_OK
 

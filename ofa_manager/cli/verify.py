@@ -84,6 +84,9 @@ def cmd_verify(args) -> int:
                 how = f"hash recorded, {_verified_words(status)} on arrival"
             print(f"{names}: ok ({units.size(status.bytes)}, sha256 {status.sha256}; {how})")
         _say_claims(library, [entry, *catalog.sharing(entry)])
+    from ofa_manager.cli.archives import _verify_unpacked
+
+    bad += _verify_unpacked(library, entries)
     also = f", {not_ours} not ours (unverified or not matching)" if not_ours else ""
     print(f"{checked} file(s) checked, {bad} corrupt{also}")
     return EXIT_FAILED if bad or not_ours else EXIT_OK

@@ -100,6 +100,8 @@ class Catalog:
     title: str
     entries: list[Checkpoint]
     sources: list[Path]
+    # Each catalog file's own title, by the path its entries carry as ``source``.
+    source_titles: dict[str, str] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         self._by_id = {entry.id: entry for entry in self.entries}
@@ -137,6 +139,14 @@ class Catalog:
     def dependants(self, entry: Checkpoint) -> list[Checkpoint]:
         """Entries whose ``base`` is this entry (PETL checkpoints that need this backbone)."""
         return list(self._by_base.get(entry.id, ()))
+
+    def tree_path(self, entry: Checkpoint) -> tuple[str, ...]:
+        """Where a tree shows the entry: its groups, under its catalog file's title when several catalogs
+        are in use (an imported catalog's groups start with that title already)."""
+        if len(self.sources) < 2:
+            return entry.group
+        top = self.source_titles.get(entry.source) or Path(entry.source).stem
+        return entry.group if entry.group[0] == top else (top, *entry.group)
 
 
 def unknown_id_message(entry_id: str, known: Iterable[str]) -> str:
@@ -502,9 +512,11 @@ def _load_catalog(paths: Iterable[Path | str] | None) -> Catalog:
     titles: list[str] = []
     entries: list[Checkpoint] = []
     seen: dict[str, Checkpoint] = {}
+    source_titles: dict[str, str] = {}
     for path in files:
         title, loaded = _read(path)
         titles.append(title)
+        source_titles[str(path)] = title
         for entry in loaded:
             if entry.id in seen:
                 first = seen[entry.id].source
@@ -512,7 +524,7 @@ def _load_catalog(paths: Iterable[Path | str] | None) -> Catalog:
             seen[entry.id] = entry
             entries.append(entry)
     _check_consistency(entries)
-    return Catalog(title=" + ".join(titles), entries=entries, sources=files)
+    return Catalog(title=" + ".join(titles), entries=entries, sources=files, source_titles=source_titles)
 
 
 def _check_consistency(entries: list[Checkpoint]) -> None:

@@ -14,14 +14,18 @@ the entry is linked from (the models folder's copy, else the shared store's, see
 Anything else at the name (a user's file, a folder, a link elsewhere) is refused and named. A link
 of any of the three kinds satisfies a request of any mode: it is reported as already there.
 
-Scanning (``scan``) reads ``*.sh`` files. Words are split as the shell does (``shlex``), after line
-continuations are joined and comments dropped; ``NAME=value`` (also after ``export``/``local``/
-``declare``/``readonly``) sets a variable that later ``$NAME``/``${NAME}`` in the same script expand
-to (single quotes do not stop that; variables the script does not set stay as written). A checkpoint
-path is any value (of an assignment, a ``--flag=value`` or ``--flag value``, or a bare word) ending
-in a checkpoint suffix (``.pt``, ``.pth``, ``.ckpt``, ``.bin``, ``.safetensors``); values of
-``--combine-adapter-path`` and of any word holding commas are split at the commas. Relative paths are
-resolved against the script's folder, where π-Tuning's and OFA's scripts are run from.
+Scanning (``scan``) reads ``*.sh`` files, split into commands and words as bash would (see
+core.shell_words: quotes, escapes, line continuations, comments, here documents). ``NAME=value`` (also
+after ``export``/``local``/``declare``/``readonly``) sets a variable that later ``$NAME``, ``${NAME}``
+and ``${NAME:-default}`` in the same script expand to (single quotes stop that, as in the shell;
+``${NAME:-default}`` of a variable the script does not set is its default, so a path a user may
+override from the environment is still found); ``$0``, ``$(dirname "$0")``, ``$(cd "$(dirname
+"${BASH_SOURCE[0]}")" && pwd)`` and ``$PWD`` stand for the script's own folder; other variables stay as
+written. A checkpoint path is any value (of an assignment, a ``--flag=value`` or ``--flag value``, a
+bare word, or a word of a here document's text) ending in a checkpoint suffix (``.pt``, ``.pth``,
+``.ckpt``, ``.bin``, ``.safetensors``); values are cut at spaces (a variable holding several
+arguments) and commas (``--combine-adapter-path=a,b``). Relative paths are resolved against the
+script's folder, where π-Tuning's and OFA's scripts are run from.
 
 Each path found is classified, in this order:
 
@@ -32,6 +36,13 @@ Each path found is classified, in this order:
 ``catalog``   its file name is a catalog entry's alias (the entry's ``aliases`` list, the names
               scripts use for it) or file name: satisfied by that entry, downloaded or not, and
               ``linked`` when our own link is already there;
+``member``    no entry has its file name, but an archive entry (``.zip``, see core.archives) holds a
+              member whose path is the end of it (``vqgan/last.ckpt`` for
+              ``../../checkpoints/vqgan/last.ckpt``; at least two segments of it, or the member's whole
+              path): satisfied by that member, linked into the archive's unpacked folder. Members are
+              known from the unpack record, the downloaded archive's directory, or the catalog entry's
+              ``members`` list; a path of any suffix (a ``model.yaml`` beside a ``last.ckpt``) is
+              matched against them;
 ``present``   something that is not our link is already there: left alone;
 ``unknown``   none of these (also a path that uses a variable the script does not set).
 """
@@ -42,12 +53,12 @@ import enum
 import errno
 import os
 import re
-import shlex
 import shutil
 import stat
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ofa_manager.core import shell_words
 from ofa_manager.core.catalog import Catalog, Checkpoint, check_filename
 from ofa_manager.core.library import Library
 from ofa_manager.core.safe_files import describe_kind, path_kind
@@ -57,8 +68,9 @@ CHECKPOINT_SUFFIXES = (".pt", ".pth", ".ckpt", ".bin", ".safetensors")
 SAVE_DIR_NAMES = frozenset({"save_dir", "save_path", "output_dir"})
 SAVE_DIR_FLAGS = frozenset({"--save-dir", "--save-path", "--output-dir"})
 _PRODUCED_NAME = re.compile(r"checkpoint(_best|_last|\d+|_\d+_\d+)\.pt")
-_ASSIGNMENT = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)=(.*)", re.DOTALL)
-_VARIABLE = re.compile(r"\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))")
+_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# A here document's text is cut into words at spaces, quotes and the punctuation around paths in code.
+_HEREDOC_SPLIT = re.compile(r"[\s'\"=:,;()\[\]]+")
 _DECLARERS = frozenset({"export", "local", "declare", "readonly"})
 _NO_HARD_LINKS = {errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.EXDEV, errno.EMLINK, errno.ENOSYS}
 MAX_SCRIPT_BYTES = 1024 * 1024
@@ -118,30 +130,63 @@ def link(
         state = library.status(entry).state.value
         why = f"{entry.id} is not downloaded ({state}); `ofa-manager download {entry.id}` fetches it"
         return LinkResult(entry.id, dest, None, Outcome.NOT_HERE, mode, why)
+    return _link_file(library, entry.id, source, dest, mode)
+
+
+def link_member(
+    library: Library,
+    entry: Checkpoint,
+    member: str,
+    into: Path | str,
+    name: str | None = None,
+    mode: str = "symlink",
+) -> LinkResult:
+    """Make ``into/name`` (name: the member's file name) stand for a member of the entry's unpacked
+    archive (see core.archives); the same rules as ``link``."""
+    from ofa_manager.core import archive_records
+
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {', '.join(MODES)}, not {mode!r}")
+    name = name if name is not None else member.rsplit("/", 1)[-1]
+    problem = check_filename(name)
+    if problem:
+        raise LinkNameError(f"link name {name!r} {problem}")
+    dest = Path(os.path.abspath(Path(into).expanduser())) / name
+    folder = archive_records.unpacked_folder(library, entry)
+    known = archive_records.read_record(library, entry)
+    if folder is None or known is None:
+        why = f"{entry.id} is not unpacked; `ofa-manager unpack {entry.id}` unpacks it"
+        return LinkResult(entry.id, dest, None, Outcome.NOT_HERE, mode, why)
+    if member not in {m.name for m in known["members"]}:
+        return LinkResult(entry.id, dest, None, Outcome.FAILED, mode, f"{entry.id} holds no {member}")
+    return _link_file(library, entry.id, folder.joinpath(*member.split("/")), dest, mode)
+
+
+def _link_file(library: Library, entry_id: str, source: Path, dest: Path, mode: str) -> LinkResult:
     owned, why = _ours(library, dest, source)
     if owned == "same":
-        return LinkResult(entry.id, dest, source, Outcome.ALREADY, mode, why)
+        return LinkResult(entry_id, dest, source, Outcome.ALREADY, mode, why)
     if owned == "foreign":
-        return LinkResult(entry.id, dest, source, Outcome.REFUSED, mode, why)
+        return LinkResult(entry_id, dest, source, Outcome.REFUSED, mode, why)
     if os.path.lexists(dest.parent) and not dest.parent.is_dir():
         why = f"{dest.parent} is {describe_kind(path_kind(dest.parent))}, not a folder"
-        return LinkResult(entry.id, dest, source, Outcome.FAILED, mode, why)
+        return LinkResult(entry_id, dest, source, Outcome.FAILED, mode, why)
     try:
         dest.parent.mkdir(parents=True, exist_ok=True)
         if owned == "ours-elsewhere":
             _replace_symlink(source, dest, mode)
-            return LinkResult(entry.id, dest, source, Outcome.REPLACED, mode, why)
+            return LinkResult(entry_id, dest, source, Outcome.REPLACED, mode, why)
         _create(source, dest, mode)
     except FileExistsError:
         # Something appeared at the name since it was looked at: it is not ours, it stays.
         kind = describe_kind(path_kind(dest))
-        return LinkResult(entry.id, dest, source, Outcome.REFUSED, mode, f"{kind} is there; left alone")
+        return LinkResult(entry_id, dest, source, Outcome.REFUSED, mode, f"{kind} is there; left alone")
     except OSError as exc:
         why = exc.strerror or str(exc)
         if mode == "hardlink" and exc.errno in _NO_HARD_LINKS:
             why = f"a hard link cannot be made here ({why}); use --mode symlink or --mode copy"
-        return LinkResult(entry.id, dest, source, Outcome.FAILED, mode, why)
-    return LinkResult(entry.id, dest, source, Outcome.CREATED, mode)
+        return LinkResult(entry_id, dest, source, Outcome.FAILED, mode, why)
+    return LinkResult(entry_id, dest, source, Outcome.CREATED, mode)
 
 
 def _ours(library: Library, dest: Path, source: Path) -> tuple[str, str]:
@@ -155,9 +200,11 @@ def _ours(library: Library, dest: Path, source: Path) -> tuple[str, str]:
         absolute = Path(os.path.normpath(os.path.join(dest.parent, target)))
         if absolute == Path(os.path.normpath(source)):
             return "same", "our symbolic link is there"
-        # In the models folder (or a store), or in a source host's folder there (core/names.py).
+        # In the models folder (or a store), or in a source host's folder there (core/names.py), or
+        # anywhere in the models folder (an archive's unpacked folder, core/archives.py).
         places = (library.root, *library.stores)
-        if any(folder in (absolute.parent, absolute.parent.parent) for folder in places):
+        near = any(folder in (absolute.parent, absolute.parent.parent) for folder in places)
+        if near or absolute.is_relative_to(library.root):
             return "ours-elsewhere", f"our link pointed at {absolute}"
         return "foreign", f"a symbolic link to {target} is there, not ours; left alone"
     if stat.S_ISREG(st.st_mode):
@@ -232,11 +279,13 @@ class Expected:
     written: str  # as the script has it (the first place it appears)
     script: Path
     line: int
-    kind: str  # "catalog" | "present" | "produced" | "unknown"
+    kind: str  # "catalog" | "member" | "present" | "produced" | "unknown"
     entry_id: str | None = None
     downloaded: bool = False  # the catalog entry's file is in the models folder or a shared store
     linked: bool = False  # our own link to it is already at the path
     detail: str = ""
+    member: str | None = None  # for "member": the file inside the entry's archive
+    unpacked: bool = False  # for "member": the archive is unpacked (see core.archives)
 
     def as_json(self) -> dict:
         return {
@@ -249,6 +298,8 @@ class Expected:
             "downloaded": self.downloaded,
             "linked": self.linked,
             "detail": self.detail,
+            "member": self.member,
+            "unpacked": self.unpacked,
         }
 
 
@@ -258,6 +309,7 @@ class _Found:
     value: str
     script: Path
     line: int
+    checkpoint: bool = True  # ends in a checkpoint suffix; other paths count only as archive members
 
 
 @dataclass
@@ -288,9 +340,15 @@ def scan(project: Path | str, catalog: Catalog, library: Library) -> list[Expect
     for script in scripts_in(project):
         _read_script(script, words)
     names = name_index(catalog)
+    members = member_index(catalog, library)
     statuses: dict[str, bool] = {}
     result: dict[Path, Expected] = {}
     for found in words.paths:
+        if not found.checkpoint:
+            path = _resolve(found.value, found.script.parent)
+            if "$" not in found.value and path not in result and _member_matches(path, members):
+                result[path] = _classify(path, found, words.save_dirs, names, members, library, statuses)
+            continue
         if "$" in found.value:
             path = Path(found.value)
             if path not in result:
@@ -300,8 +358,45 @@ def scan(project: Path | str, catalog: Catalog, library: Library) -> list[Expect
         path = _resolve(found.value, found.script.parent)
         if path in result:
             continue
-        result[path] = _classify(path, found, words.save_dirs, names, library, statuses)
+        result[path] = _classify(path, found, words.save_dirs, names, members, library, statuses)
     return list(result.values())
+
+
+MemberIndex = dict[str, list[tuple[Checkpoint, str]]]
+
+
+def member_index(catalog: Catalog, library: Library) -> MemberIndex:
+    """A member's file name → (archive entry, member path) for every archive entry whose members are
+    known (unpacked, downloaded, or listed in the catalog: see core.archive_records.members)."""
+    from ofa_manager.core import archive_records
+
+    index: MemberIndex = {}
+    for entry in library.one_per_file(e for e in catalog if archive_records.is_archive(e)):
+        for member in archive_records.members(library, entry) or []:
+            index.setdefault(member.rsplit("/", 1)[-1], []).append((entry, member))
+    return index
+
+
+def _member_matches(path: Path, members: MemberIndex) -> list[tuple[Checkpoint, str]]:
+    """The archive members that best fit an expected path: the member's whole path is the end of it
+    (``vqgan/last.ckpt`` for ``…/checkpoints/vqgan/last.ckpt``), or at least its last two segments are
+    (``a/vqgan/last.ckpt``). A lone file name deep in an archive fits nothing: ``last.ckpt`` is too
+    common a name to go by."""
+    best: list[tuple[Checkpoint, str]] = []
+    best_score = 0
+    wanted = path.parts
+    for entry, member in members.get(path.name, []):
+        parts = member.split("/")
+        score = 0
+        while score < min(len(parts), len(wanted)) and parts[-1 - score] == wanted[-1 - score]:
+            score += 1
+        if score < len(parts) and score < 2:
+            continue
+        if score > best_score:
+            best, best_score = [(entry, member)], score
+        elif score == best_score:
+            best.append((entry, member))
+    return best
 
 
 def name_index(catalog: Catalog) -> dict[str, list[Checkpoint]]:
@@ -328,6 +423,7 @@ def _classify(
     found: _Found,
     save_dirs: list[Path],
     names: dict[str, list[Checkpoint]],
+    members: MemberIndex,
     library: Library,
     statuses: dict[str, bool],
 ) -> Expected:
@@ -361,9 +457,38 @@ def _classify(
             if owned != "ours-elsewhere":
                 return make("present", entry_id=entry.id, downloaded=downloaded, detail="already there")
         return make("catalog", entry_id=entry.id, downloaded=downloaded)
+    matches = _member_matches(path, members)
+    if len({e.id for e, _ in matches}) > 1 or len(matches) > 1:
+        fits = ", ".join(f"{m} of {e.id}" for e, m in matches)
+        if os.path.lexists(path):
+            return make("present", detail=f"already there; it fits several archive members: {fits}")
+        return make("unknown", detail=f"it fits several archive members: {fits}")
+    if matches:
+        return _classify_member(path, make, matches[0], library, statuses)
     if os.path.lexists(path):
         return make("present", detail="already there")
     return make("unknown", detail="no catalog entry has this file name")
+
+
+def _classify_member(path: Path, make, match: tuple[Checkpoint, str], library: Library, statuses) -> Expected:
+    from ofa_manager.core import archive_records
+
+    entry, member = match
+    if entry.id not in statuses:
+        statuses[entry.id] = library.local_or_store_path(entry) is not None
+    folder = archive_records.unpacked_folder(library, entry)
+    fields = {"entry_id": entry.id, "member": member, "downloaded": statuses[entry.id]}
+    fields["unpacked"] = folder is not None
+    if os.path.lexists(path):
+        source = (folder or archive_records.folder_for(library, entry)).joinpath(*member.split("/"))
+        owned = _ours(library, path, source)[0]
+        if owned == "same" and folder is not None:
+            return make("member", linked=True, **fields)
+        if owned == "same":
+            return make("member", detail="our link is there; the archive is not unpacked", **fields)
+        if owned != "ours-elsewhere":
+            return make("present", detail=f"already there (fits {member} of {entry.id})", **fields)
+    return make("member", **fields)
 
 
 def _resolve(value: str, folder: Path) -> Path:
@@ -378,102 +503,99 @@ def _read_script(script: Path, words: _ScriptWords) -> None:
         return
     text = raw.decode("utf-8", errors="replace")
     variables: dict[str, str] = {}
-    for number, line in _logical_lines(text):
-        try:
-            lexer = shlex.shlex(line, posix=True, punctuation_chars=";&|()<>")
-            lexer.whitespace_split = True
-            lexer.commenters = "#"
-            tokens = list(lexer)
-        except ValueError:  # an unclosed quote: the shell would not run it either
-            continue
-        for command in _commands(tokens):
-            _read_command(command, variables, script, number, words)
-
-
-def _logical_lines(text: str):
-    """(first line number, text) with backslash-newline continuations joined."""
-    pending, start = "", 0
-    for number, line in enumerate(text.splitlines(), 1):
-        if not pending:
-            start = number
-        if line.endswith("\\") and not line.endswith("\\\\"):
-            pending += line[:-1] + " "
-            continue
-        yield start, pending + line
-        pending = ""
-    if pending:
-        yield start, pending
-
-
-def _commands(tokens: list[str]):
-    command: list[str] = []
-    for token in tokens:
-        if token and all(c in ";&|()<>" for c in token):
-            if command:
-                yield command
-            command = []
+    try:
+        items = shell_words.parse(text)
+    except RecursionError:  # thousands of nested $( … ): no script of a project, nothing read
+        return
+    for item in items:
+        if isinstance(item, shell_words.HereDoc):
+            _read_heredoc(item, variables, script, words)
         else:
-            command.append(token)
-    if command:
-        yield command
+            _read_command(item.words, variables, script, words)
 
 
-def _expand(value: str, variables: dict[str, str]) -> str:
-    def one(match: re.Match) -> str:
-        name = match.group(1) or match.group(2)
-        return variables.get(name, match.group(0))
-
-    return _VARIABLE.sub(one, value)
+def _read_heredoc(
+    heredoc: shell_words.HereDoc, variables: dict[str, str], script: Path, words: _ScriptWords
+) -> None:
+    """A here document is text given to a program (Python, a config file): its path-like words count."""
+    for offset, line in enumerate(heredoc.body.split("\n")):
+        if heredoc.expands:
+            line = shell_words.expand_text(line, variables, script)
+        for token in _HEREDOC_SPLIT.split(line):
+            if token.endswith(CHECKPOINT_SUFFIXES) and "{" not in token:
+                words.paths.append(_Found(token, token, script, heredoc.line + offset))
 
 
 def _read_command(
-    command: list[str], variables: dict[str, str], script: Path, line: int, words: _ScriptWords
+    command: list[shell_words.Word], variables: dict[str, str], script: Path, words: _ScriptWords
 ) -> None:
+    def expand(word: shell_words.Word) -> str:
+        return shell_words.expand(word, variables, script)
+
     index = 0
-    if command and command[0] in _DECLARERS:
+    if command and command[0].written in _DECLARERS:
         index = 1
+        while index < len(command) and command[index].written.startswith("-"):
+            index += 1  # declare -r, local -a…
     # Leading NAME=value words are assignments (alone, or for the command after them).
-    while index < len(command) and _ASSIGNMENT.fullmatch(command[index]):
-        match = _ASSIGNMENT.fullmatch(command[index])
-        assert match is not None
-        name, written = match.group(1), match.group(2)
-        value = _expand(written, variables)
+    while index < len(command):
+        split = command[index].split_at_equals()
+        if split is None or not _NAME.fullmatch(split[0]):
+            break
+        name, rest = split
+        written, value = rest.written, expand(rest)
         variables[name] = value
         if name in SAVE_DIR_NAMES and value and "$" not in value:
             words.save_dirs.append(_resolve(value, script.parent))
-        _note_values(written, value, script, line, words, split=True)
+        _note_values(written, value, script, command[index].line, words, split=True)
         index += 1
-    rest = command[index:]
-    for position, token in enumerate(rest):
+    rest_words = command[index:]
+    for position, word in enumerate(rest_words):
+        token = word.written
         if token.startswith("--"):
-            flag, has_value, written = token.partition("=")
-            if not has_value:
-                following = rest[position + 1] if position + 1 < len(rest) else None
-                if flag in SAVE_DIR_FLAGS and following and not following.startswith("-"):
-                    value = _expand(following, variables)
+            split = word.split_at_equals()
+            if split is None:
+                following = rest_words[position + 1] if position + 1 < len(rest_words) else None
+                if token in SAVE_DIR_FLAGS and following and not following.written.startswith("-"):
+                    value = expand(following)
                     if "$" not in value:
                         words.save_dirs.append(_resolve(value, script.parent))
                 continue
-            value = _expand(written, variables)
+            flag, value_word = split
+            value = expand(value_word)
             if flag in SAVE_DIR_FLAGS and "$" not in value:
                 words.save_dirs.append(_resolve(value, script.parent))
-            _note_values(written, value, script, line, words, split=True)
+            _note_values(value_word.written, value, script, word.line, words, split=True)
         elif position > 0 or not _looks_like_command(token):
-            _note_values(token, _expand(token, variables), script, line, words, split=True)
+            _note_values(token, expand(word), script, word.line, words, split=True)
 
 
 def _looks_like_command(token: str) -> bool:
     return not token.endswith(CHECKPOINT_SUFFIXES)
 
 
+def _pieces(text: str) -> list[str]:
+    """A value cut where the shell would cut it unquoted (spaces), or a program at commas; a ``--flag=``
+    in front of a piece is taken off (a variable holding several arguments)."""
+    pieces = []
+    for word in text.split() or [text]:
+        if word.startswith("--") and "=" in word:
+            word = word.partition("=")[2]
+        pieces.extend(word.split(","))
+    return pieces
+
+
 def _note_values(
     written: str, value: str, script: Path, line: int, words: _ScriptWords, *, split: bool
 ) -> None:
-    parts = value.split(",") if split else [value]
-    pieces = written.split(",") if split else [written]
+    parts = _pieces(value) if split else [value]
+    pieces = _pieces(written) if split else [written]
     if len(pieces) != len(parts):  # a variable held commas: show the expanded piece
         pieces = parts
     for piece, part in zip(pieces, parts, strict=True):
         part = part.strip()
         if part.endswith(CHECKPOINT_SUFFIXES):
             words.paths.append(_Found(piece.strip(), part, script, line))
+        elif "/" in part and "." in part.rsplit("/", 1)[-1] and "://" not in part:
+            # A file path of another kind (a model's .yaml beside its .ckpt): kept in case an archive has it.
+            words.paths.append(_Found(piece.strip(), part, script, line, checkpoint=False))

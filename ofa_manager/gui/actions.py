@@ -7,13 +7,14 @@ one rule for enabling them, a predicate per action over the selection.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import QCoreApplication, Qt
 from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QStyle
 
+from ofa_manager.core.archive_records import is_archive
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.describe import wants_file
 from ofa_manager.core.file_status import FileStatus, State
@@ -58,6 +59,18 @@ CONTEXT_MENU: tuple[str | None, ...] = (
     "inspect_rejected",
     "keep_rejected",
     "delete_rejected",
+    None,
+    "link_into",
+    "export_lock",
+    "unpack",
+)
+# The toolbar's "Project" menu: putting checkpoints where a project expects them, catalogs, lock files.
+PROJECT_MENU: tuple[str | None, ...] = (
+    "check_project",
+    "link_into",
+    None,
+    "add_catalog",
+    "export_lock",
 )
 # Their keys act on the checkpoint tree only: Delete in the downloads list is that list's.
 TREE_ONLY = ("delete", "delete_partial")
@@ -75,21 +88,30 @@ class Selection:
     wanted: bool  # Download would do something for at least one
     ready: bool  # the downloads can be changed
     touch: bool  # local files may be verified or deleted
+    partial_left: bool = False  # partial data no download works on (Resume queues it again)
+    archives: list[Checkpoint] = field(default_factory=list)  # downloaded .zip entries (Unpack: one)
 
     @classmethod
     def of(cls, entries: list[Checkpoint], store: Store, commands: Commands) -> Selection:
         items = [store.item_for(e) for e in entries]
+        statuses = [store.status_of(e) for e in entries]
         return cls(
             entries=entries,
             states={i.state for i in items if i is not None},
-            statuses=[store.status_of(e) for e in entries],
+            statuses=statuses,
             # A corrupt file whose new copy is queued or downloading is neither verified nor deleted.
             settled=[e for e in entries if store.entry_state(e).settled],
             verifiable=[e for e in entries if store.entry_state(e).verifiable],
             wanted=any(wants_file(store, e) for e in entries),
+            archives=[
+                e
+                for e, status in zip(entries, statuses, strict=True)
+                if is_archive(e) and status is not None and status.state is State.DOWNLOADED
+            ],
             ready=commands.ready,
             # not before the downloads are known, nor during a folder move
             touch=commands.may_touch_files,
+            partial_left=any(store.entry_state(e).partial_left for e in entries),
         )
 
     @property
@@ -105,7 +127,8 @@ class Selection:
 ENABLED_WHEN: dict[str, Callable[[Selection], bool]] = {
     "download": lambda s: s.ready and s.wanted,
     "pause": lambda s: s.ready and bool(s.states & GOING),
-    "resume": lambda s: s.ready and (bool(s.states & {ItemState.PAUSED, ItemState.FAILED}) or s.partial),
+    # Not for a download that runs: its partial file is the one it is writing.
+    "resume": lambda s: s.ready and (bool(s.states & {ItemState.PAUSED, ItemState.FAILED}) or s.partial_left),
     "cancel": lambda s: s.ready and bool(s.states & CANCELLABLE),
     "retry": lambda s: s.ready and ItemState.FAILED in s.states,
     "verify": lambda s: s.touch and bool(s.verifiable),
@@ -117,6 +140,12 @@ ENABLED_WHEN: dict[str, Callable[[Selection], bool]] = {
     "delete_rejected": lambda s: s.touch and s.rejected,
     "inspect_rejected": lambda s: s.rejected,
     "check": lambda s: True,
+    # Links are made from the files (none while a folder move runs); one not here is offered for download.
+    "link_into": lambda s: s.touch and bool(s.entries),
+    # The selected checkpoints, or every downloaded one when none is selected.
+    "export_lock": lambda s: s.touch,
+    # One downloaded zip at a time: its question lists what it holds.
+    "unpack": lambda s: s.touch and len(s.entries) == 1 and len(s.archives) == 1,
 }
 
 
@@ -280,6 +309,59 @@ def _specs(self: MainWindow) -> tuple[tuple[str, str, Any, Any, Callable[[], obj
             None,
             self._focus_search,
             QCoreApplication.translate("MainWindow", "Search the checkpoints"),
+        ),
+        (
+            "check_project",
+            QCoreApplication.translate("MainWindow", "Check a Project Folder…"),
+            "",
+            QStyle.StandardPixmap.SP_DirLinkIcon,
+            self.check_project_folder,
+            QCoreApplication.translate(
+                "MainWindow",
+                "Read a project's shell scripts for the checkpoints they load, see what is there, and link "
+                "what the catalog has",
+            ),
+        ),
+        (
+            "link_into",
+            QCoreApplication.translate("MainWindow", "Link into Project Folder…"),
+            "",
+            QStyle.StandardPixmap.SP_FileLinkIcon,
+            self.link_selected,
+            QCoreApplication.translate(
+                "MainWindow", "Put links to the selected checkpoints into a project's folder"
+            ),
+        ),
+        (
+            "add_catalog",
+            QCoreApplication.translate("MainWindow", "Add Catalog…"),
+            "",
+            QStyle.StandardPixmap.SP_FileDialogNewFolder,
+            self.add_catalog,
+            QCoreApplication.translate(
+                "MainWindow", "Import a checkpoint list (Markdown or HTML, a file or an address) as a catalog"
+            ),
+        ),
+        (
+            "export_lock",
+            QCoreApplication.translate("MainWindow", "Export Lock File…"),
+            "",
+            QStyle.StandardPixmap.SP_DialogSaveButton,
+            self.export_lock_file,
+            QCoreApplication.translate(
+                "MainWindow",
+                "Pin the selected (or all) downloaded checkpoints to their exact bytes in a lock file",
+            ),
+        ),
+        (
+            "unpack",
+            QCoreApplication.translate("MainWindow", "Unpack"),
+            "",
+            QStyle.StandardPixmap.SP_DirOpenIcon,
+            self.unpack_selected,
+            QCoreApplication.translate(
+                "MainWindow", "Check the downloaded archive and unpack it into a folder beside it"
+            ),
         ),
         (
             "quit",

@@ -22,6 +22,7 @@ from ofa_manager.core.library import Library
 from ofa_manager.core.mirrors import rewrite, sources
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
+from ofa_manager.gui.batches import Outcome, VerifyBatch
 from ofa_manager.gui.bridge import Bridge, Task
 from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.download_process import DownloadProcess, QueueHandle
@@ -72,6 +73,7 @@ class Commands(QObject):
         self._probed_once = False
         self._unreachable_hosts: set[str] = set()  # servers the size probes could not reach
         self._link_batch: dict[str, LinkCheck | None] | None = None
+        self.verify_batch: VerifyBatch | None = None  # the files of the last Verify, for one summary
         self._folder = FolderChange(store, process, bridge, claim_folder=claim_folder)
         store.scanned.connect(self._probe_unknown_sizes)
 
@@ -123,8 +125,16 @@ class Commands(QObject):
             self.cancel_key(key)
 
     def retry(self, entries: Iterable[Checkpoint]) -> None:
-        for key in self._keys(entries, lambda i: i is not None and i.state is ItemState.FAILED):
+        """Try failed downloads again, and say so: a retry that fails as fast as the first try still shows
+        that it tried (the store counts the tries and says which one failed, and when)."""
+        store = self.store
+        keys = self._keys(entries, lambda i: i is not None and i.state is ItemState.FAILED)
+        for key in keys:
+            store.retries[key] = store.retries.get(key, 1) + 1
             self.resume_key(key)
+        if keys:
+            names = ", ".join(store.title_of(key) for key in keys)
+            store.message.emit(self.tr("Trying {names} again…").format(names=names))
 
     def _keys(self, entries: Iterable[Checkpoint], wanted: Callable[[QueueItem | None], bool]) -> list[str]:
         if not self.ready:
@@ -179,12 +189,16 @@ class Commands(QObject):
         if not self.may_touch_files:
             return 0
         library = store.library
+        batch = self.verify_batch
+        if batch is None or batch.done:
+            batch = self.verify_batch = VerifyBatch()
         for entry in store.one_per_file(entries):
             key = store.key_of(entry)
             # Not while a new copy is on its way: it would replace the file being hashed.
             if key in store.verifying or not store.entry_state(entry).verifiable:
                 continue
             store.verifying_started(key)
+            batch.add(key)
             self._bridge.submit(
                 partial(_verify, library, entry),
                 partial(self._verified, key),
@@ -198,7 +212,10 @@ class Commands(QObject):
         store = self.store
         store.verifying_ended(key)
         names = ", ".join(catalog_text(e.title) for e in store.entries_of(key))
-        if result.state is State.CORRUPT:
+        outcome = {State.CORRUPT: Outcome.DIFFERS, State.FOREIGN: Outcome.NOT_OURS}
+        if self._verified_in_batch(key, outcome.get(result.state, Outcome.VERIFIED)):
+            pass  # one line for the whole batch, once its last file is in
+        elif result.state is State.CORRUPT:
             store.message.emit(
                 self.tr(
                     "{names}: CORRUPT — the file does not match its hash; delete it and download it again"
@@ -217,7 +234,20 @@ class Commands(QObject):
 
     def _verify_failed(self, key: str, reason: str) -> None:
         self.store.verifying_ended(key)
-        self._failed(self.tr("Verify"), key, reason, rescan=False)
+        if not self._verified_in_batch(key, Outcome.FAILED):
+            self._failed(self.tr("Verify"), key, reason, rescan=False)
+
+    def _verified_in_batch(self, key: str, outcome: Outcome) -> bool:
+        """Note one file of a Verify over several; True when the batch speaks for it (its summary line is
+        sent once the last file is in, so the results do not overwrite each other in the status bar)."""
+        batch = self.verify_batch
+        if batch is None or not batch.record(key, outcome):
+            return False
+        if len(batch.outcomes) + len(batch.pending) < 2:
+            return False  # a single file: its own detailed line
+        if batch.done:
+            self.store.message.emit(batch.summary())
+        return True
 
     def _failed(self, label: str, key: str, reason: str, *, rescan: bool = True) -> None:
         self.store.message.emit(

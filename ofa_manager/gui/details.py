@@ -109,6 +109,7 @@ class DetailsPane(QScrollArea):
         layout.addLayout(code_row)
         self.code = QPlainTextEdit(body)
         self.code.setObjectName("details-code")
+        self.code.setAccessibleName(self.tr("How to load it"))
         self.code.setReadOnly(True)
         self.code.setLineWrapMode(QPlainTextEdit.NoWrap)
         self.code.setFont(QFontDatabase.systemFont(QFontDatabase.FixedFont))

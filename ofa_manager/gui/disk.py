@@ -57,7 +57,21 @@ class UsageBar(QWidget):
         super().__init__(parent)
         self.store = store
         self.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Fixed)
+        # Painted by hand: assistive technology reads its name and, as the description, the figures.
+        self.setAccessibleName(self.tr("Disk usage of the models folder's volume"))
         store.usage_changed.connect(self.update)
+        store.usage_changed.connect(self._describe)
+        self._describe()
+
+    def _describe(self) -> None:
+        usage = self.store.usage
+        if usage is None:
+            self.setAccessibleDescription(self.tr("Not measured yet"))
+            return
+        values = figures(usage)
+        parts = [f"{segment_label(key)}: {size_text(values[key])}" for key, _label, _color in SEGMENTS]
+        self.setAccessibleDescription("; ".join(parts))
+        self.setToolTip("\n".join(parts))
 
     def sizeHint(self) -> QSize:
         return QSize(240, 22)
@@ -147,6 +161,7 @@ class DiskPanel(QWidget):
         for row, (key, _label, color) in enumerate(SEGMENTS):
             dot = QLabel(self)
             dot.setPixmap(dot_icon(color).pixmap(14, 14))
+            dot.setAccessibleName(self.tr("Colour of {figure} in the bar").format(figure=segment_label(key)))
             grid.addWidget(dot, row, 0)
             grid.addWidget(QLabel(segment_label(key), self), row, 1)
             value = QLabel("…", self)

@@ -16,7 +16,7 @@ from PySide6.QtCore import (
     Qt,
     Signal,
 )
-from PySide6.QtGui import QAction, QBrush, QColor, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QApplication,
@@ -34,14 +34,22 @@ from PySide6.QtWidgets import (
 )
 
 from ofa_manager.core.file_status import State
-from ofa_manager.core.states import ACTIVE, ItemState
+from ofa_manager.core.states import ACTIVE, CANCELLABLE, ItemState
 from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.commands import Commands
-from ofa_manager.gui.delegates import ProgressDelegate
+from ofa_manager.gui.delegates import ProgressDelegate, StatusColors
 from ofa_manager.gui.i18n import duration_text, percent_text, rate_text, size_text
 from ofa_manager.gui.status import failure_detail, item_state_text, queue_state_text
 from ofa_manager.gui.store import Store
-from ofa_manager.gui.tree import ALIGNMENT, DISPLAY, FOREGROUND, NO_PROGRESS, TOOLTIP
+from ofa_manager.gui.tree import (
+    ACCESSIBLE_DESCRIPTION,
+    ACCESSIBLE_TEXT,
+    ALIGNMENT,
+    DISPLAY,
+    FOREGROUND,
+    NO_PROGRESS,
+    TOOLTIP,
+)
 
 # The invisible root's index: the default parent (a shared value, never modified).
 TOP = QModelIndex()
@@ -50,7 +58,7 @@ HEADERS = ("Name", "Progress", "Size", "Speed", "Time left", "Conn.", "State", "
 
 
 def header_text(column: int) -> str:
-    """A column's title in the window's language (the buttons' column has none)."""
+    """A column's title in the window's language."""
     return (
         QCoreApplication.translate("DownloadsModel", "Name"),
         QCoreApplication.translate("DownloadsModel", "Progress"),
@@ -59,7 +67,8 @@ def header_text(column: int) -> str:
         QCoreApplication.translate("DownloadsModel", "Time left"),
         QCoreApplication.translate("DownloadsModel", "Conn.", "connections"),
         QCoreApplication.translate("DownloadsModel", "State"),
-        "",
+        # The buttons' column is named too: assistive technology reads a header for each column.
+        QCoreApplication.translate("DownloadsModel", "Actions"),
     )[column]
 
 
@@ -89,7 +98,9 @@ class Role(enum.IntEnum):
 
 
 KEY, PROGRESS, ACTIONS = int(Role.KEY), int(Role.PROGRESS), int(Role.ACTIONS)
-ANSWERED = frozenset({DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, KEY, PROGRESS, ACTIONS})
+ANSWERED = frozenset(
+    {DISPLAY, TOOLTIP, ALIGNMENT, FOREGROUND, KEY, PROGRESS, ACTIONS, ACCESSIBLE_TEXT, ACCESSIBLE_DESCRIPTION}
+)
 
 
 def row_actions(item) -> tuple[str, ...]:
@@ -109,7 +120,7 @@ class DownloadsModel(QAbstractTableModel):
     def __init__(self, store: Store, parent: QObject | None = None) -> None:
         super().__init__(parent)
         self.store = store
-        self._failed = QBrush(QColor("#b3261e"))
+        self._colors = StatusColors()
         self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
         ws = store
         ws.items_about_to_insert.connect(lambda row: self.beginInsertRows(QModelIndex(), row, row))
@@ -189,6 +200,8 @@ class DownloadsModel(QAbstractTableModel):
                 known = self.known_size(item)
                 return size_text(known or None)
             return self._text(item, column, state)
+        if role == ACCESSIBLE_TEXT or role == ACCESSIBLE_DESCRIPTION:
+            return self._accessible(item, column, role)
         if role == KEY:
             return item.key
         if role == PROGRESS:
@@ -208,10 +221,28 @@ class DownloadsModel(QAbstractTableModel):
         if role == ALIGNMENT:
             return self._right if column in (COL_SIZE, COL_SPEED, COL_ETA, COL_CONNECTIONS) else None
         if role == FOREGROUND:
-            return self._failed if column == COL_STATE and state is ItemState.FAILED else None
+            return self._colors["bad"] if column == COL_STATE and state is ItemState.FAILED else None
         return None
 
-    def _text(self, item, column: int, state: str) -> str:
+    def _accessible(self, item, column: int, role: int) -> str:
+        """What assistive technology reads: the buttons drawn on the row by name, a word for an empty cell,
+        and the tooltip's longer story (or the progress in full) as the description."""
+        tr = QCoreApplication.translate
+        labels = [button_label(name) for name in row_actions(item)]
+        if column == COL_ACTIONS:
+            if role == ACCESSIBLE_TEXT:
+                return ", ".join(labels)
+            text = tr("DownloadsModel", "Buttons of this row: {names}; its context menu offers them too")
+            return text.format(names=", ".join(labels))
+        if role == ACCESSIBLE_DESCRIPTION:
+            if column == COL_PROGRESS:
+                return self._text(item, COL_SIZE, item.state)
+            index = self.index(self.store.row_of(item.key) or 0, column)
+            return self.data(index, TOOLTIP) or ""
+        return self._text(item, column, item.state) or tr("DownloadsModel", "None")
+
+    @staticmethod
+    def _text(item, column: int, state: str) -> str:
         running = state in ACTIVE
         if column == COL_NAME:
             return catalog_text(item.title)
@@ -451,8 +482,22 @@ class DownloadsPanel(QWidget):
         self.row_actions["resume"].setEnabled(bool(offered & {"resume", "retry"}))
         self.row_actions["retry"].setEnabled("retry" in offered)
         self.row_actions["show"].setEnabled("show" in offered)
-        for name in ("up", "down", "remove"):
-            self.row_actions[name].setEnabled(bool(offered))
+        up, down = self.moves()
+        self.row_actions["up"].setEnabled(up)
+        self.row_actions["down"].setEnabled(down)
+        self.row_actions["remove"].setEnabled(bool(offered))
+
+    def moves(self) -> tuple[bool, bool]:
+        """Whether Move up and Move down can change anything for the selected rows: only downloads still
+        to come (failed ones included) have a place in the order, and only another such row above or
+        below is worth passing."""
+        rows = {index.row() for index in self.view.selectionModel().selectedRows(COL_NAME)}
+        store = self.store
+        waiting = [row for row in range(store.item_count()) if store.item_at(row).state in CANCELLABLE]
+        chosen = [row for row in waiting if row in rows]
+        up = any(other < row for row in chosen for other in waiting)
+        down = any(other > row for row in chosen for other in waiting)
+        return up, down
 
     def _double_clicked(self, index: QModelIndex) -> None:
         """A finished row opens its folder (a click on a row's button is the button's, not this)."""
@@ -520,10 +565,10 @@ class DownloadsPanel(QWidget):
         if speed:
             parts.append(rate_text(speed))
         self.summary.setText("  ·  ".join(parts) if parts else self.tr("nothing queued"))
-        selected = bool(self.selected_keys())
         self.update_row_actions()
-        self.tool_buttons["up"].setEnabled(selected)
-        self.tool_buttons["down"].setEnabled(selected)
+        up, down = self.moves()
+        self.tool_buttons["up"].setEnabled(up)
+        self.tool_buttons["down"].setEnabled(down)
         self.tool_buttons["pause_all"].setEnabled(bool(running or waiting))
         self.tool_buttons["resume_all"].setEnabled(bool(paused or failed))
         self.tool_buttons["cancel_all"].setEnabled(bool(running or waiting or paused or failed))

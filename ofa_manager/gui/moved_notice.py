@@ -39,6 +39,8 @@ class MovedNotice(QFrame):
         self.text.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         self.open_button = QPushButton(self)
         self.open_button.setObjectName("moved-notice-open")
+        # Named before the folder is known too: assistive technology meets the button while it is hidden.
+        self.open_button.setText(self.tr("Open the New Folder"))
         self.open_button.clicked.connect(self.open_new_folder)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(8, 4, 8, 4)

@@ -75,6 +75,7 @@ class SettingsDialog(QDialog):
         folder_note: str = "",
         on_tokens: Callable[[dict], None] | None = None,
         sources: list[str] | None = None,
+        catalogs: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.setWindowTitle(self.tr("Settings"))
@@ -92,6 +93,10 @@ class SettingsDialog(QDialog):
         tabs.addTab(self._downloads_tab(), self.tr("Downloads"))
         tabs.addTab(self._mirrors_tab(), self.tr("Mirrors"))
         tabs.addTab(self._tokens_tab(hosts), self.tr("Tokens"))
+        # The catalogs page (gui/catalogs_page.py): its ticks become ``disabled_catalogs`` on OK.
+        self.catalogs = catalogs
+        if catalogs is not None:
+            tabs.addTab(catalogs, self.tr("Catalogs"))
         self.tabs = tabs
         buttons = QDialogButtonBox(QDialogButtonBox.Ok | QDialogButtonBox.Cancel, self)
         buttons.accepted.connect(self.accept)
@@ -529,8 +534,10 @@ class SettingsDialog(QDialog):
                 rules.append(list(mirrors.checked_rule(prefix, replacement)))
             except mirrors.MirrorRuleError:
                 rules.append([prefix, replacement])  # accept() refuses these; kept as typed otherwise
+        disabled = self.catalogs.disabled() if self.catalogs is not None else self._settings.disabled_catalogs
         return dataclasses.replace(
             self._settings,
+            disabled_catalogs=list(disabled),
             jobs=self.jobs.value(),
             connections=self.connections.value(),
             limit_rate=int(round(self.limit.value() * MiB)),

@@ -10,7 +10,7 @@ from PySide6.QtCore import QCoreApplication
 
 from ofa_manager.core.describe import Proof, Word, describe
 from ofa_manager.core.file_status import FileStatus, State
-from ofa_manager.core.states import GOING, ErrorKind, ItemState
+from ofa_manager.core.states import GOING, UNFINISHED, ErrorKind, ItemState
 from ofa_manager.gui.i18n import (
     SOURCE_LANGUAGE,
     current_language,
@@ -47,6 +47,12 @@ class EntryState:
     def settled(self) -> bool:
         """On disk and staying: no download is queued or running to replace it (a corrupt file's)."""
         return self.on_disk and self.queue_state not in GOING
+
+    @property
+    def partial_left(self) -> bool:
+        """Partial data that no download is working on: Resume queues it again (not while it downloads)."""
+        status = self.status
+        return status is not None and status.state is State.PARTIAL and self.queue_state not in UNFINISHED
 
     @property
     def verifiable(self) -> bool:

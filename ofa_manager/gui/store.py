@@ -110,6 +110,7 @@ class Store(QObject):
         self.usage_rows: list[UsageRow] = []
         self.links: dict[str, LinkCheck] = {}  # catalog URL -> what its last HEAD said
         self.verifying: dict[str, float] = {}  # file key -> fraction hashed
+        self.retries: dict[str, int] = {}  # file key -> which try a Retry started (2 for the first retry)
         self.moving = False  # a models-folder change runs
         self.moving_to: Path | None = None  # where a folder change that moves the files takes them
         self._bridge = bridge
@@ -156,6 +157,12 @@ class Store(QObject):
 
     def item_by_key(self, key: str) -> QueueItem | None:
         return self._by_key.get(key)
+
+    def title_of(self, key: str) -> str:
+        """The name a user knows a queued file by: its (first) checkpoint's title."""
+        entries = self.entries_of(key)
+        item = self.item_by_key(key)
+        return entries[0].title if entries else (item.title if item is not None else Path(key).name)
 
     def entries_of(self, key: str) -> list[Checkpoint]:
         """Every checkpoint whose file is ``key`` (several when they share one URL)."""
@@ -406,7 +413,15 @@ class Store(QObject):
             self.item_finished.emit(item)
             titles = ", ".join(catalog_text(e.title) for e in self.entries_of(item.key)[:1])
             titles = titles or catalog_text(item.title)
-            if state is ItemState.FAILED:
+            failed = state is ItemState.FAILED
+            tries = self.retries.get(item.key, 0) if failed else self.retries.pop(item.key, 0)
+            if failed and tries:
+                self.message.emit(
+                    self.tr("{title}: try {tries} failed too, at {time}: {error}").format(
+                        title=titles, tries=tries, time=time.strftime("%H:%M:%S"), error=item.error
+                    )
+                )
+            elif failed:
                 # The whole reason in English; in another language, the row's words (the tooltip has it all).
                 reason = (
                     item.error

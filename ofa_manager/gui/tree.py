@@ -14,7 +14,7 @@ from PySide6.QtCore import (
     QSortFilterProxyModel,
     Qt,
 )
-from PySide6.QtGui import QBrush, QColor, QFont
+from PySide6.QtGui import QBrush, QFont
 from PySide6.QtWidgets import QApplication, QStyle
 
 from ofa_manager.core.catalog import Checkpoint, display_url
@@ -22,6 +22,7 @@ from ofa_manager.core.file_status import State
 from ofa_manager.core.states import ACTIVE, ItemState
 from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.contents import ContentsWatcher
+from ofa_manager.gui.delegates import StatusColors
 from ofa_manager.gui.i18n import size_text
 from ofa_manager.gui.icons import shared_file_icon
 from ofa_manager.gui.status import display_path, status_text, status_tooltip
@@ -64,10 +65,25 @@ TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 FONT = int(Qt.ItemDataRole.FontRole)
 ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+ACCESSIBLE_TEXT = int(Qt.ItemDataRole.AccessibleTextRole)
+ACCESSIBLE_DESCRIPTION = int(Qt.ItemDataRole.AccessibleDescriptionRole)
 ENTRY_ID, SORT, SEARCH, PROGRESS = int(Role.ENTRY_ID), int(Role.SORT), int(Role.SEARCH), int(Role.PROGRESS)
 # Every role this model answers; the view asks for others (size hint, check state, background…) too.
 ANSWERED = frozenset(
-    {DISPLAY, DECORATION, TOOLTIP, FONT, ALIGNMENT, FOREGROUND, ENTRY_ID, SORT, SEARCH, PROGRESS}
+    {
+        DISPLAY,
+        DECORATION,
+        TOOLTIP,
+        FONT,
+        ALIGNMENT,
+        FOREGROUND,
+        ENTRY_ID,
+        SORT,
+        SEARCH,
+        PROGRESS,
+        ACCESSIBLE_TEXT,
+        ACCESSIBLE_DESCRIPTION,
+    }
 )
 
 # Computed once: flags() runs for every row whenever the view lays the tree out.
@@ -127,8 +143,9 @@ class CheckpointTreeModel(QAbstractItemModel):
         groups: dict[tuple[str, ...], Node] = {}
         for entry in store.catalog:
             parent_node = self._root
-            for depth in range(len(entry.group)):
-                path = entry.group[: depth + 1]
+            where = store.catalog.tree_path(entry)  # under its catalog's title when there are several
+            for depth in range(len(where)):
+                path = where[: depth + 1]
                 if path not in groups:
                     groups[path] = parent_node.add(Node(catalog_text(path[-1]), None, parent_node))
                 parent_node = groups[path]
@@ -139,11 +156,7 @@ class CheckpointTreeModel(QAbstractItemModel):
         self._bold = QFont()
         self._bold.setBold(True)
         self._right = Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
-        self._colors = {
-            "bad": QBrush(QColor("#b3261e")),
-            "good": QBrush(QColor("#1e6b34")),
-            "warn": QBrush(QColor("#8a5300")),
-        }
+        self._colors = StatusColors()
         store.entries_changed.connect(self._entries_changed)
         store.entries_progressed.connect(self._entries_progressed)
         store.statuses_changed.connect(self._everything_changed)
@@ -207,9 +220,23 @@ class CheckpointTreeModel(QAbstractItemModel):
             if node.entry is None or index.column() != COL_STATUS:
                 return NO_PROGRESS
             return self._progress(self.store.entry_state(node.entry))
+        if role == ACCESSIBLE_TEXT or role == ACCESSIBLE_DESCRIPTION:
+            return self._accessible(index, role)
         if node.entry is None:
             return self._group_data(node, index.column(), role)
         return self._entry_data(node.entry, index.column(), role)
+
+    def _accessible(self, index: QModelIndex, role: int) -> str | None:
+        """What assistive technology reads: the cell's full text (the progress delegate may show less of
+        it), a word for an empty cell, and the tooltip's longer story as the description."""
+        if role == ACCESSIBLE_DESCRIPTION:
+            return self.data(index, TOOLTIP)
+        text = self.data(index, DISPLAY)
+        if text:
+            return text
+        if index.column() == COL_LOCATION:
+            return QCoreApplication.translate("CheckpointTreeModel", "No local file")
+        return QCoreApplication.translate("CheckpointTreeModel", "None")
 
     def _sort_key(self, node: Node, column: int) -> str | float:
         """One type per column, for groups and checkpoints alike."""

@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QByteArray, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
+from PySide6.QtCore import QByteArray, QCoreApplication, QEvent, QModelIndex, QPoint, Qt, QTimer, QUrl, Signal
 from PySide6.QtGui import QAction, QDesktopServices, QGuiApplication
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -15,11 +15,14 @@ from PySide6.QtWidgets import (
     QLabel,
     QLineEdit,
     QMainWindow,
+    QMenu,
     QScrollArea,
     QSizePolicy,
     QSplitter,
+    QStyle,
     QTabWidget,
     QToolBar,
+    QToolButton,
     QTreeView,
     QVBoxLayout,
     QWidget,
@@ -32,8 +35,10 @@ from ofa_manager.core.file_status import State
 from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.states import ItemState
 from ofa_manager.gui import confirm, i18n
+from ofa_manager.gui.accessibility import name_built_in_parts
 from ofa_manager.gui.actions import (
     CONTEXT_MENU,
+    PROJECT_MENU,
     TOOLBAR,
     Selection,
     add_actions,
@@ -45,9 +50,10 @@ from ofa_manager.gui.delegates import MiddleElideDelegate, ProgressDelegate
 from ofa_manager.gui.details import DetailsPane
 from ofa_manager.gui.disk import DiskPanel
 from ofa_manager.gui.downloads import DownloadsPanel
-from ofa_manager.gui.i18n import percent_text, size_text
+from ofa_manager.gui.i18n import duration_text, percent_text, size_text
 from ofa_manager.gui.moved_notice import MovedNotice
-from ofa_manager.gui.status import display_path, progress_text, short_reason
+from ofa_manager.gui.screen_fit import clamp_to, first_geometry
+from ofa_manager.gui.status import display_path, short_reason
 from ofa_manager.gui.tree import (
     COL_LOCATION,
     COL_NAME,
@@ -57,12 +63,14 @@ from ofa_manager.gui.tree import (
     CheckpointFilter,
     CheckpointTreeModel,
     Role,
-    header_text,
 )
 from ofa_manager.gui.workspace import Workspace
 
 if TYPE_CHECKING:
     from ofa_manager.core.plan import DownloadPlan
+
+# The search box never gets narrower than this for the toolbar's labels: they give way first.
+SEARCH_MIN_WIDTH = 200
 
 
 class MainWindow(QMainWindow):
@@ -103,19 +111,7 @@ class MainWindow(QMainWindow):
         self.tree.doubleClicked.connect(self._double_clicked)
         header = self.tree.header()
         header.setStretchLastSection(True)
-        metrics = self.fontMetrics()
-        # Room for the text; the name also needs the tree's indentation and the shared-file icon.
-        for column, sample, extra in (
-            (COL_NAME, catalog_text("π-Adapter checkpoint on RefCOCO+"), 96),
-            (COL_PARAMS, header_text(COL_PARAMS), 20),
-            (
-                COL_SIZE,
-                CheckpointTreeModel.tr("{size} + %n unknown", "", 1).format(size=size_text(2.9 * 2**30)),
-                20,
-            ),
-            (COL_STATUS, progress_text(42, 100, 11.8 * 2**20, 125), 24),
-        ):
-            header.resizeSection(column, metrics.horizontalAdvance(sample) + extra)
+        self._size_columns()
         header.setSectionResizeMode(COL_PARAMS, QHeaderView.Interactive)
 
         self.downloads = DownloadsPanel(self.store, self.commands, self)
@@ -168,7 +164,12 @@ class MainWindow(QMainWindow):
         self.search.setToolTip(self.tr("Filter by name, id, group or file name (Ctrl+F)"))
         self.search.setClearButtonEnabled(True)
         self.search.setMaximumWidth(280)
+        self.search.setMinimumWidth(SEARCH_MIN_WIDTH)
+        self.search.setAccessibleName(self.tr("Search checkpoints"))
         self.search.textChanged.connect(self.filter)
+        # Enter in the tree does what a double-click does; Escape in the search box clears it.
+        self.tree.installEventFilter(self)
+        self.search.installEventFilter(self)
 
         self.actions_by_name: dict[str, QAction] = build_actions(self)
         self._build_toolbar()
@@ -196,6 +197,7 @@ class MainWindow(QMainWindow):
         self.tree.expandAll()
         self._restore_layout()
         self.update_actions()
+        name_built_in_parts(self)
 
     # -- building ---------------------------------------------------------------------------------
 
@@ -205,12 +207,134 @@ class MainWindow(QMainWindow):
         bar.setMovable(False)
         bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
         add_actions(bar, self.actions_by_name, TOOLBAR)
+        self.project_menu = QMenu(self.tr("Project"), self)
+        self.project_menu.setObjectName("project-menu")
+        add_actions(self.project_menu, self.actions_by_name, PROJECT_MENU)
+        # An icon with a menu, whatever the toolbar's style: with its label the toolbar would no longer
+        # fit a 1280-pixel screen with labels (see _fit_toolbar); its name is in the tooltip and the
+        # accessible name.
+        project = QToolButton(bar)
+        project.setObjectName("project-button")
+        project.setIcon(self.style().standardIcon(QStyle.SP_DirLinkIcon))
+        project.setText(self.tr("Project"))
+        project.setAccessibleName(self.tr("Project"))
+        project.setToolTip(
+            self.tr("Project: check a project folder, link into one, add a catalog, export a lock file")
+        )
+        project.setToolButtonStyle(Qt.ToolButtonIconOnly)
+        project.setPopupMode(QToolButton.InstantPopup)
+        project.setMenu(self.project_menu)
+        bar.addWidget(project)
         spacer = QWidget(bar)
         spacer.setSizePolicy(QSizePolicy.Expanding, QSizePolicy.Preferred)
         bar.addWidget(spacer)
+        self._spacer = spacer
         bar.addWidget(self.search)
         self.addToolBar(Qt.TopToolBarArea, bar)
         self.toolbar = bar
+        self._toolbar_text_width = 0  # what the toolbar needs with its labels shown, measured once
+
+    def _size_columns(self, room: int | None = None) -> None:
+        """Room for the usual texts: a long name, the widest progress line ("99 % — 1023.9 MiB/s — 59 min
+        59 s left"), a failure. Given the tree's ``room``, the status column takes what is left, down to
+        the progress line without its speed (the delegate drops that part first; the tooltip keeps it)."""
+        from ofa_manager.gui.status import progress_text
+
+        header = self.tree.header()
+        metrics = self.tree.fontMetrics()
+        margins = 2 * ProgressDelegate.MARGIN + 12
+
+        def width(*samples: str) -> int:
+            return max(metrics.horizontalAdvance(sample) for sample in samples)
+
+        # The widest times left: "9 min 59 s", "23 h 59 min".
+        lines = [progress_text(999, 1000, 1023.9 * 1024 * 1024, eta) for eta in (599, 86399)]
+        full = max(lines, key=metrics.horizontalAdvance)
+        shortest = max(
+            (
+                progress_text(999, 1000, 0, None)
+                + " — "
+                + QCoreApplication.translate("status", "{time} left").format(time=duration_text(eta))
+                for eta in (599, 86399)
+            ),
+            key=metrics.horizontalAdvance,
+        )
+        # The name also needs the tree's indentation (three levels) and the shared-file icon.
+        fixed = {
+            COL_NAME: width(catalog_text("π-Adapter checkpoint on RefCOCO+"))
+            + 3 * self.tree.indentation()
+            + 40,
+            COL_PARAMS: width(self.model.headerData(COL_PARAMS, Qt.Horizontal)) + 24,
+            # A group's total while some sizes are still unknown is the widest usual text.
+            COL_SIZE: width(
+                CheckpointTreeModel.tr("{size} + %n unknown", "", 1).format(size=size_text(9.9 * 2**30)),
+                self.model.headerData(COL_SIZE, Qt.Horizontal),
+            )
+            + 24,
+        }
+        status = width(full, self.tr("Failed: 404 Not Found")) + margins
+        if room is not None:
+            status = max(width(shortest) + margins, min(status, room - sum(fixed.values())))
+            # Still short of room: the names give way (elided, whole in their tooltips), to a point.
+            short_of = status - (room - sum(fixed.values()))
+            if short_of > 0:
+                least = width("Adapter checkpoint") + 3 * self.tree.indentation() + 40
+                fixed[COL_NAME] = max(least, fixed[COL_NAME] - short_of)
+        for column, size in (*fixed.items(), (COL_STATUS, status)):
+            header.resizeSection(column, size)
+
+    def _fit_toolbar(self) -> None:
+        """Labels beside the icons when the window has room for every button and the search box, else
+        icons alone (their names stay in the tooltips and for assistive technology): never a toolbar
+        whose last buttons hide behind its overflow menu."""
+        bar = self.toolbar
+        if not self._toolbar_text_width:
+            style = bar.toolButtonStyle()
+            bar.setToolButtonStyle(Qt.ToolButtonTextBesideIcon)
+            # The buttons with their labels, and the search box at a useful width (it grows when it can).
+            layout = bar.layout()
+            margins = layout.contentsMargins()
+            widgets = [bar.widgetForAction(a) for a in bar.actions()]
+            buttons = [w for w in widgets if w is not None and w is not self.search and w is not self._spacer]
+            self._toolbar_text_width = (
+                sum(w.sizeHint().width() for w in buttons)
+                + layout.spacing() * (len(widgets) + 1)
+                + margins.left()
+                + margins.right()
+                + SEARCH_MIN_WIDTH
+                + 16  # the toolbar's handle and frame
+            )
+            bar.setToolButtonStyle(style)
+        roomy = self.width() >= self._toolbar_text_width
+        wanted = Qt.ToolButtonTextBesideIcon if roomy else Qt.ToolButtonIconOnly
+        if bar.toolButtonStyle() != wanted:
+            bar.setToolButtonStyle(wanted)
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+        if not self._painted:
+            # Laid out now: the status column takes the room the tree has on this screen.
+            self._size_columns(self.tree.viewport().width())
+            self._keep_frame_on_screen()
+
+    def _keep_frame_on_screen(self) -> None:
+        """The window, frame included (known once shown), fits the screen it opened on: a place saved on
+        another screen or a larger one is brought back whole."""
+        screen = self.screen() or QGuiApplication.primaryScreen()
+        inner, outer = self.geometry(), self.frameGeometry()
+        room = screen.availableGeometry().adjusted(
+            inner.left() - outer.left(),
+            inner.top() - outer.top(),
+            inner.right() - outer.right(),
+            inner.bottom() - outer.bottom(),
+        )
+        fitted = clamp_to(inner, room)
+        if fitted != inner:
+            self.setGeometry(fitted)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self._fit_toolbar()
 
     def _after_first_paint(self) -> None:
         """What the first look at the window does not need: sorting, the tray icon."""
@@ -228,16 +352,19 @@ class MainWindow(QMainWindow):
     def _restore_layout(self) -> None:
         s = self.store.settings
         geometry = QByteArray.fromBase64(s.window_geometry.encode())
+        # A saved place is made to fit the screen it opens on once shown (_keep_frame_on_screen).
         if not (s.window_geometry and self.restoreGeometry(geometry)):
-            self.resize(1280, 800)
+            self.setGeometry(first_geometry(QGuiApplication.primaryScreen().availableGeometry()))
         if s.window_state:
             self.restoreState(QByteArray.fromBase64(s.window_state.encode()))
         # Both splitters in the one setting: "main;tree", each base64.
         main, _, top = s.splitter_state.partition(";")
         if not (main and self.splitter.restoreState(QByteArray.fromBase64(main.encode()))):
-            self.splitter.setSizes([470, 250])
+            self.splitter.setSizes([self.height() * 3 // 5, self.height() * 2 // 5])
         if not (top and self.top_splitter.restoreState(QByteArray.fromBase64(top.encode()))):
-            self.top_splitter.setSizes([self.width() - 320, 320])
+            side = min(320, max(260, self.width() // 4))  # the details need about 250 px
+            self.top_splitter.setSizes([self.width() - side, side])
+        self._fit_toolbar()
 
     # -- selection --------------------------------------------------------------------------------
 
@@ -349,6 +476,28 @@ class MainWindow(QMainWindow):
         elif wants_file(self.store, entry):
             self.download([entry])
 
+    def eventFilter(self, watched, event) -> bool:
+        if event.type() == QEvent.Type.KeyPress:
+            key = event.key()
+            if watched is self.tree and key in (Qt.Key_Return, Qt.Key_Enter):
+                index = self.tree.currentIndex()
+                if index.isValid() and not event.modifiers() & ~Qt.KeypadModifier:
+                    self._activate(index)
+                    return True
+            elif watched is self.search and key == Qt.Key_Escape and self.search.text():
+                self.search.clear()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _activate(self, index: QModelIndex) -> None:
+        """Enter on a row: what a double-click does (a group opens or closes)."""
+        node = self.model.node(self.proxy.mapToSource(index))
+        if node is not None and node.entry is None:
+            name = index.siblingAtColumn(COL_NAME)
+            self.tree.setExpanded(name, not self.tree.isExpanded(name))
+        else:
+            self._double_clicked(index)
+
     def _context_menu(self, pos: QPoint) -> None:
         from PySide6.QtWidgets import QMenu
 
@@ -437,6 +586,10 @@ class MainWindow(QMainWindow):
             )
         # Store and Remove act on the keyring at once: the downloads learn of each change the keyring
         # takes, even on Cancel and even when the keyring answers after the dialog has closed.
+        from ofa_manager.gui.catalogs_page import CatalogsPage
+
+        catalogs = CatalogsPage(ws, self.workspace.bridge, self._asking()[0], ws.settings.disabled_catalogs)
+        catalogs.changed.connect(self._catalogs_changed)
         dialog = SettingsDialog(
             ws.settings,
             ws.library.root,
@@ -445,11 +598,75 @@ class MainWindow(QMainWindow):
             folder_note=note,
             on_tokens=self.commands.give_tokens,
             sources=[u for e in ws.catalog for u in (e.url, *e.mirrors)],
+            catalogs=catalogs,
         )
         dialog.accepted.connect(lambda: self.apply_settings(dialog))
         dialog.setAttribute(Qt.WA_DeleteOnClose)
         dialog.open()
         return dialog
+
+    # -- projects, catalogs, lock files ------------------------------------------------------------
+
+    def _asking(self):
+        """The window's questions and Download as the project views get them (looked up when called)."""
+        return (lambda *args, **options: self.ask(*args, **options)), (lambda entries: self.download(entries))
+
+    def _open(self, dialog):
+        dialog.setAttribute(Qt.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
+
+    def check_project_folder(self, project: str = ""):
+        """Show the scan report of a project folder (returned: tests answer it as a user would)."""
+        from ofa_manager.gui.scan_report import ScanReportDialog
+
+        dialog = ScanReportDialog(self.store, self.workspace.bridge, *self._asking(), self, project=project)
+        self._open(dialog)
+        if project:
+            dialog.scan()
+        else:
+            dialog._browse()
+        return dialog
+
+    def link_selected(self):
+        """Ask where and how to link the selected checkpoints, then link them (returns the dialog)."""
+        from ofa_manager.gui.project_dialog import LinkDialog
+
+        entries = self.selected_entries()
+        if not entries:
+            return None
+        dialog = LinkDialog(self.store, self.workspace.bridge, entries, *self._asking(), self)
+        return self._open(dialog)
+
+    def add_catalog(self):
+        """Import a checkpoint list as a catalog (returns the dialog)."""
+        from ofa_manager.gui.catalogs_page import AddCatalogDialog
+
+        dialog = AddCatalogDialog(self.store, self.workspace.bridge, self)
+        dialog.imported.connect(self._catalogs_changed)
+        return self._open(dialog)
+
+    def _catalogs_changed(self, *args) -> None:
+        self.show_message(self.tr("The catalogs change in the tree the next time ofa-manager opens"))
+
+    def export_lock_file(self):
+        """Pin the selected (or all) downloaded checkpoints in a lock file; returns the export."""
+        from ofa_manager.gui.lock_export import LockExport
+
+        export = LockExport(self.store, self.workspace.bridge, self, self._asking()[0], self.show_message)
+        export.start(self.selected_entries())
+        return export
+
+    def unpack_selected(self):
+        """Unpack the selected downloaded archive after asking (returns the run: tests follow it)."""
+        from ofa_manager.gui.unpack_run import UnpackRun
+
+        entries = self.selected_entries()
+        if len(entries) != 1:
+            return None
+        run = UnpackRun(self.store, self.workspace.bridge, self, self._asking()[0], self.show_message)
+        run.start(entries[0])
+        return run
 
     def apply_settings(self, dialog) -> None:
         ws = self.store

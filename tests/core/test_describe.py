@@ -9,13 +9,9 @@ import pytest
 from ofa_manager import cli
 from ofa_manager.core.describe import Proof, Word, describe
 from ofa_manager.core.library import Library
-from tests.catalogs import engine_threads, entry, load, payload, rot, sha256, write_catalog
+from tests.catalogs import entry, load, payload, rot, sha256, write_catalog
 
-
-@pytest.fixture(autouse=True)
-def _engine_threads_end():
-    yield
-    assert engine_threads() == []
+pytestmark = pytest.mark.usefixtures("engine_threads_end")
 
 
 @pytest.fixture

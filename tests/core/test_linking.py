@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from pathlib import Path
 
 import pytest
@@ -13,49 +12,16 @@ from ofa_manager.core.catalog import load_catalog
 from ofa_manager.core.library import Library
 from ofa_manager.core.linking import Outcome
 from ofa_manager.core.transfer import Transfer
-from tests.catalogs import entry, fast_options, load, payload, sha256, write_catalog
+from tests.catalogs import DATA, entry, fast_options, load, write_catalog
+from tests.scenes import PetlProject
 
-FIXTURE = Path(__file__).resolve().parent.parent / "data" / "project"
+FIXTURE = DATA / "project"
 SCRIPTS = Path("OFA/run_scripts/refcoco")
 
 
 @pytest.fixture
-def site(tmp_path, models_dir, http_server):
-    """A catalog on the test server in the built-in one's shape: backbones, and adapters whose published
-    file names are not the names the scripts use (aliases)."""
-    files = {
-        "ofa_large.pt": payload(120_000, 1),
-        "ofa_base.pt": payload(90_000, 2),
-        "a_rc.pt": payload(30_000, 3),
-        "a_rcp.pt": payload(31_000, 4),
-        "a_rcg.pt": payload(32_000, 5),
-    }
-    for name, data in files.items():
-        http_server.add(f"/{name}", data)
-    rows = [
-        entry("ofa-large", http_server.url("/ofa_large.pt"), sha256=sha256(files["ofa_large.pt"])),
-        entry("ofa-base", http_server.url("/ofa_base.pt"), sha256=sha256(files["ofa_base.pt"])),
-    ]
-    for entry_id, name, alias in (
-        ("refcoco-adapter", "a_rc.pt", "refcoco_adapter.pt"),
-        ("refcocoplus-adapter", "a_rcp.pt", "refcocoplus_adapter.pt"),
-        ("refcocog-adapter", "a_rcg.pt", "refcocog_adapter.pt"),
-    ):
-        row = entry(entry_id, http_server.url(f"/{name}"), sha256=sha256(files[name]), base="ofa-large")
-        row["aliases"] = [alias]
-        rows.append(row)
-    catalog = load(write_catalog(tmp_path / "catalog.json", rows))
-    project = tmp_path / "project"
-    shutil.copytree(FIXTURE, project)
-
-    class Site:
-        pass
-
-    s = Site()
-    s.files, s.catalog, s.project = files, catalog, project
-    s.library = Library(models_dir, catalog)
-    s.checkpoints = project / "OFA" / "checkpoints"
-    return s
+def site(tmp_path, models_dir, http_server) -> PetlProject:
+    return PetlProject(tmp_path, models_dir, http_server)
 
 
 def fetch(site, *ids: str) -> None:

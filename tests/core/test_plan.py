@@ -10,22 +10,13 @@ from ofa_manager import cli
 from ofa_manager.core.file_status import State
 from ofa_manager.core.library import Library
 from ofa_manager.core.plan import DiskView, deletion_impact, plan_download
-from tests.catalogs import body_requests, engine_threads, entry, load, payload, sha256, write_catalog
+from tests.catalogs import body_requests, entry, load, payload, sha256, write_catalog
+from tests.scenes import Terminal
 
 PiB = 1024**5
 
 
-@pytest.fixture(autouse=True)
-def _engine_threads_end():
-    yield
-    assert engine_threads() == []
-
-
-class Terminal(io.StringIO):
-    """Typed answers, on what the command takes for a terminal (a real one cannot be driven here)."""
-
-    def isatty(self) -> bool:
-        return True
+pytestmark = pytest.mark.usefixtures("engine_threads_end")
 
 
 @pytest.fixture

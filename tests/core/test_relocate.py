@@ -5,16 +5,11 @@ from __future__ import annotations
 import errno
 import json
 import os
-import shutil
-import tempfile
 import threading
-from pathlib import Path
 
 import pytest
 
 from ofa_manager.core import durable, relocate, settings
-from ofa_manager.core.catalog import load_catalog
-from ofa_manager.core.library import Library
 from ofa_manager.core.relocate import (
     FolderBusyError,
     RelocationError,
@@ -22,35 +17,8 @@ from ofa_manager.core.relocate import (
     every_file_held,
     move_file,
 )
-from tests.catalogs import MiB, entry, write_catalog
-
-
-def other_volume(near: Path) -> Path:
-    """A folder on another file system than ``near`` (a tmpfs), or skip: moves across volumes copy."""
-    for candidate in (Path("/dev/shm"), Path("/run/user") / str(os.getuid())):
-        try:
-            if candidate.is_dir() and os.access(candidate, os.W_OK):
-                if candidate.stat().st_dev != near.stat().st_dev:
-                    return candidate
-        except OSError:
-            continue
-    pytest.skip("no writable folder on another file system here")
-
-
-@pytest.fixture
-def elsewhere(tmp_path):
-    """An empty folder on another volume, removed afterwards."""
-    folder = Path(tempfile.mkdtemp(prefix="ofa-move-", dir=other_volume(tmp_path)))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def library_of(tmp_path: Path, names: tuple[str, ...]) -> Library:
-    entries = [entry(name, f"http://127.0.0.1:9/{name}.pt") for name in names]
-    catalog = write_catalog(tmp_path / "c.json", entries)
-    library = Library(tmp_path / "old", load_catalog([catalog]))
-    library.root.mkdir()
-    return library
+from tests.catalogs import MiB
+from tests.scenes import library_of
 
 
 class Progress:

@@ -10,13 +10,9 @@ import pytest
 from ofa_manager import cli
 from ofa_manager.core import settings
 from ofa_manager.core.mirrors import Source, rewrite, sources
-from tests.catalogs import body_requests, engine_threads, entry, load, payload, write_catalog
+from tests.catalogs import body_requests, entry, load, payload, write_catalog
 
-
-@pytest.fixture(autouse=True)
-def _engine_threads_end():
-    yield
-    assert engine_threads() == []
+pytestmark = pytest.mark.usefixtures("engine_threads_end")
 
 
 def test_sources_in_order_each_fetched_address_once(tmp_path):

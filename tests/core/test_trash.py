@@ -3,42 +3,20 @@
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 
-from ofa_manager.core.catalog import load_catalog
 from ofa_manager.core.file_status import NotOursError, State
 from ofa_manager.core.library import Library
 from ofa_manager.core.trash import NoTrashError, move_to_trash
-from tests.catalogs import entry, sha256, write_catalog
+from tests.scenes import Trash, one_file_library
 
 DATA = b"our data"
 
 
 @pytest.fixture
 def library(tmp_path) -> Library:
-    published = entry("a", "http://127.0.0.1:9/a.pt", size=len(DATA), sha256=sha256(DATA))
-    catalog = write_catalog(tmp_path / "c.json", [published])
-    library = Library(tmp_path / "models", load_catalog([catalog]))
-    library.root.mkdir()
-    return library
-
-
-class Trash:
-    """A trash folder of the test's own, standing for the desktop's (each front end passes its own)."""
-
-    def __init__(self, folder: Path, *, accepts: bool = True) -> None:
-        self.folder, self.accepts, self.taken = folder, accepts, []
-
-    def __call__(self, path: Path) -> str | None:
-        if not self.accepts:
-            return None
-        self.folder.mkdir(exist_ok=True)
-        where = self.folder / path.name
-        os.replace(path, where)
-        self.taken.append(path)
-        return str(where)
+    return one_file_library(tmp_path, DATA)
 
 
 def test_only_our_file_goes_to_the_trash_and_its_metadata_with_it(library, tmp_path):

@@ -1,0 +1,229 @@
+"""Durability, observed: which file and which folder are fsynced, in what order around the rename.
+
+A crash cannot be staged here, so the order is what is checked: ``os.fsync`` is wrapped (the real call
+still runs) to record which path each call syncs and whether the final name existed at that moment.
+Where a failing disk is needed (an fsync that fails with EIO), that one call is made to fail, said so
+at the test.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from ofa_manager.core import durable
+from ofa_manager.core.durable import OnError, atomic_write_json, copy_sparse, sync_folder
+from ofa_manager.core.library import Library
+from ofa_manager.core.relocate import move_file
+from ofa_manager.core.transfer import Transfer
+from tests.catalogs import engine_threads, entry, fast_options, load, payload, write_catalog
+
+
+class Fsyncs:
+    """Every os.fsync as (the synced path, whether ``watch`` existed then); the real fsync still runs."""
+
+    def __init__(self, monkeypatch, watch: Path) -> None:
+        self.calls: list[tuple[Path, bool]] = []
+        self.watch = watch
+        real = os.fsync
+
+        def fsync(fd):
+            self.calls.append((Path(os.readlink(f"/proc/self/fd/{fd}")), self.watch.exists()))
+            return real(fd)
+
+        monkeypatch.setattr(os, "fsync", fsync)
+
+    def of(self, path: Path) -> list[bool]:
+        return [existed for synced, existed in self.calls if synced == path]
+
+    def order(self, *paths: Path) -> list[Path]:
+        return [synced for synced, _ in self.calls if synced in paths]
+
+
+pytestmark = pytest.mark.skipif(not Path("/proc/self/fd").is_dir(), reason="reads fd paths from /proc")
+
+
+def test_a_download_syncs_its_file_before_the_rename_and_the_folder_after(
+    tmp_path, models_dir, http_server, monkeypatch
+):
+    data = payload(300_000)
+    http_server.add("/m.pt", data)
+    catalog = write_catalog(tmp_path / "c.json", [entry("m", http_server.url("/m.pt"))])
+    library = Library(models_dir, load(catalog))
+    m = library.catalog.get("m")
+    final, part = library.path(m), library.part_path(m)
+    fsyncs = Fsyncs(monkeypatch, final)
+    assert Transfer(library, m, fast_options(connections=1)).run().read_bytes() == data
+    assert engine_threads() == []
+    # The partial file's data reaches the disk before it takes the final name ...
+    assert fsyncs.of(part) and not any(fsyncs.of(part))
+    # ... and the folder is synced once the final name is there, so the rename survives a crash.
+    assert fsyncs.of(models_dir) and all(fsyncs.of(models_dir))
+    assert fsyncs.order(part, models_dir)[-2:] == [part, models_dir]
+
+
+def test_a_move_across_volumes_syncs_the_copy_then_its_folder_before_the_source_goes(
+    tmp_path,
+    elsewhere,  # noqa: F811
+    monkeypatch,
+):
+    source = tmp_path / "a.pt"
+    data = payload(200_000)
+    source.write_bytes(data)
+    target = elsewhere / "a.pt"
+    temporary = target.with_name(".a.pt.moving")
+    fsyncs = Fsyncs(monkeypatch, target)
+    move_file(source, target)
+    assert target.read_bytes() == data and not source.exists() and not temporary.exists()
+    # The copy is synced under its temporary name before the rename; the folder after it.
+    assert fsyncs.of(temporary) == [False]
+    assert fsyncs.of(elsewhere) == [True]
+    assert fsyncs.order(temporary, elsewhere) == [temporary, elsewhere]
+
+
+def test_a_move_across_volumes_keeps_the_source_until_the_folder_is_synced(
+    tmp_path,
+    elsewhere,  # noqa: F811
+    monkeypatch,
+):
+    source = tmp_path / "a.pt"
+    source.write_bytes(payload(50_000))
+    target = elsewhere / "a.pt"
+    fsyncs = Fsyncs(monkeypatch, source)  # records whether the source was still there at each fsync
+    move_file(source, target)
+    assert fsyncs.of(elsewhere) == [True]
+
+
+def test_atomic_json_syncs_a_temporary_beside_the_file_then_renames(tmp_path, monkeypatch):
+    path = tmp_path / "deep" / "er" / "record.json"  # folders made as needed
+    fsyncs = Fsyncs(monkeypatch, path)
+    atomic_write_json(path, {"name": "Modèle — 模型"})
+    (synced, existed) = fsyncs.calls[0]
+    assert synced.parent == path.parent and not existed  # beside it (one volume), before the rename
+    assert synced.name.startswith(".record.json.") and synced.name.endswith(".tmp")
+    assert os.listdir(path.parent) == ["record.json"]  # no temporary left behind
+    # UTF-8, not escaped: another program reading the bytes as UTF-8 sees the same text.
+    assert "Modèle — 模型" in path.read_bytes().decode("utf-8")
+    assert json.loads(path.read_text(encoding="utf-8")) == {"name": "Modèle — 模型"}
+    # Readable by its owner only, unless a mode is asked for.
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    atomic_write_json(path, [1], mode=0o644)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o644 and json.loads(path.read_text()) == [1]
+
+
+def test_atomic_json_without_durable_does_not_sync(tmp_path, monkeypatch):
+    path = tmp_path / "r.json"
+    fsyncs = Fsyncs(monkeypatch, path)
+    atomic_write_json(path, {}, durable=False)
+    assert fsyncs.calls == [] and json.loads(path.read_text()) == {}
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path):
+    path = tmp_path / "r.json"
+    atomic_write_json(path, {"old": True})
+    with pytest.raises(TypeError):
+        atomic_write_json(path, {"bad": object()})
+    assert os.listdir(tmp_path) == ["r.json"] and json.loads(path.read_text()) == {"old": True}
+
+
+def failing_fsync(monkeypatch, code: int) -> None:
+    # A disk that fails a folder sync cannot exist here: this one call fails as such a disk makes it fail.
+    def fsync(fd):
+        raise OSError(code, os.strerror(code))
+
+    monkeypatch.setattr(os, "fsync", fsync)
+
+
+def test_sync_folder_syncs_the_folder_itself(tmp_path, monkeypatch):
+    fsyncs = Fsyncs(monkeypatch, tmp_path)
+    sync_folder(tmp_path, on_error=OnError.RAISE)
+    assert fsyncs.calls == [(tmp_path, True)]
+
+
+def test_sync_folder_raises_a_real_failure_only_when_asked(tmp_path, monkeypatch):
+    missing = tmp_path / "gone"
+    with pytest.raises(FileNotFoundError):
+        sync_folder(missing, on_error=OnError.RAISE)
+    sync_folder(missing, on_error=OnError.IGNORE)  # a best effort says nothing
+    failing_fsync(monkeypatch, errno.EIO)
+    with pytest.raises(OSError) as info:
+        sync_folder(tmp_path, on_error=OnError.RAISE)
+    assert info.value.errno == errno.EIO
+    sync_folder(tmp_path, on_error=OnError.IGNORE)
+
+
+@pytest.mark.parametrize("code", [errno.EINVAL, errno.ENOTSUP, errno.EBADF])
+def test_a_folder_that_cannot_be_synced_at_all_is_not_an_error(tmp_path, monkeypatch, code):
+    failing_fsync(monkeypatch, code)
+    sync_folder(tmp_path, on_error=OnError.RAISE)  # the rename stands there anyway
+
+
+def test_sync_file_raises_only_when_asked(tmp_path, monkeypatch):
+    failing_fsync(monkeypatch, errno.EIO)
+    with open(tmp_path / "f", "wb") as fh:
+        with pytest.raises(OSError):
+            durable.sync_file(fh.fileno(), on_error=OnError.RAISE)
+        durable.sync_file(fh.fileno(), on_error=OnError.IGNORE)
+
+
+def test_copy_sparse_syncs_the_copy(tmp_path, monkeypatch):
+    source, target = tmp_path / "s", tmp_path / "t"
+    source.write_bytes(payload(10_000))
+    fsyncs = Fsyncs(monkeypatch, target)
+    copy_sparse(source, target)
+    assert fsyncs.of(target) == [True] and target.read_bytes() == source.read_bytes()
+
+
+def sparse(path: Path, size: int, pieces: dict[int, bytes]) -> None:
+    with open(path, "wb") as fh:
+        for offset, data in pieces.items():
+            fh.seek(offset)
+            fh.write(data)
+        fh.truncate(size)
+
+
+def test_disk_bytes_counts_blocks_not_holes(tmp_path):
+    assert durable.disk_bytes(tmp_path / "missing") == 0
+    whole = tmp_path / "whole"
+    whole.write_bytes(b"w" * 10_000)
+    assert durable.disk_bytes(whole) == 10_000  # never more than the size, though blocks are rounded up
+    holey = tmp_path / "holey"
+    sparse(holey, 8 << 20, {0: b"a" * 4096})
+    assert durable.disk_bytes(holey) == holey.stat().st_blocks * 512 < 8 << 20
+
+
+def test_same_volume(tmp_path, elsewhere):  # noqa: F811
+    (tmp_path / "a").mkdir()
+    assert durable.same_volume(tmp_path, tmp_path / "a") is True
+    assert durable.same_volume(tmp_path, elsewhere) is False
+    assert durable.same_volume(tmp_path, tmp_path / "missing") is False
+
+
+def test_data_spans_and_a_sparse_copy_keep_the_holes(tmp_path):
+    source, target = tmp_path / "s", tmp_path / "t"
+    mib = 1 << 20
+    sparse(source, 8 * mib, {0: b"a" * 4096, 4 * mib: b"b" * 4096})
+    with open(source, "rb") as fh:
+        spans = durable.data_spans(fh.fileno(), 8 * mib)
+    if spans == [(0, 8 * mib)]:
+        pytest.skip("this file system does not report holes")
+    # Data where it was written (block-aligned), holes between and at the end.
+    assert spans[0][0] == 0 and spans[-1][0] <= 4 * mib < spans[-1][1] < 8 * mib and len(spans) == 2
+    copied = []
+    copy_sparse(source, target, advance=copied.append)
+    assert target.read_bytes() == source.read_bytes()
+    assert sum(copied) == sum(end - start for start, end in spans)  # only the data was copied
+    assert durable.disk_bytes(target) < 2 * mib
+
+
+def test_a_stopped_copy_says_so(tmp_path):
+    source = tmp_path / "s"
+    source.write_bytes(b"x" * 1000)
+    with pytest.raises(OSError) as info:
+        copy_sparse(source, tmp_path / "t", stopped=lambda: True)
+    assert info.value.errno == errno.ECANCELED and "stopped while copying s" in str(info.value)
