@@ -9,13 +9,12 @@ from PySide6.QtWidgets import QLineEdit, QToolBar, QToolButton, QWidget
 def name_built_in_parts(window: QWidget) -> None:
     """Give Qt's own helper buttons a name assistive technology can read: a toolbar's overflow button and
     a line edit's clear button come without one."""
-    tr = QCoreApplication.translate
     for bar in window.findChildren(QToolBar):
         for button in bar.findChildren(QToolButton, "qt_toolbar_ext_button"):
-            button.setAccessibleName(tr("Accessibility", "More buttons"))
-            button.setToolTip(tr("Accessibility", "More buttons"))
+            button.setAccessibleName(QCoreApplication.translate("Accessibility", "More buttons"))
+            button.setToolTip(QCoreApplication.translate("Accessibility", "More buttons"))
     for edit in window.findChildren(QLineEdit):
         if edit.isClearButtonEnabled():
             for button in edit.findChildren(QToolButton):
                 if not button.accessibleName() and not button.text():
-                    button.setAccessibleName(tr("Accessibility", "Clear"))
+                    button.setAccessibleName(QCoreApplication.translate("Accessibility", "Clear"))

@@ -7,12 +7,6 @@ import enum
 from PySide6.QtCore import QCoreApplication
 
 
-def counted(context: str, one: str, many: str, n: int) -> str:
-    """A count in words with Qt's %n plural form: ``one`` and ``many`` are the English forms, each a
-    translatable text of its own (languages with one form translate both alike)."""
-    return QCoreApplication.translate(context, one if n == 1 else many, "", n)
-
-
 class Outcome(enum.Enum):
     """How one file's verification ended."""
 
@@ -51,24 +45,25 @@ class VerifyBatch:
         counts = {outcome: 0 for outcome in Outcome}
         for outcome in self.outcomes.values():
             counts[outcome] += 1
-        context = "VerifyBatch"
-        line = counted(context, "Verified %n of {total}", "Verified %n of {total}", counts[Outcome.VERIFIED])
-        parts = [line.format(total=total)]
-        if counts[Outcome.DIFFERS]:
+        # Each text written out whole, so the translation tools find it.
+        verified, differs = counts[Outcome.VERIFIED], counts[Outcome.DIFFERS]
+        not_ours, failed = counts[Outcome.NOT_OURS], counts[Outcome.FAILED]
+        parts = [QCoreApplication.translate("VerifyBatch", "Verified %n of {total}", "", verified)]
+        parts[0] = parts[0].format(total=total)
+        if differs:
             parts.append(
-                counted(
-                    context,
-                    "%n differs from its hash",
-                    "%n differ from their hashes",
-                    counts[Outcome.DIFFERS],
-                )
+                QCoreApplication.translate("VerifyBatch", "%n differs from its hash", "", differs)
+                if differs == 1
+                else QCoreApplication.translate("VerifyBatch", "%n differ from their hashes", "", differs)
             )
-        if counts[Outcome.NOT_OURS]:
-            parts.append(counted(context, "%n is not ours", "%n are not ours", counts[Outcome.NOT_OURS]))
-        if counts[Outcome.FAILED]:
+        if not_ours:
             parts.append(
-                counted(context, "%n could not be read", "%n could not be read", counts[Outcome.FAILED])
+                QCoreApplication.translate("VerifyBatch", "%n is not ours", "", not_ours)
+                if not_ours == 1
+                else QCoreApplication.translate("VerifyBatch", "%n are not ours", "", not_ours)
             )
+        if failed:
+            parts.append(QCoreApplication.translate("VerifyBatch", "%n could not be read", "", failed))
         if len(parts) > 1:
-            parts.append(QCoreApplication.translate(context, "the rows say which"))
+            parts.append(QCoreApplication.translate("VerifyBatch", "the rows say which"))
         return " — ".join(parts)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from PySide6.QtCore import QT_TRANSLATE_NOOP, QCoreApplication
 
 BUILT_IN = (
+    QT_TRANSLATE_NOOP("catalog", "π-Tuning checkpoints"),  # the catalog's own title
     QT_TRANSLATE_NOOP("catalog", "Pretrained backbones"),
     QT_TRANSLATE_NOOP("catalog", "PETL on OFA-Large"),
     QT_TRANSLATE_NOOP("catalog", "Adapter checkpoint on RefCOCO"),

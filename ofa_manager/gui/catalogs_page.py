@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from ofa_manager.core import zoo
 from ofa_manager.core.catalog import display_url
+from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.project_links import JobResult, Jobs
 from ofa_manager.gui.status import display_path
 
@@ -252,9 +253,11 @@ class CatalogsPage(QWidget):
         self.list.clear()
         for row in zoo.list_catalogs(sorted(self._disabled)):
             source = row.get("source", "")
-            shown = display_path(source) if source.startswith("/") else source
-            item = QTreeWidgetItem([row["name"], row.get("title", ""), str(row.get("entries", 0)), shown])
             builtin = row["name"] == "built-in"
+            shown = display_path(source) if source.startswith("/") else source
+            shown = self.tr("built in") if builtin else shown
+            title = catalog_text(row.get("title", ""))
+            item = QTreeWidgetItem([row["name"], title, str(row.get("entries", 0)), shown])
             item.setData(COL_NAME, Qt.UserRole, "" if builtin else row["name"])
             item.setCheckState(COL_NAME, Qt.Checked if row["enabled"] else Qt.Unchecked)
             item.setTextAlignment(COL_ENTRIES, Qt.AlignRight | Qt.AlignVCenter)
@@ -264,7 +267,7 @@ class CatalogsPage(QWidget):
             if row.get("problem"):
                 item.setToolTip(COL_TITLE, row["problem"])
                 item.setText(COL_TITLE, self.tr("(cannot be read)"))
-            item.setToolTip(COL_SOURCE, source)
+            item.setToolTip(COL_SOURCE, shown if builtin else source)
             self.list.addTopLevelItem(item)
         self.list.blockSignals(False)
         self._update_buttons()

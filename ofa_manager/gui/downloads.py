@@ -227,19 +227,20 @@ class DownloadsModel(QAbstractTableModel):
     def _accessible(self, item, column: int, role: int) -> str:
         """What assistive technology reads: the buttons drawn on the row by name, a word for an empty cell,
         and the tooltip's longer story (or the progress in full) as the description."""
-        tr = QCoreApplication.translate
         labels = [button_label(name) for name in row_actions(item)]
         if column == COL_ACTIONS:
             if role == ACCESSIBLE_TEXT:
                 return ", ".join(labels)
-            text = tr("DownloadsModel", "Buttons of this row: {names}; its context menu offers them too")
+            text = QCoreApplication.translate(
+                "DownloadsModel", "Buttons of this row: {names}; its context menu offers them too"
+            )
             return text.format(names=", ".join(labels))
         if role == ACCESSIBLE_DESCRIPTION:
             if column == COL_PROGRESS:
                 return self._text(item, COL_SIZE, item.state)
             index = self.index(self.store.row_of(item.key) or 0, column)
             return self.data(index, TOOLTIP) or ""
-        return self._text(item, column, item.state) or tr("DownloadsModel", "None")
+        return self._text(item, column, item.state) or QCoreApplication.translate("DownloadsModel", "None")
 
     @staticmethod
     def _text(item, column: int, state: str) -> str:

@@ -152,16 +152,14 @@ def summary_text(results: list[LinkResult], not_downloaded: list[tuple[str, str]
     made = sum(1 for r in results if r.outcome in (Outcome.CREATED, Outcome.REPLACED))
     already = sum(1 for r in results if r.outcome is Outcome.ALREADY)
     left = sum(1 for r in results if not r.ok)
-    parts = [QCoreApplication.translate("ProjectLinks", "%n link(s) made", None, made)]
+    parts = [QCoreApplication.translate("ProjectLinks", "%n link(s) made", "", made)]
     if already:
-        parts.append(QCoreApplication.translate("ProjectLinks", "%n already there", None, already))
+        parts.append(QCoreApplication.translate("ProjectLinks", "%n already there", "", already))
     if left:
-        parts.append(QCoreApplication.translate("ProjectLinks", "%n not made", None, left))
+        parts.append(QCoreApplication.translate("ProjectLinks", "%n not made", "", left))
     if not_downloaded:
         parts.append(
-            QCoreApplication.translate(
-                "ProjectLinks", "%n checkpoint(s) not ready", None, len(not_downloaded)
-            )
+            QCoreApplication.translate("ProjectLinks", "%n checkpoint(s) not ready", "", len(not_downloaded))
         )
     return "; ".join(parts)
 

@@ -4,10 +4,11 @@ Apply, which downloads what is needed (asking first) and makes the links."""
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QAbstractTableModel, QModelIndex, QObject, Qt
+from PySide6.QtCore import QT_TRANSLATE_NOOP, QAbstractTableModel, QCoreApplication, QModelIndex, QObject, Qt
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -34,6 +35,55 @@ from ofa_manager.gui.project_links import JobResult, Jobs, LinkRun, outcome_text
 COL_PATH, COL_STATUS, COL_DETAIL, COL_SCRIPT = range(4)
 _TOP = QModelIndex()  # the default parent (a shared value, never modified)
 _COLORS = {"good": "#1e6b34", "todo": "#1a4f8b", "warn": "#8a5300", "plain": None}
+
+
+def detail_words(detail: str) -> str:
+    """A row's detail from core/linking.py (plain English there, for the command line too) in the window's
+    language; a detail not listed here comes back as it is."""
+    fixed = {
+        "uses a variable the script does not set": QCoreApplication.translate(
+            "ScanReportModel", "uses a variable the script does not set"
+        ),
+        "named as a training run names its outputs": QCoreApplication.translate(
+            "ScanReportModel", "named as a training run names its outputs"
+        ),
+        "our link is there; the file is not": QCoreApplication.translate(
+            "ScanReportModel", "our link is there; the file is not"
+        ),
+        "already there": QCoreApplication.translate("ScanReportModel", "already there"),
+        "no catalog entry has this file name": QCoreApplication.translate(
+            "ScanReportModel", "no catalog entry has this file name"
+        ),
+        "our link is there; the archive is not unpacked": QCoreApplication.translate(
+            "ScanReportModel", "our link is there; the archive is not unpacked"
+        ),
+    }
+    if detail in fixed:
+        return fixed[detail]
+    patterns = (
+        (r"under (?P<folder>.+), which the project's scripts write to", DETAIL_UNDER),
+        (r"already there; the name fits several entries: (?P<ids>.+)", DETAIL_PRESENT_ENTRIES),
+        (r"the name fits several catalog entries: (?P<ids>.+)", DETAIL_ENTRIES),
+        (r"already there; it fits several archive members: (?P<fits>.+)", DETAIL_PRESENT_MEMBERS),
+        (r"it fits several archive members: (?P<fits>.+)", DETAIL_MEMBERS),
+        (r"already there \(fits (?P<member>.+) of (?P<entry>.+)\)", DETAIL_FITS),
+    )
+    for pattern, text in patterns:
+        if found := re.fullmatch(pattern, detail or ""):
+            return QCoreApplication.translate("ScanReportModel", text).format(**found.groupdict())
+    return detail
+
+
+DETAIL_UNDER = QT_TRANSLATE_NOOP("ScanReportModel", "under {folder}, which the project's scripts write to")
+DETAIL_PRESENT_ENTRIES = QT_TRANSLATE_NOOP(
+    "ScanReportModel", "already there; the name fits several entries: {ids}"
+)
+DETAIL_ENTRIES = QT_TRANSLATE_NOOP("ScanReportModel", "the name fits several catalog entries: {ids}")
+DETAIL_PRESENT_MEMBERS = QT_TRANSLATE_NOOP(
+    "ScanReportModel", "already there; it fits several archive members: {fits}"
+)
+DETAIL_MEMBERS = QT_TRANSLATE_NOOP("ScanReportModel", "it fits several archive members: {fits}")
+DETAIL_FITS = QT_TRANSLATE_NOOP("ScanReportModel", "already there (fits {member} of {entry})")
 
 
 class ScanReportModel(QAbstractTableModel):
@@ -93,7 +143,12 @@ class ScanReportModel(QAbstractTableModel):
                     path=row.path, written=row.written
                 )
             if column in (COL_STATUS, COL_DETAIL):
-                return f"{self.status_text(row)}: {self.detail_text(row)}" if self.detail_text(row) else None
+                detail = self.detail_text(row)
+                return (
+                    self.tr("{status}: {detail}").format(status=self.status_text(row), detail=detail)
+                    if detail
+                    else None
+                )
             return str(row.script)
         if role == Qt.ForegroundRole and column == COL_STATUS:
             return self._brushes.get(self.tone(row))
@@ -128,14 +183,15 @@ class ScanReportModel(QAbstractTableModel):
     def detail_text(self, row: linking.Expected) -> str:
         name = self._entry_name(row)
         if row.kind in ("catalog", "member"):
-            return self.tr("{entry}; {detail}").format(entry=name, detail=row.detail) if row.detail else name
+            detail = detail_words(row.detail)
+            return self.tr("{entry}; {detail}").format(entry=name, detail=detail) if detail else name
         if row.kind == "present" and row.entry_id:
             return self.tr("not our link; {entry} has this name").format(entry=name)
         if row.kind == "present" and row.detail == "already there":
             return ""
         if self.project is not None:  # "under …/refcoco_checkpoints/adapter": the project's part of it
-            return row.detail.replace(f"{self.project}{os.sep}", "")
-        return row.detail
+            return detail_words(row.detail.replace(f"{self.project}{os.sep}", ""))
+        return detail_words(row.detail)
 
     @staticmethod
     def tone(row: linking.Expected) -> str:

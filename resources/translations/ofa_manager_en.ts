@@ -2,6 +2,30 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="en" sourcelanguage="en">
 <context>
+    <name>AddCatalogDialog</name>
+    <message numerus="yes">
+        <source>Imported %n checkpoint(s)</source>
+        <translation>
+            <numerusform>Imported %n checkpoint</numerusform>
+            <numerusform>Imported %n checkpoints</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> in %n group(s)</source>
+        <translation>
+            <numerusform> in %n group</numerusform>
+            <numerusform> in %n groups</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Left out %n link(s) that are not checkpoint files:</source>
+        <translation>
+            <numerusform>Left out %n link that is not a checkpoint file:</numerusform>
+            <numerusform>Left out %n links that are not checkpoint files:</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>CheckpointTreeModel</name>
     <message numerus="yes">
         <source>{size} + %n unknown</source>
@@ -76,6 +100,85 @@ Queue {names} as well?</numerusform>
     </message>
 </context>
 <context>
+    <name>LinkDialog</name>
+    <message numerus="yes">
+        <source>Link %n checkpoint(s): {names}</source>
+        <translation>
+            <numerusform>Link %n checkpoint: {names}</numerusform>
+            <numerusform>Link %n checkpoints: {names}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>LinkRun</name>
+    <message numerus="yes">
+        <source>Waiting for %n download(s)…</source>
+        <translation>
+            <numerusform>Waiting for %n download…</numerusform>
+            <numerusform>Waiting for %n downloads…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>{size} + %n of unknown size</source>
+        <translation>
+            <numerusform>{size} + %n of unknown size</numerusform>
+            <numerusform>{size} + %n of unknown size</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n checkpoint(s) to link are not downloaded:</source>
+        <translation>
+            <numerusform>%n checkpoint to link is not downloaded:</numerusform>
+            <numerusform>%n checkpoints to link are not downloaded:</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Link Only the %n Downloaded</source>
+        <translation>
+            <numerusform>Link Only the %n Downloaded</numerusform>
+            <numerusform>Link Only the %n Downloaded</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Unpacking %n archive(s)…</source>
+        <translation>
+            <numerusform>Unpacking %n archive…</numerusform>
+            <numerusform>Unpacking %n archives…</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Making %n link(s)…</source>
+        <translation>
+            <numerusform>Making %n link…</numerusform>
+            <numerusform>Making %n links…</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>LockExport</name>
+    <message numerus="yes">
+        <source>Pin %n Downloaded</source>
+        <translation>
+            <numerusform>Pin %n Downloaded</numerusform>
+            <numerusform>Pin %n Downloaded</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Pin the %n downloaded checkpoint(s)?</source>
+        <translation>
+            <numerusform>Pin the %n downloaded checkpoint?</numerusform>
+            <numerusform>Pin the %n downloaded checkpoints?</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Pinned %n checkpoint(s), {size}, in {path}</source>
+        <translation>
+            <numerusform>Pinned %n checkpoint, {size}, in {path}</numerusform>
+            <numerusform>Pinned %n checkpoints, {size}, in {path}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message numerus="yes">
         <source>Verifying %n file(s)…</source>
@@ -96,6 +199,61 @@ Queue {names} as well?</numerusform>
         <translation>
             <numerusform>{done} — %n download — {app}</numerusform>
             <numerusform>{done} — %n downloads — {app}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>ScanReportDialog</name>
+    <message numerus="yes">
+        <source>%n checkpoint path(s) in the scripts</source>
+        <translation>
+            <numerusform>%n checkpoint path in the scripts</numerusform>
+            <numerusform>%n checkpoint paths in the scripts</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n linked</source>
+        <translation>
+            <numerusform>%n linked</numerusform>
+            <numerusform>%n linked</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n to link</source>
+        <translation>
+            <numerusform>%n to link</numerusform>
+            <numerusform>%n to link</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n checkpoint(s) to download first</source>
+        <translation>
+            <numerusform>%n checkpoint to download first</numerusform>
+            <numerusform>%n checkpoints to download first</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n unknown</source>
+        <translation>
+            <numerusform>%n unknown</numerusform>
+            <numerusform>%n unknown</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>UnpackRun</name>
+    <message numerus="yes">
+        <source>Unpack %n file(s) from {name} into {folder}?</source>
+        <translation>
+            <numerusform>Unpack %n file from {name} into {folder}?</numerusform>
+            <numerusform>Unpack %n files from {name} into {folder}?</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Unpacked %n file(s) of {name} ({size}) into {folder}</source>
+        <translation>
+            <numerusform>Unpacked %n file of {name} ({size}) into {folder}</numerusform>
+            <numerusform>Unpacked %n files of {name} ({size}) into {folder}</numerusform>
         </translation>
     </message>
 </context>

@@ -2,6 +2,98 @@
 <!DOCTYPE TS>
 <TS version="2.1" language="zh_CN" sourcelanguage="en">
 <context>
+    <name>Accessibility</name>
+    <message>
+        <source>More buttons</source>
+        <translation>更多按钮</translation>
+    </message>
+    <message>
+        <source>Clear</source>
+        <translation>清除</translation>
+    </message>
+</context>
+<context>
+    <name>AddCatalogDialog</name>
+    <message>
+        <source>Checkpoint lists (*.md *.markdown *.html *.htm *.txt);;All files (*)</source>
+        <translation>检查点列表 (*.md *.markdown *.html *.htm *.txt);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>Add Catalog</source>
+        <translation>添加清单</translation>
+    </message>
+    <message>
+        <source>A checkpoint list written in Markdown or HTML (such as OFA&apos;s checkpoints.md): each link to a checkpoint file becomes an entry, headings become groups.</source>
+        <translation>用 Markdown 或 HTML 写成的检查点列表（例如 OFA 的 checkpoints.md）：每个指向检查点文件的链接成为一个条目，各级标题成为分组。</translation>
+    </message>
+    <message>
+        <source>A file, or an address such as https://…/checkpoints.md</source>
+        <translation>一个文件，或一个地址，例如 https://…/checkpoints.md</translation>
+    </message>
+    <message>
+        <source>Choose File…</source>
+        <translation>选择文件…</translation>
+    </message>
+    <message>
+        <source>List:</source>
+        <translation>列表：</translation>
+    </message>
+    <message>
+        <source>Name:</source>
+        <translation>名称：</translation>
+    </message>
+    <message>
+        <source>Import</source>
+        <translation>导入</translation>
+    </message>
+    <message>
+        <source>Checkpoint list to import</source>
+        <translation>要导入的检查点列表</translation>
+    </message>
+    <message>
+        <source>Give a file or an address to import.</source>
+        <translation>请给出要导入的文件或地址。</translation>
+    </message>
+    <message>
+        <source>Reading {source}…</source>
+        <translation>正在读取 {source}…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Imported %n checkpoint(s)</source>
+        <translation>
+            <numerusform>已导入 %n 个检查点</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source> in %n group(s)</source>
+        <translation>
+            <numerusform>，分为 %n 个分组</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source> as {name!r}: {path}</source>
+        <translation>，清单名为 {name!r}：{path}</translation>
+    </message>
+    <message>
+        <source>Sharing a file with another catalog&apos;s entry (downloaded once): {ids}</source>
+        <translation>与另一清单的条目共用同一文件（只下载一次）：{ids}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Left out %n link(s) that are not checkpoint files:</source>
+        <translation>
+            <numerusform>略过了 %n 个不是检查点文件的链接：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nothing imported: {reason}</source>
+        <translation>未导入任何内容：{reason}</translation>
+    </message>
+    <message>
+        <source>The catalog {name!r} is in use the next time ofa-manager opens.</source>
+        <translation>清单 {name!r} 将在下次打开 ofa-manager 时启用。</translation>
+    </message>
+</context>
+<context>
     <name>ButtonsDelegate</name>
     <message>
         <source>Pause</source>
@@ -29,6 +121,77 @@
     </message>
 </context>
 <context>
+    <name>CatalogsPage</name>
+    <message>
+        <source>Catalog</source>
+        <translation>清单</translation>
+    </message>
+    <message>
+        <source>Title</source>
+        <translation>标题</translation>
+    </message>
+    <message>
+        <source>Entries</source>
+        <translation>条目数</translation>
+    </message>
+    <message>
+        <source>Source</source>
+        <translation>来源</translation>
+    </message>
+    <message>
+        <source>Add…</source>
+        <translation>添加…</translation>
+    </message>
+    <message>
+        <source>Remove…</source>
+        <translation>移除…</translation>
+    </message>
+    <message>
+        <source>Tick a catalog to use it. Checkpoints listed in several catalogs are one file. Changes show in the tree the next time ofa-manager opens; downloaded files stay where they are.</source>
+        <translation>勾选清单即可启用。多个清单中列出的同一检查点只对应一个文件。更改将在下次打开 ofa-manager 时显示在树中；已下载的文件保持原位。</translation>
+    </message>
+    <message>
+        <source>built in</source>
+        <translation>内置</translation>
+    </message>
+    <message>
+        <source>The built-in catalog is always used</source>
+        <translation>内置清单始终启用</translation>
+    </message>
+    <message>
+        <source>(cannot be read)</source>
+        <translation>（无法读取）</translation>
+    </message>
+    <message>
+        <source>Remove</source>
+        <translation>移除</translation>
+    </message>
+    <message>
+        <source>Remove the catalog?</source>
+        <translation>移除该清单？</translation>
+    </message>
+    <message>
+        <source>Remove the catalog {name!r} ({path})?
+
+Its checkpoints leave the tree; files already downloaded stay in the models folder. It can be imported again.</source>
+        <translation>移除清单 {name!r}（{path}）？
+
+其中的检查点将从树中消失；已下载的文件仍留在模型文件夹中。之后可以重新导入。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Not removed: {reason}</source>
+        <translation>未移除：{reason}</translation>
+    </message>
+    <message>
+        <source>Removed {name!r}; downloaded files stay.</source>
+        <translation>已移除 {name!r}；已下载的文件保持不变。</translation>
+    </message>
+</context>
+<context>
     <name>CheckpointTreeModel</name>
     <message>
         <source>Name</source>
@@ -49,6 +212,14 @@
     <message>
         <source>Location</source>
         <translation>位置</translation>
+    </message>
+    <message>
+        <source>No local file</source>
+        <translation>无本地文件</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
     </message>
     <message>
         <source>Size unknown: the server has not said yet</source>
@@ -99,6 +270,10 @@ This file {mismatch}.</source>
 </context>
 <context>
     <name>Commands</name>
+    <message>
+        <source>Trying {names} again…</source>
+        <translation>正在重试 {names}…</translation>
+    </message>
     <message>
         <source>{names}: CORRUPT — the file does not match its hash; delete it and download it again</source>
         <translation>{names}：已损坏 — 文件与其哈希值不符；请删除后重新下载</translation>
@@ -435,6 +610,10 @@ Move the checkpoints and partial files from {old} there? Unfinished downloads fo
         <translation>将加载此文件的代码复制到剪贴板</translation>
     </message>
     <message>
+        <source>How to load it</source>
+        <translation>加载方法</translation>
+    </message>
+    <message>
         <source>Select one checkpoint to see where it comes from and what it holds.</source>
         <translation>选择一个检查点，查看它的来源和内容。</translation>
     </message>
@@ -550,6 +729,10 @@ Move the checkpoints and partial files from {old} there? Unfinished downloads fo
         <translation>可用空间</translation>
     </message>
     <message>
+        <source>Colour of {figure} in the bar</source>
+        <translation>条形图中“{figure}”的颜色</translation>
+    </message>
+    <message>
         <source>Disk usage</source>
         <translation>磁盘占用</translation>
     </message>
@@ -594,6 +777,21 @@ Move the checkpoints and partial files from {old} there? Unfinished downloads fo
     </message>
 </context>
 <context>
+    <name>DownloadWaiter</name>
+    <message>
+        <source>the download failed</source>
+        <translation>下载失败</translation>
+    </message>
+    <message>
+        <source>its download did not finish ({why})</source>
+        <translation>其下载未完成（{why}）</translation>
+    </message>
+    <message>
+        <source>its download was taken off the list</source>
+        <translation>其下载已从下载队列中移除</translation>
+    </message>
+</context>
+<context>
     <name>DownloadsModel</name>
     <message>
         <source>Name</source>
@@ -625,6 +823,10 @@ Move the checkpoints and partial files from {old} there? Unfinished downloads fo
         <translation>状态</translation>
     </message>
     <message>
+        <source>Actions</source>
+        <translation>操作</translation>
+    </message>
+    <message>
         <source>{done} of {total}</source>
         <translation>{done} / {total}</translation>
     </message>
@@ -633,6 +835,14 @@ Move the checkpoints and partial files from {old} there? Unfinished downloads fo
 File of: {names}</source>
         <translation>{path}
 所属条目：{names}</translation>
+    </message>
+    <message>
+        <source>Buttons of this row: {names}; its context menu offers them too</source>
+        <translation>本行的按钮：{names}；右键菜单里也有这些操作</translation>
+    </message>
+    <message>
+        <source>None</source>
+        <translation>无</translation>
     </message>
 </context>
 <context>
@@ -791,6 +1001,246 @@ File of: {names}</source>
     </message>
 </context>
 <context>
+    <name>LinkDialog</name>
+    <message>
+        <source>Link into Project Folder</source>
+        <translation>链接到项目文件夹</translation>
+    </message>
+    <message>
+        <source>Nothing linked</source>
+        <translation>未创建任何链接</translation>
+    </message>
+    <message numerus="yes">
+        <source>Link %n checkpoint(s): {names}</source>
+        <translation>
+            <numerusform>链接 %n 个检查点：{names}</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>The folder your scripts read checkpoints from</source>
+        <translation>脚本读取检查点的文件夹</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>each under its own file name</source>
+        <translation>各用其自身的文件名</translation>
+    </message>
+    <message>
+        <source>Project folder:</source>
+        <translation>项目文件夹：</translation>
+    </message>
+    <message>
+        <source>Link name:</source>
+        <translation>链接名称：</translation>
+    </message>
+    <message>
+        <source>Mode:</source>
+        <translation>方式：</translation>
+    </message>
+    <message>
+        <source>A file at a link&apos;s name that is not our link is never replaced: it is named here.</source>
+        <translation>链接名称处已有的文件若不是本程序创建的链接，绝不会被替换：会在这里列出。</translation>
+    </message>
+    <message>
+        <source>Link</source>
+        <translation>链接</translation>
+    </message>
+    <message>
+        <source>Project folder to link into</source>
+        <translation>要链接到的项目文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the project folder (a full path).</source>
+        <translation>请选择项目文件夹（完整路径）。</translation>
+    </message>
+    <message>
+        <source>{path} is not a folder.</source>
+        <translation>{path} 不是文件夹。</translation>
+    </message>
+    <message>
+        <source>The link name {name!r} {problem}.</source>
+        <translation>链接名称 {name!r} {problem}。</translation>
+    </message>
+    <message>
+        <source>{id}: not linked — {why}</source>
+        <translation>{id}：未链接 — {why}</translation>
+    </message>
+</context>
+<context>
+    <name>LinkModes</name>
+    <message>
+        <source>Symbolic link (no extra space)</source>
+        <translation>符号链接（不占额外空间）</translation>
+    </message>
+    <message>
+        <source>Hard link (same volume only)</source>
+        <translation>硬链接（仅限同一卷）</translation>
+    </message>
+    <message>
+        <source>Copy (uses the space again)</source>
+        <translation>复制（再占一份空间）</translation>
+    </message>
+</context>
+<context>
+    <name>LinkRun</name>
+    <message numerus="yes">
+        <source>Waiting for %n download(s)…</source>
+        <translation>
+            <numerusform>正在等待 %n 个下载…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Stop Waiting</source>
+        <translation>停止等待</translation>
+    </message>
+    <message>
+        <source>Stop waiting for the downloads?</source>
+        <translation>停止等待这些下载？</translation>
+    </message>
+    <message>
+        <source>The links are made when the downloads finish. Closing now leaves the downloads running, but makes no links; Apply or Link again later makes them without downloading twice.</source>
+        <translation>链接会在下载完成后创建。现在关闭，下载会继续进行，但不会创建链接；之后再次点击“应用”或“链接”即可创建，无需重复下载。</translation>
+    </message>
+    <message>
+        <source>Keep Waiting</source>
+        <translation>继续等待</translation>
+    </message>
+    <message numerus="yes">
+        <source>{size} + %n of unknown size</source>
+        <translation>
+            <numerusform>{size} + %n 个大小未知</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n checkpoint(s) to link are not downloaded:</source>
+        <translation>
+            <numerusform>要链接的 %n 个检查点尚未下载：</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Download plan: {total}; {free} free in {folder}.</source>
+        <translation>下载计划：{total}；{folder} 中可用 {free}。</translation>
+    </message>
+    <message>
+        <source>The files the scripts read are inside {names}: it is unpacked after.</source>
+        <translation>脚本读取的文件在 {names} 之中：下载后会将其解压。</translation>
+    </message>
+    <message>
+        <source>Download them first, then make the links?</source>
+        <translation>先下载它们，再创建链接？</translation>
+    </message>
+    <message>
+        <source>Download and Link</source>
+        <translation>下载并链接</translation>
+    </message>
+    <message numerus="yes">
+        <source>Link Only the %n Downloaded</source>
+        <translation>
+            <numerusform>只链接已下载的 %n 个</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Download first?</source>
+        <translation>先下载？</translation>
+    </message>
+    <message numerus="yes">
+        <source>Unpacking %n archive(s)…</source>
+        <translation>
+            <numerusform>正在解压 %n 个压缩包…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>not unpacked: {why}</source>
+        <translation>未解压：{why}</translation>
+    </message>
+    <message numerus="yes">
+        <source>Making %n link(s)…</source>
+        <translation>
+            <numerusform>正在创建 %n 个链接…</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Linking failed: {reason}</source>
+        <translation>链接失败：{reason}</translation>
+    </message>
+</context>
+<context>
+    <name>LockExport</name>
+    <message>
+        <source>Lock files (*.json);;All files (*)</source>
+        <translation>锁定文件 (*.json);;所有文件 (*)</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>确定</translation>
+    </message>
+    <message>
+        <source>None of the selected checkpoints is downloaded; a lock file pins only files that are here.</source>
+        <translation>所选检查点均未下载；锁定文件只锁定本地已有的文件。</translation>
+    </message>
+    <message>
+        <source>Nothing is downloaded in {folder}; a lock file would be empty.</source>
+        <translation>{folder} 中没有已下载的文件；锁定文件将为空。</translation>
+    </message>
+    <message>
+        <source>Nothing to pin</source>
+        <translation>没有可锁定的内容</translation>
+    </message>
+    <message numerus="yes">
+        <source>Pin %n Downloaded</source>
+        <translation>
+            <numerusform>锁定已下载的 %n 个</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Pin only what is downloaded?</source>
+        <translation>只锁定已下载的？</translation>
+    </message>
+    <message>
+        <source>Not downloaded, so not pinned: {names}.</source>
+        <translation>未下载，因此不锁定：{names}。</translation>
+    </message>
+    <message numerus="yes">
+        <source>Pin the %n downloaded checkpoint(s)?</source>
+        <translation>
+            <numerusform>锁定已下载的 %n 个检查点？</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Save the lock file</source>
+        <translation>保存锁定文件</translation>
+    </message>
+    <message>
+        <source>Writing the lock file {path}…</source>
+        <translation>正在写入锁定文件 {path}…</translation>
+    </message>
+    <message>
+        <source>No lock file written: {reason}</source>
+        <translation>未写入锁定文件：{reason}</translation>
+    </message>
+    <message>
+        <source>Lock file not written</source>
+        <translation>锁定文件未写入</translation>
+    </message>
+    <message numerus="yes">
+        <source>Pinned %n checkpoint(s), {size}, in {path}</source>
+        <translation>
+            <numerusform>已将 %n 个检查点（{size}）锁定到 {path}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>MainWindow</name>
     <message>
         <source>Details</source>
@@ -809,8 +1259,24 @@ File of: {names}</source>
         <translation>按名称、ID、分组或文件名筛选（Ctrl+F）</translation>
     </message>
     <message>
+        <source>Search checkpoints</source>
+        <translation>搜索检查点</translation>
+    </message>
+    <message>
         <source>Actions</source>
         <translation>操作</translation>
+    </message>
+    <message>
+        <source>Project</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Project: check a project folder, link into one, add a catalog, export a lock file</source>
+        <translation>项目：检查项目文件夹、链接到项目文件夹、添加清单、导出锁定文件</translation>
+    </message>
+    <message>
+        <source>Failed: 404 Not Found</source>
+        <translation>失败：404 未找到</translation>
     </message>
     <message>
         <source>Nothing to download: the selected checkpoints are here or already queued</source>
@@ -839,6 +1305,10 @@ File of: {names}</source>
     <message>
         <source>OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here.</source>
         <translation>已设置 OFA_MANAGER_DIR：启动时由它决定模型文件夹，无论此处选择什么。</translation>
+    </message>
+    <message>
+        <source>The catalogs change in the tree the next time ofa-manager opens</source>
+        <translation>清单的更改将在下次打开 ofa-manager 时显示在树中</translation>
     </message>
     <message>
         <source>The models folder must be a full path; it stays {folder}</source>
@@ -1017,6 +1487,46 @@ File of: {names}</source>
         <translation>搜索检查点</translation>
     </message>
     <message>
+        <source>Check a Project Folder…</source>
+        <translation>检查项目文件夹…</translation>
+    </message>
+    <message>
+        <source>Read a project&apos;s shell scripts for the checkpoints they load, see what is there, and link what the catalog has</source>
+        <translation>读取项目的 shell 脚本，找出它们加载的检查点，查看哪些已就绪，并链接清单中有的检查点</translation>
+    </message>
+    <message>
+        <source>Link into Project Folder…</source>
+        <translation>链接到项目文件夹…</translation>
+    </message>
+    <message>
+        <source>Put links to the selected checkpoints into a project&apos;s folder</source>
+        <translation>在项目文件夹中创建指向所选检查点的链接</translation>
+    </message>
+    <message>
+        <source>Add Catalog…</source>
+        <translation>添加清单…</translation>
+    </message>
+    <message>
+        <source>Import a checkpoint list (Markdown or HTML, a file or an address) as a catalog</source>
+        <translation>将检查点列表（Markdown 或 HTML，文件或地址）导入为清单</translation>
+    </message>
+    <message>
+        <source>Export Lock File…</source>
+        <translation>导出锁定文件…</translation>
+    </message>
+    <message>
+        <source>Pin the selected (or all) downloaded checkpoints to their exact bytes in a lock file</source>
+        <translation>在锁定文件中按确切字节锁定所选（或全部）已下载的检查点</translation>
+    </message>
+    <message>
+        <source>Unpack</source>
+        <translation>解压</translation>
+    </message>
+    <message>
+        <source>Check the downloaded archive and unpack it into a folder beside it</source>
+        <translation>校验已下载的压缩包，并解压到它旁边的文件夹</translation>
+    </message>
+    <message>
         <source>Quit</source>
         <translation>退出</translation>
     </message>
@@ -1040,6 +1550,10 @@ File of: {names}</source>
 <context>
     <name>MovedNotice</name>
     <message>
+        <source>Open the New Folder</source>
+        <translation>打开新文件夹</translation>
+    </message>
+    <message>
         <source>The checkpoints of this folder were moved to {folder} on {date}.</source>
         <translation>此文件夹中的检查点已于 {date} 移到 {folder}。</translation>
     </message>
@@ -1050,6 +1564,259 @@ File of: {names}</source>
     <message>
         <source>Use {folder} as the models folder</source>
         <translation>将 {folder} 用作模型文件夹</translation>
+    </message>
+</context>
+<context>
+    <name>ProjectLinks</name>
+    <message>
+        <source>{path}: linked to {target}</source>
+        <translation>{path}：已链接到 {target}</translation>
+    </message>
+    <message>
+        <source>{path}: our old link now points to {target}</source>
+        <translation>{path}：本程序的旧链接现已指向 {target}</translation>
+    </message>
+    <message>
+        <source>{path}: already linked</source>
+        <translation>{path}：已链接</translation>
+    </message>
+    <message>
+        <source>{path}: left alone — {reason}</source>
+        <translation>{path}：保持不动 — {reason}</translation>
+    </message>
+    <message>
+        <source>{path}: not linked — {id} is not downloaded</source>
+        <translation>{path}：未链接 — {id} 尚未下载</translation>
+    </message>
+    <message>
+        <source>{path}: not linked — {reason}</source>
+        <translation>{path}：未链接 — {reason}</translation>
+    </message>
+    <message>
+        <source>%n link(s) made</source>
+        <translation>已创建 %n 个链接</translation>
+    </message>
+    <message>
+        <source>%n already there</source>
+        <translation>%n 个已存在</translation>
+    </message>
+    <message>
+        <source>%n not made</source>
+        <translation>%n 个未创建</translation>
+    </message>
+</context>
+<context>
+    <name>ScanReportDialog</name>
+    <message>
+        <source>Check a Project Folder</source>
+        <translation>检查项目文件夹</translation>
+    </message>
+    <message>
+        <source>The project&apos;s folder (its shell scripts are read)</source>
+        <translation>项目的文件夹（会读取其中的 shell 脚本）</translation>
+    </message>
+    <message>
+        <source>Choose…</source>
+        <translation>选择…</translation>
+    </message>
+    <message>
+        <source>Scan</source>
+        <translation>扫描</translation>
+    </message>
+    <message>
+        <source>Project folder:</source>
+        <translation>项目文件夹：</translation>
+    </message>
+    <message>
+        <source>Apply</source>
+        <translation>应用</translation>
+    </message>
+    <message>
+        <source>Download the checkpoints the scripts need (asking first) and link them where the scripts read them; files that are not our links are left alone</source>
+        <translation>下载脚本需要的检查点（会先询问），并在脚本读取的位置创建链接；不是本程序创建的链接的文件保持不动</translation>
+    </message>
+    <message>
+        <source>Link as:</source>
+        <translation>链接方式：</translation>
+    </message>
+    <message>
+        <source>Project folder to check</source>
+        <translation>要检查的项目文件夹</translation>
+    </message>
+    <message>
+        <source>Choose the project folder (a full path).</source>
+        <translation>请选择项目文件夹（完整路径）。</translation>
+    </message>
+    <message>
+        <source>{path} is not a folder.</source>
+        <translation>{path} 不是文件夹。</translation>
+    </message>
+    <message>
+        <source>Reading the scripts in {path}…</source>
+        <translation>正在读取 {path} 中的脚本…</translation>
+    </message>
+    <message>
+        <source>The folder cannot be read: {reason}</source>
+        <translation>无法读取该文件夹：{reason}</translation>
+    </message>
+    <message numerus="yes">
+        <source>%n checkpoint path(s) in the scripts</source>
+        <translation>
+            <numerusform>脚本中有 %n 个检查点路径</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n linked</source>
+        <translation>
+            <numerusform>%n 个已链接</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n to link</source>
+        <translation>
+            <numerusform>%n 个待链接</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n checkpoint(s) to download first</source>
+        <translation>
+            <numerusform>%n 个检查点需先下载</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n unknown</source>
+        <translation>
+            <numerusform>%n 个未知</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>Nothing downloaded, nothing linked</source>
+        <translation>未下载任何文件，也未创建任何链接</translation>
+    </message>
+    <message>
+        <source>{id}: not linked — {why}</source>
+        <translation>{id}：未链接 — {why}</translation>
+    </message>
+</context>
+<context>
+    <name>ScanReportModel</name>
+    <message>
+        <source>uses a variable the script does not set</source>
+        <translation>用到了脚本未设置的变量</translation>
+    </message>
+    <message>
+        <source>named as a training run names its outputs</source>
+        <translation>命名方式与训练运行的输出相同</translation>
+    </message>
+    <message>
+        <source>our link is there; the file is not</source>
+        <translation>本程序的链接还在，但文件不在</translation>
+    </message>
+    <message>
+        <source>already there</source>
+        <translation>已存在</translation>
+    </message>
+    <message>
+        <source>no catalog entry has this file name</source>
+        <translation>清单中没有条目使用此文件名</translation>
+    </message>
+    <message>
+        <source>our link is there; the archive is not unpacked</source>
+        <translation>本程序的链接还在，但压缩包尚未解压</translation>
+    </message>
+    <message>
+        <source>under {folder}, which the project&apos;s scripts write to</source>
+        <translation>位于 {folder} 下，项目的脚本会写入该处</translation>
+    </message>
+    <message>
+        <source>already there; the name fits several entries: {ids}</source>
+        <translation>已存在；该名称与多个条目相符：{ids}</translation>
+    </message>
+    <message>
+        <source>the name fits several catalog entries: {ids}</source>
+        <translation>该名称与清单中的多个条目相符：{ids}</translation>
+    </message>
+    <message>
+        <source>already there; it fits several archive members: {fits}</source>
+        <translation>已存在；它与压缩包中的多个成员相符：{fits}</translation>
+    </message>
+    <message>
+        <source>it fits several archive members: {fits}</source>
+        <translation>它与压缩包中的多个成员相符：{fits}</translation>
+    </message>
+    <message>
+        <source>already there (fits {member} of {entry})</source>
+        <translation>已存在（与 {entry} 中的 {member} 相符）</translation>
+    </message>
+    <message>
+        <source>Expected path</source>
+        <translation>预期路径</translation>
+    </message>
+    <message>
+        <source>Status</source>
+        <translation>状态</translation>
+    </message>
+    <message>
+        <source>Satisfied by</source>
+        <translation>由谁满足</translation>
+    </message>
+    <message>
+        <source>Script and line</source>
+        <translation>脚本与行号</translation>
+    </message>
+    <message>
+        <source>{path}
+as the script writes it: {written}</source>
+        <translation>{path}
+脚本中的写法：{written}</translation>
+    </message>
+    <message>
+        <source>{status}: {detail}</source>
+        <translation>{status}：{detail}</translation>
+    </message>
+    <message>
+        <source>{member} in {entry}</source>
+        <translation>{entry} 中的 {member}</translation>
+    </message>
+    <message>
+        <source>Linked</source>
+        <translation>已链接</translation>
+    </message>
+    <message>
+        <source>Unpacked, not linked</source>
+        <translation>已解压，未链接</translation>
+    </message>
+    <message>
+        <source>Downloaded, not unpacked</source>
+        <translation>已下载，未解压</translation>
+    </message>
+    <message>
+        <source>Downloaded, not linked</source>
+        <translation>已下载，未链接</translation>
+    </message>
+    <message>
+        <source>Not downloaded</source>
+        <translation>未下载</translation>
+    </message>
+    <message>
+        <source>Already present</source>
+        <translation>已存在</translation>
+    </message>
+    <message>
+        <source>Produced by the project</source>
+        <translation>由项目生成</translation>
+    </message>
+    <message>
+        <source>Unknown</source>
+        <translation>未知</translation>
+    </message>
+    <message>
+        <source>{entry}; {detail}</source>
+        <translation>{entry}；{detail}</translation>
+    </message>
+    <message>
+        <source>not our link; {entry} has this name</source>
+        <translation>不是本程序的链接；{entry} 使用此名称</translation>
     </message>
 </context>
 <context>
@@ -1073,6 +1840,10 @@ File of: {names}</source>
     <message>
         <source>Tokens</source>
         <translation>令牌</translation>
+    </message>
+    <message>
+        <source>Catalogs</source>
+        <translation>清单</translation>
     </message>
     <message>
         <source>Choose…</source>
@@ -1295,12 +2066,86 @@ File of: {names}</source>
         <translation>无法读取模型文件夹：{reason}</translation>
     </message>
     <message>
+        <source>{title}: try {tries} failed too, at {time}: {error}</source>
+        <translation>{title}：第 {tries} 次重试也失败了，时间 {time}：{error}</translation>
+    </message>
+    <message>
         <source>{titles}: download failed: {reason}</source>
         <translation>{titles}：下载失败：{reason}</translation>
     </message>
     <message>
         <source>{titles}: downloaded to {path}</source>
         <translation>{titles}：已下载到 {path}</translation>
+    </message>
+</context>
+<context>
+    <name>UnpackRun</name>
+    <message>
+        <source>Reading what {name} holds…</source>
+        <translation>正在读取 {name} 的内容…</translation>
+    </message>
+    <message>
+        <source>OK</source>
+        <translation>确定</translation>
+    </message>
+    <message>
+        <source>{name} is not unpacked: {why}</source>
+        <translation>{name} 未解压：{why}</translation>
+    </message>
+    <message>
+        <source>Not unpacked</source>
+        <translation>未解压</translation>
+    </message>
+    <message>
+        <source>{name} is unpacked already in {folder}</source>
+        <translation>{name} 已解压到 {folder}</translation>
+    </message>
+    <message>
+        <source>Unpack</source>
+        <translation>解压</translation>
+    </message>
+    <message>
+        <source>Unpack the archive?</source>
+        <translation>解压该压缩包？</translation>
+    </message>
+    <message numerus="yes">
+        <source>Unpack %n file(s) from {name} into {folder}?</source>
+        <translation>
+            <numerusform>将 {name} 中的 %n 个文件解压到 {folder}？</numerusform>
+        </translation>
+    </message>
+    <message>
+        <source>{size} in all; {free} free. The archive is checked against its sha256 first.</source>
+        <translation>共 {size}；可用 {free}。解压前会先按 sha256 校验压缩包。</translation>
+    </message>
+    <message>
+        <source>Cancel</source>
+        <translation>取消</translation>
+    </message>
+    <message>
+        <source>Nothing unpacked</source>
+        <translation>未解压任何文件</translation>
+    </message>
+    <message>
+        <source>Unpacking {name}…</source>
+        <translation>正在解压 {name}…</translation>
+    </message>
+    <message numerus="yes">
+        <source>Unpacked %n file(s) of {name} ({size}) into {folder}</source>
+        <translation>
+            <numerusform>已将 {name} 中的 %n 个文件（{size}）解压到 {folder}</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
+    <name>UsageBar</name>
+    <message>
+        <source>Disk usage of the models folder&apos;s volume</source>
+        <translation>模型文件夹所在卷的磁盘占用</translation>
+    </message>
+    <message>
+        <source>Not measured yet</source>
+        <translation>尚未测量</translation>
     </message>
 </context>
 <context>
@@ -1329,6 +2174,37 @@ File of: {names}</source>
     </message>
 </context>
 <context>
+    <name>VerifyBatch</name>
+    <message>
+        <source>Verified %n of {total}</source>
+        <translation>已校验 {total} 个中的 %n 个</translation>
+    </message>
+    <message>
+        <source>%n differs from its hash</source>
+        <translation>%n 个与其哈希不符</translation>
+    </message>
+    <message>
+        <source>%n differ from their hashes</source>
+        <translation>%n 个与其哈希不符</translation>
+    </message>
+    <message>
+        <source>%n is not ours</source>
+        <translation>%n 个不是本程序的文件</translation>
+    </message>
+    <message>
+        <source>%n are not ours</source>
+        <translation>%n 个不是本程序的文件</translation>
+    </message>
+    <message>
+        <source>%n could not be read</source>
+        <translation>%n 个无法读取</translation>
+    </message>
+    <message>
+        <source>the rows say which</source>
+        <translation>具体是哪些请看各行</translation>
+    </message>
+</context>
+<context>
     <name>app</name>
     <message>
         <source>Some settings could not be used: %1</source>
@@ -1349,6 +2225,10 @@ File of: {names}</source>
 </context>
 <context>
     <name>catalog</name>
+    <message>
+        <source>π-Tuning checkpoints</source>
+        <translation>π-Tuning 检查点</translation>
+    </message>
     <message>
         <source>Pretrained backbones</source>
         <translation>预训练骨干网络</translation>

@@ -10,7 +10,9 @@ and units below.
 from __future__ import annotations
 
 import re
+import shutil
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -34,12 +36,15 @@ from PySide6.QtWidgets import (  # noqa: E402
 
 from ofa_manager.core.settings import Settings  # noqa: E402
 from ofa_manager.gui import i18n  # noqa: E402
-from tests.windows import KiB, Server, wait_status  # noqa: E402
+from ofa_manager.gui.scan_report import COL_PATH, COL_SCRIPT, COL_STATUS  # noqa: E402
+from tests.windows import WAIT_MS, KiB, Server, wait_status  # noqa: E402
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
     pytest.mark.qt_log_ignore(r"This plugin does not support propagateSizeHints\(\)"),
 ]
+
+PROJECT = Path(__file__).resolve().parent.parent / "data" / "project"  # a project with shell scripts
 
 # Proper names, technical names and units that Chinese text keeps as they are.
 ALLOWED = {
@@ -48,14 +53,18 @@ ALLOWED = {
     "sha256", "CRC-64", "MD5", "ETag", "URL", "HEAD", "NFS", "README", "Authorization", "Bearer",
     "zip", "pickle", "weights_only", "load", "True", "False", "ofa-manager", "PySide6", "Python",
     "KiB", "MiB", "GiB", "TiB", "B", "s", "OK", "English", "Web", "ID", "Ctrl", "Shift", "Del", "F5", "Esc",
+    "shell", "Markdown", "HTML",
 }  # fmt: skip
-# Names quoted from elsewhere: a README section (the README is English) and a command (the CLI is).
-ALLOWED_PHRASES = ("For a lab", "ofa-manager mirror add")
+# Names quoted from elsewhere: a README section (the README is English), a command (the CLI is), the
+# method the project is named for.
+ALLOWED_PHRASES = ("For a lab", "ofa-manager mirror add", "π-Tuning")
 WORD = re.compile(r"[A-Za-z][A-Za-z0-9_+-]*")
 URL = re.compile(r"\b[a-z][a-z0-9+.-]*://\S+")
 PATH = re.compile(r"(?:~|/)[^\s:：，（）()]*")
-FILE = re.compile(r"\b[\w.-]+\.(?:pt|json|part|rejected|lock)\b")
+FILE = re.compile(r"\b[\w.-]+\.(?:pt|json|part|rejected|lock|md|html)\b")
 TAG = re.compile(r"<[^>]+>")
+# A shell variable a project's script writes ($HOME, ${ckpt_dir}): the script's text, quoted.
+VARIABLE = re.compile(r"\$\{?\w+\}?")
 # Hashes and fingerprints, record time stamps, key sequences: figures, not words.
 FIGURES = re.compile(
     r"\b[0-9a-f]{8,}\b|\d{4}-\d\d-\d\dT[\d:]+[+-]\d{4}|\b(?:Ctrl|Shift|Alt|Meta)\+[^\s)）]*|\bDel\b"
@@ -73,7 +82,7 @@ def chinese(qapp) -> Iterator[None]:
 def english_left(text: str, data: set[str]) -> list[str]:
     """The English words in a text once data (titles, ids, paths, URLs) and allowed names are taken out."""
     text = TAG.sub(" ", text or "").replace("&&", "&").replace("&", "")
-    for pattern in (URL, FILE, PATH, FIGURES):
+    for pattern in (URL, VARIABLE, FILE, PATH, FIGURES):
         text = pattern.sub(" ", text)
     for known in sorted({*data, *ALLOWED_PHRASES}, key=len, reverse=True):
         text = text.replace(known, " ")
@@ -151,7 +160,7 @@ def assert_chinese(top: QWidget, data: set[str]) -> None:
 def catalog_data(window) -> set[str]:
     """What is data, not the window's words: the catalog's ids, file names and URLs."""
     ws = window.store
-    data = {"ofa-manager"}
+    data = {"ofa-manager", "built-in"}  # built-in: the catalog's name, as the command line takes it
     for entry in ws.catalog:
         data |= {entry.id, entry.filename, entry.url, *entry.mirrors}
     return data
@@ -222,3 +231,53 @@ def test_settings_dialog_is_chinese_and_lists_languages_by_their_own_names(qtbot
     assert dialog.edited().language == "zh_CN"
     dialog.language.setCurrentIndex(0)
     assert dialog.edited().language == ""
+
+
+def test_project_dialogs_and_the_catalogs_page_are_chinese(
+    qtbot, chinese, http_server, tmp_path, open_window
+):
+    """The parts added for projects and catalogs: the settings' Catalogs tab, the scan report of a real
+    project folder (the fixture's shell scripts), Add Catalog and Link into Project Folder."""
+    server = Server(http_server, tmp_path)
+    server.add("ofa-large", 64 * KiB)
+    server.add("ofa-tiny", 48 * KiB)
+    window = open_window(server.catalog(), Settings(connections=1))
+    root = str(window.store.library.root)
+    data = catalog_data(window) | {root, str(tmp_path)}
+
+    dialog = window.open_settings()
+    qtbot.waitExposed(dialog)
+    tabs = dialog.tabs
+    assert tabs.tabText(tabs.count() - 1) == "清单"
+    for tab in range(tabs.count()):
+        tabs.setCurrentIndex(tab)
+        assert_chinese(dialog, data)
+    dialog.reject()
+
+    project = tmp_path / "project"
+    shutil.copytree(PROJECT, project)
+    report = window.check_project_folder(str(project))
+    qtbot.waitUntil(lambda: report.model.rowCount() > 0 and not report.jobs.running, timeout=WAIT_MS)
+    assert report.windowTitle() == "检查项目文件夹"
+    statuses = {report.model.index(row, COL_STATUS).data() for row in range(report.model.rowCount())}
+    assert statuses and all(english_left(status, set()) == [] for status in statuses), statuses
+    # The paths and script lines the report quotes are the project's own text.
+    quoted = {
+        report.model.index(row, column).data()
+        for row in range(report.model.rowCount())
+        for column in (COL_PATH, COL_SCRIPT)
+    }
+    assert_chinese(report, data | quoted | {str(project)})
+    report.reject()
+
+    adding = window.add_catalog()
+    qtbot.waitExposed(adding)
+    assert_chinese(adding, data)
+    adding.reject()
+
+    window.select(["ofa-large"])
+    linking = window.link_selected()
+    qtbot.waitExposed(linking)
+    assert linking.windowTitle() == "链接到项目文件夹"
+    assert_chinese(linking, data)
+    linking.reject()
