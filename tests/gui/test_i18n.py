@@ -37,7 +37,7 @@ from PySide6.QtWidgets import (  # noqa: E402
 from ofa_manager.core.settings import Settings  # noqa: E402
 from ofa_manager.gui import i18n  # noqa: E402
 from ofa_manager.gui.scan_report import COL_PATH, COL_SCRIPT, COL_STATUS  # noqa: E402
-from tests.windows import WAIT_MS, KiB, Server, wait_status  # noqa: E402
+from tests.windows import WAIT_MS, Answers, KiB, Server, wait_status  # noqa: E402
 
 pytestmark = [
     pytest.mark.qt_log_level_fail("WARNING"),
@@ -281,3 +281,24 @@ def test_project_dialogs_and_the_catalogs_page_are_chinese(
     assert linking.windowTitle() == "链接到项目文件夹"
     assert_chinese(linking, data)
     linking.reject()
+
+
+def test_lock_export_questions_are_chinese(qtbot, chinese, http_server, tmp_path, open_window, monkeypatch):
+    """Export Lock File's questions, as the window's ask gets them (recorded, answered with the last
+    button, so no modal box is left open): nothing downloaded, then part of the selection downloaded."""
+    server = Server(http_server, tmp_path)
+    server.add("ofa-tiny", 48 * KiB)
+    server.add("ofa-large", 64 * KiB)
+    window = open_window(server.catalog(), Settings(connections=1))
+    data = catalog_data(window) | {str(window.store.library.root)}
+    answers = Answers(monkeypatch, window, lambda title, choices: choices[-1])
+    window.select(["ofa-tiny"])
+    window.export_lock_file()
+    window.download([window.store.catalog.get("ofa-tiny")])
+    wait_status(qtbot, window, "ofa-tiny", "已下载|已校验")
+    window.select(["ofa-tiny", "ofa-large"])
+    window.export_lock_file()
+    titles = [title for title, _text, _choices in answers.asked]
+    assert titles == ["没有可锁定的内容", "只锁定已下载的？"]
+    for title, text, choices in answers.asked:
+        assert english_left("\n".join([title, text, *choices]), data) == [], (title, text, choices)
