@@ -1263,22 +1263,6 @@ File of: {names}</source>
         <translation>搜索检查点</translation>
     </message>
     <message>
-        <source>Actions</source>
-        <translation>操作</translation>
-    </message>
-    <message>
-        <source>Project</source>
-        <translation>项目</translation>
-    </message>
-    <message>
-        <source>Project: check a project folder, link into one, add a catalog, export a lock file</source>
-        <translation>项目：检查项目文件夹、链接到项目文件夹、添加清单、导出锁定文件</translation>
-    </message>
-    <message>
-        <source>Failed: 404 Not Found</source>
-        <translation>失败：404 未找到</translation>
-    </message>
-    <message>
         <source>Nothing to download: the selected checkpoints are here or already queued</source>
         <translation>没有需要下载的：所选检查点已在本地或已在下载队列中</translation>
     </message>
@@ -1305,10 +1289,6 @@ File of: {names}</source>
     <message>
         <source>OFA_MANAGER_DIR is set: at start-up it decides the folder, whatever is chosen here.</source>
         <translation>已设置 OFA_MANAGER_DIR：启动时由它决定模型文件夹，无论此处选择什么。</translation>
-    </message>
-    <message>
-        <source>The catalogs change in the tree the next time ofa-manager opens</source>
-        <translation>清单的更改将在下次打开 ofa-manager 时显示在树中</translation>
     </message>
     <message>
         <source>The models folder must be a full path; it stays {folder}</source>
@@ -2202,6 +2182,32 @@ as the script writes it: {written}</source>
     <message>
         <source>the rows say which</source>
         <translation>具体是哪些请看各行</translation>
+    </message>
+</context>
+<context>
+    <name>WindowLayout</name>
+    <message>
+        <source>Actions</source>
+        <translation>操作</translation>
+    </message>
+    <message>
+        <source>Project</source>
+        <translation>项目</translation>
+    </message>
+    <message>
+        <source>Project: check a project folder, link into one, add a catalog, export a lock file</source>
+        <translation>项目：检查项目文件夹、链接到项目文件夹、添加清单、导出锁定文件</translation>
+    </message>
+    <message>
+        <source>Failed: 404 Not Found</source>
+        <translation>失败：404 未找到</translation>
+    </message>
+</context>
+<context>
+    <name>WindowProjects</name>
+    <message>
+        <source>The catalogs change in the tree the next time ofa-manager opens</source>
+        <translation>清单的更改将在下次打开 ofa-manager 时显示在树中</translation>
     </message>
 </context>
 <context>
