@@ -91,7 +91,7 @@ def claim_text(expect: dict[str, Any]) -> str:
 
 def mismatch_text(expect: dict[str, Any] | None, summary: dict[str, Any] | None) -> str | None:
     """How the file differs from the claim ("holds …, not …"); None when it agrees (core decides)."""
-    if claim_mismatch(expect, summary) is None:
+    if claim_mismatch(expect, summary) is None or expect is None or summary is None:
         return None
     if summary.get("error"):
         return QCoreApplication.translate("claims", "holds no readable checkpoint, not {claim}").format(

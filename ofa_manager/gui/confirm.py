@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QCoreApplication, QObject
 
 from ofa_manager.core.catalog import Checkpoint
 from ofa_manager.core.states import UNFINISHED
@@ -27,6 +27,11 @@ Ask = Callable[..., "str | None"]
 class Confirm(QObject):
     """The confirmations' translation context: ``Confirm.tr`` (pyside6-lupdate reads plural forms from
     tr() calls only, not from QCoreApplication.translate)."""
+
+    @staticmethod
+    def tr(source: str, disambiguation: str | None = None, n: int = -1) -> str:
+        """``source`` in the window's language, under this class's context, without an instance."""
+        return QCoreApplication.translate("Confirm", source, disambiguation, n)
 
 
 def titles(entries: list[Checkpoint]) -> str:

@@ -59,6 +59,7 @@ def install(language: str, app: QCoreApplication | None = None) -> list[str]:
     a warning when ours is missing from a broken installation).
     """
     app = app or QCoreApplication.instance()
+    assert app is not None, "an application is made before its language is installed"
     uninstall(app)
     app.setProperty(_LANGUAGE, language)
     loaded = []
@@ -87,6 +88,7 @@ def install_once(setting: str) -> None:
     """The language of the setting (else the system's), unless one was installed already (start-up
     installs it before the window is made; a window made directly, as in the tests, gets it here)."""
     app = QCoreApplication.instance()
+    assert app is not None, "an application is made before its window"
     if not app.property(_LANGUAGE):
         install(choose(setting), app)
 
@@ -94,6 +96,8 @@ def install_once(setting: str) -> None:
 def uninstall(app: QCoreApplication | None = None) -> None:
     """Back to the source language: the translators removed, the system's number formats."""
     app = app or QCoreApplication.instance()
+    if app is None:
+        return  # no application: nothing was installed
     for old in app.findChildren(QTranslator, _TRANSLATOR):
         QCoreApplication.removeTranslator(old)
         old.setObjectName("")

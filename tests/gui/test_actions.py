@@ -29,8 +29,8 @@ def test_check_links_reports_each_link(qtbot, server, open_window):
     window = open_window(server.catalog())
     window.select(["ofa-tiny", "ofa-huge"])
     window.actions_by_name["check"].trigger()
-    qtbot.waitUntil(lambda: "link(s) failed" in window.message_label.text(), timeout=WAIT_MS)
-    assert window.message_label.text() == "1 of 2 link(s) failed — ofa-huge.pt: 404 Not Found"
+    qtbot.waitUntil(lambda: "links failed" in window.message_label.text(), timeout=WAIT_MS)
+    assert window.message_label.text() == "1 of 2 links failed — ofa-huge.pt: 404 Not Found"
     wait_status(qtbot, window, "ofa-huge", "Not downloaded — link failed: 404 Not Found")
 
 
@@ -45,10 +45,10 @@ def test_check_links_asks_the_mirrors_too(qtbot, server, open_window, http_serve
     window = open_window(server.catalog())
     window.select(["ofa-tiny"])
     window.actions_by_name["check"].trigger()
-    qtbot.waitUntil(lambda: "link(s) failed" in window.message_label.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "links failed" in window.message_label.text(), timeout=WAIT_MS)
     host = http_server.url("/").split("/")[2]
     assert window.message_label.text() == (
-        f"2 of 3 link(s) failed — ofa-tiny.pt: 404 Not Found; ofa-tiny.pt (mirror at {host}): 410 Gone"
+        f"2 of 3 links failed — ofa-tiny.pt: 404 Not Found; ofa-tiny.pt (mirror at {host}): 410 Gone"
     )
     # The published link is broken, but the file can still be had: the row says so, with the mirror's size.
     wait_status(qtbot, window, "ofa-tiny", "Not downloaded — link failed: 404 Not Found; a mirror answers")

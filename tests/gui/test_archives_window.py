@@ -86,7 +86,7 @@ def test_unpack_asks_with_what_the_zip_holds_then_unpacks_it_beside_the_archive(
     title, text, choices = answers.asked[-1]
     assert title == "Unpack the archive?" and choices == ["Unpack", "Cancel"]
     folder = window.store.library.root / "ofa_clip_vqgan"
-    assert f"Unpack 4 file(s) from ofa_clip_vqgan.zip into {folder}?" in text
+    assert f"Unpack 4 files from ofa_clip_vqgan.zip into {folder}?" in text
     assert all(f"• {name}" in text for name in MEMBERS)
     assert not folder.exists() and messages[-1] == "Nothing unpacked"
 
@@ -95,9 +95,7 @@ def test_unpack_asks_with_what_the_zip_holds_then_unpacks_it_beside_the_archive(
     qtbot.waitUntil(lambda: run.done is not None, timeout=WAIT_MS)
     for name, data in MEMBERS.items():
         assert (folder / name).read_bytes() == data
-    assert (
-        messages[-1].startswith("Unpacked 4 file(s) of ofa_clip_vqgan.zip (") and str(folder) in messages[-1]
-    )
+    assert messages[-1].startswith("Unpacked 4 files of ofa_clip_vqgan.zip (") and str(folder) in messages[-1]
     asked = len(answers.asked)
     run = window.unpack_selected()  # again: said, nothing asked
     qtbot.waitUntil(lambda: run.done is not None, timeout=WAIT_MS)
@@ -136,7 +134,7 @@ def test_apply_on_a_project_reading_zip_members_downloads_unpacks_and_links_them
         for r in range(model.rowCount())
     }
     assert rows["OFA/checkpoints/vqgan/last.ckpt"] == ("Not downloaded", "vqgan/last.ckpt in Bundle (bundle)")
-    assert dialog.summary.text().endswith("0 linked, 4 to link, 1 checkpoint(s) to download first")
+    assert dialog.summary.text().endswith("0 linked, 4 to link, 1 checkpoint to download first")
     answers = Answers(monkeypatch, window, lambda title, choices: choices[0])
     assert dialog.apply()
     qtbot.waitUntil(lambda: not dialog.run.running and not dialog.jobs.running, timeout=WAIT_MS)

@@ -122,9 +122,9 @@ def test_add_catalog_from_a_url_reports_what_was_left_out_and_the_tree_gets_a_to
     assert dialog.name.placeholderText() == "lab"
     path = zoo.catalog_path("lab")
     assert dialog.report.toPlainText().splitlines() == [
-        f"Imported 2 checkpoint(s) in 2 group(s) as 'lab': {path}",
+        f"Imported 2 checkpoints in 2 groups as 'lab': {path}",
         "Sharing a file with another catalog's entry (downloaded once): lab-base-the-official-file",
-        "Left out 2 link(s) that are not checkpoint files:",
+        "Left out 2 links that are not checkpoint files:",
         "  https://github.com/example/lab: a repository page, not a file",
         f"  {lab.server.url('/img/banner.png')}: an image, not a checkpoint file",
     ]
@@ -275,7 +275,7 @@ def test_export_lock_file_of_the_chosen_or_all_downloaded_entries(
     assert [(row["id"], row["sha256"], row["size"]) for row in lock["entries"]] == [
         ("ofa-tiny", sha256(lab.files["tiny.pt"]), 20_000)
     ]
-    assert messages[-1] == f"Pinned 1 checkpoint(s), 19.5 KiB, in {target}"
+    assert messages[-1] == f"Pinned 1 checkpoint, 19.5 KiB, in {target}"
     export([])  # none chosen: every downloaded checkpoint
     assert [row["id"] for row in json.loads(target.read_text())["entries"]] == ["ofa-base", "ofa-tiny"]
     assert load_catalog([target]).get("ofa-base").sha256 == sha256(lab.files["base.pt"])  # a catalog again

@@ -178,8 +178,7 @@ def test_the_report_shows_each_expected_path_its_script_and_line_and_what_satisf
         ),
     }
     assert dialog.summary.text() == (
-        "8 checkpoint path(s) in the scripts: 0 linked, 4 to link, 3 checkpoint(s) to download first, "
-        "2 unknown"
+        "8 checkpoint paths in the scripts: 0 linked, 4 to link, 3 checkpoints to download first, 2 unknown"
     )
     assert dialog.apply_button.isEnabled()
     assert site.gets() == 1  # the scan fetched nothing

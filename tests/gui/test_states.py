@@ -28,7 +28,7 @@ def test_a_mirror_of_an_entry_sharing_the_file_counts_for_the_link_check(
     window = open_window(server.catalog())
     window.select(["ofa-large"])
     window.actions_by_name["check"].trigger()
-    qtbot.waitUntil(lambda: "link(s) failed" in window.message_label.text(), timeout=WAIT_MS)
+    qtbot.waitUntil(lambda: "failed — " in window.message_label.text(), timeout=WAIT_MS)
     assert http_server.requests_for("/mirror/shared.pt", "HEAD")
     wait_status(qtbot, window, "ofa-large", "Not downloaded — link failed: 404 Not Found; a mirror answers")
     assert window.model.index_of("ofa-large", tree.COL_SIZE).data() == units.size(64 * KiB)
