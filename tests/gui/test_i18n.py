@@ -302,3 +302,47 @@ def test_lock_export_questions_are_chinese(qtbot, chinese, http_server, tmp_path
     assert titles == ["没有可锁定的内容", "只锁定已下载的？"]
     for title, text, choices in answers.asked:
         assert english_left("\n".join([title, text, *choices]), data) == [], (title, text, choices)
+
+
+def test_every_confirmation_is_chinese(qtbot, chinese, http_server, tmp_path, open_window):
+    """Each question of gui/confirm.py, as the window's ask gets it (recorded; answered with the button
+    that leads to the next question, or the last one), built from core's real plan and a real download."""
+    from ofa_manager.core.plan import DownloadPlan, deletion_impact
+    from ofa_manager.gui import confirm
+
+    server = Server(http_server, tmp_path)
+    server.add("ofa-tiny", 48 * KiB)
+    server.add("ofa-large", 64 * KiB)
+    adapter = server.add("refcoco-adapter", 16 * KiB, group=("PETL on OFA-Large", "RefCOCO"))
+    adapter["base"] = "ofa-large"
+    window = open_window(server.catalog(), Settings(connections=1))
+    store = window.store
+    tiny = store.catalog.get("ofa-tiny")
+    window.download([tiny])
+    wait_status(qtbot, window, "ofa-tiny", "已下载|已校验")
+    petl, base = store.catalog.get("refcoco-adapter"), store.catalog.get("ofa-large")
+    reason = "[Errno 95] Operation not supported"  # the engine's own words, shown as they are
+    data = catalog_data(window) | {str(store.library.root), str(tmp_path), reason}
+    data |= {e.title for e in store.catalog}
+    asked: list[tuple[str, str, list[str]]] = []
+
+    def ask(title: str, text: str, choices: list[str], **options) -> str | None:
+        asked.append((title, text, choices))
+        return choices[0] if len(asked) == 1 else choices[-1]  # the backbone too, then Cancel on space
+
+    # Too little space, with the backbone missing: both questions of Download.
+    plan = DownloadPlan(
+        entries=[petl], missing_bases=[base], needed=10**11, needed_with_bases=2 * 10**11, free=1
+    )
+    assert confirm.download_choice(ask, plan, store.library.root) is None
+    impacts = deletion_impact([tiny], store.catalog, store.library, store)
+    confirm.trash(ask, [tiny], impacts, store)
+    confirm.delete_instead_of_trash(ask, reason, tiny.filename, " (48.0 KiB)")
+    confirm.retry_rejected(ask, [tiny])
+    confirm.delete_rejected(ask, [tiny], store)
+    confirm.delete_partial(ask, [tiny], store)
+    confirm.move_files(ask, tmp_path / "elsewhere", store.library.root)
+    confirm.stop_moving(ask, str(tmp_path / "elsewhere"), str(store.library.root))
+    assert len(asked) == 9, [title for title, _, _ in asked]
+    for title, text, choices in asked:
+        assert english_left("\n".join([title, text, *choices]), data) == [], (title, text, choices)
