@@ -67,3 +67,33 @@ class VerifyBatch:
         if len(parts) > 1:
             parts.append(QCoreApplication.translate("VerifyBatch", "the rows say which"))
         return " — ".join(parts)
+
+
+class FileBatch:
+    """The files one Move to Trash or Delete started; what they came to, told once all are in.
+
+    ``record(key, size)`` notes one file: its bytes when done, None when it failed (its own line or
+    dialog says why). A batch of one file is never made: that file's own line says more.
+    """
+
+    def __init__(self, keys: list[str]) -> None:
+        self.pending = set(keys)
+        self.files = 0
+        self.bytes = 0
+        self.failed = 0
+
+    def record(self, key: str, size: int | None) -> bool:
+        """Note one result; False when ``key`` is not one of this batch's files."""
+        if key not in self.pending:
+            return False
+        self.pending.discard(key)
+        if size is None:
+            self.failed += 1
+        else:
+            self.files += 1
+            self.bytes += size
+        return True
+
+    @property
+    def done(self) -> bool:
+        return not self.pending

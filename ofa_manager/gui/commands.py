@@ -22,7 +22,7 @@ from ofa_manager.core.library import Library
 from ofa_manager.core.mirrors import rewrite, sources
 from ofa_manager.core.settings import Settings
 from ofa_manager.core.states import CANCELLABLE, GOING, UNFINISHED, ItemState
-from ofa_manager.gui.batches import Outcome, VerifyBatch
+from ofa_manager.gui.batches import FileBatch, Outcome, VerifyBatch
 from ofa_manager.gui.bridge import Bridge, Task
 from ofa_manager.gui.catalog_words import catalog_text
 from ofa_manager.gui.download_process import DownloadProcess, QueueHandle
@@ -74,6 +74,8 @@ class Commands(QObject):
         self._unreachable_hosts: set[str] = set()  # servers the size probes could not reach
         self._link_batch: dict[str, LinkCheck | None] | None = None
         self.verify_batch: VerifyBatch | None = None  # the files of the last Verify, for one summary
+        # The files of the last Move to Trash and Delete over several files, for one line each.
+        self.file_batches: dict[str, FileBatch] = {}
         self._folder = FolderChange(store, process, bridge, claim_folder=claim_folder)
         store.scanned.connect(self._probe_unknown_sizes)
 
@@ -365,42 +367,95 @@ class Commands(QObject):
         if not self.may_touch_files:
             return
         store, library = self.store, self.store.library
-        for entry in store.one_per_file(entries):
-            status = store.status_of(entry)
-            if status is None or status.state not in (State.DOWNLOADED, State.CORRUPT):
-                continue
+        targets = [
+            entry
+            for entry in store.one_per_file(entries)
+            if (status := store.status_of(entry)) is not None
+            and status.state in (State.DOWNLOADED, State.CORRUPT)
+        ]
+        self._start_batch("trash", [store.key_of(entry) for entry in targets])
+        for entry in targets:
             key = store.key_of(entry)
             ids = [e.id for e in store.entries_of(key)]
             self._bridge.submit(
                 partial(_move_to_trash, library, entry, ids),
                 partial(self._trashed, key),
-                partial(self._failed, self.tr("Moving to the trash"), key),
+                partial(self._batch_failed, "trash", self.tr("Moving to the trash"), key),
             )
+
+    def _start_batch(self, kind: str, keys: list[str]) -> None:
+        """Several files: their results are told in one line once the last is in (see _batch_line)."""
+        if len(keys) > 1:
+            self.file_batches[kind] = FileBatch(keys)
+        else:
+            self.file_batches.pop(kind, None)
+
+    def _in_batch(self, kind: str, key: str, size: int | None) -> bool:
+        """Note one file's result; True when a batch speaks for it (its line comes with the last file)."""
+        batch = self.file_batches.get(kind)
+        if batch is None or not batch.record(key, size):
+            return False
+        if batch.done:
+            del self.file_batches[kind]
+            self.store.message.emit(self._batch_line(kind, batch))
+        return True
+
+    def _batch_line(self, kind: str, batch: FileBatch) -> str:
+        size = size_text(batch.bytes)
+        if kind == "trash":
+            line = self.tr(
+                "Moved %n file(s) to the trash ({size}, still taken until the trash is emptied; "
+                "restore them from the trash to get them back)",
+                "",
+                batch.files,
+            ).format(size=size)
+        elif kind == "partial":
+            line = self.tr(
+                "Deleted the partial data of %n file(s) permanently ({size} freed)", "", batch.files
+            )
+            line = line.format(size=size)
+        else:
+            line = self.tr("Deleted %n file(s) permanently ({size} freed)", "", batch.files).format(size=size)
+        if batch.failed:
+            line += " — " + self.tr("%n failed, the rows and messages say why", "", batch.failed)
+        return line
+
+    def _batch_failed(self, kind: str, label: str, key: str, reason: str) -> None:
+        self._failed(label, key, reason)
+        self._in_batch(kind, key, None)
 
     def _trashed(self, key: str, result: TrashResult) -> None:
         if result.trashed:
-            self.store.message.emit(
-                self.tr(
-                    "Moved {name} to the trash: {where} ({size}, still taken until the trash is emptied; "
-                    "restore it from the trash to get it back)"
-                ).format(name=Path(key).name, where=display_path(result.where), size=size_text(result.freed))
-            )
+            if not self._in_batch("trash", key, result.freed):
+                self.store.message.emit(
+                    self.tr(
+                        "Moved {name} to the trash: {where} ({size}, still taken until the trash is emptied; "
+                        "restore it from the trash to get it back)"
+                    ).format(
+                        name=Path(key).name, where=display_path(result.where), size=size_text(result.freed)
+                    )
+                )
             self._forget_finished_row(key)
         else:
+            self._in_batch("trash", key, None)
             self.trash_failed.emit(result.ids, result.reason)
         self.store.request_scan()
 
     def delete_permanently(self, entries: Iterable[Checkpoint]) -> None:
         if not self.may_touch_files:
             return
-        for entry in self.store.one_per_file(entries):
+        targets = self.store.one_per_file(entries)
+        self._start_batch("delete", [self.store.key_of(entry) for entry in targets])
+        for entry in targets:
             self._delete(entry, partial_only=False)
 
     def delete_partial(self, entries: Iterable[Checkpoint]) -> None:
         """Drop partial data; a download of the same file is cancelled first (the lock waits for it)."""
         if not self.may_touch_files:
             return
-        for entry in self.store.one_per_file(entries):
+        targets = self.store.one_per_file(entries)
+        self._start_batch("partial", [self.store.key_of(entry) for entry in targets])
+        for entry in targets:
             item = self.store.item_for(entry)
             if item is not None and item.state in CANCELLABLE:
                 self.cancel_key(item.key)
@@ -414,17 +469,18 @@ class Commands(QObject):
         self._bridge.submit(
             partial(_delete, library, entry, ids, partial_only),
             partial(self._deleted, key, partial_only),
-            partial(self._failed, label, key),
+            partial(self._batch_failed, "partial" if partial_only else "delete", label, key),
         )
 
     def _deleted(self, key: str, partial_only: bool, result: DeleteResult) -> None:
         if not partial_only:
             self._forget_finished_row(key)
-        if partial_only:
-            text = self.tr("Deleted the partial file of {name} permanently ({freed} freed)")
-        else:
-            text = self.tr("Deleted the {name} permanently ({freed} freed)")
-        self.store.message.emit(text.format(name=Path(key).name, freed=size_text(result.freed)))
+        if not self._in_batch("partial" if partial_only else "delete", key, result.freed):
+            if partial_only:
+                text = self.tr("Deleted the partial file of {name} permanently ({freed} freed)")
+            else:
+                text = self.tr("Deleted the {name} permanently ({freed} freed)")
+            self.store.message.emit(text.format(name=Path(key).name, freed=size_text(result.freed)))
         self.store.request_scan()
 
     def _forget_finished_row(self, key: str) -> None:

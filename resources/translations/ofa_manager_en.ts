@@ -58,6 +58,34 @@
             <numerusform>{failed} of %n links failed — {details}</numerusform>
         </translation>
     </message>
+    <message numerus="yes">
+        <source>Moved %n file(s) to the trash ({size}, still taken until the trash is emptied; restore them from the trash to get them back)</source>
+        <translation>
+            <numerusform>Moved %n file to the trash ({size}, still taken until the trash is emptied; restore it from the trash to get it back)</numerusform>
+            <numerusform>Moved %n files to the trash ({size}, still taken until the trash is emptied; restore them from the trash to get them back)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted the partial data of %n file(s) permanently ({size} freed)</source>
+        <translation>
+            <numerusform>Deleted the partial data of %n file permanently ({size} freed)</numerusform>
+            <numerusform>Deleted the partial data of %n files permanently ({size} freed)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted %n file(s) permanently ({size} freed)</source>
+        <translation>
+            <numerusform>Deleted %n file permanently ({size} freed)</numerusform>
+            <numerusform>Deleted %n files permanently ({size} freed)</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n failed, the rows and messages say why</source>
+        <translation>
+            <numerusform>%n failed, the rows and messages say why</numerusform>
+            <numerusform>%n failed, the rows and messages say why</numerusform>
+        </translation>
+    </message>
 </context>
 <context>
     <name>Confirm</name>

@@ -332,6 +332,30 @@ This file {mismatch}.</source>
         <source>Moving to the trash</source>
         <translation>移到回收站</translation>
     </message>
+    <message numerus="yes">
+        <source>Moved %n file(s) to the trash ({size}, still taken until the trash is emptied; restore them from the trash to get them back)</source>
+        <translation>
+            <numerusform>已将 %n 个文件移到回收站（{size}，在回收站清空前仍占用空间；可从回收站恢复）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted the partial data of %n file(s) permanently ({size} freed)</source>
+        <translation>
+            <numerusform>已永久删除 %n 个文件的部分数据（释放 {size}）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>Deleted %n file(s) permanently ({size} freed)</source>
+        <translation>
+            <numerusform>已永久删除 %n 个文件（释放 {size}）</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n failed, the rows and messages say why</source>
+        <translation>
+            <numerusform>%n 个失败，原因见各行和消息</numerusform>
+        </translation>
+    </message>
     <message>
         <source>Moved {name} to the trash: {where} ({size}, still taken until the trash is emptied; restore it from the trash to get it back)</source>
         <translation>已将 {name} 移到回收站：{where}（{size}，在回收站清空前仍占用空间；可从回收站恢复）</translation>

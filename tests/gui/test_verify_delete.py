@@ -112,3 +112,40 @@ def test_delete_partial_file(qtbot, monkeypatch, server, open_window, models_dir
     window.actions_by_name["delete_partial"].trigger()
     wait_status(qtbot, window, "ofa-base", "Not downloaded")
     assert not (models_dir / "ofa-base.pt.part").exists()
+
+
+def test_several_files_to_the_trash_are_told_in_one_line(
+    qtbot, monkeypatch, server, open_window, models_dir, isolated_user_folders
+):
+    """Moving three files to the trash (and then deleting two permanently) ends in one line each time,
+    with the count and the total, instead of three lines overwriting each other."""
+    server.add("ofa-tiny", 100 * KiB)
+    server.add("ofa-base", 200 * KiB)
+    server.add("ofa-large", 300 * KiB)
+    window = open_window(server.catalog())
+    download_all(qtbot, window)
+    lines: list[str] = []
+    window.store.message.connect(lines.append)
+    Answers(monkeypatch, window, lambda title, choices: choices[0])
+    window.select(["ofa-tiny", "ofa-base", "ofa-large"])
+    window.actions_by_name["delete"].trigger()
+    for entry_id in ("ofa-tiny", "ofa-base", "ofa-large"):
+        wait_status(qtbot, window, entry_id, "Not downloaded")
+    qtbot.waitUntil(lambda: any("to the trash" in line for line in lines), timeout=WAIT_MS)
+    trash_lines = [line for line in lines if "to the trash" in line]
+    assert trash_lines == [
+        "Moved 3 files to the trash (600.0 KiB, still taken until the trash is emptied; "
+        "restore them from the trash to get them back)"
+    ]
+    assert window.message_label.text() == trash_lines[0]
+
+    # Two files deleted permanently: one line, the figure freed summed.
+    window.download([window.store.catalog.get("ofa-tiny"), window.store.catalog.get("ofa-base")])
+    for entry_id in ("ofa-tiny", "ofa-base"):
+        wait_status(qtbot, window, entry_id, "Downloaded|Verified")
+    lines.clear()
+    window.commands.delete_permanently([window.store.catalog.get(i) for i in ("ofa-tiny", "ofa-base")])
+    qtbot.waitUntil(lambda: any("permanently" in line for line in lines), timeout=WAIT_MS)
+    assert [line for line in lines if "permanently" in line] == [
+        "Deleted 2 files permanently (300.0 KiB freed)"
+    ]
