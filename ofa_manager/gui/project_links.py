@@ -147,20 +147,28 @@ def outcome_text(result: LinkResult) -> str:
     )
 
 
+class ProjectLinks(QObject):
+    """The link run's translation context for its counted words: ``ProjectLinks.tr`` (pyside6-lupdate
+    reads plural forms from tr() calls only, not from QCoreApplication.translate)."""
+
+    @staticmethod
+    def tr(source: str, disambiguation: str | None = None, n: int = -1) -> str:
+        """``source`` in the window's language, under this context, without an instance."""
+        return QCoreApplication.translate("ProjectLinks", source, disambiguation, n)
+
+
 def summary_text(results: list[LinkResult], not_downloaded: list[tuple[str, str]]) -> str:
     """One line for a run: links made, already there, not made, and checkpoints that did not come."""
     made = sum(1 for r in results if r.outcome in (Outcome.CREATED, Outcome.REPLACED))
     already = sum(1 for r in results if r.outcome is Outcome.ALREADY)
     left = sum(1 for r in results if not r.ok)
-    parts = [QCoreApplication.translate("ProjectLinks", "%n link(s) made", "", made)]
+    parts = [ProjectLinks.tr("%n link(s) made", "", made)]
     if already:
-        parts.append(QCoreApplication.translate("ProjectLinks", "%n already there", "", already))
+        parts.append(ProjectLinks.tr("%n already there", "", already))
     if left:
-        parts.append(QCoreApplication.translate("ProjectLinks", "%n not made", "", left))
+        parts.append(ProjectLinks.tr("%n not made", "", left))
     if not_downloaded:
-        parts.append(
-            QCoreApplication.translate("ProjectLinks", "%n checkpoint(s) not ready", "", len(not_downloaded))
-        )
+        parts.append(ProjectLinks.tr("%n checkpoint(s) not ready", "", len(not_downloaded)))
     return "; ".join(parts)
 
 

@@ -231,6 +231,37 @@ Queue {names} as well?</numerusform>
     </message>
 </context>
 <context>
+    <name>ProjectLinks</name>
+    <message numerus="yes">
+        <source>%n link(s) made</source>
+        <translation>
+            <numerusform>%n link made</numerusform>
+            <numerusform>%n links made</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n already there</source>
+        <translation>
+            <numerusform>%n already there</numerusform>
+            <numerusform>%n already there</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n not made</source>
+        <translation>
+            <numerusform>%n not made</numerusform>
+            <numerusform>%n not made</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n checkpoint(s) not ready</source>
+        <translation>
+            <numerusform>%n checkpoint not ready</numerusform>
+            <numerusform>%n checkpoints not ready</numerusform>
+        </translation>
+    </message>
+</context>
+<context>
     <name>ScanReportDialog</name>
     <message numerus="yes">
         <source>%n checkpoint path(s) in the scripts</source>

@@ -1596,17 +1596,29 @@ File of: {names}</source>
         <source>{path}: not linked — {reason}</source>
         <translation>{path}：未链接 — {reason}</translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>%n link(s) made</source>
-        <translation>已创建 %n 个链接</translation>
+        <translation>
+            <numerusform>已创建 %n 个链接</numerusform>
+        </translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>%n already there</source>
-        <translation>%n 个已存在</translation>
+        <translation>
+            <numerusform>%n 个已存在</numerusform>
+        </translation>
     </message>
-    <message>
+    <message numerus="yes">
         <source>%n not made</source>
-        <translation>%n 个未创建</translation>
+        <translation>
+            <numerusform>%n 个未创建</numerusform>
+        </translation>
+    </message>
+    <message numerus="yes">
+        <source>%n checkpoint(s) not ready</source>
+        <translation>
+            <numerusform>%n 个检查点尚未就绪</numerusform>
+        </translation>
     </message>
 </context>
 <context>

@@ -140,7 +140,7 @@ def test_apply_on_a_project_reading_zip_members_downloads_unpacks_and_links_them
     qtbot.waitUntil(lambda: not dialog.run.running and not dialog.jobs.running, timeout=WAIT_MS)
     [(title, text, _)] = answers.asked
     assert "The files the scripts read are inside ofa_clip_vqgan.zip: it is unpacked after." in text
-    assert dialog.status.text() == "4 link(s) made"
+    assert dialog.status.text() == "4 links made"
     folder = window.store.library.root / "ofa_clip_vqgan"
     for name, data in MEMBERS.items():
         linked = scripts / ".." / ".." / "checkpoints" / name

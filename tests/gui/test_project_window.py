@@ -216,7 +216,7 @@ def test_apply_shows_the_download_plan_downloads_links_and_leaves_a_users_file_a
         assert os.path.realpath(scripts / relative).startswith(str(window.store.library.root))
     assert users.read_bytes() == b"my own base model"
     assert body_requests(site.server, "/ofa_base.pt") == []
-    assert dialog.status.text() == "4 link(s) made"
+    assert dialog.status.text() == "4 links made"
     # The report was read again: what was linked says so, and there is nothing left to apply.
     rows = rows_by_path(dialog)
     assert rows["OFA/checkpoints/ofa_large.pt"][:2] == ("Linked", "Ofa Large (ofa-large)")
@@ -283,7 +283,7 @@ def test_link_dialog_downloads_first_when_asked_names_a_users_file_and_goes_on(
     lines = dialog.results.toPlainText().splitlines()
     assert f"{into / 'a_rcp.pt'}: left alone — a file that is not our link is there; left alone" in lines
     assert f"{into / 'a_rc.pt'}: linked to {ws.library.root / 'a_rc.pt'}" in lines
-    assert dialog.status.text() == "2 link(s) made; 1 not made"
+    assert dialog.status.text() == "2 links made; 1 not made"
 
 
 def test_link_dialog_one_checkpoint_under_a_name_and_bad_input_said_in_place(
@@ -313,7 +313,7 @@ def test_link_dialog_one_checkpoint_under_a_name_and_bad_input_said_in_place(
     qtbot.waitUntil(lambda: not dialog.run.running, timeout=WAIT_MS)
     assert answers.asked == []  # downloaded: nothing to ask
     assert (into / "base.pt").is_symlink() and (into / "base.pt").read_bytes() == site.files["ofa_base.pt"]
-    assert dialog.status.text() == "1 link(s) made"
+    assert dialog.status.text() == "1 link made"
     # Again: ours already, nothing changes.
     assert dialog.start()
     qtbot.waitUntil(lambda: not dialog.run.running, timeout=WAIT_MS)
@@ -345,7 +345,7 @@ def test_a_download_that_fails_is_named_and_the_other_links_are_made(
     lines = dialog.results.toPlainText().splitlines()
     assert lines[0] == f"{into / 'base.pt'}: linked to {ws.library.root / 'base.pt'}"
     assert lines[1].startswith("gone: not linked — its download did not finish (") and "404" in lines[1]
-    assert dialog.status.text() == "1 link(s) made; 1 checkpoint(s) not ready"
+    assert dialog.status.text() == "1 link made; 1 checkpoint not ready"
 
 
 def test_closing_the_report_while_its_scan_runs_drops_the_answer(qtbot, site, open_window, monkeypatch):
@@ -406,4 +406,4 @@ def test_closing_while_waiting_for_downloads_asks_and_the_links_come_with_apply_
     qtbot.waitUntil(lambda: not dialog.jobs.running, timeout=WAIT_MS)
     assert dialog.apply()
     qtbot.waitUntil(lambda: not dialog.run.running and not dialog.jobs.running, timeout=WAIT_MS)
-    assert dialog.status.text() == "5 link(s) made" and site.gets() == gets  # nothing downloaded twice
+    assert dialog.status.text() == "5 links made" and site.gets() == gets  # nothing downloaded twice
