@@ -13,7 +13,7 @@ from pathlib import Path
 from ofa_manager.core import names
 from ofa_manager.core.catalog import load_catalog
 from ofa_manager.core.library import Library
-from tests.catalogs import DATA, entry, load, payload, run_cli, sha256, write_catalog
+from tests.catalogs import DATA, body_requests, entry, load, payload, run_cli, sha256, write_catalog
 
 SIZE = 2 * 1024 * 1024
 
@@ -89,7 +89,7 @@ class PetlProject:
     file names are not the names the scripts use (aliases); and a copy of the small project in
     tests/data/project whose scripts name them."""
 
-    def __init__(self, tmp_path, models_dir, http_server) -> None:
+    def __init__(self, tmp_path, models_dir, http_server, *, with_sizes: bool = False) -> None:
         self.files = {
             "ofa_large.pt": payload(150_000, 1),
             "ofa_base.pt": payload(90_000, 2),
@@ -112,8 +112,10 @@ class PetlProject:
                 entry_id, http_server.url(f"/{name}"), sha256=sha256(self.files[name]), base="ofa-large"
             )
             row["aliases"] = [alias]
+            if with_sizes:
+                row["size"] = len(self.files[name])
             rows.append(row)
-        catalog_file = write_catalog(tmp_path / "catalog.json", rows)
+        catalog_file = self.catalog_file = write_catalog(tmp_path / "catalog.json", rows)
         self.project = tmp_path / "project"
         shutil.copytree(DATA / "project", self.project)
         self.server, self.dir = http_server, models_dir
@@ -121,6 +123,10 @@ class PetlProject:
         self.catalog = load(catalog_file)
         self.library = Library(models_dir, self.catalog)
         self.checkpoints = self.project / "OFA" / "checkpoints"
+
+    def gets(self) -> int:
+        """Body requests the server has answered for the project's files."""
+        return sum(len(body_requests(self.server, f"/{name}")) for name in self.files)
 
 
 class ThreeFiles:

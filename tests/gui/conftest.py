@@ -29,7 +29,7 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
     opened: list[MainWindow] = []
 
     def open_(
-        catalog: Path,
+        catalog: Path | list[Path],
         settings: Settings | None = None,
         root: Path | None = None,
         *,
@@ -37,7 +37,10 @@ def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
     ) -> MainWindow:
         saved = settings or settings_file.load()
         workspace = Workspace(
-            load_catalog([catalog]), saved, root or models_dir, queue_in_window=queue_in_window
+            load_catalog(catalog if isinstance(catalog, list) else [catalog]),
+            saved,
+            root or models_dir,
+            queue_in_window=queue_in_window,
         )
         window = MainWindow(workspace)
         qtbot.addWidget(window)

@@ -5,7 +5,7 @@ catalogs, and "Export lock file…" — the real window offscreen against the lo
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -17,8 +17,7 @@ from ofa_manager.core import zoo  # noqa: E402
 from ofa_manager.core.catalog import load_catalog  # noqa: E402
 from ofa_manager.gui import catalogs_page, lock_export  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
-from ofa_manager.gui.workspace import Workspace  # noqa: E402
-from tests.catalogs import body_requests, engine_threads, entry, payload, sha256, write_catalog  # noqa: E402
+from tests.catalogs import body_requests, entry, payload, sha256, write_catalog  # noqa: E402
 from tests.windows import WAIT_MS, Answers, status  # noqa: E402
 
 pytestmark = [
@@ -70,31 +69,15 @@ def lab(tmp_path, http_server, monkeypatch) -> Zoo:
 
 
 @pytest.fixture
-def open_window(qtbot, models_dir) -> Iterator[Callable[..., MainWindow]]:
-    """Opens windows as the app does without --catalog: the built-in catalog and each enabled imported one."""
-    opened: list[MainWindow] = []
+def open_window(open_window) -> Callable[[], MainWindow]:
+    """Opens windows as the app does without --catalog: the built-in catalog and each enabled imported one
+    (through the window tests' shared fixture, which also checks that everything stops at the end)."""
 
     def open_() -> MainWindow:
         saved = settings_file.load()
-        workspace = Workspace(
-            load_catalog(zoo.default_catalog_paths(saved.disabled_catalogs)),
-            saved,
-            models_dir,
-            queue_in_window=True,
-        )
-        window = MainWindow(workspace)
-        qtbot.addWidget(window)
-        window.show()
-        qtbot.waitExposed(window)
-        workspace.start()
-        qtbot.waitUntil(lambda: workspace.store.statuses is not None, timeout=WAIT_MS)
-        opened.append(window)
-        return window
+        return open_window(zoo.default_catalog_paths(saved.disabled_catalogs), saved, queue_in_window=True)
 
-    yield open_
-    for window in opened:
-        window.close()
-    qtbot.waitUntil(lambda: not engine_threads(), timeout=5000)
+    return open_
 
 
 def add_catalog(qtbot, window, source: str, name: str = "") -> catalogs_page.AddCatalogDialog:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import threading
 from pathlib import Path
 
@@ -16,6 +15,7 @@ pytest.importorskip("pytestqt")
 from ofa_manager.core import linking  # noqa: E402
 from ofa_manager.gui import project_dialog, project_links, scan_report  # noqa: E402
 from tests.catalogs import body_requests, entry, payload, sha256, write_catalog  # noqa: E402
+from tests.scenes import PetlProject  # noqa: E402
 from tests.windows import WAIT_MS, Answers  # noqa: E402
 
 pytestmark = [
@@ -27,47 +27,10 @@ FIXTURE = Path(__file__).resolve().parent.parent / "data" / "project"
 SCRIPTS = Path("OFA/run_scripts/refcoco")
 
 
-class Site:
-    """The fixture project, and a catalog of its checkpoints served by the loopback server."""
-
-    def __init__(self, tmp_path: Path, http_server) -> None:
-        self.server = http_server
-        self.files = {
-            "ofa_large.pt": payload(150_000, 1),
-            "ofa_base.pt": payload(90_000, 2),
-            "a_rc.pt": payload(30_000, 3),
-            "a_rcp.pt": payload(31_000, 4),
-            "a_rcg.pt": payload(32_000, 5),
-        }
-        for name, data in self.files.items():
-            http_server.add(f"/{name}", data)
-        rows = [
-            entry("ofa-large", http_server.url("/ofa_large.pt"), sha256=sha256(self.files["ofa_large.pt"])),
-            entry("ofa-base", http_server.url("/ofa_base.pt"), sha256=sha256(self.files["ofa_base.pt"])),
-        ]
-        for entry_id, name, alias in (
-            ("refcoco-adapter", "a_rc.pt", "refcoco_adapter.pt"),
-            ("refcocoplus-adapter", "a_rcp.pt", "refcocoplus_adapter.pt"),
-            ("refcocog-adapter", "a_rcg.pt", "refcocog_adapter.pt"),
-        ):
-            row = entry(
-                entry_id, http_server.url(f"/{name}"), sha256=sha256(self.files[name]), base="ofa-large"
-            )
-            row["aliases"] = [alias]
-            row["size"] = len(self.files[name])
-            rows.append(row)
-        self.catalog = write_catalog(tmp_path / "catalog.json", rows)
-        self.project = tmp_path / "project"
-        shutil.copytree(FIXTURE, self.project)
-        self.checkpoints = self.project / "OFA" / "checkpoints"
-
-    def gets(self) -> int:
-        return sum(len(body_requests(self.server, f"/{name}")) for name in self.files)
-
-
 @pytest.fixture
-def site(tmp_path, http_server) -> Site:
-    return Site(tmp_path, http_server)
+def site(tmp_path, models_dir, http_server) -> PetlProject:
+    """The fixture project and a catalog of its checkpoints (sizes published) on the loopback server."""
+    return PetlProject(tmp_path, models_dir, http_server, with_sizes=True)
 
 
 def parts(window):
@@ -119,7 +82,7 @@ def rows_by_path(dialog) -> dict[str, tuple[str, str, str]]:
 def test_the_report_shows_each_expected_path_its_script_and_line_and_what_satisfies_it(
     qtbot, qtmodeltester, site, open_window, monkeypatch
 ):
-    window = open_window(site.catalog, queue_in_window=True)
+    window = open_window(site.catalog_file, queue_in_window=True)
     scanned_in = []
     real_scan = linking.scan
 
@@ -187,7 +150,7 @@ def test_the_report_shows_each_expected_path_its_script_and_line_and_what_satisf
 def test_apply_shows_the_download_plan_downloads_links_and_leaves_a_users_file_alone(
     qtbot, site, open_window, monkeypatch
 ):
-    window = open_window(site.catalog)  # the real download process
+    window = open_window(site.catalog_file)  # the real download process
     site.checkpoints.mkdir(parents=True)
     users = site.checkpoints / "ofa_base.pt"
     users.write_bytes(b"my own base model")
@@ -225,7 +188,7 @@ def test_apply_shows_the_download_plan_downloads_links_and_leaves_a_users_file_a
 
 
 def test_apply_cancelled_downloads_and_links_nothing(qtbot, site, open_window, monkeypatch):
-    window = open_window(site.catalog, queue_in_window=True)
+    window = open_window(site.catalog_file, queue_in_window=True)
     dialog = open_report(qtbot, monkeypatch, window, site.project)
     answers = Answers(monkeypatch, window, lambda title, choices: "Cancel")
     assert not dialog.apply()
@@ -236,13 +199,13 @@ def test_apply_cancelled_downloads_and_links_nothing(qtbot, site, open_window, m
 
 
 def test_a_folder_that_is_not_there_is_said_and_the_typed_text_stays(qtbot, site, open_window, tmp_path):
-    window = open_window(site.catalog, queue_in_window=True)
+    window = open_window(site.catalog_file, queue_in_window=True)
     dialog = scan_report.ScanReportDialog(*parts(window), *asking(window), window)
     qtbot.addWidget(dialog)
     for typed, said in (
         (str(tmp_path / "nowhere"), f"{tmp_path / 'nowhere'} is not a folder."),
         ("relative/folder", "Choose the project folder (a full path)."),
-        (str(site.catalog), f"{site.catalog} is not a folder."),
+        (str(site.catalog_file), f"{site.catalog_file} is not a folder."),
     ):
         dialog.folder.setText(typed)
         assert not dialog.scan()
@@ -257,7 +220,7 @@ def test_a_folder_that_is_not_there_is_said_and_the_typed_text_stays(qtbot, site
 def test_link_dialog_downloads_first_when_asked_names_a_users_file_and_goes_on(
     qtbot, site, open_window, monkeypatch, tmp_path
 ):
-    window = open_window(site.catalog, queue_in_window=True)
+    window = open_window(site.catalog_file, queue_in_window=True)
     ws = window.store
     into = tmp_path / "elsewhere"
     into.mkdir()
@@ -289,7 +252,7 @@ def test_link_dialog_downloads_first_when_asked_names_a_users_file_and_goes_on(
 def test_link_dialog_one_checkpoint_under_a_name_and_bad_input_said_in_place(
     qtbot, site, open_window, monkeypatch, tmp_path
 ):
-    window = open_window(site.catalog, queue_in_window=True)
+    window = open_window(site.catalog_file, queue_in_window=True)
     ws = window.store
     window.download([ws.catalog.get("ofa-base")])
     qtbot.waitUntil(lambda: (ws.library.root / "ofa_base.pt").exists(), timeout=WAIT_MS)
@@ -299,7 +262,7 @@ def test_link_dialog_one_checkpoint_under_a_name_and_bad_input_said_in_place(
     for folder, name, said in (
         ("", "", "Choose the project folder (a full path)."),
         ("proj", "", "Choose the project folder (a full path)."),
-        (str(site.catalog), "", f"{site.catalog} is not a folder."),
+        (str(site.catalog_file), "", f"{site.catalog_file} is not a folder."),
         (str(into), "../up.pt", "The link name '../up.pt' must be a plain file name, without '/' or '\\'."),
     ):
         dialog.folder.setText(folder)
@@ -349,7 +312,7 @@ def test_a_download_that_fails_is_named_and_the_other_links_are_made(
 
 
 def test_closing_the_report_while_its_scan_runs_drops_the_answer(qtbot, site, open_window, monkeypatch):
-    window = open_window(site.catalog, queue_in_window=True)
+    window = open_window(site.catalog_file, queue_in_window=True)
     release, finished = threading.Event(), threading.Event()
     real_scan = linking.scan
 
@@ -383,7 +346,7 @@ def test_closing_the_report_while_its_scan_runs_drops_the_answer(qtbot, site, op
 def test_closing_while_waiting_for_downloads_asks_and_the_links_come_with_apply_again(
     qtbot, site, open_window, monkeypatch
 ):
-    window = open_window(site.catalog, queue_in_window=True)
+    window = open_window(site.catalog_file, queue_in_window=True)
     site.server.add("/ofa_large.pt", site.files["ofa_large.pt"], rate=30_000)  # a download that takes a while
     dialog = open_report(qtbot, monkeypatch, window, site.project)
     answers = Answers(monkeypatch, window, lambda title, choices: choices[0])
