@@ -41,6 +41,17 @@ WORK = REPO / ".mutation"
 
 # Each module and the tests that cover it, from the fastest to the slowest. Window tests are left out (they
 # need a display and run for minutes); the command line's subprocess tests are in, see the docstring.
+
+# The in-process transfer tests against the loopback server (tests/httpserver.py).
+ENGINE_TESTS = [
+    "tests/core/transfer/test_rules.py",
+    "tests/core/transfer/test_segments.py",
+    "tests/core/transfer/test_resume.py",
+    "tests/core/transfer/test_sources.py",
+    "tests/core/transfer/test_pacing.py",
+    "tests/core/transfer/test_server_faults.py",
+    "tests/core/transfer/test_finishing.py",
+]
 MODULES: dict[str, list[str]] = {
     "core/units.py": [
         "tests/core/test_timestamps.py",
@@ -163,25 +174,28 @@ MODULES: dict[str, list[str]] = {
             "checkpoint_summary",
         )
     },
-    "core/http.py": [
-        "tests/core/test_http_rules.py",
-        "tests/core/transfer/",
-        "tests/core/transfer/",
-        "tests/core/transfer/",
-        "tests/core/test_credentials.py",
+    "core/http.py": ["tests/core/test_http_rules.py", *ENGINE_TESTS, "tests/core/test_credentials.py"],
+    # One file's download, in its parts. The in-process transfer tests (ENGINE_TESTS) reach every part;
+    # the command line's kill -9 / Ctrl-C / two-process tests (test_resume_after_kill.py, 25 s a run, in
+    # subprocesses) only for the orchestration and its record on disk.
+    "core/transfer_options.py": ENGINE_TESTS,
+    "core/transfer_state.py": [
+        *ENGINE_TESTS,
+        "tests/core/test_fingerprints.py",  # the server's fingerprints gathered from the first answer
     ],
-    # One file's download, in its parts; each runs the transfer tests.
-    **{
-        f"core/{name}.py": [
-            "tests/core/transfer/",
-            "tests/core/transfer/",
-            "tests/core/transfer/",
-            "tests/core/transfer/test_resume_after_kill.py",
-            "tests/core/test_durable_rules.py",  # the fsync before and after the rename (finishing)
-            "tests/core/transfer/test_rules.py",  # Retry-After's cap, a 206 that starts elsewhere
-        ]
-        for name in ("transfer", "transfer_options", "transfer_state", "segments", "connections", "finishing")
-    },
+    "core/finishing.py": [
+        *ENGINE_TESTS,
+        "tests/core/test_durable_rules.py",  # the fsync before and after the rename
+        "tests/core/test_quarantine.py",  # a rejected copy kept beside the file
+        "tests/core/test_fingerprints.py",  # the server's CRC-64 / MD5 checked at the end
+    ],
+    "core/segments.py": ENGINE_TESTS,
+    "core/connections.py": ENGINE_TESTS,
+    "core/transfer.py": [
+        *ENGINE_TESTS,
+        "tests/core/transfer/test_resume_after_kill.py",
+        "tests/core/test_fingerprints.py",
+    ],
     "core/queue.py": [
         "tests/core/test_queue_rules.py",
         "tests/core/test_queue.py",

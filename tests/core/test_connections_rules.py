@@ -1,0 +1,37 @@
+"""One connection's GET loop and the supervisor of a file's connections (core/connections.py)."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+
+from ofa_manager.core.file_status import State
+from ofa_manager.core.transfer import Aborted, Transfer
+from tests.catalogs import MiB, engine_threads, fast_options, payload
+from tests.transfers import PATH, make_library, run_guarded
+
+
+@pytest.fixture(autouse=True)
+def _engine_threads_end():
+    yield
+    assert engine_threads() == []
+
+
+def test_a_paused_stream_of_unknown_length_is_not_taken_for_the_whole_file(tmp_path, models_dir, http_server):
+    # No Content-Length, no ranges, no size or sha256 in the catalog: only the stream's own end says the
+    # file is whole. A pause ends the stream early; the next run must not place those bytes as the file.
+    data = payload(2 * MiB)
+    route = http_server.add(PATH, data, rate=MiB, no_length=True, ignore_range=True)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    abort = threading.Event()
+
+    def on_progress(progress):
+        if progress.done >= 200_000:
+            abort.set()
+
+    with pytest.raises(Aborted):
+        run_guarded(Transfer(library, m, fast_options(connections=1), abort=abort, on_progress=on_progress))
+    assert library.status(m).state is State.PARTIAL and not library.path(m).exists()
+    route.rate = None
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
