@@ -178,8 +178,9 @@ MODULES: dict[str, list[str]] = {
     # One file's download, in its parts. The in-process transfer tests (ENGINE_TESTS) reach every part;
     # the command line's kill -9 / Ctrl-C / two-process tests (test_resume_after_kill.py, 25 s a run, in
     # subprocesses) only for the orchestration and its record on disk.
-    "core/transfer_options.py": ENGINE_TESTS,
+    "core/transfer_options.py": ["tests/core/test_transfer_options_rules.py", *ENGINE_TESTS],
     "core/transfer_state.py": [
+        "tests/core/test_transfer_state_rules.py",
         *ENGINE_TESTS,
         "tests/core/test_fingerprints.py",  # the server's fingerprints gathered from the first answer
     ],
@@ -190,7 +191,7 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_fingerprints.py",  # the server's CRC-64 / MD5 checked at the end
     ],
     "core/segments.py": ENGINE_TESTS,
-    "core/connections.py": ENGINE_TESTS,
+    "core/connections.py": ["tests/core/test_connections_rules.py", *ENGINE_TESTS],
     "core/transfer.py": [
         *ENGINE_TESTS,
         "tests/core/transfer/test_resume_after_kill.py",

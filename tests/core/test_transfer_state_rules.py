@@ -1,0 +1,117 @@
+"""What one file's download holds and shares (core/transfer_state.py): the waits between attempts, the
+resume record it leaves, the partial file replaced under it, the progress figures it reports."""
+
+from __future__ import annotations
+
+import os
+import threading
+
+import pytest
+
+from ofa_manager.core import transfer_state
+from ofa_manager.core.states import ErrorKind
+from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
+from tests.catalogs import MiB, engine_threads, fast_options, payload, wait_for
+from tests.transfers import PATH, make_library, run_guarded
+
+
+@pytest.fixture(autouse=True)
+def _engine_threads_end():
+    yield
+    assert engine_threads() == []
+
+
+def test_the_wait_doubles_from_the_base_up_to_the_cap_and_is_drawn_between_half_and_all_of_it(
+    tmp_path, models_dir, http_server, monkeypatch
+):
+    # The jitter is random: the bounds the engine draws between are what is checked (the draw is the top).
+    drawn = []
+
+    def uniform(low, high):
+        drawn.append((low, high))
+        return high
+
+    monkeypatch.setattr(transfer_state.random, "uniform", uniform)
+    data = payload(1000)
+    http_server.add(PATH, data, statuses=[503] * 4)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    options = fast_options(connections=1, retries=4, backoff_base=0.01, backoff_max=0.03)
+    assert run_guarded(Transfer(library, m, options)).read_bytes() == data
+    assert drawn == [
+        pytest.approx((0.005, 0.01)),
+        pytest.approx((0.01, 0.02)),
+        pytest.approx((0.015, 0.03)),
+        pytest.approx((0.015, 0.03)),
+    ]
+
+
+def test_the_last_attempt_fails_with_the_count_and_the_network_kind(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(1000), statuses=[503] * 10)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=1)))
+    assert str(info.value).endswith("503 Service Unavailable (gave up after 2 attempts)")
+    assert info.value.kind is ErrorKind.NETWORK
+    assert len(http_server.requests_for(PATH, "GET")) == 2
+
+
+def stopped_download(tmp_path, models_dir, http_server, **route):
+    """A download stopped once some bytes are on disk; its record as left behind."""
+    data = payload(2 * MiB)
+    http_server.add(PATH, data, rate=MiB, **route)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    abort = threading.Event()
+
+    def on_progress(progress):
+        if progress.done >= 200_000:
+            abort.set()
+
+    transfer = Transfer(library, m, fast_options(connections=1), abort=abort, on_progress=on_progress)
+    with pytest.raises(Aborted):
+        run_guarded(transfer)
+    return library.read_record(m), len(data)
+
+
+def test_a_stopped_download_leaves_a_record_of_what_it_holds_that_holds_no_space(
+    tmp_path, models_dir, http_server
+):
+    record, size = stopped_download(tmp_path, models_dir, http_server)
+    assert record["running"] is False  # other downloads no longer count it against the free space
+    assert record["size"] == size
+    [[start, end]] = record["ranges"]
+    assert start == 0 and 200_000 <= end < size
+    assert isinstance(record["updated"], float) and record["updated"] >= record["started"]
+
+
+def test_a_stopped_stream_of_unknown_length_records_nothing_to_resume(tmp_path, models_dir, http_server):
+    record, _ = stopped_download(tmp_path, models_dir, http_server, no_length=True, ignore_range=True)
+    assert record["running"] is False and record["size"] is None
+    assert record["ranges"] == []
+
+
+def test_a_partial_file_replaced_under_a_transfer_stops_it(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(4 * MiB), rate=MiB)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    transfer = Transfer(library, m, fast_options(connections=1))
+    outcome = {}
+
+    def work():
+        try:
+            transfer.run()
+        except DownloadError as exc:
+            outcome["error"] = exc
+
+    runner = threading.Thread(target=work)
+    runner.start()
+    wait_for(lambda: library.read_record(m).get("ranges"), what="data on disk")
+    other = tmp_path / "other.part"
+    other.write_bytes(b"not the download")
+    os.replace(other, library.part_path(m))  # another file now sits at the partial file's name
+    runner.join(60)
+    assert not runner.is_alive()
+    error = outcome["error"]
+    assert error.kind is ErrorKind.REMOVED
+    assert str(error) == (
+        f"Model M: its file was removed from {library.root} during the download; the download stopped and "
+        "nothing was kept"
+    )
