@@ -178,7 +178,12 @@ MODULES: dict[str, list[str]] = {
     # One file's download, in its parts. The in-process transfer tests (ENGINE_TESTS) reach every part;
     # the command line's kill -9 / Ctrl-C / two-process tests (test_resume_after_kill.py, 25 s a run, in
     # subprocesses) only for the orchestration and its record on disk.
-    "core/transfer_options.py": ["tests/core/test_transfer_options_rules.py", *ENGINE_TESTS],
+    # Its rules file pins each function; the pacing and sources tests use the limit and the rewrite for real.
+    "core/transfer_options.py": [
+        "tests/core/test_transfer_options_rules.py",
+        "tests/core/transfer/test_pacing.py",
+        "tests/core/transfer/test_sources.py",
+    ],
     "core/transfer_state.py": [
         "tests/core/test_transfer_state_rules.py",
         *ENGINE_TESTS,
