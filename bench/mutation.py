@@ -190,10 +190,13 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_fingerprints.py",  # the server's fingerprints gathered from the first answer
     ],
     "core/finishing.py": [
-        *ENGINE_TESTS,
+        "tests/core/test_finishing_rules.py",
         "tests/core/test_durable_rules.py",  # the fsync before and after the rename
         "tests/core/test_quarantine.py",  # a rejected copy kept beside the file
         "tests/core/test_fingerprints.py",  # the server's CRC-64 / MD5 checked at the end
+        "tests/core/transfer/test_finishing.py",
+        "tests/core/transfer/test_resume.py",  # a complete partial file finished offline
+        "tests/core/transfer/test_sources.py",  # no password in what is written
     ],
     "core/segments.py": ENGINE_TESTS,
     "core/connections.py": ["tests/core/test_connections_rules.py", *ENGINE_TESTS],

@@ -9,9 +9,10 @@ import threading
 import pytest
 
 from ofa_manager.core import transfer_state
+from ofa_manager.core.segments import _Plan
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
-from tests.catalogs import MiB, engine_threads, fast_options, payload, wait_for
+from tests.catalogs import MiB, engine_threads, fast_options, payload, sha256, wait_for
 from tests.transfers import PATH, make_library, run_guarded
 
 
@@ -47,12 +48,18 @@ def test_the_wait_doubles_from_the_base_up_to_the_cap_and_is_drawn_between_half_
 
 def test_the_last_attempt_fails_with_the_count_and_the_network_kind(tmp_path, models_dir, http_server):
     http_server.add(PATH, payload(1000), statuses=[503] * 10)
-    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=1000)
+    seen = []
     with pytest.raises(DownloadError) as info:
-        run_guarded(Transfer(library, m, fast_options(connections=1, retries=1)))
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=1), on_progress=seen.append))
     assert str(info.value).endswith("503 Service Unavailable (gave up after 2 attempts)")
     assert info.value.kind is ErrorKind.NETWORK
     assert len(http_server.requests_for(PATH, "GET")) == 2
+    # The one wait between the two attempts, announced with the catalog's size and the reason.
+    [wait] = [p for p in seen if p.state == "stalled"]
+    assert (wait.done, wait.total, wait.speed, wait.eta, wait.connections) == (0, 1000, 0.0, None, 0)
+    assert wait.message == "503 Service Unavailable; retrying in 0 s"
+    assert wait.url == http_server.url(PATH)
 
 
 def stopped_download(tmp_path, models_dir, http_server, **route):
@@ -115,3 +122,86 @@ def test_a_partial_file_replaced_under_a_transfer_stops_it(tmp_path, models_dir,
         f"Model M: its file was removed from {library.root} during the download; the download stopped and "
         "nothing was kept"
     )
+
+
+class Clock:
+    def __init__(self, now: float = 100.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_speed_is_over_the_last_five_seconds_and_the_eta_over_what_is_left(tmp_path, models_dir, monkeypatch):
+    # The figures the window and the progress bar show, from a fake clock (real time would make them
+    # depend on the machine's speed). The reports are what a running transfer's supervisor sends.
+    clock = Clock()
+    monkeypatch.setattr(transfer_state.time, "monotonic", clock)
+    library, m = make_library(tmp_path, models_dir, "http://127.0.0.1:9/m.pt")
+    seen = []
+    state = transfer_state.TransferState(library, m, fast_options(), on_progress=seen.append)
+    try:
+        plan = _Plan(10_000, [])
+        slot = plan.first_slot()
+        state._emit_progress(plan, "downloading", 2)
+        for seconds, more in ((1, 1000), (2, 1000), (4, 1000)):
+            clock.now += seconds
+            plan.advance(slot, more)
+            state._emit_progress(plan, "downloading", 2)
+        clock.now += 0.05  # within the report interval: no report
+        plan.advance(slot, 1000)
+        state._emit_progress(plan, "stalled", 1)
+    finally:
+        state.session.close()
+    assert [(p.done, p.total, p.state, p.connections, p.url) for p in seen] == [
+        (done, 10_000, "downloading", 2, "http://127.0.0.1:9/m.pt") for done in (0, 1000, 2000, 3000)
+    ]
+    assert [(p.speed, p.eta) for p in seen] == [
+        (0.0, None),
+        (pytest.approx(1000.0), pytest.approx(9.0)),
+        (pytest.approx(2000 / 3), pytest.approx(12.0)),
+        # 7 s after the start: the samples older than 5 s are dropped, down to the last two.
+        (pytest.approx(250.0), pytest.approx(28.0)),
+    ]
+
+
+def test_a_stream_of_unknown_length_has_a_speed_but_no_eta(tmp_path, models_dir, monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(transfer_state.time, "monotonic", clock)
+    library, m = make_library(tmp_path, models_dir, "http://127.0.0.1:9/m.pt")
+    seen = []
+    state = transfer_state.TransferState(library, m, fast_options(), on_progress=seen.append)
+    try:
+        plan = _Plan(None, [])
+        slot = plan.first_slot()
+        state._emit_progress(plan, "downloading", 1)
+        clock.now += 2
+        plan.advance(slot, 1000)
+        state._emit_progress(plan, "downloading", 1)
+    finally:
+        state.session.close()
+    assert [(p.done, p.total, p.speed, p.eta) for p in seen] == [
+        (0, None, 0.0, None),
+        (1000, None, 500.0, None),
+    ]
+
+
+@pytest.mark.parametrize("known", [True, False], ids=["catalog-sha256", "no-sha256"])
+def test_a_users_file_at_the_final_path_is_named_and_left_alone(tmp_path, models_dir, http_server, known):
+    data = payload(1000)
+    http_server.add(PATH, data)
+    fields = {"size": len(data), "sha256": sha256(data)} if known else {}
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), **fields)
+    final = library.path(m)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    final.write_bytes(b"my own notes")
+    reason = library.status(m).reason
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1)))
+    checked = "; it does not match the catalog's size and sha256" if known else ""
+    assert str(info.value) == (
+        f"Model M: a different file is already at {final} (12 Bytes): {reason}{checked}. ofa-manager "
+        "leaves it as it is: move it away or delete it (ofa-manager rm --force m), then download again"
+    )
+    assert info.value.kind is ErrorKind.NOT_OURS
+    assert final.read_bytes() == b"my own notes"
