@@ -198,7 +198,7 @@ MODULES: dict[str, list[str]] = {
         "tests/core/transfer/test_resume.py",  # a complete partial file finished offline
         "tests/core/transfer/test_sources.py",  # no password in what is written
     ],
-    "core/segments.py": ENGINE_TESTS,
+    "core/segments.py": ["tests/core/test_segments_rules.py", *ENGINE_TESTS],
     "core/connections.py": ["tests/core/test_connections_rules.py", *ENGINE_TESTS],
     "core/transfer.py": [
         *ENGINE_TESTS,
