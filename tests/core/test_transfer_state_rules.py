@@ -62,6 +62,15 @@ def test_the_last_attempt_fails_with_the_count_and_the_network_kind(tmp_path, mo
     assert wait.url == http_server.url(PATH)
 
 
+def test_a_status_that_no_retry_can_mend_fails_at_once_as_an_http_error(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(1000), statuses=[404] * 3)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=3)))
+    assert str(info.value) == "Model M: 404 Not Found" and info.value.kind is ErrorKind.HTTP
+    assert len(http_server.requests_for(PATH, "GET")) == 1
+
+
 def stopped_download(tmp_path, models_dir, http_server, **route):
     """A download stopped once some bytes are on disk; its record as left behind."""
     data = payload(2 * MiB)
@@ -186,11 +195,15 @@ def test_a_stream_of_unknown_length_has_a_speed_but_no_eta(tmp_path, models_dir,
     ]
 
 
-@pytest.mark.parametrize("known", [True, False], ids=["catalog-sha256", "no-sha256"])
+@pytest.mark.parametrize(
+    "known", ["size and sha256", "size", ""], ids=["catalog-sha256", "size-only", "none"]
+)
 def test_a_users_file_at_the_final_path_is_named_and_left_alone(tmp_path, models_dir, http_server, known):
     data = payload(1000)
     http_server.add(PATH, data)
-    fields = {"size": len(data), "sha256": sha256(data)} if known else {}
+    fields = {"size": len(data), "sha256": sha256(data)} if known == "size and sha256" else {}
+    if known == "size":
+        fields = {"size": len(data)}
     library, m = make_library(tmp_path, models_dir, http_server.url(PATH), **fields)
     final = library.path(m)
     final.parent.mkdir(parents=True, exist_ok=True)
@@ -198,7 +211,8 @@ def test_a_users_file_at_the_final_path_is_named_and_left_alone(tmp_path, models
     reason = library.status(m).reason
     with pytest.raises(DownloadError) as info:
         run_guarded(Transfer(library, m, fast_options(connections=1)))
-    checked = "; it does not match the catalog's size and sha256" if known else ""
+    # Only a catalog that gives both can say the file is not the checkpoint.
+    checked = "; it does not match the catalog's size and sha256" if known == "size and sha256" else ""
     assert str(info.value) == (
         f"Model M: a different file is already at {final} (12 Bytes): {reason}{checked}. ofa-manager "
         "leaves it as it is: move it away or delete it (ofa-manager rm --force m), then download again"
