@@ -219,3 +219,15 @@ def test_a_users_file_at_the_final_path_is_named_and_left_alone(tmp_path, models
     )
     assert info.value.kind is ErrorKind.NOT_OURS
     assert final.read_bytes() == b"my own notes"
+
+
+def test_a_status_is_reported_in_the_servers_own_words(tmp_path, models_dir, http_server):
+    # A proxy's phrase that reads like a network failure is still a status: it is shown as sent.
+    data = payload(1000)
+    http_server.add(PATH, data, statuses=[(503, {":reason": "Upstream connection timed out"})])
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    seen = []
+    transfer = Transfer(library, m, fast_options(connections=1), on_progress=seen.append)
+    assert run_guarded(transfer).read_bytes() == data
+    [wait] = [p.message for p in seen if p.state == "stalled"]
+    assert wait == "503 Upstream connection timed out; retrying in 0 s"
