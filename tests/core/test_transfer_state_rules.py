@@ -4,6 +4,7 @@ resume record it leaves, the partial file replaced under it, the progress figure
 from __future__ import annotations
 
 import os
+import socket
 import threading
 
 import pytest
@@ -231,3 +232,16 @@ def test_a_status_is_reported_in_the_servers_own_words(tmp_path, models_dir, htt
     assert run_guarded(transfer).read_bytes() == data
     [wait] = [p.message for p in seen if p.state == "stalled"]
     assert wait == "503 Upstream connection timed out; retrying in 0 s"
+
+
+def test_a_network_failure_is_reported_in_a_few_words(tmp_path, models_dir):
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+    listener.close()  # nothing listens there now
+    library, m = make_library(tmp_path, models_dir, f"http://127.0.0.1:{port}/m.pt")
+    seen = []
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=1), on_progress=seen.append))
+    assert str(info.value) == "Model M: connection refused (gave up after 2 attempts)"
+    assert [p.message for p in seen if p.state == "stalled"] == ["connection refused; retrying in 0 s"]
