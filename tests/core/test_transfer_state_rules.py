@@ -254,8 +254,10 @@ def test_a_network_failure_is_reported_in_a_few_words(tmp_path, models_dir):
         ([(0, 0), (1, 1000), (5, 2000)], 400.0),
         # Ten seconds between two reports: with only two samples, the older one stays.
         ([(0, 0), (10, 1000)], 100.0),
+        # Under a byte a second is still a speed: the time left is long, not unknown.
+        ([(0, 0), (2, 1)], 0.5),
     ],
-    ids=["five-seconds", "two-samples"],
+    ids=["five-seconds", "two-samples", "crawling"],
 )
 def test_the_speeds_window_edges(tmp_path, models_dir, monkeypatch, reports, speed):
     clock = Clock()
@@ -273,3 +275,4 @@ def test_the_speeds_window_edges(tmp_path, models_dir, monkeypatch, reports, spe
     finally:
         state.session.close()
     assert seen[-1].speed == pytest.approx(speed)
+    assert seen[-1].eta == pytest.approx((10_000 - reports[-1][1]) / speed)
