@@ -128,7 +128,7 @@ MODULES: dict[str, list[str]] = {
     "core/desktop.py": ["tests/project/test_desktop_files.py"],
     "core/elsewhere.py": ["tests/cli/test_waiting_download.py"],
     "core/footprint.py": ["tests/core/test_footprint_rules.py", "tests/core/test_figures_space.py"],
-    "core/moved.py": ["tests/core/test_moved_folder.py"],
+    "core/moved.py": ["tests/core/test_moved_rules.py", "tests/core/test_moved_folder.py"],
     "core/names.py": ["tests/core/test_names_rules.py", "tests/core/test_file_names.py"],
     "core/protocol.py": [
         "tests/core/test_protocol_rules.py",
