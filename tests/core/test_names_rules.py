@@ -269,3 +269,58 @@ def test_every_entry_or_the_ones_asked_for_are_adopted_once_per_file(tmp_path, m
         (library.root / f"model-{short(B)}.pt", library.path(two))
     ]
     assert names.adopt_earlier_names(library) == [(library.root / f"model-{short(A1)}.pt", library.path(one))]
+
+
+@pytest.fixture
+def one_host(tmp_path, models_dir):
+    """Two URLs of one host publishing one name: each gets a hashed name in the host's folder."""
+    catalog = write_catalog(tmp_path / "c.json", [entry("one", A1), entry("own", A2)])
+    return Library(models_dir, load(catalog))
+
+
+def test_one_host_the_plain_name_moves_only_to_the_url_its_metadata_names(one_host):
+    one, own = one_host.catalog.get("one"), one_host.catalog.get("own")
+    plain = names.beside(one_host.root / "model.pt")
+    put(plain[0], b"own's file")
+    put(plain[3], meta_naming(A2))
+    assert names.adopt_earlier_name(one_host, one) == []  # not A1's: it stays
+    assert plain[0].read_bytes() == b"own's file"
+    assert names.adopt_earlier_name(one_host, own) == [
+        (plain[0], one_host.path(own)),
+        (plain[3], names.beside(one_host.path(own))[3]),
+    ]
+
+
+def test_one_host_a_hash_named_file_always_belongs_to_its_url(one_host):
+    one = one_host.catalog.get("one")
+    hashed = names.beside(one_host.root / f"model-{short(A1)}.pt")
+    put(hashed[1], b"partial data, no record")
+    assert names.adopt_earlier_name(one_host, one) == [(hashed[1], names.beside(one_host.path(one))[1])]
+
+
+def test_a_held_earlier_name_is_skipped_and_the_next_one_tried(library):
+    from ofa_manager.core.sharing import FolderLock
+
+    one = library.catalog.get("one")
+    hashed = library.root / f"model-{short(A1)}.pt"
+    put(hashed, b"hashed")
+    plain = names.beside(library.root / "model.pt")
+    put(plain[0], b"plain")
+    put(plain[3], meta_naming(A1))
+    release = hold(FolderLock(hashed.with_name(f".{hashed.name}.lock")))
+    try:
+        assert names.adopt_earlier_name(library, one) == [
+            (plain[0], library.path(one)),
+            (plain[3], names.beside(library.path(one))[3]),
+        ]
+    finally:
+        release()
+    assert hashed.read_bytes() == b"hashed"
+
+
+def test_a_unique_name_before_colliding_ones_leaves_them_their_paths(tmp_path):
+    paths, _ = names.assign(
+        tmp_path, {"https://c.example.org/own.pt": "own.pt", A1: "model.pt", B: "model.pt"}
+    )
+    assert paths[A1] == tmp_path / "a.example.org" / "model.pt"
+    assert paths[B] == tmp_path / "b.example.org" / "model.pt"
