@@ -145,33 +145,60 @@ MODULES: dict[str, list[str]] = {
     "core/zoo.py": ["tests/core/test_zoo.py"],
     # Modules added after the first map (a test file each, named for what it covers).
     "core/desktop.py": ["tests/project/test_desktop_files.py"],
-    "core/elsewhere.py": ["tests/cli/test_waiting_download.py"],
-    "core/footprint.py": ["tests/core/test_figures_space.py"],
-    "core/moved.py": ["tests/core/test_moved_folder.py"],
-    "core/names.py": ["tests/core/test_file_names.py"],
+    "core/elsewhere.py": ["tests/core/test_elsewhere_rules.py", "tests/cli/test_waiting_download.py"],
+    "core/footprint.py": ["tests/core/test_footprint_rules.py", "tests/core/test_figures_space.py"],
+    "core/moved.py": ["tests/core/test_moved_rules.py", "tests/core/test_moved_folder.py"],
+    "core/names.py": ["tests/core/test_names_rules.py", "tests/core/test_file_names.py"],
     "core/protocol.py": [
         "tests/core/test_protocol_rules.py",
         "tests/gui/test_pipe.py",
         "tests/core/test_states.py",
     ],
-    # The models folder, in its layers; each runs the models folder's tests.
-    **{
-        f"core/{name}.py": [
-            "tests/core/test_library.py",
-            "tests/core/test_foreign_files.py",
-            "tests/core/test_shared_store.py",
-            "tests/core/test_hostile_inputs.py",
-        ]
-        for name in (
-            "library",
-            "library_paths",
-            "library_states",
-            "library_checks",
-            "file_status",
-            "safe_files",
-            "records",
-        )
-    },
+    # The models folder, in its layers: each layer's rules tests first, then the models folder's tests that
+    # reach it (quarantine: the rejected copy; shared_store: the stores; file_names: host folders).
+    "core/records.py": [
+        "tests/core/test_records_rules.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_fingerprints.py",
+        "tests/core/test_hostile_inputs.py",
+    ],
+    "core/file_status.py": ["tests/core/test_file_status_rules.py", "tests/core/test_quarantine.py"],
+    "core/safe_files.py": [
+        "tests/core/test_safe_files_rules.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/core/test_library.py",
+    ],
+    "core/library_paths.py": [
+        "tests/core/test_library_rules.py",
+        "tests/core/test_library.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/core/test_file_names.py",
+    ],
+    "core/library_states.py": [
+        "tests/core/test_library_rules.py",
+        "tests/core/test_library.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_shared_store.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/core/test_quarantine.py",
+    ],
+    "core/library_checks.py": [
+        "tests/core/test_library_rules.py",
+        "tests/core/test_library.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_shared_store.py",
+        "tests/core/test_fingerprints.py",
+    ],
+    "core/library.py": [
+        "tests/core/test_library_rules.py",
+        "tests/core/test_library.py",
+        "tests/core/test_quarantine.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_shared_store.py",
+        "tests/core/test_figures_space.py",
+    ],
     **{
         f"core/{name}.py": ["tests/core/test_checkpoint_contents.py"]
         for name in (
