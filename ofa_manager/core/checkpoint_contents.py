@@ -183,13 +183,13 @@ def _read_legacy(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointCo
         exc.globals = _uses(seen)
         raise
     problems: list[str] = []
-    if not isinstance(keys, list) or any(str(k) not in storages.by_key for k in keys):
+    if not isinstance(keys, list) or any(not isinstance(k, str) or k not in storages.by_key for k in keys):
         raise MalformedPickle("the storage list does not match the storages the pickle names", _uses(seen))
     if isinstance(sys_info, dict) and sys_info.get("little_endian") is False:
         problems.append("big-endian data: tensors are byte-swapped when loaded on this machine")
     # Each storage follows as an 8-byte element count and its bytes: the sizes alone give the file's length.
     offset = f.tell()
-    expected = offset + sum(8 + storages.by_key[str(k)].nbytes for k in keys)
+    expected = offset + sum(8 + storages.by_key[k].nbytes for k in keys)
     if expected > size:
         raise TruncatedCheckpoint(
             f"truncated: the storages need {expected} bytes, the file has {size}", _uses(seen)
@@ -199,7 +199,7 @@ def _read_legacy(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointCo
     checked = 0
     if deep:
         for key in keys:
-            ref = storages.by_key[str(key)]
+            ref = storages.by_key[key]
             f.seek(offset)
             count = int.from_bytes(f.read(8), "little")
             if count != ref.numel:
