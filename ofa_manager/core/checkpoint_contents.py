@@ -183,7 +183,12 @@ def _read_legacy(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointCo
         exc.globals = _uses(seen)
         raise
     problems: list[str] = []
-    if not isinstance(keys, list) or any(not isinstance(k, str) or k not in storages.by_key for k in keys):
+    # torch fills exactly the storages this list names, in its order: one left out would load uninitialised.
+    if (
+        not isinstance(keys, list)
+        or not all(isinstance(k, str) for k in keys)
+        or sorted(keys) != sorted(storages.by_key)
+    ):
         raise MalformedPickle("the storage list does not match the storages the pickle names", _uses(seen))
     if isinstance(sys_info, dict) and sys_info.get("little_endian") is False:
         problems.append("big-endian data: tensors are byte-swapped when loaded on this machine")
