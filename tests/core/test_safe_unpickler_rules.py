@@ -241,7 +241,7 @@ def test_a_read_past_the_reader_limit_is_refused_and_the_limit_counts_every_read
         Loaded(text, limit=len(text) - 3)
     # Past the end of the file is a truncated file, whatever the limit.
     with pytest.raises(TruncatedCheckpoint):
-        Loaded(b"X\x10\x00\x00\x00abc", limit=5)
+        Loaded(b"X\x0c\x00\x00\x00abc", limit=5)  # 12 bytes asked, 3 there: past the end first
 
 
 def test_a_line_is_read_up_to_64_kib_and_a_longer_one_is_refused_not_called_truncated():
@@ -359,6 +359,8 @@ def test_numpy_dtypes_and_scalars_are_decoded_without_numpy():
     assert native.code == "<i8"
     kept = load(g("numpy", "dtype") + u("<f4") + b"\x85R(K\x03" + u(">") + b"tb.")
     assert kept.code == "<f4"  # already ordered
+    bar = load(g("numpy", "dtype") + u("O") + b"\x85R(K\x03" + u("|") + b"tb.")
+    assert bar.code == "|O"
     plain = load(g("numpy", "dtype") + u("O") + b"\x85R(K\x03" + u("x") + b"tb.")
     assert plain.code == "O"  # not a byte order
     short = load(g("numpy", "dtype") + u("f2") + b"\x85R(K\x03tb.")
@@ -586,3 +588,18 @@ def test_the_hashing_limit_counts_every_key(monkeypatch):
 def test_keys_that_are_not_tuples_cost_nothing(monkeypatch):
     monkeypatch.setattr(su, "MAX_HASHED", 0)
     assert load(b"}(" + u("a") + b"K\x01K\x02K\x03u.") == {"a": 1, 2: 3}
+
+
+def test_a_key_measured_before_counts_its_depth_and_size_again(monkeypatch):
+    # K = ((), (), ()): 2 deep, 4 tuples to hash. (K,) reuses what was measured of K: 3 deep, 5 tuples.
+    data = b"}(" + b")))\x87q\x00Nh\x00\x85Nu."
+    monkeypatch.setattr(su, "MAX_HASHED", 9)
+    monkeypatch.setattr(su, "MAX_KEY_DEPTH", 3)
+    assert len(load(data)) == 2
+    monkeypatch.setattr(su, "MAX_HASHED", 8)
+    with pytest.raises(MalformedPickle, match="more than 8 tuples"):
+        load(data)
+    monkeypatch.setattr(su, "MAX_HASHED", 9)
+    monkeypatch.setattr(su, "MAX_KEY_DEPTH", 2)
+    with pytest.raises(MalformedPickle, match="more than 2 deep"):
+        load(data)
