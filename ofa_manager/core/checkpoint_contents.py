@@ -74,7 +74,12 @@ def _resolve_pickle(infos: list[zipfile.ZipInfo]) -> tuple[str, zipfile.ZipInfo]
     folded: dict[str, str] = {}
     for info in infos:
         other = folded.setdefault(info.filename.casefold(), info.filename)
-        if other is not info.filename:
+        if other is not info.filename:  # another entry's name: the same name twice, or in another case
+            if other == info.filename:
+                raise AmbiguousCheckpoint(
+                    f"refused as ambiguous: the archive holds {other!r} twice (which one torch reads is not "
+                    "defined)"
+                )
             raise AmbiguousCheckpoint(
                 f"refused as ambiguous: the archive holds {other!r} and {info.filename!r}, names that differ "
                 "only in case (torch looks names up ignoring case, so which one it reads is not defined)"

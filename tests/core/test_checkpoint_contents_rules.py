@@ -131,7 +131,10 @@ def test_a_tar_archive_an_empty_file_and_other_bytes_each_have_their_words(tmp_p
 
 
 def test_a_page_whose_html_starts_past_the_first_512_bytes_is_not_called_one(tmp_path):
-    (tmp_path / "late.pt").write_bytes(b" " * 512 + b"<html>")
+    (tmp_path / "last.pt").write_bytes(b" " * 507 + b"<html>")  # "<html" ends at the 512th byte
+    with pytest.raises(NotACheckpoint, match="this is a web page"):
+        cc.read_checkpoint(tmp_path / "last.pt")
+    (tmp_path / "late.pt").write_bytes(b" " * 508 + b"<html>")
     with pytest.raises(NotACheckpoint, match=f"^{NEITHER}$"):
         cc.read_checkpoint(tmp_path / "late.pt")
 
@@ -162,6 +165,21 @@ def test_names_that_differ_in_case_are_named_in_the_refusal(tmp_path):
     assert str(caught.value) == (
         "refused as ambiguous: the archive holds 'archive/version' and 'archive/VERSION', names that differ "
         "only in case (torch looks names up ignoring case, so which one it reads is not defined)"
+    )
+
+
+def test_a_name_twice_in_the_archive_is_refused(tmp_path):
+    path = tmp_path / "twice.pt"
+    with zipfile.ZipFile(path, "w") as archive, pytest.warns(UserWarning, match="Duplicate name"):
+        archive.writestr("archive/data.pkl", ONE_STORAGE)
+        archive.writestr("archive/version", b"3")
+        archive.writestr("archive/data/0", b"\x00" * 8)
+        archive.writestr("archive/version", b"3")
+    with pytest.raises(AmbiguousCheckpoint) as caught:
+        cc.read_checkpoint(path)
+    assert str(caught.value) == (
+        "refused as ambiguous: the archive holds 'archive/version' twice "
+        "(which one torch reads is not defined)"
     )
 
 
@@ -406,3 +424,20 @@ def test_the_committed_truncated_fixtures_are_truncated():
     for name in ("truncated.pt", "truncated_legacy.pt"):
         with pytest.raises(TruncatedCheckpoint):
             cc.read_checkpoint(FIXTURES / name)
+
+
+def test_a_pickle_cut_short_says_where_the_file_ends(tmp_path):
+    with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the pickle: it is truncated$"):
+        cc.read_checkpoint(torch_zip(tmp_path / "z.pt", ONE_STORAGE[:-3]))
+    full = legacy(tmp_path / "full.pt").read_bytes()
+    keys = pickle.dumps(["0"], protocol=2)
+    at = full.rindex(keys)
+    (tmp_path / "pickle.pt").write_bytes(full[: at - 3])
+    with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the pickle: it is truncated$"):
+        cc.read_checkpoint(tmp_path / "pickle.pt")
+    (tmp_path / "list.pt").write_bytes(full[: at + 4])
+    with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the storage list: it is truncated$"):
+        cc.read_checkpoint(tmp_path / "list.pt")
+    (tmp_path / "head.pt").write_bytes(full[:20])
+    with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the header: it is truncated$"):
+        cc.read_checkpoint(tmp_path / "head.pt")
