@@ -415,3 +415,25 @@ def test_no_load_lines_for_a_file_torch_would_refuse_or_that_runs_code():
     assert cs.weights_only_code(contents(Verdict(True, "x"))) == (
         'import torch\n\ncheckpoint = torch.load("/models/a.pt", map_location="cpu", weights_only=True)\n'
     )
+
+
+def test_an_ema_part_is_a_section_only_when_it_holds_tensor_data():
+    p = Pickle()
+    root = {
+        "extra_state": {"ema": {}, "ema_bare": p.storage("s", 3), 1: "a key that is no string"},
+        "model": {"w": p.tensor("0", 1)},
+    }
+    d = p.describe(root, problems=["kept as given"])
+    assert sections(d) == {
+        "extra_state.ema_bare": ("EMA weights", 0, 12),  # a storage with no tensor over it: its bytes
+        "extra_state": ("training state", 0, 0),
+        "model": ("model weights", 1, 4),
+    }
+    assert d["problems"] == ["kept as given"]
+
+
+def test_a_tensor_reached_only_through_a_calls_callable_is_found():
+    p = Pickle()
+    inner = Reduced(GlobalRef("mylab", "make"), (p.tensor("0", 3),))
+    d = p.describe({"x": Reduced(inner, ())})
+    assert sections(d)["x"] == ("other", 1, 12)
