@@ -365,3 +365,80 @@ def test_no_summary_is_recorded_without_the_files_own_record(tmp_path, models_di
     library.meta_path(a).unlink()
     claims._record(library, a, os.lstat(library.path(a)), {"safe": False})
     assert not library.meta_path(a).exists() and library.read_meta(a) == {}
+
+
+def test_a_corrupt_file_is_still_read_for_what_it_holds(tmp_path, models_dir):
+    library, a = lab_entry(tmp_path, models_dir)
+    meta = library.read_meta(a)
+    meta["state"] = "corrupt"
+    library.write_meta(a, meta)
+    found = inspect_entry(library, a)
+    assert found is not None and found.cached is False and found.summary["error"]
+
+
+def test_a_file_replaced_in_one_respect_only_is_not_recorded(tmp_path, models_dir):
+    import os
+    import shutil
+
+    from ofa_manager.core import claims
+
+    library, a = lab_entry(tmp_path, models_dir)
+    path = library.path(a)
+    st = os.lstat(path)
+    # Another inode, same size and time (a copy put in its place).
+    copy = path.with_name("copy")
+    shutil.copy2(path, copy)
+    os.utime(copy, ns=(st.st_atime_ns, st.st_mtime_ns))
+    os.replace(copy, path)
+    now = os.lstat(path)
+    assert (now.st_size, now.st_mtime_ns) == (st.st_size, st.st_mtime_ns) and now.st_ino != st.st_ino
+    claims._record(library, a, st, {"x": 1})
+    assert "contents" not in library.read_meta(a)
+    # Same inode and size, another time.
+    os.utime(path, ns=(now.st_atime_ns, now.st_mtime_ns + 10**9))
+    claims._record(library, a, now, {"x": 2})
+    assert "contents" not in library.read_meta(a)
+    # Same inode and time, another size.
+    now = os.lstat(path)
+    with open(path, "ab") as f:
+        f.write(b"x")
+    os.utime(path, ns=(now.st_atime_ns, now.st_mtime_ns))
+    claims._record(library, a, now, {"x": 3})
+    assert "contents" not in library.read_meta(a)
+
+
+def test_the_files_lock_is_free_again_after_a_summary_is_recorded(tmp_path, models_dir):
+    import threading
+
+    library, a = lab_entry(tmp_path, models_dir)
+    inspect_entry(library, a)
+    assert "contents" in library.read_meta(a)
+    got: list[bool] = []
+
+    def try_lock():
+        lock = library.lock(a)
+        try:
+            lock.acquire(timeout=0)
+        except Exception:
+            got.append(False)
+        else:
+            got.append(True)
+            lock.release()
+
+    other = threading.Thread(target=try_lock)
+    other.start()
+    other.join()
+    assert got == [True]
+
+
+def test_a_summary_that_cannot_be_written_is_left_unrecorded_without_an_error(
+    tmp_path, models_dir, monkeypatch
+):
+    library, a = lab_entry(tmp_path, models_dir)
+
+    def full_disk(entry, meta):  # a full disk or a read-only folder (tests run as root: not reproducible)
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(library, "write_meta", full_disk)
+    found = inspect_entry(library, a)
+    assert found.cached is False and "contents" not in library.read_meta(a)
