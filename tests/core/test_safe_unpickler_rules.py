@@ -603,3 +603,28 @@ def test_a_key_measured_before_counts_its_depth_and_size_again(monkeypatch):
     monkeypatch.setattr(su, "MAX_KEY_DEPTH", 2)
     with pytest.raises(MalformedPickle, match="more than 2 deep"):
         load(data)
+
+
+def test_edges_of_the_stand_ins():
+    assert isinstance(load(b"K\x01)\x81."), Reduced)  # NEWOBJ on what is no global
+    with_keywords = load(g("argparse", "Namespace") + b")}" + u("k") + b"K\x01s\x92.")
+    assert isinstance(with_keywords, Reduced) and with_keywords.args == ((), {"k": 1})
+    little = load(g("numpy", "dtype") + u("f4") + b"\x85R(K\x03" + u("<") + b"tb.")
+    assert little.code == "<f4"
+    odd = load(g("numpy", "dtype") + u("Xy") + b"\x85R(K\x03" + u(">") + b"tb.")
+    assert odd.code == ">Xy"  # any code not starting with a byte order gets the state's
+    scalar = load(
+        g("numpy._core.multiarray", "scalar") + g("numpy", "dtype") + u("Xf8") + b"\x85R"
+        b"C\x08" + struct.pack("<d", 1.0) + b"\x86R."
+    )
+    assert (scalar.dtype, scalar.value) == ("Xf8", None)  # only byte orders are stripped from a code
+    loose = load(
+        g("torch._utils", "_rebuild_tensor_v2")
+        + b"("
+        + u("no storage")
+        + b"K\x00"
+        + ints(2)
+        + ints(1)
+        + b"tR."
+    )
+    assert isinstance(loose, Tensor) and loose.storage is None and loose.dtype == "unknown"
