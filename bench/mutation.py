@@ -199,16 +199,30 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_shared_store.py",
         "tests/core/test_figures_space.py",
     ],
-    **{
-        f"core/{name}.py": ["tests/core/test_checkpoint_contents.py"]
-        for name in (
-            "checkpoint_contents",
-            "checkpoint_results",
-            "pickle_globals",
-            "safe_unpickler",
-            "checkpoint_summary",
-        )
-    },
+    # The checkpoint reader: each module's rules tests first, then the committed fixtures read whole.
+    "core/safe_unpickler.py": [
+        "tests/core/test_safe_unpickler_rules.py",
+        "tests/core/test_checkpoint_contents_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
+    "core/pickle_globals.py": [
+        "tests/core/test_pickle_globals_rules.py",
+        "tests/core/test_safe_unpickler_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
+    "core/checkpoint_contents.py": [
+        "tests/core/test_checkpoint_contents_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
+    "core/checkpoint_results.py": [
+        "tests/core/test_checkpoint_contents_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
+    "core/checkpoint_summary.py": [
+        "tests/core/test_checkpoint_summary_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+        "tests/core/test_claims_rules.py",  # the load lines and the summary of a file
+    ],
     # Its rules file pins the functions one by one; the transfer tests use the tokens, statuses, redirects and
     # the sockets shut down on a pause or a failure for real.
     "core/http.py": [
