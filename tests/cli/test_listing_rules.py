@@ -4,10 +4,13 @@ the text forms (a rejected copy, a shared store, files sharing one name, the sha
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 
-from tests.catalogs import entry, run_cli, sha256, write_catalog
+from ofa_manager.core import units
+from tests.catalogs import entry, payload, run_cli, sha256, write_catalog
+from tests.httpserver import md5_etag, oss_headers
 from tests.scenes import Shelf
 
 pytestmark = pytest.mark.usefixtures("engine_threads_end")
@@ -199,3 +202,60 @@ def test_a_shared_store_is_listed_and_counted_apart(capsys, tmp_path, models_dir
     code, out, _ = run_cli(capsys, *shelf.args, "du")
     assert code == 0
     assert "  in shared stores  293.0 KiB  (read from the stores, not counted in this folder)" in out
+
+
+# -- the words of a list line (the same words the window shows) -------------------------------------------
+
+
+def line_of(capsys, args, entry_id: str) -> str:
+    code, out, err = run_cli(capsys, *args, "list")
+    assert code == 0, err
+    return next(line for line in out.splitlines() if line.startswith(f"  {entry_id} "))
+
+
+def served_with_fingerprints(tmp_path, models_dir, http_server, **faults):
+    data = payload(100_000, 7)
+    http_server.add("/f.pt", data, headers=oss_headers(data), **faults)
+    catalog = write_catalog(tmp_path / "f.json", [entry("f", http_server.url("/f.pt"), group=["G"])])
+    return data, ["--dir", str(models_dir), "--catalog", str(catalog)]
+
+
+def test_a_file_checked_against_the_servers_crc_says_so(capsys, tmp_path, models_dir, http_server):
+    _, args = served_with_fingerprints(tmp_path, models_dir, http_server)
+    assert run_cli(capsys, *args, "download", "f")[0] == 0
+    line = line_of(capsys, args, "f")
+    assert line.endswith("   97.7 KiB  verified against the server's CRC-64  [G]")
+
+
+def test_a_copy_rejected_by_the_servers_crc_names_that_check(capsys, tmp_path, models_dir, http_server):
+    _, args = served_with_fingerprints(tmp_path, models_dir, http_server, corrupt_at=99)
+    assert run_cli(capsys, *args, "download", "f", "--retries", "0")[0] == 1
+    line = line_of(capsys, args, "f")
+    assert line.endswith("remote; rejected: server CRC-64 mismatch (kept as f.pt.rejected)  [G]")
+
+
+def test_a_copy_rejected_by_the_servers_md5_names_that_check(capsys, tmp_path, models_dir, http_server):
+    data = payload(100_000, 8)
+    http_server.add("/f.pt", data, etag=md5_etag(data), corrupt_at=99)
+    catalog = write_catalog(tmp_path / "f.json", [entry("f", http_server.url("/f.pt"), group=["G"])])
+    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    assert run_cli(capsys, *args, "download", "f", "--retries", "0")[0] == 1
+    line = line_of(capsys, args, "f")
+    assert line.endswith("remote; rejected: server MD5 mismatch (kept as f.pt.rejected)  [G]")
+
+
+def test_a_partial_file_shows_the_bytes_it_has(capsys, shelf, http_server):
+    http_server.add("/bad.pt", shelf.files["bad"], drop_after=30_000)
+    assert run_cli(capsys, *shelf.args, "download", "bad", "--retries", "0", "--connections", "1")[0] == 1
+    line = line_of(capsys, shelf.args, "bad")
+    assert re.search(r"  partial \d+(\.\d)? KiB  \[Test\]$", line), line
+    _, rows = listed(capsys, shelf)
+    assert f"partial {units.size(rows['bad']['bytes'])}  [Test]" in line
+
+
+def test_a_file_it_did_not_write_is_not_ours_with_the_reason(capsys, shelf):
+    (shelf.dir / "good.pt").write_bytes(b"the user's own file")
+    line = line_of(capsys, shelf.args, "good")
+    _, rows = listed(capsys, shelf)
+    assert rows["good"]["state"] == "not-ours" and rows["good"]["reason"]
+    assert line.endswith(f"  not ours: {rows['good']['reason']}  [Base / Large]")
