@@ -239,7 +239,11 @@ MODULES: dict[str, list[str]] = {
         "tests/cli/test_commands.py",
         "tests/cli/test_waiting_download.py",
     ],
-    "cli/inspection.py": ["tests/core/test_claims.py", "tests/core/test_checkpoint_contents.py"],
+    "cli/inspection.py": [
+        "tests/cli/test_inspect_rules.py",
+        "tests/core/test_claims.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
     "cli/links.py": ["tests/cli/test_link.py", "tests/cli/test_archives.py"],
     "cli/archives.py": ["tests/cli/test_archives.py"],
     "cli/catalog.py": ["tests/core/test_zoo.py", "tests/core/test_foreign_files.py"],
