@@ -232,7 +232,11 @@ MODULES: dict[str, list[str]] = {
         "tests/cli/test_commands.py",
         "tests/cli/test_archives.py",
     ],
-    "cli/move.py": ["tests/cli/test_move_trash.py", "tests/core/test_moved_folder.py"],
+    "cli/move.py": [
+        "tests/cli/test_move_rules.py",
+        "tests/cli/test_move_trash.py",
+        "tests/core/test_moved_folder.py",
+    ],
     "cli/download.py": [
         "tests/cli/test_download_rules.py",
         "tests/cli/test_rules.py",
