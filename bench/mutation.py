@@ -248,7 +248,7 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_claims.py",
         "tests/core/test_checkpoint_contents.py",
     ],
-    "cli/links.py": ["tests/cli/test_link.py", "tests/cli/test_archives.py"],
+    "cli/links.py": ["tests/cli/test_link_rules.py", "tests/cli/test_link.py", "tests/cli/test_archives.py"],
     "cli/archives.py": ["tests/cli/test_archives.py"],
     "cli/catalog.py": ["tests/core/test_zoo.py", "tests/core/test_foreign_files.py"],
     "cli/access.py": ["tests/core/test_credentials.py", "tests/core/test_lab_cache.py"],
