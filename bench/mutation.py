@@ -211,6 +211,7 @@ MODULES: dict[str, list[str]] = {
         "tests/cli/test_remove_rules.py",
         "tests/cli/test_download_rules.py",
         "tests/cli/test_commands.py",
+        "tests/core/test_claims.py",  # a file's contents against each entry's claim, in list and verify
         "tests/core/test_moved_folder.py",  # the folder moved away: exit 3 and how to go on
     ],
     # Every argument's names, default and help words are in tests/data/cli-arguments.txt.
