@@ -252,7 +252,11 @@ MODULES: dict[str, list[str]] = {
     "cli/links.py": ["tests/cli/test_link_rules.py", "tests/cli/test_link.py", "tests/cli/test_archives.py"],
     "cli/archives.py": ["tests/cli/test_archives.py"],
     "cli/catalog.py": ["tests/core/test_zoo.py", "tests/core/test_foreign_files.py"],
-    "cli/access.py": ["tests/core/test_credentials.py", "tests/core/test_lab_cache.py"],
+    "cli/access.py": [
+        "tests/cli/test_access_rules.py",
+        "tests/core/test_credentials.py",
+        "tests/core/test_lab_cache.py",
+    ],
     "cli/desktop.py": ["tests/project/test_desktop_files.py"],
 }
 # Tests that cannot pass on mutated code whatever the mutant: they look at what importing a module loads, and
