@@ -95,3 +95,17 @@ def test_a_bad_rule_changes_nothing(capsys, catalog):
     code, out, err = run_cli(capsys, *catalog, "mirror", "remove", "https://never.example/")
     assert code == 2 and err.endswith("; no rule changed\n")
     assert settings.load().rewrite_rules == []
+
+
+def test_without_a_keyring_login_says_so_before_asking(capsys, monkeypatch):
+    import keyring
+    from keyring.backends import fail
+
+    keyring.set_keyring(fail.Keyring())  # the memory keyring fixture puts the previous one back
+    asked = []
+    monkeypatch.setattr("sys.stdin", Terminal(""))
+    monkeypatch.setattr("getpass.getpass", lambda prompt: asked.append(prompt) or "typed")
+    code, out, err = run_cli(capsys, "login", "bucket.example")
+    assert code == 2 and out == "" and asked == []
+    assert err.startswith("ofa-manager: no system keyring is available (") and err.count("\n") == 1
+    assert err.endswith("so tokens cannot be stored; downloads that need no token still work\n")
