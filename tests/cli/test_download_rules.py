@@ -5,12 +5,16 @@ shared store's copy, the lines it prints as files arrive or fail, and the progre
 from __future__ import annotations
 
 import io
+import json
+import os
 import re
+import signal
+import threading
 
 import pytest
 
 from ofa_manager.core import settings
-from tests.catalogs import entry, payload, run_cli, write_catalog
+from tests.catalogs import entry, payload, run_cli, wait_for, write_catalog
 from tests.scenes import Shelf, Terminal
 
 pytestmark = pytest.mark.usefixtures("engine_threads_end")
@@ -248,3 +252,34 @@ def test_retries_come_from_the_settings_unless_given(capsys, shelf, http_server)
     assert code == 1 and "503 Service Unavailable (gave up after 3 attempts)" in err
     # While it waits to try again, the line says so (nothing has arrived: no rate, no time left).
     assert "good: 0% 0 Bytes of 293.0 KiB, —, unknown left reconnecting" in err.splitlines()
+
+
+def test_ctrl_c_stops_the_download_and_keeps_the_partial_data(capsys, shelf, http_server):
+    http_server.add("/good.pt", shelf.files["good"], stall_after=100_000, stall_seconds=3)
+
+    def press_ctrl_c() -> None:
+        wait_for(
+            lambda: any(
+                r.path == "/good.pt" and r.method == "GET" and r.bytes_sent for r in http_server.requests
+            ),
+            what="the download to start",
+        )
+        os.kill(os.getpid(), signal.SIGINT)
+
+    # Python's own handler (the mutation runner starts its tests with SIGINT ignored).
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        pressing = threading.Thread(target=press_ctrl_c)
+        pressing.start()
+        code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1")
+        pressing.join()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert code == 130
+    assert "\nstopped; partial data kept — run the same command again to resume\n" in err
+    assert "file(s) ready" not in err
+    code, out, _ = run_cli(capsys, *shelf.args, "list", "--json")
+    kept = json.loads(out)[0]
+    assert kept["state"] == "partial"
+    code, _, _ = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1")
+    assert code == 0 and (shelf.dir / "good.pt").read_bytes() == shelf.files["good"]
