@@ -260,3 +260,30 @@ def test_a_file_it_did_not_write_is_not_ours_with_the_reason(capsys, shelf):
     _, rows = listed(capsys, shelf)
     assert rows["good"]["state"] == "not-ours" and rows["good"]["reason"]
     assert line.endswith(f"  not ours: {rows['good']['reason']}  [Base / Large]")
+
+
+def test_a_partial_file_whose_record_is_unreadable_starts_over_and_says_why(capsys, shelf, http_server):
+    http_server.add("/bad.pt", shelf.files["bad"], drop_after=30_000)
+    assert run_cli(capsys, *shelf.args, "download", "bad", "--retries", "0", "--connections", "1")[0] == 1
+    (shelf.dir / "bad.pt.part.json").write_text("{", encoding="utf-8")
+    _, rows = listed(capsys, shelf)
+    reason = "its resume record bad.pt.part.json was discarded: it is not a readable record"
+    assert rows["bad"]["state"] == "partial" and rows["bad"]["reason"] == reason
+    line = line_of(capsys, shelf.args, "bad")
+    size = units.size(rows["bad"]["bytes"])
+    assert line.endswith(f"  partial {size} ({reason}; the next download starts over)  [Test]")
+
+
+def test_a_store_copy_verified_says_so(capsys, tmp_path, models_dir, http_server):
+    store = tmp_path / "store"
+    store.mkdir()
+    shelf = Shelf(tmp_path, models_dir, http_server, store=store)
+    (store / "good.pt").write_bytes(shelf.files["good"])
+    assert line_of(capsys, shelf.args, "good").endswith(
+        f"in the shared store: {store / 'good.pt'}  [Base / Large]"
+    )
+    assert run_cli(capsys, *shelf.args, "verify", "good")[0] == 0
+    line = line_of(capsys, shelf.args, "good")
+    assert line.endswith(f"in the shared store: {store / 'good.pt'} (verified)  [Base / Large]")
+    _, rows = listed(capsys, shelf)
+    assert rows["good"]["verified"] is True
