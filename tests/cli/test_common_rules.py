@@ -175,3 +175,23 @@ def test_windows_and_macos_always_have_a_display(capsys, monkeypatch, no_display
     monkeypatch.setitem(sys.modules, "ofa_manager.gui.app", None)
     code, _, err = run_cli(capsys, *shelf.args, "gui")
     assert code == 0 and err.startswith("ofa-manager: the window cannot start (")
+
+
+def test_a_file_under_an_earlier_name_is_moved_and_named_once(capsys, tmp_path, models_dir, http_server):
+    from ofa_manager.core import names
+    from tests.scenes import SameNameSite, to_earlier_name
+
+    site = SameNameSite(tmp_path, models_dir, http_server)
+    assert run_cli(capsys, *site.args, "download", "one")[0] == 0
+    earlier = site.dir.resolve() / names.hashed_name("model.pt", site.urls["one"])
+    to_earlier_name(site, "one", earlier)
+    code, out, err = run_cli(capsys, *site.args, "list", "--json")
+    assert code == 0
+    host = site.hosts["one"]
+    assert err.splitlines() == [
+        f"{earlier.name} is now {host}/model.pt (see README: file names)",
+        f".{earlier.stem}.pt.meta.json is now {host}/.model.pt.meta.json (see README: file names)",
+    ]
+    assert states(out)["one"] == "downloaded"
+    code, _, err = run_cli(capsys, *site.args, "list", "--json")
+    assert err == ""
