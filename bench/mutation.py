@@ -252,7 +252,11 @@ MODULES: dict[str, list[str]] = {
     ],
     "cli/links.py": ["tests/cli/test_link_rules.py", "tests/cli/test_link.py", "tests/cli/test_archives.py"],
     "cli/archives.py": ["tests/cli/test_archives.py"],
-    "cli/catalog.py": ["tests/core/test_zoo.py", "tests/core/test_foreign_files.py"],
+    "cli/catalog.py": [
+        "tests/cli/test_catalog_rules.py",
+        "tests/core/test_zoo.py",
+        "tests/core/test_foreign_files.py",
+    ],
     "cli/access.py": [
         "tests/cli/test_access_rules.py",
         "tests/core/test_credentials.py",
