@@ -20,7 +20,8 @@ def normalise_host(text: str) -> str:
         scheme, netloc = parts.scheme.lower(), parts.netloc
     else:
         scheme, netloc = "", text.rstrip("/")
-    netloc = netloc.rpartition("@")[2]
+    # No user and password; an empty port ("name:") is the scheme's default, as if none was written.
+    netloc = netloc.rpartition("@")[2].removesuffix(":")
     if netloc.startswith("["):  # an IPv6 address: [::1] or [::1]:8080
         name, _, rest = netloc.partition("]")
         name, port = name + "]", rest.removeprefix(":")
