@@ -198,7 +198,7 @@ def check_filename(name: str) -> str | None:
         return "is empty"
     if "/" in name or "\\" in name:
         return "must be a plain file name, without '/' or '\\'"
-    if name in (".", "..") or ".." in name.split("."):
+    if name in (".", ".."):  # a ".." inside a name ("model..pt") is a plain name: "/" is refused above
         return "must not contain '..'"
     if name.startswith("."):
         return "must not start with a dot"

@@ -157,7 +157,9 @@ class SilentKeyring(FailingKeyring):
 
     def get_password(self, service, username):
         self._fail(service, username)
-        self.release.wait()  # answers only when the test lets it
+        # Answers only when the test lets it; the bound only ends a call that a broken _call would wait
+        # for for ever (the test then fails instead of hanging).
+        self.release.wait(timeout=60)
 
 
 def test_a_keyring_that_does_not_answer_is_given_up_on_and_named(monkeypatch):

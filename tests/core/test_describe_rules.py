@@ -97,17 +97,20 @@ def test_the_words_read_as_their_text():
     ]
 
 
+ENTRY = object()  # the checkpoint asked about (wants_file only hands it to the workspace)
+
+
 class Workspace:
-    """``plan.Known`` as a front end holds it: one checkpoint's status and queue item."""
+    """``plan.Known`` as a front end holds it: one checkpoint's status and queue item, by checkpoint."""
 
     def __init__(self, file_status, item):
-        self.file_status, self.item = file_status, item
+        self.file_status, self.item = {ENTRY: file_status}, {ENTRY: item}
 
     def status_of(self, entry):
-        return self.file_status
+        return self.file_status.get(entry)
 
     def item_for(self, entry):
-        return self.item
+        return self.item.get(entry)
 
     def size_of(self, entry):
         return None
@@ -123,10 +126,10 @@ def test_download_wants_a_file_not_here_and_not_on_its_way(state, queued):
     here = state in (State.DOWNLOADED, State.IN_STORE)
     on_its_way = queued is not None and queued not in (ItemState.PAUSED, ItemState.DONE, ItemState.FAILED)
     known = Workspace(status(state), None if queued is None else item(queued))
-    assert wants_file(known, object()) is (not here and not on_its_way)
+    assert wants_file(known, ENTRY) is (not here and not on_its_way)
 
 
 def test_download_wants_a_file_nobody_has_a_status_for_unless_it_is_on_its_way():
-    assert wants_file(Workspace(None, None), object()) is True
-    assert wants_file(Workspace(None, item(ItemState.PAUSED)), object()) is True
-    assert wants_file(Workspace(None, item(ItemState.QUEUED)), object()) is False
+    assert wants_file(Workspace(None, None), ENTRY) is True
+    assert wants_file(Workspace(None, item(ItemState.PAUSED)), ENTRY) is True
+    assert wants_file(Workspace(None, item(ItemState.QUEUED)), ENTRY) is False
