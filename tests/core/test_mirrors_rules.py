@@ -168,3 +168,23 @@ def test_the_bucket_prefixes_are_each_http_servers_root_once_in_order():
     ]
     assert bucket_prefixes(urls) == ["https://bucket.example.org/", "http://Other.Example.org:9000/"]
     assert bucket_prefixes([]) == []
+
+
+def test_only_slashes_are_taken_off_the_ends_of_addresses():
+    # Addresses whose last letter is an upper-case X: the "/" that ends them, and nothing more, is ignored.
+    assert checked_rule("https://b.example.org/BOX", "http://cache.lab/MIRRORX/") == (
+        "https://b.example.org/BOX",
+        "http://cache.lab/MIRRORX",
+    )
+    with pytest.raises(MirrorRuleError, match="the mirror address is the prefix itself"):
+        checked_rule("https://b.example.org/X", "https://b.example.org/X/")
+    with pytest.raises(MirrorRuleError, match="the mirror address is the prefix itself"):
+        checked_rule("https://b.example.org/X/", "https://b.example.org/X")
+    assert checked_rule("https://b.example.org/X/", "https://b.example.org/") == (
+        "https://b.example.org/X/",
+        "https://b.example.org/",
+    )
+    rules = [["https://b.example.org/BOX", "http://cache.lab/BOX"], ["https://c.example.org/", "http://c/"]]
+    assert mirrors.without_rule(rules, "https://b.example.org/BOX/") == [
+        ["https://c.example.org/", "http://c/"]
+    ]
