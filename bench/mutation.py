@@ -104,12 +104,14 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_fuzz_inputs.py",
         "tests/core/test_sources.py",
     ],
-    "core/sharing.py": ["tests/core/test_shared_store.py", "tests/core/test_group_folder.py"],
+    "core/sharing.py": [
+        "tests/core/test_sharing_rules.py",  # the lock's waits, timeouts and release; moved files' group bits
+        "tests/core/test_group_folder.py",  # two real users in a setgid folder; the lock across processes
+    ],
     # SpaceCheck is used by the transfer engine (room before a download, others' reservations).
     "core/space.py": [
-        "tests/core/test_space_rules.py",
-        "tests/core/transfer/",
-        "tests/core/test_library.py",
+        "tests/core/test_space_rules.py",  # records read, the folder's lock (held, waited for, given up)
+        "tests/core/transfer/test_finishing.py",  # two downloads on a small disk, in one process and two
     ],
     "core/lockfile.py": [
         "tests/core/test_lockfile_rules.py",
