@@ -139,9 +139,22 @@ MODULES: dict[str, list[str]] = {
     "core/footprint.py": ["tests/core/test_figures_space.py"],
     "core/moved.py": ["tests/core/test_moved_folder.py"],
     "core/names.py": ["tests/core/test_file_names.py"],
+    # The pipe's decoders and line reader, in process; the pipe's tests that start a download process (a
+    # minute under load, for every mutant of the decoders) add nothing the decoders' tests do not check.
     "core/protocol.py": [
         "tests/core/test_protocol_rules.py",
-        "tests/gui/test_pipe.py",
+        *(
+            f"tests/gui/test_pipe.py::test_{name}"
+            for name in (
+                "the_window_drops_each_bad_event_line_with_its_reason",
+                "the_download_process_drops_each_bad_command_line_with_its_reason",
+                "a_queue_event_goes_through_the_pipe_unchanged",
+                "unknown_fields_are_ignored_on_both_sides",
+                "a_hello_from_any_version_decodes_so_a_mismatch_can_be_named",
+                "neither_end_sends_what_the_other_would_drop",
+                "the_line_reader_counts_bad_lines_and_skips_a_huge_one_to_its_end",
+            )
+        ),
         "tests/core/test_states.py",
     ],
     # The models folder, in its layers; each runs the models folder's tests.
