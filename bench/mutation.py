@@ -78,13 +78,12 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_describe.py",
         "tests/core/test_plan.py",  # wants_file: would Download do anything
     ],
+    # Every test that writes a record reaches atomic_write_json: the row keeps to the tests that check what
+    # durable.py promises (the transfer folder's, minutes per mutant, checked nothing more of it).
     "core/durable.py": [
-        "tests/core/test_durable_rules.py",  # fsync order around renames, modes, failures
-        "tests/core/test_settings.py",
-        "tests/core/test_library.py",
-        "tests/core/transfer/test_resume_after_kill.py",
-        "tests/core/test_relocate.py",  # the sparse copy, disk bytes, same volume
-        "tests/core/transfer/",  # resume records, a partial file kept, the final rename
+        "tests/core/test_durable_rules.py",  # fsync order around renames, modes, failures, holes, disk bytes
+        "tests/core/test_relocate.py",  # the sparse copy across volumes, same volume
+        "tests/core/test_relocate_rules.py",
     ],
     "core/credentials.py": [
         "tests/core/test_credentials_rules.py",
@@ -115,12 +114,14 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_settings.py",
         "tests/core/test_fuzz_inputs.py::test_any_settings_file_gives_usable_settings_and_keeps_the_file",
     ],
-    "core/sharing.py": ["tests/core/test_shared_store.py", "tests/core/test_group_folder.py"],
+    "core/sharing.py": [
+        "tests/core/test_sharing_rules.py",  # the lock's waits, timeouts and release; moved files' group bits
+        "tests/core/test_group_folder.py",  # two real users in a setgid folder; the lock across processes
+    ],
     # SpaceCheck is used by the transfer engine (room before a download, others' reservations).
     "core/space.py": [
-        "tests/core/test_space_rules.py",
-        "tests/core/transfer/",
-        "tests/core/test_library.py",
+        "tests/core/test_space_rules.py",  # records read, the folder's lock (held, waited for, given up)
+        "tests/core/transfer/test_finishing.py",  # two downloads on a small disk, in one process and two
     ],
     "core/lockfile.py": [
         "tests/core/test_lockfile_rules.py",
@@ -141,9 +142,22 @@ MODULES: dict[str, list[str]] = {
     "core/footprint.py": ["tests/core/test_footprint_rules.py", "tests/core/test_figures_space.py"],
     "core/moved.py": ["tests/core/test_moved_rules.py", "tests/core/test_moved_folder.py"],
     "core/names.py": ["tests/core/test_names_rules.py", "tests/core/test_file_names.py"],
+    # The pipe's decoders and line reader, in process; the pipe's tests that start a download process (a
+    # minute under load, for every mutant of the decoders) add nothing the decoders' tests do not check.
     "core/protocol.py": [
         "tests/core/test_protocol_rules.py",
-        "tests/gui/test_pipe.py",
+        *(
+            f"tests/gui/test_pipe.py::test_{name}"
+            for name in (
+                "the_window_drops_each_bad_event_line_with_its_reason",
+                "the_download_process_drops_each_bad_command_line_with_its_reason",
+                "a_queue_event_goes_through_the_pipe_unchanged",
+                "unknown_fields_are_ignored_on_both_sides",
+                "a_hello_from_any_version_decodes_so_a_mismatch_can_be_named",
+                "neither_end_sends_what_the_other_would_drop",
+                "the_line_reader_counts_bad_lines_and_skips_a_huge_one_to_its_end",
+            )
+        ),
         "tests/core/test_states.py",
     ],
     # The models folder, in its layers: each layer's rules tests first, then the models folder's tests that
@@ -255,11 +269,12 @@ MODULES: dict[str, list[str]] = {
         "tests/core/transfer/test_resume_after_kill.py",
         "tests/core/test_fingerprints.py",
     ],
+    # The pipe's tests run the queue in a download process, behind the pipe: what they see of it, the core
+    # tests see directly and sooner.
     "core/queue.py": [
         "tests/core/test_queue_rules.py",
         "tests/core/test_queue.py",
         "tests/core/test_queue_bulk.py",
-        "tests/gui/test_pipe.py",
     ],
     # The command line, one module a family of commands, each with the test files that run its commands
     # (in-process first: `cli.main([...])` is far faster under mutation than `python -m ofa_manager`).
