@@ -124,6 +124,13 @@ MODULES: dict[str, list[str]] = {
         "tests/cli/test_link.py",
     ],
     "core/zoo.py": ["tests/core/test_zoo.py"],
+    "core/project_setup.py": ["tests/core/test_project_setup.py"],
+    "core/shell_words.py": ["tests/core/test_scan_shell.py"],
+    # Archives: what an unpacked folder records, its checks, the unpacking (and the command line's unpack).
+    **{
+        f"core/{name}.py": ["tests/core/test_archives.py", "tests/cli/test_archives.py"]
+        for name in ("archive_records", "archive_checks", "archives")
+    },
     # Modules added after the first map (a test file each, named for what it covers).
     "core/desktop.py": ["tests/project/test_desktop_files.py"],
     "core/elsewhere.py": ["tests/cli/test_waiting_download.py"],
