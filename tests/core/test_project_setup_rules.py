@@ -55,7 +55,9 @@ def test_apply_acts_only_on_catalog_and_member_rows_not_linked(tmp_path):
     assert plan_apply(rows[:6], catalog).empty
 
 
-def test_a_member_is_downloaded_then_unpacked_once_and_linked_from_the_folder(tmp_path, models_dir, http_server):
+def test_a_member_is_downloaded_then_unpacked_once_and_linked_from_its_folder(
+    tmp_path, models_dir, http_server
+):
     data = build_zip(list(GOOD.items()))
     http_server.add("/bundle.zip", data)
     http_server.add("/a.pt", b"a" * 3000)
