@@ -132,7 +132,7 @@ MODULES: dict[str, list[str]] = {
         "tests/cli/test_link.py",
     ],
     "core/zoo.py": ["tests/core/test_zoo.py"],
-    "core/project_setup.py": ["tests/core/test_project_setup.py"],
+    "core/project_setup.py": ["tests/core/test_project_setup_rules.py", "tests/core/test_project_setup.py"],
     "core/shell_words.py": ["tests/core/test_scan_shell.py"],
     # Archives: what an unpacked folder records, its checks, the unpacking (and the command line's unpack).
     **{

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from ofa_manager.core import archives
 from ofa_manager.core.library import Library
 from ofa_manager.core.linking import Expected, Outcome
@@ -12,6 +14,7 @@ from ofa_manager.core.project_setup import (
     LinkRequest,
     make_links,
     plan_apply,
+    requests_for,
     to_download,
     to_unpack,
 )
@@ -99,9 +102,51 @@ def test_a_member_is_downloaded_then_unpacked_once_and_linked_from_its_folder(
     assert results[0].target == models_dir / "bundle" / "clip" / "ViT-B-16.pt"
     assert results[1].target == models_dir / "bundle" / "vqgan" / "last.ckpt"
     assert results[2].target == models_dir / "a.pt"
+    [copied] = make_links(
+        library, [LinkRequest(bundle, project / "copies", "c.pt", "clip/ViT-B-16.pt")], "copy"
+    )
+    assert copied.outcome is Outcome.CREATED and copied.mode == "copy"
+    assert not (project / "copies" / "c.pt").is_symlink()
+    assert (project / "copies" / "c.pt").read_bytes() == GOOD["clip/ViT-B-16.pt"]
 
     # The archive deleted, its unpacked folder kept: a member needs no download, the archive itself does.
     (models_dir / "bundle.zip").unlink()
     assert to_download(library, requests[:2]) == []
     assert [e.id for e in to_download(library, [LinkRequest(bundle, project, "b.zip")])] == ["bundle"]
     assert to_unpack(library, requests) == []
+
+
+def test_requests_and_links_keep_each_field(tmp_path, models_dir, http_server, monkeypatch):
+    http_server.add("/a.pt", b"a" * 3000)
+    catalog = load(
+        write_catalog(
+            tmp_path / "c.json", [entry("a", http_server.url("/a.pt")), entry("b", "https://h/b.pt")]
+        )
+    )
+    library = Library(models_dir, catalog)
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    requests = requests_for(catalog, "~/project")
+    project = tmp_path / "home" / "project"
+    assert [(r.entry, r.folder, r.name) for r in requests] == [
+        (catalog.get("a"), project, "a.pt"),
+        (catalog.get("b"), project, "b.pt"),
+    ]
+    [renamed] = requests_for([catalog.get("a")], project, "mine.pt")
+    assert (renamed.entry.id, renamed.path) == ("a", project / "mine.pt")
+    with pytest.raises(ValueError) as refused:
+        requests_for(catalog, project, "x.pt")
+    assert str(refused.value) == "a link name goes with one checkpoint"
+
+    Transfer(library, catalog.get("a"), fast_options()).run()
+    bad = LinkRequest(catalog.get("a"), project, "../a.pt")
+    copied, failed = make_links(library, [renamed, bad], "copy")
+    assert copied.outcome is Outcome.CREATED and copied.mode == "copy"
+    assert not (project / "mine.pt").is_symlink() and (project / "mine.pt").read_bytes() == b"a" * 3000
+    assert (failed.entry_id, failed.path, failed.target, failed.outcome, failed.mode) == (
+        "a",
+        project / "../a.pt",
+        None,
+        Outcome.FAILED,
+        "copy",
+    )
+    assert failed.reason.startswith("link name '../a.pt' ")
