@@ -70,6 +70,7 @@ def test_a_member_is_downloaded_then_unpacked_once_and_linked_from_its_folder(
             [
                 entry("bundle", http_server.url("/bundle.zip"), sha256=sha256(data)),
                 entry("a", http_server.url("/a.pt")),
+                entry("other-bundle", "https://h/other.zip"),
             ],
         )
     )
@@ -84,6 +85,8 @@ def test_a_member_is_downloaded_then_unpacked_once_and_linked_from_its_folder(
     # Nothing here: each entry is downloaded once; an archive not downloaded is not unpacked yet either.
     assert [e.id for e in to_download(library, requests)] == ["bundle", "a"]
     assert [e.id for e in to_unpack(library, requests)] == ["bundle"]
+    other = LinkRequest(catalog.get("other-bundle"), project, "x.pt", "x.pt")
+    assert [e.id for e in to_unpack(library, [*requests, other])] == ["bundle", "other-bundle"]
     results = make_links(library, requests, "symlink")
     assert [r.outcome for r in results] == [Outcome.NOT_HERE] * 3
     assert "not unpacked" in results[0].reason and "not downloaded" in results[2].reason
@@ -112,7 +115,8 @@ def test_a_member_is_downloaded_then_unpacked_once_and_linked_from_its_folder(
     # The archive deleted, its unpacked folder kept: a member needs no download, the archive itself does.
     (models_dir / "bundle.zip").unlink()
     assert to_download(library, requests[:2]) == []
-    assert [e.id for e in to_download(library, [LinkRequest(bundle, project, "b.zip")])] == ["bundle"]
+    whole = LinkRequest(bundle, project, "b.zip")
+    assert [e.id for e in to_download(library, [requests[0], whole])] == ["bundle"]
     assert to_unpack(library, requests) == []
 
 
