@@ -131,10 +131,16 @@ MODULES: dict[str, list[str]] = {
     "core/zoo.py": ["tests/core/test_zoo.py"],
     "core/project_setup.py": ["tests/core/test_project_setup_rules.py", "tests/core/test_project_setup.py"],
     "core/shell_words.py": ["tests/core/test_shell_words_rules.py", "tests/core/test_scan_shell.py"],
-    # Archives: what an unpacked folder records, its checks, the unpacking (and the command line's unpack).
+    # Archives: the member checks (their rules alone, then unpacking), where an archive unpacks and its
+    # record, the unpacking (and the command line's unpack).
+    "core/archive_checks.py": [
+        "tests/core/test_archive_checks_rules.py",
+        "tests/core/test_archives.py",
+        "tests/cli/test_archives.py",
+    ],
     **{
         f"core/{name}.py": ["tests/core/test_archives.py", "tests/cli/test_archives.py"]
-        for name in ("archive_records", "archive_checks", "archives")
+        for name in ("archive_records", "archives")
     },
     # Modules added after the first map (a test file each, named for what it covers).
     "core/desktop.py": ["tests/project/test_desktop_files.py"],
