@@ -83,6 +83,13 @@ def test_a_delimiter_ends_at_an_operator_or_a_blank(end):
 
 def test_a_quoted_delimiter_may_hold_blanks():
     assert heredocs("cat <<'E F'\nbody\nE F\n") == [("body", 2, False)]
+    assert heredocs("cat <<''EOF\nbody\nEOF\n") == [("body", 2, False)]
+
+
+def test_a_body_of_several_lines_and_tabs_stripped_by_the_dash_form_only():
+    assert heredocs("cat <<-EOF\n\t  a\n\tXa\n\t\tb\n\tEOF\n") == [("  a\nXa\nb", 2, True)]
+    assert heredocs("cat <<EOF\n\ta\n b\nEOF\n") == [("\ta\n b", 2, True)]
+    assert heredocs("cat <<EOF\n\tEOF\nEOF\n") == [("\tEOF", 2, True)]
 
 
 @pytest.mark.parametrize("text", ["cat <<", "cat << ", "cat <<\t", "cat <<EOF", "cat <<'EOF", "cat <<-"])
@@ -178,6 +185,11 @@ def test_each_word_has_its_own_line():
         ("$(echo 'never", 13),
         ('$(echo "never', 13),
         ('$(echo "\\', 9),
+        ('$(a "x\\"") d', 10),  # an escaped quote inside double quotes inside $(…)
+        ('$(a "" ")") d', 11),
+        ('$(a "$(b ")")" c) d', 17),
+        ('$(a "${b:-")"}" c) d', 18),
+        ('$(a "x$") d', 9),
     ],
 )
 def test_balanced_end(text, end):
@@ -304,6 +316,8 @@ def test_expansion_stops_at_its_depth():
         ("$(dirname `pwd`)", "/p/OFA/run_scripts"),
         ("$(dirname x; y)", "$(dirname x; y)"),
         ('$(dirname "$(dirname "$0")")', "/p/OFA/run_scripts"),
+        ("$(dirname \"$X\"'/b'/c)", "/x/b"),  # an argument of several quoted parts
+        ("$(dirname '$X/a')", "$(dirname '$X/a')"),  # single-quoted: not expanded, so not known
     ],
 )
 def test_command_substitutions_that_find_the_scripts_folder(text, expected):
