@@ -143,7 +143,11 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_archives.py",
         "tests/cli/test_archives.py",
     ],
-    "core/archives.py": ["tests/core/test_archives.py", "tests/cli/test_archives.py"],
+    "core/archives.py": [
+        "tests/core/test_archives_rules.py",
+        "tests/core/test_archives.py",
+        "tests/cli/test_archives.py",
+    ],
     # Modules added after the first map (a test file each, named for what it covers).
     "core/desktop.py": ["tests/project/test_desktop_files.py"],
     "core/elsewhere.py": ["tests/cli/test_waiting_download.py"],
