@@ -128,7 +128,7 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_linking.py",
         "tests/cli/test_link.py",
     ],
-    "core/zoo.py": ["tests/core/test_zoo.py"],
+    "core/zoo.py": ["tests/core/test_zoo_rules.py", "tests/core/test_zoo.py"],
     "core/project_setup.py": ["tests/core/test_project_setup_rules.py", "tests/core/test_project_setup.py"],
     "core/shell_words.py": ["tests/core/test_shell_words_rules.py", "tests/core/test_scan_shell.py"],
     # Archives: the member checks (their rules alone, then unpacking), where an archive unpacks and its
