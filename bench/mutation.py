@@ -123,11 +123,8 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_space_rules.py",  # records read, the folder's lock (held, waited for, given up)
         "tests/core/transfer/test_finishing.py",  # two downloads on a small disk, in one process and two
     ],
-    "core/lockfile.py": [
-        "tests/core/test_lockfile_rules.py",
-        "tests/core/test_zoo.py",
-        "tests/core/test_foreign_files.py",
-    ],
+    # The lock command's tests are in test_zoo.py (test_foreign_files.py never makes a lock).
+    "core/lockfile.py": ["tests/core/test_lockfile_rules.py", "tests/core/test_zoo.py"],
     "core/fingerprints.py": ["tests/core/test_fingerprints_rules.py", "tests/core/test_fingerprints.py"],
     "core/claims.py": ["tests/core/test_claims_rules.py", "tests/core/test_claims.py"],
     "core/linking.py": [
@@ -135,7 +132,26 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_linking.py",
         "tests/cli/test_link.py",
     ],
-    "core/zoo.py": ["tests/core/test_zoo.py"],
+    "core/zoo.py": ["tests/core/test_zoo_rules.py", "tests/core/test_zoo.py"],
+    "core/project_setup.py": ["tests/core/test_project_setup_rules.py", "tests/core/test_project_setup.py"],
+    "core/shell_words.py": ["tests/core/test_shell_words_rules.py", "tests/core/test_scan_shell.py"],
+    # Archives: the member checks (their rules alone, then unpacking), where an archive unpacks and its
+    # record, the unpacking (and the command line's unpack).
+    "core/archive_checks.py": [
+        "tests/core/test_archive_checks_rules.py",
+        "tests/core/test_archives.py",
+        "tests/cli/test_archives.py",
+    ],
+    "core/archive_records.py": [
+        "tests/core/test_archive_records_rules.py",
+        "tests/core/test_archives.py",
+        "tests/cli/test_archives.py",
+    ],
+    "core/archives.py": [
+        "tests/core/test_archives_rules.py",
+        "tests/core/test_archives.py",
+        "tests/cli/test_archives.py",
+    ],
     # Modules added after the first map (a test file each, named for what it covers).
     "core/desktop.py": ["tests/project/test_desktop_files.py"],
     "core/elsewhere.py": ["tests/core/test_elsewhere_rules.py", "tests/cli/test_waiting_download.py"],
