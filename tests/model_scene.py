@@ -32,8 +32,10 @@ class ModelScene:
     """Four checkpoints in two groups: big (sha256, size, params, a description) and small (no size
     in the catalog) under Backbones; petl-a (RefCOCO, needs big) and petl-b (RefCOCO+) share one file."""
 
-    def __init__(self, tmp_path: Path, http_server, qtbot) -> None:
-        self.qtbot = qtbot
+    def __init__(
+        self, tmp_path: Path, http_server, qtbot, *, settings: Settings | None = None, queue_in_window=False
+    ) -> None:
+        self.qtbot, self.http = qtbot, http_server
         self.data = {name: payload(size, seed) for seed, (name, size) in enumerate(SIZES.items())}
         for name, data in self.data.items():
             http_server.add(f"/{name}.pt", data)
@@ -73,9 +75,16 @@ class ModelScene:
         self.dir = tmp_path / "models"
         self.dir.mkdir()
         self.catalog = load_catalog([self.catalog_file])
-        self.workspace = Workspace(self.catalog, Settings(), self.dir)
+        self.workspace = Workspace(
+            self.catalog, settings or Settings(), self.dir, queue_in_window=queue_in_window
+        )
         self.store = self.workspace.store
         self.contents = self.workspace.contents
+
+    def start(self) -> None:
+        """Start the download queue (in this process when the scene was made so) and the first scan."""
+        self.workspace.start()
+        self.qtbot.waitUntil(lambda: self.store.statuses is not None, timeout=WAIT_MS)
 
     # -- the folder -------------------------------------------------------------------------------
 

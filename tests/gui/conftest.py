@@ -93,3 +93,16 @@ def model_scene(tmp_path, http_server, qtbot, english):
     scene = ModelScene(tmp_path, http_server, qtbot)
     yield scene
     scene.close()
+
+
+@pytest.fixture
+def queue_scene(tmp_path, http_server, qtbot, english):
+    """The same, with the download queue running in this process (one download at a time)."""
+    from tests.model_scene import ModelScene
+
+    scene = ModelScene(
+        tmp_path, http_server, qtbot, settings=Settings(jobs=1, connections=1), queue_in_window=True
+    )
+    yield scene
+    scene.close()
+    qtbot.waitUntil(lambda: not engine_threads(), timeout=5000)
