@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtWidgets import QPushButton
 
 from ofa_manager.core import linking
 from ofa_manager.core.settings import Settings
@@ -224,6 +225,42 @@ def test_apply_cancelled_at_the_download_question_links_nothing(qtbot, dialog, s
     assert dialog.status.text() == "Nothing downloaded, nothing linked"
     assert dialog.downloads == [] and not site.checkpoints.exists()
     assert dialog.apply_button.isEnabled()
+    # Close: nothing is awaited, so it closes without asking.
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.buttons.rejected.emit()
+    assert not dialog.isVisible() and len(dialog.asked) == 1
+
+
+def test_choose_scans_the_chosen_folder_and_fits_the_columns(qtbot, dialog, site, monkeypatch):
+    from ofa_manager.gui import project_dialog
+
+    chosen: list[tuple[str, str]] = []
+    answer: list[str] = [""]
+
+    def choose_folder(parent, title, start):  # the desktop's folder dialog cannot be driven offscreen
+        chosen.append((title, start))
+        return answer[0]
+
+    monkeypatch.setattr(project_dialog, "choose_folder", choose_folder)
+    dialog.resize(1000, 400)
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    browse = next(b for b in dialog.findChildren(QPushButton) if b.text() == "Choose…")
+    browse.click()  # cancelled: nothing changes, nothing is scanned
+    assert chosen == [("Project folder to check", str(site.project))]
+    assert dialog.folder.text() == str(site.project) and not dialog.jobs.running
+    dialog.folder.setText("")
+    answer[0] = str(site.project)
+    browse.click()
+    assert chosen[-1] == ("Project folder to check", str(Path.home()))
+    assert dialog.folder.text() == str(site.project) and dialog.jobs.running
+    qtbot.waitUntil(lambda: not dialog.jobs.running, timeout=WAIT_MS)
+    assert dialog.model.rowCount() == 8
+    # Paths and scripts as wide as they are, up to a quarter (three tenths) of the view, 160 at least.
+    width = dialog.view.viewport().width()
+    assert 160 < dialog.view.columnWidth(scan_report.COL_PATH) <= max(160, width // 4)
+    assert 160 < dialog.view.columnWidth(scan_report.COL_SCRIPT) <= max(160, width * 3 // 10)
 
 
 def test_apply_links_what_is_here_and_scans_again(qtbot, dialog, site):
