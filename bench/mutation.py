@@ -4,6 +4,7 @@ Usage (from the checkout, with the `mutation` extra installed: `pip install -e '
 
     nice -n 19 python bench/mutation.py                  # the fast modules (units ... catalog)
     nice -n 19 python bench/mutation.py core/library.py  # named modules
+    nice -n 19 python bench/mutation.py core/library.py --again  # only what its last run left alive
     python bench/mutation.py --list                      # the module -> tests table
 
 Each module runs in its own scratch copy of the checkout (`.mutation/<module>/`, ignored by git) so the
@@ -19,12 +20,19 @@ which the score counts as not killed. The copy is of the checkout as it is on di
 do not plant bugs by hand in the checkout while a run is going.
 
 Prints killed / survived / timeout / no tests / total and the score per module, and writes each module's
-surviving mutants with their diffs to `.mutation/<module>.survivors.txt`. Not part of the default test run.
+surviving mutants with their diffs to `.mutation/<module>.survivors.txt` and every mutant's status to
+`.mutation/<module>.results.json`. The score is (killed + timeout) / mutants tried: a timeout is a mutant the
+tests caught by hanging (the copy's wall-clock limit is 40 times the tests' own time, so a loaded machine
+rarely makes one, and `--again` tries timeouts again). `--again` tries only the mutants the last run did not
+kill (coverage collected afresh, so new tests count) and keeps the other
+statuses, provided the module's source is the same as then; otherwise it runs them all. While a mutant is
+tried, its tests run fastest first (mutmut stops at the first failure). Not part of the default test run.
 """
 
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import os
 import re
@@ -291,6 +299,20 @@ if os.environ.get("OFA_MUTATION_HITS"):
                 _state()._stats.update(_json.loads(hits.read_text(encoding="utf-8")))
             finally:
                 hits.unlink(missing_ok=True)
+
+
+# -- added by bench/mutation.py: while a mutant is tried, its tests run fastest first (mutmut stops at the
+# first failure, and a set of node ids has no order of its own), by the durations mutmut recorded.
+if os.environ.get("MUTANT_UNDER_TEST", "") not in ("", "stats", "mutant_generation"):
+
+    def pytest_collection_modifyitems(session, config, items):
+        import json as _json
+
+        try:
+            durations = _json.loads(Path("mutmut-stats.json").read_text(encoding="utf-8"))["duration_by_test"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return
+        items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
 """
 COUNTED = ("killed", "survived", "timeout", "no tests", "suspicious", "not checked")
 
@@ -323,6 +345,9 @@ def scratch_copy(module: str) -> Path:
             f"pytest_add_cli_args_test_selection = [{quoted}]\n"
             f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q', *deselect])}\n"
             "use_git_change_detection = false\n"
+            # Eight runs may share two cores: a wall-clock limit of 15x a test's time would call a slow run
+            # a hang. A real hang is still stopped, later.
+            "timeout_multiplier = 40.0\n"
         )
     with open(work / "tests" / "conftest.py", "a", encoding="utf-8") as conftest:
         conftest.write(CONFTEST_HITS)
@@ -332,7 +357,33 @@ def scratch_copy(module: str) -> Path:
     return work
 
 
-def run_module(module: str, budget: float, mutmut: str) -> dict:
+def source_digest(module: str) -> str:
+    return hashlib.sha256((REPO / "ofa_manager" / module).read_bytes()).hexdigest()
+
+
+def results_path(module: str) -> Path:
+    return WORK / f"{module.replace('/', '_').removesuffix('.py')}.results.json"
+
+
+def previous_results(module: str) -> dict[str, str] | None:
+    """The statuses of the module's last run, if its source has not changed since; else None."""
+    try:
+        saved = json.loads(results_path(module).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if saved.get("source_sha256") != source_digest(module) or not isinstance(saved.get("statuses"), dict):
+        return None
+    return saved["statuses"]
+
+
+def run_module(module: str, budget: float, mutmut: str, again: bool = False) -> dict:
+    before = previous_results(module) if again else None
+    if again and before is None:
+        print(f"{module}: no earlier run of this source to repeat; running all its mutants", flush=True)
+    # Only what the last run did not kill (or did not reach) is tried again: a new test cannot bring a killed
+    # mutant back to life while the module's source is unchanged. Timeouts are tried again too: on a loaded
+    # machine a slow run can pass for a hang.
+    rerun = sorted(name for name, status in (before or {}).items() if status != "killed")
     work = scratch_copy(module)
     env = dict(
         os.environ,
@@ -343,8 +394,11 @@ def run_module(module: str, budget: float, mutmut: str) -> dict:
     env.pop("PYTHONPATH", None)
     log = open(WORK / f"{work.name}.log", "w", encoding="utf-8")
     started = time.monotonic()
+    if before is not None and not rerun:
+        log.close()
+        return summarise(module, work, before, 0.0, True, 0, mutmut, env)
     proc = subprocess.Popen(
-        [mutmut, "run", "--max-children", "1"],
+        [mutmut, "run", "--max-children", "1", *rerun],
         cwd=work,
         env=env,
         stdout=log,
@@ -368,6 +422,23 @@ def run_module(module: str, budget: float, mutmut: str) -> dict:
         [mutmut, "results", "--all", "true"], cwd=work, env=env, capture_output=True, text=True
     ).stdout
     statuses = dict(re.findall(r"^\s+(\S+): (.+)$", listing, re.MULTILINE))
+    if before is not None:
+        # mutmut's fresh copy knows only the mutants it tried now: the rest keep their earlier status.
+        statuses = {
+            name: statuses.get(name, status) if name in rerun else status for name, status in before.items()
+        }
+    return summarise(module, work, statuses, seconds, finished, proc.returncode, mutmut, env)
+
+
+def summarise(
+    module: str, work: Path, statuses: dict[str, str], seconds: float, finished: bool, returncode, mutmut, env
+) -> dict:
+    results_path(module).write_text(
+        json.dumps(
+            {"module": module, "source_sha256": source_digest(module), "statuses": statuses}, indent=1
+        ),
+        encoding="utf-8",
+    )
     counts = Counter(statuses.values())
     survivors = [name for name, status in statuses.items() if status in ("survived", "no tests")]
     with open(WORK / f"{work.name}.survivors.txt", "w", encoding="utf-8") as out:
@@ -379,8 +450,8 @@ def run_module(module: str, budget: float, mutmut: str) -> dict:
     return {
         "module": module,
         "seconds": seconds,
-        "finished": finished and proc.returncode == 0,
-        "returncode": proc.returncode,
+        "finished": finished and returncode == 0,
+        "returncode": returncode,
         "counts": counts,
         "total": len(statuses),
     }
@@ -389,7 +460,9 @@ def run_module(module: str, budget: float, mutmut: str) -> dict:
 def score_line(result: dict) -> str:
     c = result["counts"]
     tried = result["total"] - c["not checked"]
-    score = 100 * c["killed"] / tried if tried else 0.0
+    # A timeout is a mutant the tests caught by hanging: it counts as detected, as in the usual mutation
+    # score (the limit is generous, and --again tries timeouts again).
+    score = 100 * (c["killed"] + c["timeout"]) / tried if tried else 0.0
     state = "" if result["finished"] else f"  (stopped: exit {result['returncode']} or budget)"
     return (
         f"{result['module']:<28} {c['killed']:>6} {c['survived']:>8} {c['timeout']:>7} {c['no tests']:>8} "
@@ -402,6 +475,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("modules", nargs="*", help="modules under ofa_manager/ (default: the fast ones)")
     parser.add_argument("--budget", type=float, default=20, help="minutes per module (default 20)")
     parser.add_argument("--list", action="store_true", help="print the module -> tests table and stop")
+    parser.add_argument(
+        "--again",
+        action="store_true",
+        help="try again only what the module's last run did not kill (its source unchanged); fresh coverage",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -420,7 +498,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'total':>6} {'score':>7} {'time':>10}"
     )
     for module in modules:
-        print(score_line(run_module(module, args.budget * 60, mutmut)), flush=True)
+        print(score_line(run_module(module, args.budget * 60, mutmut, args.again)), flush=True)
     print(f"survivors (with diffs): {WORK}/<module>.survivors.txt; mutmut's log: {WORK}/<module>.log")
     return 0
 
