@@ -9,7 +9,7 @@ from ofa_manager.core import units
 from ofa_manager.core.states import ItemState
 from ofa_manager.gui import tree
 from ofa_manager.gui.delegates import StatusColors
-from ofa_manager.gui.status import display_path
+from ofa_manager.gui.status import display_path, status_tooltip
 from tests.model_scene import SIZES, Spy
 from tests.windows import WINDOW_MARKS
 
@@ -40,7 +40,13 @@ def test_structure_headers_and_flags(qtmodeltester, model_scene):
     model = tree.CheckpointTreeModel(model_scene.store, model_scene.contents, owner)
     qtmodeltester.check(model)
     assert model.parent() is owner  # QObject's parent() without arguments, as Qt's overload
-    assert [model.headerData(c, Qt.Horizontal) for c in COLUMNS] == list(tree.HEADERS)
+    assert [model.headerData(c, Qt.Horizontal) for c in COLUMNS] == [
+        "Name",
+        "Parameters",
+        "Size",
+        "Status",
+        "Location",
+    ]
     assert model.headerData(5, Qt.Horizontal) is None and model.headerData(-1, Qt.Horizontal) is None
     assert (
         model.headerData(0, Qt.Vertical) is None
@@ -112,6 +118,9 @@ def test_downloaded_files_fill_their_rows_and_groups(model_scene):
     assert cells(model, "big")[tree.COL_LOCATION] == display_path(big)
     assert model.index_of("big", tree.COL_LOCATION).data(Qt.ToolTipRole) == str(big)
     assert model.index_of("big", tree.COL_STATUS).data(tree.FOREGROUND) == colors["good"]
+    state = model_scene.store.entry_state(model_scene.catalog.get("big"))
+    assert model.index_of("big", tree.COL_STATUS).data(Qt.ToolTipRole) == status_tooltip(state)
+    assert model.index_of("big", tree.COL_STATUS).data(tree.ACCESSIBLE_DESCRIPTION) == status_tooltip(state)
     assert model.index_of("small", tree.COL_STATUS).data(tree.FOREGROUND) is None
     assert model.index_of("small", tree.COL_STATUS).data(tree.DISPLAY) == "Not downloaded"
     # The shared file counts for both of its checkpoints, and for each group above them.
@@ -150,10 +159,18 @@ def test_group_cells_and_the_name_column(model_scene):
     assert group_cells(model, "PETL", role=tree.ENTRY_ID) == [""] * 5
     assert cells(model, "petl-a", tree.ENTRY_ID) == ["petl-a"] * 5
     assert group_cells(model, "PETL", role=tree.SEARCH)[0] == "PETL"
-    words = model.index_of("big").data(tree.SEARCH).split()
-    for word in ("Big", "Model", "big", "Backbones", "big.pt", "470M", "large"):
-        assert word in words, word
-    assert "1.5B" in model.index_of("petl-a").data(tree.SEARCH).split()
+    # Every word the search box matches: title (and its translation), id, groups, file, params, description.
+    assert (
+        model.index_of("big").data(tree.SEARCH)
+        == "Big Model Big Model big Backbones big.pt 470M The large one."
+    )
+    assert (
+        model.index_of("small", tree.COL_SIZE).data(tree.SEARCH)
+        == "Small Model Small Model small Backbones small.pt  "
+    )
+    assert (
+        model.index_of("petl-a").data(tree.SEARCH) == "Adapter A Adapter A petl-a PETL RefCOCO petl.pt 1.5B "
+    )
     # The name's tooltip: title and id, description, the backbone it needs, the files it shares, the URL.
     assert model.index_of("big").data(Qt.ToolTipRole).split("\n") == [
         "Big Model (big)",
@@ -329,3 +346,20 @@ def test_the_filter_searches_every_word_and_keeps_the_groups_above(qtmodeltester
     assert [proxy.index(r, 0, backbones).data() for r in range(2)] == ["Big Model", "Small Model"]
     proxy.sort(tree.COL_NAME, Qt.DescendingOrder)
     assert [proxy.index(r, 0).data() for r in range(proxy.rowCount())] == ["PETL", "Backbones"]
+
+
+def test_a_file_in_a_shared_store_is_shown_where_it_is(model_scene, tmp_path):
+    from ofa_manager.core.library import Library
+
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    (shared / "big.pt").write_bytes(model_scene.data["big"])
+    store = model_scene.store
+    store.set_library(Library(model_scene.dir, model_scene.catalog, stores=[shared]))
+    model = tree.CheckpointTreeModel(store, model_scene.contents)
+    model_scene.scan()
+    location = model.index_of("big", tree.COL_LOCATION)
+    assert location.data() == display_path(shared / "big.pt")
+    assert location.data(Qt.ToolTipRole) == str(shared / "big.pt")
+    assert model.index_of("big", tree.COL_STATUS).data(tree.FOREGROUND) == StatusColors()["good"]
+    assert group_cells(model, "Backbones")[tree.COL_STATUS] == "0 of 2 downloaded"  # not in the folder
