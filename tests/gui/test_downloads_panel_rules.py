@@ -217,3 +217,55 @@ def test_the_buttons_cell_is_as_wide_as_its_buttons(qtbot, model_scene):
     # Painted: the buttons show on the row (the cell is not blank).
     image = view.viewport().grab(view.visualRect(index)).toImage()
     assert len({image.pixel(x, image.height() // 2) for x in range(image.width())}) > 2
+
+
+def test_the_panels_toolbar_keys_and_list(qtbot, model_scene):
+    from PySide6.QtGui import QKeySequence
+    from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel
+
+    panel = panel_of(qtbot, model_scene)
+    assert [(a.objectName(), a.text(), a.toolTip()) for a in panel.toolbar.actions()] == [
+        ("up", "Move up", "Start the selected download earlier"),
+        ("down", "Move down", "Start the selected download later"),
+        ("pause_all", "Pause all", "Pause every download (partial data is kept)"),
+        ("resume_all", "Resume all", "Resume every paused or failed download"),
+        ("cancel_all", "Cancel all", "Take every unfinished download off the list (partial data is kept)"),
+        ("clear", "Clear finished", "Remove finished downloads from the list"),
+    ]
+    assert panel.toolbar.toolButtonStyle() == Qt.ToolButtonTextOnly
+    keys = {
+        name: ([k.toString() for k in a.shortcuts()], a.text(), a.shortcutContext())
+        for name, a in panel.row_actions.items()
+    }
+    within = Qt.WidgetWithChildrenShortcut
+    assert keys == {
+        "pause": ([], "Pause", within),
+        "resume": ([], "Resume", within),
+        "retry": ([], "Retry", within),
+        "show": ([], "Show in Folder", within),
+        "up": (["Ctrl+Up"], "Move Up", within),
+        "down": (["Ctrl+Down"], "Move Down", within),
+        "remove": ([QKeySequence(QKeySequence.Delete).toString()], "Take Off the List", within),
+    }
+    assert panel.view.actions() == list(panel.row_actions.values())
+    assert (
+        panel.row_actions["remove"].toolTip()
+        == "Cancel unfinished downloads (their data is kept) or remove rows"
+    )
+    assert "<b>Downloads</b>" in [label.text() for label in panel.findChildren(QLabel)]
+    view = panel.view
+    assert view.objectName() == "downloads" and not view.rootIsDecorated()
+    assert view.uniformRowHeights() and view.alternatingRowColors() and view.hasMouseTracking()
+    assert view.selectionMode() == QAbstractItemView.ExtendedSelection
+    assert view.selectionBehavior() == QAbstractItemView.SelectRows
+    assert view.contextMenuPolicy() == Qt.CustomContextMenu
+    header = view.header()
+    assert not header.stretchLastSection()
+    modes = [header.sectionResizeMode(c) for c in range(8)]
+    assert modes[downloads.COL_NAME] == modes[downloads.COL_STATE] == QHeaderView.Stretch
+    assert modes.count(QHeaderView.Stretch) == 2
+    metrics = panel.fontMetrics()
+    assert header.sectionSize(downloads.COL_CONNECTIONS) == metrics.horizontalAdvance("Conn.") + 24
+    assert header.sectionSize(downloads.COL_ACTIONS) == metrics.horizontalAdvance("Resume  Cancel    ") + 24
+    assert view.itemDelegateForColumn(downloads.COL_ACTIONS) is panel.buttons
+    assert view.itemDelegateForColumn(downloads.COL_PROGRESS).role == downloads.PROGRESS
