@@ -145,3 +145,37 @@ def test_the_bar_paints_each_segment_in_proportion_and_a_tiny_one_still_shows(mo
     # A volume of no size is not divided by.
     store._set_usage(usage(0, 0, 0, 0, 0), store.usage_rows)
     assert colour_at(bar.grab().toImage(), 100) != colours["downloaded"]
+
+
+def test_the_panels_labels_and_list(qtbot, model_scene):
+    from PySide6.QtWidgets import QHeaderView, QLabel, QTreeView
+
+    panel = disk.DiskPanel(model_scene.store)
+    qtbot.addWidget(panel)
+    texts = [label.text() for label in panel.findChildren(QLabel)]
+    assert "<b>Disk usage</b>" in texts and "<b>By size</b>" in texts
+    labels = ["Checkpoints", "Partial files", "Other data in the folder", "Rest of the volume", "Free"]
+    for label in labels:
+        assert label in texts
+    names = [label.accessibleName() for label in panel.findChildren(QLabel) if label.accessibleName()]
+    assert names == [f"Colour of {label} in the bar" for label in labels]
+    assert panel.folder.wordWrap() and panel.folder.textInteractionFlags() == Qt.TextSelectableByMouse
+    files = panel.files
+    assert files.objectName() == "disk-files" and files.model() is panel.model
+    assert not files.rootIsDecorated() and files.uniformRowHeights()
+    assert files.selectionMode() == QTreeView.NoSelection
+    header = files.header()
+    assert not header.stretchLastSection()
+    assert header.sectionResizeMode(disk.COL_FILE) == QHeaderView.Stretch
+    metrics = panel.fontMetrics()
+    assert header.sectionSize(disk.COL_SIZE) == metrics.horizontalAdvance(size_text(1023.9 * 2**20)) + 16
+    assert header.sectionSize(disk.COL_SHARE) == metrics.horizontalAdvance("Share") + 24
+    assert [label.alignment() for label in panel.figure_labels.values()] == [
+        Qt.AlignRight | Qt.AlignVCenter
+    ] * 5
+    # The store's folder and figures reach the panel as they change.
+    model_scene.scan()
+    assert panel.figure_labels["free"].text() != "…"
+    model_scene.store.forget_disk()
+    model_scene.store.folder_changed.emit()
+    assert panel.figure_labels["free"].text() == "…"
