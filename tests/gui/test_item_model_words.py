@@ -33,7 +33,8 @@ def assert_chinese(texts) -> None:
 def test_headers_buttons_and_figures_in_chinese(chinese):
     assert_chinese(tree.header_text(c) for c in range(len(tree.HEADERS)))
     assert_chinese(downloads.header_text(c) for c in range(len(downloads.HEADERS)))
-    assert_chinese(downloads.button_label(a) for a in ("pause", "resume", "cancel", "retry", "remove", "show"))
+    actions = ("pause", "resume", "cancel", "retry", "remove", "show")
+    assert_chinese(downloads.button_label(a) for a in actions)
     assert downloads.done_of_total(1024, 2048) == "1.0 KiB / 2.0 KiB"  # not "of"
     assert_chinese(disk.segment_label(key) for key, *_ in disk.SEGMENTS)
 
