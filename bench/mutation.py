@@ -224,13 +224,14 @@ MODULES: dict[str, list[str]] = {
     # The window's item models and their panels, offscreen: each built over the real store and a models
     # folder in a temporary folder, without the main window (mutmut's forked children each make their own
     # QApplication). The window's own tests reach them too, but take minutes per mutant.
-    "gui/tree.py": ["tests/gui/test_tree_model_rules.py"],
+    "gui/tree.py": ["tests/gui/test_tree_model_rules.py", "tests/gui/test_item_model_words.py"],
     "gui/downloads.py": [
         "tests/gui/test_downloads_model_rules.py",
         "tests/gui/test_downloads_panel_rules.py",
+        "tests/gui/test_item_model_words.py",
     ],
-    "gui/disk.py": ["tests/gui/test_disk_model_rules.py"],
-    "gui/scan_report.py": ["tests/gui/test_scan_report_rules.py"],
+    "gui/disk.py": ["tests/gui/test_disk_model_rules.py", "tests/gui/test_item_model_words.py"],
+    "gui/scan_report.py": ["tests/gui/test_scan_report_rules.py", "tests/gui/test_item_model_words.py"],
 }
 # Tests that cannot pass on mutated code whatever the mutant: they look at what importing a module loads, and
 # every mutated module imports mutmut's trampoline.
