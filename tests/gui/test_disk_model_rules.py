@@ -137,6 +137,12 @@ def test_the_bar_paints_each_segment_in_proportion_and_a_tiny_one_still_shows(mo
     assert colour_at(image, 100) == colours["downloaded"]
     assert colour_at(image, 250) == colours["other"]
     assert colour_at(image, 350) == colours["free"]
+    # The frame is one pixel round the bar: the segments fill everything inside it.
+    inside = {QColor(image.pixel(x, y)).name() for x in (1, 100) for y in (1, image.height() - 2)}
+    assert inside == {colours["downloaded"]}
+    assert QColor(image.pixel(398, 10)).name() == colours["free"]
+    edges = {QColor(image.pixel(x, y)).name() for x, y in ((100, 0), (100, image.height() - 1), (0, 10))}
+    assert not edges & set(colours.values())  # the frame's own colour (blended with the segment's)
     # The one byte of partial data gets a few pixels of its own right after the checkpoints.
     edge = next(x for x in range(150, 260) if colour_at(image, x) != colours["downloaded"])
     assert 195 <= edge <= 200
@@ -152,6 +158,7 @@ def test_the_panels_labels_and_list(qtbot, model_scene):
 
     panel = disk.DiskPanel(model_scene.store)
     qtbot.addWidget(panel)
+    assert panel.model.parent() is panel and panel.bar.parent() is panel
     texts = [label.text() for label in panel.findChildren(QLabel)]
     assert "<b>Disk usage</b>" in texts and "<b>By size</b>" in texts
     labels = ["Checkpoints", "Partial files", "Other data in the folder", "Rest of the volume", "Free"]
