@@ -30,7 +30,8 @@ SIZES = {"big": 300_000, "small": 120_000, "petl": 50_000}
 
 class ModelScene:
     """Four checkpoints in two groups: big (sha256, size, params, a description) and small (no size
-    in the catalog) under Backbones; petl-a (RefCOCO, needs big) and petl-b (RefCOCO+) share one file."""
+    in the catalog) under Backbones; petl-a (RefCOCO, needs big) and petl-b (RefCOCO+, said to hold an
+    adapter) share one file."""
 
     def __init__(
         self, tmp_path: Path, http_server, qtbot, *, settings: Settings | None = None, queue_in_window=False
@@ -69,6 +70,7 @@ class ModelScene:
                     group=["PETL", "RefCOCO+"],
                     size=SIZES["petl"],
                     params="33k",
+                    expect={"petl": "adapter"},  # the file holds no checkpoint: marked in the tree
                 ),
             ],
         )

@@ -3,14 +3,16 @@ what each cell says for each state, what sorts and searches, and which cells a c
 
 from __future__ import annotations
 
+import re
+
 from PySide6.QtCore import QModelIndex, QObject, Qt
 
 from ofa_manager.core import units
 from ofa_manager.core.states import ItemState
-from ofa_manager.gui import tree
+from ofa_manager.gui import i18n, tree
 from ofa_manager.gui.delegates import StatusColors
 from ofa_manager.gui.status import display_path, status_tooltip
-from tests.model_scene import SIZES, Spy
+from tests.model_scene import SIZES, WAIT_MS, Spy
 from tests.windows import WINDOW_MARKS
 
 pytestmark = WINDOW_MARKS
@@ -323,7 +325,9 @@ def test_changes_repaint_the_rows_and_groups_they_touch(model_scene):
 
 def test_the_filter_searches_every_word_and_keeps_the_groups_above(qtmodeltester, model_scene):
     model = tree.CheckpointTreeModel(model_scene.store, model_scene.contents)
-    proxy = tree.CheckpointFilter()
+    owner = QObject()
+    proxy = tree.CheckpointFilter(owner)
+    assert proxy.parent() is owner
     proxy.setSourceModel(model)
     qtmodeltester.check(proxy)
     assert not proxy.dynamicSortFilter()
@@ -363,3 +367,25 @@ def test_a_file_in_a_shared_store_is_shown_where_it_is(model_scene, tmp_path):
     assert location.data(Qt.ToolTipRole) == str(shared / "big.pt")
     assert model.index_of("big", tree.COL_STATUS).data(tree.FOREGROUND) == StatusColors()["good"]
     assert group_cells(model, "Backbones")[tree.COL_STATUS] == "0 of 2 downloaded"  # not in the folder
+
+
+def test_a_file_that_does_not_hold_what_the_catalog_says_is_marked(qtbot, model_scene):
+    model = tree.CheckpointTreeModel(model_scene.store, model_scene.contents)
+    model_scene.download("petl-a")
+    with qtbot.waitSignal(model_scene.contents.inspected, timeout=WAIT_MS):
+        model_scene.scan()
+    claimed = model.index_of("petl-b", tree.COL_STATUS)
+    assert not claimed.data(Qt.DecorationRole).isNull()
+    state = model_scene.store.entry_state(model_scene.catalog.get("petl-b"))
+    mismatch = model_scene.contents.mismatch_of(model_scene.catalog.get("petl-b"))
+    assert mismatch.startswith("holds no readable checkpoint, not ")
+    assert claimed.data(Qt.ToolTipRole) == f"{status_tooltip(state)}\n\nThis file {mismatch}."
+    # The other checkpoint of the same file claims nothing: no mark.
+    assert model.index_of("petl-a", tree.COL_STATUS).data(Qt.DecorationRole) is None
+    # In Chinese, the sentence around the mismatch is Chinese too.
+    i18n.install("zh_CN")
+    said = claimed.data(Qt.ToolTipRole).split("\n\n")[-1]
+    assert re.search(
+        r"[\u4e00-\u9fff]",
+        said.replace(model_scene.contents.mismatch_of(model_scene.catalog.get("petl-b")), ""),
+    ), said
