@@ -150,6 +150,9 @@ def test_sizes_of_rows_that_have_none_of_their_own(model_scene):
     model_scene.change(small, state=ItemState.DOWNLOADING, done=5000)
     assert model.index(1, downloads.COL_PROGRESS).data() == size_text(5000)
     assert model.index(1, downloads.COL_SIZE).data() == size_text(5000)
+    # Finished without a size ever given: the bytes it got.
+    model_scene.change(model_scene.store.item_by_key(small.key), state=ItemState.DONE, done=SIZES["small"])
+    assert model.index(1, downloads.COL_SIZE).data() == size_text(SIZES["small"])
     assert model.index(1, downloads.COL_PROGRESS).data(downloads.PROGRESS) == downloads.NO_PROGRESS
 
 
@@ -180,6 +183,14 @@ def test_a_paused_row_shows_the_partial_data_on_disk(model_scene):
     assert model.with_partial_data(running) is running
     own = model_scene.change(running, state=ItemState.PAUSED, done=7)
     assert model.with_partial_data(own) is own
+    # An empty partial file: nothing to show either.
+    petl_b = model_scene.catalog.get("petl-b")
+    library.part_path(petl_b).write_bytes(b"")
+    model_scene.scan()
+    empty = model_scene.add(model_scene.item("petl-b", ItemState.QUEUED))
+    assert model.with_partial_data(empty) is empty
+    model_scene.event(QueueEventKind.REMOVED, empty.key)
+    library.part_path(petl_b).unlink()
     # A file that is downloaded, not partial: nothing to add.
     model_scene.download("petl-a")
     model_scene.scan()
@@ -211,6 +222,7 @@ def test_accessible_text_names_the_buttons_and_empty_cells(model_scene):
     # The second row's description is its own, not the first row's.
     model_scene.add(model_scene.item("small", ItemState.QUEUED))
     assert model.index(1, downloads.COL_NAME).data(downloads.ACCESSIBLE_DESCRIPTION).endswith("Small Model")
+    assert model.index(0, downloads.COL_NAME).data(downloads.ACCESSIBLE_DESCRIPTION).endswith("Big Model")
     assert [downloads.button_label(a) for a in ("pause", "retry", "remove", "show")] == [
         "Pause",
         "Retry",

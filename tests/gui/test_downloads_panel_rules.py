@@ -7,8 +7,9 @@ import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QMenu
 
-from ofa_manager.core.states import ItemState
+from ofa_manager.core.states import ItemState, QueueEventKind
 from ofa_manager.gui import downloads
+from ofa_manager.gui.i18n import rate_text
 from tests.model_scene import WAIT_MS
 
 pytestmark = [
@@ -75,6 +76,24 @@ def test_nothing_queued_and_no_queue_to_act_on(qtbot, model_scene):
     for name in ("pause_all", "resume_all", "cancel_all", "clear", "up"):
         panel.act_on_all(name)
     assert retried == [] and states(model_scene) == {"Big Model": ItemState.FAILED}
+    # The summary counts each kind of row and adds the running downloads' speeds.
+    model_scene.add(model_scene.item("small", ItemState.DOWNLOADING, speed=1_500_000.0, total=10, done=1))
+    model_scene.add(model_scene.item("petl-a", ItemState.QUEUED))
+    assert panel.summary.text() == f"1 running  ·  1 queued  ·  1 failed  ·  {rate_text(1_500_000.0)}"
+    assert enabled(panel.tool_buttons) == {"pause_all", "resume_all", "cancel_all"}
+    model_scene.change(item, state=ItemState.DONE)
+    assert panel.summary.text() == f"1 running  ·  1 queued  ·  1 finished  ·  {rate_text(1_500_000.0)}"
+    assert enabled(panel.tool_buttons) == {"pause_all", "cancel_all", "clear"}
+    model_scene.change(model_scene.store.item_by_key(model_scene.key("petl-a")), state=ItemState.PAUSED)
+    assert panel.summary.text() == f"1 running  ·  1 paused  ·  1 finished  ·  {rate_text(1_500_000.0)}"
+    assert enabled(panel.tool_buttons) == {"pause_all", "resume_all", "cancel_all", "clear"}
+    model_scene.change(model_scene.store.item_by_key(model_scene.key("small")), state=ItemState.PAUSED)
+    assert panel.summary.text() == "2 paused  ·  1 finished"  # a paused row's old speed is not added
+    assert enabled(panel.tool_buttons) == {"resume_all", "cancel_all", "clear"}
+    model_scene.event(QueueEventKind.REMOVED, item.key)
+    assert panel.summary.text() == "2 paused"
+    model_scene.store.clear_items()
+    assert panel.summary.text() == "nothing queued"
 
 
 def test_buttons_pause_resume_move_and_cancel_rows(qtbot, queue_scene):
