@@ -26,7 +26,9 @@ tests caught by hanging (the copy's wall-clock limit is 40 times the tests' own 
 rarely makes one, and `--again` tries timeouts again). `--again` tries only the mutants the last run did not
 kill (coverage collected afresh, so new tests count) and keeps the other
 statuses, provided the module's source is the same as then; otherwise it runs them all. While a mutant is
-tried, its tests run fastest first (mutmut stops at the first failure). Not part of the default test run.
+tried, its tests run fastest first (mutmut stops at the first failure).
+The window's item models (gui/) run offscreen against tests that build them without the main window; a
+mutant that crashes the tests' process (segfault) counts as killed. Not part of the default test run.
 """
 
 from __future__ import annotations
@@ -359,6 +361,17 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_lab_cache.py",
     ],
     "cli/desktop.py": ["tests/project/test_desktop_files.py"],
+    # The window's item models and their panels, offscreen: each built over the real store and a models
+    # folder in a temporary folder, without the main window (mutmut's forked children each make their own
+    # QApplication). The window's own tests reach them too, but take minutes per mutant.
+    "gui/tree.py": ["tests/gui/test_tree_model_rules.py", "tests/gui/test_item_model_words.py"],
+    "gui/downloads.py": [
+        "tests/gui/test_downloads_model_rules.py",
+        "tests/gui/test_downloads_panel_rules.py",
+        "tests/gui/test_item_model_words.py",
+    ],
+    "gui/disk.py": ["tests/gui/test_disk_model_rules.py", "tests/gui/test_item_model_words.py"],
+    "gui/scan_report.py": ["tests/gui/test_scan_report_rules.py", "tests/gui/test_item_model_words.py"],
 }
 # Tests that cannot pass on mutated code whatever the mutant: they look at what importing a module loads, and
 # every mutated module imports mutmut's trampoline.
@@ -442,6 +455,8 @@ if os.environ.get("MUTANT_UNDER_TEST", "") not in ("", "stats", "mutant_generati
             return
         items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
 """
+# Statuses --again does not try again: no new test brings such a mutant back while the source is the same.
+DETECTED_FOR_GOOD = ("killed", "segfault")
 COUNTED = ("killed", "survived", "timeout", "no tests", "suspicious", "not checked")
 
 
@@ -511,7 +526,7 @@ def run_module(module: str, budget: float, mutmut: str, again: bool = False) -> 
     # Only what the last run did not kill (or did not reach) is tried again: a new test cannot bring a killed
     # mutant back to life while the module's source is unchanged. Timeouts are tried again too: on a loaded
     # machine a slow run can pass for a hang.
-    rerun = sorted(name for name, status in (before or {}).items() if status != "killed")
+    rerun = sorted(name for name, status in (before or {}).items() if status not in DETECTED_FOR_GOOD)
     work = scratch_copy(module)
     env = dict(
         os.environ,
@@ -589,11 +604,14 @@ def score_line(result: dict) -> str:
     c = result["counts"]
     tried = result["total"] - c["not checked"]
     # A timeout is a mutant the tests caught by hanging: it counts as detected, as in the usual mutation
-    # score (the limit is generous, and --again tries timeouts again).
-    score = 100 * (c["killed"] + c["timeout"]) / tried if tried else 0.0
+    # score (the limit is generous, and --again tries timeouts again). A segfault is a mutant that crashed
+    # the tests' process (a window module's mutant painting on no device, or handing Qt a None): the
+    # clean run passed, so the crash is the mutant's, and it counts as killed.
+    killed = c["killed"] + c["segfault"]
+    score = 100 * (killed + c["timeout"]) / tried if tried else 0.0
     state = "" if result["finished"] else f"  (stopped: exit {result['returncode']} or budget)"
     return (
-        f"{result['module']:<28} {c['killed']:>6} {c['survived']:>8} {c['timeout']:>7} {c['no tests']:>8} "
+        f"{result['module']:<28} {killed:>6} {c['survived']:>8} {c['timeout']:>7} {c['no tests']:>8} "
         f"{c['not checked']:>7} {result['total']:>6} {score:>6.1f}% {result['seconds'] / 60:>6.1f} min{state}"
     )
 
