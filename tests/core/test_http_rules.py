@@ -350,3 +350,24 @@ def test_network_errors_in_a_few_words():
         ),
     ]
     assert [describe_network_error(e) for e, _ in cases] == [words for _, words in cases]
+
+
+def test_a_link_check_waits_only_its_own_time_limit():
+    # A server that accepts and never answers: the check gives up after its limit, not the default 30 s.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    outcome = []
+    try:
+        port = listener.getsockname()[1]
+        worker = threading.Thread(
+            target=lambda: outcome.append(check_link(f"http://127.0.0.1:{port}/m.pt", timeout=0.5)),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(15)  # a hang guard, far above the limit
+        assert not worker.is_alive(), "the check did not keep to its time limit"
+    finally:
+        listener.close()
+    [check] = outcome
+    assert (check.status, check.error) == (None, "no data received before the stall timeout")
