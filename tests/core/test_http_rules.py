@@ -309,12 +309,17 @@ def test_a_link_check_names_what_is_wrong(http_server):
     assert (gone.status, gone.error, gone.ok) == (404, "404 Not Found", False)
     assert (page.status, page.error, page.ok) == (200, "the server returned a web page, not a file", False)
     assert (ftp.status, ftp.error) == (302, "302 redirect to unsupported URL ftp://files.example/m.pt")
+    assert ftp.url == http_server.url("/ftp.pt")
+    http_server.add("/bad.pt", b"", statuses=[(400, {}, b"")])
+    bad = check_link(http_server.url("/bad.pt"))
+    assert (bad.status, bad.error, bad.ok) == (400, "400 Bad Request", False)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     listener.close()  # nothing listens there now
     refused = check_link(f"http://127.0.0.1:{port}/m.pt", timeout=5)
     assert (refused.status, refused.error, refused.ok) == (None, "connection refused", False)
+    assert refused.url == f"http://127.0.0.1:{port}/m.pt"
 
 
 def test_a_link_checks_verdict():
