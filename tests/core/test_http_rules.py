@@ -173,6 +173,9 @@ def test_a_status_of_400_or_more_is_raised_with_its_retry_after():
     with pytest.raises(HttpStatusError) as info:
         raise_for_status(response_with(400))
     assert str(info.value) == "400 Bad Request" and info.value.retry_after is None
+    with pytest.raises(HttpStatusError) as info:
+        raise_for_status(response_with(599))  # a status with no reason phrase
+    assert str(info.value) == "599"
 
 
 def test_requests_say_who_they_are_and_ask_for_the_bytes_as_they_are(http_server):
