@@ -3,8 +3,11 @@ file with holes, as a resume record describes it, is completed by asking the ser
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
+from ofa_manager.core import segments
 from ofa_manager.core.segments import _Plan
 from ofa_manager.core.transfer import Transfer
 from tests.catalogs import MiB, engine_threads, fast_options, leftovers, payload
@@ -121,3 +124,42 @@ def test_a_share_reads_up_to_its_end_and_gives_back_what_it_did_not_fetch():
     assert plan.snapshot() == [[0, 70]]
     plan.release(first)
     assert plan.free == [[65, 100]] and plan.slots == []  # nothing of its own left to give back
+
+
+@pytest.mark.parametrize(("every", "syncs"), [(MiB, 1), (MiB + 1, 0)], ids=["at-the-threshold", "below-it"])
+def test_the_hashed_data_is_written_back_every_so_many_bytes(
+    tmp_path, models_dir, http_server, monkeypatch, every, syncs
+):
+    # Every SYNC_EVERY bytes hashed, the partial file's data is written back (little is left for the fsync
+    # before the rename). The threshold is set around a 1 MiB file's size; the calls are recorded.
+    monkeypatch.setattr(segments, "SYNC_EVERY", every)
+    synced = []
+    real = os.fdatasync
+
+    def fdatasync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    data = payload(MiB)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
+    assert synced.count(str(library.part_path(m))) == syncs
+
+
+def test_a_failed_write_back_is_not_an_error(tmp_path, monkeypatch):
+    calls = []
+
+    def failing(fd):
+        calls.append(fd)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", failing)
+    with open(tmp_path / "f", "wb") as fh:
+        segments._datasync(fh.fileno())
+        assert calls == [fh.fileno()]
+        monkeypatch.delattr(os, "fdatasync")  # where there is none, fsync does it
+        monkeypatch.setattr(os, "fsync", failing)
+        segments._datasync(fh.fileno())
+    assert len(calls) == 2
