@@ -124,6 +124,11 @@ def test_a_share_reads_up_to_its_end_and_gives_back_what_it_did_not_fetch():
     assert plan.snapshot() == [[0, 70]]
     plan.release(first)
     assert plan.free == [[65, 100]] and plan.slots == []  # nothing of its own left to give back
+    # The given-back share starts inside what is done: fetched again, the bytes join the done range.
+    again = plan.take(10)
+    assert (again.pos, again.end) == (65, 100)
+    plan.advance(again, 35)
+    assert plan.snapshot() == [[0, 100]] and plan.complete()
 
 
 @pytest.mark.parametrize(("every", "syncs"), [(MiB, 1), (MiB + 1, 0)], ids=["at-the-threshold", "below-it"])
