@@ -1102,3 +1102,23 @@ def test_the_disk_figures_of_a_folder_not_made_yet(tmp_path):
     usage = library.disk_usage()
     assert (usage.downloaded, usage.partial, usage.other, usage.per_file) == (0, 0, 0, {})
     assert usage.total > 0
+
+
+def test_a_store_copy_under_the_plain_name_is_found_past_what_blocks_the_host_folders_name(tmp_path, stores):
+    rows = [entry("a", "https://a.org/x.pt", size=1), entry("b", "https://b.org/x.pt", size=2)]
+    library = store_lib(tmp_path, stores, rows)
+    a = library.catalog.get("a")
+    (stores[0] / "a.org").mkdir()
+    os.symlink(stores[1] / "elsewhere", stores[0] / "a.org" / "x.pt")  # a link: not taken
+    (stores[0] / "x.pt").write_bytes(b"1")
+    found, why = library.store_file(a)
+    assert (found[0], why) == (stores[0] / "x.pt", "")
+    (stores[0] / "a.org" / "x.pt").unlink()
+    (stores[0] / "a.org" / "x.pt").write_bytes(b"too long")  # another size: not taken
+    found, why = library.store_file(a)
+    assert (found, why) == ((stores[0] / "x.pt", os.lstat(stores[0] / "x.pt"), None), "")
+
+
+def test_no_store_copy_anywhere_has_no_reason(tmp_path, stores):
+    library = store_lib(tmp_path, stores)
+    assert library.store_file(library.catalog.get("m")) == (None, "")
