@@ -662,3 +662,8 @@ def test_python2_names_are_mapped_name_by_name_too():
     got = Loaded(b"(" + g("__builtin__", "xrange") + g("exceptions", "StandardError") + b"l.")
     assert list(got.seen) == ["builtins.range", "builtins.Exception"]
     assert [r.full_name for r in got.root] == ["builtins.range", "builtins.Exception"]
+
+
+def test_a_memo_index_past_two_to_the_31_is_unsigned():
+    assert load(b"]r\xff\xff\xff\xff0g4294967295\n.") == []  # LONG_BINPUT, then GET by its number
+    assert load(b"]p4294967295\n0j\xff\xff\xff\xff.") == []  # PUT, then LONG_BINGET
