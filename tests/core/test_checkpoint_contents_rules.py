@@ -441,3 +441,40 @@ def test_a_pickle_cut_short_says_where_the_file_ends(tmp_path):
     (tmp_path / "head.pt").write_bytes(full[:20])
     with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the header: it is truncated$"):
         cc.read_checkpoint(tmp_path / "head.pt")
+
+
+def test_only_whitespace_and_a_byte_order_mark_are_skipped_before_a_web_page():
+    for start, words in ((b"X<html>", NEITHER), (b"\xef\xbb\xbf\r\n <html>", WEB_PAGE)):
+        raw = start + b" " * 600
+        error = cc._not_a_checkpoint(raw[:512])
+        assert str(error) == words
+
+
+def test_a_legacy_header_cut_anywhere_says_so(tmp_path):
+    full = legacy(tmp_path / "full.pt").read_bytes()
+    magic_end = len(pickle.dumps(cc.LEGACY_MAGIC, protocol=2))
+    info_at = full.index(pickle.dumps(LEGACY_INFO, protocol=2))
+    for cut in (8, magic_end + 3, info_at + 5):
+        (tmp_path / "cut.pt").write_bytes(full[:cut])
+        with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the header: it is truncated$"):
+            cc.read_checkpoint(tmp_path / "cut.pt")
+
+
+def test_a_legacy_header_string_past_the_end_is_truncated_whatever_its_size(tmp_path):
+    # A 1.5 MiB string (past the header's 1 MiB limit) that the file ends 10 bytes short of.
+    length = 3 * 2**19
+    head = pickle.dumps(cc.LEGACY_MAGIC, protocol=2) + pickle.dumps(cc.LEGACY_PROTOCOL, protocol=2)
+    (tmp_path / "long.pt").write_bytes(head + b"\x80\x02X" + struct.pack("<I", length) + b"x" * (length - 10))
+    with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the header: it is truncated$"):
+        cc.read_checkpoint(tmp_path / "long.pt")
+
+
+def test_a_legacy_storage_list_naming_storages_itself_is_refused(tmp_path):
+    path = legacy(tmp_path / "s.pt")
+    raw = path.read_bytes()
+    keys = pickle.dumps(["0"], protocol=2)
+    path.write_bytes(raw.replace(keys, b"\x80\x02]" + storage("0", 2) + b"a."))
+    with pytest.raises(
+        MalformedPickle, match="^the storage list does not match the storages the pickle names$"
+    ):
+        cc.read_checkpoint(path)
