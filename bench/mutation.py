@@ -262,7 +262,7 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_credentials.py",
         "tests/core/test_lab_cache.py",
     ],
-    "cli/desktop.py": ["tests/project/test_desktop_files.py"],
+    "cli/desktop.py": ["tests/cli/test_common_rules.py", "tests/project/test_desktop_files.py"],
 }
 # Tests that cannot pass on mutated code whatever the mutant: they look at what importing a module loads, and
 # every mutated module imports mutmut's trampoline.
