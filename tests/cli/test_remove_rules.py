@@ -294,8 +294,8 @@ def test_rm_trash_of_a_file_not_ours_names_it_and_the_way_to_delete_it(capsys, s
     assert mine.read_bytes() == b"the user's own file" and not trash.exists()
 
 
-def test_rm_trash_of_a_file_another_process_holds_is_refused(capsys, shelf, trash):
-    get(capsys, shelf, "good")
+def test_rm_trash_of_a_file_another_process_holds_is_refused_and_the_next_goes(capsys, shelf, trash):
+    get(capsys, shelf, "good", "shared-a")
     holder = subprocess.Popen(
         [
             sys.executable,
@@ -312,12 +312,34 @@ def test_rm_trash_of_a_file_another_process_holds_is_refused(capsys, shelf, tras
     )
     try:
         assert holder.stdout.readline() == "held\n"
-        code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "--yes")  # waits its 10 s
+        # good waits its 10 s, then shared-a goes.
+        code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "shared-a", "--yes")
     finally:
         holder.kill()
         holder.wait()
         holder.stdout.close()
     assert code == 1
     assert err == "not moved to the trash: good: another process is using the file\n"
-    assert "moved 1 file(s)" not in out
-    assert (shelf.dir / "good.pt").read_bytes() == shelf.files["good"] and not trash.exists()
+    assert out.splitlines()[-1].startswith("moved 1 file(s) (195.3 KiB) to the trash")
+    assert (shelf.dir / "good.pt").read_bytes() == shelf.files["good"]
+    assert [p.name for p in (trash / "files").iterdir()] == ["shared.pt"]
+
+
+def test_rm_trash_of_two_files_counts_both(capsys, shelf, trash):
+    get(capsys, shelf, "good", "shared-a")
+    code, out, _ = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "shared-a", "--yes")
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "moved 2 file(s) (488.3 KiB) to the trash; they take their space until the trash is emptied"
+    )
+    assert sorted(p.name for p in (trash / "files").iterdir()) == ["good.pt", "shared.pt"]
+
+
+def test_rm_trash_moves_what_it_can_and_exits_1_for_the_rest(capsys, shelf, trash):
+    get(capsys, shelf, "shared-a")
+    (shelf.dir / "good.pt").write_bytes(b"the user's own file")
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "shared-a", "--yes")
+    assert code == 1
+    assert err.startswith(f"not moved to the trash: {(shelf.dir / 'good.pt').resolve()}: ")
+    assert out.splitlines()[-1].startswith("moved 1 file(s) (195.3 KiB) to the trash")
+    assert (trash / "files" / "shared.pt").exists() and (shelf.dir / "good.pt").exists()
