@@ -239,3 +239,50 @@ def test_check_marks_a_mirror_holding_other_bytes(capsys, tmp_path, models_dir, 
     line = out.splitlines()[3]
     assert line.startswith(f"mirror holds different bytes ({mirror['different_bytes'][0]}); not used 200")
     assert line.endswith("(mirror)")
+
+
+def test_check_sends_the_hosts_token(capsys, tmp_path, models_dir, http_server):
+    from ofa_manager.core import credentials
+
+    http_server.add("/private.pt", b"p" * 3000, require_token="T0KEN")
+    catalog = write_catalog(tmp_path / "c.json", [entry("p", http_server.url("/private.pt"))])
+    args = ["--dir", str(models_dir), "--catalog", str(catalog), "check", "--json"]
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 1 and json.loads(out)[0]["status"] == 401
+    credentials.set_token(http_server.url("/"), "T0KEN")
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0 and json.loads(out)[0]["status"] == 200 and json.loads(out)[0]["size"] == 3000
+
+
+def test_check_counts_a_broken_link_and_a_mirror_of_other_bytes_both(
+    capsys, tmp_path, models_dir, http_server
+):
+    http_server.add("/gone.pt", b"", statuses=[404])
+    data, other = payload(4000, 5), payload(4000, 6)
+    http_server.add("/a.pt", data, headers=oss_headers(data))
+    http_server.add("/m.pt", other, headers=oss_headers(other))
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [
+            entry("gone", http_server.url("/gone.pt")),
+            entry("a", http_server.url("/a.pt"), mirrors=[http_server.url("/m.pt")]),
+        ],
+    )
+    code, _, _ = run_cli(capsys, "--dir", str(models_dir), "--catalog", str(catalog), "check")
+    assert code == 1
+
+
+def test_a_url_that_is_one_entrys_link_is_no_mirror_for_another(capsys, tmp_path, models_dir, http_server):
+    http_server.add("/a.pt", b"a" * 100)
+    http_server.add("/b.pt", b"b" * 200)
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [
+            entry("a", http_server.url("/a.pt"), mirrors=[http_server.url("/b.pt")]),
+            entry("b", http_server.url("/b.pt")),
+        ],
+    )
+    code, out, _ = run_cli(capsys, "--dir", str(models_dir), "--catalog", str(catalog), "check", "--json")
+    rows = {row["url"]: row for row in json.loads(out)}
+    assert rows[http_server.url("/b.pt")]["mirror"] is False
+    assert rows[http_server.url("/b.pt")]["ids"] == ["a", "b"]
