@@ -236,3 +236,101 @@ def test_a_moved_file_already_group_writable_keeps_its_other_bits(shared):
     sharing.share_moved_file(ours)
     st = os.stat(ours)
     assert st.st_gid == 4242 and stat.S_IMODE(st.st_mode) == 0o664
+
+
+def test_without_proc_the_umask_is_read_by_setting_it_back(monkeypatch):
+    # A system without /proc cannot exist here: opening its status file is made to fail, as it does there.
+    def no_proc(*args, **kwargs):
+        raise FileNotFoundError("/proc/self/status")
+
+    monkeypatch.setattr(sharing, "open", no_proc, raising=False)
+    old = os.umask(0o027)
+    try:
+        assert sharing.current_umask() == 0o027
+        assert sharing.current_umask() == 0o027  # and it is still what it was
+    finally:
+        os.umask(old)
+
+
+# -- folders made inside a shared folder -----------------------------------------------------------------
+
+
+def test_a_folder_made_in_a_shared_folder_is_shared_the_same_way(tmp_path, shared):
+    old = os.umask(0o022)
+    try:
+        sharing.make_shared_folder(shared / "host.example")
+        sharing.make_shared_folder(shared / "host.example")  # there already: no harm
+        plain = tmp_path / "plain"
+        plain.mkdir(mode=0o755)
+        sharing.make_shared_folder(plain / "host.example")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(shared / "host.example").st_mode) == 0o2775
+    assert stat.S_IMODE(os.stat(plain / "host.example").st_mode) == 0o755
+
+
+def test_a_folder_already_shared_is_left_as_it_is(shared):
+    folder = shared / "host.example"
+    folder.mkdir()
+    folder.chmod(0o3777)  # more than asked for: nothing is taken away
+    sharing.make_shared_folder(folder)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o3777
+
+
+def test_a_link_at_the_folders_name_is_not_followed(tmp_path, shared):
+    target = tmp_path / "target"
+    target.mkdir(mode=0o700)
+    target.chmod(0o700)
+    (shared / "host.example").symlink_to(target)
+    sharing.make_shared_folder(shared / "host.example")
+    assert stat.S_IMODE(os.stat(target).st_mode) == 0o700
+
+
+@ROOT
+def test_another_users_folder_keeps_its_mode(shared):
+    folder = shared / "host.example"
+    folder.mkdir()
+    os.chown(folder, 4243, 4243)
+    folder.chmod(0o755)
+    sharing.make_shared_folder(folder)
+    assert stat.S_IMODE(os.stat(folder).st_mode) == 0o755
+
+
+def test_a_new_file_in_a_shared_folder_gets_group_write(tmp_path, shared):
+    for folder, expected in ((shared, 0o660), (tmp_path, 0o600)):
+        path = folder / "new.pt"
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            os.fchmod(fd, 0o600)
+            sharing.share_new_file(fd, folder)
+        finally:
+            os.close(fd)
+        assert stat.S_IMODE(os.stat(path).st_mode) == expected, folder
+
+
+@ROOT
+def test_a_new_file_of_another_user_keeps_its_mode(shared):
+    path = shared / "theirs.pt"
+    path.write_bytes(b"")
+    os.chown(path, 4243, 4243)
+    path.chmod(0o600)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        sharing.share_new_file(fd, shared)
+    finally:
+        os.close(fd)
+    assert stat.S_IMODE(os.stat(path).st_mode) == 0o600
+
+
+def test_a_folder_is_shared_only_with_setgid_and_group_write(tmp_path):
+    cases = {0o2775: True, 0o2770: True, 0o2755: False, 0o0775: False}
+    for mode, expected in cases.items():
+        folder = tmp_path / f"m{mode:o}"
+        folder.mkdir()
+        folder.chmod(mode)
+        assert sharing.is_group_shared(folder) is expected, oct(mode)
+    a_file = tmp_path / "file"
+    a_file.write_bytes(b"")
+    a_file.chmod(0o2775)
+    assert sharing.is_group_shared(a_file) is False
+    assert sharing.is_group_shared(tmp_path / "missing") is False
