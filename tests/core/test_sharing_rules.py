@@ -4,10 +4,12 @@ shared folder take its group and group write (links, other users' files and spec
 
 from __future__ import annotations
 
+import errno
 import os
 import stat
 import subprocess
 import sys
+import threading
 import time
 
 import pytest
@@ -150,8 +152,10 @@ def test_a_lock_file_that_is_not_a_regular_file_is_refused(tmp_path):
     os.mkfifo(tmp_path / ".x.lock")
     fds = open_fds()
     lock = sharing.FolderLock(tmp_path / ".x.lock")
-    with pytest.raises(OSError, match="not a regular file"):
+    with pytest.raises(OSError) as info:
         lock.acquire(timeout=0)
+    assert (info.value.errno, info.value.strerror) == (errno.EINVAL, "not a regular file")
+    assert info.value.filename == str(tmp_path / ".x.lock")
     assert open_fds() == fds and not lock.is_locked
     (tmp_path / ".x.lock").unlink()
     with lock.acquire(timeout=0):  # the thread gate was let go
@@ -334,3 +338,130 @@ def test_a_folder_is_shared_only_with_setgid_and_group_write(tmp_path):
     a_file.chmod(0o2775)
     assert sharing.is_group_shared(a_file) is False
     assert sharing.is_group_shared(tmp_path / "missing") is False
+
+
+def test_the_umask_is_read_from_proc_without_setting_it(monkeypatch):
+    # os.umask is wrapped (the real call still runs) to see whether the mask was set to read it: setting it,
+    # even for a moment, would change the mode of a file another thread creates meanwhile.
+    calls = []
+    real = os.umask
+
+    def umask(mask):
+        calls.append(mask)
+        return real(mask)
+
+    old = real(0o027)
+    monkeypatch.setattr(os, "umask", umask)
+    try:
+        assert sharing.current_umask() == 0o027
+    finally:
+        real(old)
+    assert calls == []
+
+
+@ROOT
+def test_a_plain_folder_gives_a_moved_file_neither_its_group_nor_group_write(tmp_path):
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    os.chown(plain, 0, 4242)
+    plain.chmod(0o755)  # its group may not write: not shared
+    moved = plain / "x.pt"
+    moved.write_bytes(b"data")
+    os.chown(moved, 0, 0)
+    moved.chmod(0o600)
+    sharing.share_moved_file(moved)
+    st = os.stat(moved)
+    assert (st.st_gid, stat.S_IMODE(st.st_mode)) == (0, 0o600)
+
+
+# -- the lock between threads of one process -------------------------------------------------------------
+
+
+def in_thread(action):
+    """What ``action()`` returned or raised, run in another thread."""
+    outcome = []
+
+    def run():
+        try:
+            outcome.append(action())
+        except Exception as exc:  # noqa: BLE001 - handed back to the test
+            outcome.append(exc)
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join()
+    return outcome[0]
+
+
+def test_locks_of_two_files_are_held_at_once_by_one_thread_and_by_two(tmp_path):
+    a, b = sharing.FolderLock(tmp_path / ".a.lock"), sharing.FolderLock(tmp_path / ".b.lock")
+    with a.acquire(timeout=0), b.acquire(timeout=0):
+        assert a.is_locked and b.is_locked
+    with a.acquire(timeout=0):
+
+        def lock_b():
+            with b.acquire(timeout=0):
+                return "held"
+
+        assert in_thread(lock_b) == "held"
+    assert not a.is_locked and not b.is_locked
+
+
+def test_the_same_lock_object_is_not_re_entered_from_another_thread(tmp_path):
+    path = tmp_path / ".x.lock"
+    lock = sharing.FolderLock(path)
+    with lock.acquire(timeout=0) as held:
+        assert held is lock
+        with lock.acquire(timeout=0) as again:  # re-entered in this thread
+            assert again is lock
+        assert lock.is_locked
+        refused = in_thread(lambda: lock.acquire(timeout=0.1))
+        assert isinstance(refused, Timeout) and refused.lock_file == str(path)
+        assert lock.is_locked
+    assert not lock.is_locked
+
+
+def test_one_file_named_two_ways_is_one_lock(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    with sharing.FolderLock(".x.lock"):
+        refused = in_thread(lambda: sharing.FolderLock(tmp_path / ".x.lock").acquire(timeout=0))
+        assert isinstance(refused, Timeout)
+        probe = "import sys, fcntl; fcntl.lockf(open(sys.argv[1], 'a+'), fcntl.LOCK_EX | fcntl.LOCK_NB)"
+        other = subprocess.run([sys.executable, "-c", probe, str(tmp_path / ".x.lock")], capture_output=True)
+        assert other.returncode != 0  # still held: the other thread's try dropped nothing
+
+
+def test_without_a_timeout_a_thread_waits_for_another_however_long_it_holds(tmp_path):
+    path = tmp_path / ".x.lock"
+    first = sharing.FolderLock(path)
+    first.acquire()
+    waiting = threading.Event()
+    result = []
+
+    def second():
+        waiting.set()
+        with sharing.FolderLock(path).acquire():
+            result.append("acquired")
+
+    thread = threading.Thread(target=second)
+    thread.start()
+    waiting.wait()
+    # Held for longer than any poll or default: the wait is not cut short (this sleep cannot fail the rule).
+    time.sleep(1.5)
+    first.release()
+    thread.join()
+    assert result == ["acquired"]
+
+
+def test_the_timeout_names_the_lock_file(tmp_path, held):
+    with pytest.raises(Timeout) as info:
+        sharing.FolderLock(tmp_path / ".x.lock").acquire(timeout=0)
+    assert info.value.lock_file == str(tmp_path / ".x.lock")
+
+
+def test_a_link_at_the_lock_files_name_is_not_followed(tmp_path):
+    target = tmp_path / "elsewhere"
+    (tmp_path / ".x.lock").symlink_to(target)
+    with pytest.raises(OSError):
+        sharing.FolderLock(tmp_path / ".x.lock").acquire(timeout=0)
+    assert not target.exists()
