@@ -454,3 +454,24 @@ def test_import_refusals_in_words(tmp_path):
     result = zoo.import_document(str(page), name="two", base="https://h/x/", disabled=[])
     assert result.catalog["title"] == "two" and result.catalog["source"] == "https://h/x/"
     assert [e["url"] for e in result.catalog["entries"]] == ["https://h/x/a.pt", "https://h/x/b.pt"]
+
+
+def test_a_page_fetched_from_the_loopback_server(http_server):
+    http_server.add("/list.md", b"# L\n* [A](a.pt)\n", content_type="text/markdown")
+    http_server.add("/moved", b"", redirect_to=http_server.url("/list.md"))
+    data, base, content_type = zoo.read_source(http_server.url("/moved"))
+    assert (data, base, content_type) == (b"# L\n* [A](a.pt)\n", http_server.url("/list.md"), "text/markdown")
+    for status in (400, 403):
+        http_server.add("/denied.md", b"x", statuses=[status])
+        with pytest.raises(ZooError) as refused:
+            zoo.fetch(http_server.url("/denied.md"))
+        assert str(refused.value) == f"{http_server.url('/denied.md')}: the server answered {status}"
+    http_server.add("/big.md", b"#" * (zoo.MAX_DOCUMENT_BYTES + 1))
+    with pytest.raises(ZooError) as refused:
+        zoo.fetch(http_server.url("/big.md"))
+    assert str(refused.value) == f"{http_server.url('/big.md')}: larger than 16 MiB; not a checkpoint list"
+    http_server.add("/edge.md", b"#" * zoo.MAX_DOCUMENT_BYTES)
+    assert len(zoo.fetch(http_server.url("/edge.md"))[0]) == zoo.MAX_DOCUMENT_BYTES
+    with pytest.raises(ZooError) as refused:
+        zoo.fetch("http://127.0.0.1:9/none.md")  # the discard port: nothing listens
+    assert str(refused.value).startswith("http://127.0.0.1:9/none.md: cannot be fetched: ")
