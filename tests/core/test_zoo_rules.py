@@ -475,3 +475,36 @@ def test_a_page_fetched_from_the_loopback_server(http_server):
     with pytest.raises(ZooError) as refused:
         zoo.fetch("http://127.0.0.1:9/none.md")  # the discard port: nothing listens
     assert str(refused.value).startswith("http://127.0.0.1:9/none.md: cannot be fetched: ")
+
+
+@pytest.mark.parametrize("item", ["* a", "- a", "+ a", "| a |"])
+def test_a_list_item_or_table_row_over_a_dash_line_is_no_heading(item):
+    [link] = zoo.parse_markdown(f"# Top\n{item}\n---\n[b](https://h/b.pt)\n")
+    assert link.headings == ((1, "Top"),)
+
+
+@pytest.mark.parametrize(
+    "line, cells",
+    [
+        ("* not | a | table [t](https://h/t.pt)", ()),
+        ("- not | a | table [t](https://h/t.pt)", ()),
+        ("| one | [t](https://h/t.pt)", ("one", "t")),
+        ("one | [t](https://h/t.pt) |", ("one", "t")),
+        ("one | [t](https://h/t.pt)", ()),  # a single bar: not a table row
+    ],
+)
+def test_which_lines_are_table_rows(line, cells):
+    [link] = zoo.parse_markdown(line + "\n")
+    assert link.cells == cells
+
+
+def test_a_fence_of_either_kind_hides_its_links_until_it_closes():
+    text = "```\n[a](https://h/a.pt)\n```\n  ~~~\n[b](https://h/b.pt)\n~~~\n[c](https://h/c.pt)\n"
+    assert [link.href for link in zoo.parse_markdown(text)] == ["https://h/c.pt"]
+
+
+def test_catalogs_folder_is_in_the_config_folder_and_a_missing_one_lists_nothing():
+    assert zoo.catalogs_dir().name == "catalogs"
+    assert zoo.user_catalogs() == []
+    assert [row["name"] for row in zoo.list_catalogs()] == ["built-in"]
+    assert len(zoo.default_catalog_paths()) == 1
