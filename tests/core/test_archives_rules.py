@@ -130,6 +130,7 @@ def test_a_folder_from_other_bytes_or_a_file_at_the_name_is_left_alone(site):
     assert not other.ok
     assert archives.unpack(site.library, site.bundle, again=True).outcome is Outcome.UNPACKED
     assert json.loads(site.record.read_text())["archive_sha256"] == sha256(ZIP)
+    assert [n for n in os.listdir(site.dir) if ".unpacking-" in n] == []  # the old folder went too
 
     archives.remove_unpacked(site.library, site.bundle)
     site.folder.rmdir() if site.folder.exists() else None
