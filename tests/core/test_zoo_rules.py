@@ -508,3 +508,19 @@ def test_catalogs_folder_is_in_the_config_folder_and_a_missing_one_lists_nothing
     assert zoo.user_catalogs() == []
     assert [row["name"] for row in zoo.list_catalogs()] == ["built-in"]
     assert len(zoo.default_catalog_paths()) == 1
+
+
+def test_html_entities_a_title_after_text_header_cells_and_a_row_left_open():
+    page = (
+        "<p>before &amp; title</p><title>T &amp; U</title>"
+        '<table><tr><th>Head <a href="https://h/th.pt">In <b>th</b></a></th><td>9M</td></tr></table>'
+        '<a href="https://h/img.pt"><img src="x.png"></a>'
+        '<table><tr><td>Open</td><td><a href="https://h/open.pt">down&amp;load</a>'
+    )
+    links, title = zoo.parse_html(page)
+    assert title == "T & U"
+    assert [(link.text, link.href, link.cells) for link in links] == [
+        ("In th", "https://h/th.pt", ("Head In th", "9M")),
+        ("", "https://h/img.pt", ()),
+        ("down&load", "https://h/open.pt", ("Open",)),  # the row never closes: its cells so far
+    ]
