@@ -512,15 +512,28 @@ def test_catalogs_folder_is_in_the_config_folder_and_a_missing_one_lists_nothing
 
 def test_html_entities_a_title_after_text_header_cells_and_a_row_left_open():
     page = (
-        "<p>before &amp; title</p><title>T &amp; U</title>"
+        "<p>before &amp; title</p><title>T &amp; <i>U</i></title>"
         '<table><tr><th>Head <a href="https://h/th.pt">In <b>th</b></a></th><td>9M</td></tr></table>'
         '<a href="https://h/img.pt"><img src="x.png"></a>'
-        '<table><tr><td>Open</td><td><a href="https://h/open.pt">down&amp;load</a>'
+        '<table><tr><td>Open</td><td><a href="https://h/open.pt">down&amp;load</a></td>'
     )
     links, title = zoo.parse_html(page)
     assert title == "T & U"
     assert [(link.text, link.href, link.cells) for link in links] == [
         ("In th", "https://h/th.pt", ("Head In th", "9M")),
         ("", "https://h/img.pt", ()),
-        ("down&load", "https://h/open.pt", ("Open",)),  # the row never closes: its cells so far
+        ("down&load", "https://h/open.pt", ("Open",)),  # the row never closes: its cells up to the link
     ]
+
+
+def test_catalogs_listed_without_a_title_or_source_and_one_that_is_not_an_object():
+    folder = zoo.catalogs_dir()
+    folder.mkdir(parents=True)
+    (folder / "bare.json").write_text(json.dumps({"entries": []}))
+    (folder / "listy.json").write_text("[1, 2]")
+    rows = {row["name"]: row for row in zoo.list_catalogs(disabled=[])}
+    assert (rows["bare"]["title"], rows["bare"]["source"], rows["bare"]["entries"]) == ("bare", "", 0)
+    assert "problem" not in rows["bare"]
+    listy = rows["listy"]
+    assert (listy["title"], listy["source"], listy["entries"], listy["enabled"]) == ("", "", 0, True)
+    assert listy["problem"] == "cannot be read: 'list' object has no attribute 'get'"
