@@ -537,3 +537,26 @@ def test_catalogs_listed_without_a_title_or_source_and_one_that_is_not_an_object
     listy = rows["listy"]
     assert (listy["title"], listy["source"], listy["entries"], listy["enabled"]) == ("", "", 0, True)
     assert listy["problem"] == "cannot be read: 'list' object has no attribute 'get'"
+
+
+def test_setext_edges():
+    # The heading line is the link's own line: it is read as a heading's text, not as a link.
+    assert zoo.parse_markdown("[a](https://h/a.pt)\n===") == []
+    [link] = zoo.parse_markdown("Top\n=\n[a](https://h/a.pt)\n")
+    assert link.headings == ((1, "Top"),)
+    [link] = zoo.parse_markdown("# Top\n  * item\n---\n[a](https://h/a.pt)\n")
+    assert link.headings == ((1, "Top"),)  # an indented list item over a dash line is no heading
+
+
+@pytest.mark.parametrize(
+    "line, cells",
+    [("| [t](https://h/t.pt)", ("t",)), ("|X | [t](https://h/t.pt)|", ("X", "t"))],
+)
+def test_a_row_starting_with_a_bar(line, cells):
+    [link] = zoo.parse_markdown(line + "\n")
+    assert link.cells == cells
+
+
+def test_a_page_without_a_content_type(http_server):
+    http_server.add("/bare.md", b"x", statuses=[(200, {})])  # an empty answer carries no type
+    assert zoo.fetch(http_server.url("/bare.md")) == (b"", http_server.url("/bare.md"), "")
