@@ -558,5 +558,5 @@ def test_a_row_starting_with_a_bar(line, cells):
 
 
 def test_a_page_without_a_content_type(http_server):
-    http_server.add("/bare.md", b"x", statuses=[(200, {})])  # an empty answer carries no type
+    http_server.add("/bare.md", b"x", statuses=[(200, {}, b"")])  # an empty answer carries no type
     assert zoo.fetch(http_server.url("/bare.md")) == (b"", http_server.url("/bare.md"), "")
