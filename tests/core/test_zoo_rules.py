@@ -118,6 +118,9 @@ def test_slugs(text, expected):
         ("~/x.html", "x"),
         ("!!!", "imported"),
         ("/tmp/" + "n" * 100 + ".md", "n" * 64),
+        ("https://h/X", "x"),
+        ("https://h/a/list?v=1.2", "list"),  # an address's path, not its query
+        ("https://h/" + "a" * 63 + "-b.md", "a" * 63),  # cut at 64, then no trailing '-'
     ],
 )
 def test_default_names(source, name):
@@ -148,12 +151,14 @@ def test_catalog_names_refused_in_words(name):
         ("<html>", "a.md", "", False),
         ("<html>", "a.markdown", "", False),
         ("<p>", "a.txt", "", False),
+        ("<html>", "a.TXT", "", False),
         ("<!DOCTYPE html>", "", "", True),
         ("  <HTML>", "", "", True),
         ("<head></head><body>", "", "", True),
         ("# md", "", "", False),
         ("x" * 1000 + "<body>", "", "", False),  # only the head of the text is looked at
-        ("x" * 990 + "<body>", "", "", True),
+        ("x" * 995 + "<body>", "", "", True),
+        ("x" * 996 + "<body>", "", "", False),  # "<body" cut at the thousandth character
     ],
 )
 def test_html_or_markdown(text, where, content_type, html):
