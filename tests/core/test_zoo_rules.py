@@ -5,9 +5,11 @@ files in temporary folders (the user's catalogs folder is a temporary folder, se
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import re
+import time
 
 import pytest
 
@@ -565,3 +567,19 @@ def test_a_row_starting_with_a_bar(line, cells):
 def test_a_page_without_a_content_type(http_server):
     http_server.add("/bare.md", b"x", statuses=[(200, {}, b"")])  # an empty answer carries no type
     assert zoo.fetch(http_server.url("/bare.md")) == (b"", http_server.url("/bare.md"), "")
+
+
+def test_the_name_in_brackets_whatever_the_case_and_the_import_time_in_utc(monkeypatch):
+    link = Link("Fine-tuned CHECKPOINT (Big-One)", "https://h/b.pt", ())
+    monkeypatch.setenv("TZ", "Etc/GMT-12")  # twelve hours ahead of UTC
+    time.tzset()
+    try:
+        before = int(time.time())
+        catalog = zoo.build_catalog([link], name="n", title="T", source="s").catalog
+        after = int(time.time())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert catalog["entries"][0]["id"] == "big-one"
+    seconds = calendar.timegm(time.strptime(catalog["imported_at"], "%Y-%m-%dT%H:%M:%SZ"))
+    assert before <= seconds <= after
