@@ -78,3 +78,12 @@ def test_the_models_cells_in_chinese(model_scene, chinese):
             rows.index(0, downloads.COL_ACTIONS).data(downloads.ACCESSIBLE_DESCRIPTION),
         ]
     )
+
+
+def test_the_disk_panels_share_column_fits_its_chinese_title(qtbot, model_scene, chinese):
+    panel = disk.DiskPanel(model_scene.store)
+    qtbot.addWidget(panel)
+    title = panel.model.headerData(disk.COL_SHARE, Qt.Horizontal)
+    assert CHINESE.search(title)
+    width = panel.files.header().sectionSize(disk.COL_SHARE)
+    assert width == panel.fontMetrics().horizontalAdvance(title) + 24
