@@ -167,15 +167,16 @@ def dialog(qtbot, site, models_dir, english):
         return answers.pop(0) if answers else None
 
     downloads: list[list[str]] = []
+    queued: list[bool] = []  # whether the window takes the downloads asked for (its queue is not started)
     report = scan_report.ScanReportDialog(
         workspace.store,
         workspace.bridge,
         ask,
-        lambda entries: downloads.append([e.id for e in entries]) or False,
+        lambda entries: downloads.append([e.id for e in entries]) or bool(queued),
         project=str(site.project),
     )
     qtbot.addWidget(report)
-    report.asked, report.answers, report.downloads = asked, answers, downloads
+    report.asked, report.answers, report.downloads, report.queued = asked, answers, downloads, queued
     yield report
     report.close()
     assert workspace.close()
@@ -330,3 +331,21 @@ def test_the_dialogs_parts(dialog):
     dialog.folder.setText("relative")
     dialog.folder.returnPressed.emit()
     assert dialog.status.text() == "Choose the project folder (a full path)."
+
+
+def test_closing_while_the_links_wait_for_downloads_asks_first(qtbot, dialog, site):
+    scan(qtbot, dialog)
+    dialog.queued.append(True)
+    dialog.answers.append("Download and Link")
+    assert dialog.apply()
+    assert dialog.run.running and dialog.downloads  # waiting for downloads that never come here
+    assert not dialog.apply_button.isEnabled() and not dialog.scan_button.isEnabled()
+    assert not dialog.apply() and not dialog.scan()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.answers.append("Keep Waiting")
+    dialog.reject()
+    assert dialog.isVisible() and dialog.asked[-1][0] == "Stop waiting for the downloads?"
+    dialog.answers.append("Stop Waiting")
+    dialog.reject()
+    assert not dialog.isVisible()
