@@ -172,9 +172,12 @@ def test_all_rows_at_once_and_the_keyboards_actions(qtbot, queue_scene):
     assert enabled(panel.tool_buttons) == {"pause_all", "resume_all", "cancel_all", "clear"}
     # The finished row: Show, by its button, a double click, or the row action; not on the buttons' cell.
     click(qtbot, panel, 0, "show")
+    assert shown == [scene.key("petl-a")]
     panel.view.doubleClicked.emit(panel.model.index(0, downloads.COL_NAME))
-    panel.view.doubleClicked.emit(panel.model.index(0, downloads.COL_ACTIONS))
+    assert shown == [scene.key("petl-a")] * 2
+    panel.view.doubleClicked.emit(panel.model.index(0, downloads.COL_ACTIONS))  # the buttons' own cell
     panel.view.doubleClicked.emit(panel.model.index(1, downloads.COL_NAME))  # failed: nothing to show
+    assert shown == [scene.key("petl-a")] * 2
     select(panel, 1, 0)
     panel.row_actions["show"].trigger()  # the first finished row only
     assert shown == [scene.key("petl-a")] * 3
