@@ -122,7 +122,7 @@ def test_buttons_pause_resume_move_and_cancel_rows(qtbot, queue_scene):
     qtbot.waitUntil(lambda: panel.model.key(0) == scene.key("small"), timeout=WAIT_MS)
     assert [panel.model.key(r) for r in range(3)] == [scene.key(i) for i in ("small", "petl-a", "big")]
     select(panel, 0)
-    panel.act_on_all("down")
+    panel.row_actions["down"].trigger()  # Ctrl+Down
     qtbot.waitUntil(lambda: panel.model.key(1) == scene.key("small"), timeout=WAIT_MS)
     # Its row's Pause button pauses the running download; Resume brings it back.
     row = scene.store.row_of(scene.key("big"))
@@ -149,6 +149,18 @@ def test_buttons_pause_resume_move_and_cancel_rows(qtbot, queue_scene):
     )
     assert scene.store.row_of(scene.key("small")) is not None
     assert panel.button_rect(row, "retry") == QRect()
+    # The two left finish; Show in Folder opens the first selected one only (one file manager window).
+    wait_states(qtbot, scene, {"Small Model": ItemState.DONE, "Adapter A": ItemState.DONE})
+    shown: list = []
+    panel.show_file.connect(shown.append)
+    select(panel, 0, 1)
+    panel.row_actions["show"].trigger()
+    assert shown == [panel.model.key(0)]
+    # A button acts on the release of the left button over it: a press alone does nothing.
+    qtbot.mousePress(panel.view.viewport(), Qt.LeftButton, pos=panel.button_rect(1, "show").center())
+    assert shown == [panel.model.key(0)]
+    qtbot.mouseRelease(panel.view.viewport(), Qt.LeftButton, pos=panel.button_rect(1, "show").center())
+    assert shown == [panel.model.key(0), panel.model.key(1)]
 
 
 def test_all_rows_at_once_and_the_keyboards_actions(qtbot, queue_scene):
