@@ -198,7 +198,7 @@ def check_filename(name: str) -> str | None:
         return "is empty"
     if "/" in name or "\\" in name:
         return "must be a plain file name, without '/' or '\\'"
-    if name in (".", "..") or ".." in name.split("."):
+    if name in (".", ".."):  # a ".." inside a name ("model..pt") is a plain name: "/" is refused above
         return "must not contain '..'"
     if name.startswith("."):
         return "must not start with a dot"
@@ -238,7 +238,8 @@ def _host_problem(host: str) -> str | None:
         import ipaddress
 
         try:
-            ipaddress.IPv6Address(host.split("%", 1)[0])
+            # With its zone, if any ("fe80::1%eth0"): an empty zone or a second "%" cannot be connected to.
+            ipaddress.IPv6Address(host)
         except ValueError:
             return f"has a malformed IPv6 address {_show(host)}"
         return None
@@ -442,6 +443,8 @@ def _read(path: Path) -> tuple[str, list[Checkpoint]]:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise CatalogError(f"{path}: catalog file not found") from None
+    except CatalogError:
+        raise  # a ValueError too, but already in the user's words
     except (OSError, UnicodeDecodeError) as exc:
         raise CatalogError(f"{path}: cannot read catalog: {exc}") from None
     except ValueError as exc:  # a path with a NUL byte

@@ -20,18 +20,15 @@ def normalise_host(text: str) -> str:
         scheme, netloc = parts.scheme.lower(), parts.netloc
     else:
         scheme, netloc = "", text.rstrip("/")
-    netloc = netloc.rpartition("@")[2]
-    if netloc.startswith("["):  # an IPv6 address: [::1] or [::1]:8080
-        name, _, rest = netloc.partition("]")
-        name, port = name + "]", rest.removeprefix(":")
-    else:
-        name, colon, port = netloc.rpartition(":")
-        if not colon or not port.isdigit():
-            name, port = netloc, ""
-    if port and _DEFAULT_PORTS.get(scheme) == port:
-        port = ""
+    # No user and password; an empty port ("name:") is the scheme's default, as if none was written.
+    netloc = netloc.rpartition("@")[2].removesuffix(":")
+    # The port is the number after the last ":"; an IPv6 address ends in "]" ("[::1]") or in its port
+    # ("[::1]:8080"), so it needs no case of its own.
+    name, colon, port = netloc.rpartition(":")
+    if not colon or not port.isdigit():
+        name, port = netloc, ""
     name = _idna(name.lower())
-    return f"{name}:{port}" if port else name
+    return f"{name}:{port}" if port and port != _DEFAULT_PORTS.get(scheme) else name
 
 
 def parse_host(text: str) -> str:

@@ -15,7 +15,7 @@ def size(num_bytes: int | float | None) -> str:
     """'1.8 GiB'; 'unknown' when the size is not known."""
     if num_bytes is None:
         return "unknown"
-    return humanize.naturalsize(num_bytes, binary=True, format="%.1f")
+    return humanize.naturalsize(num_bytes, binary=True)  # one decimal: humanize's own format, "%.1f"
 
 
 def rate(bytes_per_second: float | None) -> str:
