@@ -76,6 +76,13 @@ def test_nothing_queued_and_no_queue_to_act_on(qtbot, model_scene):
     for name in ("pause_all", "resume_all", "cancel_all", "clear", "up"):
         panel.act_on_all(name)
     assert retried == [] and states(model_scene) == {"Big Model": ItemState.FAILED}
+    # Retry over several failed rows asks once, for all of them (the window asks where copies were kept).
+    model_scene.add(model_scene.item("petl-a", ItemState.FAILED, error="y"))
+    select(panel, 0, 1)
+    panel.row_actions["retry"].trigger()
+    assert retried == [[item.key, model_scene.key("petl-a")]]
+    model_scene.event(QueueEventKind.REMOVED, model_scene.key("petl-a"))
+    panel.view.clearSelection()
     # The summary counts each kind of row and adds the running downloads' speeds.
     model_scene.add(model_scene.item("small", ItemState.DOWNLOADING, speed=1_500_000.0, total=10, done=1))
     model_scene.add(model_scene.item("petl-a", ItemState.QUEUED))
@@ -134,7 +141,7 @@ def test_buttons_pause_resume_move_and_cancel_rows(qtbot, queue_scene):
     assert "resume_all" in enabled(panel.tool_buttons)
     select(panel, row)
     assert enabled(panel.row_actions) >= {"resume", "remove"} and "pause" not in enabled(panel.row_actions)
-    click(qtbot, panel, row, "resume")
+    panel.row_actions["resume"].trigger()  # the selected paused row, from its context menu
     qtbot.waitUntil(
         lambda: scene.store.item_by_key(scene.key("big")).state is not ItemState.PAUSED, timeout=WAIT_MS
     )
