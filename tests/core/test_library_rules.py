@@ -1122,3 +1122,17 @@ def test_a_store_copy_under_the_plain_name_is_found_past_what_blocks_the_host_fo
 def test_no_store_copy_anywhere_has_no_reason(tmp_path, stores):
     library = store_lib(tmp_path, stores)
     assert library.store_file(library.catalog.get("m")) == (None, "")
+
+
+def test_the_resume_record_is_not_fsynced_the_metadata_is(lib, monkeypatch):
+    # A crash cannot be staged here: os.fsync is wrapped to see which writes sync (the real call still runs).
+    from ofa_manager.core import durable
+
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(durable.os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    m = lib.catalog.get("m")
+    lib.write_record(m, {"size": 1})
+    assert synced == [] and json.loads(lib.record_path(m).read_text()) == {"size": 1}
+    lib.write_meta(m, {"size": 1})
+    assert synced != []
