@@ -64,12 +64,13 @@ def path_kind(path: Path) -> str | None:
 
 
 def describe_kind(kind: str | None) -> str:
-    return {
+    words: dict[str | None, str] = {
         "link": "a symbolic link",
         "folder": "a folder",
         "other": "a special file (not a regular file)",
         "file": "a file",
-    }.get(kind, "nothing")
+    }
+    return words.get(kind, "nothing")
 
 
 def refuse_unsafe(path: Path) -> None:

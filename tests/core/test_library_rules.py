@@ -1122,3 +1122,49 @@ def test_a_store_copy_under_the_plain_name_is_found_past_what_blocks_the_host_fo
 def test_no_store_copy_anywhere_has_no_reason(tmp_path, stores):
     library = store_lib(tmp_path, stores)
     assert library.store_file(library.catalog.get("m")) == (None, "")
+
+
+def test_the_resume_record_is_not_fsynced_the_metadata_is(lib, monkeypatch):
+    # A crash cannot be staged here: os.fsync is wrapped to see which writes sync (the real call still runs).
+    from ofa_manager.core import durable
+
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(durable.os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    m = lib.catalog.get("m")
+    lib.write_record(m, {"size": 1})
+    assert synced == [] and json.loads(lib.record_path(m).read_text()) == {"size": 1}
+    lib.write_meta(m, {"size": 1})
+    assert synced != []
+
+
+def test_a_kept_copy_without_a_download_time_keeps_the_time_it_was_rejected(lib):
+    m = lib.catalog.get("m")
+    partial(lib, "m", OTHER, None)
+    lib.quarantine(m, {"sha256": sha256(OTHER)})
+    sidecar = json.loads(lib.rejected_meta_path(m).read_text())
+    sidecar["rejected_at"] = "2020-01-02T03:04:05+0000"  # long ago: not the time it is accepted
+    lib.rejected_meta_path(m).write_text(json.dumps(sidecar))
+    lib.accept_rejected(m)
+    assert lib.read_meta(m)["downloaded_at"] == "2020-01-02T03:04:05+0000"
+
+
+def test_a_file_that_takes_the_final_name_meanwhile_is_left_and_nothing_recorded(lib, monkeypatch):
+    # Another program creating the file between the check and the rename cannot be timed here: the rename
+    # is wrapped to create it first.
+    from ofa_manager.core import library as library_module
+
+    m = lib.catalog.get("m")
+    partial(lib, "m", OTHER, None)
+    lib.quarantine(m, {"sha256": sha256(OTHER)})
+    real = library_module.place_file
+
+    def someone_first(source, final, *, replace):
+        final.write_bytes(b"theirs")
+        return real(source, final, replace=replace)
+
+    monkeypatch.setattr(library_module, "place_file", someone_first)
+    with pytest.raises(NotOursError):
+        lib.accept_rejected(m)
+    assert lib.path(m).read_bytes() == b"theirs" and not lib.meta_path(m).exists()
+    assert lib.rejected_path(m).read_bytes() == OTHER
