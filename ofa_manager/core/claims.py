@@ -149,21 +149,17 @@ def claim_mismatch(expect: dict[str, Any] | None, summary: dict[str, Any] | None
         return None
     if summary.get("error"):
         return f"holds no readable checkpoint ({summary['error']}), not {describe_claim(expect)}"
-    differs = []
-    if expect.get("arch") and _arch_differs(expect["arch"], summary):
-        differs.append("arch")
-    task = summary.get("task")
-    if expect.get("task") and task and task.lower() != expect["task"].lower():
-        differs.append("task")
-    params = summary.get("params")
-    if (
-        expect.get("params")
-        and params
-        and abs(params - expect["params"]) > PARAMS_TOLERANCE * expect["params"]
-    ):
-        differs.append("params")
-    if expect.get("petl") and PETL_KEYS[expect["petl"]] not in (summary.get("petl") or []):
-        differs.append("petl")
+    task, params = summary.get("task"), summary.get("params")
+    differs = (
+        (expect.get("arch") and _arch_differs(expect["arch"], summary))
+        or (expect.get("task") and task and task.lower() != expect["task"].lower())
+        or (
+            expect.get("params")
+            and params
+            and abs(params - expect["params"]) > PARAMS_TOLERANCE * expect["params"]
+        )
+        or (expect.get("petl") and PETL_KEYS[expect["petl"]] not in (summary.get("petl") or []))
+    )
     if not differs:
         return None
     return f"holds {describe_contents(summary)}, not {describe_claim(expect)}"

@@ -77,6 +77,7 @@ def test_parameter_counts_in_words():
     assert params_text(1_000_000) == "1M" and params_text(472_600_000) == "473M"
     assert params_text(999_999_999) == "1000M" and params_text(1_000_000_000) == "1.00B"
     assert params_text(1_034_000_000) == "1.03B"
+    assert params_text(1_005_000_001) == "1.01B"  # divided by exactly 1e9
 
 
 def test_what_a_file_holds_in_a_phrase():
