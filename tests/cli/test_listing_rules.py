@@ -300,3 +300,18 @@ def test_a_store_copy_that_cannot_be_checked_is_not_used_and_says_why(
     reason = f"{store / 'bad.pt'} in the shared store was not used: no size is known to check it"
     assert rows["bad"]["state"] == "remote" and rows["bad"]["reason"] == reason
     assert line_of(capsys, shelf.args, "bad").endswith(f"  remote ({reason})  [Test]")
+
+
+def test_a_downloaded_file_verified_by_the_catalog_reads_verified(capsys, shelf):
+    assert run_cli(capsys, *shelf.args, "download", "good")[0] == 0
+    assert line_of(capsys, shelf.args, "good").endswith("   293.0 KiB  verified  [Base / Large]")
+
+
+def test_a_rejected_record_naming_no_check_says_check(capsys, shelf):
+    assert run_cli(capsys, *shelf.args, "download", "bad")[0] == 1
+    (sidecar,) = [p for p in shelf.dir.iterdir() if ".rejected" in p.name and p.name.endswith(".json")]
+    record = json.loads(sidecar.read_text(encoding="utf-8"))
+    del record["check"]
+    sidecar.write_text(json.dumps(record), encoding="utf-8")
+    line = line_of(capsys, shelf.args, "bad")
+    assert line.endswith("remote; rejected: check mismatch (kept as bad.pt.rejected)  [Test]")

@@ -343,3 +343,27 @@ def test_rm_trash_moves_what_it_can_and_exits_1_for_the_rest(capsys, shelf, tras
     assert err.startswith(f"not moved to the trash: {(shelf.dir / 'good.pt').resolve()}: ")
     assert out.splitlines()[-1].startswith("moved 1 file(s) (195.3 KiB) to the trash")
     assert (trash / "files" / "shared.pt").exists() and (shelf.dir / "good.pt").exists()
+
+
+def test_rm_partial_goes_on_past_a_folder_at_one_partial_files_path(capsys, shelf, http_server):
+    http_server.add("/shared.pt", shelf.files["shared"], drop_after=30_000)
+    words = ["download", "shared-a", "--no-backbone", "--retries", "0", "--connections", "1"]
+    assert run_cli(capsys, *shelf.args, *words)[0] == 1
+    (shelf.dir / "good.pt.part").mkdir()
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "good", "shared-a", "--partial", "--yes")
+    assert code == 1 and "a folder is at" in err, err
+    assert out.splitlines()[-1].startswith("deleted 1 file(s), freed ")
+    assert not list(shelf.dir.glob("shared.pt.part*")) and (shelf.dir / "good.pt.part").is_dir()
+
+
+def test_rm_trash_names_every_other_entry_sharing_the_file(capsys, tmp_path, models_dir, http_server, trash):
+    from tests.catalogs import entry, write_catalog
+
+    http_server.add("/s.pt", b"s" * 5000)
+    catalog = write_catalog(
+        tmp_path / "c.json", [entry(i, http_server.url("/s.pt")) for i in ("a", "b", "c")]
+    )
+    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    assert run_cli(capsys, *args, "download", "a")[0] == 0
+    code, out, _ = run_cli(capsys, *args, "rm", "--trash", "a", "--yes")
+    assert code == 0 and out.splitlines()[0].endswith(" — 4.9 KiB (also used by b, c)")
