@@ -58,7 +58,9 @@ def test_each_name_problem_in_words(name, problem):
     assert name_problem(name) == problem
 
 
-@pytest.mark.parametrize("name", ["a/", "a/.hidden", ".hidden", "a/..b", "..a", "a/...", "x/y/z.pt"])
+@pytest.mark.parametrize(
+    "name", ["a/", "X/", "aX/", "a/.hidden", ".hidden", "a/..b", "..a", "a/...", "x/y/z.pt"]
+)
 def test_names_that_pass(name):
     assert name_problem(name) is None
 
@@ -131,6 +133,11 @@ def test_a_folder_marked_by_its_type_without_a_slash_is_a_folder():
     ]
     folder_then_file = [info("d", kind=stat.S_IFDIR, size=0, packed=0), info("D", offset=50)]
     assert refusal(folder_then_file) == "member 'd' is both a file and a folder in the archive"
+    for folder in ("d/", "X/", "d /"):  # a folder entry named with its slash, then a file of its name
+        file = folder.rstrip("/")
+        assert refusal([info(folder, size=0, packed=0), info(file, offset=50)]) == (
+            f"member {file!r} is both a file and a folder in the archive"
+        )
     assert refusal([info("../", size=0, packed=0)]) == (
         "member '../' has '..' in its path (it would land outside the folder)"
     )
@@ -158,6 +165,10 @@ def test_the_expansion_limit_at_its_edges():
         "member 'z' expands 2 times (1.0 MiB to 2.0 MiB), more than the 2 allowed: a zip bomb?"
     )
     assert check_members([info("z", size=2 * FLOOR, packed=FLOOR)], max_ratio=2)
+    # A packed size of one byte counts as one.
+    assert refusal([info("z", size=FLOOR + 1, packed=1)], max_ratio=600_000) == (
+        "member 'z' expands 1048577 times (1 Byte to 1.0 MiB), more than the 600000 allowed: a zip bomb?"
+    )
     assert check_members([info("z", size=2 * FLOOR, packed=FLOOR - 1)], max_ratio=2.5)
 
 

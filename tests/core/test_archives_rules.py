@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import zipfile
 import zlib
 
 import pytest
@@ -130,6 +131,7 @@ def test_a_folder_from_other_bytes_or_a_file_at_the_name_is_left_alone(site):
     assert not other.ok
     assert archives.unpack(site.library, site.bundle, again=True).outcome is Outcome.UNPACKED
     assert json.loads(site.record.read_text())["archive_sha256"] == sha256(ZIP)
+    assert [n for n in os.listdir(site.dir) if ".unpacking-" in n] == []  # the old folder went too
 
     archives.remove_unpacked(site.library, site.bundle)
     site.folder.rmdir() if site.folder.exists() else None
@@ -265,3 +267,48 @@ def test_a_folder_check_is_ok_with_extra_files_only():
     assert not archives.FolderCheck("x", base.folder, missing=["a"]).ok
     assert not archives.FolderCheck("x", base.folder, changed=["a"]).ok
     assert not archives.FolderCheck("x", base.folder, stopped=True).ok
+
+
+def test_a_link_in_place_of_a_subfolder_leaves_the_other_members_checked_and_removed(site, tmp_path):
+    site.download()
+    archives.unpack(site.library, site.bundle)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "ViT-B-16.pt").write_bytes(GOOD["clip/ViT-B-16.pt"])
+    (site.folder / "clip" / "ViT-B-16.pt").unlink()
+    (site.folder / "clip").rmdir()
+    os.symlink(elsewhere, site.folder / "clip")
+    with open(site.folder / "vqgan" / "last.ckpt", "ab") as grown:
+        grown.write(b"x")  # after the link, in the record's order
+    check = archives.check_unpacked(site.library, site.bundle)
+    assert (check.changed, check.checked) == (["clip/ViT-B-16.pt", "vqgan/last.ckpt"], 2)
+    (site.folder / "ofa_large.pt").unlink()  # the first member, gone before the removal
+    freed, left = archives.remove_unpacked(site.library, site.bundle)
+    assert freed == len(GOOD["vqgan/last.ckpt"]) + 1
+    assert not (site.folder / "vqgan").exists() and left == ["clip/"]
+    assert (elsewhere / "ViT-B-16.pt").read_bytes() == GOOD["clip/ViT-B-16.pt"]
+
+
+def test_a_missing_subfolder_makes_its_members_missing_not_changed(site):
+    site.download()
+    archives.unpack(site.library, site.bundle)
+    (site.folder / "clip" / "ViT-B-16.pt").unlink()
+    (site.folder / "clip").rmdir()
+    check = archives.check_unpacked(site.library, site.bundle)
+    assert (check.missing, check.changed, check.checked) == (["clip/ViT-B-16.pt"], [], 2)
+
+
+def test_a_member_over_one_read_is_checked_piece_by_piece(tmp_path, models_dir):
+    data = bytes(range(256)) * (archives.CHUNK // 256) + b"tail"
+    archive = build_zip([("big.pt", data)], zipfile.ZIP_STORED)
+    rows = [entry("big", "http://x.invalid/big.zip", sha256=sha256(archive), size=len(archive))]
+    catalog = load(write_catalog(tmp_path / "big.json", rows))
+    library = Library(models_dir, catalog)
+    big = catalog.get("big")
+    library.path(big).write_bytes(archive)
+    assert library.adopt(big)
+    assert archives.unpack(library, big).outcome is Outcome.UNPACKED
+    seen = []
+    check = archives.check_unpacked(library, big, progress=lambda *a: seen.append(a))
+    assert check.ok and check.checked == 1
+    assert seen == [(Phase.CHECKING, archives.CHUNK, len(data)), (Phase.CHECKING, len(data), len(data))]

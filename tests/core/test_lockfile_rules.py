@@ -80,7 +80,7 @@ def test_a_backbone_not_pinned_is_not_named_and_the_catalogs_own_fields_are_carr
     assert library.adopt(tuned)
     (row,) = build_lock(library, library.catalog)["entries"]
     assert row["id"] == "tuned" and row["base"] is None  # "base" is not here, so not in the lock
-    assert row["licence"] == "MIT"
+    assert row["license"] == "MIT"
 
 
 def test_the_lock_time_is_utc_whatever_the_local_zone(library, monkeypatch):

@@ -5,9 +5,11 @@ files in temporary folders (the user's catalogs folder is a temporary folder, se
 
 from __future__ import annotations
 
+import calendar
 import json
 import os
 import re
+import time
 
 import pytest
 
@@ -118,6 +120,9 @@ def test_slugs(text, expected):
         ("~/x.html", "x"),
         ("!!!", "imported"),
         ("/tmp/" + "n" * 100 + ".md", "n" * 64),
+        ("https://h/X", "x"),
+        ("https://h/a/list?v=1.2", "list"),  # an address's path, not its query
+        ("https://h/" + "a" * 63 + "-b.md", "a" * 63),  # cut at 64, then no trailing '-'
     ],
 )
 def test_default_names(source, name):
@@ -148,12 +153,14 @@ def test_catalog_names_refused_in_words(name):
         ("<html>", "a.md", "", False),
         ("<html>", "a.markdown", "", False),
         ("<p>", "a.txt", "", False),
+        ("<html>", "a.TXT", "", False),
         ("<!DOCTYPE html>", "", "", True),
         ("  <HTML>", "", "", True),
         ("<head></head><body>", "", "", True),
         ("# md", "", "", False),
         ("x" * 1000 + "<body>", "", "", False),  # only the head of the text is looked at
-        ("x" * 990 + "<body>", "", "", True),
+        ("x" * 995 + "<body>", "", "", True),
+        ("x" * 996 + "<body>", "", "", False),  # "<body" cut at the thousandth character
     ],
 )
 def test_html_or_markdown(text, where, content_type, html):
@@ -454,3 +461,125 @@ def test_import_refusals_in_words(tmp_path):
     result = zoo.import_document(str(page), name="two", base="https://h/x/", disabled=[])
     assert result.catalog["title"] == "two" and result.catalog["source"] == "https://h/x/"
     assert [e["url"] for e in result.catalog["entries"]] == ["https://h/x/a.pt", "https://h/x/b.pt"]
+
+
+def test_a_page_fetched_from_the_loopback_server(http_server):
+    http_server.add("/list.md", b"# L\n* [A](a.pt)\n", content_type="text/markdown")
+    http_server.add("/moved", b"", redirect_to=http_server.url("/list.md"))
+    data, base, content_type = zoo.read_source(http_server.url("/moved"))
+    assert (data, base, content_type) == (b"# L\n* [A](a.pt)\n", http_server.url("/list.md"), "text/markdown")
+    for status in (400, 403):
+        http_server.add("/denied.md", b"x", statuses=[status])
+        with pytest.raises(ZooError) as refused:
+            zoo.fetch(http_server.url("/denied.md"))
+        assert str(refused.value) == f"{http_server.url('/denied.md')}: the server answered {status}"
+    http_server.add("/big.md", b"#" * (zoo.MAX_DOCUMENT_BYTES + 1))
+    with pytest.raises(ZooError) as refused:
+        zoo.fetch(http_server.url("/big.md"))
+    assert str(refused.value) == f"{http_server.url('/big.md')}: larger than 16 MiB; not a checkpoint list"
+    http_server.add("/edge.md", b"#" * zoo.MAX_DOCUMENT_BYTES)
+    assert len(zoo.fetch(http_server.url("/edge.md"))[0]) == zoo.MAX_DOCUMENT_BYTES
+    with pytest.raises(ZooError) as refused:
+        zoo.fetch("http://127.0.0.1:9/none.md")  # the discard port: nothing listens
+    assert str(refused.value).startswith("http://127.0.0.1:9/none.md: cannot be fetched: ")
+
+
+@pytest.mark.parametrize("item", ["* a", "- a", "+ a", "| a |"])
+def test_a_list_item_or_table_row_over_a_dash_line_is_no_heading(item):
+    [link] = zoo.parse_markdown(f"# Top\n{item}\n---\n[b](https://h/b.pt)\n")
+    assert link.headings == ((1, "Top"),)
+
+
+@pytest.mark.parametrize(
+    "line, cells",
+    [
+        ("* not | a | table [t](https://h/t.pt)", ()),
+        ("- not | a | table [t](https://h/t.pt)", ()),
+        ("| one | [t](https://h/t.pt)", ("one", "t")),
+        ("one | [t](https://h/t.pt) |", ("one", "t")),
+        ("one | [t](https://h/t.pt)", ()),  # a single bar: not a table row
+    ],
+)
+def test_which_lines_are_table_rows(line, cells):
+    [link] = zoo.parse_markdown(line + "\n")
+    assert link.cells == cells
+
+
+def test_a_fence_of_either_kind_hides_its_links_until_it_closes():
+    text = "```\n[a](https://h/a.pt)\n```\n  ~~~\n[b](https://h/b.pt)\n~~~\n[c](https://h/c.pt)\n"
+    assert [link.href for link in zoo.parse_markdown(text)] == ["https://h/c.pt"]
+
+
+def test_catalogs_folder_is_in_the_config_folder_and_a_missing_one_lists_nothing():
+    assert zoo.catalogs_dir().name == "catalogs"
+    assert zoo.user_catalogs() == []
+    assert [row["name"] for row in zoo.list_catalogs()] == ["built-in"]
+    assert len(zoo.default_catalog_paths()) == 1
+
+
+def test_html_entities_a_title_after_text_header_cells_and_a_row_left_open():
+    page = (
+        "<p>before &amp; title</p><title>T &amp; <i>U</i></title>"
+        '<table><tr><th>Head <a href="https://h/th.pt">In <b>th</b></a></th><td>9M</td></tr></table>'
+        '<a href="https://h/img.pt"><img src="x.png"></a>'
+        '<table><tr><td>Open</td><td><a href="https://h/open.pt">down&amp;load</a></td>'
+    )
+    links, title = zoo.parse_html(page)
+    assert title == "T & U"
+    assert [(link.text, link.href, link.cells) for link in links] == [
+        ("In th", "https://h/th.pt", ("Head In th", "9M")),
+        ("", "https://h/img.pt", ()),
+        ("down&load", "https://h/open.pt", ("Open",)),  # the row never closes: its cells up to the link
+    ]
+
+
+def test_catalogs_listed_without_a_title_or_source_and_one_that_is_not_an_object():
+    folder = zoo.catalogs_dir()
+    folder.mkdir(parents=True)
+    (folder / "bare.json").write_text(json.dumps({"entries": []}))
+    (folder / "listy.json").write_text("[1, 2]")
+    rows = {row["name"]: row for row in zoo.list_catalogs(disabled=[])}
+    assert (rows["bare"]["title"], rows["bare"]["source"], rows["bare"]["entries"]) == ("bare", "", 0)
+    assert "problem" not in rows["bare"]
+    listy = rows["listy"]
+    assert (listy["title"], listy["source"], listy["entries"], listy["enabled"]) == ("", "", 0, True)
+    assert listy["problem"] == "cannot be read: 'list' object has no attribute 'get'"
+
+
+def test_setext_edges():
+    # The heading line is the link's own line: it is read as a heading's text, not as a link.
+    assert zoo.parse_markdown("[a](https://h/a.pt)\n===") == []
+    [link] = zoo.parse_markdown("Top\n=\n[a](https://h/a.pt)\n")
+    assert link.headings == ((1, "Top"),)
+    [link] = zoo.parse_markdown("# Top\n  * item\n---\n[a](https://h/a.pt)\n")
+    assert link.headings == ((1, "Top"),)  # an indented list item over a dash line is no heading
+
+
+@pytest.mark.parametrize(
+    "line, cells",
+    [("| [t](https://h/t.pt)", ("t",)), ("|X | [t](https://h/t.pt)|", ("X", "t"))],
+)
+def test_a_row_starting_with_a_bar(line, cells):
+    [link] = zoo.parse_markdown(line + "\n")
+    assert link.cells == cells
+
+
+def test_a_page_without_a_content_type(http_server):
+    http_server.add("/bare.md", b"x", statuses=[(200, {}, b"")])  # an empty answer carries no type
+    assert zoo.fetch(http_server.url("/bare.md")) == (b"", http_server.url("/bare.md"), "")
+
+
+def test_the_name_in_brackets_whatever_the_case_and_the_import_time_in_utc(monkeypatch):
+    link = Link("Fine-tuned CHECKPOINT (Big-One)", "https://h/b.pt", ())
+    monkeypatch.setenv("TZ", "Etc/GMT-12")  # twelve hours ahead of UTC
+    time.tzset()
+    try:
+        before = int(time.time())
+        catalog = zoo.build_catalog([link], name="n", title="T", source="s").catalog
+        after = int(time.time())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert catalog["entries"][0]["id"] == "big-one"
+    seconds = calendar.timegm(time.strptime(catalog["imported_at"], "%Y-%m-%dT%H:%M:%SZ"))
+    assert before <= seconds <= after
