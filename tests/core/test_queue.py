@@ -24,7 +24,8 @@ from tests.catalogs import (
     write_catalog,
 )
 
-pytestmark = pytest.mark.usefixtures("engine_threads_end")
+# timeout: a hang guard (a queue that never returns from wait), not a timed assert.
+pytestmark = [pytest.mark.usefixtures("engine_threads_end"), pytest.mark.timeout(120)]
 
 
 def test_jobs_limit_is_respected(make_queue):

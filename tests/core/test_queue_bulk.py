@@ -20,7 +20,8 @@ OPTIONS = TransferOptions(backoff_base=0.01, retries=2, timeout=5.0, connect_tim
 NAMES = ("a", "b", "c", "d", "e", "f")
 
 
-pytestmark = pytest.mark.usefixtures("engine_threads_end")
+# timeout: a hang guard (a queue that never returns from wait), not a timed assert.
+pytestmark = [pytest.mark.usefixtures("engine_threads_end"), pytest.mark.timeout(120)]
 
 
 class Events:

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from ofa_manager.core import queue as queue_module
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer_options import DownloadError
 from tests.catalogs import MiB, payload, wait_for
+
+# A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds.
+pytestmark = pytest.mark.timeout(120)
 
 
 def test_clear_finished_keeps_failed_rows(make_queue, http_server):  # noqa: F811
@@ -309,3 +314,14 @@ def test_a_saved_failure_does_not_stop_a_download_already_running(make_queue, ht
     assert queue.restore(resume=True) == 1
     assert queue.get(key).state.active and queue.get(key).error is None
     assert queue.wait(60) and queue.get(key).state is ItemState.DONE
+
+
+def test_pausing_a_file_another_process_downloads_clears_its_words(make_queue):
+    queue, library, _ = make_queue({"a": payload(1000)})
+    a = library.catalog.get("a")
+    with library.lock(a):  # as another process downloading the same file would hold it
+        (key,) = queue.add([a])
+        wait_for(lambda: queue.get(key).state is ItemState.WAITING, what="the waiting state")
+        assert queue.get(key).message  # it says who downloads it
+        queue.pause(key)
+        assert (queue.get(key).state, queue.get(key).message) == (ItemState.PAUSED, "")
