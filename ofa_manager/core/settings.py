@@ -183,8 +183,8 @@ def _checked(name: str, value: object, default: object) -> tuple[object, str | N
             return default, f"must be a {'number' if isinstance(default, float) else 'whole number'}"
         if isinstance(value, float) and not math.isfinite(value):
             return default, "must be a finite number"
-        low, high = RANGES.get(name, (0, None))
-        value = max(low, value) if high is None else min(max(low, value), high)
+        low, high = RANGES[name]  # every number has its range
+        value = min(max(low, value), high)
         return (float(value) if isinstance(default, float) else int(value)), None
     if isinstance(default, str):
         if not isinstance(value, str):
@@ -204,22 +204,20 @@ def _checked(name: str, value: object, default: object) -> tuple[object, str | N
             return folders, "holds entries that are not folder names (or the same folder twice)"
         return folders, None
     if name == "disabled_catalogs":
-        names, problem = _catalog_names(value)
-        return (default, problem) if not isinstance(value, list) else (names, problem)
-    if name == "rewrite_rules":
-        if not isinstance(value, list):
-            return default, "must be a list of [prefix, replacement] pairs"
-        # A hand-edited file may hold anything here: keep only [prefix, replacement] pairs of text.
-        rules = [
-            [rule[0], rule[1]]
-            for rule in value
-            if isinstance(rule, list) and len(rule) == 2 and all(_is_text(part) for part in rule) and rule[0]
-        ]
-        if len(rules) != len(value):
-            dropped = len(value) - len(rules)
-            return rules, f"has {dropped} rule(s) that are not [prefix, replacement] pairs of text"
-        return rules, None
-    return default, "is not understood"
+        return _catalog_names(value)  # not a list: none, as by default
+    # The last field, rewrite_rules (a test holds Settings to these kinds of fields).
+    if not isinstance(value, list):
+        return default, "must be a list of [prefix, replacement] pairs"
+    # A hand-edited file may hold anything here: keep only [prefix, replacement] pairs of text.
+    rules = [
+        [rule[0], rule[1]]
+        for rule in value
+        if isinstance(rule, list) and len(rule) == 2 and all(_is_text(part) for part in rule) and rule[0]
+    ]
+    if len(rules) != len(value):
+        dropped = len(value) - len(rules)
+        return rules, f"has {dropped} rule(s) that are not [prefix, replacement] pairs of text"
+    return rules, None
 
 
 def _catalog_names(value: object) -> tuple[list[str], str | None]:
@@ -266,12 +264,11 @@ def _backup(path: Path, why: str) -> str:
 
 
 def _migrate(path: Path, data: dict) -> dict:
-    """Bring an older file to the current version, keeping a copy of the original."""
+    """Bring an older file to the current version, keeping a copy of the original. (Version 1 is the only
+    one so far: its fields are read from any version as they are; the version itself is never read.)"""
     version = data.get("version")
     # The version becomes part of a file name: only a plain number may.
     _backup(path, f"v{version}" if type(version) is int and abs(version) < 10**6 else "vunknown")
-    data = dict(data)
-    data["version"] = VERSION
     return data
 
 

@@ -195,3 +195,20 @@ def test_a_file_under_an_earlier_name_is_moved_and_named_once(capsys, tmp_path, 
     assert states(out)["one"] == "downloaded"
     code, _, err = run_cli(capsys, *site.args, "list", "--json")
     assert err == ""
+
+
+# -- the desktop launcher -------------------------------------------------------------------------------
+
+
+def test_install_desktop_names_each_file_and_uninstall_removes_them(capsys, isolated_user_folders):
+    code, out, _ = run_cli(capsys, "install-desktop")
+    lines = out.splitlines()
+    assert code == 0 and lines[-1] == "ofa-manager is now in the application launcher"
+    written = lines[:-1]
+    data_home = str(isolated_user_folders["XDG_DATA_HOME"])
+    assert written and all(line.startswith(data_home) for line in written)
+    assert any(line.endswith(".desktop") for line in written)
+    code, out, _ = run_cli(capsys, "uninstall-desktop")
+    assert code == 0 and sorted(out.splitlines()) == sorted(f"removed {path}" for path in written)
+    code, out, _ = run_cli(capsys, "uninstall-desktop")
+    assert code == 0 and out == "nothing was installed\n"

@@ -287,3 +287,16 @@ def test_a_store_copy_verified_says_so(capsys, tmp_path, models_dir, http_server
     assert line.endswith(f"in the shared store: {store / 'good.pt'} (verified)  [Base / Large]")
     _, rows = listed(capsys, shelf)
     assert rows["good"]["verified"] is True
+
+
+def test_a_store_copy_that_cannot_be_checked_is_not_used_and_says_why(
+    capsys, tmp_path, models_dir, http_server
+):
+    store = tmp_path / "store"
+    store.mkdir()
+    shelf = Shelf(tmp_path, models_dir, http_server, store=store)
+    (store / "bad.pt").write_bytes(shelf.files["bad"])  # the catalog gives no size for it
+    _, rows = listed(capsys, shelf)
+    reason = f"{store / 'bad.pt'} in the shared store was not used: no size is known to check it"
+    assert rows["bad"]["state"] == "remote" and rows["bad"]["reason"] == reason
+    assert line_of(capsys, shelf.args, "bad").endswith(f"  remote ({reason})  [Test]")

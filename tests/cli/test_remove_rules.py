@@ -4,6 +4,9 @@ what it asks and how the answer is read, which flags go together, what stays on 
 from __future__ import annotations
 
 import io
+import json
+import subprocess
+import sys
 
 import pytest
 
@@ -251,3 +254,92 @@ def test_rm_trash_of_what_is_not_downloaded(capsys, shelf, http_server, trash):
 def test_rm_trash_refuses_partial_and_force_in_words(capsys, shelf, flag, message):
     code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", flag, "good", "--yes")
     assert code == 2 and out == "" and err == f"ofa-manager: error: {message}\n"
+
+
+def test_a_rejected_record_without_its_reason_still_reads(capsys, shelf):
+    reject(capsys, shelf)
+    (sidecar,) = [p for p in shelf.dir.iterdir() if ".rejected" in p.name and p.name.endswith(".json")]
+    record = json.loads(sidecar.read_text(encoding="utf-8"))
+    del record["reason"]
+    sidecar.write_text(json.dumps(record), encoding="utf-8")
+    code, out, _ = run_cli(capsys, *shelf.args, "rm", "--rejected", "bad", "--yes")
+    assert code == 0 and out.splitlines()[0] == f"{shelf.dir / 'bad.pt.rejected'} — 48.8 KiB ()"
+
+
+def test_accept_of_a_record_without_its_reason_says_not_verified(capsys, shelf):
+    reject(capsys, shelf)
+    (sidecar,) = [p for p in shelf.dir.iterdir() if ".rejected" in p.name and p.name.endswith(".json")]
+    record = json.loads(sidecar.read_text(encoding="utf-8"))
+    del record["reason"]
+    sidecar.write_text(json.dumps(record), encoding="utf-8")
+    code, out, _ = run_cli(capsys, *shelf.args, "accept", "bad")
+    assert code == 0
+    assert out.endswith(" — differs from the catalog (not verified); not verified\n")
+
+
+def test_rm_trash_of_a_file_used_by_one_entry_names_no_other(capsys, shelf, trash):
+    get(capsys, shelf, "good")
+    code, out, _ = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "--yes")
+    assert code == 0
+    assert out.splitlines()[0] == f"{(shelf.dir / 'good.pt').resolve()} — 293.0 KiB"
+
+
+def test_rm_trash_of_a_file_not_ours_names_it_and_the_way_to_delete_it(capsys, shelf, trash):
+    mine = shelf.dir / "good.pt"
+    mine.write_bytes(b"the user's own file")
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "--yes")
+    assert code == 1 and out == ""
+    assert err.startswith(f"not moved to the trash: {mine.resolve()}: ")
+    assert err.endswith(" (rm --force deletes it permanently)\n") and err.count("\n") == 1
+    assert mine.read_bytes() == b"the user's own file" and not trash.exists()
+
+
+def test_rm_trash_of_a_file_another_process_holds_is_refused_and_the_next_goes(capsys, shelf, trash):
+    get(capsys, shelf, "good", "shared-a")
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, sys, time\n"
+            "f = open(sys.argv[1], 'a')\n"
+            "fcntl.lockf(f, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "time.sleep(120)\n",
+            str(shelf.dir / ".good.pt.lock"),
+        ],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n"
+        # good waits its 10 s, then shared-a goes.
+        code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "shared-a", "--yes")
+    finally:
+        holder.kill()
+        holder.wait()
+        holder.stdout.close()
+    assert code == 1
+    assert err == "not moved to the trash: good: another process is using the file\n"
+    assert out.splitlines()[-1].startswith("moved 1 file(s) (195.3 KiB) to the trash")
+    assert (shelf.dir / "good.pt").read_bytes() == shelf.files["good"]
+    assert [p.name for p in (trash / "files").iterdir()] == ["shared.pt"]
+
+
+def test_rm_trash_of_two_files_counts_both(capsys, shelf, trash):
+    get(capsys, shelf, "good", "shared-a")
+    code, out, _ = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "shared-a", "--yes")
+    assert code == 0
+    assert out.splitlines()[-1] == (
+        "moved 2 file(s) (488.3 KiB) to the trash; they take their space until the trash is emptied"
+    )
+    assert sorted(p.name for p in (trash / "files").iterdir()) == ["good.pt", "shared.pt"]
+
+
+def test_rm_trash_moves_what_it_can_and_exits_1_for_the_rest(capsys, shelf, trash):
+    get(capsys, shelf, "shared-a")
+    (shelf.dir / "good.pt").write_bytes(b"the user's own file")
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "shared-a", "--yes")
+    assert code == 1
+    assert err.startswith(f"not moved to the trash: {(shelf.dir / 'good.pt').resolve()}: ")
+    assert out.splitlines()[-1].startswith("moved 1 file(s) (195.3 KiB) to the trash")
+    assert (trash / "files" / "shared.pt").exists() and (shelf.dir / "good.pt").exists()

@@ -221,7 +221,7 @@ def test_check_text_shows_status_size_etag_and_who_uses_each_url(capsys, tmp_pat
 def test_check_marks_a_mirror_holding_other_bytes(capsys, tmp_path, models_dir, http_server):
     data = payload(4000, 5)
     http_server.add("/a.pt", data, headers=oss_headers(data))
-    other = payload(4000, 6)
+    other = payload(4001, 6)  # another size and another CRC-64
     http_server.add("/m.pt", other, headers=oss_headers(other))
     catalog = write_catalog(
         tmp_path / "c.json", [entry("a", http_server.url("/a.pt"), mirrors=[http_server.url("/m.pt")])]
@@ -233,9 +233,96 @@ def test_check_marks_a_mirror_holding_other_bytes(capsys, tmp_path, models_dir, 
     main, mirror = rows[http_server.url("/a.pt")], rows[http_server.url("/m.pt")]
     assert main["different_bytes"] is None and main["ok"] is True
     assert mirror["ok"] is True and mirror["mirror"] is True
-    assert len(mirror["different_bytes"]) == 1 and "CRC-64" in mirror["different_bytes"][0]
+    differences = mirror["different_bytes"]
+    assert len(differences) == 2 and any("CRC-64" in d for d in differences)
     code, out, _ = run_cli(capsys, *args)
     assert code == 1
     line = out.splitlines()[3]
-    assert line.startswith(f"mirror holds different bytes ({mirror['different_bytes'][0]}); not used 200")
+    assert line.startswith(f"mirror holds different bytes ({'; '.join(differences)}); not used 200")
     assert line.endswith("(mirror)")
+
+
+def test_check_sends_the_hosts_token(capsys, tmp_path, models_dir, http_server):
+    from ofa_manager.core import credentials
+
+    http_server.add("/private.pt", b"p" * 3000, require_token="T0KEN")
+    catalog = write_catalog(tmp_path / "c.json", [entry("p", http_server.url("/private.pt"))])
+    args = ["--dir", str(models_dir), "--catalog", str(catalog), "check", "--json"]
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 1 and json.loads(out)[0]["status"] == 401
+    credentials.set_token(http_server.url("/"), "T0KEN")
+    code, out, _ = run_cli(capsys, *args)
+    assert code == 0 and json.loads(out)[0]["status"] == 200 and json.loads(out)[0]["size"] == 3000
+
+
+def test_check_counts_a_broken_link_and_a_mirror_of_other_bytes_both(
+    capsys, tmp_path, models_dir, http_server
+):
+    http_server.add("/gone.pt", b"", statuses=[404])
+    data, other = payload(4000, 5), payload(4000, 6)
+    http_server.add("/a.pt", data, headers=oss_headers(data))
+    http_server.add("/m.pt", other, headers=oss_headers(other))
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [
+            entry("gone", http_server.url("/gone.pt")),
+            entry("a", http_server.url("/a.pt"), mirrors=[http_server.url("/m.pt")]),
+        ],
+    )
+    code, _, _ = run_cli(capsys, "--dir", str(models_dir), "--catalog", str(catalog), "check")
+    assert code == 1
+
+
+def test_a_url_that_is_one_entrys_link_is_no_mirror_for_another(capsys, tmp_path, models_dir, http_server):
+    http_server.add("/a.pt", b"a" * 100)
+    http_server.add("/b.pt", b"b" * 200)
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [
+            entry("a", http_server.url("/a.pt"), mirrors=[http_server.url("/b.pt")]),
+            entry("b", http_server.url("/b.pt")),
+        ],
+    )
+    code, out, _ = run_cli(capsys, "--dir", str(models_dir), "--catalog", str(catalog), "check", "--json")
+    rows = {row["url"]: row for row in json.loads(out)}
+    assert rows[http_server.url("/b.pt")]["mirror"] is False
+    assert rows[http_server.url("/b.pt")]["ids"] == ["a", "b"]
+
+
+def test_verify_of_a_store_counts_each_file_and_names_who_shares_it(
+    capsys, tmp_path, models_dir, http_server
+):
+    store = tmp_path / "store"
+    store.mkdir()
+    files = {name: payload(3000, seed) for seed, name in enumerate(("s", "c1", "c2"))}
+    rows = [
+        entry("s1", "http://127.0.0.1:9/s.pt", size=3000),
+        entry("s2", "http://127.0.0.1:9/s.pt", size=3000),
+    ]
+    for name in ("c1", "c2"):
+        (store / f"{name}.pt").write_bytes(files[name][:-1] + b"!")  # the right size, other bytes
+        rows.append(entry(name, f"http://127.0.0.1:9/{name}.pt", size=3000, sha256=sha256(files[name])))
+    (store / "s.pt").write_bytes(files["s"])
+    catalog = write_catalog(tmp_path / "c.json", rows)
+    args = ["--dir", str(models_dir), "--catalog", str(catalog), "--store", str(store)]
+    code, out, _ = run_cli(capsys, *args, "verify")
+    assert code == 1
+    lines = [line for line in out.splitlines() if not line.startswith("  warning: ")]
+    assert lines[0] == (
+        f"s1, s2: ok in the shared store ({store / 's.pt'}, sha256 {sha256(files['s'])}; "
+        "the catalog has no sha256)"
+    )
+    assert lines[1].startswith(f"c1: CORRUPT in the shared store ({store / 'c1.pt'})")
+    assert lines[2].startswith(f"c2: CORRUPT in the shared store ({store / 'c2.pt'})")
+    assert lines[3] == "3 file(s) checked, 2 corrupt"
+
+
+def test_check_of_a_host_that_does_not_answer(capsys, tmp_path, models_dir):
+    catalog = write_catalog(tmp_path / "x.json", [entry("x", "http://127.0.0.1:9/x.pt")])
+    code, out, _ = run_cli(capsys, "--dir", str(models_dir), "--catalog", str(catalog), "check")
+    assert code == 1
+    assert out.splitlines() == [
+        "FAILED: connection refused ---     unknown  etag -",
+        "           http://127.0.0.1:9/x.pt",
+        "           x",
+    ]

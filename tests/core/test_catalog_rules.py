@@ -127,7 +127,14 @@ def test_an_entry_that_is_not_an_object_is_named_by_its_place(tmp_path):
 
 @pytest.mark.parametrize(
     ("entry_id", "name"),
-    [("bad id", "'bad id'"), ("-x", "'-x'"), ("x" * 129, "'#1'"), (5, "'#1'"), ("é", "'é'")],
+    [
+        ("bad id", "'bad id'"),
+        ("-x", "'-x'"),
+        ("x" * 127 + "!", repr("x" * 127 + "!")),  # 128 characters: still named by its id
+        ("x" * 129, "'#1'"),
+        (5, "'#1'"),
+        ("é", "'é'"),
+    ],
 )
 def test_an_id_is_letters_digits_and_a_few_marks_at_most_128(tmp_path, entry_id, name):
     assert refusal(tmp_path, row(entry_id)) == (
@@ -451,9 +458,22 @@ def url_refusal(tmp_path: Path, url) -> str:
         ),
         ("https://ü_b.example/x.pt", "URL has a host name that cannot be encoded (IDNA): 'ü_b.example'"),
         ("https://Ⅻ.example/x.pt", "URL has a host name that cannot be encoded (IDNA): 'ⅻ.example'"),
+        # Only "." separates labels: a wide or ideographic full stop is no dot in a host name.
+        (
+            "https://bücher。example/x.pt",
+            "URL has a host name that cannot be encoded (IDNA): 'bücher。example'",
+        ),
+        (
+            "https://bücher．example/x.pt",
+            "URL has a host name that cannot be encoded (IDNA): 'bücher．example'",
+        ),
         (
             "https://ü" + "x" * 70 + ".example/x.pt",
             "URL has a host name that cannot be encoded (IDNA): 'ü" + "x" * 70 + ".ex…ple' (81 characters)",
+        ),
+        (  # a quoted host of 80 characters is shown whole
+            "https://ü" + "x" * 69 + ".example/x.pt",
+            "URL has a host name that cannot be encoded (IDNA): 'ü" + "x" * 69 + ".example'",
         ),
         ("https://b.example.org/" + "x" * 4075, "URL is 4097 characters long; at most 4096"),
         ("https://b.example.org/\x00", "URL holds the control character '\\x00'"),
@@ -483,6 +503,8 @@ def test_a_malformed_ipv6_address_is_refused_by_name(tmp_path, host):
         "HTTPS://B.example.org/x.pt",
         "https://b.example.org/x y.pt",
         "https://b.example.org/x.pt?v=1",
+        "http://b.example.org/x.pt?v=1",  # not the plain form: the full check takes http too
+        "HTTP://b.example.org/x y.pt",
         "https://u:p@b.example.org/x.pt",
         "https://[::1]:8080/x.pt",
         "https://[fe80::1%eth0]/x.pt",
@@ -757,3 +779,12 @@ def test_a_url_is_shown_without_its_user_and_password(url, shown):
 def test_every_url_in_a_text_is_shown_without_its_user_and_password(text, shown):
     assert redact_text(text) == shown
     assert catalog_module.REDACTED == "***"
+
+
+def test_an_entry_of_another_catalog_shares_nothing_and_needs_nothing_here(tmp_path):
+    here = loaded(tmp_path, row("a"))
+    elsewhere = load_catalog(
+        [write(tmp_path / "other.json", [row("b", url="https://other.example.org/b.pt")])]
+    )
+    stranger = elsewhere.get("b")
+    assert here.sharing(stranger) == [] and here.dependants(stranger) == []

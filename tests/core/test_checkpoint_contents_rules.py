@@ -73,7 +73,7 @@ def legacy(
     head = b"".join(
         pickle.dumps(v, protocol=2) for v in (magic, protocol, LEGACY_INFO if info is None else info)
     )
-    body = b"".join(n.to_bytes(8, "little") + b"\x00" * (4 * n) for n in counts)
+    body = b"".join(n.to_bytes(8, "little") + b"\x7f" * (4 * n) for n in counts)  # data bytes not zero
     path.write_bytes(head + data_pkl + pickle.dumps(list(keys), protocol=2) + body + tail)
     return path
 
@@ -152,8 +152,10 @@ def test_an_empty_zip_archive(tmp_path):
         NotACheckpoint, match="^not a PyTorch checkpoint: a zip archive without archive/data.pkl$"
     ):
         cc.read_checkpoint(only_dir)
-    with pytest.raises(NotACheckpoint, match="the zip archive is empty"):
-        cc._resolve_pickle([])
+    # A zip member's signature first, then a directory of no entries.
+    (tmp_path / "no_entries.pt").write_bytes(b"PK\x03\x04" + bytes(26) + (tmp_path / "e.pt").read_bytes())
+    with pytest.raises(NotACheckpoint, match="^not a PyTorch checkpoint: the zip archive is empty$"):
+        cc.read_checkpoint(tmp_path / "no_entries.pt")
 
 
 def test_names_that_differ_in_case_are_named_in_the_refusal(tmp_path):
@@ -355,8 +357,9 @@ def test_a_legacy_storage_list_that_does_not_match_the_pickle_is_refused(tmp_pat
     path = legacy(tmp_path / "k.pt", keys=keys)
     with pytest.raises(
         MalformedPickle, match="^the storage list does not match the storages the pickle names$"
-    ):
+    ) as caught:
         cc.read_checkpoint(path)
+    assert caught.value.globals[0] == GlobalUse("torch.FloatStorage", "torch")
 
 
 def test_a_legacy_storage_list_that_is_not_a_list_is_refused(tmp_path):
@@ -441,3 +444,49 @@ def test_a_pickle_cut_short_says_where_the_file_ends(tmp_path):
     (tmp_path / "head.pt").write_bytes(full[:20])
     with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the header: it is truncated$"):
         cc.read_checkpoint(tmp_path / "head.pt")
+
+
+def test_only_whitespace_and_a_byte_order_mark_are_skipped_before_a_web_page():
+    for start, words in ((b"X<html>", NEITHER), (b"\xef\xbb\xbf\r\n <html>", WEB_PAGE)):
+        raw = start + b" " * 600
+        error = cc._not_a_checkpoint(raw[:512])
+        assert str(error) == words
+
+
+def test_a_legacy_header_cut_anywhere_says_so(tmp_path):
+    full = legacy(tmp_path / "full.pt").read_bytes()
+    magic_end = len(pickle.dumps(cc.LEGACY_MAGIC, protocol=2))
+    info_at = full.index(pickle.dumps(LEGACY_INFO, protocol=2))
+    for cut in (8, magic_end + 3, info_at + 5):
+        (tmp_path / "cut.pt").write_bytes(full[:cut])
+        with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the header: it is truncated$"):
+            cc.read_checkpoint(tmp_path / "cut.pt")
+
+
+def test_a_legacy_header_string_past_the_end_is_truncated_whatever_its_size(tmp_path):
+    # A 1.5 MiB string (past the header's 1 MiB limit) that the file ends 10 bytes short of.
+    length = 3 * 2**19
+    head = pickle.dumps(cc.LEGACY_MAGIC, protocol=2) + pickle.dumps(cc.LEGACY_PROTOCOL, protocol=2)
+    (tmp_path / "long.pt").write_bytes(head + b"\x80\x02X" + struct.pack("<I", length) + b"x" * (length - 10))
+    with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the header: it is truncated$"):
+        cc.read_checkpoint(tmp_path / "long.pt")
+
+
+def test_a_legacy_storage_list_naming_storages_itself_is_refused(tmp_path):
+    path = legacy(tmp_path / "s.pt")
+    raw = path.read_bytes()
+    keys = pickle.dumps(["0"], protocol=2)
+    path.write_bytes(raw.replace(keys, b"\x80\x02]" + storage("0", 2) + b"a."))
+    with pytest.raises(
+        MalformedPickle, match="^the storage list does not match the storages the pickle names$"
+    ):
+        cc.read_checkpoint(path)
+
+
+def test_the_archive_folder_is_the_first_entrys_top_folder(tmp_path):
+    path = write_zip(
+        tmp_path / "deep_first.pt",
+        {"archive/data/0": b"\x00" * 8, "archive/data.pkl": ONE_STORAGE, "archive/version": b"3"},
+    )
+    contents = cc.read_checkpoint(path)
+    assert contents.archive_prefix == "archive" and contents.problems == []

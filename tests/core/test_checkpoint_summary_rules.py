@@ -437,3 +437,23 @@ def test_a_tensor_reached_only_through_a_calls_callable_is_found():
     inner = Reduced(GlobalRef("mylab", "make"), (p.tensor("0", 3),))
     d = p.describe({"x": Reduced(inner, ())})
     assert sections(d)["x"] == ("other", 1, 12)
+
+
+def test_tied_names_over_different_storages_are_different_matrices():
+    p = Pickle()
+    model = {
+        "encoder.embed_tokens.weight": Tensor(p.storage("a", 6), 0, (2, 3), "float32"),
+        "decoder.embed_tokens.weight": Tensor(p.storage("b", 6), 0, (2, 3), "float32"),
+    }
+    assert p.describe(model)["model_parameters_distinct"] == 12
+
+
+def test_only_byte_orders_are_stripped_from_a_dtype_code():
+    root = {"a": NumpyDtype("Xf8"), "b": NumpyDtype(">i4")}
+    v = Pickle().describe(root, "numpy.dtype")["verdict"]
+    assert v.safe_globals == ["numpy.dtype", "numpy.dtypes.Int32DType"]
+
+
+def test_a_builtin_is_named_without_its_module_whatever_follows():
+    code = cs.weights_only_code(contents(Verdict(True, "", safe_globals=["builtins.a.b"])))
+    assert "\n    a.b,\n" in code and "import builtins" not in code

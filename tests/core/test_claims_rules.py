@@ -138,6 +138,7 @@ def test_a_recorded_summary_is_used_only_for_the_same_file_and_only_when_well_fo
         {"params": "5"},
         {"error": 3},
         {"safety": None, "load_code": 4},
+        {"safety": 5},
         {"petl": "adapter"},
         {"petl": [1]},
         {"safe": "no"},
@@ -165,6 +166,7 @@ def test_inspecting_an_entry_records_the_summary_and_uses_it_until_asked_to_read
     assert recorded["size"] == len(data) and recorded["summary"] == first.summary
     again = inspect_entry(library, a)
     assert again.cached is True and again.summary == first.summary and again.mismatch is None
+    assert again.path == str(library.path(a))
     assert inspect_entry(library, a, refresh=True).cached is False
 
 
@@ -442,3 +444,21 @@ def test_a_summary_that_cannot_be_written_is_left_unrecorded_without_an_error(
     monkeypatch.setattr(library, "write_meta", full_disk)
     found = inspect_entry(library, a)
     assert found.cached is False and "contents" not in library.read_meta(a)
+
+
+def test_a_fresh_read_and_a_recorded_one_both_say_how_the_file_differs_from_the_claim(tmp_path, models_dir):
+    data = b"<html>not a checkpoint</html>\n"
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [entry("a", "http://x.invalid/a.pt", sha256=sha256(data), size=len(data), expect={"task": "vqa"})],
+    )
+    library = Library(models_dir, load(catalog))
+    a = library.catalog.get("a")
+    library.path(a).write_bytes(data)
+    assert library.adopt(a)
+    fresh = inspect_entry(library, a)
+    assert fresh.cached is False and fresh.mismatch == (
+        f"holds no readable checkpoint ({fresh.summary['error']}), not a checkpoint fine-tuned for vqa"
+    )
+    recorded = inspect_entry(library, a)
+    assert recorded.cached is True and recorded.mismatch == fresh.mismatch

@@ -10,6 +10,7 @@ import threading
 
 import pytest
 
+from ofa_manager.core import transfer_state
 from ofa_manager.core.file_status import State
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
@@ -183,3 +184,31 @@ def test_a_file_put_at_the_final_path_while_the_download_is_checked_stays(tmp_pa
     assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
     assert len(http_server.requests_for(PATH, "GET")) == served
     assert library.status(m).state is State.DOWNLOADED and leftovers(models_dir) == []
+
+
+def test_a_rejected_download_that_cannot_be_kept_says_it_was_discarded(tmp_path, models_dir, http_server):
+    data = payload(100_000)
+    wrong = sha256(b"other")
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), sha256=wrong)
+    library.rejected_path(m).write_bytes(b"the user's file")  # not ours: never replaced
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1)))
+    assert str(info.value) == (
+        f"Model M: sha256 mismatch: expected {wrong[:12]}…, got {sha256(data)[:12]}…; "
+        "the bad data was discarded"
+    )
+    assert info.value.kind is ErrorKind.INTEGRITY
+    assert library.rejected_path(m).read_bytes() == b"the user's file" and leftovers(models_dir) == []
+
+
+def test_the_check_and_the_end_are_always_reported(tmp_path, models_dir, http_server, monkeypatch):
+    # Reports are sent at most every PROGRESS_EVERY seconds; with an interval far longer than the download
+    # only the forced ones come through: the wait before a retry, the check, the end.
+    monkeypatch.setattr(transfer_state, "PROGRESS_EVERY", 1000.0)
+    data = payload(100_000)
+    http_server.add(PATH, data, statuses=[503])
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    seen = []
+    run_guarded(Transfer(library, m, fast_options(connections=1), on_progress=seen.append))
+    assert [p.state for p in seen if p.state != "connecting"] == ["stalled", "verifying", "done"]

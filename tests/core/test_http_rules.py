@@ -173,6 +173,9 @@ def test_a_status_of_400_or_more_is_raised_with_its_retry_after():
     with pytest.raises(HttpStatusError) as info:
         raise_for_status(response_with(400))
     assert str(info.value) == "400 Bad Request" and info.value.retry_after is None
+    with pytest.raises(HttpStatusError) as info:
+        raise_for_status(response_with(599))  # a status with no reason phrase
+    assert str(info.value) == "599"
 
 
 def test_requests_say_who_they_are_and_ask_for_the_bytes_as_they_are(http_server):
@@ -309,12 +312,17 @@ def test_a_link_check_names_what_is_wrong(http_server):
     assert (gone.status, gone.error, gone.ok) == (404, "404 Not Found", False)
     assert (page.status, page.error, page.ok) == (200, "the server returned a web page, not a file", False)
     assert (ftp.status, ftp.error) == (302, "302 redirect to unsupported URL ftp://files.example/m.pt")
+    assert ftp.url == http_server.url("/ftp.pt")
+    http_server.add("/bad.pt", b"", statuses=[(400, {}, b"")])
+    bad = check_link(http_server.url("/bad.pt"))
+    assert (bad.status, bad.error, bad.ok) == (400, "400 Bad Request", False)
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
     port = listener.getsockname()[1]
     listener.close()  # nothing listens there now
     refused = check_link(f"http://127.0.0.1:{port}/m.pt", timeout=5)
     assert (refused.status, refused.error, refused.ok) == (None, "connection refused", False)
+    assert refused.url == f"http://127.0.0.1:{port}/m.pt"
 
 
 def test_a_link_checks_verdict():
@@ -350,3 +358,24 @@ def test_network_errors_in_a_few_words():
         ),
     ]
     assert [describe_network_error(e) for e, _ in cases] == [words for _, words in cases]
+
+
+def test_a_link_check_waits_only_its_own_time_limit():
+    # A server that accepts and never answers: the check gives up after its limit, not the default 30 s.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(4)
+    outcome = []
+    try:
+        port = listener.getsockname()[1]
+        worker = threading.Thread(
+            target=lambda: outcome.append(check_link(f"http://127.0.0.1:{port}/m.pt", timeout=0.5)),
+            daemon=True,
+        )
+        worker.start()
+        worker.join(15)  # a hang guard, far above the limit
+        assert not worker.is_alive(), "the check did not keep to its time limit"
+    finally:
+        listener.close()
+    [check] = outcome
+    assert (check.status, check.error) == (None, "no data received before the stall timeout")

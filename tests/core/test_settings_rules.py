@@ -7,12 +7,15 @@ from __future__ import annotations
 import json
 import logging
 import math
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
 
 from ofa_manager.core import settings
 from ofa_manager.core.settings import Settings
+from tests.catalogs import cli_env
 
 INVALID = " (the file is kept as settings.json.invalid.bak)"
 UNREADABLE = " (the file is kept as settings.json.unreadable.bak)"
@@ -78,6 +81,30 @@ def test_a_reason_is_cut_to_its_first_clause_and_a_hundred_characters(path):
     reason = f"[Errno 21] Is a directory: '{long}'"
     assert problems == [f"{long}: cannot be read ({reason[:99]}…); using the defaults"]
     assert loaded == Settings()
+
+
+@pytest.mark.parametrize("extra", [0, 1])
+def test_a_reason_of_a_hundred_characters_is_shown_whole_and_one_more_is_cut(path, extra):
+    folder_words = len(f"[Errno 21] Is a directory: '{path.parent}/'")
+    folder = path.parent / ("d" * (100 - folder_words + extra))
+    folder.mkdir()
+    reason = f"[Errno 21] Is a directory: '{folder}'"
+    assert len(reason) == 100 + extra
+    _, problems = settings.load_checked(folder)
+    shown = reason if not extra else reason[:99] + "…"
+    assert problems == [f"{folder}: cannot be read ({shown}); using the defaults"]
+
+
+def test_an_error_without_words_is_named_by_its_kind(path, monkeypatch):
+    # An I/O error that carries no text (a file system may raise one): stood in for by a patched read.
+    write(path, "{}")
+
+    def read_text(self, encoding=None):
+        raise PermissionError()
+
+    monkeypatch.setattr(Path, "read_text", read_text)
+    _, problems = settings.load_checked(path)
+    assert problems == [f"{path}: cannot be read (PermissionError); using the defaults{UNREADABLE}"]
 
 
 def test_a_file_that_is_not_an_object_gives_the_defaults_and_is_kept(path):
@@ -298,6 +325,10 @@ def test_a_long_value_is_shown_cut_short(path):
     assert len(repr(exactly)) == 60
     _, problems = loaded_with(path, stores=[*exactly, 7])
     assert problems[0].endswith(f"using {exactly!r}{INVALID}")
+    over = ["/srv/store-01", "/srv/store-02", "/srv/store-03", "/srv/s"]  # 61
+    assert len(repr(over)) == 61
+    _, problems = loaded_with(path, stores=[*over, 7])
+    assert problems[0].endswith(f"using {repr(over)[:55]}…{INVALID}")
 
 
 def test_several_problems_are_each_named_and_the_file_copied_once(path):
@@ -312,13 +343,20 @@ def test_several_problems_are_each_named_and_the_file_copied_once(path):
 
 
 def test_load_reports_each_problem_as_a_warning(path, caplog):
-    write(path, {"version": 1, "jobs": 99, "language": "fr"})
+    write(path, {"version": 1, "jobs": 3})
+    other = path.parent / "other.json"  # not the usual file, which holds other values
+    write(other, {"version": 1, "jobs": 99, "language": "fr"})
     with caplog.at_level(logging.WARNING, logger="ofa_manager.core.settings"):
-        assert settings.load(path) == Settings(jobs=8)
+        assert settings.load(other) == Settings(jobs=8)
+    kept = " (the file is kept as other.json.invalid.bak)"
     assert [r.getMessage() for r in caplog.records] == [
-        f"{path}: field 'jobs' is 99; using 8{INVALID}",
-        f"{path}: field 'language' must be one of '', 'en', 'zh_CN'; using nothing{INVALID}",
+        f"{other}: field 'jobs' is 99; using 8{kept}",
+        f"{other}: field 'language' must be one of '', 'en', 'zh_CN'; using nothing{kept}",
     ]
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="ofa_manager.core.settings"):
+        assert settings.load() == Settings(jobs=3)
+    assert caplog.records == []
 
 
 def test_validated_keeps_pairs_of_rules_stores_names_and_a_known_language():
@@ -361,15 +399,22 @@ def test_save_writes_the_validated_values(path):
     assert json.loads(other.read_text(encoding="utf-8"))["jobs"] == 3
 
 
-def test_store_folders_warn_of_what_they_drop(caplog):
+@pytest.mark.parametrize(
+    ("value", "folders", "warning"),
+    [
+        ("/srv/a", [], "the shared stores setting is not a list of folders; it is ignored"),
+        (
+            [" /srv/a", "/srv/a", 3, " "],
+            ["/srv/a"],
+            "the shared stores setting holds entries that are not folder names; they are ignored",
+        ),
+        (["/srv/b", "/srv/a"], ["/srv/b", "/srv/a"], None),
+    ],
+)
+def test_store_folders_warn_of_what_they_drop(caplog, value, folders, warning):
     with caplog.at_level(logging.WARNING, logger="ofa_manager.core.settings"):
-        assert settings.store_folders("/srv/a") == []
-        assert settings.store_folders([" /srv/a", "/srv/a", 3, " "]) == ["/srv/a"]
-        assert settings.store_folders(["/srv/b", "/srv/a"]) == ["/srv/b", "/srv/a"]
-    assert [r.getMessage() for r in caplog.records] == [
-        "the shared stores setting is not a list of folders; it is ignored",
-        "the shared stores setting holds entries that are not folder names; they are ignored",
-    ]
+        assert settings.store_folders(value) == folders
+    assert [r.getMessage() for r in caplog.records] == ([warning] if warning else [])
 
 
 def test_folders_written_with_a_tilde_are_in_the_home_folder(monkeypatch, tmp_path):
@@ -381,3 +426,24 @@ def test_folders_written_with_a_tilde_are_in_the_home_folder(monkeypatch, tmp_pa
     assert chosen.models_path() == tmp_path / "elsewhere"
     monkeypatch.setenv("OFA_MANAGER_DIR", "")
     assert chosen.models_path() == tmp_path / "models"
+
+
+def test_the_file_is_read_as_utf8_whatever_the_locale(path):
+    # A process in the plain C locale (ASCII), without Python's UTF-8 mode, reads a folder name in Chinese.
+    write(path, json.dumps({"version": 1, "models_dir": "/data/模型"}, ensure_ascii=False))
+    env = cli_env(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    code = "import json; from ofa_manager.core import settings; print(json.dumps(settings.load().models_dir))"
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == "/data/模型"
+
+
+def test_every_field_is_of_a_kind_the_file_reader_checks():
+    # The reader checks true/false, numbers (each with its range), texts, and three lists by name; a new
+    # field of another kind needs its own check there.
+    kinds = {}
+    for name, value in vars(Settings()).items():
+        kinds.setdefault(type(value).__name__, set()).add(name)
+    assert set(kinds) == {"bool", "int", "float", "str", "list"}
+    assert kinds["list"] == {"rewrite_rules", "stores", "disabled_catalogs"}
+    assert kinds["int"] | kinds["float"] == set(settings.RANGES) | {"version"}

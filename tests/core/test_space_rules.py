@@ -3,6 +3,7 @@ records: only running ones, rewritten within the last ACTIVE_FOR seconds, with a
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import json
 import os
@@ -63,6 +64,27 @@ def test_the_freshness_window_includes_both_ends(tmp_path):
 
 def test_a_folder_that_cannot_be_read_holds_nothing(tmp_path):
     assert held(tmp_path / "missing", tmp_path / "own") == 0
+    record(tmp_path, "other")
+    # A name too long for the file system: listing the folder fails (ENAMETOOLONG).
+    assert held(tmp_path / ("x" * 300), tmp_path / "own") == 0
+
+
+def test_odd_sizes_hold_nothing_and_one_byte_is_one_byte(tmp_path):
+    own = tmp_path / f"own{RECORD_SUFFIX}"
+    record(tmp_path, "text", size="1000", ranges=[])
+    record(tmp_path, "bool", size=True, ranges=[])
+    record(tmp_path, "negative", size=-5, ranges=[])
+    assert held(tmp_path, own) == 0
+    record(tmp_path, "one", size=1, ranges=[])
+    assert held(tmp_path, own) == 1
+
+
+def test_a_file_all_written_holds_nothing_and_ranges_past_its_end_add_nothing(tmp_path):
+    own = tmp_path / f"own{RECORD_SUFFIX}"
+    record(tmp_path, "complete", ranges=[[0, 600], [600, 1000]])  # verifying, about to be renamed
+    assert held(tmp_path, own) == 0
+    record(tmp_path, "partial", ranges=[[0, 100], [1500, 2500], [400, 400]])
+    assert held(tmp_path, own) == 900
 
 
 def test_records_in_the_folders_per_source_host_count_too(tmp_path):
@@ -123,6 +145,7 @@ class _Clock:
         self.time = time.time
 
     def sleep(self, seconds: float) -> None:
+        assert seconds == 0.01  # it polls every 10 ms
         self.sleeps += 1
         if self.sleeps == 1:
             self.on_sleep()
@@ -175,3 +198,15 @@ def test_where_folders_cannot_be_locked_the_check_holds_a_lock_of_this_process(t
         assert space._PROCESS_LOCK.locked()
         assert not locked_by_others(tmp_path)  # the folder itself is not locked there
     assert not space._PROCESS_LOCK.locked()
+
+
+def test_a_folder_whose_file_system_cannot_lock_is_checked_alone(tmp_path, monkeypatch):
+    # A file system without flock cannot exist here: flock is made to fail as it does there (ENOLCK).
+    def no_locks(fd, operation):
+        raise OSError(errno.ENOLCK, os.strerror(errno.ENOLCK))
+
+    monkeypatch.setattr(fcntl, "flock", no_locks)
+    fds = open_fds()
+    with SpaceCheck(tmp_path):
+        assert open_fds() == fds  # its descriptor is closed: it holds nothing
+    assert open_fds() == fds

@@ -245,3 +245,34 @@ def test_a_network_failure_is_reported_in_a_few_words(tmp_path, models_dir):
         run_guarded(Transfer(library, m, fast_options(connections=1, retries=1), on_progress=seen.append))
     assert str(info.value) == "Model M: connection refused (gave up after 2 attempts)"
     assert [p.message for p in seen if p.state == "stalled"] == ["connection refused; retrying in 0 s"]
+
+
+@pytest.mark.parametrize(
+    ("reports", "speed"),
+    [
+        # Exactly five seconds old: the first sample still counts.
+        ([(0, 0), (1, 1000), (5, 2000)], 400.0),
+        # Ten seconds between two reports: with only two samples, the older one stays.
+        ([(0, 0), (10, 1000)], 100.0),
+        # Under a byte a second is still a speed: the time left is long, not unknown.
+        ([(0, 0), (2, 1)], 0.5),
+    ],
+    ids=["five-seconds", "two-samples", "crawling"],
+)
+def test_the_speeds_window_edges(tmp_path, models_dir, monkeypatch, reports, speed):
+    clock = Clock()
+    monkeypatch.setattr(transfer_state.time, "monotonic", clock)
+    library, m = make_library(tmp_path, models_dir, "http://127.0.0.1:9/m.pt")
+    seen = []
+    state = transfer_state.TransferState(library, m, fast_options(), on_progress=seen.append)
+    try:
+        plan = _Plan(10_000, [])
+        slot = plan.first_slot()
+        for at, done in reports:
+            clock.now = 100.0 + at
+            plan.advance(slot, done - plan.done_bytes())
+            state._emit_progress(plan, "downloading", 1)
+    finally:
+        state.session.close()
+    assert seen[-1].speed == pytest.approx(speed)
+    assert seen[-1].eta == pytest.approx((10_000 - reports[-1][1]) / speed)

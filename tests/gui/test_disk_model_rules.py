@@ -180,9 +180,28 @@ def test_the_panels_labels_and_list(qtbot, model_scene):
     assert [label.alignment() for label in panel.figure_labels.values()] == [
         Qt.AlignRight | Qt.AlignVCenter
     ] * 5
+    # Each figure's row: its colour dot, its name (the column that stretches), its value on the right.
+    from PySide6.QtWidgets import QGridLayout, QVBoxLayout
+
+    grid = next(item for item in panel.layout().children() if isinstance(item, QGridLayout))
+    for row, key in enumerate(keys_in_order()):
+        dot, name, value = (grid.itemAtPosition(row, column).widget() for column in range(3))
+        dot_image = dot.pixmap().toImage()
+        assert (dot_image.width(), dot_image.height()) == (14, 14)
+        assert QColor(dot_image.pixel(7, 7)).name() == dict((k, c) for k, _l, c in disk.SEGMENTS)[key]
+        assert dot.accessibleName().startswith("Colour of ")
+        assert name.text() == disk.segment_label(key) and value is panel.figure_labels[key]
+    assert [grid.columnStretch(c) for c in range(3)] == [0, 1, 0]
+    layout = panel.layout()
+    assert isinstance(layout, QVBoxLayout) and layout.stretch(layout.indexOf(files)) == 1
+    assert [layout.stretch(i) for i in range(layout.count()) if i != layout.indexOf(files)] == [0] * 5
     # The store's folder and figures reach the panel as they change.
     model_scene.scan()
     assert panel.figure_labels["free"].text() != "…"
     model_scene.store.forget_disk()
     model_scene.store.folder_changed.emit()
     assert panel.figure_labels["free"].text() == "…"
+
+
+def keys_in_order() -> list[str]:
+    return ["downloaded", "partial", "other", "rest", "free"]

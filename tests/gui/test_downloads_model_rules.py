@@ -219,6 +219,16 @@ def test_accessible_text_names_the_buttons_and_empty_cells(model_scene):
     assert described[downloads.COL_ACTIONS] == (
         "Buttons of this row: Resume, Cancel; its context menu offers them too"
     )
+    # A running row says its speed, time and connections; a finished one its size, also to a screen reader.
+    model_scene.change(
+        item, state=ItemState.DOWNLOADING, speed=1_000_000.0, eta=30.0, connections=2, done=SIZES["big"] // 2
+    )
+    spoken = row(model, 0, downloads.ACCESSIBLE_TEXT)
+    assert spoken[3:7] == [rate_text(1_000_000.0), duration_text(30.0), "2", "Downloading"]
+    model_scene.change(model_scene.store.item_by_key(item.key), state=ItemState.DONE, done=SIZES["big"])
+    assert model.index(0, downloads.COL_PROGRESS).data(downloads.ACCESSIBLE_DESCRIPTION) == size_text(
+        SIZES["big"]
+    )
     # The second row's description is its own, not the first row's.
     model_scene.add(model_scene.item("small", ItemState.QUEUED))
     assert model.index(1, downloads.COL_NAME).data(downloads.ACCESSIBLE_DESCRIPTION).endswith("Small Model")

@@ -76,6 +76,13 @@ def test_nothing_queued_and_no_queue_to_act_on(qtbot, model_scene):
     for name in ("pause_all", "resume_all", "cancel_all", "clear", "up"):
         panel.act_on_all(name)
     assert retried == [] and states(model_scene) == {"Big Model": ItemState.FAILED}
+    # Retry over several failed rows asks once, for all of them (the window asks where copies were kept).
+    model_scene.add(model_scene.item("petl-a", ItemState.FAILED, error="y"))
+    select(panel, 0, 1)
+    panel.row_actions["retry"].trigger()
+    assert retried == [[item.key, model_scene.key("petl-a")]]
+    model_scene.event(QueueEventKind.REMOVED, model_scene.key("petl-a"))
+    panel.view.clearSelection()
     # The summary counts each kind of row and adds the running downloads' speeds.
     model_scene.add(model_scene.item("small", ItemState.DOWNLOADING, speed=1_500_000.0, total=10, done=1))
     model_scene.add(model_scene.item("petl-a", ItemState.QUEUED))
@@ -122,7 +129,7 @@ def test_buttons_pause_resume_move_and_cancel_rows(qtbot, queue_scene):
     qtbot.waitUntil(lambda: panel.model.key(0) == scene.key("small"), timeout=WAIT_MS)
     assert [panel.model.key(r) for r in range(3)] == [scene.key(i) for i in ("small", "petl-a", "big")]
     select(panel, 0)
-    panel.act_on_all("down")
+    panel.row_actions["down"].trigger()  # Ctrl+Down
     qtbot.waitUntil(lambda: panel.model.key(1) == scene.key("small"), timeout=WAIT_MS)
     # Its row's Pause button pauses the running download; Resume brings it back.
     row = scene.store.row_of(scene.key("big"))
@@ -134,7 +141,7 @@ def test_buttons_pause_resume_move_and_cancel_rows(qtbot, queue_scene):
     assert "resume_all" in enabled(panel.tool_buttons)
     select(panel, row)
     assert enabled(panel.row_actions) >= {"resume", "remove"} and "pause" not in enabled(panel.row_actions)
-    click(qtbot, panel, row, "resume")
+    panel.row_actions["resume"].trigger()  # the selected paused row, from its context menu
     qtbot.waitUntil(
         lambda: scene.store.item_by_key(scene.key("big")).state is not ItemState.PAUSED, timeout=WAIT_MS
     )
@@ -149,6 +156,18 @@ def test_buttons_pause_resume_move_and_cancel_rows(qtbot, queue_scene):
     )
     assert scene.store.row_of(scene.key("small")) is not None
     assert panel.button_rect(row, "retry") == QRect()
+    # The two left finish; Show in Folder opens the first selected one only (one file manager window).
+    wait_states(qtbot, scene, {"Small Model": ItemState.DONE, "Adapter A": ItemState.DONE})
+    shown: list = []
+    panel.show_file.connect(shown.append)
+    select(panel, 0, 1)
+    panel.row_actions["show"].trigger()
+    assert shown == [panel.model.key(0)]
+    # A button acts on the release of the left button over it: a press alone does nothing.
+    qtbot.mousePress(panel.view.viewport(), Qt.LeftButton, pos=panel.button_rect(1, "show").center())
+    assert shown == [panel.model.key(0)]
+    qtbot.mouseRelease(panel.view.viewport(), Qt.LeftButton, pos=panel.button_rect(1, "show").center())
+    assert shown == [panel.model.key(0), panel.model.key(1)]
 
 
 def test_all_rows_at_once_and_the_keyboards_actions(qtbot, queue_scene):
@@ -172,9 +191,12 @@ def test_all_rows_at_once_and_the_keyboards_actions(qtbot, queue_scene):
     assert enabled(panel.tool_buttons) == {"pause_all", "resume_all", "cancel_all", "clear"}
     # The finished row: Show, by its button, a double click, or the row action; not on the buttons' cell.
     click(qtbot, panel, 0, "show")
+    assert shown == [scene.key("petl-a")]
     panel.view.doubleClicked.emit(panel.model.index(0, downloads.COL_NAME))
-    panel.view.doubleClicked.emit(panel.model.index(0, downloads.COL_ACTIONS))
+    assert shown == [scene.key("petl-a")] * 2
+    panel.view.doubleClicked.emit(panel.model.index(0, downloads.COL_ACTIONS))  # the buttons' own cell
     panel.view.doubleClicked.emit(panel.model.index(1, downloads.COL_NAME))  # failed: nothing to show
+    assert shown == [scene.key("petl-a")] * 2
     select(panel, 1, 0)
     panel.row_actions["show"].trigger()  # the first finished row only
     assert shown == [scene.key("petl-a")] * 3

@@ -75,6 +75,19 @@ def test_the_models_cells_in_chinese(model_scene, chinese):
         [
             rows.index(0, downloads.COL_SPEED).data(downloads.ACCESSIBLE_TEXT),  # an empty cell
             rows.index(0, downloads.COL_ACTIONS).data(downloads.ACCESSIBLE_TEXT),
-            rows.index(0, downloads.COL_ACTIONS).data(downloads.ACCESSIBLE_DESCRIPTION),
+            # The sentence itself, not only the buttons' names in it.
+            rows.index(0, downloads.COL_ACTIONS)
+            .data(downloads.ACCESSIBLE_DESCRIPTION)
+            .replace(downloads.button_label("resume"), "")
+            .replace(downloads.button_label("cancel"), ""),
         ]
     )
+
+
+def test_the_disk_panels_share_column_fits_its_chinese_title(qtbot, model_scene, chinese):
+    panel = disk.DiskPanel(model_scene.store)
+    qtbot.addWidget(panel)
+    title = panel.model.headerData(disk.COL_SHARE, Qt.Horizontal)
+    assert CHINESE.search(title)
+    width = panel.files.header().sectionSize(disk.COL_SHARE)
+    assert width == panel.fontMetrics().horizontalAdvance(title) + 24

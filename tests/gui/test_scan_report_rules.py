@@ -167,15 +167,16 @@ def dialog(qtbot, site, models_dir, english):
         return answers.pop(0) if answers else None
 
     downloads: list[list[str]] = []
+    queued: list[bool] = []  # whether the window takes the downloads asked for (its queue is not started)
     report = scan_report.ScanReportDialog(
         workspace.store,
         workspace.bridge,
         ask,
-        lambda entries: downloads.append([e.id for e in entries]) or False,
+        lambda entries: downloads.append([e.id for e in entries]) or bool(queued),
         project=str(site.project),
     )
     qtbot.addWidget(report)
-    report.asked, report.answers, report.downloads = asked, answers, downloads
+    report.asked, report.answers, report.downloads, report.queued = asked, answers, downloads, queued
     yield report
     report.close()
     assert workspace.close()
@@ -279,3 +280,72 @@ def test_apply_links_what_is_here_and_scans_again(qtbot, dialog, site):
     assert dialog.summary.text() == "8 checkpoint paths in the scripts: 5 linked, 0 to link, 2 unknown"
     assert not dialog.apply_button.isEnabled() and not dialog.apply()
     assert (site.checkpoints / "ofa_large.pt").is_symlink() or (site.checkpoints / "ofa_large.pt").exists()
+
+
+def test_the_dialogs_parts(dialog):
+    from PySide6.QtWidgets import QHeaderView, QLabel
+
+    assert dialog.objectName() == "scan-report"
+    assert dialog.folder.objectName() == "project-folder"
+    assert dialog.folder.placeholderText() == "The project's folder (its shell scripts are read)"
+    assert dialog.scan_button.objectName() == "scan-button" and dialog.scan_button.text() == "Scan"
+    assert dialog.apply_button.objectName() == "apply-button" and dialog.apply_button.text() == "Apply"
+    assert dialog.apply_button.toolTip() == (
+        "Download the checkpoints the scripts need (asking first) and link them where the scripts read "
+        "them; files that are not our links are left alone"
+    )
+    assert [dialog.mode.itemData(i) for i in range(dialog.mode.count())] == ["symlink", "hardlink", "copy"]
+    assert (
+        dialog.mode.itemText(0) == "Symbolic link (no extra space)"
+        and dialog.mode.objectName() == "apply-mode"
+    )
+    labels = [label.text() for label in dialog.findChildren(QLabel)]
+    assert "Project folder:" in labels and "Link as:" in labels
+    assert dialog.summary.objectName() == "scan-summary" and dialog.summary.wordWrap()
+    assert dialog.status.objectName() == "scan-status" and dialog.status.wordWrap()
+    assert dialog.results.objectName() == "scan-results" and dialog.results.isReadOnly()
+    assert not dialog.results.isVisibleTo(dialog)
+    assert dialog.results.maximumHeight() == dialog.fontMetrics().lineSpacing() * 6
+    view = dialog.view
+    assert view.objectName() == "scan-rows" and view.model() is dialog.model
+    assert not view.rootIsDecorated() and view.alternatingRowColors() and view.uniformRowHeights()
+    assert view.textElideMode() == Qt.ElideMiddle
+    assert view.selectionBehavior() == view.SelectionBehavior.SelectRows
+    header = view.header()
+    assert not header.stretchLastSection()
+    assert [header.sectionResizeMode(c) for c in range(4)] == [
+        QHeaderView.Interactive,
+        QHeaderView.ResizeToContents,
+        QHeaderView.Stretch,
+        QHeaderView.Interactive,
+    ]
+    metrics = dialog.fontMetrics()
+    assert header.sectionSize(scan_report.COL_PATH) == (
+        metrics.horizontalAdvance("OFA/checkpoints/refcocoplus_adapter.pt") + 24
+    )
+    assert header.sectionSize(scan_report.COL_SCRIPT) == (
+        metrics.horizontalAdvance("run_scripts/refcoco/train_refcoco.sh:12") + 24
+    )
+    assert (dialog.width(), dialog.height()) == (1180, 400)
+    # Enter in the folder box scans.
+    dialog.folder.setText("relative")
+    dialog.folder.returnPressed.emit()
+    assert dialog.status.text() == "Choose the project folder (a full path)."
+
+
+def test_closing_while_the_links_wait_for_downloads_asks_first(qtbot, dialog, site):
+    scan(qtbot, dialog)
+    dialog.queued.append(True)
+    dialog.answers.append("Download and Link")
+    assert dialog.apply()
+    assert dialog.run.running and dialog.downloads  # waiting for downloads that never come here
+    assert not dialog.apply_button.isEnabled() and not dialog.scan_button.isEnabled()
+    assert not dialog.apply() and not dialog.scan()
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    dialog.answers.append("Keep Waiting")
+    dialog.reject()
+    assert dialog.isVisible() and dialog.asked[-1][0] == "Stop waiting for the downloads?"
+    dialog.answers.append("Stop Waiting")
+    dialog.reject()
+    assert not dialog.isVisible()

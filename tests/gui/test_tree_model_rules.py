@@ -296,14 +296,14 @@ def test_changes_repaint_the_rows_and_groups_they_touch(model_scene):
     changing = sorted(tree.CHANGING_ROLES)
     refcoco = group(model, "PETL", "RefCOCO")
     petl = group(model, "PETL")
-    store.entries_changed.emit(["petl-a", "not-in-the-catalog"])
+    store.entries_changed.emit(["not-in-the-catalog", "petl-a"])  # an unknown id first: the rest still count
     assert spy.seen == [
         (refcoco, 0, 0, tree.COL_SIZE, 4, changing),  # the row, from its size to its location
         (petl, 0, 0, tree.COL_SIZE, 4, changing),  # its group, RefCOCO
         (QModelIndex(), 1, 1, tree.COL_SIZE, 4, changing),  # and the group above, PETL
     ]
     spy.clear()
-    store.entries_progressed.emit(["small", "not-in-the-catalog"])
+    store.entries_progressed.emit(["not-in-the-catalog", "small"])
     backbones = group(model, "Backbones")
     # Progress: the status cell alone, with the progress roles only; nothing for its group.
     assert spy.seen == [(backbones, 1, 1, tree.COL_STATUS, tree.COL_STATUS, sorted(tree.PROGRESS_ROLES))]
@@ -389,3 +389,41 @@ def test_a_file_that_does_not_hold_what_the_catalog_says_is_marked(qtbot, model_
         r"[\u4e00-\u9fff]",
         said.replace(model_scene.contents.mismatch_of(model_scene.catalog.get("petl-b")), ""),
     ), said
+
+
+def test_three_checkpoints_of_one_file_and_a_translated_group_name(qtbot, tmp_path, english):
+    from ofa_manager.core.catalog import load_catalog
+    from ofa_manager.core.settings import Settings
+    from ofa_manager.gui.catalog_words import catalog_text
+    from ofa_manager.gui.workspace import Workspace
+    from tests.catalogs import entry, write_catalog
+
+    titles = ["Adapter checkpoint on RefCOCO", "LoRA checkpoint on RefCOCO", "Adapter checkpoint on RefCOCO+"]
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [
+            entry(f"e{n}", "http://127.0.0.1:9/x.pt", title=title, group=["Pretrained backbones"], size=10)
+            for n, title in enumerate(titles)
+        ],
+    )
+    (tmp_path / "models").mkdir()
+    workspace = Workspace(load_catalog([catalog]), Settings(), tmp_path / "models")
+    try:
+        model = tree.CheckpointTreeModel(workspace.store, workspace.contents)
+        assert model.index_of("e0").data(Qt.ToolTipRole).split("\n")[1] == (
+            "Shares one file (x.pt) with: LoRA checkpoint on RefCOCO, Adapter checkpoint on RefCOCO+. It is "
+            "downloaded and stored once; deleting it removes it for all of them."
+        )
+        # In Chinese, the group's translated name finds the group and every checkpoint in it, though their
+        # own words hold the group's name as the catalog writes it.
+        i18n.install("zh_CN")
+        group = catalog_text("Pretrained backbones")
+        assert group != "Pretrained backbones"
+        model = tree.CheckpointTreeModel(workspace.store, workspace.contents)  # its titles in Chinese
+        proxy = tree.CheckpointFilter()
+        proxy.setSourceModel(model)
+        proxy.setFilterFixedString(group)
+        assert proxy.rowCount() == 1 and proxy.index(0, 0).data() == group
+        assert proxy.rowCount(proxy.index(0, 0)) == 3
+    finally:
+        assert workspace.close()

@@ -9,6 +9,7 @@ import pytest
 
 from ofa_manager.core.file_status import State
 from ofa_manager.core.library import Library
+from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Transfer
 from ofa_manager.core.transfer_options import DownloadError, RateLimiter
 from tests.catalogs import MiB, RequestClock, entry, fast_options, leftovers, load, payload, write_catalog
@@ -102,8 +103,13 @@ def test_a_compressed_body_is_refused_and_a_mirror_serving_the_file_as_is_is_use
     # the catalog has no sha256. Only the label is faked here; the client must not get that far.
     data = payload(400_000)
     route, library, m = setup(tmp_path, models_dir, http_server, data, content_encoding="gzip")
-    with pytest.raises(DownloadError, match=r"compressed \(Content-Encoding: gzip\)"):
+    with pytest.raises(DownloadError) as info:
         run(library, m)
+    assert str(info.value) == (
+        "Model M: the server sent the file compressed (Content-Encoding: gzip) although asked for it as is; "
+        "those bytes are not the checkpoint"
+    )
+    assert info.value.kind is ErrorKind.HTTP
     assert not library.path(m).exists()
 
     http_server.add("/main.pt", data, content_encoding="gzip")
