@@ -307,8 +307,56 @@ def test_a_member_over_one_read_is_checked_piece_by_piece(tmp_path, models_dir):
     big = catalog.get("big")
     library.path(big).write_bytes(archive)
     assert library.adopt(big)
-    assert archives.unpack(library, big).outcome is Outcome.UNPACKED
+    written = []
+    assert archives.unpack(library, big, progress=lambda *a: written.append(a)).outcome is Outcome.UNPACKED
+    assert [a for a in written if a[0] is Phase.UNPACKING] == [
+        (Phase.UNPACKING, 0, len(data)),
+        (Phase.UNPACKING, archives.CHUNK, len(data)),
+        (Phase.UNPACKING, len(data), len(data)),
+    ]
     seen = []
     check = archives.check_unpacked(library, big, progress=lambda *a: seen.append(a))
     assert check.ok and check.checked == 1
     assert seen == [(Phase.CHECKING, archives.CHUNK, len(data)), (Phase.CHECKING, len(data), len(data))]
+
+
+def test_members_are_written_in_a_hidden_folder_beside_with_their_modes_whatever_the_umask(site):
+    spaced = build_zip([("my dir/a b.pt", b"spaced"), *GOOD.items()])
+    rows = [entry("spaced", "http://x.invalid/spaced.zip", sha256=sha256(spaced), size=len(spaced))]
+    catalog = load(write_catalog(site.dir.parent / "spaced.json", rows))
+    library = Library(site.dir, catalog)
+    item = catalog.get("spaced")
+    library.path(item).write_bytes(spaced)
+    assert library.adopt(item)
+    seen_names = []
+
+    def progress(phase, done, total):
+        if phase is Phase.UNPACKING:
+            seen_names.extend(n for n in os.listdir(site.dir) if n.startswith("."))
+
+    old = os.umask(0)
+    try:
+        result = archives.unpack(library, item, progress=progress)
+    finally:
+        os.umask(old)
+    assert result.outcome is Outcome.UNPACKED
+    assert any(n.startswith(".spaced.unpacking-") for n in seen_names)
+    folder = site.dir / "spaced"
+    assert (folder / "my dir" / "a b.pt").read_bytes() == b"spaced"
+    assert (folder / "my dir").stat().st_mode & 0o777 == 0o755
+    assert (folder / "my dir" / "a b.pt").stat().st_mode & 0o777 == 0o644
+
+
+def test_stopped_while_unpacking_leaves_nothing(site):
+    site.download()
+    unpacking = []
+
+    def progress(phase, done, total):
+        if phase is Phase.UNPACKING and done:
+            unpacking.append(done)
+
+    result = archives.unpack(site.library, site.bundle, progress=progress, stop=lambda: bool(unpacking))
+    assert (result.outcome, result.reason) == (Outcome.STOPPED, "stopped; nothing was unpacked")
+    assert unpacking  # it was stopped after a first piece was written
+    assert not site.folder.exists() and not site.record.exists()
+    assert [n for n in os.listdir(site.dir) if ".unpacking-" in n] == []

@@ -583,3 +583,20 @@ def test_the_name_in_brackets_whatever_the_case_and_the_import_time_in_utc(monke
     assert catalog["entries"][0]["id"] == "big-one"
     seconds = calendar.timegm(time.strptime(catalog["imported_at"], "%Y-%m-%dT%H:%M:%SZ"))
     assert before <= seconds <= after
+
+
+def test_an_import_reads_a_page_by_its_name_or_type_and_honours_disabled(tmp_path, http_server):
+    page = tmp_path / "saved.html"  # a saved page without a doctype: its name says HTML
+    page.write_text('<title>Zoo</title><a href="https://h/x.pt">X</a>')
+    result = zoo.import_document(str(page), disabled=[])
+    assert (result.name, result.catalog["title"]) == ("saved", "Zoo")
+    http_server.add("/zoo", page.read_bytes(), content_type="text/html")  # an address without a suffix
+    fetched = zoo.import_document(http_server.url("/zoo"), name="fetched", disabled=["saved"])
+    assert fetched.catalog["title"] == "Zoo"
+    # "saved" is disabled for that import: its id "x" is free again.
+    assert [e["id"] for e in fetched.catalog["entries"]] == ["x"]
+    empty = tmp_path / "empty.md"
+    empty.write_text("  \n")
+    with pytest.raises(ZooError) as refused:
+        zoo.import_document(str(empty), disabled=[])
+    assert str(refused.value) == f"{empty}: the document is empty"
