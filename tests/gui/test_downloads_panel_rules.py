@@ -327,3 +327,7 @@ def test_the_panels_toolbar_keys_and_list(qtbot, model_scene):
     assert header.sectionSize(downloads.COL_ACTIONS) == metrics.horizontalAdvance("Resume  Cancel    ") + 24
     assert view.itemDelegateForColumn(downloads.COL_ACTIONS) is panel.buttons
     assert view.itemDelegateForColumn(downloads.COL_PROGRESS).role == downloads.PROGRESS
+    # The panel owns its model; the list owns its delegates (they live as long as it does).
+    assert panel.model.parent() is panel
+    assert view.itemDelegateForColumn(downloads.COL_PROGRESS).parent() is view
+    assert panel.buttons.parent() is view
