@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from PySide6.QtCore import QPoint, QRect, Qt
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QMenu
 
 from ofa_manager.core.states import ItemState, QueueEventKind
@@ -168,6 +169,11 @@ def test_buttons_pause_resume_move_and_cancel_rows(qtbot, queue_scene):
     assert shown == [panel.model.key(0)]
     qtbot.mouseRelease(panel.view.viewport(), Qt.LeftButton, pos=panel.button_rect(1, "show").center())
     assert shown == [panel.model.key(0), panel.model.key(1)]
+    # The keyboard's Delete takes the selected finished row off the list.
+    first = panel.model.key(0)
+    select(panel, 0)
+    panel.row_actions["remove"].trigger()
+    qtbot.waitUntil(lambda: scene.store.row_of(first) is None, timeout=WAIT_MS)
 
 
 def test_all_rows_at_once_and_the_keyboards_actions(qtbot, queue_scene):
@@ -225,11 +231,10 @@ def test_all_rows_at_once_and_the_keyboards_actions(qtbot, queue_scene):
     qtbot.waitUntil(lambda: states(scene)["Big Model"] is ItemState.PAUSED, timeout=WAIT_MS)
     panel.tool_buttons["clear"].trigger()
     qtbot.waitUntil(lambda: "Adapter A" not in states(scene), timeout=WAIT_MS)
+    click(qtbot, panel, scene.store.row_of(scene.key("small")), "remove")  # the failed row's Remove button
+    qtbot.waitUntil(lambda: "Small Model" not in states(scene), timeout=WAIT_MS)
     panel.tool_buttons["resume_all"].trigger()
     qtbot.waitUntil(lambda: states(scene)["Big Model"] is not ItemState.PAUSED, timeout=WAIT_MS)
-    select(panel, scene.store.row_of(scene.key("small")))
-    panel.row_actions["remove"].trigger()  # the keyboard's Delete: the failed row goes
-    qtbot.waitUntil(lambda: "Small Model" not in states(scene), timeout=WAIT_MS)
     panel.tool_buttons["cancel_all"].trigger()
     qtbot.waitUntil(lambda: states(scene) == {}, timeout=WAIT_MS)
     assert panel.summary.text() == "nothing queued"
@@ -252,12 +257,24 @@ def test_the_buttons_cell_is_as_wide_as_its_buttons(qtbot, model_scene):
     assert first.left() == 14 and second.left() == first.right() + 1 + delegate.SPACING
     assert first.width() == metrics.horizontalAdvance("Resume") + 18
     assert first.height() == min(26, metrics.height() + 8) and first.top() == (30 - first.height()) // 2
+    # In a short row the buttons keep two pixels above and below.
+    (_, short), _ = delegate.button_rects(QRect(0, 0, 1000, 16), ("resume", "cancel"), metrics)
+    assert (short.top(), short.height()) == (2, 12)
     hint = delegate.sizeHint(option, index)
     assert hint.width() == second.right() - 10 + delegate.SPACING
     assert hint.height() == metrics.height() + 12
     # Painted: the buttons show on the row (the cell is not blank).
     image = view.viewport().grab(view.visualRect(index)).toImage()
     assert len({image.pixel(x, image.height() // 2) for x in range(image.width())}) > 2
+    # The buttons' words are drawn, in the enabled text colour (dark on the light button).
+    button = panel.button_rect(0, "resume").translated(-view.visualRect(index).topLeft())
+    dark = sum(
+        1
+        for x in range(button.left(), button.right())
+        for y in range(button.top() + 3, button.bottom() - 3)
+        if QColor(image.pixel(x, y)).lightness() < 60
+    )
+    assert dark > 20, dark
 
 
 def test_the_panels_toolbar_keys_and_list(qtbot, model_scene):
@@ -310,3 +327,7 @@ def test_the_panels_toolbar_keys_and_list(qtbot, model_scene):
     assert header.sectionSize(downloads.COL_ACTIONS) == metrics.horizontalAdvance("Resume  Cancel    ") + 24
     assert view.itemDelegateForColumn(downloads.COL_ACTIONS) is panel.buttons
     assert view.itemDelegateForColumn(downloads.COL_PROGRESS).role == downloads.PROGRESS
+    # The panel owns its model; the list owns its delegates (they live as long as it does).
+    assert panel.model.parent() is panel
+    assert view.itemDelegateForColumn(downloads.COL_PROGRESS).parent() is view
+    assert panel.buttons.parent() is view

@@ -240,6 +240,7 @@ def test_choose_scans_the_chosen_folder_and_fits_the_columns(qtbot, dialog, site
     answer: list[str] = [""]
 
     def choose_folder(parent, title, start):  # the desktop's folder dialog cannot be driven offscreen
+        assert parent is dialog  # over the report, not a window of its own
         chosen.append((title, start))
         return answer[0]
 
@@ -260,8 +261,15 @@ def test_choose_scans_the_chosen_folder_and_fits_the_columns(qtbot, dialog, site
     assert dialog.model.rowCount() == 8
     # Paths and scripts as wide as they are, up to a quarter (three tenths) of the view, 160 at least.
     width = dialog.view.viewport().width()
-    assert 160 < dialog.view.columnWidth(scan_report.COL_PATH) <= max(160, width // 4)
-    assert 160 < dialog.view.columnWidth(scan_report.COL_SCRIPT) <= max(160, width * 3 // 10)
+    assert dialog.view.columnWidth(scan_report.COL_PATH) == max(160, width // 4)
+    assert dialog.view.columnWidth(scan_report.COL_SCRIPT) == max(160, width * 3 // 10)
+    # In a narrow report they keep 160 pixels.
+    dialog.resize(500, 400)
+    scan(qtbot, dialog)
+    assert dialog.view.columnWidth(scan_report.COL_PATH) == 160
+    assert dialog.view.columnWidth(scan_report.COL_SCRIPT) == 160
+    # Paths are shown from the project's folder.
+    assert not dialog.model.index(0, scan_report.COL_PATH).data().startswith("/")
 
 
 def test_apply_links_what_is_here_and_scans_again(qtbot, dialog, site):
@@ -279,6 +287,8 @@ def test_apply_links_what_is_here_and_scans_again(qtbot, dialog, site):
     assert dialog.results.isVisibleTo(dialog) and dialog.results.toPlainText().count("\n") == 4
     assert dialog.summary.text() == "8 checkpoint paths in the scripts: 5 linked, 0 to link, 2 unknown"
     assert not dialog.apply_button.isEnabled() and not dialog.apply()
+    scan(qtbot, dialog)  # the summary of the links stays until the next scan
+    assert dialog.status.text() == ""
     assert (site.checkpoints / "ofa_large.pt").is_symlink() or (site.checkpoints / "ofa_large.pt").exists()
 
 
@@ -349,3 +359,27 @@ def test_closing_while_the_links_wait_for_downloads_asks_first(qtbot, dialog, si
     dialog.answers.append("Stop Waiting")
     dialog.reject()
     assert not dialog.isVisible()
+
+
+def test_a_scan_that_fails_and_links_not_made_are_said(qtbot, dialog, site, monkeypatch):
+    # Run as root here, no folder is unreadable: the scan fails as it would on one.
+    def unreadable(project, catalog, library):
+        raise PermissionError(13, "Permission denied", str(project / "OFA"))
+
+    monkeypatch.setattr(linking, "scan", unreadable)
+    scan(qtbot, dialog)
+    assert dialog.status.text() == (
+        f"The folder cannot be read: [Errno 13] Permission denied: '{site.project / 'OFA'}'"
+    )
+    assert dialog.model.rowCount() == 0 and dialog.scan_button.isEnabled()
+    monkeypatch.undo()
+    # An Apply whose downloads failed: the links made, and each checkpoint not linked with why.
+    scan(qtbot, dialog)
+    dialog.run.finished.emit([], [("ofa-large", "the download failed"), ("ofa-base", "cancelled")])
+    assert dialog.results.toPlainText() == (
+        "ofa-large: not linked — the download failed\nofa-base: not linked — cancelled"
+    )
+    assert dialog.results.isVisibleTo(dialog)
+    assert dialog.jobs.running  # the report is read again
+    qtbot.waitUntil(lambda: not dialog.jobs.running, timeout=WAIT_MS)
+    assert dialog.status.text() == "0 links made; 2 checkpoints not ready"  # the Apply's summary stays
