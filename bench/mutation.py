@@ -459,6 +459,21 @@ if os.environ.get("MUTANT_UNDER_TEST", "") not in ("", "stats", "mutant_generati
 """
 # Statuses --again does not try again: no new test brings such a mutant back while the source is the same.
 DETECTED_FOR_GOOD = ("killed", "segfault")
+# Run in a module's scratch copy: the diff of each mutant named on stdin, written to the file named.
+SHOW_ALL = """
+import sys
+from mutmut.__main__ import find_mutant, get_diff_for_mutant
+from mutmut.configuration import config
+
+config()
+with open(sys.argv[1], "w", encoding="utf-8") as out:
+    for name in filter(None, sys.stdin.read().splitlines()):
+        try:
+            diff = get_diff_for_mutant(name, path=find_mutant(name).path)
+        except Exception as exc:  # one mutant's diff not found is no reason to lose the others
+            diff = f"(no diff: {exc!r})"
+        out.write(f"# {name}\\n{diff.rstrip()}\\n\\n")
+"""
 COUNTED = ("killed", "survived", "timeout", "no tests", "suspicious", "not checked")
 
 
@@ -586,12 +601,15 @@ def summarise(
     )
     counts = Counter(statuses.values())
     survivors = [name for name, status in statuses.items() if status in ("survived", "no tests")]
-    with open(WORK / f"{work.name}.survivors.txt", "w", encoding="utf-8") as out:
-        for name in survivors:
-            diff = subprocess.run(
-                [mutmut, "show", name], cwd=work, env=env, capture_output=True, text=True
-            ).stdout
-            out.write(f"{diff.rstrip()}\n\n")
+    # One process writes every survivor's diff (`mutmut show` per mutant takes seconds each).
+    subprocess.run(
+        [str(Path(mutmut).with_name("python")), "-c", SHOW_ALL, str(WORK / f"{work.name}.survivors.txt")],
+        input="\n".join(survivors),
+        cwd=work,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
     return {
         "module": module,
         "seconds": seconds,
