@@ -813,3 +813,20 @@ def test_a_catalog_is_read_as_utf8_whatever_the_locale(tmp_path):
     done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == "模型"
+
+
+def test_a_number_over_a_lower_digit_limit_is_named_in_pythons_words(tmp_path):
+    # PYTHONINTMAXSTRDIGITS may set the limit as low as 640: a number of 700 digits is then refused too.
+    path = tmp_path / "c.json"
+    path.write_text('{"format": 1, "entries": [], "n": ' + "7" * 700 + "}", encoding="utf-8")
+    env = cli_env(PYTHONINTMAXSTRDIGITS="640")
+    code = (
+        "from ofa_manager.core.catalog import load_catalog, CatalogError\n"
+        f"try:\n    load_catalog([{str(path)!r}])\nexcept CatalogError as exc:\n    print(exc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        f"{path}: invalid JSON: Exceeds the limit (640 digits) for integer string conversion: "
+        "value has 700 digits"
+    )
