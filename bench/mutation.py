@@ -26,7 +26,9 @@ tests caught by hanging (the copy's wall-clock limit is 40 times the tests' own 
 rarely makes one, and `--again` tries timeouts again). `--again` tries only the mutants the last run did not
 kill (coverage collected afresh, so new tests count) and keeps the other
 statuses, provided the module's source is the same as then; otherwise it runs them all. While a mutant is
-tried, its tests run fastest first (mutmut stops at the first failure). Not part of the default test run.
+tried, its tests run fastest first (mutmut stops at the first failure).
+The window's item models (gui/) run offscreen against tests that build them without the main window; a
+mutant that crashes the tests' process (segfault) counts as killed. Not part of the default test run.
 """
 
 from __future__ import annotations
@@ -49,6 +51,17 @@ WORK = REPO / ".mutation"
 
 # Each module and the tests that cover it, from the fastest to the slowest. Window tests are left out (they
 # need a display and run for minutes); the command line's subprocess tests are in, see the docstring.
+
+# The in-process transfer tests against the loopback server (tests/httpserver.py).
+ENGINE_TESTS = [
+    "tests/core/transfer/test_rules.py",
+    "tests/core/transfer/test_segments.py",
+    "tests/core/transfer/test_resume.py",
+    "tests/core/transfer/test_sources.py",
+    "tests/core/transfer/test_pacing.py",
+    "tests/core/transfer/test_server_faults.py",
+    "tests/core/transfer/test_finishing.py",
+]
 MODULES: dict[str, list[str]] = {
     # Pure functions: each module's rules file reads every figure and message; the front ends' tests
     # that print them are not needed here.
@@ -67,13 +80,12 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_describe.py",
         "tests/core/test_plan.py",  # wants_file: would Download do anything
     ],
+    # Every test that writes a record reaches atomic_write_json: the row keeps to the tests that check what
+    # durable.py promises (the transfer folder's, minutes per mutant, checked nothing more of it).
     "core/durable.py": [
-        "tests/core/test_durable_rules.py",  # fsync order around renames, modes, failures
-        "tests/core/test_settings.py",
-        "tests/core/test_library.py",
-        "tests/core/transfer/test_resume_after_kill.py",
-        "tests/core/test_relocate.py",  # the sparse copy, disk bytes, same volume
-        "tests/core/transfer/",  # resume records, a partial file kept, the final rename
+        "tests/core/test_durable_rules.py",  # fsync order around renames, modes, failures, holes, disk bytes
+        "tests/core/test_relocate.py",  # the sparse copy across volumes, same volume
+        "tests/core/test_relocate_rules.py",
     ],
     "core/credentials.py": [
         "tests/core/test_credentials_rules.py",
@@ -104,18 +116,17 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_settings.py",
         "tests/core/test_fuzz_inputs.py::test_any_settings_file_gives_usable_settings_and_keeps_the_file",
     ],
-    "core/sharing.py": ["tests/core/test_shared_store.py", "tests/core/test_group_folder.py"],
+    "core/sharing.py": [
+        "tests/core/test_sharing_rules.py",  # the lock's waits, timeouts and release; moved files' group bits
+        "tests/core/test_group_folder.py",  # two real users in a setgid folder; the lock across processes
+    ],
     # SpaceCheck is used by the transfer engine (room before a download, others' reservations).
     "core/space.py": [
-        "tests/core/test_space_rules.py",
-        "tests/core/transfer/",
-        "tests/core/test_library.py",
+        "tests/core/test_space_rules.py",  # records read, the folder's lock (held, waited for, given up)
+        "tests/core/transfer/test_finishing.py",  # two downloads on a small disk, in one process and two
     ],
-    "core/lockfile.py": [
-        "tests/core/test_lockfile_rules.py",
-        "tests/core/test_zoo.py",
-        "tests/core/test_foreign_files.py",
-    ],
+    # The lock command's tests are in test_zoo.py (test_foreign_files.py never makes a lock).
+    "core/lockfile.py": ["tests/core/test_lockfile_rules.py", "tests/core/test_zoo.py"],
     "core/fingerprints.py": ["tests/core/test_fingerprints_rules.py", "tests/core/test_fingerprints.py"],
     "core/claims.py": ["tests/core/test_claims_rules.py", "tests/core/test_claims.py"],
     "core/linking.py": [
@@ -123,96 +134,246 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_linking.py",
         "tests/cli/test_link.py",
     ],
-    "core/zoo.py": ["tests/core/test_zoo.py"],
+    "core/zoo.py": ["tests/core/test_zoo_rules.py", "tests/core/test_zoo.py"],
+    "core/project_setup.py": ["tests/core/test_project_setup_rules.py", "tests/core/test_project_setup.py"],
+    "core/shell_words.py": ["tests/core/test_shell_words_rules.py", "tests/core/test_scan_shell.py"],
+    # Archives: the member checks (their rules alone, then unpacking), where an archive unpacks and its
+    # record, the unpacking (and the command line's unpack).
+    "core/archive_checks.py": [
+        "tests/core/test_archive_checks_rules.py",
+        "tests/core/test_archives.py",
+        "tests/cli/test_archives.py",
+    ],
+    "core/archive_records.py": [
+        "tests/core/test_archive_records_rules.py",
+        "tests/core/test_archives.py",
+        "tests/cli/test_archives.py",
+    ],
+    "core/archives.py": [
+        "tests/core/test_archives_rules.py",
+        "tests/core/test_archives.py",
+        "tests/cli/test_archives.py",
+    ],
     # Modules added after the first map (a test file each, named for what it covers).
     "core/desktop.py": ["tests/project/test_desktop_files.py"],
-    "core/elsewhere.py": ["tests/cli/test_waiting_download.py"],
-    "core/footprint.py": ["tests/core/test_figures_space.py"],
-    "core/moved.py": ["tests/core/test_moved_folder.py"],
-    "core/names.py": ["tests/core/test_file_names.py"],
+    "core/elsewhere.py": ["tests/core/test_elsewhere_rules.py", "tests/cli/test_waiting_download.py"],
+    "core/footprint.py": ["tests/core/test_footprint_rules.py", "tests/core/test_figures_space.py"],
+    "core/moved.py": ["tests/core/test_moved_rules.py", "tests/core/test_moved_folder.py"],
+    "core/names.py": ["tests/core/test_names_rules.py", "tests/core/test_file_names.py"],
+    # The pipe's decoders and line reader, in process; the pipe's tests that start a download process (a
+    # minute under load, for every mutant of the decoders) add nothing the decoders' tests do not check.
     "core/protocol.py": [
         "tests/core/test_protocol_rules.py",
-        "tests/gui/test_pipe.py",
+        *(
+            f"tests/gui/test_pipe.py::test_{name}"
+            for name in (
+                "the_window_drops_each_bad_event_line_with_its_reason",
+                "the_download_process_drops_each_bad_command_line_with_its_reason",
+                "a_queue_event_goes_through_the_pipe_unchanged",
+                "unknown_fields_are_ignored_on_both_sides",
+                "a_hello_from_any_version_decodes_so_a_mismatch_can_be_named",
+                "neither_end_sends_what_the_other_would_drop",
+                "the_line_reader_counts_bad_lines_and_skips_a_huge_one_to_its_end",
+            )
+        ),
         "tests/core/test_states.py",
     ],
-    # The models folder, in its layers; each runs the models folder's tests.
-    **{
-        f"core/{name}.py": [
-            "tests/core/test_library.py",
-            "tests/core/test_foreign_files.py",
-            "tests/core/test_shared_store.py",
-            "tests/core/test_hostile_inputs.py",
-        ]
-        for name in (
-            "library",
-            "library_paths",
-            "library_states",
-            "library_checks",
-            "file_status",
-            "safe_files",
-            "records",
-        )
-    },
-    **{
-        f"core/{name}.py": ["tests/core/test_checkpoint_contents.py"]
-        for name in (
-            "checkpoint_contents",
-            "checkpoint_results",
-            "pickle_globals",
-            "safe_unpickler",
-            "checkpoint_summary",
-        )
-    },
+    # The models folder, in its layers: each layer's rules tests first, then the models folder's tests that
+    # reach it (quarantine: the rejected copy; shared_store: the stores; file_names: host folders).
+    "core/records.py": [
+        "tests/core/test_records_rules.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_fingerprints.py",
+        "tests/core/test_hostile_inputs.py",
+    ],
+    "core/file_status.py": ["tests/core/test_file_status_rules.py", "tests/core/test_quarantine.py"],
+    "core/safe_files.py": [
+        "tests/core/test_safe_files_rules.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/core/test_library.py",
+    ],
+    "core/library_paths.py": [
+        "tests/core/test_library_rules.py",
+        "tests/core/test_library.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/core/test_file_names.py",
+    ],
+    "core/library_states.py": [
+        "tests/core/test_library_rules.py",
+        "tests/core/test_library.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_shared_store.py",
+        "tests/core/test_hostile_inputs.py",
+        "tests/core/test_quarantine.py",
+    ],
+    "core/library_checks.py": [
+        "tests/core/test_library_rules.py",
+        "tests/core/test_library.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_shared_store.py",
+        "tests/core/test_fingerprints.py",
+    ],
+    "core/library.py": [
+        "tests/core/test_library_rules.py",
+        "tests/core/test_library.py",
+        "tests/core/test_quarantine.py",
+        "tests/core/test_foreign_files.py",
+        "tests/core/test_shared_store.py",
+        "tests/core/test_figures_space.py",
+    ],
+    # The checkpoint reader: each module's rules tests first, then the committed fixtures read whole.
+    "core/safe_unpickler.py": [
+        "tests/core/test_safe_unpickler_rules.py",
+        "tests/core/test_checkpoint_contents_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
+    "core/pickle_globals.py": [
+        "tests/core/test_pickle_globals_rules.py",
+        "tests/core/test_safe_unpickler_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
+    "core/checkpoint_contents.py": [
+        "tests/core/test_checkpoint_contents_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
+    "core/checkpoint_results.py": [
+        "tests/core/test_checkpoint_contents_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
+    "core/checkpoint_summary.py": [
+        "tests/core/test_checkpoint_summary_rules.py",
+        "tests/core/test_checkpoint_contents.py",
+        "tests/core/test_claims_rules.py",  # the load lines and the summary of a file
+    ],
+    # Its rules file pins the functions one by one; the transfer tests use the tokens, statuses, redirects and
+    # the sockets shut down on a pause or a failure for real.
     "core/http.py": [
         "tests/core/test_http_rules.py",
-        "tests/core/transfer/",
-        "tests/core/transfer/",
-        "tests/core/transfer/",
-        "tests/core/test_credentials.py",
+        "tests/core/transfer/test_sources.py",
+        "tests/core/transfer/test_server_faults.py",
+        "tests/core/transfer/test_pacing.py",
+        "tests/core/transfer/test_segments.py",
+        "tests/core/transfer/test_rules.py",
     ],
-    # One file's download, in its parts; each runs the transfer tests.
-    **{
-        f"core/{name}.py": [
-            "tests/core/transfer/",
-            "tests/core/transfer/",
-            "tests/core/transfer/",
-            "tests/core/transfer/test_resume_after_kill.py",
-            "tests/core/test_durable_rules.py",  # the fsync before and after the rename (finishing)
-            "tests/core/transfer/test_rules.py",  # Retry-After's cap, a 206 that starts elsewhere
-        ]
-        for name in ("transfer", "transfer_options", "transfer_state", "segments", "connections", "finishing")
-    },
+    # One file's download, in its parts. The in-process transfer tests (ENGINE_TESTS) reach every part;
+    # the command line's kill -9 / Ctrl-C / two-process tests (test_resume_after_kill.py, 25 s a run, in
+    # subprocesses) only for the orchestration and its record on disk.
+    # Its rules file pins each function; the pacing and sources tests use the limit and the rewrite for real.
+    "core/transfer_options.py": [
+        "tests/core/test_transfer_options_rules.py",
+        "tests/core/transfer/test_pacing.py",
+        "tests/core/transfer/test_sources.py",
+    ],
+    "core/transfer_state.py": [
+        "tests/core/test_transfer_state_rules.py",
+        *ENGINE_TESTS,
+        "tests/core/test_fingerprints.py",  # the server's fingerprints gathered from the first answer
+    ],
+    "core/finishing.py": [
+        "tests/core/test_finishing_rules.py",
+        "tests/core/test_durable_rules.py",  # the fsync before and after the rename
+        "tests/core/test_quarantine.py",  # a rejected copy kept beside the file
+        "tests/core/test_fingerprints.py",  # the server's CRC-64 / MD5 checked at the end
+        "tests/core/transfer/test_finishing.py",
+        "tests/core/transfer/test_resume.py",  # a complete partial file finished offline
+        "tests/core/transfer/test_sources.py",  # no password in what is written
+    ],
+    "core/segments.py": ["tests/core/test_segments_rules.py", *ENGINE_TESTS],
+    "core/connections.py": ["tests/core/test_connections_rules.py", *ENGINE_TESTS],
+    "core/transfer.py": [
+        *ENGINE_TESTS,
+        "tests/core/transfer/test_resume_after_kill.py",
+        "tests/core/test_fingerprints.py",
+    ],
+    # The pipe's tests run the queue in a download process, behind the pipe: what they see of it, the core
+    # tests see directly and sooner.
     "core/queue.py": [
         "tests/core/test_queue_rules.py",
         "tests/core/test_queue.py",
         "tests/core/test_queue_bulk.py",
-        "tests/gui/test_pipe.py",
     ],
-    # The command line, one module a family of commands; each runs the command line's tests.
-    **{
-        f"cli/{name}.py": [
-            "tests/cli/test_rules.py",
-            "tests/cli/test_commands.py",
-            "tests/cli/test_move_trash.py",
-            "tests/gui/test_pipe.py",
-            "tests/core/test_lab_cache.py",
-        ]
-        for name in (
-            "__init__",
-            "common",
-            "parser",
-            "download",
-            "verify",
-            "remove",
-            "move",
-            "listing",
-            "inspection",
-            "links",
-            "catalog",
-            "access",
-            "desktop",
-        )
-    },
+    # The command line, one module a family of commands, each with the test files that run its commands
+    # (in-process first: `cli.main([...])` is far faster under mutation than `python -m ofa_manager`).
+    "cli/__init__.py": [
+        "tests/cli/test_common_rules.py",
+        "tests/cli/test_parser_rules.py",
+        "tests/cli/test_access_rules.py",  # no keyring: one line, exit 2
+        "tests/cli/test_commands.py",
+    ],
+    "cli/common.py": [
+        "tests/cli/test_confirm.py",
+        "tests/cli/test_common_rules.py",
+        "tests/cli/test_listing_rules.py",
+        "tests/cli/test_verify_rules.py",
+        "tests/cli/test_remove_rules.py",
+        "tests/cli/test_download_rules.py",
+        "tests/cli/test_commands.py",
+        "tests/core/test_claims.py",  # a file's contents against each entry's claim, in list and verify
+        "tests/core/test_moved_folder.py",  # the folder moved away: exit 3 and how to go on
+    ],
+    # Every argument's names, default and help words are in tests/data/cli-arguments.txt.
+    "cli/parser.py": ["tests/cli/test_parser_rules.py"],
+    "cli/listing.py": [
+        "tests/cli/test_listing_rules.py",
+        "tests/cli/test_commands.py",
+        "tests/core/test_claims.py",  # contents and mismatch in list --json
+    ],
+    "cli/verify.py": [
+        "tests/cli/test_verify_rules.py",
+        "tests/cli/test_commands.py",
+        "tests/cli/test_rules.py",
+        "tests/core/test_claims.py",  # verify's warnings for each entry sharing a file
+    ],
+    "cli/remove.py": [
+        "tests/cli/test_remove_rules.py",
+        "tests/cli/test_rules.py",
+        "tests/cli/test_commands.py",
+        "tests/cli/test_archives.py",
+    ],
+    "cli/move.py": [
+        "tests/cli/test_move_rules.py",
+        "tests/cli/test_move_trash.py",
+        "tests/core/test_moved_folder.py",
+    ],
+    "cli/download.py": [
+        "tests/cli/test_download_rules.py",
+        "tests/cli/test_rules.py",
+        "tests/cli/test_commands.py",
+        "tests/core/test_claims.py",  # the warning when a file is not what its entry claims
+        "tests/cli/test_archives.py",  # download --unpack
+        "tests/cli/test_waiting_download.py",
+    ],
+    "cli/inspection.py": [
+        "tests/cli/test_inspect_rules.py",
+        "tests/core/test_claims.py",
+        "tests/core/test_checkpoint_contents.py",
+    ],
+    "cli/links.py": ["tests/cli/test_link_rules.py", "tests/cli/test_link.py", "tests/cli/test_archives.py"],
+    "cli/archives.py": ["tests/cli/test_archives.py"],
+    "cli/catalog.py": [
+        "tests/cli/test_catalog_rules.py",
+        "tests/core/test_zoo.py",
+        "tests/core/test_foreign_files.py",
+    ],
+    "cli/access.py": [
+        "tests/cli/test_access_rules.py",
+        "tests/core/test_credentials.py",
+        "tests/core/test_lab_cache.py",
+    ],
+    "cli/desktop.py": ["tests/cli/test_common_rules.py", "tests/project/test_desktop_files.py"],
+    # The window's item models and their panels, offscreen: each built over the real store and a models
+    # folder in a temporary folder, without the main window (mutmut's forked children each make their own
+    # QApplication). The window's own tests reach them too, but take minutes per mutant.
+    "gui/tree.py": ["tests/gui/test_tree_model_rules.py", "tests/gui/test_item_model_words.py"],
+    "gui/downloads.py": [
+        "tests/gui/test_downloads_model_rules.py",
+        "tests/gui/test_downloads_panel_rules.py",
+        "tests/gui/test_item_model_words.py",
+    ],
+    "gui/disk.py": ["tests/gui/test_disk_model_rules.py", "tests/gui/test_item_model_words.py"],
+    "gui/scan_report.py": ["tests/gui/test_scan_report_rules.py", "tests/gui/test_item_model_words.py"],
 }
 # Tests that cannot pass on mutated code whatever the mutant: they look at what importing a module loads, and
 # every mutated module imports mutmut's trampoline.
@@ -296,6 +457,8 @@ if os.environ.get("MUTANT_UNDER_TEST", "") not in ("", "stats", "mutant_generati
             return
         items.sort(key=lambda item: durations.get(item.nodeid, float("inf")))
 """
+# Statuses --again does not try again: no new test brings such a mutant back while the source is the same.
+DETECTED_FOR_GOOD = ("killed", "segfault")
 COUNTED = ("killed", "survived", "timeout", "no tests", "suspicious", "not checked")
 
 
@@ -365,7 +528,7 @@ def run_module(module: str, budget: float, mutmut: str, again: bool = False) -> 
     # Only what the last run did not kill (or did not reach) is tried again: a new test cannot bring a killed
     # mutant back to life while the module's source is unchanged. Timeouts are tried again too: on a loaded
     # machine a slow run can pass for a hang.
-    rerun = sorted(name for name, status in (before or {}).items() if status != "killed")
+    rerun = sorted(name for name, status in (before or {}).items() if status not in DETECTED_FOR_GOOD)
     work = scratch_copy(module)
     env = dict(
         os.environ,
@@ -443,11 +606,14 @@ def score_line(result: dict) -> str:
     c = result["counts"]
     tried = result["total"] - c["not checked"]
     # A timeout is a mutant the tests caught by hanging: it counts as detected, as in the usual mutation
-    # score (the limit is generous, and --again tries timeouts again).
-    score = 100 * (c["killed"] + c["timeout"]) / tried if tried else 0.0
+    # score (the limit is generous, and --again tries timeouts again). A segfault is a mutant that crashed
+    # the tests' process (a window module's mutant painting on no device, or handing Qt a None): the
+    # clean run passed, so the crash is the mutant's, and it counts as killed.
+    killed = c["killed"] + c["segfault"]
+    score = 100 * (killed + c["timeout"]) / tried if tried else 0.0
     state = "" if result["finished"] else f"  (stopped: exit {result['returncode']} or budget)"
     return (
-        f"{result['module']:<28} {c['killed']:>6} {c['survived']:>8} {c['timeout']:>7} {c['no tests']:>8} "
+        f"{result['module']:<28} {killed:>6} {c['survived']:>8} {c['timeout']:>7} {c['no tests']:>8} "
         f"{c['not checked']:>7} {result['total']:>6} {score:>6.1f}% {result['seconds'] / 60:>6.1f} min{state}"
     )
 

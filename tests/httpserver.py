@@ -81,7 +81,8 @@ FAULT_KNOBS = frozenset(
     }
 )
 
-# A canned answer: a bare status, or (status, headers) / (status, headers, body).
+# A canned answer: a bare status, or (status, headers) / (status, headers, body); a ":reason" among the
+# headers is the status line's own phrase instead of the standard one.
 CannedAnswer = int | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], bytes]
 
 _RANGE_RE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE)
@@ -633,9 +634,9 @@ class _Handler(BaseHTTPRequestHandler):
         finally:
             owner._close_record(self._record)
 
-    def _start(self, status: int) -> None:
+    def _start(self, status: int, reason: str | None = None) -> None:
         self._record.status = status
-        self.send_response(status)
+        self.send_response(status, reason)
 
     def _finish_headers(self) -> None:
         if self.close_connection:
@@ -643,7 +644,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
 
     def _send_canned(self, status: int, headers: dict[str, str], body: bytes, head: bool) -> None:
-        self._start(status)
+        # A ":reason" entry is the status line's own phrase (a proxy's "503 Upstream timed out").
+        headers = dict(headers)
+        self._start(status, headers.pop(":reason", None))
         names = {name.lower() for name in headers}
         for name, value in headers.items():
             self.send_header(name, value)

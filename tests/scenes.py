@@ -189,3 +189,40 @@ def one_file_library(tmp_path: Path, data: bytes) -> Library:
     library = Library(tmp_path / "models", load_catalog([catalog]))
     library.root.mkdir()
     return library
+
+
+class Shelf:
+    """Four entries on the loopback server: one verified by sha256 (with a mirror behind a password), two
+    sharing a file, one whose catalog sha256 is wrong (its download is kept as NAME.rejected)."""
+
+    def __init__(self, tmp_path, models_dir, http_server, store=None) -> None:
+        self.files = {"good": payload(300_000, 1), "shared": payload(200_000, 2), "bad": payload(50_000, 3)}
+        for name, data in self.files.items():
+            http_server.add(f"/{name}.pt", data)
+        port = http_server.port
+        mirror = f"http://reader:secret@127.0.0.1:{port}/mirror/good.pt"
+        self.catalog = write_catalog(
+            tmp_path / "c.json",
+            [
+                entry(
+                    "good",
+                    http_server.url("/good.pt"),
+                    title="Gööd π",
+                    group=["Base", "Large"],
+                    sha256=sha256(self.files["good"]),
+                    size=len(self.files["good"]),
+                    params="470M",
+                    mirrors=[mirror],
+                    expect={"arch": "ofa_large"},
+                ),
+                entry("shared-a", http_server.url("/shared.pt"), base="good", group=["PETL"]),
+                entry("shared-b", http_server.url("/shared.pt"), base="good", group=["PETL"]),
+                entry("bad", http_server.url("/bad.pt"), sha256=sha256(b"something else")),
+            ],
+        )
+        self.dir = models_dir
+        self.url = http_server.url
+        self.port = port
+        self.args = ["--dir", str(models_dir), "--catalog", str(self.catalog)]
+        if store is not None:
+            self.args += ["--store", str(store)]

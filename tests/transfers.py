@@ -119,7 +119,8 @@ def setup(tmp_path, models_dir, server, data=None, *, path=PATH, fields=None, **
 
 
 def run(library, e, opts=None, **kwargs):
-    return Transfer(library, e, opts or options(), **kwargs).run()
+    """A transfer run with a hang guard (see run_guarded): a bug that makes it wait forever fails the test."""
+    return run_guarded(Transfer(library, e, opts or options(), **kwargs))
 
 
 def gets(server, path=PATH):

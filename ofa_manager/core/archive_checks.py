@@ -68,7 +68,7 @@ def name_problem(name: str) -> str | None:
         return "has a backslash in its name (a Windows path)"
     if name.startswith("/") or _DRIVE.match(name):
         return "has an absolute path"
-    parts = name.rstrip("/").split("/") if name != "/" else [""]
+    parts = name.rstrip("/").split("/")  # "/" alone was refused above, as an absolute path
     if any(part == ".." for part in parts):
         return "has '..' in its path (it would land outside the folder)"
     if any(part in ("", ".") for part in parts):

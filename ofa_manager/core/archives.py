@@ -359,11 +359,12 @@ def check_unpacked(
         except OSError:
             check.changed.append(member.name)
             continue
+        if not stat.S_ISREG(os.fstat(fd).st_mode):  # a folder opens too, but is no file to read
+            os.close(fd)
+            check.changed.append(member.name)
+            continue
         crc = 0
         with os.fdopen(fd, "rb") as stream:
-            if not stat.S_ISREG(os.fstat(stream.fileno()).st_mode):
-                check.changed.append(member.name)
-                continue
             while piece := stream.read(CHUNK):
                 if stop and stop():
                     check.stopped = True

@@ -74,7 +74,12 @@ def _resolve_pickle(infos: list[zipfile.ZipInfo]) -> tuple[str, zipfile.ZipInfo]
     folded: dict[str, str] = {}
     for info in infos:
         other = folded.setdefault(info.filename.casefold(), info.filename)
-        if other is not info.filename:
+        if other is not info.filename:  # another entry's name: the same name twice, or in another case
+            if other == info.filename:
+                raise AmbiguousCheckpoint(
+                    f"refused as ambiguous: the archive holds {other!r} twice (which one torch reads is not "
+                    "defined)"
+                )
             raise AmbiguousCheckpoint(
                 f"refused as ambiguous: the archive holds {other!r} and {info.filename!r}, names that differ "
                 "only in case (torch looks names up ignoring case, so which one it reads is not defined)"
@@ -183,13 +188,18 @@ def _read_legacy(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointCo
         exc.globals = _uses(seen)
         raise
     problems: list[str] = []
-    if not isinstance(keys, list) or any(str(k) not in storages.by_key for k in keys):
+    # torch fills exactly the storages this list names, in its order: one left out would load uninitialised.
+    if (
+        not isinstance(keys, list)
+        or not all(isinstance(k, str) for k in keys)
+        or sorted(keys) != sorted(storages.by_key)
+    ):
         raise MalformedPickle("the storage list does not match the storages the pickle names", _uses(seen))
     if isinstance(sys_info, dict) and sys_info.get("little_endian") is False:
         problems.append("big-endian data: tensors are byte-swapped when loaded on this machine")
     # Each storage follows as an 8-byte element count and its bytes: the sizes alone give the file's length.
     offset = f.tell()
-    expected = offset + sum(8 + storages.by_key[str(k)].nbytes for k in keys)
+    expected = offset + sum(8 + storages.by_key[k].nbytes for k in keys)
     if expected > size:
         raise TruncatedCheckpoint(
             f"truncated: the storages need {expected} bytes, the file has {size}", _uses(seen)
@@ -199,7 +209,7 @@ def _read_legacy(path: Path, f: BinaryIO, size: int, deep: bool) -> CheckpointCo
     checked = 0
     if deep:
         for key in keys:
-            ref = storages.by_key[str(key)]
+            ref = storages.by_key[key]
             f.seek(offset)
             count = int.from_bytes(f.read(8), "little")
             if count != ref.numel:

@@ -328,4 +328,4 @@ def weights_only_code(contents: CheckpointContents, file_name: str | None = None
         lines += [f"    {e}," for e in entries]
         lines.append("])")
     lines.append(f'checkpoint = torch.load({json.dumps(name)}, map_location="cpu", weights_only=True)')
-    return "\n".join(lines).lstrip("\n") + "\n"
+    return "\n".join(lines) + "\n"  # the first line is an import: torch's at least

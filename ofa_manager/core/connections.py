@@ -73,7 +73,9 @@ class Connections(TransferState):
                         self._stream(response, fh, plan, slot, stop)
                         response = slot.response = None
                         slot.too_slow = False  # cut too late: the body had arrived (the kernel held it)
-                        if slot.end is None:
+                        if slot.end is None and not stop.is_set():
+                            # The stream's own end (not a pause or another connection's failure): its
+                            # length is the file's size.
                             with plan.cond:
                                 plan.eof = True
                                 plan.size = slot.pos

@@ -75,11 +75,10 @@ def lock_holder(lock_path: Path) -> int | None:
 
 def other_download(library: Library, entry: Checkpoint) -> OtherDownload:
     """The download of ``entry``'s file that another process is running, as far as it can be seen."""
-    record = library.read_record(entry)
-    size = record.get("size") if isinstance(record.get("size"), int) else None
+    record = library.read_record(entry)  # checked: its size is a number of bytes, or None
     return OtherDownload(
         name=library.path(entry).name,
         pid=lock_holder(library.lock_path(entry)),
         done=library.partial_bytes(entry),
-        total=size or library.expected_size(entry),
+        total=record.get("size") or library.expected_size(entry),
     )

@@ -46,5 +46,5 @@ def received(record: dict) -> int | None:
 def partial_data(part: Path | str, record: dict) -> int:
     """What a partial file counts for: its data on disk, at most what its (checked) record says arrived."""
     on_disk = data_on_disk(part)
-    arrived = received(record) if record else None
+    arrived = received(record)
     return on_disk if arrived is None else min(on_disk, arrived)

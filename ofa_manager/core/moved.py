@@ -93,14 +93,10 @@ def read_marker(folder: Path) -> FolderMoved | None:
     if len(data) > MAX_MARKER_BYTES:
         return None
     try:
-        value = json.loads(data.decode("utf-8"), parse_constant=_refuse)
+        value = json.loads(data.decode())  # NaN or Infinity can stand for no field: _checked refuses them
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
     return _checked(folder, value)
-
-
-def _refuse(name: str):
-    raise ValueError(f"{name} is not a value a marker holds")
 
 
 def _checked(folder: Path, value: object) -> FolderMoved | None:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+from collections import Counter
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -37,7 +38,7 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9._-]")
 def host_folder(url: str) -> str:
     """The folder for a URL's host: its name in lower case, with ``_PORT`` when the URL gives a port."""
     parts = urlsplit(url)
-    host = (parts.hostname or "unknown-host").lower()
+    host = parts.hostname or "unknown-host"  # urlsplit gives the host name in lower case
     try:
         port = parts.port
     except ValueError:
@@ -53,7 +54,8 @@ def hashed_name(name: str, url: str) -> str:
 
 
 def assign(root: Path, wanted: dict[str, str]) -> tuple[dict[str, Path], dict[str, list[Path]]]:
-    """Paths for ``{url: published file name}``, and for each URL the places earlier versions used."""
+    """Paths for ``{url: published file name}``, and for each URL the places earlier versions used: its
+    hashed name, then its plain name (last)."""
     by_name: dict[str, list[str]] = {}
     for url, name in wanted.items():
         by_name.setdefault(name.casefold(), []).append(url)
@@ -63,12 +65,10 @@ def assign(root: Path, wanted: dict[str, str]) -> tuple[dict[str, Path], dict[st
         if len(urls) == 1:
             paths[urls[0]] = root / wanted[urls[0]]
             continue
-        per_host: dict[str, list[str]] = {}
-        for url in urls:
-            per_host.setdefault(host_folder(url).casefold(), []).append(url)
+        per_host = Counter(host_folder(url).casefold() for url in urls)
         for url in urls:
             name, folder = wanted[url], root / host_folder(url)
-            alone = len(per_host[host_folder(url).casefold()]) == 1
+            alone = per_host[host_folder(url).casefold()] == 1
             paths[url] = folder / (name if alone else hashed_name(name, url))
             earlier[url] = [root / hashed_name(name, url), root / name]
     return paths, earlier
@@ -105,13 +105,15 @@ def adopt_earlier_name(library: Library, entry: Checkpoint) -> list[tuple[Path, 
     from ofa_manager.core.safe_files import path_kind
 
     new = library.path(entry)
-    for old in library.earlier_paths(entry):
+    earlier = library.earlier_paths(entry)
+    for old in earlier:
         olds = beside(old)
         present = [p for p in olds if os.path.lexists(p)]
         if not present or any(path_kind(p) != "file" for p in present):
             continue
-        if old.name == new.name and not _names_this_url(library, entry, old):
-            continue  # the plain name: someone else's file, or another URL's
+        # The plain name (the last of assign's earlier names) may be someone else's file, or another URL's.
+        if old == earlier[-1] and not _names_this_url(entry, old):
+            continue
         news = beside(new)
         if any(os.path.lexists(p) for p in news[:2]) or path_kind(new.parent) not in (None, "folder"):
             continue  # the new name is taken (or its folder is not a plain folder): nothing moves
@@ -139,7 +141,7 @@ def adopt_earlier_name(library: Library, entry: Checkpoint) -> list[tuple[Path, 
     return []
 
 
-def _names_this_url(library: Library, entry: Checkpoint, old: Path) -> bool:
+def _names_this_url(entry: Checkpoint, old: Path) -> bool:
     """Whether the file at the plain name is this URL's: its metadata (or resume record) says so."""
     from ofa_manager.core.catalog import display_url
     from ofa_manager.core.safe_files import read_json_nofollow

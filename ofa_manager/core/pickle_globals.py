@@ -186,7 +186,7 @@ def global_risk(full_name: str) -> str:
     if full_name in DANGEROUS_NAMES or "__" in name:
         return "dangerous"
     if module == "builtins":
-        return "dangerous" if name.split(".")[0] in DANGEROUS_BUILTINS else "unknown"
+        return "dangerous" if name in DANGEROUS_BUILTINS else "unknown"
     parts = module.split(".")
     if any(".".join(parts[:i]) in DANGEROUS_MODULES for i in range(1, len(parts) + 1)):
         return "dangerous"

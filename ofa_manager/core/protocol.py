@@ -15,6 +15,7 @@ import logging
 import math
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from functools import partial
 from typing import IO
 
 from ofa_manager.core.states import ErrorKind, ItemState, QueueEvent, QueueEventKind, QueueItem
@@ -87,20 +88,18 @@ def _boolean(value):
     raise _Invalid("true or false")
 
 
-def _optional(check: Callable) -> Callable:
-    def optional(value):
-        return None if value is None else check(value)
-
-    return optional
+# A check made from another takes that one as its first argument, bound in the schemas below with
+# functools.partial: all of a check is code that runs for each message, none of it is built at import.
 
 
-def _list_of(check: Callable) -> Callable:
-    def list_of(value):
-        if not isinstance(value, list):
-            raise _Invalid("a list")
-        return [check(v) for v in value]
+def _optional(check: Callable, value):
+    return None if value is None else check(value)
 
-    return list_of
+
+def _list_of(check: Callable, value):
+    if not isinstance(value, list):
+        raise _Invalid("a list")
+    return [check(v) for v in value]
 
 
 def _pair_of_strings(value):
@@ -115,13 +114,10 @@ def _tokens(value):
     raise _Invalid("an object of host to token or null")
 
 
-def _record(schema: dict[str, Callable], build: Callable[[dict], object] = dict) -> Callable:
-    def record(value):
-        if not isinstance(value, dict):
-            raise _Invalid("an object")
-        return build(_check_fields(schema, value))
-
-    return record
+def _record(schema: dict[str, Callable], build: Callable[[dict], object], value):
+    if not isinstance(value, dict):
+        raise _Invalid("an object")
+    return build(_check_fields(schema, value))
 
 
 def _check_fields(schema: dict[str, Callable], data: dict) -> dict:
@@ -157,44 +153,52 @@ def _item(fields: dict) -> QueueItem:
     return QueueItem(**{**fields, "entry_ids": tuple(fields["entry_ids"])})
 
 
-ITEM = _record(
+ITEM = partial(
+    _record,
     {
         "key": _string,
-        "entry_ids": _list_of(_string),
+        "entry_ids": partial(_list_of, _string),
         "title": _string,
         "state": _state,
         "done": _integer,
-        "total": _optional(_integer),
+        "total": partial(_optional, _integer),
         "speed": _number,
-        "eta": _optional(_number),
+        "eta": partial(_optional, _number),
         "connections": _integer,
-        "error": _optional(_string),
-        "error_kind": _optional(_error_kind),
+        "error": partial(_optional, _string),
+        "error_kind": partial(_optional, _error_kind),
         "message": _string,
-        "finished_at": _optional(_number),
+        "finished_at": partial(_optional, _number),
     },
     _item,
 )
 ITEM_FIELDS = tuple(QueueItem.__dataclass_fields__)
 
-SETTINGS = _record(
+SETTINGS = partial(
+    _record,
     {
         "jobs": _integer,
         "connections": _integer,
         "limit_rate": _integer,
         "timeout": _number,
         "retries": _integer,
-        "rewrite_rules": _list_of(_pair_of_strings),
-    }
+        "rewrite_rules": partial(_list_of, _pair_of_strings),
+    },
+    dict,
 )
 
 # What the window sends ("op"), and what the download process sends ("event"), field by field.
 COMMANDS: dict[str, dict[str, Callable]] = {
     "hello": {"version": _integer, "heartbeat": _number},
-    "start": {"root": _string, "catalogs": _list_of(_string), "state_file": _string, "settings": SETTINGS},
+    "start": {
+        "root": _string,
+        "catalogs": partial(_list_of, _string),
+        "state_file": _string,
+        "settings": SETTINGS,
+    },
     "restore": {"resume": _boolean},
-    "download": {"ids": _list_of(_string)},
-    "add": {"ids": _list_of(_string), "paused": _boolean},
+    "download": {"ids": partial(_list_of, _string)},
+    "add": {"ids": partial(_list_of, _string), "paused": _boolean},
     "pause": {"key": _string},
     "resume": {"key": _string},
     "cancel": {"key": _string},
@@ -214,8 +218,8 @@ EVENTS: dict[str, dict[str, Callable]] = {
     "heartbeat": {"dropped": _integer},
     "added": {"key": _string, "index": _integer, "item": ITEM},
     "changed": {"key": _string, "index": _integer, "item": ITEM},
-    "removed": {"key": _string, "index": _integer, "item": _optional(ITEM)},
-    "moved": {"key": _string, "index": _integer, "item": _optional(ITEM)},
+    "removed": {"key": _string, "index": _integer, "item": partial(_optional, ITEM)},
+    "moved": {"key": _string, "index": _integer, "item": partial(_optional, ITEM)},
 }
 
 

@@ -25,7 +25,7 @@ MAX_EVENTS_PER_SECOND = 10
 class _Job:
     item: QueueItem
     abort: threading.Event = field(default_factory=threading.Event)
-    stop_reason: str = ""  # pause, cancel, shutdown
+    stop_reason: str = ""  # pause, shutdown
     thread: threading.Thread | None = None
     last_event: float = 0.0
 
@@ -282,8 +282,7 @@ class DownloadQueue:
 
     def _cancel(self, job: _Job) -> bool:
         if job.thread is not None:
-            job.stop_reason = "cancel"
-            job.abort.set()
+            job.abort.set()  # its worker ends by itself: off the list, nothing it reports reaches a row
         return self._drop(job)
 
     def _drop(self, job: _Job) -> bool:

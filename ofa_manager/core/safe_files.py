@@ -69,7 +69,7 @@ def describe_kind(kind: str | None) -> str:
         "folder": "a folder",
         "other": "a special file (not a regular file)",
         "file": "a file",
-    }.get(kind or "", "nothing")
+    }.get(kind, "nothing")
 
 
 def refuse_unsafe(path: Path) -> None:

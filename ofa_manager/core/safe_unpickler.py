@@ -31,7 +31,15 @@ from ofa_manager.core.pickle_globals import (
 MAX_OPCODES = 5_000_000
 MAX_LONG_BYTES = 1024  # an integer of 8192 bits; a checkpoint needs 64
 MAX_MARKS = 100_000
+MAX_LINE = 1 << 16  # a text opcode's line, newline included
 MAX_STORAGES = 10_000_000
+# Hashing a tuple (a dict key, a set member) hashes each element in turn, recursing in C without the
+# interpreter's guard: a tuple nested a million deep crashes the process, and a tuple that holds another
+# twice, 60 times over, hashes for ever. Keys and members are measured first (dict keys in a checkpoint are
+# strings; a tuple key is rare and shallow).
+MAX_KEY_DEPTH = 100  # tuples within tuples
+MAX_HASHED = 10_000_000  # tuples hashed while reading one pickle, each nested one counted each time
+MAX_SHAPE_DIMS = 64  # a tensor's dimensions (torch allows at most 64)
 _MARK = object()
 # Opcodes that torch's weights_only unpickler implements; any other makes weights_only=True refuse the file.
 _WEIGHTS_ONLY_OPCODES = set(b"\x81Rbaesu(t\x85\x86\x87N\x89\x88)]}\x8fQJKMGhjqrXU\x8a\x80.c")
@@ -57,12 +65,14 @@ class _Reader:
         return data
 
     def readline(self) -> bytes:
-        line = self._stream.readline(min(self._left, 1 << 16))
+        line = self._stream.readline(min(self._left, MAX_LINE))
         self._left -= len(line)
         self._available -= len(line)
-        if not line.endswith(b"\n"):
+        if line.endswith(b"\n"):
+            return line[:-1]
+        if self._available <= 0:
             raise TruncatedCheckpoint(f"the file ends inside the {self._what}: it is truncated")
-        return line[:-1]
+        raise MalformedPickle(f"the {self._what} holds a line longer than this reader accepts")
 
 
 class _Unpickler:
@@ -74,6 +84,34 @@ class _Unpickler:
         self.seen = seen  # full names of globals, in order of first appearance
         self.protocol: int | None = None
         self.foreign_opcodes: set[str] = set()
+        self._measured: dict[int, tuple[int, int, tuple]] = {}  # id → (depth, size, the tuple, kept alive)
+        self._hashed = 0
+
+    def _hashable(self, values: Any) -> None:
+        """Refuse keys or set members whose hashing would crash or hang the process (see MAX_KEY_DEPTH)."""
+        for value in values:
+            if isinstance(value, tuple):
+                self._hashed += self._measure(value)[1]
+                if self._hashed > MAX_HASHED:
+                    raise MalformedPickle(
+                        f"the pickle's keys hold more than {MAX_HASHED} tuples to hash (shared nested tuples)"
+                    )
+
+    def _measure(self, value: tuple) -> tuple[int, int]:
+        """(depth, size): tuples within tuples, and the tuples hashing it visits. Deeper than the
+        interpreter's recursion limit stops as RecursionError (the pickle nests too deeply)."""
+        known = self._measured.get(id(value))
+        if known is not None:
+            return known[0], known[1]
+        depth, size = 1, 1
+        for item in value:
+            if isinstance(item, tuple):
+                inner_depth, inner_size = self._measure(item)
+                depth, size = max(depth, inner_depth + 1), size + inner_size
+        if depth > MAX_KEY_DEPTH:
+            raise MalformedPickle(f"the pickle nests tuples more than {MAX_KEY_DEPTH} deep in a key")
+        self._measured[id(value)] = (depth, size, value)
+        return depth, size
 
     def load(self) -> Any:
         try:
@@ -238,9 +276,11 @@ class _Unpickler:
                 stack.append(items)
             elif op == 0x64:  # DICT
                 items = pop_mark()
+                self._hashable(items[0::2])
                 stack.append({items[i]: items[i + 1] for i in range(0, len(items) - 1, 2)})
             elif op == 0x91:  # FROZENSET
                 items = pop_mark()
+                self._hashable(items)
                 stack.append(frozenset(items))
             elif op == 0x61:  # APPEND
                 item = stack.pop()
@@ -252,15 +292,18 @@ class _Unpickler:
                 items = pop_mark()
                 target = stack[-1]
                 if isinstance(target, set):
+                    self._hashable(items)
                     target.update(items)
                 else:
                     _extend(target, items)
             elif op == 0x73:  # SETITEM
                 value = stack.pop()
                 key = stack.pop()
+                self._hashable((key,))
                 _set_items(stack[-1], [key, value])
             elif op == 0x75:  # SETITEMS
                 items = pop_mark()
+                self._hashable(items[0::2])
                 _set_items(stack[-1], items)
             # -- globals and the operations that would call them
             elif op == 0x63:  # GLOBAL
@@ -381,7 +424,8 @@ def _storage_of(value: Any) -> StorageRef | None:
 
 def _shape(value: Any) -> tuple[int, ...]:
     shape = tuple(value)
-    if not all(isinstance(d, int) and d >= 0 for d in shape):
+    # bounded: the element count multiplies the dimensions (huge integers multiplied would take for ever)
+    if len(shape) > MAX_SHAPE_DIMS or not all(isinstance(d, int) and 0 <= d < 2**63 for d in shape):
         raise ValueError("bad shape")
     return shape
 
@@ -423,6 +467,12 @@ def _numpy_scalar(dtype, data=None) -> NumpyScalar | None:
     return NumpyScalar(code, value)
 
 
+def _plain_set(kind: type, items: Any = ()) -> set | frozenset | None:
+    # Only members whose hash is cheap: a tuple member is left as a record of the call (see MAX_KEY_DEPTH).
+    members = list(items)
+    return None if any(isinstance(m, tuple) for m in members) else kind(members)
+
+
 def _codecs_encode(text, encoding="utf-8", *rest) -> bytes | None:
     # Only the benign use pickle makes of it: protocol 2 writes bytes as _codecs.encode(str, 'latin1').
     if isinstance(text, str) and encoding in ("latin1", "latin-1", "iso-8859-1"):
@@ -440,11 +490,11 @@ _REDUCERS: dict[str, Callable[..., Any]] = {
     "torch._utils._rebuild_parameter_with_state": _rebuild_parameter,
     "torch._tensor._rebuild_from_type_v2": _rebuild_from_type_v2,
     "torch.Size": lambda dims=(): tuple(dims),
-    "torch.device": lambda *a: ":".join(str(x) for x in a),
+    "torch.device": lambda *a: ":".join(map(str, a)) if all(isinstance(x, (str, int)) for x in a) else None,
     "_codecs.encode": _codecs_encode,
-    "builtins.set": lambda items=(): set(items),
-    "builtins.frozenset": lambda items=(): frozenset(items),
-    "builtins.slice": lambda *a: slice(*a),
+    "builtins.set": lambda items=(): _plain_set(set, items),
+    "builtins.frozenset": lambda items=(): _plain_set(frozenset, items),
+    "builtins.slice": lambda *a: slice(*a) if all(x is None or isinstance(x, int) for x in a) else None,
     "builtins.complex": lambda *a: complex(*(x for x in a if isinstance(x, (int, float)))),
     "builtins.bytearray": lambda *a: bytearray(a[0]) if a and isinstance(a[0], bytes) else None,
     "numpy.dtype": _numpy_dtype,
@@ -460,11 +510,21 @@ class _StorageTable:
         self.by_key: dict[str, StorageRef] = {}
 
     def __call__(self, pid: Any) -> StorageRef:
+        # Only the type is named: the repr of what a pickle built can be as large as the pickle allows.
         if not isinstance(pid, tuple) or len(pid) < 5 or pid[0] != "storage":
-            raise MalformedPickle(f"the pickle names a persistent object that is not a storage: {pid!r:.80}")
-        kind, key, location, numel = pid[1], str(pid[2]), str(pid[3]), pid[4]
-        if not isinstance(kind, _StorageType) or not isinstance(numel, int) or numel < 0:
-            raise MalformedPickle(f"the pickle names a storage it does not describe: {key!r:.40}")
+            raise MalformedPickle(
+                f"the pickle names a persistent object that is not a storage (a {type(pid).__name__})"
+            )
+        kind, key, location, numel = pid[1:5]
+        if not (
+            isinstance(kind, _StorageType)
+            and isinstance(key, str)
+            and isinstance(location, str)
+            and isinstance(numel, int)
+            and numel >= 0
+        ):
+            what = repr(key[:40]) if isinstance(key, str) else f"a {type(key).__name__} key"
+            raise MalformedPickle(f"the pickle names a storage it does not describe: {what}")
         ref = self.by_key.get(key)
         if ref is None:
             if len(self.by_key) >= MAX_STORAGES:

@@ -24,7 +24,8 @@ OPERATORS = ";&|()<>"
 _NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _BRACE = re.compile(r"([A-Za-z_][A-Za-z0-9_]*|[0-9]|BASH_SOURCE\[0\])(?:(:?[-=+?])(.*))?", re.DOTALL)
 _CD_PWD = re.compile(r"cd\s+(?:-[LP]\s+)?(.+?)\s*(?:&&|;)\s*pwd(?:\s+-[LP])?", re.DOTALL)
-_ONE_ARGUMENT = re.compile(r"(dirname|realpath|readlink\s+-[fem]|realpath\s+-[se])\s+(.+)", re.DOTALL)
+# The options first: "realpath -s X" is realpath of X, not of "-s X".
+_ONE_ARGUMENT = re.compile(r"(dirname|realpath\s+-[se]|readlink\s+-[fem]|realpath)\s+(.+)", re.DOTALL)
 MAX_DEPTH = 8
 
 

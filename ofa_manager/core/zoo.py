@@ -488,8 +488,7 @@ def build_catalog(
 
 
 def _unique(base: str, used: set[str]) -> str:
-    if not re.match(r"[A-Za-z0-9]", base):
-        base = f"c-{base}"
+    """``base`` (a slug, or "checkpoint": it starts with a letter or digit), numbered when taken."""
     candidate, number = base, 2
     while candidate in used:
         suffix = f"-{number}"

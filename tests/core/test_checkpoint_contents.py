@@ -6,7 +6,10 @@ loaded each safe one with torch.load(weights_only=True) using the lines the insp
 
 from __future__ import annotations
 
+import contextlib
+import io
 import json
+import os
 import pickle
 import pickletools
 import shutil
@@ -18,11 +21,12 @@ from pathlib import Path
 
 import pytest
 
+from ofa_manager import cli
 from ofa_manager.core import checkpoint_contents as cc
 from ofa_manager.core import checkpoint_results as results
 from ofa_manager.core import checkpoint_summary as summary
 from ofa_manager.core import pickle_globals, safe_unpickler
-from tests.catalogs import REPO, cli_command, cli_env, entry, write_catalog
+from tests.catalogs import REPO, cli_env, entry, write_catalog
 
 FIXTURES = REPO / "tests" / "data" / "checkpoints"
 MARKER = "ofa-manager-pwned"  # what malicious_reduce.pt's reduce would create (see make_fixtures.py)
@@ -47,9 +51,19 @@ REFUSED = {
 
 
 def inspect_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        cli_command("inspect", *args), capture_output=True, text=True, env=cli_env(), cwd=cwd, timeout=120
-    )
+    """`ofa-manager inspect ARGS` run in this process from cwd (fast: the mutation runs use these tests)."""
+    out, err = io.StringIO(), io.StringIO()
+    here = os.getcwd()
+    os.chdir(cwd)
+    try:
+        with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+            try:
+                code = cli.main(["inspect", *args])
+            except SystemExit as exc:  # argparse: --help, usage errors
+                code = exc.code
+    finally:
+        os.chdir(here)
+    return subprocess.CompletedProcess(["inspect", *args], code, out.getvalue(), err.getvalue())
 
 
 def zip_checkpoint(path: Path, data_pkl: bytes, storages: dict[str, bytes] | None = None) -> Path:
@@ -521,9 +535,7 @@ def test_the_cli_inspects_a_catalog_entry_by_id(tmp_path, models_dir):
 
 
 def test_the_cli_help_documents_the_exit_codes(tmp_path):
-    done = subprocess.run(
-        cli_command("inspect", "--help"), capture_output=True, text=True, env=cli_env(), cwd=tmp_path
-    )
+    done = inspect_cli("--help", cwd=tmp_path)
     assert done.returncode == 0
     text = " ".join(done.stdout.split())
     assert (

@@ -227,3 +227,47 @@ def test_a_stopped_copy_says_so(tmp_path):
     with pytest.raises(OSError) as info:
         copy_sparse(source, tmp_path / "t", stopped=lambda: True)
     assert info.value.errno == errno.ECANCELED and "stopped while copying s" in str(info.value)
+
+
+def test_atomic_json_is_indented_for_people_to_read(tmp_path):
+    path = tmp_path / "r.json"
+    data = {"name": "Modèle", "ranges": [[0, 1]]}
+    atomic_write_json(path, data)
+    assert path.read_text(encoding="utf-8") == json.dumps(data, indent=2, ensure_ascii=False)
+
+
+def test_a_source_that_shrinks_while_it_is_copied_is_an_error(tmp_path):
+    source = tmp_path / "s"
+    source.write_bytes(b"x" * 1000)
+
+    def shrink() -> bool:  # called before each chunk: the source is cut short before the first one
+        with open(source, "r+b") as fh:
+            fh.truncate(0)
+        return False
+
+    with pytest.raises(OSError) as info:
+        copy_sparse(source, tmp_path / "t", stopped=shrink)
+    assert info.value.errno == errno.EIO and str(info.value) == "[Errno 5] s got shorter while it was copied"
+
+
+def test_a_stop_after_the_last_chunk_still_stops_the_copy(tmp_path):
+    source = tmp_path / "s"
+    source.write_bytes(b"x" * 1000)
+    asked = []
+
+    def stopped() -> bool:
+        asked.append(True)
+        return len(asked) > 1  # not before the only chunk, but once it is written
+
+    with pytest.raises(OSError) as info:
+        copy_sparse(source, tmp_path / "t", stopped=stopped)
+    assert info.value.errno == errno.ECANCELED and len(asked) == 2
+
+
+def test_a_copy_keeps_the_time_stamps_and_the_size(tmp_path):
+    source, target = tmp_path / "s", tmp_path / "t"
+    sparse(source, 3 << 20, {0: b"a" * 4096})  # a hole at the end
+    os.utime(source, ns=(1_600_000_000_000_000_000, 1_600_000_000_123_456_789))
+    copy_sparse(source, target)
+    assert target.stat().st_mtime_ns == 1_600_000_000_123_456_789
+    assert target.stat().st_size == 3 << 20 and target.read_bytes() == source.read_bytes()

@@ -3,6 +3,10 @@
 
 from __future__ import annotations
 
+import calendar
+import re
+import time
+
 import pytest
 
 from ofa_manager.core.catalog import FORMAT
@@ -61,3 +65,34 @@ def test_locking_named_checkpoints_that_are_not_here_names_each_of_them(library)
     with pytest.raises(LockError) as info:
         build_lock(library, catalog, [catalog.get("a"), catalog.get("b"), catalog.get("c")])
     assert f"not downloaded in {library.root}, so not pinned: b, c (" in str(info.value)
+
+
+def test_a_backbone_not_pinned_is_not_named_and_the_catalogs_own_fields_are_carried(tmp_path, models_dir):
+    rows = [
+        entry("base", "http://x.invalid/base.pt"),
+        entry(
+            "tuned", "http://x.invalid/t.pt", sha256=sha256(DATA), size=len(DATA), base="base", license="MIT"
+        ),
+    ]
+    library = Library(models_dir, load(write_catalog(tmp_path / "c.json", rows)))
+    tuned = library.catalog.get("tuned")
+    library.path(tuned).write_bytes(DATA)
+    assert library.adopt(tuned)
+    (row,) = build_lock(library, library.catalog)["entries"]
+    assert row["id"] == "tuned" and row["base"] is None  # "base" is not here, so not in the lock
+    assert row["license"] == "MIT"
+
+
+def test_the_lock_time_is_utc_whatever_the_local_zone(library, monkeypatch):
+    monkeypatch.setenv("TZ", "Etc/GMT-12")  # twelve hours ahead of UTC
+    time.tzset()
+    try:
+        before = int(time.time())
+        stamp = build_lock(library, library.catalog)["locked_at"]
+        after = int(time.time())
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", stamp)
+    seconds = calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+    assert before <= seconds <= after

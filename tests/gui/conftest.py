@@ -73,3 +73,36 @@ def reads(monkeypatch) -> list[str]:
 
     monkeypatch.setattr(claims, "read_checkpoint", spy)
     return seen
+
+
+@pytest.fixture
+def english(qapp):
+    """The window's language installed as start-up installs it (English plural forms), removed after."""
+    from ofa_manager.gui import i18n
+
+    i18n.install("en", qapp)
+    yield
+    i18n.uninstall(qapp)
+
+
+@pytest.fixture
+def model_scene(tmp_path, http_server, qtbot, english):
+    """A models folder, its catalog and the window's store, without the window (tests/model_scene.py)."""
+    from tests.model_scene import ModelScene
+
+    scene = ModelScene(tmp_path, http_server, qtbot)
+    yield scene
+    scene.close()
+
+
+@pytest.fixture
+def queue_scene(tmp_path, http_server, qtbot, english):
+    """The same, with the download queue running in this process (one download at a time)."""
+    from tests.model_scene import ModelScene
+
+    scene = ModelScene(
+        tmp_path, http_server, qtbot, settings=Settings(jobs=1, connections=1), queue_in_window=True
+    )
+    yield scene
+    scene.close()
+    qtbot.waitUntil(lambda: not engine_threads(), timeout=5000)

@@ -9,6 +9,7 @@ import pytest
 
 from ofa_manager.core.file_status import State
 from ofa_manager.core.library import Library
+from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Transfer
 from ofa_manager.core.transfer_options import DownloadError, RateLimiter
 from tests.catalogs import MiB, RequestClock, entry, fast_options, leftovers, load, payload, write_catalog
@@ -102,8 +103,13 @@ def test_a_compressed_body_is_refused_and_a_mirror_serving_the_file_as_is_is_use
     # the catalog has no sha256. Only the label is faked here; the client must not get that far.
     data = payload(400_000)
     route, library, m = setup(tmp_path, models_dir, http_server, data, content_encoding="gzip")
-    with pytest.raises(DownloadError, match=r"compressed \(Content-Encoding: gzip\)"):
+    with pytest.raises(DownloadError) as info:
         run(library, m)
+    assert str(info.value) == (
+        "Model M: the server sent the file compressed (Content-Encoding: gzip) although asked for it as is; "
+        "those bytes are not the checkpoint"
+    )
+    assert info.value.kind is ErrorKind.HTTP
     assert not library.path(m).exists()
 
     http_server.add("/main.pt", data, content_encoding="gzip")
@@ -227,8 +233,12 @@ def test_a_trickle_that_never_ends_fails_after_the_retries_like_any_stall(tmp_pa
     http_server.add(PATH, data, trickle_after=100_000, trickle_rate=200, trickle_times=100)
     library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
     options = fast_options(connections=1, timeout=0.5, retries=2, min_speed=1024)
-    with pytest.raises(DownloadError, match=r"under 1.0 KiB/s .*gave up after 3 attempts"):
+    with pytest.raises(DownloadError) as info:
         run_guarded(Transfer(library, m, options))
+    assert str(info.value) == (
+        "Model M: stalled: under 1.0 KiB/s for 0.5 s (no byte counts below that speed) "
+        "(gave up after 3 attempts)"
+    )
     # The bytes each trickle brought did not count as "data flowing again": three attempts in all.
     assert len(http_server.requests_for(PATH, "GET")) == 3
     assert library.status(m).state is State.PARTIAL  # what did arrive is kept for a later resume

@@ -1,0 +1,285 @@
+"""`download`, in this process: what it refuses and in which words (ids and --all, a rate, a timeout), the
+questions it asks (a missing backbone, a rejected copy, the disk) and how flags and answers settle them, a
+shared store's copy, the lines it prints as files arrive or fail, and the progress bar on a terminal."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import signal
+import threading
+
+import pytest
+
+from ofa_manager.core import settings
+from tests.catalogs import entry, payload, run_cli, wait_for, write_catalog
+from tests.scenes import Shelf, Terminal
+
+pytestmark = pytest.mark.usefixtures("engine_threads_end")
+
+
+@pytest.fixture
+def shelf(tmp_path, models_dir, http_server) -> Shelf:
+    return Shelf(tmp_path, models_dir, http_server)
+
+
+def gets(http_server, path: str) -> int:
+    return len([r for r in http_server.requests if r.path == path and r.method == "GET"])
+
+
+def refused(capsys, shelf, *words: str) -> str:
+    code, out, err = run_cli(capsys, *shelf.args, "download", *words)
+    assert code == 2 and out == "", err
+    assert err.startswith("ofa-manager: error: ") and err.count("\n") == 1
+    return err.removeprefix("ofa-manager: error: ").rstrip("\n")
+
+
+# -- what is refused --------------------------------------------------------------------------------------
+
+
+def test_ids_or_all_but_not_both_nor_neither(capsys, shelf, http_server):
+    assert refused(capsys, shelf, "good", "--all") == "give checkpoint ids or --all, not both"
+    assert refused(capsys, shelf) == "name the checkpoints to download (see `ofa-manager list`), or use --all"
+    assert http_server.requests == []
+
+
+def test_a_rate_it_cannot_read_is_refused_naming_the_option(capsys, shelf):
+    message = refused(capsys, shelf, "good", "--limit-rate", "fast")
+    assert message.startswith("--limit-rate: not a rate: 'fast'")
+
+
+@pytest.mark.parametrize("timeout", ["0", "-1", "nan", "inf", "3600.5"])
+def test_a_timeout_outside_its_range_is_refused(capsys, shelf, timeout):
+    assert refused(capsys, shelf, "good", "--timeout", timeout) == (
+        "--timeout must be more than 0 and at most 3600 seconds"
+    )
+
+
+def test_the_longest_timeout_is_taken(capsys, shelf):
+    code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--timeout", "3600")
+    assert code == 0, err
+
+
+def test_a_rate_limit_of_0_is_no_limit(capsys, shelf):
+    code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--limit-rate", "0")
+    assert code == 0, err
+
+
+# -- what is asked --------------------------------------------------------------------------------------
+
+
+def test_a_missing_backbone_off_a_terminal_names_both_flags(capsys, shelf, http_server):
+    message = refused(capsys, shelf, "shared-a")
+    assert message == (
+        "shared-a need(s) the backbone good, which is not downloaded: add --with-backbone to download it "
+        "too, or --no-backbone"
+    )
+    assert http_server.requests == []
+
+
+def test_with_backbone_downloads_it_too(capsys, shelf, http_server):
+    code, _, err = run_cli(capsys, *shelf.args, "download", "shared-a", "--with-backbone")
+    assert code == 0, err
+    assert "also downloading the backbone good\n" in err
+    assert (shelf.dir / "good.pt").read_bytes() == shelf.files["good"]
+    assert "2 file(s) ready, 0 failed" in err
+
+
+def test_no_backbone_downloads_only_what_is_named(capsys, shelf, http_server):
+    code, _, err = run_cli(capsys, *shelf.args, "download", "shared-a", "--no-backbone")
+    assert code == 0 and "also downloading" not in err
+    assert gets(http_server, "/good.pt") == 0 and (shelf.dir / "shared.pt").exists()
+
+
+@pytest.mark.parametrize(
+    "answer, backbone, fetched",
+    [("\n", True, 2), ("y\n", True, 2), (" Yes\n", True, 2), ("n\n", False, 1), ("x\n", False, 1)],
+)
+def test_the_backbone_question_on_a_terminal(
+    capsys, monkeypatch, shelf, http_server, answer, backbone, fetched
+):
+    monkeypatch.setattr("sys.stdin", Terminal(answer))
+    code, out, err = run_cli(capsys, *shelf.args, "download", "shared-a")
+    assert code == 0, err
+    assert out == (
+        "shared-a need(s) the backbone good, which is not downloaded. Download good too? "
+        "[Y]es / [n]o, only these / [c]ancel "
+    )
+    assert ("also downloading the backbone good" in err) is backbone
+    assert (shelf.dir / "good.pt").exists() is backbone
+    assert f"{fetched} file(s) ready" in err
+
+
+@pytest.mark.parametrize("answer", ["c\n", "Cancel\n"])
+def test_cancel_downloads_nothing(capsys, monkeypatch, shelf, http_server, answer):
+    monkeypatch.setattr("sys.stdin", Terminal(answer))
+    code, _, err = run_cli(capsys, *shelf.args, "download", "shared-a")
+    assert code == 0 and err == "nothing downloaded\n"
+    assert http_server.requests == [] and list(shelf.dir.iterdir()) == []
+
+
+def test_a_rejected_copy_is_not_fetched_again_without_a_yes(capsys, monkeypatch, shelf, http_server):
+    assert run_cli(capsys, *shelf.args, "download", "bad")[0] == 1
+    fetched = gets(http_server, "/bad.pt")
+    monkeypatch.setattr("sys.stdin", io.StringIO("y\n"))
+    message = refused(capsys, shelf, "bad")
+    assert message == (
+        "bad: a download that failed its check is kept (NAME.rejected); not fetched again. "
+        "`ofa-manager accept ID` keeps it anyway, `ofa-manager rm --rejected ID` deletes it, --yes downloads "
+        "again"
+    )
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    code, out, _ = run_cli(capsys, *shelf.args, "download", "bad")
+    assert code == 0
+    assert out == (
+        "bad: the last download failed its check and is kept. Download again? [y/N] nothing downloaded\n"
+    )
+    assert gets(http_server, "/bad.pt") == fetched
+    code, _, err = run_cli(capsys, *shelf.args, "download", "bad", "--yes")
+    assert code == 1 and gets(http_server, "/bad.pt") > fetched
+
+
+def huge(tmp_path, models_dir, http_server):
+    http_server.add("/huge.pt", payload(1000))
+    catalog = write_catalog(tmp_path / "h.json", [entry("huge", http_server.url("/huge.pt"), size=2**50)])
+    return ["--dir", str(models_dir), "--catalog", str(catalog)]
+
+
+def test_too_little_room_off_a_terminal_is_a_usage_error(capsys, tmp_path, models_dir, http_server):
+    args = huge(tmp_path, models_dir, http_server)
+    code, out, err = run_cli(capsys, *args, "download", "huge")
+    assert code == 2 and out == ""
+    assert re.fullmatch(
+        r"ofa-manager: error: these downloads need 1\.0 PiB, but only \S+ \S+ is free in "
+        rf"{re.escape(str(models_dir))}: free some space, or add --yes to download anyway\n",
+        err,
+    ), err
+    assert http_server.requests == []
+
+
+def test_too_little_room_asked_on_a_terminal(capsys, monkeypatch, tmp_path, models_dir, http_server):
+    args = huge(tmp_path, models_dir, http_server)
+    monkeypatch.setattr("sys.stdin", Terminal("\n"))
+    code, out, err = run_cli(capsys, *args, "download", "huge")
+    assert code == 0 and err == "nothing downloaded\n"
+    assert out.startswith("these downloads need 1.0 PiB, but only ") and out.endswith(
+        " Download anyway? [y/N] "
+    )
+    code, _, err = run_cli(capsys, *args, "download", "huge", "--yes")
+    assert err.startswith("warning: these downloads need 1.0 PiB, but only ")
+    assert "; downloading anyway (--yes)\n" in err and code == 1  # the server has less than the catalog says
+
+
+# -- a shared store -----------------------------------------------------------------------------------------
+
+
+def test_a_store_copy_is_used_unless_here(capsys, tmp_path, models_dir, http_server):
+    store = tmp_path / "store"
+    store.mkdir()
+    shelf = Shelf(tmp_path, models_dir, http_server, store=store)
+    (store / "good.pt").write_bytes(shelf.files["good"])
+    code, out, err = run_cli(capsys, *shelf.args, "download", "good")
+    assert code == 0 and out == ""
+    assert err == (
+        f"good: in the shared store ({store / 'good.pt'}); not downloaded (--here downloads a copy into the "
+        "models folder)\n"
+    )
+    assert http_server.requests == []
+    code, _, err = run_cli(capsys, *shelf.args, "download", "good", "shared-a", "--no-backbone")
+    assert code == 0 and "1 file(s) ready" in err and gets(http_server, "/good.pt") == 0
+    code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--here")
+    assert code == 0 and (models_dir / "good.pt").read_bytes() == shelf.files["good"]
+
+
+# -- what it prints -------------------------------------------------------------------------------------
+
+
+def test_the_lines_of_a_download_with_one_failure(capsys, shelf, http_server):
+    code, out, err = run_cli(capsys, *shelf.args, "download", "good", "shared-a", "shared-b", "bad")
+    assert code == 1 and out == ""
+    lines = err.splitlines()
+    assert "shared-a, shared-b share one file (shared.pt): fetched once" in lines
+    assert f"done: good (293.0 KiB) -> {shelf.dir.resolve() / 'good.pt'}" in lines
+    assert f"done: shared-a, shared-b (195.3 KiB) -> {shelf.dir.resolve() / 'shared.pt'}" in lines
+    failed = [line for line in lines if line.startswith("failed: ")]
+    assert len(failed) == 1 and failed[0].startswith("failed: Bad: ") and "sha256" in failed[0]
+    assert "good: verified against the catalog's sha256" in lines
+    assert (
+        "shared-a, shared-b: not verified: neither the catalog nor the server gave a fingerprint "
+        "(its sha256 is recorded)"
+    ) in lines
+    assert lines[-1] == f"2 file(s) ready, 1 failed, in {shelf.dir.resolve()}"
+
+
+def test_progress_lines_name_the_file_its_share_and_the_rate(capsys, shelf, http_server):
+    http_server.add("/good.pt", shelf.files["good"], stall_after=100_000, stall_seconds=0.5)
+    code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1")
+    assert code == 0, err
+    progress = [line for line in err.splitlines() if line.startswith("good: ") and " of " in line]
+    assert progress, err
+    assert re.fullmatch(
+        r"good: (\d+%|\?) \S+ \S+ of 293\.0 KiB, \S+( \S+)?, \S+( \S+)* left( reconnecting)?", progress[0]
+    )
+
+
+class Tty(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+def test_on_a_terminal_each_file_has_a_bar(capsys, monkeypatch, shelf):
+    screen = Tty()
+    monkeypatch.setattr("sys.stderr", screen)
+    code, _, _ = run_cli(capsys, *shelf.args, "download", "good", "bad", "--connections", "1", "--jobs", "1")
+    text = screen.getvalue()
+    assert code == 1
+    assert "good: 100%|" in text and "| 293.0 KiB of 293.0 KiB — done" in text
+    assert "bad: " in text and " — failed" in text
+    assert "done: good" not in text  # bars, not the plain lines
+    assert text.splitlines()[-1] == f"1 file(s) ready, 1 failed, in {shelf.dir.resolve()}"
+
+
+def test_retries_come_from_the_settings_unless_given(capsys, shelf, http_server):
+    current = settings.load()
+    current.retries = 0
+    settings.save(current)
+    http_server.add("/good.pt", shelf.files["good"], statuses=[503] * 20)
+    code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1")
+    assert code == 1 and "503 Service Unavailable (gave up after 1 attempts)" in err
+    code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1", "--retries", "2")
+    assert code == 1 and "503 Service Unavailable (gave up after 3 attempts)" in err
+    # While it waits to try again, the line says so (nothing has arrived: no rate, no time left).
+    assert "good: 0% 0 Bytes of 293.0 KiB, —, unknown left reconnecting" in err.splitlines()
+
+
+def test_ctrl_c_stops_the_download_and_keeps_the_partial_data(capsys, shelf, http_server):
+    http_server.add("/good.pt", shelf.files["good"], stall_after=100_000, stall_seconds=3)
+
+    def press_ctrl_c() -> None:
+        wait_for(
+            lambda: any(
+                r.path == "/good.pt" and r.method == "GET" and r.bytes_sent for r in http_server.requests
+            ),
+            what="the download to start",
+        )
+        os.kill(os.getpid(), signal.SIGINT)
+
+    # Python's own handler (the mutation runner starts its tests with SIGINT ignored).
+    handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        pressing = threading.Thread(target=press_ctrl_c)
+        pressing.start()
+        code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1")
+        pressing.join()
+    finally:
+        signal.signal(signal.SIGINT, handler)
+    assert code == 130
+    assert "\nstopped; partial data kept — run the same command again to resume\n" in err
+    assert "file(s) ready" not in err
+    code, out, _ = run_cli(capsys, *shelf.args, "list", "--json")
+    kept = json.loads(out)[0]
+    assert kept["state"] == "partial"
+    code, _, _ = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1")
+    assert code == 0 and (shelf.dir / "good.pt").read_bytes() == shelf.files["good"]

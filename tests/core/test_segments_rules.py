@@ -1,0 +1,170 @@
+"""Which bytes of a file are done and which are fetched next (core/segments.py), seen from outside: a partial
+file with holes, as a resume record describes it, is completed by asking the server for the holes only."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ofa_manager.core import segments
+from ofa_manager.core.segments import _Plan
+from ofa_manager.core.transfer import Transfer
+from tests.catalogs import MiB, engine_threads, fast_options, leftovers, payload
+from tests.transfers import PATH, make_library, run_guarded
+
+
+@pytest.fixture(autouse=True)
+def _engine_threads_end():
+    yield
+    assert engine_threads() == []
+
+
+def holey_partial(tmp_path, models_dir, http_server, data, ranges):
+    """A partial file holding ``data`` in ``ranges`` and junk elsewhere, with its resume record."""
+    route = http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    part = bytearray(b"\xee" * len(data))
+    for start, end in ranges:
+        part[start:end] = data[start:end]
+    library.part_path(m).write_bytes(part)
+    record = {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None, "ranges": ranges}
+    library.write_record(m, record)
+    return route, library, m
+
+
+@pytest.mark.parametrize("connections", [1, 2])
+def test_a_partial_file_with_holes_is_completed_by_asking_for_the_holes(
+    tmp_path, models_dir, http_server, connections
+):
+    data = payload(MiB)
+    # Two pieces that touch (one piece really), then a hole, a piece, and the rest missing.
+    ranges = [[0, 100_000], [100_000, 200_000], [500_000, 600_000]]
+    route, library, m = holey_partial(tmp_path, models_dir, http_server, data, ranges)
+    transfer = Transfer(library, m, fast_options(connections=connections, min_segment=MiB))
+    assert run_guarded(transfer).read_bytes() == data
+    asked = [(r.range, r.if_range) for r in http_server.requests_for(PATH, "GET")]
+    # The first request opens the first hole; the other hole follows on the same or a second connection.
+    assert asked == [("bytes=200000-", route.etag), (f"bytes=600000-{MiB - 1}", route.etag)]
+    assert leftovers(models_dir) == []
+
+
+def test_a_partial_file_missing_only_its_start_asks_for_the_start(tmp_path, models_dir, http_server):
+    data = payload(MiB)
+    route, library, m = holey_partial(tmp_path, models_dir, http_server, data, [[300_000, MiB]])
+    assert (
+        run_guarded(Transfer(library, m, fast_options(connections=2, min_segment=MiB))).read_bytes() == data
+    )
+    asked = [r.range for r in http_server.requests_for(PATH, "GET")]
+    assert asked == ["bytes=0-"]
+
+
+# The planner itself: which connection fetches what next depends on how fast each one goes, so the choices
+# are checked on the planner directly (the transfers above show them from the server's side).
+
+
+def test_a_plan_merges_what_is_done_and_lists_what_is_missing():
+    plan = _Plan(100, [[10, 20], [0, 5], [5, 10], [30, 30], [25, 35], [32, 34]])
+    assert plan.snapshot() == [[0, 20], [25, 35]]
+    assert plan.free == [[20, 25], [35, 100]]
+    assert (plan.done_bytes(), plan.prefix(), plan.complete()) == (30, 20, False)
+    assert _Plan(100, [[5, 100]]).prefix() == 0 and not _Plan(100, [[5, 100]]).complete()
+    assert _Plan(100, [[0, 100]]).complete() and _Plan(100, [[0, 100]]).free == []
+    assert _Plan(0, []).complete()
+
+
+def test_a_plan_of_unknown_size_is_one_open_stream_until_its_end():
+    plan = _Plan(None, [])
+    assert plan.free == [] and not plan.complete()
+    slot = plan.first_slot()
+    assert (slot.pos, slot.end) == (0, None)
+    assert plan.claim(slot, 4096) == 4096  # no end to stop at
+    assert plan.take(1) is None  # an open stream is never split
+    plan.eof = True
+    assert plan.complete()
+
+
+def test_the_first_slot_is_the_first_hole_and_the_next_ones_the_other_holes():
+    plan = _Plan(100, [[0, 10], [50, 60]])
+    first = plan.first_slot()
+    assert (first.pos, first.end) == (10, 50)
+    second = plan.take(1000)
+    assert (second.pos, second.end) == (60, 100)
+    complete = _Plan(100, [[0, 100]]).first_slot()
+    assert (complete.pos, complete.end) == (100, 100)
+
+
+def test_with_no_hole_left_the_largest_share_is_halved_down_to_twice_the_least_segment():
+    plan = _Plan(100, [])
+    first = plan.first_slot()
+    second = plan.take(25)  # 100 left: halved
+    assert (first.pos, first.end, second.pos, second.end) == (0, 50, 50, 100)
+    plan.advance(second, 10)  # the second share has 40 left, the first 50: the first is halved
+    third = plan.take(25)
+    assert (first.end, third.pos, third.end) == (25, 25, 50)
+    # 40 left at most now: halved while at least twice the least segment (20) is left, and no more.
+    fourth = plan.take(20)
+    assert (second.end, fourth.pos, fourth.end) == (80, 80, 100)
+    assert all(type(v) is int for s in plan.slots for v in (s.pos, s.end))  # byte offsets for Range headers
+    assert plan.take(20) is None
+
+
+def test_a_share_reads_up_to_its_end_and_gives_back_what_it_did_not_fetch():
+    plan = _Plan(100, [])
+    first = plan.first_slot()
+    assert plan.claim(first, 1000) == 100 and plan.claim(first, 30) == 30
+    plan.advance(first, 30)
+    second = plan.take(10)
+    assert (first.end, second.pos) == (65, 65)
+    assert plan.claim(first, 1000) == 35
+    plan.advance(first, 40)  # read past its shortened end (the body was already under way)
+    assert plan.claim(first, 1000) == 0
+    plan.release(second)  # failed before fetching anything: its share is free again
+    assert plan.free == [[65, 100]] and second not in plan.slots
+    assert plan.snapshot() == [[0, 70]]
+    plan.release(first)
+    assert plan.free == [[65, 100]] and plan.slots == []  # nothing of its own left to give back
+    # The given-back share starts inside what is done: fetched again, the bytes join the done range.
+    again = plan.take(10)
+    assert (again.pos, again.end) == (65, 100)
+    plan.advance(again, 35)
+    assert plan.snapshot() == [[0, 100]] and plan.complete()
+
+
+@pytest.mark.parametrize(("every", "syncs"), [(MiB, 1), (MiB + 1, 0)], ids=["at-the-threshold", "below-it"])
+def test_the_hashed_data_is_written_back_every_so_many_bytes(
+    tmp_path, models_dir, http_server, monkeypatch, every, syncs
+):
+    # Every SYNC_EVERY bytes hashed, the partial file's data is written back (little is left for the fsync
+    # before the rename). The threshold is set around a 1 MiB file's size; the calls are recorded.
+    monkeypatch.setattr(segments, "SYNC_EVERY", every)
+    synced = []
+    real = os.fdatasync
+
+    def fdatasync(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        real(fd)
+
+    monkeypatch.setattr(os, "fdatasync", fdatasync)
+    data = payload(MiB)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
+    assert synced.count(str(library.part_path(m))) == syncs
+
+
+def test_a_failed_write_back_is_not_an_error(tmp_path, monkeypatch):
+    calls = []
+
+    def failing(fd):
+        calls.append(fd)
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(os, "fdatasync", failing)
+    with open(tmp_path / "f", "wb") as fh:
+        segments._datasync(fh.fileno())
+        assert calls == [fh.fileno()]
+        monkeypatch.delattr(os, "fdatasync")  # where there is none, fsync does it
+        monkeypatch.setattr(os, "fsync", failing)
+        segments._datasync(fh.fileno())
+    assert len(calls) == 2
