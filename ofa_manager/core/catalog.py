@@ -230,6 +230,7 @@ def _text_problem(value: str, limit: int, *, multiline: bool = False) -> str | N
         return f"holds a lone surrogate ({found.group()!r}), which is not text"
     # What the scan above found is a surrogate or a control character: not a surrogate, so the latter.
     found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
+    assert found is not None
     return f"holds the control character {found.group()!r}"
 
 
