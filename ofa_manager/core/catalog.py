@@ -228,8 +228,10 @@ def _text_problem(value: str, limit: int, *, multiline: bool = False) -> str | N
     found = _SURROGATE.search(value)
     if found:
         return f"holds a lone surrogate ({found.group()!r}), which is not text"
+    # What the scan above found is a surrogate or a control character: not a surrogate, so the latter.
     found = (_CONTROL_MULTILINE if multiline else _CONTROL).search(value)
-    return f"holds the control character {found.group()!r}" if found else "is not acceptable text"
+    assert found is not None
+    return f"holds the control character {found.group()!r}"
 
 
 def _host_problem(host: str) -> str | None:
@@ -252,7 +254,7 @@ def _host_problem(host: str) -> str | None:
 
     try:
         idna.encode(host, uts46=True)
-        idna.encode(host.lower(), strict=True, std3_rules=True)
+        idna.encode(host.lower(), strict=True)  # labels split on "." only
     except (idna.IDNAError, UnicodeError, ValueError):
         return f"has a host name that cannot be encoded (IDNA): {_show(host)}"
     return None

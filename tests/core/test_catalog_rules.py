@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import gc
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -24,6 +26,7 @@ from ofa_manager.core.catalog import (
     unknown_id_message,
 )
 from ofa_manager.core.resources import builtin_catalog_path
+from tests.catalogs import cli_env
 
 URL = "https://bucket.example.org/ofa/model.pt"
 SHA = "ab" * 32
@@ -163,6 +166,7 @@ def test_the_second_entry_without_an_id_is_named_by_its_number(tmp_path):
         ("a\nb", "holds the control character '\\n'"),
         ("a\x85b", "holds the control character '\\x85'"),
         ("a\ud800b", "holds a lone surrogate ('\\ud800'), which is not text"),
+        ("t" * 999 + "\n", "holds the control character '\\n'"),  # 1000 characters: not too long
     ],
 )
 def test_a_title_is_one_line_of_text_of_at_most_1000_characters(tmp_path, title, problem):
@@ -327,6 +331,7 @@ def test_the_default_file_name_is_the_urls_last_segment_decoded(url, name):
         ("params", "9\n3M", "holds the control character '\\n'"),
         ("description", "a\x00b", "holds the control character '\\x00'"),
         ("description", "a\x0bb", "holds the control character '\\x0b'"),
+        ("description", "line\nbad\x00", "holds the control character '\\x00'"),  # not the line break
         ("description", "a\udfffb", "holds a lone surrogate ('\\udfff'), which is not text"),
     ],
 )
@@ -568,6 +573,10 @@ def test_a_file_larger_than_256_mib_is_not_read(tmp_path, monkeypatch):
             '{"format": 1,\n"entries": [],\n"n": ' + "7" * 5000 + "}",
             "line 3: a number of 5000 digits; not a catalog",
         ),
+        (
+            '\n{"format": 1,\n"n": ' + "7" * 4400 + ',\n"entries": []\n}\n',
+            "line 3: a number of 4400 digits; not a catalog",
+        ),
         ("[1, 2]", "the catalog must be a JSON object with 'format' and 'entries'"),
         ('"text"', "the catalog must be a JSON object with 'format' and 'entries'"),
         ('{"entries": []}', "field 'format' must be 1 (found None)"),
@@ -788,3 +797,36 @@ def test_an_entry_of_another_catalog_shares_nothing_and_needs_nothing_here(tmp_p
     )
     stranger = elsewhere.get("b")
     assert here.sharing(stranger) == [] and here.dependants(stranger) == []
+
+
+def test_a_catalog_is_read_as_utf8_whatever_the_locale(tmp_path):
+    # A process in the plain C locale (ASCII), without Python's UTF-8 mode, reads a title in Chinese.
+    path = tmp_path / "c.json"
+    path.write_text(
+        json.dumps({"format": 1, "title": "模型", "entries": [row()]}, ensure_ascii=False), "utf-8"
+    )
+    env = cli_env(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    code = (
+        "import json; from ofa_manager.core.catalog import load_catalog; "
+        f"print(json.dumps(load_catalog([{str(path)!r}]).title))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == "模型"
+
+
+def test_a_number_over_a_lower_digit_limit_is_named_in_pythons_words(tmp_path):
+    # PYTHONINTMAXSTRDIGITS may set the limit as low as 640: a number of 700 digits is then refused too.
+    path = tmp_path / "c.json"
+    path.write_text('{"format": 1, "entries": [], "n": ' + "7" * 700 + "}", encoding="utf-8")
+    env = cli_env(PYTHONINTMAXSTRDIGITS="640")
+    code = (
+        "from ofa_manager.core.catalog import load_catalog, CatalogError\n"
+        f"try:\n    load_catalog([{str(path)!r}])\nexcept CatalogError as exc:\n    print(exc)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith(
+        f"{path}: invalid JSON: Exceeds the limit (640 digits) for integer string conversion: "
+        "value has 700 digits"
+    )
