@@ -69,6 +69,33 @@ def test_verify_of_a_damaged_file_exits_1_naming_both_hashes(capsys, shelf):
     ]
 
 
+def test_verify_counts_every_damaged_file_and_names_the_recorded_hash_without_a_catalog_one(capsys, shelf):
+    get(capsys, shelf, "good", "shared-a")
+    rot(shelf.dir / "good.pt")
+    rot(shelf.dir / "shared.pt")
+    code, lines = verify(capsys, shelf)
+    assert code == 1
+    good, shared = (sha256((shelf.dir / name).read_bytes()) for name in ("good.pt", "shared.pt"))
+    assert lines == [
+        f"good: CORRUPT ({shelf.dir.resolve() / 'good.pt'}): sha256 {good} does not match the expected "
+        f"{sha256(shelf.files['good'])}",
+        # shared has no sha256 in the catalog: the one recorded when it arrived is what it is held to.
+        f"shared-a, shared-b: CORRUPT ({shelf.dir.resolve() / 'shared.pt'}): sha256 {shared} does not match "
+        f"the expected {sha256(shelf.files['shared'])}",
+        "2 file(s) checked, 2 corrupt",
+    ]
+
+
+def test_verify_counts_every_file_it_did_not_write(capsys, shelf):
+    (shelf.dir / "good.pt").write_bytes(b"the user's own file")
+    (shelf.dir / "shared.pt").write_bytes(b"another file of the user's")
+    code, lines = verify(capsys, shelf)
+    assert code == 1
+    # good's catalog hash says it is not ours; shared has none, so what is found there is unverified.
+    assert [line.split(" (")[0] for line in lines[:2]] == ["good: NOT OURS", "shared-a, shared-b: UNVERIFIED"]
+    assert lines[2:] == ["2 file(s) checked, 0 corrupt, 2 not ours (unverified or not matching)"]
+
+
 def test_verify_of_a_file_it_did_not_write_exits_1(capsys, shelf):
     (shelf.dir / "good.pt").write_bytes(b"the user's own file")
     code, lines = verify(capsys, shelf)
