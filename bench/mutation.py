@@ -155,7 +155,7 @@ MODULES: dict[str, list[str]] = {
         "tests/cli/test_archives.py",
     ],
     # Modules added after the first map (a test file each, named for what it covers).
-    "core/desktop.py": ["tests/project/test_desktop_files.py"],
+    "core/desktop.py": ["tests/project/test_desktop_rules.py", "tests/project/test_desktop_files.py"],
     "core/elsewhere.py": ["tests/core/test_elsewhere_rules.py", "tests/cli/test_waiting_download.py"],
     "core/footprint.py": ["tests/core/test_footprint_rules.py", "tests/core/test_figures_space.py"],
     "core/moved.py": ["tests/core/test_moved_rules.py", "tests/core/test_moved_folder.py"],
