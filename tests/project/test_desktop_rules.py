@@ -79,14 +79,14 @@ def test_install_and_uninstall_ask_the_menu_to_reread_its_folder(tmp_path, tools
     assert len(recorded(calls)) == 3
 
 
-def test_uninstall_removes_every_icon_even_when_one_is_already_gone(tmp_path, tools):
+def test_uninstall_removes_every_icon_even_when_the_entry_is_already_gone(tmp_path, tools):
     home = tmp_path / "share"
     written = desktop.install_desktop(home, exec_path="/opt/ofa/ofa-manager-gui")
+    entry = home / "applications" / f"{APP_ID}.desktop"
     icons = [path for path in written if path.suffix in (".png", ".svg")]
-    assert len(icons) >= 2
-    icons[0].unlink()
-    removed = desktop.uninstall_desktop(home)
-    assert sorted(removed) == sorted(path for path in written if path != icons[0])
+    assert entry in written and len(icons) >= 2
+    entry.unlink()  # the first thing uninstall looks for
+    assert sorted(desktop.uninstall_desktop(home)) == sorted(icons)
     assert not any(path.exists() for path in written)
 
 
@@ -107,6 +107,7 @@ def test_the_entry_points_exec_and_tryexec_at_the_launcher_and_keeps_no_other_tr
 def test_an_exec_argument_escapes_quotes_backquotes_dollars_and_backslashes():
     assert desktop.quote_exec_argument('/a b/"x"`y`$z') == '"/a b/\\\\"x\\\\"\\\\`y\\\\`\\\\$z"'
     assert desktop.quote_exec_argument("/plain/path%") == "/plain/path%%"
+    assert desktop.quote_exec_argument("/my apps/X-ofa") == '"/my apps/X-ofa"'  # only those four escaped
 
 
 def test_a_missing_tool_is_skipped_without_a_word(tmp_path, monkeypatch):
