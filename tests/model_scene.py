@@ -153,5 +153,15 @@ class Spy:
             )
         )
 
+    def named(self, index: QModelIndex, role: int | None = None) -> bool:
+        """Whether some dataChanged covered this cell (and this role, when given)."""
+        return any(
+            parent == index.parent()
+            and first <= index.row() <= last
+            and left <= index.column() <= right
+            and (role is None or not roles or role in roles)
+            for parent, first, last, left, right, roles in self.seen
+        )
+
     def clear(self) -> None:
         self.seen.clear()

@@ -7,48 +7,12 @@ tester attached to each model for the whole scenario.
 
 from __future__ import annotations
 
-from PySide6.QtCore import QModelIndex
-
 from ofa_manager.core.settings import Settings
 from ofa_manager.gui import downloads, tree
+from tests.model_scene import Spy
 from tests.windows import PETL, WAIT_MS, WINDOW_MARKS, KiB, MiB, row_of, status, wait_status
 
 pytestmark = WINDOW_MARKS
-
-
-class Spy:
-    """Every dataChanged of a model as (parent, first row, last row, first column, last column, roles)."""
-
-    def __init__(self, model) -> None:
-        self.model = model
-        self.seen: list[tuple[QModelIndex, int, int, int, int, list[int]]] = []
-        model.dataChanged.connect(self._record)
-
-    def _record(self, top_left, bottom_right, roles=()) -> None:
-        assert top_left.parent() == bottom_right.parent(), "a dataChanged range spans two parents"
-        self.seen.append(
-            (
-                QModelIndex(top_left.parent()),
-                top_left.row(),
-                bottom_right.row(),
-                top_left.column(),
-                bottom_right.column(),
-                [int(r) for r in roles],
-            )
-        )
-
-    def named(self, index: QModelIndex, role: int | None = None) -> bool:
-        """Whether some dataChanged covered this cell (and this role, when given)."""
-        return any(
-            parent == index.parent()
-            and first <= index.row() <= last
-            and left <= index.column() <= right
-            and (role is None or not roles or role in roles)
-            for parent, first, last, left, right, roles in self.seen
-        )
-
-    def clear(self) -> None:
-        self.seen.clear()
 
 
 def tree_catalog(server) -> None:
