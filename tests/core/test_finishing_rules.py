@@ -12,6 +12,7 @@ import pytest
 
 from ofa_manager.core import transfer_state
 from ofa_manager.core.file_status import State
+from ofa_manager.core.segments import _Plan
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
 from tests.catalogs import MiB, engine_threads, fast_options, leftovers, payload, sha256
@@ -212,3 +213,26 @@ def test_the_check_and_the_end_are_always_reported(tmp_path, models_dir, http_se
     seen = []
     run_guarded(Transfer(library, m, fast_options(connections=1), on_progress=seen.append))
     assert [p.state for p in seen if p.state != "connecting"] == ["stalled", "verifying", "done"]
+
+
+def test_a_finished_file_of_another_size_than_the_catalogs_is_discarded(tmp_path, models_dir):
+    # A second line of defence: the connections already stop a stream that ends short of the catalog's size
+    # or runs past it, so no download reaches this check; the last step is called directly with such a
+    # file (a stream of unknown length, whose size is then the partial file's).
+    data = payload(1000)
+    library, m = make_library(tmp_path, models_dir, "http://127.0.0.1:9/m.pt", size=1001)
+    part = library.part_path(m)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(data)
+    library.write_record(m, {"url": m.url, "size": None, "etag": None, "last_modified": None, "ranges": []})
+    transfer = Transfer(library, m, fast_options())
+    try:
+        with pytest.raises(DownloadError) as info:
+            transfer._finish(_Plan(None, []), sha256(data))
+    finally:
+        transfer.session.close()
+    assert str(info.value) == (
+        "Model M: size mismatch: expected 1001 bytes, got 1000; the bad data was discarded"
+    )
+    assert info.value.kind is ErrorKind.INTEGRITY
+    assert not part.exists() and not library.record_path(m).exists() and not library.path(m).exists()

@@ -168,3 +168,35 @@ def test_a_failed_write_back_is_not_an_error(tmp_path, monkeypatch):
         monkeypatch.setattr(os, "fsync", failing)
         segments._datasync(fh.fileno())
     assert len(calls) == 2
+
+
+class CountingCondition:
+    """The plan's condition with its wake-ups counted: the hasher sleeps on it until the prefix grows."""
+
+    def __init__(self, cond) -> None:
+        self.cond = cond
+        self.woken = 0
+
+    def __enter__(self):
+        return self.cond.__enter__()
+
+    def __exit__(self, *exc):
+        return self.cond.__exit__(*exc)
+
+    def notify_all(self) -> None:
+        self.woken += 1
+        self.cond.notify_all()
+
+
+def test_the_hasher_is_woken_when_the_contiguous_start_grows_and_only_then():
+    plan = _Plan(100, [[0, 5]])
+    plan.cond = counting = CountingCondition(plan.cond)
+    first = plan.first_slot()  # 5..100
+    second = plan.take(10)  # 52..100
+    assert (first.end, second.pos) == (52, 52)
+    plan.advance(second, 20)  # a piece after a hole: nothing more to hash yet
+    assert counting.woken == 0 and plan.prefix() == 5
+    plan.advance(first, 10)  # the start grows: the hasher has 10 more bytes to read
+    assert counting.woken == 1 and plan.prefix() == 15
+    plan.advance(first, 37)  # the hole closes: the start now runs to 72
+    assert counting.woken == 2 and plan.prefix() == 72

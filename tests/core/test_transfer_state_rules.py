@@ -276,3 +276,35 @@ def test_the_speeds_window_edges(tmp_path, models_dir, monkeypatch, reports, spe
         state.session.close()
     assert seen[-1].speed == pytest.approx(speed)
     assert seen[-1].eta == pytest.approx((10_000 - reports[-1][1]) / speed)
+
+
+def test_a_partial_file_that_cannot_be_looked_at_is_not_taken_for_removed(tmp_path, models_dir, monkeypatch):
+    # Only a partial file that is gone (or another file in its place) ends a download as removed; a look
+    # that fails otherwise (a permission, a network folder's hiccup) keeps its record. These tests run as
+    # root, where no permission can fail: the look at the partial file is made to fail as it would.
+    library, m = make_library(tmp_path, models_dir, "http://127.0.0.1:9/m.pt")
+    part = library.part_path(m)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(b"x" * 100)
+    state = transfer_state.TransferState(library, m, fast_options())
+    st = part.stat()
+    state._part_id = (st.st_dev, st.st_ino)  # as _fetch notes it once the partial file is open
+    state._record = {"url": m.url, "etag": '"e"', "last_modified": None}
+    plan = _Plan(100, [[0, 50]])
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):
+        if os.fspath(path) == os.fspath(part):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(transfer_state.os, "stat", stat)
+            state._save_record(plan)
+        assert library.read_record(m)["ranges"] == [[0, 50]]
+        part.unlink()  # now really gone: the record goes with it
+        state._save_record(plan)
+    finally:
+        state.session.close()
+    assert not library.record_path(m).exists()
