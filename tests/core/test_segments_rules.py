@@ -200,3 +200,19 @@ def test_the_hasher_is_woken_when_the_contiguous_start_grows_and_only_then():
     assert counting.woken == 1 and plan.prefix() == 15
     plan.advance(first, 37)  # the hole closes: the start now runs to 72
     assert counting.woken == 2 and plan.prefix() == 72
+
+
+def test_a_connection_starts_as_not_too_slow_so_its_first_failure_is_named_as_it_is(
+    tmp_path, models_dir, http_server
+):
+    # A share is only marked too slow by the supervisor's speed floor: a connection dropped on its first
+    # answer is reported as dropped (and retried as such), not as a trickle below the floor.
+    data = payload(MiB)
+    http_server.add(PATH, data, drop_after=500_000)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    seen = []
+    transfer = Transfer(library, m, fast_options(connections=1), on_progress=seen.append)
+    assert run_guarded(transfer).read_bytes() == data
+    assert [p.message for p in seen if p.state == "stalled"] == [
+        "connection dropped mid-transfer; retrying in 0 s"
+    ]
