@@ -308,3 +308,29 @@ def test_a_partial_file_that_cannot_be_looked_at_is_not_taken_for_removed(tmp_pa
     finally:
         state.session.close()
     assert not library.record_path(m).exists()
+
+
+def test_reports_come_at_most_once_an_interval_unless_forced(tmp_path, models_dir, monkeypatch):
+    # An interval that floating point holds exactly, so that "a whole interval later" is exact too.
+    clock = Clock()
+    monkeypatch.setattr(transfer_state.time, "monotonic", clock)
+    monkeypatch.setattr(transfer_state, "PROGRESS_EVERY", 0.25)
+    library, m = make_library(tmp_path, models_dir, "http://127.0.0.1:9/m.pt", size=1000)
+    seen = []
+    state = transfer_state.TransferState(library, m, fast_options(), on_progress=seen.append)
+    try:
+        state._emit_state("connecting")  # the first report
+        clock.now = 100.125
+        state._emit_state("connecting")  # within the interval: dropped
+        clock.now = 100.25
+        state._emit_state("connecting")  # a whole interval after the last one sent
+        clock.now = 100.375
+        state._emit_state("verifying", force=True)  # forced: sent at once
+    finally:
+        state.session.close()
+    url = "http://127.0.0.1:9/m.pt"
+    assert [(p.state, p.done, p.total, p.speed, p.eta, p.connections, p.url, p.message) for p in seen] == [
+        ("connecting", 0, 1000, 0.0, None, 0, url, ""),
+        ("connecting", 0, 1000, 0.0, None, 0, url, ""),
+        ("verifying", 0, 1000, 0.0, None, 0, url, ""),
+    ]
