@@ -334,3 +334,13 @@ def test_reports_come_at_most_once_an_interval_unless_forced(tmp_path, models_di
         ("connecting", 0, 1000, 0.0, None, 0, url, ""),
         ("verifying", 0, 1000, 0.0, None, 0, url, ""),
     ]
+
+
+def test_a_download_closes_its_connections_when_it_ends(tmp_path, models_dir, http_server):
+    # Its session is its own: no connection is left open to the server once the download is over.
+    data = payload(100_000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    transfer = Transfer(library, m, fast_options(connections=1))
+    assert run_guarded(transfer).read_bytes() == data
+    wait_for(lambda: http_server.active_connections() == 0, timeout=20, what="the connections closed")
