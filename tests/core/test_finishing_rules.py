@@ -236,3 +236,49 @@ def test_a_finished_file_of_another_size_than_the_catalogs_is_discarded(tmp_path
     )
     assert info.value.kind is ErrorKind.INTEGRITY
     assert not part.exists() and not library.record_path(m).exists() and not library.path(m).exists()
+
+
+def meta_written_then(library, monkeypatch, action):
+    """Run ``action`` right after the download's metadata is written, just before the file is moved."""
+    real = library.write_meta
+
+    def write_meta(entry, meta):
+        real(entry, meta)
+        action()
+
+    monkeypatch.setattr(library, "write_meta", write_meta)
+
+
+def test_a_file_that_appears_at_the_final_path_just_before_the_move_stays(
+    tmp_path, models_dir, http_server, monkeypatch
+):
+    # The last look at the final path and the move are apart by the fsync and the metadata: a file put there
+    # meanwhile is found by the move itself (which never overwrites), and the download's metadata goes.
+    data = payload(100_000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    final = library.path(m)
+    meta_written_then(library, monkeypatch, lambda: final.write_bytes(b"the user's own file"))
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1)))
+    assert info.value.kind is ErrorKind.NOT_OURS
+    assert final.read_bytes() == b"the user's own file" and not library.meta_path(m).exists()
+    assert library.part_path(m).read_bytes() == data  # the checked data waits in the partial file
+
+
+def test_a_partial_file_removed_just_before_the_move_leaves_nothing(
+    tmp_path, models_dir, http_server, monkeypatch
+):
+    data = payload(100_000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    meta_written_then(library, monkeypatch, lambda: library.part_path(m).unlink())  # rm, at that moment
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1)))
+    assert info.value.kind is ErrorKind.REMOVED
+    assert str(info.value) == (
+        f"Model M: its file was removed from {library.root} during the download; the download stopped and "
+        "nothing was kept"
+    )
+    assert not library.path(m).exists() and not library.meta_path(m).exists()
+    assert leftovers(models_dir) == []
