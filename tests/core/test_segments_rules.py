@@ -3,14 +3,17 @@ file with holes, as a resume record describes it, is completed by asking the ser
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 
 import pytest
 
-from ofa_manager.core import segments
+from ofa_manager.core import fingerprints, segments
 from ofa_manager.core.segments import _Plan
 from ofa_manager.core.transfer import Transfer
-from tests.catalogs import MiB, engine_threads, fast_options, leftovers, payload
+from tests.catalogs import MiB, engine_threads, fast_options, leftovers, payload, sha256, wait_for
+from tests.httpserver import crc64_xz
 from tests.transfers import PATH, make_library, run_guarded
 
 
@@ -216,3 +219,43 @@ def test_a_connection_starts_as_not_too_slow_so_its_first_failure_is_named_as_it
     assert [p.message for p in seen if p.state == "stalled"] == [
         "connection dropped mid-transfer; retrying in 0 s"
     ]
+
+
+def hashed_in_two_steps(tmp_path, prints):
+    """A hasher following a partial file whose start arrives in two pieces; the threads alive between them."""
+    data = payload(300_000)
+    part = tmp_path / "m.pt.part"
+    part.write_bytes(data)
+    plan = _Plan(len(data), [])
+    slot = plan.first_slot()
+    hasher = segments._Hasher(part, plan, threading.Event(), prints)
+    assert (hasher.name, hasher.daemon) == (
+        "ofa-hash",
+        True,
+    )  # the leak check finds it; it never holds up an exit
+    hasher.start()
+    try:
+        plan.advance(slot, 100_000)
+        wait_for(lambda: hasher.pos == 100_000, what="the first piece hashed")
+        between = {t.name: t.daemon for t in threading.enumerate() if t.is_alive()}
+        plan.advance(slot, 200_000)
+    finally:
+        hasher.join(30)  # a hang guard
+    assert not hasher.is_alive() and hasher.error is None
+    assert hasher.digest.hexdigest() == sha256(data)
+    return data, hasher, between
+
+
+def test_the_hasher_feeds_the_servers_fingerprints_on_threads_named_for_the_leak_check(tmp_path):
+    prints = fingerprints.RunningFingerprints(crc=True, md5=True)
+    data, hasher, between = hashed_in_two_steps(tmp_path, prints)
+    assert between["ofa-hash"] is True
+    assert any(name.startswith("ofa-md5") for name in between)  # the MD5 runs beside it
+    assert prints.crc == crc64_xz(data)
+    assert prints.md5() == hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def test_a_hasher_asked_for_no_fingerprint_computes_the_sha256_alone(tmp_path):
+    _, hasher, between = hashed_in_two_steps(tmp_path, None)
+    assert "ofa-hash" in between and not any(name.startswith("ofa-md5") for name in between)
+    assert (hasher.prints.crc, hasher.prints.md5()) == (None, None)
