@@ -247,15 +247,13 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_checkpoint_contents.py",
         "tests/core/test_claims_rules.py",  # the load lines and the summary of a file
     ],
-    # Its rules file pins the functions one by one; the transfer tests use the tokens, statuses, redirects and
-    # the sockets shut down on a pause or a failure for real.
+    # Its rules file pins the functions one by one (the sockets shut down on a pause, plain and https, too);
+    # the transfer tests use the tokens, redirects, statuses, web pages and compressed bodies for real. The
+    # pacing, segments and other transfer tests add a minute to every surviving mutant and read none of it.
     "core/http.py": [
         "tests/core/test_http_rules.py",
         "tests/core/transfer/test_sources.py",
         "tests/core/transfer/test_server_faults.py",
-        "tests/core/transfer/test_pacing.py",
-        "tests/core/transfer/test_segments.py",
-        "tests/core/transfer/test_rules.py",
     ],
     # One file's download, in its parts. The in-process transfer tests (ENGINE_TESTS) reach every part;
     # the command line's kill -9 / Ctrl-C / two-process tests (test_resume_after_kill.py, 25 s a run, in
@@ -266,9 +264,14 @@ MODULES: dict[str, list[str]] = {
         "tests/core/transfer/test_pacing.py",
         "tests/core/transfer/test_sources.py",
     ],
+    # Its rules file reads the waits, the record, the partial file replaced or unreadable, the reports and
+    # their figures; the resume, server-fault and sources tests use them for real. The pacing, segments and
+    # finishing tests (the disk-space ones take half a minute) add time to each surviving mutant, no more.
     "core/transfer_state.py": [
         "tests/core/test_transfer_state_rules.py",
-        *ENGINE_TESTS,
+        "tests/core/transfer/test_resume.py",
+        "tests/core/transfer/test_server_faults.py",
+        "tests/core/transfer/test_sources.py",
         "tests/core/test_fingerprints.py",  # the server's fingerprints gathered from the first answer
     ],
     "core/finishing.py": [

@@ -449,12 +449,14 @@ def test_a_request_is_sent_once_the_engine_alone_decides_on_another_try():
     assert len(accepted) == 1
 
 
-def test_a_read_blocked_on_an_https_connection_is_woken_by_a_shutdown(tls_server, monkeypatch):
-    # Pause and cancel shut the session's sockets down to wake the connections at once: https connections
-    # are tracked like plain ones. The server stalls far longer than the test's hang guard.
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_read_blocked_on_a_connection_is_woken_by_a_shutdown(tls_server, http_server, monkeypatch, scheme):
+    # Pause and cancel shut the session's sockets down to wake the connections at once: plain and https
+    # connections are tracked alike. The server stalls far longer than the test's hang guard.
     for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
         monkeypatch.delenv(name, raising=False)
-    tls_server.add("/m.pt", b"m" * 100_000, stall_after=10, stall_seconds=600)
+    server = tls_server if scheme == "https" else http_server
+    server.add("/m.pt", b"m" * 100_000, stall_after=10, stall_seconds=600)
     session = make_session()
     session.verify = str(tls_server.cert)
     outcome = []
@@ -466,12 +468,12 @@ def test_a_read_blocked_on_an_https_connection_is_woken_by_a_shutdown(tls_server
             outcome.append(exc)
 
     try:
-        response = open_url(session, tls_server.url("/m.pt"), None, timeout=(5.0, 600.0))
+        response = open_url(session, server.url("/m.pt"), None, timeout=(5.0, 600.0))
         reader = threading.Thread(target=read, args=(response,), daemon=True)
         reader.start()
         shutdown_connections(session)
         reader.join(60)  # a hang guard: without the shutdown the read waits for the server's 600 s
-        assert not reader.is_alive(), "the shutdown did not reach the https connection"
+        assert not reader.is_alive(), f"the shutdown did not reach the {scheme} connection"
     finally:
         session.close()
     [result] = outcome
