@@ -76,6 +76,11 @@ def test_a_plan_merges_what_is_done_and_lists_what_is_missing():
     assert _Plan(0, []).complete()
 
 
+def test_an_empty_piece_in_a_record_counts_for_nothing():
+    plan = _Plan(100, [[50, 50], [70, 60]])
+    assert (plan.snapshot(), plan.free, plan.done_bytes()) == ([], [[0, 100]], 0)
+
+
 def test_a_plan_of_unknown_size_is_one_open_stream_until_its_end():
     plan = _Plan(None, [])
     assert plan.free == [] and not plan.complete()
