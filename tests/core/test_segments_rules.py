@@ -266,3 +266,37 @@ def test_a_hasher_asked_for_no_fingerprint_computes_the_sha256_alone(tmp_path):
     _, hasher, between = hashed_in_two_steps(tmp_path, None)
     assert "ofa-hash" in between and not any(name.startswith("ofa-md5") for name in between)
     assert (hasher.prints.crc, hasher.prints.md5()) == (None, None)
+
+
+def test_the_hasher_writes_the_data_back_each_time_that_much_more_is_hashed(tmp_path, monkeypatch):
+    # Steps of the file's start made one by one: written back at 100 000 bytes hashed, not at 150 000 (only
+    # 50 000 more since), again at 300 000.
+    monkeypatch.setattr(segments, "SYNC_EVERY", 100_000)
+    data = payload(300_000)
+    part = tmp_path / "m.pt.part"
+    part.write_bytes(data)
+    plan = _Plan(len(data), [])
+    slot = plan.first_slot()
+    hasher = segments._Hasher(part, plan, threading.Event())
+    synced = []
+    real = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(hasher.pos), real(fd)))
+    hasher.start()
+    try:
+        for step, upto in ((100_000, 100_000), (50_000, 150_000), (150_000, 300_000)):
+            plan.advance(slot, step)
+            wait_for(lambda upto=upto: hasher.pos >= upto or not hasher.is_alive(), what="the step hashed")
+    finally:
+        hasher.join(30)  # a hang guard
+    assert hasher.error is None and hasher.digest.hexdigest() == sha256(data)
+    assert synced == [100_000, 300_000]
+
+
+def test_a_partial_file_shorter_than_its_record_says_is_named_by_the_hasher(tmp_path):
+    part = tmp_path / "m.pt.part"
+    part.write_bytes(payload(50_000))
+    hasher = segments._Hasher(part, _Plan(100_000, [[0, 100_000]]), threading.Event())
+    hasher.start()
+    hasher.join(30)  # a hang guard
+    assert not hasher.is_alive() and isinstance(hasher.error, OSError)
+    assert str(hasher.error) == "partial file shorter than expected at byte 50000"
