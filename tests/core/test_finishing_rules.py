@@ -282,3 +282,23 @@ def test_a_partial_file_removed_just_before_the_move_leaves_nothing(
     )
     assert not library.path(m).exists() and not library.meta_path(m).exists()
     assert leftovers(models_dir) == []
+
+
+def test_with_the_catalogs_sha256_the_servers_fingerprints_are_neither_checked_nor_kept(
+    tmp_path, models_dir, http_server
+):
+    # A complete partial file whose record holds the server's CRC-64 (gathered while the catalog had no
+    # sha256); the catalog now gives one, and that alone decides and is recorded.
+    data = payload(100_000)
+    route = http_server.add(PATH, data)
+    library, m = make_library(
+        tmp_path, models_dir, http_server.url(PATH), sha256=sha256(data), size=len(data)
+    )
+    library.part_path(m).write_bytes(data)
+    record = {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None}
+    record.update(ranges=[[0, len(data)]], server_crc64=f"{crc64_xz(data):016x}")
+    library.write_record(m, record)
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
+    meta = json.loads(library.meta_path(m).read_text(encoding="utf-8"))
+    assert (meta["verified_by"], meta["server_crc64"], meta["server_md5"]) == ("sha256", None, None)
+    assert http_server.requests_for(PATH, "GET") == []  # finished from the partial file alone
