@@ -175,9 +175,10 @@ def test_a_file_put_at_the_final_path_while_the_download_is_checked_stays(tmp_pa
         if progress.state == "verifying":
             final.write_bytes(b"the user's own file")  # just before the move into place
 
-    with pytest.raises(DownloadError, match="a different file is already at") as info:
+    with pytest.raises(DownloadError) as info:
         run_guarded(Transfer(library, m, fast_options(connections=1), on_progress=on_progress))
     assert info.value.kind is ErrorKind.NOT_OURS
+    assert str(info.value).startswith(f"Model M: a different file is already at {final} (19 Bytes): ")
     assert final.read_bytes() == b"the user's own file" and not library.meta_path(m).exists()
     # The checked data waits in the partial file: once the user's file is gone, nothing is fetched again.
     final.unlink()
