@@ -3,6 +3,7 @@ counting the data to copy (not the holes of a preallocated partial file, not wha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
@@ -235,3 +236,37 @@ def release(holder: subprocess.Popen) -> None:
     holder.stdin.close()
     holder.wait(10)
     holder.stdout.close()
+
+
+def test_moving_off_a_full_disk_succeeds_though_no_note_can_be_left_there(tmp_path):
+    # The old folder on a 1 MiB tmpfs (mounted where this runs as root) that another program fills up
+    # while the move finishes: the note saying where the checkpoints went cannot be written, and the
+    # move, done by then, still reports what it moved.
+    old = tmp_path / "small"
+    old.mkdir()
+    if (
+        shutil.which("mount") is None
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(old)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("no tmpfs can be mounted here")
+    try:
+        library = Library(
+            old / "models", load_catalog([write_catalog(tmp_path / "c.json", [entry("a", "http://h/a.pt")])])
+        )
+        library.root.mkdir()
+        library.path(library.catalog.get("a")).write_bytes(b"a" * 10_000)
+        filler = old / "filler"
+
+        def fill(done: int, total: int) -> None:
+            with contextlib.suppress(OSError), open(filler, "ab", buffering=0) as fh:
+                while True:
+                    fh.write(b"f" * 4096)
+
+        target = tmp_path / "new"
+        result = relocate.relocate(library, target, progress=fill)
+        assert result.moved == [target / "a.pt"] and (target / "a.pt").read_bytes() == b"a" * 10_000
+        assert not (library.root / ".ofa-manager-moved.json").exists()
+    finally:
+        subprocess.run(["umount", "-l", str(old)], check=False)
