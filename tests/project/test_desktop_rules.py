@@ -165,3 +165,16 @@ def test_an_install_without_shipped_icons_is_refused_naming_the_folder(tmp_path,
     with pytest.raises(FileNotFoundError) as refused:
         desktop.install_desktop(tmp_path / "share", exec_path="/opt/ofa/ofa-manager-gui")
     assert str(refused.value) == f"no icons found under {resources / 'icons' / 'hicolor'}"
+
+
+def test_a_tryexec_line_in_the_template_gives_way_to_the_one_written(tmp_path, monkeypatch):
+    # A template that carries its own TryExec (a packager's edit): the entry keeps only the one written.
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    (resources / desktop.DESKTOP_FILE_NAME).write_text(
+        "[Desktop Entry]\nName=OFA\nTryExec=/usr/bin/old\nExec=old\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(desktop, "resources_dir", lambda: resources)
+    assert desktop.desktop_entry_text("/opt/ofa/gui") == (
+        "[Desktop Entry]\nName=OFA\nExec=/opt/ofa/gui\nTryExec=/opt/ofa/gui\n"
+    )
