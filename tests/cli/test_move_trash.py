@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -19,10 +20,11 @@ from tests.catalogs import (
     MiB,
     cli_command,
     cli_env,
+    held_by_another_process,
     other_volume,
     run_cli,
 )
-from tests.scenes import ThreeFiles
+from tests.scenes import ThreeFiles, screen_lines
 
 pytestmark = pytest.mark.usefixtures("engine_threads_end")
 
@@ -141,6 +143,7 @@ def test_ctrl_c_stops_a_move_between_pieces_and_leaves_the_source_whole(capsys, 
     code = cli.main([*site.args, "move", str(target)])
     said = "".join(terminal.lines)
     assert code == 130, said
+    assert "stopping after this piece…\n" in said
     assert "stopped; every file not yet moved is whole" in said
     assert "moving: 20 %" not in said  # it stopped at the next piece
     assert site.library.path(big).read_bytes() == data and site.library.meta_path(big).exists()
@@ -153,23 +156,60 @@ def test_ctrl_c_stops_a_move_between_pieces_and_leaves_the_source_whole(capsys, 
     assert code == 0 and (target / "good.pt").read_bytes() == data
 
 
-def test_move_refuses_while_another_process_downloads_into_the_folder(site, tmp_path):
+def test_ctrl_c_on_a_terminal_is_said_above_the_bar_and_a_second_one_stops_at_once(
+    capsys, site, elsewhere, monkeypatch
+):
+    from ofa_manager.core.durable import COPY_CHUNK
+
+    big = site.library.catalog.get("good")
+    data = os.urandom(10 * COPY_CHUNK)
+    site.library.path(big).write_bytes(data)
+    site.library.write_meta(big, {"size": len(data)})
+
+    class Screen(io.StringIO):
+        """A terminal whose user presses Ctrl+C (a real SIGINT to this process) at the bar's first drawing,
+        and again once told the move stops after this piece."""
+
+        presses = 0
+
+        def isatty(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            told = "stopping after this piece…" in self.getvalue()
+            written = super().write(text)
+            if (self.presses == 0 and "moving:" in text) or (self.presses == 1 and told):
+                self.presses += 1
+                os.kill(os.getpid(), signal.SIGINT)
+            return written
+
+    screen = Screen()
+    monkeypatch.setattr(sys, "stderr", screen)
+    target = elsewhere / "models"
+    code, out, _ = run_cli(capsys, *site.args, "move", str(target))
+    shown = screen_lines(screen.getvalue())
+    assert code == 130 and out == "", shown
+    # The first press is said on the screen; the second drops the copy in hand.
+    assert [line for line in shown if "stopping" in line][0].endswith("stopping after this piece…")
+    assert shown[-1] == (
+        f"stopped; every file not yet moved is whole in {site.dir.resolve()} (see {target} for what is "
+        "already there); the models folder setting is unchanged — run the same command again to move the rest"
+    )
+    assert site.library.path(big).read_bytes() == data
+    assert settings.load().models_dir == ""
+
+
+def test_move_refuses_while_another_process_downloads_into_the_folder(capsys, site, tmp_path):
     good = site.library.catalog.get("good")
     site.library.path(good).write_bytes(b"a finished file")
     other = site.library.catalog.get("other")
-    # This test process holds the lock a download holds on its file for as long as it runs.
-    with site.library.lock(other):
-        done = subprocess.run(
-            cli_command(*site.args, "move", str(tmp_path / "new")),
-            env=cli_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert done.returncode == 1, done.stderr
-    assert (
-        "another ofa-manager process is using other.pt; stop its downloads first; nothing moved"
-        in done.stderr
+    # Another process holds the lock a download holds on its file for as long as it runs.
+    with held_by_another_process(site.library.lock_path(other)):
+        code, out, err = run_cli(capsys, *site.args, "move", str(tmp_path / "new"))
+    assert code == 1 and out == "", err
+    assert err == (
+        "ofa-manager: another ofa-manager process is using other.pt; stop its downloads first; "
+        "nothing moved\n"
     )
     assert site.library.path(good).read_bytes() == b"a finished file"
     assert not (tmp_path / "new" / "good.pt").exists()
