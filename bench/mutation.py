@@ -343,7 +343,7 @@ MODULES: dict[str, list[str]] = {
                 "move_across_volumes_copies_keeping_the_holes_of_a_partial_file",
                 "move_leaves_a_checkpoint_whose_name_is_taken",
                 "ctrl_c_stops_a_move_between_pieces_and_leaves_the_source_whole",
-                "ctrl_c_on_a_terminal_is_said_above_the_bar_and_a_second_one_stops_at_once",
+                "ctrl_c_on_a_terminal_is_said_and_a_second_one_stops_at_once",
                 "move_refuses_while_another_process_downloads_into_the_folder",
                 "move_to_a_file_is_a_usage_error",
             )
