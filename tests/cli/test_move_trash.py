@@ -144,7 +144,10 @@ def test_ctrl_c_stops_a_move_between_pieces_and_leaves_the_source_whole(capsys, 
     said = "".join(terminal.lines)
     assert code == 130, said
     assert "stopping after this piece…\n" in said
-    assert "stopped; every file not yet moved is whole" in said
+    assert (
+        f"stopped; every file not yet moved is whole in {site.dir.resolve()} (already in {target}: none); "
+        "the models folder setting is unchanged — run the same command again to move the rest\n"
+    ) in said
     assert "moving: 20 %" not in said  # it stopped at the next piece
     assert site.library.path(big).read_bytes() == data and site.library.meta_path(big).exists()
     assert sorted(os.listdir(target)) == []  # no partial copy left behind
