@@ -102,3 +102,22 @@ def test_lock_says_what_it_pinned(capsys, tmp_path, models_dir, http_server):
     }
     code, out, _ = run_cli(capsys, *shelf.args, "lock", "good", "-o", str(output))
     assert code == 0 and out == f"pinned 1 checkpoint(s), 293.0 KiB, in {output}\n"
+
+
+def test_remove_off_a_terminal_names_the_flag_and_keeps_the_catalog(capsys):
+    assert run_cli(capsys, "catalog", "import", str(LAB))[0] == 0
+    code, out, err = run_cli(capsys, "catalog", "remove", "lab-models")
+    assert code == 2 and out == ""
+    assert err == "ofa-manager: error: not on a terminal: add --yes to remove without asking\n"
+    assert zoo.catalog_path("lab-models").exists()
+
+
+def test_lock_of_a_folder_with_nothing_downloaded_is_refused(capsys, tmp_path, models_dir, http_server):
+    shelf = Shelf(tmp_path, models_dir, http_server)
+    output = tmp_path / "pinned.json"
+    code, out, err = run_cli(capsys, *shelf.args, "lock", "-o", str(output))
+    assert code == 2 and out == ""
+    assert err == (
+        f"ofa-manager: error: nothing is downloaded in {models_dir.resolve()}; a lock file would be empty\n"
+    )
+    assert not output.exists()
