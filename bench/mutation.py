@@ -346,6 +346,8 @@ MODULES: dict[str, list[str]] = {
                 "ctrl_c_on_a_terminal_is_said_and_a_second_one_stops_at_once",
                 "move_refuses_while_another_process_downloads_into_the_folder",
                 "move_to_a_file_is_a_usage_error",
+                "a_move_that_fails_part_way_says_so_and_keeps_the_setting",
+                "a_copy_says_its_first_tenth",
             )
         ),
         "tests/core/test_moved_folder.py",

@@ -265,3 +265,27 @@ def test_rm_trash_leaves_a_file_that_is_not_ours(capsys, site, isolated_user_fol
 def test_rm_trash_with_partial_or_force_is_a_usage_error(capsys, site, flag):
     code, _, err = run_cli(capsys, *site.args, "rm", "--trash", flag, "good", "--yes")
     assert code == 2 and "--trash" in err
+
+
+def test_a_move_that_fails_part_way_says_so_and_keeps_the_setting(capsys, site, tmp_path):
+    assert run_cli(capsys, *site.args, "download", "good")[0] == 0
+    target = tmp_path / "new"
+    (target / ".good.pt.meta.json").mkdir(parents=True)  # a folder where the file's metadata would go
+    code, out, err = run_cli(capsys, *site.args, "move", str(target))
+    assert code == 1 and out == ""
+    last = err.splitlines()[-1]
+    assert last.startswith("ofa-manager: the move failed: [Errno 21] Is a directory: ")
+    assert last.endswith(f"; already moved to {target}: good.pt; the models folder setting is unchanged")
+    assert settings.load().models_dir == ""
+
+
+def test_a_copy_says_its_first_tenth(capsys, site, elsewhere):
+    from ofa_manager.core.durable import COPY_CHUNK
+
+    big = site.library.catalog.get("good")
+    site.library.path(big).write_bytes(os.urandom(7 * COPY_CHUNK))
+    site.library.write_meta(big, {"size": 7 * COPY_CHUNK})
+    code, out, err = run_cli(capsys, *site.args, "move", str(elsewhere / "models"))
+    assert code == 0, err
+    # One piece of seven is 14 %: the first line is the 10 % line.
+    assert err.splitlines()[0].startswith("moving: 10 % (")
