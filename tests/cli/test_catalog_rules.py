@@ -121,3 +121,16 @@ def test_lock_of_a_folder_with_nothing_downloaded_is_refused(capsys, tmp_path, m
         f"ofa-manager: error: nothing is downloaded in {models_dir.resolve()}; a lock file would be empty\n"
     )
     assert not output.exists()
+
+
+def test_import_resolves_a_saved_pages_relative_links_against_base(capsys, tmp_path):
+    page = tmp_path / "saved.html"
+    page.write_text(
+        '<html><body><h2>Lab</h2><ul><li><a href="weights/lab_tiny.pt">Lab Tiny</a></li></ul></body></html>'
+    )
+    code, out, err = run_cli(
+        capsys, "catalog", "import", str(page), "--name", "saved", "--base", "https://example.org/lab/"
+    )
+    assert code == 0, err
+    urls = [e["url"] for e in json.loads(zoo.catalog_path("saved").read_text())["entries"]]
+    assert urls == ["https://example.org/lab/weights/lab_tiny.pt"]
