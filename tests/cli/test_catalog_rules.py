@@ -134,3 +134,12 @@ def test_import_resolves_a_saved_pages_relative_links_against_base(capsys, tmp_p
     assert code == 0, err
     urls = [e["url"] for e in json.loads(zoo.catalog_path("saved").read_text())["entries"]]
     assert urls == ["https://example.org/lab/weights/lab_tiny.pt"]
+
+
+def test_the_catalog_list_in_json_keeps_non_ascii_as_it_is(capsys, tmp_path):
+    source = tmp_path / "modèles.md"
+    source.write_bytes(LAB.read_bytes())
+    assert run_cli(capsys, "catalog", "import", str(source), "--name", "lab")[0] == 0
+    code, out, _ = run_cli(capsys, "catalog", "list", "--json")
+    assert code == 0 and "modèles.md" in out and "\\u00e8" not in out
+    assert [row["name"] for row in json.loads(out)] == ["built-in", "lab"]
