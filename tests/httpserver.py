@@ -58,6 +58,7 @@ FAULT_KNOBS = frozenset(
         "stall_seconds",
         "stall_times",
         "stall_close",
+        "stall_until",
         "change_after",
         "changed_data",
         "statuses",
@@ -136,6 +137,7 @@ class _Stall:
     at: int
     seconds: float
     close: bool
+    until: threading.Event | None = None
 
 
 def _quote_etag(value: str) -> str:
@@ -298,6 +300,9 @@ class Route:
         self.stall_seconds: float = 1.0
         self.stall_times: int = 1
         self.stall_close: bool = False
+        # Or, when this event is given, send nothing after stall_after until the test sets it: a download
+        # that stays part-way for as long as a test needs, whatever the machine's speed.
+        self.stall_until: threading.Event | None = None
         # After change_after more GETs the content becomes changed_data (default: every byte inverted).
         self._change_after: int | None = None
         self._gets_toward_change = 0
@@ -527,7 +532,7 @@ class Route:
                     self.drop_after, self.drop_times = None, 1
             stall = None
             if self.stall_after is not None and self.stall_times > 0 and self.stall_after < body_length:
-                stall = _Stall(self.stall_after, self.stall_seconds, self.stall_close)
+                stall = _Stall(self.stall_after, self.stall_seconds, self.stall_close, self.stall_until)
                 self.stall_times -= 1
                 if self.stall_times <= 0:
                     self.stall_after, self.stall_times = None, 1
@@ -741,7 +746,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_span(source, start, stall.at, pacer)
                 done = stall.at
                 began = time.monotonic()
-                if stopping.wait(stall.seconds):
+                if stall.until is not None:
+                    while not stall.until.wait(0.05):
+                        if stopping.is_set():
+                            raise _Aborted("server stopping")
+                elif stopping.wait(stall.seconds):
                     raise _Aborted("server stopping")
                 if pacer is not None:
                     pacer.shift(time.monotonic() - began)

@@ -384,6 +384,19 @@ def test_stall_pauses_then_continues(server: TestServer, session: requests.Sessi
     assert time.monotonic() - began < 0.25
 
 
+def test_stall_until_holds_the_body_until_the_test_lets_it_go(
+    server: TestServer, session: requests.Session
+) -> None:
+    release = threading.Event()
+    server.add("/held", DATA, stall_after=10, stall_until=release, stall_seconds=0)
+    with session.get(server.url("/held"), stream=True, timeout=30) as reply:
+        assert reply.raw.read(10) == DATA[:10]
+        (record,) = server.requests_for("/held")
+        assert record.bytes_sent == 10 and not record.done  # held, though its stall_seconds is 0
+        release.set()
+        assert reply.raw.read() == DATA[10:]
+
+
 def test_stall_close_ends_the_body_and_read_timeouts_fire(
     server: TestServer, session: requests.Session
 ) -> None:
