@@ -359,6 +359,7 @@ MODULES: dict[str, list[str]] = {
         "tests/cli/test_inspect_rules.py",
         "tests/core/test_claims.py",
         "tests/core/test_checkpoint_contents.py",
+        MILLION_DEEP,
     ],
     "cli/links.py": ["tests/cli/test_link_rules.py", "tests/cli/test_link.py", "tests/cli/test_archives.py"],
     "cli/archives.py": ["tests/cli/test_archives.py"],
