@@ -119,6 +119,11 @@ def test_python2_strings_read_as_latin1_and_text_opcodes_as_written():
     for data, value in cases.items():
         assert load(data) == value == pickle.loads(data, encoding="latin1"), data
     assert load(b"\x8d" + struct.pack("<Q", 3) + b"abc.") == "abc"  # BINUNICODE8
+    assert (
+        load(b"\x8d" + struct.pack("<Q", 3) + b"\xed\xa0\x80.") == "\ud800"
+    )  # a lone surrogate, as pickle writes it
+    with pytest.raises(MalformedPickle, match="ValueError"):
+        load(b"L12X\n.")  # only a trailing L is dropped from a LONG
     assert load(b"\x8e" + struct.pack("<Q", 2) + b"ab.") == b"ab"  # BINBYTES8
     assert load(b"\x96" + struct.pack("<Q", 2) + b"ab.") == bytearray(b"ab")  # BYTEARRAY8
     assert load(b"B" + struct.pack("<I", 2) + b"ab.") == b"ab"  # BINBYTES
