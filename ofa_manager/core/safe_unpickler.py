@@ -62,6 +62,8 @@ class _Reader:
         self._available = available  # bytes the stream holds from here: a longer read is a truncated file
 
     def read(self, n: int) -> bytes:
+        if n < 0:  # BINSTRING's length is signed: a negative read would take all the stream holds
+            raise MalformedPickle(f"the {self._what} holds a negative length")
         if n > self._available:
             raise TruncatedCheckpoint(f"the file ends inside the {self._what}: it is truncated")
         self._available -= n

@@ -734,3 +734,30 @@ def test_a_text_put_index_must_be_small_and_not_negative():
     for index in (MODULUS, -1):
         with pytest.raises(MalformedPickle, match=r"^the pickle is malformed \(a PUT index out of range\)$"):
             load(b"]p" + str(index).encode() + b"\n.")
+
+
+def test_a_negative_length_is_refused_before_a_byte_more_is_read():
+    data = b"T\xff\xff\xff\xff" + b"y" * 4096 + b"."  # BINSTRING of length -1
+    reader = su._Reader(io.BytesIO(data), 64 * 2**20, "pickle", len(data))
+    with pytest.raises(MalformedPickle, match="^the pickle holds a negative length$"):
+        su._Unpickler(reader, su._StorageTable(), {}).load()
+    assert reader._stream.tell() == 5  # the opcode and its length only
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"X" + b"\xff" * 4,  # BINUNICODE
+        b"B" + b"\xff" * 4,  # BINBYTES
+        b"\x8d" + b"\xff" * 8,  # BINUNICODE8
+        b"\x8e" + b"\xff" * 8,  # BINBYTES8
+        b"\x96" + b"\xff" * 8,  # BYTEARRAY8
+    ],
+)
+def test_unsigned_lengths_past_the_end_are_a_truncated_file(head):
+    with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the pickle: it is truncated$"):
+        load(head + b"abc.")
+
+
+def test_an_empty_python2_string():
+    assert load(b"S''\n.") == "" == load(b'S""\n.')
