@@ -1,4 +1,6 @@
-"""One connection's GET loop and the supervisor of a file's connections (core/connections.py)."""
+"""One connection's GET loop and the supervisor of a file's connections (core/connections.py): what a
+reconnect asks for and accepts, when a connection gives up, what the supervisor reports (the loopback
+server of tests/httpserver.py answers a reconnect as told: None in its statuses serves a request as usual)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
 from ofa_manager.core.transfer_options import RateLimiter
 from tests.catalogs import MiB, engine_threads, fast_options, payload
-from tests.transfers import PATH, make_library, run_guarded
+from tests.transfers import PATH, gets, make_library, run_guarded
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +56,125 @@ def test_under_a_bandwidth_limit_the_speed_floor_is_the_limits_smallest_share(
         "(gave up after 1 attempts)"
     )
     assert info.value.kind is ErrorKind.NETWORK
+
+
+def one_connection(tmp_path, models_dir, http_server, data, **faults):
+    route = http_server.add(PATH, data, **faults)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    return route, library, m
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (204, {}, b""),
+        (206, {"Content-Type": "text/html", "Content-Range": "bytes 300000-300005/1048576"}, b"<html>"),
+    ],
+    ids=["no-content", "web-page"],
+)
+def test_a_reconnect_answered_with_neither_the_range_nor_a_change_fails(
+    tmp_path, models_dir, http_server, answer
+):
+    # The first answer breaks after 300 000 bytes; the range asked for the rest gets this answer.
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, payload(MiB), drop_after=300_000, statuses=[None, answer]
+    )
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1)))
+    assert str(info.value) == "Model M: the server stopped honouring byte ranges"
+    assert [r.range for r in gets(http_server)] == ["bytes=0-", f"bytes=300000-{MiB - 1}"]
+
+
+@pytest.mark.parametrize(
+    "content_range",
+    ["bytes 300000-300009/2000000", "bytes 299990-300009/1048576", "bytes */1048576"],
+    ids=["another-size", "another-start", "no-range"],
+)
+def test_a_reconnect_answered_with_another_object_or_another_start_starts_over(
+    tmp_path, models_dir, http_server, content_range
+):
+    data = payload(MiB)
+    wrong = (206, {"Content-Range": content_range}, b"0123456789" * 2)
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, data, drop_after=300_000, statuses=[None, wrong]
+    )
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
+    asked = [(r.range, r.if_range) for r in gets(http_server)]
+    # The answer is not spliced in: the partial data goes and the file is fetched again from byte 0.
+    assert asked == [("bytes=0-", None), (f"bytes=300000-{MiB - 1}", route.etag), ("bytes=0-", None)]
+
+
+def test_a_connection_that_moves_on_between_drops_is_not_given_up(tmp_path, models_dir, http_server):
+    # One retry allowed, four drops: each drop comes after new bytes, so the count of failures starts again.
+    data = payload(MiB)
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, data, drop_after=200_000, drop_times=4
+    )
+    assert run_guarded(Transfer(library, m, fast_options(connections=1, retries=1))).read_bytes() == data
+    assert [r.range.split("-")[0] for r in gets(http_server)] == [
+        "bytes=0",
+        "bytes=200000",
+        "bytes=400000",
+        "bytes=600000",
+        "bytes=800000",
+    ]
+
+
+def test_a_connection_that_fails_without_new_bytes_uses_up_its_retries(tmp_path, models_dir, http_server):
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, payload(MiB), drop_after=200_000, statuses=[None, 503, 503, 503]
+    )
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=2)))
+    # The drop, then two answers that bring nothing: three failures in a row, the third is the last.
+    assert str(info.value) == "Model M: 503 Service Unavailable (gave up after 3 attempts)"
+    assert [r.status for r in gets(http_server)] == [206, 503, 503]
+
+
+def test_the_reconnect_shows_as_stalled_and_the_download_as_downloading_again(
+    tmp_path, models_dir, http_server
+):
+    data = payload(MiB)
+    # Slow enough after the drop that progress is reported while the rest arrives.
+    route, library, m = one_connection(tmp_path, models_dir, http_server, data, drop_after=200_000, rate=MiB)
+    states = []
+    options = fast_options(connections=1, backoff_base=0.5)
+    transfer = Transfer(library, m, options, on_progress=lambda p: states.append(p.state))
+    assert run_guarded(transfer).read_bytes() == data
+    assert "stalled" in states
+    after = states[states.index("stalled") :]
+    assert "downloading" in after and after[-1] == "done"
+
+
+def test_each_connection_is_a_named_engine_thread_and_progress_counts_them(tmp_path, models_dir, http_server):
+    data = payload(4 * MiB)
+    # The first answer holds still after 256 KiB: the other three connections get their shares meanwhile.
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, data, stall_after=256 * 1024, stall_seconds=1.5
+    )
+    seen = []
+
+    def on_progress(progress):
+        seen.append((progress.connections, sum(t.name == "ofa-segment" for t in threading.enumerate())))
+
+    options = fast_options(connections=4, min_segment=256 * 1024, min_speed=0)
+    assert run_guarded(Transfer(library, m, options, on_progress=on_progress)).read_bytes() == data
+    assert (4, 4) in seen
+
+
+class FaultyLimiter(RateLimiter):
+    """A bandwidth limiter that fails: a bug in the engine's own code cannot be made to happen otherwise."""
+
+    def consume(self, amount, abort):
+        raise RuntimeError("limiter broke")
+
+
+def test_an_unexpected_error_in_a_connection_ends_the_download_with_its_name(
+    tmp_path, models_dir, http_server
+):
+    route, library, m = one_connection(tmp_path, models_dir, http_server, payload(MiB))
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1), limiter=FaultyLimiter()))
+    assert str(info.value) == "Model M: unexpected error: RuntimeError('limiter broke')"
+    assert info.value.kind is ErrorKind.ERROR
+    assert library.status(m).state is State.PARTIAL

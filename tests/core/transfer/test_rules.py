@@ -67,8 +67,20 @@ def test_a_retry_after_below_the_cap_is_honoured_over_the_short_backoff(tmp_path
 
 def test_a_206_starting_before_the_asked_byte_is_not_spliced_in(tmp_path, models_dir, http_server):
     data = payload(4 * MiB)
-    route, library, m = library_for(tmp_path, models_dir, http_server, data, shift_ranges=1000, shift_times=1)
-    final = Transfer(library, m, fast_options(connections=4, min_segment=256 * 1024)).run()
+    # The first answer holds still after 256 KiB, so the other connections are planned while it still has
+    # most of the file to send: without that hold a loopback answer could bring the whole file before any
+    # other connection was planned, and no ranged request would be left to shift (it failed under load).
+    route, library, m = library_for(
+        tmp_path,
+        models_dir,
+        http_server,
+        data,
+        shift_ranges=1000,
+        shift_times=1,
+        stall_after=256 * 1024,
+        stall_seconds=1.5,
+    )
+    final = Transfer(library, m, fast_options(connections=4, min_segment=256 * 1024, min_speed=0)).run()
     assert route.shift_times == 0  # one answer did start 1000 bytes early
     assert final.read_bytes() == data
     assert len(body_requests(http_server, PATH)) >= 2

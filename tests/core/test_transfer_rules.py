@@ -1,0 +1,181 @@
+"""Rules of one file's download (core/transfer.py) the flow tests leave loose: what a failure of every source
+says, what the first answer must be, the words of the disk checks, the resume record, which partial data is
+resumed (the loopback server of tests/httpserver.py misbehaves on purpose)."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+import ofa_manager.core.transfer as transfer_module
+from ofa_manager.core import units
+from ofa_manager.core.file_status import State
+from ofa_manager.core.hosts import normalise_host
+from ofa_manager.core.library import Library
+from ofa_manager.core.states import ErrorKind
+from ofa_manager.core.transfer import DownloadError, Transfer
+from tests.catalogs import MiB, entry, fast_options, load, payload, sha256, write_catalog
+from tests.transfers import PATH, make_library, run_guarded
+
+pytestmark = pytest.mark.usefixtures("engine_threads_end")
+
+
+def library_of(tmp_path, models_dir, *entries) -> Library:
+    return Library(models_dir, load(write_catalog(tmp_path / "c.json", list(entries))))
+
+
+def failure(library, m, **options) -> DownloadError:
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(**options)))
+    return info.value
+
+
+def test_every_source_failing_names_each_host_with_its_reason_and_keeps_the_last_kind(
+    tmp_path, models_dir, http_server
+):
+    http_server.add("/main.pt", payload(1000), statuses=[404])
+    # A web page instead of the file (to the HEAD that compares fingerprints too: nothing to compare).
+    http_server.add("/mirror.pt", payload(1000), html_error=True)
+    library = library_of(
+        tmp_path,
+        models_dir,
+        entry("m", http_server.url("/main.pt"), title="Model M", mirrors=[http_server.url("/mirror.pt")]),
+    )
+    error = failure(library, library.catalog.get("m"), retries=0)
+    host = normalise_host(http_server.url("/main.pt"))
+    assert str(error) == (
+        f"Model M: every source failed: {host}: 404 Not Found; "
+        f"{host}: the server returned a web page, not a file (text/html)"
+    )
+    assert error.kind is ErrorKind.HTTP
+
+
+def test_a_sources_own_failure_is_reported_as_it_is_when_there_is_no_other_source(
+    tmp_path, models_dir, http_server
+):
+    http_server.add(PATH, payload(1000), statuses=[404])
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    error = failure(library, m, retries=0)
+    assert str(error) == "Model M: 404 Not Found" and error.kind is ErrorKind.HTTP
+
+
+def test_a_folder_at_the_files_name_is_named_and_left_alone(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(1000))
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    library.path(m).mkdir()
+    error = failure(library, m)
+    assert str(error) == (
+        f"Model M: a folder is at {library.path(m)}: ofa-manager neither follows nor replaces links or "
+        "folders in the models folder; move it away, then download again"
+    )
+    assert error.kind is ErrorKind.NOT_OURS
+    assert library.path(m).is_dir() and http_server.requests == []
+
+
+def test_a_models_folder_that_cannot_be_made_is_named_with_the_systems_reason(tmp_path, http_server):
+    http_server.add(PATH, payload(1000))
+    blocker = tmp_path / "a-file"
+    blocker.write_bytes(b"not a folder")
+    library, m = make_library(tmp_path, blocker / "models", http_server.url(PATH))
+    error = failure(library, m)
+    assert str(error) == f"Model M: cannot use {blocker / 'models'}: Not a directory"
+    assert error.kind is ErrorKind.DISK and http_server.requests == []
+
+
+def test_a_file_not_downloaded_here_is_never_overwritten(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(1000))
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    library.path(m).write_bytes(b"someone else's bytes")
+    error = failure(library, m)
+    assert str(error).startswith(f"Model M: a different file is already at {library.path(m)} (20 Bytes)")
+    assert error.kind is ErrorKind.NOT_OURS
+    assert library.path(m).read_bytes() == b"someone else's bytes" and http_server.requests == []
+
+
+def test_a_file_already_here_with_the_catalogs_size_and_sha256_is_adopted_without_a_request(
+    tmp_path, models_dir, http_server
+):
+    data = payload(1000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=1000, sha256=sha256(data))
+    library.path(m).write_bytes(data)
+    states = []
+    final = run_guarded(Transfer(library, m, fast_options(), on_progress=lambda p: states.append(p.state)))
+    assert final == library.path(m) and final.read_bytes() == data
+    assert library.status(m).state is State.DOWNLOADED and http_server.requests == []
+    assert "verifying" in states
+
+
+def test_a_206_without_the_objects_size_is_refused(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(1000), statuses=[(206, {"Content-Range": "bytes 0-9/*"}, b"0123456789")])
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    error = failure(library, m)
+    assert str(error) == "Model M: the server sent an unusable Content-Range"
+    assert error.kind is ErrorKind.ERROR
+
+
+def test_a_206_from_another_byte_on_every_first_answer_gives_up_as_a_file_that_keeps_changing(
+    tmp_path, models_dir, http_server
+):
+    shifted = (206, {"Content-Range": "bytes 5-9/1000"}, b"56789")
+    http_server.add(PATH, payload(1000), statuses=[shifted] * 3)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    error = failure(library, m)
+    assert str(error) == "Model M: the file keeps changing on the server; try again later"
+    assert error.kind is ErrorKind.NETWORK
+    gets = http_server.requests_for(PATH, "GET")
+    # From byte 0 by range twice; then, as for a server naming each answer anew, one plain request.
+    assert [r.range for r in gets] == ["bytes=0-", "bytes=0-", None]
+    assert not library.part_path(m).exists()
+
+
+def another_download_running(models_dir, size: int) -> None:
+    """The resume record of another download into the same folder, running and with nothing written yet."""
+    record = {"url": "http://elsewhere.invalid/o.pt", "size": size, "ranges": [], "running": True}
+    record["updated"] = time.time()
+    (models_dir / "other.pt.part.json").write_text(json.dumps(record), encoding="utf-8")
+
+
+@pytest.mark.parametrize("held", [4 * MiB, 6 * MiB], ids=["some-room-left", "none-left"])
+def test_the_space_other_downloads_still_need_is_named_when_it_leaves_too_little(
+    tmp_path, models_dir, http_server, monkeypatch, held
+):
+    http_server.add(PATH, payload(2 * MiB))
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=2 * MiB)
+    another_download_running(models_dir, held)
+    # The folder's free space as a small volume would report it (this machine's disk is far larger).
+    monkeypatch.setattr(transfer_module, "free_space", lambda path: 5 * MiB)
+    error = failure(library, m)
+    assert str(error) == (
+        f"Model M: not enough disk space: needs 2.0 MiB, only {units.size(max(0, 5 * MiB - held))} free in "
+        f"{models_dir} once the other downloads in progress have the {units.size(held)} they still need"
+    )
+    assert error.kind is ErrorKind.SPACE and http_server.requests == []
+
+
+def test_a_file_that_exactly_fits_the_free_space_is_downloaded(
+    tmp_path, models_dir, http_server, monkeypatch
+):
+    data = payload(2 * MiB)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=len(data))
+    another_download_running(models_dir, MiB)
+    monkeypatch.setattr(transfer_module, "free_space", lambda path: len(data) + MiB)
+    assert run_guarded(Transfer(library, m, fast_options())).read_bytes() == data
+
+
+def test_only_the_missing_part_of_a_partial_file_needs_room(tmp_path, models_dir, http_server, monkeypatch):
+    data = payload(2 * MiB)
+    route = http_server.add(PATH, data, drop_after=MiB)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=len(data))
+    with pytest.raises(DownloadError):
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
+    assert library.status(m).bytes == MiB
+    # Room for the missing mebibyte only: resuming needs no more.
+    monkeypatch.setattr(transfer_module, "free_space", lambda path: MiB)
+    http_server.clear_requests()
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
+    assert [r.range for r in http_server.requests_for(PATH, "GET")] == [f"bytes={MiB}-"]
+    assert route.drop_after is None
