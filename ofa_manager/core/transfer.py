@@ -312,7 +312,7 @@ class Transfer(Connections, Finishing):
         if plan.size is not None and plan.complete() and part.exists():
             first = None
         else:
-            first, plan = self._first_response(url, plan, validator, record)
+            first, plan = self._first_response(url, plan, validator)
         if first is None:
             # Complete already: the server's fingerprints are those recorded with the first answer.
             self._server = {
@@ -338,6 +338,7 @@ class Transfer(Connections, Finishing):
         workers: list[threading.Thread] = []
         stop_workers = threading.Event()
         self._ranged = bool(first and first[2])
+        supervised = False
         try:
             if first is not None:
                 workers.append(self._spawn(url, plan, first[0], first[1], failure, stop_workers))
@@ -347,7 +348,8 @@ class Transfer(Connections, Finishing):
                         if slot is None:
                             break
                         workers.append(self._spawn(url, plan, slot, None, failure, stop_workers))
-            self._supervise(plan, workers, failure, stop_workers, url, ranged=bool(first and first[2]))
+            self._supervise(plan, workers, failure, stop_workers)
+            supervised = True
         finally:
             stop_workers.set()
             for slot in list(plan.slots):
@@ -357,7 +359,12 @@ class Transfer(Connections, Finishing):
             if not plan.complete():
                 stop_hash.set()
             hasher.join()
-            self._save_record(plan, running=False)
+            try:
+                self._save_record(plan, running=False)
+            except OSError:
+                # A full disk fails the record too: that must not hide why the download stopped.
+                if supervised:
+                    raise
         if hasher.error is not None:
             raise DownloadError(
                 entry.title, f"cannot read back the partial file: {hasher.error}", kind=ErrorKind.DISK
@@ -365,7 +372,7 @@ class Transfer(Connections, Finishing):
         self._prints = prints
         self._finish(plan, hasher.digest.hexdigest())
 
-    def _first_response(self, url: str, plan: _Plan, validator: str | None, record: dict):
+    def _first_response(self, url: str, plan: _Plan, validator: str | None):
         """Open the first connection; it tells the size, the validators and whether ranges work."""
         attempts = 0
         while True:

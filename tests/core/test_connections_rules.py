@@ -86,15 +86,20 @@ def test_a_reconnect_answered_with_neither_the_range_nor_a_change_fails(
 
 
 @pytest.mark.parametrize(
-    "content_range",
-    ["bytes 300000-300009/2000000", "bytes 299990-300009/1048576", "bytes */1048576"],
-    ids=["another-size", "another-start", "no-range"],
+    "wrong",
+    [
+        (206, {"Content-Range": "bytes 300000-300009/2000000"}, b"0123456789"),
+        (206, {"Content-Range": "bytes 299990-300009/1048576"}, b"0123456789" * 2),
+        (206, {"Content-Range": "bytes */1048576"}, b"0123456789"),
+        (200, {}, b"0123456789"),  # If-Range did not match: the object changed
+        (416, {"Content-Range": "bytes */1000"}, b""),  # the range is gone: the object changed
+    ],
+    ids=["another-size", "another-start", "no-range", "whole-object", "not-satisfiable"],
 )
 def test_a_reconnect_answered_with_another_object_or_another_start_starts_over(
-    tmp_path, models_dir, http_server, content_range
+    tmp_path, models_dir, http_server, wrong
 ):
     data = payload(MiB)
-    wrong = (206, {"Content-Range": content_range}, b"0123456789" * 2)
     route, library, m = one_connection(
         tmp_path, models_dir, http_server, data, drop_after=300_000, statuses=[None, wrong]
     )
@@ -148,18 +153,21 @@ def test_the_reconnect_shows_as_stalled_and_the_download_as_downloading_again(
 
 def test_each_connection_is_a_named_engine_thread_and_progress_counts_them(tmp_path, models_dir, http_server):
     data = payload(4 * MiB)
-    # The first answer holds still after 256 KiB: the other three connections get their shares meanwhile.
+    # The first answer holds still after 256 KiB and every answer is paced: the other three connections
+    # get their shares and are still at them when progress is first reported.
     route, library, m = one_connection(
-        tmp_path, models_dir, http_server, data, stall_after=256 * 1024, stall_seconds=1.5
+        tmp_path, models_dir, http_server, data, stall_after=256 * 1024, stall_seconds=1.5, rate=2 * MiB
     )
     seen = []
 
     def on_progress(progress):
-        seen.append((progress.connections, sum(t.name == "ofa-segment" for t in threading.enumerate())))
+        if progress.state == "downloading":
+            seen.append((progress.connections, sum(t.name == "ofa-segment" for t in threading.enumerate())))
 
     options = fast_options(connections=4, min_segment=256 * 1024, min_speed=0)
     assert run_guarded(Transfer(library, m, options, on_progress=on_progress)).read_bytes() == data
-    assert (4, 4) in seen
+    assert seen and all(1 <= connections <= 4 for connections, _ in seen), seen
+    assert max(connections for connections, _ in seen) >= 2 and max(threads for _, threads in seen) >= 2
 
 
 class FaultyLimiter(RateLimiter):
@@ -178,3 +186,23 @@ def test_an_unexpected_error_in_a_connection_ends_the_download_with_its_name(
     assert str(info.value) == "Model M: unexpected error: RuntimeError('limiter broke')"
     assert info.value.kind is ErrorKind.ERROR
     assert library.status(m).state is State.PARTIAL
+
+
+def test_the_resume_record_follows_the_download_while_it_runs(tmp_path, models_dir, http_server):
+    # At most 256 KiB/s: 600 000 bytes take over two seconds, and the record is saved every second.
+    data = payload(MiB)
+    route, library, m = one_connection(tmp_path, models_dir, http_server, data, rate=256 * 1024)
+    abort = threading.Event()
+    records = []
+
+    def on_progress(progress):
+        if progress.done >= 600_000 and not records:
+            records.append(library.read_record(m))
+            abort.set()
+
+    with pytest.raises(Aborted):
+        run_guarded(Transfer(library, m, fast_options(connections=1), abort=abort, on_progress=on_progress))
+    (record,) = records
+    assert record["running"] is True and record["size"] == MiB
+    ((start, end),) = record["ranges"]
+    assert start == 0 and 0 < end <= 600_000 + 256 * 1024
