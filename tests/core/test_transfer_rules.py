@@ -5,6 +5,8 @@ resumed (the loopback server of tests/httpserver.py misbehaves on purpose)."""
 from __future__ import annotations
 
 import json
+import os
+import threading
 import time
 
 import pytest
@@ -15,7 +17,7 @@ from ofa_manager.core.file_status import State
 from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import Library
 from ofa_manager.core.states import ErrorKind
-from ofa_manager.core.transfer import DownloadError, Transfer
+from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
 from tests.catalogs import MiB, entry, fast_options, load, payload, sha256, write_catalog
 from tests.transfers import PATH, make_library, run_guarded
 
@@ -36,7 +38,26 @@ def test_every_source_failing_names_each_host_with_its_reason_and_keeps_the_last
     tmp_path, models_dir, http_server
 ):
     http_server.add("/main.pt", payload(1000), statuses=[404])
-    # A web page instead of the file (to the HEAD that compares fingerprints too: nothing to compare).
+    # The mirror's HEAD tells another size than the main URL's: it holds other bytes.
+    http_server.add("/mirror.pt", payload(999))
+    library = library_of(
+        tmp_path,
+        models_dir,
+        entry("m", http_server.url("/main.pt"), title="Model M", mirrors=[http_server.url("/mirror.pt")]),
+    )
+    error = failure(library, library.catalog.get("m"), retries=0)
+    host = normalise_host(http_server.url("/main.pt"))
+    assert str(error) == (
+        f"Model M: every source failed: {host}: 404 Not Found; "
+        f"{host}: the mirror holds different bytes than {host} (size 999 bytes, not 1000); not used"
+    )
+    assert error.kind is ErrorKind.INTEGRITY
+    assert [r.method for r in http_server.requests_for("/mirror.pt")] == ["HEAD"]
+
+
+def test_a_mirror_whose_head_fails_is_still_tried_and_its_answer_reported(tmp_path, models_dir, http_server):
+    http_server.add("/main.pt", payload(1000), statuses=[404])
+    # A web page instead of the file, to the HEAD too: nothing to compare, the download itself says why.
     http_server.add("/mirror.pt", payload(1000), html_error=True)
     library = library_of(
         tmp_path,
@@ -50,6 +71,7 @@ def test_every_source_failing_names_each_host_with_its_reason_and_keeps_the_last
         f"{host}: the server returned a web page, not a file (text/html)"
     )
     assert error.kind is ErrorKind.HTTP
+    assert [r.method for r in http_server.requests_for("/mirror.pt")] == ["HEAD", "GET"]
 
 
 def test_a_sources_own_failure_is_reported_as_it_is_when_there_is_no_other_source(
@@ -179,3 +201,167 @@ def test_only_the_missing_part_of_a_partial_file_needs_room(tmp_path, models_dir
     assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
     assert [r.range for r in http_server.requests_for(PATH, "GET")] == [f"bytes={MiB}-"]
     assert route.drop_after is None
+
+
+def test_a_file_another_download_holds_is_waited_for_and_a_pause_ends_the_wait(
+    tmp_path, models_dir, http_server
+):
+    http_server.add(PATH, payload(1000))
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=1000)
+    lock = library.lock(m)
+    lock.acquire()
+    abort = threading.Event()
+    waiting = []
+
+    def on_progress(progress):
+        if progress.state == "waiting":
+            waiting.append(progress)
+            abort.set()
+
+    try:
+        with pytest.raises(Aborted):
+            run_guarded(Transfer(library, m, fast_options(), abort=abort, on_progress=on_progress))
+    finally:
+        lock.release()
+    first = waiting[0]
+    assert (first.done, first.total, first.speed, first.eta, first.connections) == (0, 1000, 0.0, None, 0)
+    assert first.message == "model.pt is being downloaded by another process"
+    assert first.url == http_server.url(PATH) and http_server.requests == []
+
+
+def test_a_file_already_downloaded_is_not_asked_for_again(tmp_path, models_dir, http_server):
+    data = payload(1000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    run_guarded(Transfer(library, m, fast_options()))
+    http_server.clear_requests()
+    assert run_guarded(Transfer(library, m, fast_options())) == library.path(m)
+    assert http_server.requests == [] and library.path(m).read_bytes() == data
+
+
+def test_a_models_folder_not_made_yet_is_made(tmp_path, http_server):
+    data = payload(1000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, tmp_path / "not" / "yet", http_server.url(PATH))
+    assert run_guarded(Transfer(library, m, fast_options())).read_bytes() == data
+
+
+def test_the_resume_record_names_the_object_it_holds_data_of(tmp_path, models_dir, http_server):
+    data = payload(2 * MiB)
+    route = http_server.add(PATH, data, drop_after=MiB)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), sha256=sha256(data))
+    before = time.time()
+    with pytest.raises(DownloadError):
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
+    record = library.read_record(m)
+    assert record["url"] == http_server.url(PATH) and record["size"] == len(data)
+    assert record["etag"] == route.etag and record["last_modified"] == route.last_modified
+    assert record["sha256"] == sha256(data) and record["ranges"] == [[0, MiB]]
+    assert record["running"] is False and before <= record["started"] <= record["updated"] <= time.time()
+    assert not any(name.startswith("server_") for name in record)  # the catalog's sha256 is enough
+
+
+@pytest.mark.parametrize("known_sha", [True, False], ids=["sha256", "no-sha256"])
+def test_a_partial_from_the_main_url_is_resumed_from_a_mirror_only_when_the_sha256_says_it_is_the_same(
+    tmp_path, models_dir, http_server, known_sha
+):
+    data = payload(2 * MiB)
+    http_server.add("/main.pt", data, drop_after=MiB)
+    http_server.add("/mirror.pt", data)
+    fields = {"sha256": sha256(data), "size": len(data)} if known_sha else {"size": len(data)}
+    mirrors = [http_server.url("/mirror.pt")]
+    library = library_of(
+        tmp_path, models_dir, entry("m", http_server.url("/main.pt"), mirrors=mirrors, **fields)
+    )
+    m = library.catalog.get("m")
+    # No retries: the main URL's drop sends the download to the mirror at once, with the partial data.
+    assert run_guarded(Transfer(library, m, fast_options(connections=1, retries=0))).read_bytes() == data
+    (fetched,) = [r for r in http_server.requests_for("/mirror.pt", "GET")]
+    assert fetched.range == (f"bytes={MiB}-" if known_sha else "bytes=0-")
+
+
+def test_a_partial_file_shorter_than_its_record_says_is_fetched_anew(tmp_path, models_dir, http_server):
+    data = payload(2 * MiB)
+    http_server.add(PATH, data, drop_after=MiB + 1000)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    with pytest.raises(DownloadError):
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
+    os.truncate(library.part_path(m), MiB)
+    http_server.clear_requests()
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
+    assert [r.range for r in http_server.requests_for(PATH, "GET")] == ["bytes=0-"]
+
+
+def test_bad_data_never_waits_to_be_resumed(tmp_path, models_dir, http_server):
+    data = payload(2 * MiB)
+    route = http_server.add(PATH, data, drop_after=MiB)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=len(data))
+    with pytest.raises(DownloadError):
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
+    assert library.status(m).state is State.PARTIAL
+    route.data = payload(3 * MiB)  # the object changed into one the catalog does not describe
+    error = failure(library, m)
+    assert error.kind is ErrorKind.INTEGRITY
+    assert not library.part_path(m).exists() and not library.record_path(m).exists()
+
+
+@pytest.mark.parametrize("ignore_range", [False, True], ids=["206", "200"])
+def test_a_server_file_of_another_size_than_the_catalogs_is_refused_with_both_sizes(
+    tmp_path, models_dir, http_server, ignore_range
+):
+    http_server.add(PATH, payload(3000), ignore_range=ignore_range)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=2000)
+    error = failure(library, m)
+    assert str(error) == "Model M: the server's file is 2.9 KiB, the catalog says 2.0 KiB"
+    assert error.kind is ErrorKind.INTEGRITY
+    assert not library.part_path(m).exists() and not library.path(m).exists()
+
+
+def test_a_range_ignoring_server_that_keeps_dropping_gives_up_and_keeps_the_data(
+    tmp_path, models_dir, http_server
+):
+    data = payload(2 * MiB)
+    http_server.add(PATH, data, ignore_range=True, drop_after=500_000, drop_times=5)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=len(data))
+    error = failure(library, m, retries=1, connections=1)
+    assert str(error).endswith("(gave up after 2 attempts)") and error.kind is ErrorKind.NETWORK
+    assert library.part_path(m).exists()
+    assert [r.range for r in http_server.requests_for(PATH, "GET")] == ["bytes=0-", "bytes=0-"]
+
+
+def test_a_416_to_the_first_byte_of_a_fresh_download_is_retried_then_named(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(1000), statuses=[416] * 5)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    error = failure(library, m, retries=2)
+    assert str(error) == "Model M: 416 Range Not Satisfiable (gave up after 3 attempts)"
+    assert len(http_server.requests_for(PATH, "GET")) == 3
+
+
+def test_an_object_that_grew_under_a_partial_without_validators_is_fetched_anew(
+    tmp_path, models_dir, http_server
+):
+    # No ETag, no Last-Modified: the published sha256 makes resuming safe, so no If-Range is sent and the
+    # grown object answers 206 with its new size.
+    old, new = payload(MiB, 1), payload(2 * MiB, 2)
+    route = http_server.add(PATH, old, etag=False, last_modified=False, drop_after=500_000)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), sha256=sha256(new))
+    with pytest.raises(DownloadError):
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
+    route.data = new
+    http_server.clear_requests()
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == new
+    assert [(r.range, r.status) for r in http_server.requests_for(PATH, "GET")] == [
+        ("bytes=500000-", 206),
+        ("bytes=0-", 206),
+    ]
+
+
+def test_a_file_here_with_a_sha256_but_no_size_in_the_catalog_is_not_adopted(
+    tmp_path, models_dir, http_server
+):
+    data = payload(1000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), sha256=sha256(data))
+    library.path(m).write_bytes(data)
+    error = failure(library, m)
+    assert error.kind is ErrorKind.NOT_OURS and http_server.requests == []
