@@ -91,10 +91,11 @@ def test_a_reconnect_answered_with_neither_the_range_nor_a_change_fails(
         (206, {"Content-Range": "bytes 300000-300009/2000000"}, b"0123456789"),
         (206, {"Content-Range": "bytes 299990-300009/1048576"}, b"0123456789" * 2),
         (206, {"Content-Range": "bytes */1048576"}, b"0123456789"),
+        (206, {}, b"0123456789"),
         (200, {}, b"0123456789"),  # If-Range did not match: the object changed
         (416, {"Content-Range": "bytes */1000"}, b""),  # the range is gone: the object changed
     ],
-    ids=["another-size", "another-start", "no-range", "whole-object", "not-satisfiable"],
+    ids=["another-size", "another-start", "no-range", "no-content-range", "whole-object", "not-satisfiable"],
 )
 def test_a_reconnect_answered_with_another_object_or_another_start_starts_over(
     tmp_path, models_dir, http_server, wrong
@@ -206,3 +207,18 @@ def test_the_resume_record_follows_the_download_while_it_runs(tmp_path, models_d
     assert record["running"] is True and record["size"] == MiB
     ((start, end),) = record["ranges"]
     assert start == 0 and 0 < end <= 600_000 + 256 * 1024
+
+
+def test_a_slow_link_is_cut_for_what_it_brings_in_the_whole_window(tmp_path, models_dir, http_server):
+    # 600 bytes/s from the first byte, under a 1 KiB/s floor: reads of 1 KiB return about every 1.7 s, so each
+    # 2 s window brings one or two of them, under the 2 KiB the floor asks for that long (though more than it
+    # asks for in one second). Left alone the file would take 20 s.
+    http_server.add(PATH, payload(12_000), rate=600)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    options = fast_options(connections=1, timeout=2.0, retries=0, min_speed=1024)
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, options))
+    assert str(info.value) == (
+        "Model M: stalled: under 1.0 KiB/s for 2 s (no byte counts below that speed) "
+        "(gave up after 1 attempts)"
+    )
