@@ -13,7 +13,7 @@ from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
 from ofa_manager.core.transfer_options import RateLimiter
 from tests.catalogs import MiB, engine_threads, fast_options, payload
-from tests.transfers import PATH, gets, make_library, run_guarded
+from tests.transfers import PATH, gets, make_library, range_start, run_guarded
 
 
 @pytest.fixture(autouse=True)
@@ -222,3 +222,48 @@ def test_a_slow_link_is_cut_for_what_it_brings_in_the_whole_window(tmp_path, mod
         "Model M: stalled: under 1.0 KiB/s for 2 s (no byte counts below that speed) "
         "(gave up after 1 attempts)"
     )
+
+
+def test_a_connection_failing_before_its_first_byte_has_its_retries_and_no_more(
+    tmp_path, models_dir, http_server
+):
+    # Every answer breaks before its first body byte: the first failure is the first of three attempts.
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, payload(MiB), drop_after=0, drop_times=10
+    )
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=2)))
+    assert str(info.value).endswith("(gave up after 3 attempts)")
+    assert len(gets(http_server)) == 3
+
+
+def test_each_new_share_of_a_connection_has_its_retries_anew(tmp_path, models_dir, http_server):
+    # Ranges shorter than asked: the first answer ends at 300 000 bytes and the rest is a new share, whose
+    # requests all fail without a byte. Its three attempts are its own, whatever came before.
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, payload(MiB), short_ranges=300_000, statuses=[None, 503, 503, 503]
+    )
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=2)))
+    assert str(info.value) == "Model M: 503 Service Unavailable (gave up after 3 attempts)"
+    assert [r.status for r in gets(http_server)] == [206, 503, 503, 503]
+
+
+def test_after_a_trickle_is_cut_a_later_drop_is_a_drop_again(tmp_path, models_dir, http_server):
+    # The first answer trickles and is cut (one failure of the two allowed); the second brings 300 000
+    # bytes and drops: data flowed again, so that drop starts the count anew and a third answer finishes.
+    data = payload(MiB)
+    route, library, m = one_connection(
+        tmp_path,
+        models_dir,
+        http_server,
+        data,
+        trickle_after=100_000,
+        trickle_rate=200,
+        drop_after=300_000,
+        drop_times=2,  # the first answer takes one without reaching it (the trickle is cut first)
+    )
+    options = fast_options(connections=1, retries=1, timeout=0.5, min_speed=1024)
+    assert run_guarded(Transfer(library, m, options)).read_bytes() == data
+    first, second, third = (range_start(r) for r in gets(http_server))
+    assert first == 0 and second >= 100_000 and third == second + 300_000
