@@ -213,10 +213,9 @@ def test_a_file_another_download_holds_is_waited_for_and_a_pause_ends_the_wait(
     abort = threading.Event()
     waiting = []
 
-    def on_progress(progress):
-        if progress.state == "waiting":
-            waiting.append(progress)
-            abort.set()
+    def on_progress(progress):  # the first report is the wait's; then the wait is paused
+        waiting.append(progress)
+        abort.set()
 
     try:
         with pytest.raises(Aborted):
@@ -224,6 +223,7 @@ def test_a_file_another_download_holds_is_waited_for_and_a_pause_ends_the_wait(
     finally:
         lock.release()
     first = waiting[0]
+    assert first.state == "waiting"
     assert (first.done, first.total, first.speed, first.eta, first.connections) == (0, 1000, 0.0, None, 0)
     assert first.message == "model.pt is being downloaded by another process"
     assert first.url == http_server.url(PATH) and http_server.requests == []
