@@ -365,3 +365,33 @@ def test_a_file_here_with_a_sha256_but_no_size_in_the_catalog_is_not_adopted(
     library.path(m).write_bytes(data)
     error = failure(library, m)
     assert error.kind is ErrorKind.NOT_OURS and http_server.requests == []
+
+
+def test_a_download_waits_for_the_lock_and_fetches_only_once_it_is_free(tmp_path, models_dir, http_server):
+    data = payload(1000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    lock = library.lock(m)
+    lock.acquire()
+    states, waited = [], threading.Event()
+
+    def on_progress(progress):
+        states.append(progress.state)
+        if states.count("waiting") >= 2 or progress.state != "waiting":
+            waited.set()
+
+    outcome = []
+    thread = threading.Thread(
+        target=lambda: outcome.append(
+            run_guarded(Transfer(library, m, fast_options(), on_progress=on_progress))
+        )
+    )
+    thread.start()
+    try:
+        assert waited.wait(60), "the download neither waited nor went on"  # a hang guard
+        # It still waits (reporting it again and again): nothing was asked of the server.
+        assert len(states) >= 2 and set(states) == {"waiting"} and http_server.requests == []
+    finally:
+        lock.release()
+        thread.join()
+    assert outcome == [library.path(m)] and library.path(m).read_bytes() == data
