@@ -165,7 +165,6 @@ class Transfer(Connections, Finishing):
         from ofa_manager.core.elsewhere import other_download
 
         other = other_download(self.library, self.entry)
-        self._state = "waiting"
         progress = Progress(
             other.done, other.total, 0.0, None, "waiting", 0, display_url(self._url), other.sentence()
         )
@@ -397,9 +396,11 @@ class Transfer(Connections, Finishing):
                         # A 416 for byte 0 of a non-empty object is the server's hiccup: try again.
                         attempts = self._retry_or_fail(_Transient("416 Range Not Satisfiable"), attempts)
                         continue
-                    plan = self._after_416(response, plan)
-                    if plan.complete():
-                        return None, plan
+                    # The range asked for no longer exists: the object changed (a complete partial file never
+                    # gets here, it is finished offline). Start over from nothing.
+                    response.close()
+                    self.library.drop_partial(self.entry)
+                    plan = _Plan(None, [])
                     continue
                 raise_for_status(response)
             except HttpStatusError as exc:
@@ -469,14 +470,6 @@ class Transfer(Connections, Finishing):
                 and response.headers.get("accept-ranges", "").lower() == "bytes"
             )
             return (slot, response, ranged), plan
-
-    def _after_416(self, response: requests.Response, plan: _Plan) -> _Plan:
-        total = _unsatisfied_total(response)
-        if total is not None and plan.size == total and plan.complete():
-            return plan
-        # Our idea of the file no longer fits the server's: start over from nothing.
-        self.library.drop_partial(self.entry)
-        return _Plan(None, [])
 
 
 def _unsatisfied_total(response: requests.Response) -> int | None:
