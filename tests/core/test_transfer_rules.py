@@ -19,6 +19,7 @@ from ofa_manager.core.library import Library
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
 from tests.catalogs import MiB, entry, fast_options, load, payload, sha256, write_catalog
+from tests.httpserver import crc64_xz, oss_headers
 from tests.transfers import PATH, make_library, run_guarded
 
 pytestmark = pytest.mark.usefixtures("engine_threads_end")
@@ -37,9 +38,10 @@ def failure(library, m, **options) -> DownloadError:
 def test_every_source_failing_names_each_host_with_its_reason_and_keeps_the_last_kind(
     tmp_path, models_dir, http_server
 ):
-    http_server.add("/main.pt", payload(1000), statuses=[404])
-    # The mirror's HEAD tells another size than the main URL's: it holds other bytes.
-    http_server.add("/mirror.pt", payload(999))
+    main, other = payload(1000), payload(999, 1)
+    http_server.add("/main.pt", main, statuses=[404], headers=oss_headers(main))
+    # The mirror's HEAD tells another size and another CRC-64 than the main URL's: it holds other bytes.
+    http_server.add("/mirror.pt", other, headers=oss_headers(other))
     library = library_of(
         tmp_path,
         models_dir,
@@ -49,7 +51,8 @@ def test_every_source_failing_names_each_host_with_its_reason_and_keeps_the_last
     host = normalise_host(http_server.url("/main.pt"))
     assert str(error) == (
         f"Model M: every source failed: {host}: 404 Not Found; "
-        f"{host}: the mirror holds different bytes than {host} (size 999 bytes, not 1000); not used"
+        f"{host}: the mirror holds different bytes than {host} (size 999 bytes, not 1000; "
+        f"CRC-64 {crc64_xz(other):016x}, not {crc64_xz(main):016x}); not used"
     )
     assert error.kind is ErrorKind.INTEGRITY
     assert [r.method for r in http_server.requests_for("/mirror.pt")] == ["HEAD"]
@@ -395,3 +398,24 @@ def test_a_download_waits_for_the_lock_and_fetches_only_once_it_is_free(tmp_path
         lock.release()
         thread.join()
     assert outcome == [library.path(m)] and library.path(m).read_bytes() == data
+
+
+def test_a_private_buckets_mirror_is_compared_with_the_token_too(
+    tmp_path, models_dir, http_server, memory_keyring
+):
+    # Relies on the in-memory keyring fixture: no Secret Service runs on the test machine.
+    main, other = payload(1000), payload(999, 1)
+    http_server.add("/main.pt", main, statuses=[404], require_token="tok")
+    http_server.add("/mirror.pt", other, require_token="tok")
+    memory_keyring.set_password("ofa-manager", http_server.netloc, "tok")
+    library = library_of(
+        tmp_path, models_dir, entry("m", http_server.url("/main.pt"), mirrors=[http_server.url("/mirror.pt")])
+    )
+    error = failure(library, library.catalog.get("m"), retries=0)
+    assert error.kind is ErrorKind.INTEGRITY and "holds different bytes" in str(error)
+    assert [(r.path, r.method, r.status) for r in http_server.requests] == [
+        ("/main.pt", "GET", 404),
+        ("/main.pt", "HEAD", 200),
+        ("/mirror.pt", "HEAD", 200),
+    ]
+    assert all(r.headers.get("authorization") == "Bearer tok" for r in http_server.requests)
