@@ -249,19 +249,23 @@ def test_a_models_folder_not_made_yet_is_made(tmp_path, http_server):
     assert run_guarded(Transfer(library, m, fast_options())).read_bytes() == data
 
 
-def test_the_resume_record_names_the_object_it_holds_data_of(tmp_path, models_dir, http_server):
+@pytest.mark.parametrize("known_sha", [True, False], ids=["sha256", "no-sha256"])
+def test_the_resume_record_names_the_object_it_holds_data_of(tmp_path, models_dir, http_server, known_sha):
     data = payload(2 * MiB)
-    route = http_server.add(PATH, data, drop_after=MiB)
-    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), sha256=sha256(data))
+    route = http_server.add(PATH, data, drop_after=MiB, headers=oss_headers(data))
+    fields = {"sha256": sha256(data)} if known_sha else {}
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), **fields)
     before = time.time()
     with pytest.raises(DownloadError):
         run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
     record = library.read_record(m)
     assert record["url"] == http_server.url(PATH) and record["size"] == len(data)
     assert record["etag"] == route.etag and record["last_modified"] == route.last_modified
-    assert record["sha256"] == sha256(data) and record["ranges"] == [[0, MiB]]
+    assert record["sha256"] == (sha256(data) if known_sha else None) and record["ranges"] == [[0, MiB]]
     assert record["running"] is False and before <= record["started"] <= record["updated"] <= time.time()
-    assert not any(name.startswith("server_") for name in record)  # the catalog's sha256 is enough
+    # The server's CRC-64 is kept to check the file against only when the catalog has no sha256.
+    server = {name: value for name, value in record.items() if name.startswith("server_")}
+    assert server == ({} if known_sha else {"server_crc64": f"{crc64_xz(data):016x}"})
 
 
 @pytest.mark.parametrize("known_sha", [True, False], ids=["sha256", "no-sha256"])
@@ -419,3 +423,22 @@ def test_a_private_buckets_mirror_is_compared_with_the_token_too(
         ("/mirror.pt", "HEAD", 200),
     ]
     assert all(r.headers.get("authorization") == "Bearer tok" for r in http_server.requests)
+
+
+@pytest.mark.parametrize("crc", ["right", "wrong"])
+def test_a_complete_partial_is_finished_offline_against_the_crc_its_record_kept(
+    tmp_path, models_dir, http_server, crc
+):
+    data = payload(MiB)
+    route = http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    library.part_path(m).write_bytes(data)
+    kept = crc64_xz(data) if crc == "right" else crc64_xz(data) ^ 1
+    record = {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None}
+    library.write_record(m, {**record, "ranges": [[0, len(data)]], "server_crc64": f"{kept:016x}"})
+    if crc == "right":
+        assert run_guarded(Transfer(library, m, fast_options())).read_bytes() == data
+    else:
+        assert failure(library, m).kind is ErrorKind.INTEGRITY
+        assert not library.path(m).exists()
+    assert http_server.requests == []
