@@ -442,3 +442,22 @@ def test_a_complete_partial_is_finished_offline_against_the_crc_its_record_kept(
         assert failure(library, m).kind is ErrorKind.INTEGRITY
         assert not library.path(m).exists()
     assert http_server.requests == []
+
+
+def test_after_an_if_range_answered_with_the_whole_new_object_more_connections_still_help(
+    tmp_path, models_dir, http_server
+):
+    old, new = payload(4 * MiB, 1), payload(4 * MiB, 2)
+    route = http_server.add(PATH, old, drop_after=MiB)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    with pytest.raises(DownloadError):
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
+    route.data = new
+    # The new object's answer holds still after 256 KiB: the other connections get their shares meanwhile.
+    route.stall_after, route.stall_seconds = 256 * 1024, 1.5
+    http_server.clear_requests()
+    options = fast_options(connections=4, min_segment=256 * 1024, min_speed=0)
+    assert run_guarded(Transfer(library, m, options)).read_bytes() == new
+    first, *others = http_server.requests_for(PATH, "GET")
+    assert first.range == f"bytes={MiB}-" and first.if_range is not None and first.status == 200
+    assert others and all(r.status == 206 and r.if_range == route.etag for r in others)
