@@ -461,3 +461,21 @@ def test_after_an_if_range_answered_with_the_whole_new_object_more_connections_s
     first, *others = http_server.requests_for(PATH, "GET")
     assert first.range == f"bytes={MiB}-" and first.if_range is not None and first.status == 200
     assert others and all(r.status == 206 and r.if_range == route.etag for r in others)
+
+
+def test_the_partial_file_has_the_objects_size_from_the_first_answer(tmp_path, models_dir, http_server):
+    # At most 512 KiB/s: the first progress comes long before the 2 MiB have arrived.
+    http_server.add(PATH, payload(2 * MiB), rate=512 * 1024)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    abort = threading.Event()
+    sizes = []
+
+    def on_progress(progress):
+        if progress.state == "downloading" and not sizes:
+            sizes.append((progress.done, library.part_path(m).stat().st_size))
+            abort.set()
+
+    with pytest.raises(Aborted):
+        run_guarded(Transfer(library, m, fast_options(connections=1), abort=abort, on_progress=on_progress))
+    ((done, size),) = sizes
+    assert done < 2 * MiB and size == 2 * MiB
