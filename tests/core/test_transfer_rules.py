@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import threading
 import time
 
@@ -479,3 +480,59 @@ def test_the_partial_file_has_the_objects_size_from_the_first_answer(tmp_path, m
         run_guarded(Transfer(library, m, fast_options(connections=1), abort=abort, on_progress=on_progress))
     ((done, size),) = sizes
     assert done < 2 * MiB and size == 2 * MiB
+
+
+def test_a_main_url_that_fails_its_head_too_leaves_nothing_to_compare_and_the_mirror_is_used(
+    tmp_path, models_dir, http_server
+):
+    data = payload(1000)
+    http_server.add("/main.pt", data, statuses=[404, 404])  # the download's GET, then the comparing HEAD
+    http_server.add("/mirror.pt", data)
+    library = library_of(
+        tmp_path, models_dir, entry("m", http_server.url("/main.pt"), mirrors=[http_server.url("/mirror.pt")])
+    )
+    assert (
+        run_guarded(Transfer(library, library.catalog.get("m"), fast_options(retries=0))).read_bytes() == data
+    )
+
+
+def test_a_pause_while_a_mirror_is_asked_for_its_fingerprints_takes_effect_at_once(
+    tmp_path, models_dir, http_server
+):
+    # The mirror accepts the connection and never answers: only shutting the transfer's sockets down wakes
+    # its HEAD (the timeout is an hour).
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(60)  # a hang guard
+    http_server.add("/main.pt", payload(1000), statuses=[404])
+    mirror = f"http://127.0.0.1:{listener.getsockname()[1]}/mirror.pt"
+    library = library_of(tmp_path, models_dir, entry("m", http_server.url("/main.pt"), mirrors=[mirror]))
+    abort = threading.Event()
+    transfer = Transfer(
+        library, library.catalog.get("m"), fast_options(retries=0, timeout=3600.0), abort=abort
+    )
+    outcome = []
+
+    def work():
+        try:
+            transfer.run()
+        except (Aborted, DownloadError) as exc:
+            outcome.append(type(exc).__name__)
+
+    worker = threading.Thread(target=work)
+    worker.start()
+    accepted = []
+    try:
+        accepted.append(listener.accept()[0])
+        accepted[0].settimeout(60)
+        assert accepted[0].recv(4096).startswith(b"HEAD /mirror.pt ")
+        abort.set()
+        worker.join(30)  # a hang guard: far less than the hour the HEAD would wait
+        assert not worker.is_alive() and outcome == ["Aborted"]
+    finally:
+        for connection in accepted:  # a HEAD still waiting fails now
+            connection.close()
+        listener.close()
+        abort.set()
+        worker.join()
