@@ -536,3 +536,24 @@ def test_a_pause_while_a_mirror_is_asked_for_its_fingerprints_takes_effect_at_on
         listener.close()
         abort.set()
         worker.join()
+
+
+def test_a_mirror_that_never_answers_its_head_is_given_up_after_the_transfers_timeout(
+    tmp_path, models_dir, http_server
+):
+    # The kernel accepts the connection (the listener never does): nothing is ever answered.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    try:
+        http_server.add("/main.pt", payload(1000), statuses=[404])
+        mirror = f"http://127.0.0.1:{listener.getsockname()[1]}/mirror.pt"
+        library = library_of(tmp_path, models_dir, entry("m", http_server.url("/main.pt"), mirrors=[mirror]))
+        options = fast_options(retries=0, timeout=0.5)
+        with pytest.raises(DownloadError) as info:
+            # A hang guard far beyond the half-second timeouts of the HEAD and the GET, far below the
+            # 15 s a HEAD waits by default.
+            run_guarded(Transfer(library, library.catalog.get("m"), options), limit=10)
+        assert str(info.value).startswith("M: every source failed: ")
+    finally:
+        listener.close()
