@@ -294,10 +294,24 @@ MODULES: dict[str, list[str]] = {
         "tests/core/transfer/test_sources.py",  # no password in what is written
     ],
     "core/segments.py": ["tests/core/test_segments_rules.py", *ENGINE_TESTS],
-    "core/connections.py": ["tests/core/test_connections_rules.py", *ENGINE_TESTS],
+    # Every transfer runs the connections: the files that make them misbehave (drops, stalls, trickles, short
+    # or shifted ranges, a full disk, the partial file removed, pause) are enough; the sources, the space
+    # checks and the fingerprints belong to transfer.py, finishing.py and space.py.
+    "core/connections.py": [
+        "tests/core/test_connections_rules.py",
+        "tests/core/transfer/test_rules.py",
+        "tests/core/transfer/test_segments.py",
+        "tests/core/transfer/test_server_faults.py",
+        "tests/core/transfer/test_resume.py",
+        "tests/core/transfer/test_pacing.py",
+        "tests/core/transfer/test_finishing.py::"
+        "test_a_partial_file_deleted_under_a_transfer_stops_it_and_leaves_nothing",
+    ],
+    # The in-process tests reach every line of the orchestration; the kill -9 / Ctrl-C / two-process tests
+    # (test_resume_after_kill.py, subprocesses, half a minute a run) check nothing of it they do not.
     "core/transfer.py": [
+        "tests/core/test_transfer_rules.py",
         *ENGINE_TESTS,
-        "tests/core/transfer/test_resume_after_kill.py",
         "tests/core/test_fingerprints.py",
     ],
     # The pipe's tests run the queue in a download process, behind the pipe: what they see of it, the core

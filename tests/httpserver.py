@@ -83,8 +83,9 @@ FAULT_KNOBS = frozenset(
 )
 
 # A canned answer: a bare status, or (status, headers) / (status, headers, body); a ":reason" among the
-# headers is the status line's own phrase instead of the standard one.
-CannedAnswer = int | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], bytes]
+# headers is the status line's own phrase instead of the standard one. None among a route's statuses serves
+# that request as usual: the canned answers after it are for later requests (a reconnect, a segment).
+CannedAnswer = int | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], bytes] | None
 
 _RANGE_RE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE)
 _UNSATISFIABLE = (-1, -1)
@@ -307,7 +308,7 @@ class Route:
         self._change_after: int | None = None
         self._gets_toward_change = 0
         self.changed_data: bytes | None = None
-        # Canned answers consumed one per request before normal serving.
+        # Canned answers consumed one per request before normal serving (None: that request served as usual).
         self._statuses: list[CannedAnswer] = []
         # 200 with a small text/html page instead of the object (how object storage shows a denial).
         self.html_error: bool = False
@@ -482,8 +483,9 @@ class Route:
     def _begin(self, method: str, authorization: str | None = None) -> _Plan:
         with self._lock:
             self.hits += 1
-            if self._statuses:
-                return _Plan("canned", canned=_canned(self._statuses.pop(0)))
+            canned = self._statuses.pop(0) if self._statuses else None
+            if canned is not None:
+                return _Plan("canned", canned=_canned(canned))
             if self.redirect_to:
                 return _Plan("canned", canned=(self.redirect_status, {"Location": self.redirect_to}, b""))
             if self.require_token is not None and authorization != f"Bearer {self.require_token}":

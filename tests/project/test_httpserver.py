@@ -452,6 +452,15 @@ def test_statuses_are_consumed_one_per_request(server: TestServer, session: requ
     assert server.connections_accepted == 1
 
 
+def test_a_none_among_the_statuses_serves_that_request_as_usual(
+    server: TestServer, session: requests.Session
+) -> None:
+    server.add("/obj", DATA, statuses=[None, 404])
+    assert session.get(server.url("/obj")).content == DATA
+    assert session.get(server.url("/obj")).status_code == 404
+    assert session.get(server.url("/obj")).content == DATA
+
+
 def test_html_error_and_xml_bodies(server: TestServer, session: requests.Session) -> None:
     server.add("/denied", DATA, html_error=True)
     page = session.get(server.url("/denied"), headers={"Range": "bytes=0-9"})

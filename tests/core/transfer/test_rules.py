@@ -115,4 +115,5 @@ def test_a_full_disk_fails_the_download_without_trying_the_mirrors(tmp_path, tin
     with pytest.raises(DownloadError) as info:
         Transfer(library, library.catalog.get("m"), fast_options(connections=1)).run()
     assert info.value.kind is ErrorKind.DISK, info.value
+    assert str(info.value) == "M: cannot write to the models folder: [Errno 28] No space left on device"
     assert http_server.requests_for("/mirror.pt") == []  # another source cannot make the disk bigger
