@@ -234,6 +234,7 @@ MODULES: dict[str, list[str]] = {
         *FOREIGN_FILES,
     ],
     "core/library_checks.py": [
+        "tests/core/test_library_checks_rules.py",
         "tests/core/test_library_rules.py",
         "tests/core/test_library.py",
         "tests/core/test_shared_store.py",
