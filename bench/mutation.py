@@ -226,6 +226,7 @@ MODULES: dict[str, list[str]] = {
         *FOREIGN_FILES,
     ],
     "core/library_states.py": [
+        "tests/core/test_library_states_rules.py",
         "tests/core/test_library_rules.py",
         "tests/core/test_library.py",
         "tests/core/test_shared_store.py",
