@@ -219,6 +219,7 @@ MODULES: dict[str, list[str]] = {
         *FOREIGN_FILES,
     ],
     "core/library_paths.py": [
+        "tests/core/test_library_paths_rules.py",
         "tests/core/test_library_rules.py",
         "tests/core/test_library.py",
         "tests/core/test_hostile_inputs.py",
