@@ -18,7 +18,8 @@ from tests.catalogs import MiB, entry, load, write_catalog
 HOLDER = """
 import fcntl, sys
 fh = open(sys.argv[1], "rb+")
-fcntl.lockf(fh, fcntl.LOCK_EX if sys.argv[2] == "write" else fcntl.LOCK_SH)
+kind = fcntl.LOCK_EX if sys.argv[2] == "write" else fcntl.LOCK_SH
+fcntl.lockf(fh, kind, int(sys.argv[3]), int(sys.argv[4]))
 print("held", flush=True)
 sys.stdin.read()
 """
@@ -29,9 +30,10 @@ def holder(tmp_path):
     """Starts another process holding a POSIX lock on a file (a real process: the kernel names it)."""
     procs = []
 
-    def start(path, kind: str = "write") -> subprocess.Popen:
+    def start(path, kind: str = "write", length: int = 0, offset: int = 0) -> subprocess.Popen:
+        """The lock on ``length`` bytes from ``offset`` (0: to the end, as a download holds it)."""
         proc = subprocess.Popen(
-            [sys.executable, "-c", HOLDER, str(path), kind],
+            [sys.executable, "-c", HOLDER, str(path), kind, str(length), str(offset)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
@@ -54,6 +56,49 @@ def test_the_process_holding_the_lock_is_named(tmp_path, holder, kind):
     proc = holder(lock, kind)
     assert elsewhere.lock_holder(lock) == proc.pid
     assert lock.read_bytes() == b""  # only asked, never written
+
+
+@pytest.mark.parametrize(("length", "offset"), [(1, 0), (10, 100)], ids=["first-byte", "further-on"])
+def test_a_lock_on_any_part_of_the_file_names_its_holder(tmp_path, holder, length, offset):
+    lock = tmp_path / ".m.pt.lock"
+    lock.write_bytes(b"")
+    proc = holder(lock, "write", length, offset)
+    assert elsewhere.lock_holder(lock) == proc.pid
+
+
+def test_a_link_at_the_locks_name_is_not_followed(tmp_path, holder):
+    # The link leads to a file another process holds locked: what it leads to is not asked about.
+    target = tmp_path / "elsewhere.lock"
+    target.write_bytes(b"")
+    holder(target)
+    (tmp_path / ".m.pt.lock").symlink_to(target)
+    assert elsewhere.lock_holder(tmp_path / ".m.pt.lock") is None
+
+
+def kernel_answers(monkeypatch, l_type: int, pid: int) -> None:
+    """The kernel's answer to the lock query, as given for a process that cannot be started here (pid 1,
+    the largest pid Linux gives)."""
+    real = fcntl.fcntl
+
+    def answer(fd, cmd, arg=0):
+        if cmd != fcntl.F_GETLK:
+            return real(fd, cmd, arg)
+        return struct.pack("hhqqi", l_type, 0, 0, 0, pid) + bytes(8)
+
+    monkeypatch.setattr(fcntl, "fcntl", answer)
+
+
+@pytest.mark.parametrize(
+    ("pid", "named"),
+    [(1, 1), (2**22, 2**22), (0, None), (-1, None), (2**22 + 1, None)],
+)
+def test_only_a_pid_linux_can_give_is_named(tmp_path, monkeypatch, pid, named):
+    lock = tmp_path / ".m.pt.lock"
+    lock.write_bytes(b"")
+    kernel_answers(monkeypatch, fcntl.F_WRLCK, pid)
+    assert elsewhere.lock_holder(lock) == named
+    kernel_answers(monkeypatch, fcntl.F_UNLCK, pid)
+    assert elsewhere.lock_holder(lock) is None
 
 
 def test_a_lock_this_process_holds_names_nobody(tmp_path):

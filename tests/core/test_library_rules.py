@@ -1027,6 +1027,47 @@ def test_deleting_our_file_and_its_partial_data(lib):
     assert lib.delete(m) == 0
 
 
+def test_deleting_our_file_frees_its_bytes_and_its_partial_datas_together(lib):
+    m = lib.catalog.get("m")
+    ours(lib, "m")
+    partial(lib, "m", b"p" * 300, None)
+    assert lib.delete(m) == len(DATA) + 300
+    assert not lib.path(m).exists() and not lib.part_path(m).exists()
+
+
+def test_the_disk_figures_add_up_every_file_and_count_a_shared_one_once(tmp_path):
+    rows = [
+        entry("m", URL, size=len(DATA), sha256=SHA),
+        entry("q", "https://example.org/files/q.pt"),
+        entry("p", "https://example.org/files/p.pt"),
+        entry("p2", "https://example.org/files/p2.pt"),
+        entry("r", "https://example.org/files/r.pt", size=10),
+        entry("r-alias", "https://example.org/files/r.pt"),
+        entry("r2", "https://example.org/files/r2.pt", size=10),
+    ]
+    library = make(tmp_path, rows)
+    library.root.mkdir()
+    ours(library, "m")
+    ours(library, "q", b"q" * 500)
+    partial(library, "p", b"p" * 5000, None)
+    partial(library, "p2", b"P" * 2000, None)
+    rejected(library, "r", b"r" * 90)
+    rejected(library, "r2", b"R" * 30)
+    usage = library.disk_usage()
+    assert (usage.downloaded, usage.partial, usage.rejected) == (len(DATA) + 500, 7000, 120)
+    meta_bytes = sum(os.path.getsize(p) for p in library.root.glob(".*.json"))
+    assert usage.other == meta_bytes  # the partial files and the rejected copies are not other data
+    assert usage.per_entry == {
+        "m": len(DATA),
+        "q": 500,
+        "p": 5000,
+        "p2": 2000,
+        "r": 0,
+        "r-alias": 0,
+        "r2": 0,
+    }
+
+
 def test_a_file_not_ours_is_deleted_only_when_forced_a_link_never(lib, tmp_path):
     m = lib.catalog.get("m")
     lib.path(m).write_bytes(b"theirs")

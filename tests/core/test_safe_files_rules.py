@@ -153,6 +153,53 @@ def test_a_link_swapped_in_after_the_check_is_still_not_followed(spot, monkeypat
         safe_files.open_nofollow(spot / "fifo")
 
 
+def test_a_file_opened_to_read_is_opened_read_only(spot):
+    # A shared store's copy, a record, metadata: read through a descriptor that cannot write.
+    import fcntl
+
+    with safe_files.open_nofollow(spot / "file") as fh:
+        assert fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDONLY
+    with safe_files.open_nofollow(spot / "file", "r+b") as fh:
+        assert fcntl.fcntl(fh.fileno(), fcntl.F_GETFL) & os.O_ACCMODE == os.O_RDWR
+
+
+def test_a_file_made_in_a_plain_folder_has_the_mode_the_umask_gives(tmp_path):
+    old = os.umask(0o002)
+    try:
+        with safe_files.open_nofollow(tmp_path / "new", "r+b", create=True) as fh:
+            fh.write(b"x")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(os.stat(tmp_path / "new").st_mode) == 0o664
+
+
+def test_a_link_swapped_in_after_the_first_check_is_refused_in_words(spot, monkeypatch):
+    # The first check sees nothing (as if the link appeared just after it); the open's own refusal
+    # (ELOOP) is checked again and named.
+    real, calls = safe_files.refuse_unsafe, []
+
+    def first_sees_nothing(path):
+        calls.append(path)
+        if len(calls) > 1:
+            real(path)
+
+    monkeypatch.setattr(safe_files, "refuse_unsafe", first_sees_nothing)
+    with pytest.raises(UnsafePathError) as caught:
+        safe_files.open_nofollow(spot / "link")
+    assert str(caught.value) == (
+        f"a symbolic link is at {spot / 'link'} where ofa-manager keeps its own file; it is left alone "
+        "(nothing in the models folder is followed through links): move it away"
+    )
+    assert calls == [spot / "link", spot / "link"]
+
+
+def test_a_fifo_swapped_in_after_the_check_is_refused_in_words(spot, monkeypatch):
+    monkeypatch.setattr(safe_files, "refuse_unsafe", lambda path: None)
+    with pytest.raises(UnsafePathError) as caught:
+        safe_files.open_nofollow(spot / "fifo")  # opened without waiting, then seen not to be a file
+    assert str(caught.value) == f"{spot / 'fifo'} is not a regular file; it is left alone"
+
+
 def test_a_small_json_object_is_read(tmp_path):
     (tmp_path / "r.json").write_text(json.dumps({"a": 1, "b": [1.5, None]}))
     assert safe_files.read_json_nofollow(tmp_path / "r.json") == {"a": 1, "b": [1.5, None]}
