@@ -327,3 +327,75 @@ def test_command_substitutions_that_find_the_scripts_folder(text, expected):
 def test_a_word_expands_only_its_unquoted_parts():
     word = only_word("$X/'$X'/\"$X\"")
     assert shell_words.expand(word, dict(VARIABLES), SCRIPT) == "/x/$X//x"
+
+
+# -- double quotes, to their last character ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('echo "a\\', [["echo", "a\\"]]),  # a backslash that ends the script: kept as it is
+        ('echo "a\\"', [["echo", 'a"']]),  # an escaped quote that ends it: the string is never closed
+        ('echo "a\\Xb"', [["echo", "a\\Xb"]]),  # only $ ` " \ and a newline are escaped in double quotes
+        ('echo "${A:-"x y"}" z', [["echo", '${A:-"x y"}', "z"]]),  # quotes inside ${…} do not close it
+        ('echo "$(a "b c")" z', [["echo", '$(a "b c")', "z"]]),
+    ],
+)
+def test_double_quotes_to_the_end_of_the_script(text, expected):
+    assert commands(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, segments",
+    [
+        ('"a\\nb"', [("a\\nb", False)]),  # a backslash that escapes nothing is part of the expanding text
+        ('"$(a)b"', [("$(a)b", False)]),
+        ('"${a}b"', [("${a}b", False)]),
+    ],
+)
+def test_what_expands_in_double_quotes_is_one_unquoted_segment(text, segments):
+    assert [(s.text, s.literal) for s in only_word(text).segments] == segments
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('${U:-""}', ""),  # an empty quoted default is empty
+        ("${U:-''}", ""),
+        ('${U:-"}', '"'),
+        ("${U:-XaX}", "XaX"),  # only quotes are taken off
+        ("${U:-$0}", str(SCRIPT)),  # the default expands as the script's own words do
+        ("${U:-$(dirname $0)}", str(SCRIPT.parent)),
+    ],
+)
+def test_a_defaults_quotes_and_expansions(text, expected):
+    assert shell_words.expand_text(text, dict(VARIABLES), SCRIPT) == expected
+
+
+def test_a_substituted_commands_argument_expands_one_level_deeper():
+    deep = shell_words.MAX_DEPTH
+    assert shell_words.expand_text("$(dirname $X/a)", {"X": "/x"}, SCRIPT, deep - 1) == "/x"
+    assert shell_words.expand_text("$(dirname $X/a)", {"X": "/x"}, SCRIPT, deep) == "$(dirname $X/a)"
+
+
+def test_a_substituted_commands_argument_that_holds_an_unknown_command_is_not_known():
+    assert shell_words.expand_text("$(dirname `date`/a)", {}, SCRIPT) == "$(dirname `date`/a)"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("$0/a", f"{SCRIPT}/a"),  # $0 ends at its digit
+        ("x$0/a", f"x{SCRIPT}/a"),
+        ("a(($X))", "a((/x))"),  # parentheses without a $ in front are text: what is inside expands
+        ("(($X", "((/x"),
+        ("$X((y)", "/x((y)"),  # $X, then text
+        ("$((1+$X))", "$((1+$X))"),  # arithmetic stays as written, whole
+        ("`pwd`/a `pwd`/b", "/p/OFA/run_scripts/x/a /p/OFA/run_scripts/x/b"),  # each ends at the next
+        ("``$X", "``/x"),  # an empty one too
+        ("`dirname $X/b`/a", "/x/a"),  # the argument in backquotes expands from the script's variables
+    ],
+)
+def test_dollar_zero_arithmetic_and_backquotes_in_a_text(text, expected):
+    assert shell_words.expand_text(text, dict(VARIABLES), SCRIPT) == expected
