@@ -129,10 +129,15 @@ MODULES: dict[str, list[str]] = {
     "core/lockfile.py": ["tests/core/test_lockfile_rules.py", "tests/core/test_zoo.py"],
     "core/fingerprints.py": ["tests/core/test_fingerprints_rules.py", "tests/core/test_fingerprints.py"],
     "core/claims.py": ["tests/core/test_claims_rules.py", "tests/core/test_claims.py"],
+    # The scan's words through the wild fixture (test_scan_shell.py), the command line's report of it in
+    # process, and the archive members a scan finds and links.
     "core/linking.py": [
         "tests/core/test_linking_rules.py",
         "tests/core/test_linking.py",
+        "tests/core/test_scan_shell.py",
+        "tests/cli/test_link_rules.py",
         "tests/cli/test_link.py",
+        "tests/cli/test_archives.py::test_scan_reports_members_then_apply_downloads_unpacks_and_links_them",
     ],
     "core/zoo.py": ["tests/core/test_zoo_rules.py", "tests/core/test_zoo.py"],
     "core/project_setup.py": ["tests/core/test_project_setup_rules.py", "tests/core/test_project_setup.py"],

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from ofa_manager.core import linking
+from ofa_manager.core import archive_records, archives, linking
 from ofa_manager.core.library import Library
 from ofa_manager.core.linking import Expected, LinkResult, Outcome
+from tests.archives import GOOD, build_zip
 from tests.catalogs import entry, load, payload, sha256, write_catalog
 
 A, B = payload(5000, 1), payload(6000, 2)
@@ -167,3 +168,256 @@ def test_scanning_something_that_is_not_a_folder_says_so(tmp_path):
         linking.scan(not_a_folder, library.catalog, library)
     assert info.value.filename == str(not_a_folder) and info.value.strerror == "not a folder"
     assert info.value.errno == errno.ENOTDIR
+
+
+# -- what link says, word for word -------------------------------------------------------------------------
+
+
+def test_what_is_already_there_says_which_of_our_links_it_is(library, tmp_path):
+    a = library.catalog.get("a")
+    project = tmp_path / "p"
+    for mode, why in (
+        ("symlink", "our symbolic link is there"),
+        ("hardlink", "our hard link is there"),
+        ("copy", "our copy is there"),
+    ):
+        made = linking.link(library, a, project, f"{mode}.pt", mode)
+        assert (made.outcome, made.reason, made.mode) == (Outcome.CREATED, "", mode)
+        for asked in linking.MODES:  # a link of any kind satisfies a request of any mode
+            again = linking.link(library, a, project, f"{mode}.pt", asked)
+            assert (again.outcome, again.reason, again.mode) == (Outcome.ALREADY, why, asked)
+
+
+def test_what_is_not_ours_is_refused_and_named(library, tmp_path):
+    a = library.catalog.get("a")
+    project = tmp_path / "p"
+    project.mkdir()
+    os.symlink("/elsewhere/x.pt", project / "link.pt")
+    (project / "file.pt").write_bytes(A[:-1] + b"!")  # the same size, another time
+    (project / "folder.pt").mkdir()
+    reasons = {
+        name: linking.link(library, a, project, name).reason for name in ("link.pt", "file.pt", "folder.pt")
+    }
+    assert reasons == {
+        "link.pt": "a symbolic link to /elsewhere/x.pt is there, not ours; left alone",
+        "file.pt": "a file that is not our link is there; left alone",
+        "folder.pt": "a folder is there; left alone",
+    }
+    assert {linking.link(library, a, project, name).outcome for name in reasons} == {Outcome.REFUSED}
+    assert os.readlink(project / "link.pt") == "/elsewhere/x.pt"
+
+
+def test_our_link_to_another_file_says_where_it_pointed(library, tmp_path):
+    a, b = library.catalog.get("a"), library.catalog.get("b")
+    project = tmp_path / "p"
+    project.mkdir()
+    os.symlink(os.path.relpath(library.path(b), project), project / "m.pt")  # relative: read from its folder
+    result = linking.link(library, a, project, "m.pt")
+    assert (result.outcome, result.reason) == (Outcome.REPLACED, f"our link pointed at {library.path(b)}")
+
+
+def test_a_file_where_the_folder_should_be_is_named(library, tmp_path):
+    a = library.catalog.get("a")
+    (tmp_path / "p").write_bytes(b"")
+    result = linking.link(library, a, tmp_path / "p")
+    assert (result.outcome, result.reason) == (Outcome.FAILED, f"{tmp_path / 'p'} is a file, not a folder")
+    assert result.path == tmp_path / "p" / "a.pt" and result.target == library.path(a)
+
+
+def test_not_downloaded_a_bad_mode_and_a_bad_name(library, tmp_path):
+    a = library.catalog.get("a")
+    library.path(a).unlink()
+    result = linking.link(library, a, tmp_path / "p")
+    assert (result.outcome, result.target, result.mode) == (Outcome.NOT_HERE, None, "symlink")
+    state = library.status(a).state.value
+    assert result.reason == f"a is not downloaded ({state}); `ofa-manager download a` fetches it"
+    assert result.path == tmp_path / "p" / "a.pt"
+    with pytest.raises(ValueError) as info:
+        linking.link(library, a, tmp_path / "p", mode="junction")
+    assert str(info.value) == "mode must be one of symlink, hardlink, copy, not 'junction'"
+    with pytest.raises(linking.LinkNameError) as info:
+        linking.link(library, a, tmp_path / "p", "../x.pt")
+    assert str(info.value).startswith("link name '../x.pt' ")
+    assert not (tmp_path / "p").exists()
+
+
+# -- an archive's members ----------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def bundle(tmp_path, models_dir) -> Library:
+    """An archive entry downloaded (GOOD's members), and another listing its members in the catalog only."""
+    data = build_zip(list(GOOD.items()))
+    listed = entry("listed", "http://x.invalid/listed.zip")
+    listed["members"] = ["a/vqgan/last.ckpt", "solo.bin"]
+    catalog = write_catalog(
+        tmp_path / "c.json",
+        [entry("bundle", "http://x.invalid/bundle.zip", sha256=sha256(data), size=len(data)), listed],
+    )
+    library = Library(models_dir, load(catalog))
+    e = library.catalog.get("bundle")
+    library.path(e).write_bytes(data)
+    assert library.adopt(e)
+    return library
+
+
+def test_a_member_is_linked_once_its_archive_is_unpacked(bundle, tmp_path):
+    e = bundle.catalog.get("bundle")
+    project = tmp_path / "p"
+    before = linking.link_member(bundle, e, "vqgan/last.ckpt", project)
+    assert (before.outcome, before.target, before.path) == (Outcome.NOT_HERE, None, project / "last.ckpt")
+    assert before.reason == "bundle is not unpacked; `ofa-manager unpack bundle` unpacks it"
+    assert archives.unpack(bundle, e).ok
+    made = linking.link_member(bundle, e, "vqgan/last.ckpt", project)
+    folder = archive_records.folder_for(bundle, e)
+    assert (made.outcome, made.target) == (Outcome.CREATED, folder / "vqgan" / "last.ckpt")
+    assert (project / "last.ckpt").read_bytes() == GOOD["vqgan/last.ckpt"]
+    again = linking.link_member(bundle, e, "vqgan/last.ckpt", project, "last.ckpt", "copy")
+    assert (again.outcome, again.reason) == (Outcome.ALREADY, "our symbolic link is there")
+    named = linking.link_member(bundle, e, "clip/ViT-B-16.pt", project, "clip.pt", "hardlink")
+    assert named.outcome is Outcome.CREATED and (project / "clip.pt").read_bytes() == GOOD["clip/ViT-B-16.pt"]
+    missing = linking.link_member(bundle, e, "vqgan/model.yaml", project)
+    assert (missing.outcome, missing.reason) == (Outcome.FAILED, "bundle holds no vqgan/model.yaml")
+    assert missing.path == project / "model.yaml" and not missing.path.exists()
+    with pytest.raises(ValueError, match="^mode must be one of symlink, hardlink, copy, not 'x'$"):
+        linking.link_member(bundle, e, "vqgan/last.ckpt", project, mode="x")
+    with pytest.raises(linking.LinkNameError, match="^link name '..' "):
+        linking.link_member(bundle, e, "vqgan/last.ckpt", project, "..")
+
+
+def test_member_index_and_matches(bundle):
+    index = linking.member_index(bundle.catalog, bundle)
+    assert {name: [(e.id, m) for e, m in rows] for name, rows in index.items()} == {
+        "ofa_large.pt": [("bundle", "ofa_large.pt")],
+        "ViT-B-16.pt": [("bundle", "clip/ViT-B-16.pt")],
+        "last.ckpt": [("bundle", "vqgan/last.ckpt"), ("listed", "a/vqgan/last.ckpt")],
+        "solo.bin": [("listed", "solo.bin")],
+    }
+
+    def fits(path: str) -> list[tuple[str, str]]:
+        return [(e.id, m) for e, m in linking._member_matches(Path(path), index)]
+
+    # Two segments fit both (one member's whole path, the other's end): both, unclear.
+    assert fits("/p/ck/vqgan/last.ckpt") == [("bundle", "vqgan/last.ckpt"), ("listed", "a/vqgan/last.ckpt")]
+    assert fits("/p/a/vqgan/last.ckpt") == [("listed", "a/vqgan/last.ckpt")]  # three beat two
+    assert fits("/p/x/last.ckpt") == []  # a lone common name fits nothing
+    assert fits("/p/solo.bin") == [("listed", "solo.bin")]  # the member's whole path
+    assert fits("/p/ofa_large.pt") == [("bundle", "ofa_large.pt")]
+    assert fits("vqgan/last.ckpt") == [("bundle", "vqgan/last.ckpt"), ("listed", "a/vqgan/last.ckpt")]
+    assert fits("/p/b/vqgan/last.ckpt") == fits("/p/ck/vqgan/last.ckpt")
+    assert fits("/p/nothing.pt") == []
+
+
+# -- the scan's words --------------------------------------------------------------------------------------
+
+
+def test_name_index_aliases_first_one_entry_per_file(tmp_path):
+    rows = [
+        entry("first", "http://x.invalid/1/m.pt"),
+        entry("again", "http://x.invalid/1/m.pt"),  # the same file as "first": one of them
+        entry("other", "http://x.invalid/2/m.pt"),
+        entry("named", "http://x.invalid/n.pt"),
+        entry("odd", "http://x.invalid/odd.pt"),
+    ]
+    rows[3]["aliases"] = ["m.pt", 7, "alias.pt"]  # an alias wins over file names; a non-name is skipped
+    rows[4]["aliases"] = "odd_alias.pt"  # not a list: no aliases
+    index = linking.name_index(load(write_catalog(tmp_path / "c.json", rows)))
+    assert {name: [e.id for e in entries] for name, entries in index.items()} == {
+        "m.pt": ["named"],
+        "alias.pt": ["named"],
+        "n.pt": ["named"],
+        "odd.pt": ["odd"],
+    }
+    rows[3]["aliases"] = []
+    index = linking.name_index(load(write_catalog(tmp_path / "d.json", rows)))
+    assert [e.id for e in index["m.pt"]] == ["first", "other"]
+
+
+def test_scripts_are_read_sorted_skipping_hidden_folders_up_to_the_limit(tmp_path, monkeypatch):
+    for name in ("b/2.sh", "a/1.sh", ".git/h.sh", "a/.x/h.sh", "a/notes.txt", "a/0.sh", "z.sh"):
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text("")
+    found = [p.relative_to(tmp_path).as_posix() for p in linking.scripts_in(tmp_path)]
+    assert found == ["z.sh", "a/0.sh", "a/1.sh", "b/2.sh"]
+    monkeypatch.setattr(linking, "MAX_SCRIPTS", 2)
+    assert [p.relative_to(tmp_path).as_posix() for p in linking.scripts_in(tmp_path)] == ["z.sh", "a/0.sh"]
+
+
+WORDS = """#!/bin/bash
+declare -r -x D=/d
+readonly R=/r/a.pt
+local L=/l/a.pt
+1X=/n/a.pt
+/w/first.pt --x
+python --save-dir=${unset}/o --save-path ./sp --output-dir --x=/o2/a.pt out/a.pt
+python --x "/q/a.pt /q/b.pt" --y=--z=/c/a.pt,/c/b.pt "$D/a.pt" http://h/a.yaml /y/m.yaml /y/noext a.yaml
+V="--v=/v/a.pt /v/b.pt"
+python $V $D/e/x.ckpt
+save_dir=${unset}/s
+save_dir=
+cat <<EOF
+load("$D/h.pt") {x}/b.pt
+ more:/m/z.safetensors
+EOF
+"""
+
+
+def test_a_scans_words_each_at_its_line(tmp_path):
+    library = Library(tmp_path / "models", load(write_catalog(tmp_path / "c.json", [])))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "run.sh").write_text(WORDS)
+    (project / "gone.sh").symlink_to(project / "nothing")  # a script that cannot be opened: skipped
+    found = linking.scan(project, library.catalog, library)
+    assert {e.detail for e in found} == {"no catalog entry has this file name"}
+    assert [(e.written, str(e.path).replace(str(project), "P"), e.line) for e in found] == [
+        ("/r/a.pt", "/r/a.pt", 3),  # after readonly, local, declare and its options
+        ("/l/a.pt", "/l/a.pt", 4),
+        ("1X=/n/a.pt", "P/1X=/n/a.pt", 5),  # not a name: a word, resolved against the script's folder
+        ("/w/first.pt", "/w/first.pt", 6),  # a first word that is a checkpoint is no command
+        ("/o2/a.pt", "/o2/a.pt", 7),
+        ("out/a.pt", "P/out/a.pt", 7),  # not under ./sp, the one folder written to
+        ("/q/a.pt", "/q/a.pt", 8),  # a value cut at spaces
+        ("/q/b.pt", "/q/b.pt", 8),
+        ("/c/a.pt", "/c/a.pt", 8),  # and at commas, a --flag= in front taken off
+        ("/c/b.pt", "/c/b.pt", 8),
+        ("$D/a.pt", "/d/a.pt", 8),
+        ("/v/a.pt", "/v/a.pt", 9),  # where the variable is set, not where it is used
+        ("/v/b.pt", "/v/b.pt", 9),
+        ("$D/e/x.ckpt", "/d/e/x.ckpt", 10),
+        ("/d/h.pt", "/d/h.pt", 14),  # a here document's words, expanded; {x}/b.pt is no path
+        ("/m/z.safetensors", "/m/z.safetensors", 15),
+    ]
+
+
+def test_save_dirs_from_flags_and_assignments(tmp_path):
+    library = Library(tmp_path / "models", load(write_catalog(tmp_path / "c.json", [])))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "run.sh").write_text(
+        "output_dir=./od\n"
+        "save_path=$unset\n"
+        "python --save-path ./sp --output-dir=./o2 --save-dir --x ./no/a.pt\n"
+        "python --save-dir=$unset/z\n"
+        "echo od/a.pt sp/a.pt o2/a.pt no/a.pt x/a.pt\n"
+    )
+    kinds = {
+        str(e.path.relative_to(project)): e.kind for e in linking.scan(project, library.catalog, library)
+    }
+    # ./no/a.pt follows --save-dir, but so does --x first: no folder; $unset is not known.
+    assert kinds == {
+        "od/a.pt": "produced",
+        "sp/a.pt": "produced",
+        "o2/a.pt": "produced",
+        "no/a.pt": "unknown",
+        "x/a.pt": "unknown",
+    }
+
+
+def test_a_script_is_read_up_to_its_limit(tmp_path, monkeypatch):
+    library = Library(tmp_path / "models", load(write_catalog(tmp_path / "c.json", [])))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "run.sh").write_text("echo /a/a.pt\necho /b/b.pt\n")
+    monkeypatch.setattr(linking, "MAX_SCRIPT_BYTES", len("echo /a/a.pt\necho /b/"))
+    assert [e.written for e in linking.scan(project, library.catalog, library)] == ["/a/a.pt"]
