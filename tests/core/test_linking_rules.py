@@ -249,7 +249,7 @@ def bundle(tmp_path, models_dir) -> Library:
     """An archive entry downloaded (GOOD's members), and another listing its members in the catalog only."""
     data = build_zip(list(GOOD.items()))
     listed = entry("listed", "http://x.invalid/listed.zip")
-    listed["members"] = ["a/vqgan/last.ckpt", "solo.bin"]
+    listed["members"] = ["a/vqgan/last.ckpt", "solo.bin", "a/cfg/model.yaml", "b/cfg/model.yaml"]
     catalog = write_catalog(
         tmp_path / "c.json",
         [entry("bundle", "http://x.invalid/bundle.zip", sha256=sha256(data), size=len(data)), listed],
@@ -292,6 +292,7 @@ def test_member_index_and_matches(bundle):
         "ViT-B-16.pt": [("bundle", "clip/ViT-B-16.pt")],
         "last.ckpt": [("bundle", "vqgan/last.ckpt"), ("listed", "a/vqgan/last.ckpt")],
         "solo.bin": [("listed", "solo.bin")],
+        "model.yaml": [("listed", "a/cfg/model.yaml"), ("listed", "b/cfg/model.yaml")],
     }
 
     def fits(path: str) -> list[tuple[str, str]]:
@@ -421,3 +422,67 @@ def test_a_script_is_read_up_to_its_limit(tmp_path, monkeypatch):
     (project / "run.sh").write_text("echo /a/a.pt\necho /b/b.pt\n")
     monkeypatch.setattr(linking, "MAX_SCRIPT_BYTES", len("echo /a/a.pt\necho /b/"))
     assert [e.written for e in linking.scan(project, library.catalog, library)] == ["/a/a.pt"]
+
+
+MEMBER_SCRIPT = """echo ck/vqgan/last.ckpt here/vqgan/last.ckpt clip/ViT-B-16.pt solo.bin
+echo --config=./cfg/model.yaml http://h/cfg/model.yaml $unset/cfg/model.yaml ./x/other.yaml
+echo linked/clip/ViT-B-16.pt user/clip/ViT-B-16.pt
+"""
+
+
+def test_a_scan_classifies_archive_members_and_says_why(bundle, tmp_path):
+    e = bundle.catalog.get("bundle")
+    folder = archive_records.folder_for(bundle, e)
+    project = tmp_path / "proj"
+    for name in ("here/vqgan/last.ckpt", "user/clip/ViT-B-16.pt"):
+        (project / name).parent.mkdir(parents=True, exist_ok=True)
+        (project / name).write_bytes(b"the user's")
+    (project / "run.sh").write_text(MEMBER_SCRIPT)
+    (project / "linked" / "clip").mkdir(parents=True)
+    os.symlink(
+        folder / "clip" / "ViT-B-16.pt", project / "linked" / "clip" / "ViT-B-16.pt"
+    )  # ours, not unpacked yet
+
+    def rows():
+        found = linking.scan(project, bundle.catalog, bundle)
+        return {
+            str(r.path.relative_to(project)): (
+                r.kind,
+                r.entry_id,
+                r.member,
+                r.downloaded,
+                r.unpacked,
+                r.linked,
+                r.detail,
+            )
+            for r in found
+        }
+
+    both = "it fits several archive members: vqgan/last.ckpt of bundle, a/vqgan/last.ckpt of listed"
+    clip = ("bundle", "clip/ViT-B-16.pt", True)
+    yaml = "it fits several archive members: a/cfg/model.yaml of listed, b/cfg/model.yaml of listed"
+    assert rows() == {
+        "ck/vqgan/last.ckpt": ("unknown", None, None, False, False, False, both),
+        "here/vqgan/last.ckpt": ("present", None, None, False, False, False, f"already there; {both}"),
+        "clip/ViT-B-16.pt": ("member", *clip, False, False, ""),
+        "solo.bin": ("member", "listed", "solo.bin", False, False, False, ""),
+        "cfg/model.yaml": ("unknown", None, None, False, False, False, yaml),  # two members of one archive
+        "linked/clip/ViT-B-16.pt": (
+            "member",
+            *clip,
+            False,
+            False,
+            "our link is there; the archive is not unpacked",
+        ),
+        "user/clip/ViT-B-16.pt": (
+            "present",
+            *clip,
+            False,
+            False,
+            "already there (fits clip/ViT-B-16.pt of bundle)",
+        ),
+    }
+    assert archives.unpack(bundle, e).ok
+    after = rows()
+    assert after["linked/clip/ViT-B-16.pt"] == ("member", *clip, True, True, "")
+    assert after["clip/ViT-B-16.pt"] == ("member", *clip, True, False, "")
