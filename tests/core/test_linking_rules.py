@@ -486,3 +486,21 @@ def test_a_scan_classifies_archive_members_and_says_why(bundle, tmp_path):
     after = rows()
     assert after["linked/clip/ViT-B-16.pt"] == ("member", *clip, True, True, "")
     assert after["clip/ViT-B-16.pt"] == ("member", *clip, True, False, "")
+
+
+def test_a_hard_link_across_volumes_fails_and_says_what_to_use(library, elsewhere):
+    a, b = library.catalog.get("a"), library.catalog.get("b")
+    result = linking.link(library, a, elsewhere, "x.pt", "hardlink")
+    assert (result.outcome, result.mode) == (Outcome.FAILED, "hardlink")
+    why = os.strerror(errno.EXDEV)
+    assert result.reason == f"a hard link cannot be made here ({why}); use --mode symlink or --mode copy"
+    assert not result.ok and list(elsewhere.iterdir()) == []
+    # Our link to another file stays as it was, and no temporary is left.
+    os.symlink(library.path(b), elsewhere / "m.pt")
+    again = linking.link(library, a, elsewhere, "m.pt", "hardlink")
+    assert (again.outcome, again.reason) == (Outcome.FAILED, result.reason)
+    assert os.readlink(elsewhere / "m.pt") == str(library.path(b))
+    assert [p.name for p in elsewhere.iterdir()] == ["m.pt"]
+    copied = linking.link(library, a, elsewhere, "c.pt", "copy")
+    assert copied.outcome is Outcome.CREATED and (elsewhere / "c.pt").read_bytes() == A
+    assert sorted(p.name for p in elsewhere.iterdir()) == ["c.pt", "m.pt"]
