@@ -81,6 +81,9 @@ def test_link_result_json_names_every_field():
     }
     assert not result.ok
     assert LinkResult("a", Path("/p/x.pt"), None, Outcome.NOT_HERE, "symlink").as_json()["target"] is None
+    ok = {outcome for outcome in Outcome if LinkResult("a", Path("/p"), None, outcome, "copy").ok}
+    assert ok == {Outcome.CREATED, Outcome.REPLACED, Outcome.ALREADY}
+    assert LinkResult("a", Path("/p"), None, Outcome.CREATED, "copy").reason == ""
 
 
 def test_expected_json_names_every_field():
