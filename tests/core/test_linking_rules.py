@@ -15,6 +15,10 @@ from ofa_manager.core.linking import Expected, LinkResult, Outcome
 from tests.archives import GOOD, build_zip
 from tests.catalogs import entry, load, payload, sha256, write_catalog
 
+# A hang guard, not a timed assert: these tests take well under a second, so one that runs a minute is stuck
+# in a loop (a looping mutant under mutation testing then fails here, not hanging to the runner's limit).
+pytestmark = pytest.mark.timeout(60)
+
 A, B = payload(5000, 1), payload(6000, 2)
 
 

@@ -11,6 +11,10 @@ import pytest
 from ofa_manager.core import shell_words
 from ofa_manager.core.shell_words import Command, HereDoc, Segment, Word
 
+# A hang guard, not a timed assert: these tests take well under a second, so one that runs a minute is stuck
+# in a loop (a looping mutant under mutation testing then fails here, not hanging to the runner's limit).
+pytestmark = pytest.mark.timeout(60)
+
 SCRIPT = Path("/p/OFA/run_scripts/x/run.sh")
 
 
