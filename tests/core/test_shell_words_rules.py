@@ -403,3 +403,22 @@ def test_a_substituted_commands_argument_that_holds_an_unknown_command_is_not_kn
 )
 def test_dollar_zero_arithmetic_and_backquotes_in_a_text(text, expected):
     assert shell_words.expand_text(text, dict(VARIABLES), SCRIPT) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("echo '' b", [["echo", "", "b"]]),  # an empty single-quoted word
+        ("echo ${A:-a b} c", [["echo", "${A:-a b}", "c"]]),  # a blank inside ${…} does not end the word
+        ("echo $(a b) c", [["echo", "$(a b)", "c"]]),
+        ("echo `a` `b`", [["echo", "`a`", "`b`"]]),  # each backquote ends at the next one
+        ("echo `` x", [["echo", "``", "x"]]),
+    ],
+)
+def test_quotes_and_substitutions_outside_double_quotes(text, expected):
+    assert commands(text) == expected
+
+
+@pytest.mark.parametrize("text", ["$(a)b", "${a}b", "x$(a)"])
+def test_an_unquoted_substitution_is_part_of_one_expanding_segment(text):
+    assert [(s.text, s.literal) for s in only_word(text).segments] == [(text, False)]
