@@ -419,6 +419,17 @@ def test_quotes_and_substitutions_outside_double_quotes(text, expected):
     assert commands(text) == expected
 
 
-@pytest.mark.parametrize("text", ["$(a)b", "${a}b", "x$(a)"])
+@pytest.mark.parametrize("text", ["$(a)b", "${a}b", "x$(a)", "`a`b"])
 def test_an_unquoted_substitution_is_part_of_one_expanding_segment(text):
     assert [(s.text, s.literal) for s in only_word(text).segments] == [(text, False)]
+
+
+@pytest.mark.parametrize("text", ["x\necho `a` y\nc\nd", "x\necho $(a) y\nc\nd", "x\necho 'a' y\nc\nd"])
+def test_a_quoted_or_substituted_word_counts_only_its_own_newlines(text):
+    assert [i.line for i in shell_words.parse(text)] == [1, 2, 3, 4]
+
+
+def test_a_here_string_at_the_scripts_start_does_not_hide_a_later_here_document():
+    text = "<<< a\ncat <<EOF\nbody\nEOF\necho after\n"
+    assert heredocs(text) == [("body", 3, True)]
+    assert commands(text) == [["a"], ["cat"], ["echo", "after"]]
