@@ -511,3 +511,23 @@ def test_a_hard_link_across_volumes_fails_and_says_what_to_use(library, elsewher
     copied = linking.link(library, a, elsewhere, "c.pt", "copy")
     assert copied.outcome is Outcome.CREATED and (elsewhere / "c.pt").read_bytes() == A
     assert sorted(p.name for p in elsewhere.iterdir()) == ["c.pt", "m.pt"]
+
+
+def test_a_home_folder_and_a_relative_folder_are_made_absolute(library, bundle, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    a = library.catalog.get("a")
+    assert linking.link(library, a, "~/p").path == tmp_path / "p" / "a.pt"
+    assert linking.link(library, a, "q").path == tmp_path / "q" / "a.pt"
+    assert (tmp_path / "q" / "a.pt").read_bytes() == A
+    e = bundle.catalog.get("bundle")
+    assert linking.link_member(bundle, e, "vqgan/last.ckpt", "~/m").path == tmp_path / "m" / "last.ckpt"
+    assert linking.link_member(bundle, e, "vqgan/last.ckpt", "n").path == tmp_path / "n" / "last.ckpt"
+    (tmp_path / "proj").mkdir()
+    (tmp_path / "proj" / "run.sh").write_text("echo ~/ck/a.pt ../rel/b.pt\n")
+    found = linking.scan("~/proj", bundle.catalog, bundle)
+    assert [(str(e.path), e.script) for e in found] == [
+        (str(tmp_path / "ck" / "a.pt"), tmp_path / "proj" / "run.sh"),
+        (str(tmp_path / "rel" / "b.pt"), tmp_path / "proj" / "run.sh"),
+    ]
+    assert [e.path for e in linking.scan("proj", bundle.catalog, bundle)] == [e.path for e in found]
