@@ -531,3 +531,31 @@ def test_a_home_folder_and_a_relative_folder_are_made_absolute(library, bundle, 
         (str(tmp_path / "rel" / "b.pt"), tmp_path / "proj" / "run.sh"),
     ]
     assert [e.path for e in linking.scan("proj", bundle.catalog, bundle)] == [e.path for e in found]
+
+
+def test_which_links_are_ours_to_replace(library, tmp_path):
+    store = tmp_path / "store"
+    store.mkdir()
+    shared = Library(library.root, library.catalog, stores=[store])
+    a = shared.catalog.get("a")
+    project = tmp_path / "p"
+    project.mkdir()
+    targets = {
+        "store.pt": store / "x.pt",  # a file in a shared store
+        "store-host.pt": store / "host" / "x.pt",  # in a source host's folder there
+        "store-deep.pt": store / "a" / "b" / "x.pt",  # deeper in a store: not a place of ours
+        "models-deep.pt": library.root / "a" / "b" / "x.pt",  # anywhere in the models folder
+        "other.pt": tmp_path / "x.pt",
+    }
+    for name, target in targets.items():
+        os.symlink(target, project / name)
+    outcomes = {name: linking.link(shared, a, project, name).outcome for name in targets}
+    assert outcomes == {
+        "store.pt": Outcome.REPLACED,
+        "store-host.pt": Outcome.REPLACED,
+        "store-deep.pt": Outcome.REFUSED,
+        "models-deep.pt": Outcome.REPLACED,
+        "other.pt": Outcome.REFUSED,
+    }
+    assert os.readlink(project / "store-deep.pt") == str(store / "a" / "b" / "x.pt")
+    assert os.readlink(project / "store-host.pt") == str(library.path(a))
