@@ -404,9 +404,9 @@ def test_save_dirs_from_flags_and_assignments(tmp_path):
     project.mkdir()
     (project / "run.sh").write_text(
         "output_dir=./od\n"
-        "save_path=$unset\n"
+        "save_path=$unset/..\n"  # not known: not a folder (though it would be the project's)
         "python --save-path ./sp --output-dir=./o2 --save-dir --x ./no/a.pt\n"
-        "python --save-dir=$unset/z\n"
+        "python --save-dir=$unset/.. --output-dir $unset/..\n"
         "echo od/a.pt sp/a.pt o2/a.pt no/a.pt x/a.pt\n"
     )
     kinds = {
