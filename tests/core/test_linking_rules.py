@@ -559,3 +559,27 @@ def test_which_links_are_ours_to_replace(library, tmp_path):
     }
     assert os.readlink(project / "store-deep.pt") == str(store / "a" / "b" / "x.pt")
     assert os.readlink(project / "store-host.pt") == str(library.path(a))
+
+
+def test_a_scan_classifies_catalog_paths_by_what_is_there(library, tmp_path):
+    a, b = library.catalog.get("a"), library.catalog.get("b")
+    project = tmp_path / "proj"
+    for folder in ("mine", "linked", "gone", "other"):
+        (project / folder).mkdir(parents=True)
+    (project / "run.sh").write_text("echo a.pt mine/a.pt linked/a.pt gone/b.pt other/a.pt\n")
+    (project / "mine" / "a.pt").write_bytes(b"the user's")
+    os.symlink(library.path(a), project / "linked" / "a.pt")
+    os.symlink(library.path(b), project / "gone" / "b.pt")
+    os.symlink(library.root / "x" / "y" / "old.pt", project / "other" / "a.pt")  # ours, to re-point
+    library.path(b).unlink()
+    rows = {
+        str(e.path.relative_to(project)): (e.kind, e.entry_id, e.downloaded, e.linked, e.detail)
+        for e in linking.scan(project, library.catalog, library)
+    }
+    assert rows == {
+        "a.pt": ("catalog", "a", True, False, ""),
+        "mine/a.pt": ("present", "a", True, False, "already there"),
+        "linked/a.pt": ("catalog", "a", True, True, ""),
+        "gone/b.pt": ("catalog", "b", False, False, "our link is there; the file is not"),
+        "other/a.pt": ("catalog", "a", True, False, ""),
+    }
