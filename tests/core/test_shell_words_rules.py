@@ -433,3 +433,18 @@ def test_a_here_string_at_the_scripts_start_does_not_hide_a_later_here_document(
     text = "<<< a\ncat <<EOF\nbody\nEOF\necho after\n"
     assert heredocs(text) == [("body", 3, True)]
     assert commands(text) == [["a"], ["cat"], ["echo", "after"]]
+
+
+@pytest.mark.parametrize(
+    "text, end",
+    [
+        ("$() x", 3),  # empty
+        ("$(a ${b:-)} c) d", 14),  # a ) inside ${…} inside $(…) does not close it
+        ("${a:-$(b })} d", 12),  # a } inside $(…) inside ${…} does not close it
+        ("$(a 'b' c) d 'e'", 10),  # a single quote ends at the next one
+        ("$(a '' b) d", 9),
+        ("$(a {b) d", 7),  # a brace that opens nothing in $(…)
+    ],
+)
+def test_balanced_end_of_what_nests_in_a_substitution(text, end):
+    assert shell_words.balanced_end(text, 0) == end
