@@ -433,6 +433,7 @@ def test_a_here_string_at_the_scripts_start_does_not_hide_a_later_here_document(
     text = "<<< a\ncat <<EOF\nbody\nEOF\necho after\n"
     assert heredocs(text) == [("body", 3, True)]
     assert commands(text) == [["a"], ["cat"], ["echo", "after"]]
+    assert commands("cat <<<x") == [["cat"], ["x"]]  # a here-string's word follows at once
 
 
 @pytest.mark.parametrize(
