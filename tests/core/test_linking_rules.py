@@ -366,6 +366,7 @@ save_dir=
 cat <<EOF
 load("$D/h.pt") {x}/b.pt
  more:/m/z.safetensors
+$(dirname $0)/k.pt
 EOF
 """
 
@@ -378,7 +379,10 @@ def test_a_scans_words_each_at_its_line(tmp_path):
     (project / "gone.sh").symlink_to(project / "nothing")  # a script that cannot be opened: skipped
     found = linking.scan(project, library.catalog, library)
     assert {e.detail for e in found} == {"no catalog entry has this file name"}
-    assert [(e.written, str(e.path).replace(str(project), "P"), e.line) for e in found] == [
+    shown = [
+        (e.written.replace(str(project), "P"), str(e.path).replace(str(project), "P"), e.line) for e in found
+    ]
+    assert shown == [
         ("/r/a.pt", "/r/a.pt", 3),  # after readonly, local, declare and its options
         ("/l/a.pt", "/l/a.pt", 4),
         ("1X=/n/a.pt", "P/1X=/n/a.pt", 5),  # not a name: a word, resolved against the script's folder
@@ -395,6 +399,7 @@ def test_a_scans_words_each_at_its_line(tmp_path):
         ("$D/e/x.ckpt", "/d/e/x.ckpt", 10),
         ("/d/h.pt", "/d/h.pt", 14),  # a here document's words, expanded; {x}/b.pt is no path
         ("/m/z.safetensors", "/m/z.safetensors", 15),
+        ("P/k.pt", "P/k.pt", 16),  # the script's own folder
     ]
 
 
@@ -583,3 +588,14 @@ def test_a_scan_classifies_catalog_paths_by_what_is_there(library, tmp_path):
         "gone/b.pt": ("catalog", "b", False, False, "our link is there; the file is not"),
         "other/a.pt": ("catalog", "a", True, False, ""),
     }
+
+
+def test_our_link_that_became_something_else_meanwhile_is_left_and_no_temporary_stays(library, tmp_path):
+    """The moment between looking at the name and replacing our link, staged: a user's file is there now."""
+    a = library.catalog.get("a")
+    (tmp_path / "m.pt").write_bytes(b"the user's")
+    for mode in linking.MODES:
+        with pytest.raises(FileExistsError):
+            linking._replace_symlink(library.path(a), tmp_path / "m.pt", mode)
+        assert (tmp_path / "m.pt").read_bytes() == b"the user's"
+        assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "m.pt", "models"]
