@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import errno
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -254,7 +255,7 @@ def test_not_downloaded_a_bad_mode_and_a_bad_name(library, tmp_path):
 @pytest.fixture
 def bundle(tmp_path, models_dir) -> Library:
     """An archive entry downloaded (GOOD's members), and another listing its members in the catalog only."""
-    data = build_zip(list(GOOD.items()))
+    data = build_zip([*GOOD.items(), ("deep/er/x.bin", b"deep")])
     listed = entry("listed", "http://x.invalid/listed.zip")
     listed["members"] = ["a/vqgan/last.ckpt", "solo.bin", "a/cfg/model.yaml", "b/cfg/model.yaml"]
     catalog = write_catalog(
@@ -274,10 +275,15 @@ def test_a_member_is_linked_once_its_archive_is_unpacked(bundle, tmp_path):
     before = linking.link_member(bundle, e, "vqgan/last.ckpt", project)
     assert (before.outcome, before.target, before.path) == (Outcome.NOT_HERE, None, project / "last.ckpt")
     assert before.reason == "bundle is not unpacked; `ofa-manager unpack bundle` unpacks it"
+    assert (before.entry_id, before.mode) == ("bundle", "symlink")
     assert archives.unpack(bundle, e).ok
     made = linking.link_member(bundle, e, "vqgan/last.ckpt", project)
     folder = archive_records.folder_for(bundle, e)
-    assert (made.outcome, made.target) == (Outcome.CREATED, folder / "vqgan" / "last.ckpt")
+    assert (made.outcome, made.target, made.entry_id) == (
+        Outcome.CREATED,
+        folder / "vqgan" / "last.ckpt",
+        "bundle",
+    )
     assert (project / "last.ckpt").read_bytes() == GOOD["vqgan/last.ckpt"]
     again = linking.link_member(bundle, e, "vqgan/last.ckpt", project, "last.ckpt", "copy")
     assert (again.outcome, again.reason) == (Outcome.ALREADY, "our symbolic link is there")
@@ -286,6 +292,25 @@ def test_a_member_is_linked_once_its_archive_is_unpacked(bundle, tmp_path):
     missing = linking.link_member(bundle, e, "vqgan/model.yaml", project)
     assert (missing.outcome, missing.reason) == (Outcome.FAILED, "bundle holds no vqgan/model.yaml")
     assert missing.path == project / "model.yaml" and not missing.path.exists()
+    assert (missing.entry_id, missing.mode) == ("bundle", "symlink")
+    deep = linking.link_member(bundle, e, "deep/er/x.bin", project)  # named for the member's file alone
+    assert (deep.outcome, deep.path, deep.target) == (
+        Outcome.CREATED,
+        project / "x.bin",
+        folder / "deep/er/x.bin",
+    )
+    assert (project / "x.bin").read_bytes() == b"deep"
+    # Our link to another member is re-pointed.
+    other = linking.link_member(bundle, e, "ofa_large.pt", project, "last.ckpt")
+    assert (other.outcome, other.reason) == (
+        Outcome.REPLACED,
+        f"our link pointed at {folder / 'vqgan/last.ckpt'}",
+    )
+    assert (project / "last.ckpt").read_bytes() == GOOD["ofa_large.pt"]
+    # The record is there, the folder is not: not unpacked.
+    shutil.rmtree(folder)
+    gone = linking.link_member(bundle, e, "ofa_large.pt", tmp_path / "q")
+    assert (gone.outcome, gone.reason) == (Outcome.NOT_HERE, before.reason)
     with pytest.raises(ValueError, match="^mode must be one of symlink, hardlink, copy, not 'x'$"):
         linking.link_member(bundle, e, "vqgan/last.ckpt", project, mode="x")
     with pytest.raises(linking.LinkNameError, match="^link name '..' "):
@@ -296,6 +321,7 @@ def test_member_index_and_matches(bundle):
     index = linking.member_index(bundle.catalog, bundle)
     assert {name: [(e.id, m) for e, m in rows] for name, rows in index.items()} == {
         "ofa_large.pt": [("bundle", "ofa_large.pt")],
+        "x.bin": [("bundle", "deep/er/x.bin")],
         "ViT-B-16.pt": [("bundle", "clip/ViT-B-16.pt")],
         "last.ckpt": [("bundle", "vqgan/last.ckpt"), ("listed", "a/vqgan/last.ckpt")],
         "solo.bin": [("listed", "solo.bin")],
@@ -438,7 +464,7 @@ def test_a_script_is_read_up_to_its_limit(tmp_path, monkeypatch):
 
 MEMBER_SCRIPT = """echo ck/vqgan/last.ckpt here/vqgan/last.ckpt clip/ViT-B-16.pt solo.bin
 echo --config=./cfg/model.yaml http://h/cfg/model.yaml $unset/cfg/model.yaml ./x/other.yaml
-echo linked/clip/ViT-B-16.pt user/clip/ViT-B-16.pt
+echo linked/clip/ViT-B-16.pt user/clip/ViT-B-16.pt repoint/clip/ViT-B-16.pt
 """
 
 
@@ -454,6 +480,8 @@ def test_a_scan_classifies_archive_members_and_says_why(bundle, tmp_path):
     os.symlink(
         folder / "clip" / "ViT-B-16.pt", project / "linked" / "clip" / "ViT-B-16.pt"
     )  # ours, not unpacked yet
+    (project / "repoint" / "clip").mkdir(parents=True)
+    os.symlink(bundle.root / "old" / "x.pt", project / "repoint" / "clip" / "ViT-B-16.pt")  # ours, elsewhere
 
     def rows():
         found = linking.scan(project, bundle.catalog, bundle)
@@ -477,6 +505,7 @@ def test_a_scan_classifies_archive_members_and_says_why(bundle, tmp_path):
         "ck/vqgan/last.ckpt": ("unknown", None, None, False, False, False, both),
         "here/vqgan/last.ckpt": ("present", None, None, False, False, False, f"already there; {both}"),
         "clip/ViT-B-16.pt": ("member", *clip, False, False, ""),
+        "repoint/clip/ViT-B-16.pt": ("member", *clip, False, False, ""),
         "solo.bin": ("member", "listed", "solo.bin", False, False, False, ""),
         "cfg/model.yaml": ("unknown", None, None, False, False, False, yaml),  # two members of one archive
         "linked/clip/ViT-B-16.pt": (
