@@ -628,3 +628,13 @@ def test_our_link_that_became_something_else_meanwhile_is_left_and_no_temporary_
             linking._replace_symlink(library.path(a), tmp_path / "m.pt", mode)
         assert (tmp_path / "m.pt").read_bytes() == b"the user's"
         assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "m.pt", "models"]
+
+
+def test_a_copy_that_cannot_be_hard_linked_to_its_name_never_replaces_what_is_there(tmp_path, elsewhere):
+    """The copy's last step where hard links fail (here: across volumes): a name taken meanwhile stays."""
+    temporary = elsewhere / ".x.pt.linking"
+    temporary.write_bytes(b"our copy")
+    (tmp_path / "x.pt").write_bytes(b"the user's")
+    with pytest.raises(FileExistsError):
+        linking._place_new(temporary, tmp_path / "x.pt")
+    assert (tmp_path / "x.pt").read_bytes() == b"the user's"
