@@ -62,6 +62,11 @@ ENGINE_TESTS = [
     "tests/core/transfer/test_server_faults.py",
     "tests/core/transfer/test_finishing.py",
 ]
+# Deselected from the checkpoint reader's rows (see there).
+MILLION_DEEP = (
+    "--deselect=tests/core/test_checkpoint_contents.py::"
+    "test_a_million_deep_nesting_and_a_self_containing_list_are_read"
+)
 MODULES: dict[str, list[str]] = {
     # Pure functions: each module's rules file reads every figure and message; the front ends' tests
     # that print them are not needed here.
@@ -225,11 +230,14 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_shared_store.py",
         "tests/core/test_figures_space.py",
     ],
-    # The checkpoint reader: each module's rules tests first, then the committed fixtures read whole.
+    # The checkpoint reader: each module's rules tests first, then the committed fixtures read whole. The
+    # million-deep file (a minute a mutant here) is left out: the rules file reads one twenty times the
+    # recursion limit deep, which fails as soon as reading or describing recurses.
     "core/safe_unpickler.py": [
         "tests/core/test_safe_unpickler_rules.py",
         "tests/core/test_checkpoint_contents_rules.py",
         "tests/core/test_checkpoint_contents.py",
+        MILLION_DEEP,
     ],
     "core/pickle_globals.py": [
         "tests/core/test_pickle_globals_rules.py",
@@ -239,6 +247,7 @@ MODULES: dict[str, list[str]] = {
     "core/checkpoint_contents.py": [
         "tests/core/test_checkpoint_contents_rules.py",
         "tests/core/test_checkpoint_contents.py",
+        MILLION_DEEP,
     ],
     "core/checkpoint_results.py": [
         "tests/core/test_checkpoint_contents_rules.py",
@@ -247,17 +256,16 @@ MODULES: dict[str, list[str]] = {
     "core/checkpoint_summary.py": [
         "tests/core/test_checkpoint_summary_rules.py",
         "tests/core/test_checkpoint_contents.py",
+        MILLION_DEEP,
         "tests/core/test_claims_rules.py",  # the load lines and the summary of a file
     ],
-    # Its rules file pins the functions one by one; the transfer tests use the tokens, statuses, redirects and
-    # the sockets shut down on a pause or a failure for real.
+    # Its rules file pins the functions one by one (the sockets shut down on a pause, plain and https, too);
+    # the transfer tests use the tokens, redirects, statuses, web pages and compressed bodies for real. The
+    # pacing, segments and other transfer tests add a minute to every surviving mutant and read none of it.
     "core/http.py": [
         "tests/core/test_http_rules.py",
         "tests/core/transfer/test_sources.py",
         "tests/core/transfer/test_server_faults.py",
-        "tests/core/transfer/test_pacing.py",
-        "tests/core/transfer/test_segments.py",
-        "tests/core/transfer/test_rules.py",
     ],
     # One file's download, in its parts. The in-process transfer tests (ENGINE_TESTS) reach every part;
     # the command line's kill -9 / Ctrl-C / two-process tests (test_resume_after_kill.py, 25 s a run, in
@@ -268,9 +276,14 @@ MODULES: dict[str, list[str]] = {
         "tests/core/transfer/test_pacing.py",
         "tests/core/transfer/test_sources.py",
     ],
+    # Its rules file reads the waits, the record, the partial file replaced or unreadable, the reports and
+    # their figures; the resume, server-fault and sources tests use them for real. The pacing, segments and
+    # finishing tests (the disk-space ones take half a minute) add time to each surviving mutant, no more.
     "core/transfer_state.py": [
         "tests/core/test_transfer_state_rules.py",
-        *ENGINE_TESTS,
+        "tests/core/transfer/test_resume.py",
+        "tests/core/transfer/test_server_faults.py",
+        "tests/core/transfer/test_sources.py",
         "tests/core/test_fingerprints.py",  # the server's fingerprints gathered from the first answer
     ],
     "core/finishing.py": [
@@ -283,10 +296,24 @@ MODULES: dict[str, list[str]] = {
         "tests/core/transfer/test_sources.py",  # no password in what is written
     ],
     "core/segments.py": ["tests/core/test_segments_rules.py", *ENGINE_TESTS],
-    "core/connections.py": ["tests/core/test_connections_rules.py", *ENGINE_TESTS],
+    # Every transfer runs the connections: the files that make them misbehave (drops, stalls, trickles, short
+    # or shifted ranges, a full disk, the partial file removed, pause) are enough; the sources, the space
+    # checks and the fingerprints belong to transfer.py, finishing.py and space.py.
+    "core/connections.py": [
+        "tests/core/test_connections_rules.py",
+        "tests/core/transfer/test_rules.py",
+        "tests/core/transfer/test_segments.py",
+        "tests/core/transfer/test_server_faults.py",
+        "tests/core/transfer/test_resume.py",
+        "tests/core/transfer/test_pacing.py",
+        "tests/core/transfer/test_finishing.py::"
+        "test_a_partial_file_deleted_under_a_transfer_stops_it_and_leaves_nothing",
+    ],
+    # The in-process tests reach every line of the orchestration; the kill -9 / Ctrl-C / two-process tests
+    # (test_resume_after_kill.py, subprocesses, half a minute a run) check nothing of it they do not.
     "core/transfer.py": [
+        "tests/core/test_transfer_rules.py",
         *ENGINE_TESTS,
-        "tests/core/transfer/test_resume_after_kill.py",
         "tests/core/test_fingerprints.py",
     ],
     # The pipe's tests run the queue in a download process, behind the pipe: what they see of it, the core
@@ -334,31 +361,61 @@ MODULES: dict[str, list[str]] = {
         "tests/cli/test_commands.py",
         "tests/cli/test_archives.py",
     ],
+    # In process only: collecting which test reaches which function through `python -m ofa_manager`
+    # subprocesses took a whole budget before any mutant was tried.
     "cli/move.py": [
         "tests/cli/test_move_rules.py",
-        "tests/cli/test_move_trash.py",
+        *(
+            f"tests/cli/test_move_trash.py::test_{name}"
+            for name in (
+                "move_within_a_volume_renames_and_saves_the_new_folder",
+                "move_across_volumes_copies_keeping_the_holes_of_a_partial_file",
+                "move_leaves_a_checkpoint_whose_name_is_taken",
+                "ctrl_c_stops_a_move_between_pieces_and_leaves_the_source_whole",
+                "ctrl_c_on_a_terminal_is_said_and_a_second_one_stops_at_once",
+                "move_refuses_while_another_process_downloads_into_the_folder",
+                "move_to_a_file_is_a_usage_error",
+                "a_move_that_fails_part_way_says_so_and_keeps_the_setting",
+                "a_copy_says_its_first_tenth",
+            )
+        ),
         "tests/core/test_moved_folder.py",
     ],
     "cli/download.py": [
         "tests/cli/test_download_rules.py",
-        "tests/cli/test_rules.py",
-        "tests/cli/test_commands.py",
-        "tests/core/test_claims.py",  # the warning when a file is not what its entry claims
-        "tests/cli/test_archives.py",  # download --unpack
-        "tests/cli/test_waiting_download.py",
+        "tests/cli/test_rules.py::test_jobs_3_downloads_three_files_at_once",
+        "tests/cli/test_rules.py::test_jobs_1_downloads_one_file_at_a_time",
+        *(
+            f"tests/cli/test_commands.py::test_{name}"
+            for name in (
+                "list_json_shows_partial_bytes",
+                "download_exit_0_and_plain_progress_lines_when_not_a_terminal",
+                "download_all",
+                "one_failure_exits_1_and_the_others_still_complete",
+                "web_page_answer_is_reported",
+                "unknown_id_exits_2_naming_it_with_close_ids",
+                "usage_errors_exit_2",
+                "connections_1_uses_one_stream",
+                "limit_rate_option_caps_the_total_speed",
+                "rewrite_rules_from_the_settings_are_used",
+                "download_again_replaces_a_corrupt_file",
+            )
+        ),
+        # the warning when a file is not what its entry claims
+        "tests/core/test_claims.py::test_download_warns_when_the_file_is_not_what_is_claimed",
+        "tests/cli/test_archives.py::test_download_unpack_verify_damage_again_and_rm",  # download --unpack
+        "tests/cli/test_archives.py::test_download_unpack_of_an_archive_already_here_fetches_nothing",
     ],
     "cli/inspection.py": [
         "tests/cli/test_inspect_rules.py",
         "tests/core/test_claims.py",
         "tests/core/test_checkpoint_contents.py",
+        MILLION_DEEP,
     ],
     "cli/links.py": ["tests/cli/test_link_rules.py", "tests/cli/test_link.py", "tests/cli/test_archives.py"],
     "cli/archives.py": ["tests/cli/test_archives.py"],
-    "cli/catalog.py": [
-        "tests/cli/test_catalog_rules.py",
-        "tests/core/test_zoo.py",
-        "tests/core/test_foreign_files.py",
-    ],
+    # test_foreign_files.py runs list, du, verify, rm and download, never `catalog` or `lock`.
+    "cli/catalog.py": ["tests/cli/test_catalog_rules.py", "tests/core/test_zoo.py"],
     "cli/access.py": [
         "tests/cli/test_access_rules.py",
         "tests/core/test_credentials.py",
@@ -382,6 +439,16 @@ MODULES: dict[str, list[str]] = {
 NOT_WITH_MUTANTS = [
     "tests/core/test_states.py::test_the_states_module_loads_nothing_beyond_the_standard_library",
 ]
+# A test's own time limit (pytest-timeout) for modules whose mutants can hang a download for good (the
+# hasher waiting for a prefix that never grows, a wait with no end): such a test fails at this limit rather
+# than at the project's 300 s, which cost five minutes a mutant. Far above any of these rows' tests (the
+# slowest takes about 10 s on a loaded machine).
+TEST_TIMEOUTS = {
+    "core/segments.py": 90,
+    "core/http.py": 90,
+    "core/transfer_state.py": 90,
+    "core/finishing.py": 90,
+}
 FAST = [
     "core/units.py",
     "core/hosts.py",
@@ -495,7 +562,9 @@ def scratch_copy(module: str) -> Path:
             (work / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, work / name)
     tests = MODULES[module]
-    deselect = [arg for test in NOT_WITH_MUTANTS for arg in ("--deselect", test)]
+    options = [arg for test in NOT_WITH_MUTANTS for arg in ("--deselect", test)]
+    if module in TEST_TIMEOUTS:
+        options.append(f"--timeout={TEST_TIMEOUTS[module]}")
     quoted = ", ".join(f'"{t}"' for t in tests)
     with open(work / "pyproject.toml", "a", encoding="utf-8") as config:
         config.write(
@@ -505,7 +574,7 @@ def scratch_copy(module: str) -> Path:
             # resources/ sits beside the package in a checkout; core/resources.py finds it there.
             'also_copy = ["resources", "packaging", "sitecustomize.py"]\n'
             f"pytest_add_cli_args_test_selection = [{quoted}]\n"
-            f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q', *deselect])}\n"
+            f"pytest_add_cli_args = {json.dumps(['-p', 'no:cacheprovider', '-q', *options])}\n"
             "use_git_change_detection = false\n"
             # Eight runs may share two cores: a wall-clock limit of 15x a test's time would call a slow run
             # a hang. A real hang is still stopped, later.

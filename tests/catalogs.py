@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -131,6 +132,36 @@ def cli_command(*args: str) -> list[str]:
     import sys
 
     return [sys.executable, "-m", "ofa_manager", *args]
+
+
+@contextlib.contextmanager
+def held_by_another_process(lock_path: Path):
+    """A POSIX lock on ``lock_path`` held by another (plain Python) process, as a download running there
+    holds its file's lock: this process sees it busy, which its own lock would not show (POSIX locks
+    belong to the whole process). Released when the block ends."""
+    import subprocess
+    import sys
+
+    holder = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "import fcntl, os, sys\n"
+            "fd = os.open(sys.argv[1], os.O_RDWR | os.O_CREAT, 0o644)\n"
+            "fcntl.lockf(fd, fcntl.LOCK_EX)\n"
+            "print('held', flush=True)\n"
+            "sys.stdin.read()\n",
+            str(lock_path),
+        ],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline() == "held\n", "the lock holder did not start"
+        yield holder.pid
+    finally:
+        holder.communicate(timeout=60)  # closing its stdin ends it, and its lock with it
 
 
 def rot(path: Path, offset: int = 1000, data: bytes = b"\0rot\0") -> None:

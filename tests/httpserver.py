@@ -58,6 +58,7 @@ FAULT_KNOBS = frozenset(
         "stall_seconds",
         "stall_times",
         "stall_close",
+        "stall_until",
         "change_after",
         "changed_data",
         "statuses",
@@ -82,8 +83,9 @@ FAULT_KNOBS = frozenset(
 )
 
 # A canned answer: a bare status, or (status, headers) / (status, headers, body); a ":reason" among the
-# headers is the status line's own phrase instead of the standard one.
-CannedAnswer = int | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], bytes]
+# headers is the status line's own phrase instead of the standard one. None among a route's statuses serves
+# that request as usual: the canned answers after it are for later requests (a reconnect, a segment).
+CannedAnswer = int | tuple[int, Mapping[str, str]] | tuple[int, Mapping[str, str], bytes] | None
 
 _RANGE_RE = re.compile(r"\s*bytes\s*=\s*(\d*)\s*-\s*(\d*)\s*", re.IGNORECASE)
 _UNSATISFIABLE = (-1, -1)
@@ -136,6 +138,7 @@ class _Stall:
     at: int
     seconds: float
     close: bool
+    until: threading.Event | None = None
 
 
 def _quote_etag(value: str) -> str:
@@ -298,11 +301,14 @@ class Route:
         self.stall_seconds: float = 1.0
         self.stall_times: int = 1
         self.stall_close: bool = False
+        # Or, when this event is given, send nothing after stall_after until the test sets it: a download
+        # that stays part-way for as long as a test needs, whatever the machine's speed.
+        self.stall_until: threading.Event | None = None
         # After change_after more GETs the content becomes changed_data (default: every byte inverted).
         self._change_after: int | None = None
         self._gets_toward_change = 0
         self.changed_data: bytes | None = None
-        # Canned answers consumed one per request before normal serving.
+        # Canned answers consumed one per request before normal serving (None: that request served as usual).
         self._statuses: list[CannedAnswer] = []
         # 200 with a small text/html page instead of the object (how object storage shows a denial).
         self.html_error: bool = False
@@ -477,8 +483,9 @@ class Route:
     def _begin(self, method: str, authorization: str | None = None) -> _Plan:
         with self._lock:
             self.hits += 1
-            if self._statuses:
-                return _Plan("canned", canned=_canned(self._statuses.pop(0)))
+            canned = self._statuses.pop(0) if self._statuses else None
+            if canned is not None:
+                return _Plan("canned", canned=_canned(canned))
             if self.redirect_to:
                 return _Plan("canned", canned=(self.redirect_status, {"Location": self.redirect_to}, b""))
             if self.require_token is not None and authorization != f"Bearer {self.require_token}":
@@ -527,7 +534,7 @@ class Route:
                     self.drop_after, self.drop_times = None, 1
             stall = None
             if self.stall_after is not None and self.stall_times > 0 and self.stall_after < body_length:
-                stall = _Stall(self.stall_after, self.stall_seconds, self.stall_close)
+                stall = _Stall(self.stall_after, self.stall_seconds, self.stall_close, self.stall_until)
                 self.stall_times -= 1
                 if self.stall_times <= 0:
                     self.stall_after, self.stall_times = None, 1
@@ -741,7 +748,11 @@ class _Handler(BaseHTTPRequestHandler):
                 self._send_span(source, start, stall.at, pacer)
                 done = stall.at
                 began = time.monotonic()
-                if stopping.wait(stall.seconds):
+                if stall.until is not None:
+                    while not stall.until.wait(0.05):
+                        if stopping.is_set():
+                            raise _Aborted("server stopping")
+                elif stopping.wait(stall.seconds):
                     raise _Aborted("server stopping")
                 if pacer is not None:
                     pacer.shift(time.monotonic() - began)

@@ -182,6 +182,30 @@ class Terminal(io.StringIO):
         return True
 
 
+def screen_lines(written: str) -> list[str]:
+    """What a terminal shows after ``written``: carriage returns, newlines and cursor-up (ESC [ A, as the
+    progress bars move between their rows) applied; other escape sequences dropped; trailing blanks cut."""
+    import re
+
+    rows: list[list[str]] = [[]]
+    row = col = 0
+    for token in re.findall(r"\x1b\[[0-9;]*[A-Za-z]|[\r\n]|[^\x1b\r\n]+", written):
+        if token == "\r":
+            col = 0
+        elif token == "\n":
+            row, col = row + 1, 0
+        elif token == "\x1b[A":
+            row = max(0, row - 1)
+        elif not token.startswith("\x1b"):
+            while len(rows) <= row:
+                rows.append([])
+            line = rows[row]
+            line.extend(" " * (col + len(token) - len(line)))
+            line[col : col + len(token)] = token
+            col += len(token)
+    return ["".join(line).rstrip() for line in rows]
+
+
 def one_file_library(tmp_path: Path, data: bytes) -> Library:
     """A models folder whose catalog publishes one checkpoint "a" with these bytes' size and sha256."""
     published = entry("a", "http://127.0.0.1:9/a.pt", size=len(data), sha256=sha256(data))

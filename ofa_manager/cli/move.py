@@ -95,7 +95,7 @@ class _MoveProgress:
                 )
             self._bar.update(done - self._bar.n)
             return
-        tenth = 10 * done // total if total else 10
+        tenth = 10 * done // total  # relocate reports only a move of some bytes
         if tenth != self._shown:
             self._shown = tenth
             print(f"moving: {10 * tenth} % ({units.size(done)} of {units.size(total)})", file=self.stream)

@@ -72,7 +72,6 @@ class Connections(TransferState):
                         slot.response = response
                         self._stream(response, fh, plan, slot, stop)
                         response = slot.response = None
-                        slot.too_slow = False  # cut too late: the body had arrived (the kernel held it)
                         if slot.end is None and not stop.is_set():
                             # The stream's own end (not a pause or another connection's failure): its
                             # length is the file's size.
@@ -223,7 +222,7 @@ class Connections(TransferState):
             # The slot was shortened by a helper connection: the rest of this body is not ours.
             _close(response)
 
-    def _supervise(self, plan: _Plan, workers, failure, stop, url: str, ranged: bool) -> None:
+    def _supervise(self, plan: _Plan, workers, failure, stop) -> None:
         """Report progress, save the resume record, and lend idle capacity while workers run."""
         last_record = last_watch = time.monotonic()
         while True:

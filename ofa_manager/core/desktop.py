@@ -27,11 +27,20 @@ def user_data_home() -> Path:
     return Path.home() / ".local" / "share"
 
 
+def launcher_names(platform: str) -> list[str]:
+    """The launcher's file names to look for beside the interpreter, in order, on ``platform`` (``os.name``).
+
+    A plain function of the platform's name, so that the Windows rule (pip's ``.exe`` launcher first,
+    then the bare name) is checked on any system.
+    """
+    return [LAUNCHER_NAME + ".exe", LAUNCHER_NAME] if platform == "nt" else [LAUNCHER_NAME]
+
+
 def find_launcher() -> Path | None:
     """The executable that opens the window for this installation, or None if there is none."""
     if getattr(sys, "frozen", False):
         return Path(sys.executable)
-    names = [LAUNCHER_NAME + ".exe", LAUNCHER_NAME] if os.name == "nt" else [LAUNCHER_NAME]
+    names = launcher_names(os.name)
     # Looked for beside the running interpreter first: a venv that is not on PATH must still start
     # its own copy, not whichever ofa-manager-gui PATH happens to find. The interpreter path is not
     # resolved, since in a venv it is a symlink leading out of the venv.

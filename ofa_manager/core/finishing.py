@@ -87,8 +87,10 @@ class Finishing(TransferState):
         try:
             place_file(part, final, replace=current.state is State.CORRUPT)
         except FileNotFoundError:
-            # Removed (rm) between the check above and here: the metadata must not outlive it.
+            # Removed (rm) between the check above and here: neither the metadata nor the resume record may
+            # outlive it (a removed download leaves nothing behind).
             library.forget(entry)
+            library.drop_partial(entry)
             raise self._removed_error() from None
         except NotOursError:
             library.forget(entry)  # the metadata describes our data, which stays in the partial file

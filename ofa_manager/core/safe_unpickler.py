@@ -8,6 +8,7 @@ from __future__ import annotations
 import _compat_pickle
 import codecs
 import struct
+import sys
 from collections.abc import Callable
 from typing import Any, BinaryIO
 
@@ -32,13 +33,21 @@ MAX_OPCODES = 5_000_000
 MAX_LONG_BYTES = 1024  # an integer of 8192 bits; a checkpoint needs 64
 MAX_MARKS = 100_000
 MAX_LINE = 1 << 16  # a text opcode's line, newline included
-MAX_STORAGES = 10_000_000
+# Real checkpoints name a few thousand storages; a new one costs a pickle at least 8 operations, so this is
+# reached well within MAX_OPCODES.
+MAX_STORAGES = 100_000
 # Hashing a tuple (a dict key, a set member) hashes each element in turn, recursing in C without the
 # interpreter's guard: a tuple nested a million deep crashes the process, and a tuple that holds another
 # twice, 60 times over, hashes for ever. Keys and members are measured first (dict keys in a checkpoint are
 # strings; a tuple key is rare and shallow).
 MAX_KEY_DEPTH = 100  # tuples within tuples
 MAX_HASHED = 10_000_000  # tuples hashed while reading one pickle, each nested one counted each time
+# A dict (or set) of keys that share one hash takes time growing with the square of their number. The hash of
+# a string is salted per process, and an integer below the modulus is its own hash; the file can choose the
+# hash of a larger integer, a tuple, a complex number, a frozenset or a slice, and make any number of them
+# collide: such keys are counted, over the whole pickle.
+MAX_CHOSEN_HASHES = 10_000
+_HASH_MODULUS = sys.hash_info.modulus  # 2**61 - 1
 MAX_SHAPE_DIMS = 64  # a tensor's dimensions (torch allows at most 64)
 _MARK = object()
 # Opcodes that torch's weights_only unpickler implements; any other makes weights_only=True refuse the file.
@@ -53,6 +62,8 @@ class _Reader:
         self._available = available  # bytes the stream holds from here: a longer read is a truncated file
 
     def read(self, n: int) -> bytes:
+        if n < 0:  # BINSTRING's length is signed: a negative read would take all the stream holds
+            raise MalformedPickle(f"the {self._what} holds a negative length")
         if n > self._available:
             raise TruncatedCheckpoint(f"the file ends inside the {self._what}: it is truncated")
         self._available -= n
@@ -86,10 +97,18 @@ class _Unpickler:
         self.foreign_opcodes: set[str] = set()
         self._measured: dict[int, tuple[int, int, tuple]] = {}  # id → (depth, size, the tuple, kept alive)
         self._hashed = 0
+        self._chosen = 0
 
     def _hashable(self, values: Any) -> None:
         """Refuse keys or set members whose hashing would crash or hang the process (see MAX_KEY_DEPTH)."""
         for value in values:
+            if _hash_chosen(value):
+                self._chosen += 1
+                if self._chosen > MAX_CHOSEN_HASHES:
+                    raise MalformedPickle(
+                        f"the pickle holds more than {MAX_CHOSEN_HASHES} keys whose hash it can choose "
+                        "(large integers, tuples, complex numbers, frozensets)"
+                    )
             if isinstance(value, tuple):
                 self._hashed += self._measure(value)[1]
                 if self._hashed > MAX_HASHED:
@@ -163,6 +182,8 @@ class _Unpickler:
                     index = struct.unpack("<I", read(4))[0]
                 elif op == 0x70:
                     index = int(readline())
+                    if not 0 <= index < _HASH_MODULUS:  # a larger one could share its hash with others
+                        raise MalformedPickle("the pickle is malformed (a PUT index out of range)")
                 else:
                     index = len(memo)
                 memo[index] = stack[-1]
@@ -350,6 +371,13 @@ class _Unpickler:
         raise MalformedPickle(f"the pickle has more than {MAX_OPCODES} operations")
 
 
+def _hash_chosen(value: Any) -> bool:
+    """Whether the file could have made many values share this one's hash (see MAX_CHOSEN_HASHES)."""
+    if isinstance(value, int):
+        return not -_HASH_MODULUS < value < _HASH_MODULUS
+    return isinstance(value, (tuple, complex, frozenset, slice))
+
+
 class _StorageType:
     """``torch.FloatStorage`` and friends: the dtype a persistent id names."""
 
@@ -468,9 +496,10 @@ def _numpy_scalar(dtype, data=None) -> NumpyScalar | None:
 
 
 def _plain_set(kind: type, items: Any = ()) -> set | frozenset | None:
-    # Only members whose hash is cheap: a tuple member is left as a record of the call (see MAX_KEY_DEPTH).
+    # Only members whose hash is cheap and the file cannot choose: with a tuple member, a large integer… the
+    # call is left as a record (see MAX_KEY_DEPTH and MAX_CHOSEN_HASHES).
     members = list(items)
-    return None if any(isinstance(m, tuple) for m in members) else kind(members)
+    return None if any(_hash_chosen(m) for m in members) else kind(members)
 
 
 def _codecs_encode(text, encoding="utf-8", *rest) -> bytes | None:

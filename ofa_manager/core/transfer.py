@@ -165,7 +165,6 @@ class Transfer(Connections, Finishing):
         from ofa_manager.core.elsewhere import other_download
 
         other = other_download(self.library, self.entry)
-        self._state = "waiting"
         progress = Progress(
             other.done, other.total, 0.0, None, "waiting", 0, display_url(self._url), other.sentence()
         )
@@ -312,7 +311,7 @@ class Transfer(Connections, Finishing):
         if plan.size is not None and plan.complete() and part.exists():
             first = None
         else:
-            first, plan = self._first_response(url, plan, validator, record)
+            first, plan = self._first_response(url, plan, validator)
         if first is None:
             # Complete already: the server's fingerprints are those recorded with the first answer.
             self._server = {
@@ -338,6 +337,7 @@ class Transfer(Connections, Finishing):
         workers: list[threading.Thread] = []
         stop_workers = threading.Event()
         self._ranged = bool(first and first[2])
+        supervised = False
         try:
             if first is not None:
                 workers.append(self._spawn(url, plan, first[0], first[1], failure, stop_workers))
@@ -347,7 +347,8 @@ class Transfer(Connections, Finishing):
                         if slot is None:
                             break
                         workers.append(self._spawn(url, plan, slot, None, failure, stop_workers))
-            self._supervise(plan, workers, failure, stop_workers, url, ranged=bool(first and first[2]))
+            self._supervise(plan, workers, failure, stop_workers)
+            supervised = True
         finally:
             stop_workers.set()
             for slot in list(plan.slots):
@@ -357,7 +358,12 @@ class Transfer(Connections, Finishing):
             if not plan.complete():
                 stop_hash.set()
             hasher.join()
-            self._save_record(plan, running=False)
+            try:
+                self._save_record(plan, running=False)
+            except OSError:
+                # A full disk fails the record too: that must not hide why the download stopped.
+                if supervised:
+                    raise
         if hasher.error is not None:
             raise DownloadError(
                 entry.title, f"cannot read back the partial file: {hasher.error}", kind=ErrorKind.DISK
@@ -365,7 +371,7 @@ class Transfer(Connections, Finishing):
         self._prints = prints
         self._finish(plan, hasher.digest.hexdigest())
 
-    def _first_response(self, url: str, plan: _Plan, validator: str | None, record: dict):
+    def _first_response(self, url: str, plan: _Plan, validator: str | None):
         """Open the first connection; it tells the size, the validators and whether ranges work."""
         attempts = 0
         while True:
@@ -390,9 +396,11 @@ class Transfer(Connections, Finishing):
                         # A 416 for byte 0 of a non-empty object is the server's hiccup: try again.
                         attempts = self._retry_or_fail(_Transient("416 Range Not Satisfiable"), attempts)
                         continue
-                    plan = self._after_416(response, plan)
-                    if plan.complete():
-                        return None, plan
+                    # The range asked for no longer exists: the object changed (a complete partial file never
+                    # gets here, it is finished offline). Start over from nothing.
+                    response.close()
+                    self.library.drop_partial(self.entry)
+                    plan = _Plan(None, [])
                     continue
                 raise_for_status(response)
             except HttpStatusError as exc:
@@ -462,14 +470,6 @@ class Transfer(Connections, Finishing):
                 and response.headers.get("accept-ranges", "").lower() == "bytes"
             )
             return (slot, response, ranged), plan
-
-    def _after_416(self, response: requests.Response, plan: _Plan) -> _Plan:
-        total = _unsatisfied_total(response)
-        if total is not None and plan.size == total and plan.complete():
-            return plan
-        # Our idea of the file no longer fits the server's: start over from nothing.
-        self.library.drop_partial(self.entry)
-        return _Plan(None, [])
 
 
 def _unsatisfied_total(response: requests.Response) -> int | None:

@@ -161,7 +161,7 @@ def test_scan_reports_members_then_apply_downloads_unpacks_and_links_them(capsys
     assert "OFA/checkpoints/vqgan/last.ckpt: member vqgan/last.ckpt of catalog bundle (not downloaded)" in out
     code, out, err = run(capsys, *site.args, "link", "--scan", str(site.project), "--apply")
     assert code == 0, err
-    assert "unpacked 4 file(s)" in out
+    assert out.count("unpacked 4 file(s)") == 1, out  # unpacked once, after the download
     assert "OFA/checkpoints/vqgan/last.ckpt: member vqgan/last.ckpt of catalog bundle (linked)" in out
     # From the script's folder, the paths it reads are the archive's members.
     checkpoints = site.scripts / ".." / ".." / "checkpoints"
@@ -185,3 +185,22 @@ def test_a_member_matches_by_its_path_not_by_a_common_file_name(capsys, site, tm
     rows = rows_of(json.loads(out), site.project)
     assert rows["OFA/runs/last.ckpt"]["kind"] == "unknown"
     assert rows["OFA/run_scripts/image_gen/vqgan/last.ckpt"]["member"] == "vqgan/last.ckpt"
+
+
+def test_a_members_state_follows_the_archive_and_apply_unpacks_what_is_here_without_fetching(capsys, site):
+    assert run(capsys, *site.args, "download", "bundle")[0] == 0
+    line = "  OFA/checkpoints/vqgan/last.ckpt: member vqgan/last.ckpt of catalog bundle ({})  ["
+    code, out, _ = run(capsys, *site.args, "link", "--scan", str(site.project))
+    assert code == 0 and line.format("downloaded, not unpacked") in out
+    requests = len(site.server.requests)
+    code, out, err = run(capsys, *site.args, "link", "--scan", str(site.project), "--apply", "--mode", "copy")
+    assert code == 0 and err == "", err  # no download: the archive is here
+    assert len(site.server.requests) == requests
+    assert out.count("unpacked 4 file(s)") == 1 and line.format("linked") in out
+    checkpoints = site.scripts / ".." / ".." / "checkpoints"
+    for name, data in MEMBERS.items():
+        made = checkpoints / name
+        assert not made.is_symlink() and made.read_bytes() == data, name  # copies, as --mode asked
+    (checkpoints / "vqgan" / "last.ckpt").unlink()
+    code, out, _ = run(capsys, *site.args, "link", "--scan", str(site.project))
+    assert code == 0 and line.format("unpacked, not linked") in out

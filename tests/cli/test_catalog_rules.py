@@ -102,3 +102,44 @@ def test_lock_says_what_it_pinned(capsys, tmp_path, models_dir, http_server):
     }
     code, out, _ = run_cli(capsys, *shelf.args, "lock", "good", "-o", str(output))
     assert code == 0 and out == f"pinned 1 checkpoint(s), 293.0 KiB, in {output}\n"
+
+
+def test_remove_off_a_terminal_names_the_flag_and_keeps_the_catalog(capsys):
+    assert run_cli(capsys, "catalog", "import", str(LAB))[0] == 0
+    code, out, err = run_cli(capsys, "catalog", "remove", "lab-models")
+    assert code == 2 and out == ""
+    assert err == "ofa-manager: error: not on a terminal: add --yes to remove without asking\n"
+    assert zoo.catalog_path("lab-models").exists()
+
+
+def test_lock_of_a_folder_with_nothing_downloaded_is_refused(capsys, tmp_path, models_dir, http_server):
+    shelf = Shelf(tmp_path, models_dir, http_server)
+    output = tmp_path / "pinned.json"
+    code, out, err = run_cli(capsys, *shelf.args, "lock", "-o", str(output))
+    assert code == 2 and out == ""
+    assert err == (
+        f"ofa-manager: error: nothing is downloaded in {models_dir.resolve()}; a lock file would be empty\n"
+    )
+    assert not output.exists()
+
+
+def test_import_resolves_a_saved_pages_relative_links_against_base(capsys, tmp_path):
+    page = tmp_path / "saved.html"
+    page.write_text(
+        '<html><body><h2>Lab</h2><ul><li><a href="weights/lab_tiny.pt">Lab Tiny</a></li></ul></body></html>'
+    )
+    code, out, err = run_cli(
+        capsys, "catalog", "import", str(page), "--name", "saved", "--base", "https://example.org/lab/"
+    )
+    assert code == 0, err
+    urls = [e["url"] for e in json.loads(zoo.catalog_path("saved").read_text())["entries"]]
+    assert urls == ["https://example.org/lab/weights/lab_tiny.pt"]
+
+
+def test_the_catalog_list_in_json_keeps_non_ascii_as_it_is(capsys, tmp_path):
+    source = tmp_path / "modèles.md"
+    source.write_bytes(LAB.read_bytes())
+    assert run_cli(capsys, "catalog", "import", str(source), "--name", "lab")[0] == 0
+    code, out, _ = run_cli(capsys, "catalog", "list", "--json")
+    assert code == 0 and "modèles.md" in out and "\\u00e8" not in out
+    assert [row["name"] for row in json.loads(out)] == ["built-in", "lab"]

@@ -1,6 +1,7 @@
 """`download`, in this process: what it refuses and in which words (ids and --all, a rate, a timeout), the
 questions it asks (a missing backbone, a rejected copy, the disk) and how flags and answers settle them, a
-shared store's copy, the lines it prints as files arrive or fail, and the progress bar on a terminal."""
+shared store's copy, the lines it prints as files arrive or fail, the progress bar on a terminal, and the
+wait for a file another process is downloading."""
 
 from __future__ import annotations
 
@@ -9,13 +10,27 @@ import json
 import os
 import re
 import signal
+import subprocess
 import threading
 
 import pytest
 
-from ofa_manager.core import settings
-from tests.catalogs import entry, payload, run_cli, wait_for, write_catalog
-from tests.scenes import Shelf, Terminal
+from ofa_manager.core import elsewhere, settings
+from ofa_manager.core.library import Library
+from tests.catalogs import (
+    MiB,
+    bytes_served,
+    cli_command,
+    cli_env,
+    entry,
+    load,
+    payload,
+    run_cli,
+    sha256,
+    wait_for,
+    write_catalog,
+)
+from tests.scenes import Shelf, Terminal, screen_lines
 
 pytestmark = pytest.mark.usefixtures("engine_threads_end")
 
@@ -241,6 +256,33 @@ def test_on_a_terminal_each_file_has_a_bar(capsys, monkeypatch, shelf):
     assert text.splitlines()[-1] == f"1 file(s) ready, 1 failed, in {shelf.dir.resolve()}"
 
 
+def test_on_a_terminal_the_bars_stay_one_row_each_with_their_last_words(capsys, monkeypatch, shelf):
+    screen = Tty()
+    monkeypatch.setattr("sys.stderr", screen)
+    code, _, _ = run_cli(
+        capsys,
+        *shelf.args,
+        "download",
+        "good",
+        "shared-a",
+        "shared-b",
+        "bad",
+        "--connections",
+        "1",
+        "--jobs",
+        "1",
+    )
+    assert code == 1
+    shown = screen_lines(screen.getvalue())
+    # One row per file, in the order they started, each left on the screen with its final words (the last
+    # row may keep the tail of a longer text tqdm wrote there before).
+    assert shown[0] == "shared-a, shared-b share one file (shared.pt): fetched once"
+    assert shown[1] == "good: 100%|##########| 293.0 KiB of 293.0 KiB — done"
+    assert shown[2] == "shared-a: 100%|##########| 195.3 KiB of 195.3 KiB — done"
+    assert shown[3].startswith("bad:   0%|          | 0 Bytes of unknown — failed")
+    assert shown[4].startswith("failed: Bad: sha256 mismatch")
+
+
 def test_retries_come_from_the_settings_unless_given(capsys, shelf, http_server):
     current = settings.load()
     current.retries = 0
@@ -283,3 +325,93 @@ def test_ctrl_c_stops_the_download_and_keeps_the_partial_data(capsys, shelf, htt
     assert kept["state"] == "partial"
     code, _, _ = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1")
     assert code == 0 and (shelf.dir / "good.pt").read_bytes() == shelf.files["good"]
+
+
+# -- a file another process is downloading ----------------------------------------------------------------
+
+
+def test_a_file_another_process_downloads_is_waited_for_with_its_progress(
+    capsys, monkeypatch, tmp_path, models_dir, http_server
+):
+    """The other download is a real `ofa-manager download` process, held half-way by the server until this
+    test has read what it waits for; the waiting download runs in this process."""
+    data = payload(2 * MiB, 31)
+    release = threading.Event()
+    http_server.add("/m.pt", data, rate=400 * 1024, stall_after=MiB, stall_until=release)
+    catalog = write_catalog(tmp_path / "c.json", [entry("m", http_server.url("/m.pt"), sha256=sha256(data))])
+    library = Library(models_dir, load(catalog))
+    m = library.catalog.get("m")
+    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    other = subprocess.Popen(
+        cli_command(*args, "download", "m", "--connections", "1", "--timeout", "3600"),
+        env=cli_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        wait_for(lambda: elsewhere.lock_holder(library.lock_path(m)) == other.pid, 90, "the other's lock")
+        wait_for(lambda: library.read_record(m).get("ranges"), 90, "the other download's data on disk")
+        screen = io.StringIO()
+        monkeypatch.setattr("sys.stderr", screen)
+
+        def waiting(pattern: str, then) -> threading.Thread:
+            finished = threading.Event()
+
+            def watch() -> None:
+                try:
+                    wait_for(
+                        lambda: finished.is_set() or re.search(pattern, screen.getvalue(), re.M), 60, pattern
+                    )
+                finally:  # seen, or never seen: either way this download must not wait for ever
+                    if not finished.is_set():
+                        then()
+
+            watcher = threading.Thread(target=watch)
+            watcher.finished = finished
+            watcher.start()
+            return watcher
+
+        # Ctrl+C once the other download's progress is shown: only the waiting stops.
+        announced = rf"^m\.pt is being downloaded by another process \(pid {other.pid}\); waiting…$"
+        handler = signal.signal(signal.SIGINT, signal.default_int_handler)  # the runner ignores SIGINT
+        try:
+            watcher = waiting(r"^m: the other process has", lambda: os.kill(os.getpid(), signal.SIGINT))
+            code, out, _ = run_cli(capsys, *args, "download", "m")
+            watcher.finished.set()
+            watcher.join()
+        finally:
+            signal.signal(signal.SIGINT, handler)
+        lines = screen.getvalue().splitlines()
+        assert code == 130 and out == "", lines
+        assert re.fullmatch(announced, lines[0]), lines
+        progress = re.fullmatch(r"m: the other process has (\d+) %, \S+ \S+ of 2\.0 MiB", lines[1])
+        assert progress and 0 < int(progress.group(1)) <= 50, lines
+        assert lines[2:] == [
+            "",
+            "stopped; partial data kept — run the same command again to resume",
+            "stopped waiting for m.pt: the other process's download goes on",
+        ]
+        assert other.poll() is None  # the other download goes on
+
+        # Waiting to the end: the other download finishes, and this one finds the file there.
+        screen.seek(0)
+        screen.truncate()
+        watcher = waiting(announced, release.set)
+        code, out, _ = run_cli(capsys, *args, "download", "m")
+        watcher.finished.set()
+        watcher.join()
+        lines = screen.getvalue().splitlines()
+        assert code == 0, lines
+        assert re.fullmatch(announced, lines[0]), lines
+        assert f"done: m (2.0 MiB) -> {library.path(m)}" in lines
+        assert lines[-1] == f"1 file(s) ready, 0 failed, in {models_dir.resolve()}"
+        _, err = other.communicate(timeout=90)
+        assert other.returncode == 0, err
+    finally:
+        release.set()
+        if other.poll() is None:
+            other.kill()
+        other.communicate()
+    assert library.path(m).read_bytes() == data
+    assert bytes_served(http_server, "/m.pt") == len(data)  # the waiting download fetched nothing

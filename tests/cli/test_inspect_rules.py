@@ -4,11 +4,16 @@ claim of a catalog entry against its file, what it refuses and the exit codes.""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import shutil
+import zipfile
 
 import pytest
 
+from ofa_manager.cli import inspection
+from ofa_manager.core import checkpoint_contents as cc
+from ofa_manager.core.checkpoint_results import Verdict
 from tests.catalogs import DATA, entry, run_cli, write_catalog
 
 FIXTURES = DATA / "checkpoints"
@@ -181,3 +186,98 @@ def test_a_file_not_ours_at_an_ids_path_is_read_with_a_note(capsys, tmp_path, sh
     assert code == 0
     assert err.startswith(f"note: {folder / 'tiny.pt'}: ") and err.count("\n") == 1
     assert out.startswith(f"{folder / 'tiny.pt'} — legacy torch.save stream")
+
+
+# -- the summary's edges, on contents read from a fixture and changed in one respect ----------------------
+
+
+def summary_lines(**changes) -> list[str]:
+    """The lines inspect prints for the tiny fixture with some of its contents replaced."""
+    contents = dataclasses.replace(cc.read_checkpoint(FIXTURES / "fairseq_ofa_tiny.pt"), **changes)
+    return inspection._inspect_summary(contents).splitlines()
+
+
+def row(lines: list[str], label: str) -> str:
+    return next(line for line in lines if line.startswith(f"  {label:<11} "))
+
+
+def test_the_keys_line_shows_twelve_keys_then_counts_the_rest():
+    twelve = [f"k{i}" for i in range(12)]
+    assert row(summary_lines(top_level_keys=twelve), "keys") == "  keys        " + ", ".join(twelve)
+    assert row(summary_lines(top_level_keys=[*twelve, "k12"]), "keys") == (
+        "  keys        " + ", ".join(twelve) + ", … (13 keys)"
+    )
+    assert row(summary_lines(top_level_keys=[]), "keys") == "  keys        (not a mapping)"
+
+
+def test_the_metadata_line_says_what_is_not_recorded_and_prints_a_whole_best_score_whole():
+    assert row(summary_lines(metadata={"task": "vqa", "best": 1234567}), "metadata") == (
+        "  metadata    architecture not recorded, task vqa, best 1234567"
+    )
+    assert row(summary_lines(metadata={"architecture": "x", "best": 1234567.0}), "metadata") == (
+        "  metadata    x, best 1.23457e+06"
+    )
+
+
+def test_the_shapes_line_with_only_some_facts_inferred():
+    only = {"embedding_width": 300, "encoder_layers": 6, "resnet_layer3_blocks": 5, "matches_metadata": False}
+    assert row(summary_lines(inferred=only), "shapes") == (
+        "  shapes      width 300; 6 encoder / 0 decoder layers; ResNet (5 third-stage blocks); "
+        "DISAGREES with the metadata"
+    )
+    assert (
+        row(summary_lines(inferred={"decoder_layers": 2}), "shapes")
+        == "  shapes      0 encoder / 2 decoder layers"
+    )
+    assert not [line for line in summary_lines(inferred={"embedding_width": 8}) if "decoder layers" in line]
+
+
+def test_what_weights_only_cannot_read_unknown_globals_problems_and_a_deep_check_that_found_them():
+    safe = Verdict(True, "tensors and plain data only", weights_only_blockers=["the opcode 0x93"])
+    lines = summary_lines(verdict=safe)
+    assert lines[-1] == "              torch.load(weights_only=True) cannot read it: the opcode 0x93"
+    unsafe = Verdict(False, "runs code", dangerous=["posix.system"], unknown=["mylab.Model"])
+    lines = summary_lines(verdict=unsafe, problems=["a storage is short"], deep=True, members_checked=7)
+    assert lines[-6:] == [
+        "  safety      UNSAFE: torch.load(weights_only=False) would import or call:",
+        "              posix.system  dangerous",
+        "              mylab.Model  unknown",
+        "              do not load it with weights_only=False; weights_only=True refuses it",
+        "  problem     a storage is short",
+        "  deep check  7 members read",
+    ]
+
+
+# -- what a broken file named, the JSON's text, the note for a file of ours -------------------------------
+
+
+def broken_zip(path, pickle_data: bytes):
+    with zipfile.ZipFile(path, "w") as archive:
+        archive.writestr("archive/data.pkl", pickle_data)
+        archive.writestr("archive/version", "3\n")
+    return path
+
+
+def test_a_broken_pickle_names_its_dangerous_and_unknown_globals_in_the_error(capsys, tmp_path):
+    path = broken_zip(tmp_path / "b.pt", b"\x80\x02cposix\nsystem\ncmylab\nModel\nctorch\nFloatStorage\n\xff")
+    code, out, err = inspect(capsys, tmp_path, "inspect", str(path))
+    assert (code, out) == (2, "")
+    assert err == (
+        f"ofa-manager: error: {path}: the pickle is malformed (unknown opcode 0xff); before that, it named "
+        "posix.system (dangerous), mylab.Model (unknown)\n"
+    )
+    path = broken_zip(tmp_path / "plain.pt", b"\x80\x02\xff")
+    code, _, err = inspect(capsys, tmp_path, "inspect", str(path))
+    assert err == f"ofa-manager: error: {path}: the pickle is malformed (unknown opcode 0xff)\n"
+
+
+def test_json_keeps_letters_beyond_ascii_as_they_are(capsys, tmp_path):
+    path = copied(tmp_path, "fairseq_ofa_tiny.pt").rename(tmp_path / "modèle.pt")
+    code, out, _ = inspect(capsys, tmp_path, "inspect", str(path), "--json")
+    assert code == 0 and f'"path": "{path}"' in out
+
+
+def test_our_own_downloaded_file_is_read_without_a_note(capsys, tmp_path, shelf):
+    assert run_cli(capsys, *shelf, "download", "plain")[0] == 0
+    code, out, err = run_cli(capsys, *shelf, "inspect", "plain")
+    assert code == 0 and err == "" and out.startswith(f"{tmp_path / 'models' / 'tiny.pt'} — ")

@@ -147,3 +147,56 @@ def test_refusals_in_words(capsys, site, words, message):
 def test_a_scan_of_what_is_not_a_folder(capsys, site, tmp_path):
     code, _, err = run_cli(capsys, *site.args, "link", "--scan", str(tmp_path / "none"))
     assert code == 2 and err == f"ofa-manager: error: {tmp_path / 'none'}: not a folder\n"
+
+
+def test_a_second_link_is_already_there_and_says_no_reason(capsys, site, tmp_path):
+    assert run_cli(capsys, *site.args, "download", "ofa-base")[0] == 0
+    into = tmp_path / "into"
+    assert run_cli(capsys, *site.args, "link", "ofa-base", "--into", str(into))[0] == 0
+    code, out, err = run_cli(capsys, *site.args, "link", "ofa-base", "--into", str(into))
+    assert code == 0 and err == ""
+    assert out == f"ofa-base: {into / 'ofa_base.pt'}: already-ours → {site.dir.resolve() / 'ofa_base.pt'}\n"
+
+
+def test_mode_copy_puts_a_copy_not_a_link(capsys, site, tmp_path):
+    assert run_cli(capsys, *site.args, "download", "ofa-base")[0] == 0
+    into = tmp_path / "into"
+    code, out, _ = run_cli(capsys, *site.args, "link", "ofa-base", "--into", str(into), "--mode", "copy")
+    assert code == 0, out
+    made = into / "ofa_base.pt"
+    assert not made.is_symlink() and made.read_bytes() == site.files["ofa_base.pt"]
+    assert made.stat().st_ino != (site.dir / "ofa_base.pt").stat().st_ino
+
+
+def test_the_scan_in_json_names_the_project_first(capsys, site):
+    code, out, _ = run_cli(capsys, *site.args, "link", "--scan", str(site.project), "--json")
+    assert code == 0
+    assert out.startswith(
+        f'{{\n  "project": {json.dumps(str(site.project.resolve()))},\n  "expected": [\n    {{'
+    )
+    assert json.loads(out)["links"] == []
+
+
+def test_a_file_no_entry_names_is_present_without_a_remark(capsys, site):
+    clip = site.checkpoints / "clip"
+    clip.mkdir(parents=True)
+    (clip / "ViT-B-16.pt").write_bytes(b"someone's")
+    code, out, _ = run_cli(capsys, *site.args, "link", "--scan", str(site.project))
+    assert code == 0
+    assert (
+        f"  OFA/checkpoints/clip/ViT-B-16.pt: present  [{SCRIPTS}/train_task_embedding.sh:10]"
+        in out.splitlines()
+    )
+
+
+def test_apply_exits_1_when_a_link_cannot_be_made(capsys, site):
+    site.checkpoints.parent.mkdir(parents=True, exist_ok=True)
+    site.checkpoints.write_bytes(b"a file where the scripts want a folder")
+    code, out, err = run_cli(capsys, *site.args, "link", "--scan", str(site.project), "--apply")
+    assert code == 1
+    checkpoints = site.project.resolve() / "OFA" / "checkpoints"
+    failed = [line for line in err.splitlines() if ": failed (" in line]
+    assert failed[0] == (
+        f"ofa-base: {checkpoints / 'ofa_base.pt'}: failed ({checkpoints} is a file, not a folder)"
+    )
+    assert len(failed) == 5 and "failed" not in out

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -19,10 +20,11 @@ from tests.catalogs import (
     MiB,
     cli_command,
     cli_env,
+    held_by_another_process,
     other_volume,
     run_cli,
 )
-from tests.scenes import ThreeFiles
+from tests.scenes import ThreeFiles, screen_lines
 
 pytestmark = pytest.mark.usefixtures("engine_threads_end")
 
@@ -141,7 +143,11 @@ def test_ctrl_c_stops_a_move_between_pieces_and_leaves_the_source_whole(capsys, 
     code = cli.main([*site.args, "move", str(target)])
     said = "".join(terminal.lines)
     assert code == 130, said
-    assert "stopped; every file not yet moved is whole" in said
+    assert "stopping after this piece…\n" in said
+    assert (
+        f"stopped; every file not yet moved is whole in {site.dir.resolve()} (already in {target}: none); "
+        "the models folder setting is unchanged — run the same command again to move the rest\n"
+    ) in said
     assert "moving: 20 %" not in said  # it stopped at the next piece
     assert site.library.path(big).read_bytes() == data and site.library.meta_path(big).exists()
     assert sorted(os.listdir(target)) == []  # no partial copy left behind
@@ -153,23 +159,61 @@ def test_ctrl_c_stops_a_move_between_pieces_and_leaves_the_source_whole(capsys, 
     assert code == 0 and (target / "good.pt").read_bytes() == data
 
 
-def test_move_refuses_while_another_process_downloads_into_the_folder(site, tmp_path):
+def test_ctrl_c_on_a_terminal_is_said_and_a_second_one_stops_at_once(capsys, site, elsewhere, monkeypatch):
+    from ofa_manager.core.durable import COPY_CHUNK
+
+    big = site.library.catalog.get("good")
+    data = os.urandom(10 * COPY_CHUNK)
+    site.library.path(big).write_bytes(data)
+    site.library.write_meta(big, {"size": len(data)})
+
+    class Screen(io.StringIO):
+        """A terminal whose user presses Ctrl+C (a real SIGINT to this process) as the bar is first drawn,
+        and again once told the move stops after this piece. (Later drawings of the bar come as tqdm's
+        clock allows: no press waits for one.)"""
+
+        presses = 0
+
+        def isatty(self) -> bool:
+            return True
+
+        def write(self, text: str) -> int:
+            told = "stopping after this piece…" in self.getvalue()
+            written = super().write(text)
+            if (self.presses == 0 and "moving:" in text) or (self.presses == 1 and told):
+                self.presses += 1
+                os.kill(os.getpid(), signal.SIGINT)
+            return written
+
+    screen = Screen()
+    monkeypatch.setattr(sys, "stderr", screen)
+    target = elsewhere / "models"
+    code, out, _ = run_cli(capsys, *site.args, "move", str(target))
+    shown = screen_lines(screen.getvalue())
+    assert code == 130 and out == "", shown
+    # The bar counts bytes in binary units; the first press is said on the screen; the second drops the
+    # copy in hand and says where to look.
+    assert shown[0].startswith("moving:   0%|          | 0.00/40.0M [00:00<?, ?B/s]")
+    assert [line for line in shown if "stopping" in line][0].endswith("stopping after this piece…")
+    assert shown[-1] == (
+        f"stopped; every file not yet moved is whole in {site.dir.resolve()} (see {target} for what is "
+        "already there); the models folder setting is unchanged — run the same command again to move the rest"
+    )
+    assert site.library.path(big).read_bytes() == data
+    assert settings.load().models_dir == ""
+
+
+def test_move_refuses_while_another_process_downloads_into_the_folder(capsys, site, tmp_path):
     good = site.library.catalog.get("good")
     site.library.path(good).write_bytes(b"a finished file")
     other = site.library.catalog.get("other")
-    # This test process holds the lock a download holds on its file for as long as it runs.
-    with site.library.lock(other):
-        done = subprocess.run(
-            cli_command(*site.args, "move", str(tmp_path / "new")),
-            env=cli_env(),
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-    assert done.returncode == 1, done.stderr
-    assert (
-        "another ofa-manager process is using other.pt; stop its downloads first; nothing moved"
-        in done.stderr
+    # Another process holds the lock a download holds on its file for as long as it runs.
+    with held_by_another_process(site.library.lock_path(other)):
+        code, out, err = run_cli(capsys, *site.args, "move", str(tmp_path / "new"))
+    assert code == 1 and out == "", err
+    assert err == (
+        "ofa-manager: another ofa-manager process is using other.pt; stop its downloads first; "
+        "nothing moved\n"
     )
     assert site.library.path(good).read_bytes() == b"a finished file"
     assert not (tmp_path / "new" / "good.pt").exists()
@@ -221,3 +265,27 @@ def test_rm_trash_leaves_a_file_that_is_not_ours(capsys, site, isolated_user_fol
 def test_rm_trash_with_partial_or_force_is_a_usage_error(capsys, site, flag):
     code, _, err = run_cli(capsys, *site.args, "rm", "--trash", flag, "good", "--yes")
     assert code == 2 and "--trash" in err
+
+
+def test_a_move_that_fails_part_way_says_so_and_keeps_the_setting(capsys, site, tmp_path):
+    assert run_cli(capsys, *site.args, "download", "good")[0] == 0
+    target = tmp_path / "new"
+    (target / ".good.pt.meta.json").mkdir(parents=True)  # a folder where the file's metadata would go
+    code, out, err = run_cli(capsys, *site.args, "move", str(target))
+    assert code == 1 and out == ""
+    last = err.splitlines()[-1]
+    assert last.startswith("ofa-manager: the move failed: [Errno 21] Is a directory: ")
+    assert last.endswith(f"; already moved to {target}: good.pt; the models folder setting is unchanged")
+    assert settings.load().models_dir == ""
+
+
+def test_a_copy_says_its_first_tenth(capsys, site, elsewhere):
+    from ofa_manager.core.durable import COPY_CHUNK
+
+    big = site.library.catalog.get("good")
+    site.library.path(big).write_bytes(os.urandom(7 * COPY_CHUNK))
+    site.library.write_meta(big, {"size": 7 * COPY_CHUNK})
+    code, out, err = run_cli(capsys, *site.args, "move", str(elsewhere / "models"))
+    assert code == 0, err
+    # One piece of seven is 14 %: the first line is the 10 % line.
+    assert err.splitlines()[0].startswith("moving: 10 % (")

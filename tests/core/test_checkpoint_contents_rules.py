@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pickle
 import struct
+import sys
 import zipfile
 from pathlib import Path
 
@@ -490,3 +491,15 @@ def test_the_archive_folder_is_the_first_entrys_top_folder(tmp_path):
     )
     contents = cc.read_checkpoint(path)
     assert contents.archive_prefix == "archive" and contents.problems == []
+
+
+def test_lists_nested_far_past_the_recursion_limit_and_a_list_in_itself_are_read(tmp_path):
+    # Reading and describing never recurse: twenty times the interpreter's limit is read like one level (the
+    # million-deep file of test_checkpoint_contents.py, at a fraction of its time).
+    depth = 20 * sys.getrecursionlimit()
+    deep = b"\x80\x02" + b"]" * depth + b"a" * (depth - 1) + b"."
+    contents = cc.read_checkpoint(torch_zip(tmp_path / "deep.pt", deep))
+    assert contents.tensor_count == 0 and contents.verdict.safe and contents.top_level_keys == []
+    assert [s.name for s in contents.sections] == ["(root)"]
+    cycle = b"\x80\x02]q\x00h\x00a."  # a list that contains itself
+    assert cc.read_checkpoint(torch_zip(tmp_path / "cycle.pt", cycle)).verdict.safe

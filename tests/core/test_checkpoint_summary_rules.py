@@ -6,6 +6,7 @@ contents are built here as the safe unpickler builds them (its inert stand-ins).
 from __future__ import annotations
 
 import io
+import sys
 
 import pytest
 
@@ -125,6 +126,15 @@ def test_tensors_are_found_wherever_the_pickle_put_them_once_each():
     root = {"things": [call, loop, holder, {p.tensor("7", 1): "a tensor as a key"}]}
     d = p.describe(root)
     assert d["tensor_count"] == 8 and sections(d)["things"] == ("other", 8, 9 * 4)
+
+
+def test_a_tensor_nested_far_past_the_recursion_limit_is_found_without_recursing():
+    p = Pickle()
+    deep: list = [p.tensor("0", 3)]
+    for _ in range(20 * sys.getrecursionlimit()):
+        deep = [deep]
+    d = p.describe({"model": deep})
+    assert d["tensor_count"] == 1 and sections(d) == {"model": ("model weights", 1, 12)}
 
 
 def test_the_model_is_found_under_its_usual_names_or_as_the_root():

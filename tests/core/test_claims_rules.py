@@ -78,6 +78,7 @@ def test_parameter_counts_in_words():
     assert params_text(999_999_999) == "1000M" and params_text(1_000_000_000) == "1.00B"
     assert params_text(1_034_000_000) == "1.03B"
     assert params_text(1_005_000_001) == "1.01B"  # divided by exactly 1e9
+    assert params_text(1_500_000) == "2M" and params_text(7_499_999) == "7M"  # divided by exactly 1e6
 
 
 def test_what_a_file_holds_in_a_phrase():

@@ -1,4 +1,6 @@
-"""One connection's GET loop and the supervisor of a file's connections (core/connections.py)."""
+"""One connection's GET loop and the supervisor of a file's connections (core/connections.py): what a
+reconnect asks for and accepts, when a connection gives up, what the supervisor reports (the loopback
+server of tests/httpserver.py answers a reconnect as told: None in its statuses serves a request as usual)."""
 
 from __future__ import annotations
 
@@ -11,7 +13,7 @@ from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
 from ofa_manager.core.transfer_options import RateLimiter
 from tests.catalogs import MiB, engine_threads, fast_options, payload
-from tests.transfers import PATH, make_library, run_guarded
+from tests.transfers import PATH, gets, make_library, range_start, run_guarded
 
 
 @pytest.fixture(autouse=True)
@@ -54,3 +56,214 @@ def test_under_a_bandwidth_limit_the_speed_floor_is_the_limits_smallest_share(
         "(gave up after 1 attempts)"
     )
     assert info.value.kind is ErrorKind.NETWORK
+
+
+def one_connection(tmp_path, models_dir, http_server, data, **faults):
+    route = http_server.add(PATH, data, **faults)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    return route, library, m
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        (204, {}, b""),
+        (206, {"Content-Type": "text/html", "Content-Range": "bytes 300000-300005/1048576"}, b"<html>"),
+    ],
+    ids=["no-content", "web-page"],
+)
+def test_a_reconnect_answered_with_neither_the_range_nor_a_change_fails(
+    tmp_path, models_dir, http_server, answer
+):
+    # The first answer breaks after 300 000 bytes; the range asked for the rest gets this answer.
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, payload(MiB), drop_after=300_000, statuses=[None, answer]
+    )
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1)))
+    assert str(info.value) == "Model M: the server stopped honouring byte ranges"
+    assert [r.range for r in gets(http_server)] == ["bytes=0-", f"bytes=300000-{MiB - 1}"]
+
+
+@pytest.mark.parametrize(
+    "wrong",
+    [
+        (206, {"Content-Range": "bytes 300000-300009/2000000"}, b"0123456789"),
+        (206, {"Content-Range": "bytes 299990-300009/1048576"}, b"0123456789" * 2),
+        (206, {"Content-Range": "bytes */1048576"}, b"0123456789"),
+        (206, {}, b"0123456789"),
+        (200, {}, b"0123456789"),  # If-Range did not match: the object changed
+        (416, {"Content-Range": "bytes */1000"}, b""),  # the range is gone: the object changed
+    ],
+    ids=["another-size", "another-start", "no-range", "no-content-range", "whole-object", "not-satisfiable"],
+)
+def test_a_reconnect_answered_with_another_object_or_another_start_starts_over(
+    tmp_path, models_dir, http_server, wrong
+):
+    data = payload(MiB)
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, data, drop_after=300_000, statuses=[None, wrong]
+    )
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
+    asked = [(r.range, r.if_range) for r in gets(http_server)]
+    # The answer is not spliced in: the partial data goes and the file is fetched again from byte 0.
+    assert asked == [("bytes=0-", None), (f"bytes=300000-{MiB - 1}", route.etag), ("bytes=0-", None)]
+
+
+def test_a_connection_that_moves_on_between_drops_is_not_given_up(tmp_path, models_dir, http_server):
+    # One retry allowed, four drops: each drop comes after new bytes, so the count of failures starts again.
+    data = payload(MiB)
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, data, drop_after=200_000, drop_times=4
+    )
+    assert run_guarded(Transfer(library, m, fast_options(connections=1, retries=1))).read_bytes() == data
+    assert [r.range.split("-")[0] for r in gets(http_server)] == [
+        "bytes=0",
+        "bytes=200000",
+        "bytes=400000",
+        "bytes=600000",
+        "bytes=800000",
+    ]
+
+
+def test_a_connection_that_fails_without_new_bytes_uses_up_its_retries(tmp_path, models_dir, http_server):
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, payload(MiB), drop_after=200_000, statuses=[None, 503, 503, 503]
+    )
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=2)))
+    # The drop, then two answers that bring nothing: three failures in a row, the third is the last.
+    assert str(info.value) == "Model M: 503 Service Unavailable (gave up after 3 attempts)"
+    assert [r.status for r in gets(http_server)] == [206, 503, 503]
+
+
+def test_the_reconnect_shows_as_stalled_and_the_download_as_downloading_again(
+    tmp_path, models_dir, http_server
+):
+    data = payload(MiB)
+    # Slow enough after the drop that progress is reported while the rest arrives.
+    route, library, m = one_connection(tmp_path, models_dir, http_server, data, drop_after=200_000, rate=MiB)
+    states = []
+    options = fast_options(connections=1, backoff_base=0.5)
+    transfer = Transfer(library, m, options, on_progress=lambda p: states.append(p.state))
+    assert run_guarded(transfer).read_bytes() == data
+    assert "stalled" in states
+    after = states[states.index("stalled") :]
+    assert "downloading" in after and after[-1] == "done"
+
+
+def test_each_connection_is_a_named_engine_thread_and_progress_counts_them(tmp_path, models_dir, http_server):
+    data = payload(4 * MiB)
+    # The first answer holds still after 256 KiB and every answer is paced: the other three connections
+    # get their shares and are still at them when progress is first reported.
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, data, stall_after=256 * 1024, stall_seconds=1.5, rate=2 * MiB
+    )
+    seen = []
+
+    def on_progress(progress):
+        if progress.state == "downloading":
+            seen.append((progress.connections, sum(t.name == "ofa-segment" for t in threading.enumerate())))
+
+    options = fast_options(connections=4, min_segment=256 * 1024, min_speed=0)
+    assert run_guarded(Transfer(library, m, options, on_progress=on_progress)).read_bytes() == data
+    assert seen and all(1 <= connections <= 4 for connections, _ in seen), seen
+    assert max(connections for connections, _ in seen) >= 2 and max(threads for _, threads in seen) >= 2
+
+
+class FaultyLimiter(RateLimiter):
+    """A bandwidth limiter that fails: a bug in the engine's own code cannot be made to happen otherwise."""
+
+    def consume(self, amount, abort):
+        raise RuntimeError("limiter broke")
+
+
+def test_an_unexpected_error_in_a_connection_ends_the_download_with_its_name(
+    tmp_path, models_dir, http_server
+):
+    route, library, m = one_connection(tmp_path, models_dir, http_server, payload(MiB))
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1), limiter=FaultyLimiter()))
+    assert str(info.value) == "Model M: unexpected error: RuntimeError('limiter broke')"
+    assert info.value.kind is ErrorKind.ERROR
+    assert library.status(m).state is State.PARTIAL
+
+
+def test_the_resume_record_follows_the_download_while_it_runs(tmp_path, models_dir, http_server):
+    # At most 256 KiB/s: 600 000 bytes take over two seconds, and the record is saved every second.
+    data = payload(MiB)
+    route, library, m = one_connection(tmp_path, models_dir, http_server, data, rate=256 * 1024)
+    abort = threading.Event()
+    records = []
+
+    def on_progress(progress):
+        if progress.done >= 600_000 and not records:
+            records.append(library.read_record(m))
+            abort.set()
+
+    with pytest.raises(Aborted):
+        run_guarded(Transfer(library, m, fast_options(connections=1), abort=abort, on_progress=on_progress))
+    (record,) = records
+    assert record["running"] is True and record["size"] == MiB
+    ((start, end),) = record["ranges"]
+    assert start == 0 and 0 < end <= 600_000 + 256 * 1024
+
+
+def test_a_slow_link_is_cut_for_what_it_brings_in_the_whole_window(tmp_path, models_dir, http_server):
+    # 600 bytes/s from the first byte, under a 1 KiB/s floor: reads of 1 KiB return about every 1.7 s, so each
+    # 2 s window brings one or two of them, under the 2 KiB the floor asks for that long (though more than it
+    # asks for in one second). Left alone the file would take 20 s.
+    http_server.add(PATH, payload(12_000), rate=600)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    options = fast_options(connections=1, timeout=2.0, retries=0, min_speed=1024)
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, options))
+    assert str(info.value) == (
+        "Model M: stalled: under 1.0 KiB/s for 2 s (no byte counts below that speed) "
+        "(gave up after 1 attempts)"
+    )
+
+
+def test_a_connection_failing_before_its_first_byte_has_its_retries_and_no_more(
+    tmp_path, models_dir, http_server
+):
+    # Every answer breaks before its first body byte: the first failure is the first of three attempts.
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, payload(MiB), drop_after=0, drop_times=10
+    )
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=2)))
+    assert str(info.value).endswith("(gave up after 3 attempts)")
+    assert len(gets(http_server)) == 3
+
+
+def test_each_new_share_of_a_connection_has_its_retries_anew(tmp_path, models_dir, http_server):
+    # Ranges shorter than asked: the first answer ends at 300 000 bytes and the rest is a new share, whose
+    # requests all fail without a byte. Its three attempts are its own, whatever came before.
+    route, library, m = one_connection(
+        tmp_path, models_dir, http_server, payload(MiB), short_ranges=300_000, statuses=[None, 503, 503, 503]
+    )
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=2)))
+    assert str(info.value) == "Model M: 503 Service Unavailable (gave up after 3 attempts)"
+    assert [r.status for r in gets(http_server)] == [206, 503, 503, 503]
+
+
+def test_after_a_trickle_is_cut_a_later_drop_is_a_drop_again(tmp_path, models_dir, http_server):
+    # The first answer trickles and is cut (one failure of the two allowed); the second brings 300 000
+    # bytes and drops: data flowed again, so that drop starts the count anew and a third answer finishes.
+    data = payload(MiB)
+    route, library, m = one_connection(
+        tmp_path,
+        models_dir,
+        http_server,
+        data,
+        trickle_after=100_000,
+        trickle_rate=200,
+        drop_after=300_000,
+        drop_times=2,  # the first answer takes one without reaching it (the trickle is cut first)
+    )
+    options = fast_options(connections=1, retries=1, timeout=0.5, min_speed=1024)
+    assert run_guarded(Transfer(library, m, options)).read_bytes() == data
+    first, second, third = (range_start(r) for r in gets(http_server))
+    assert first == 0 and second >= 100_000 and third == second + 300_000

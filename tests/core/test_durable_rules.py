@@ -12,6 +12,9 @@ import errno
 import json
 import os
 import stat
+import subprocess
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -21,7 +24,7 @@ from ofa_manager.core.durable import OnError, atomic_write_json, copy_sparse, sy
 from ofa_manager.core.library import Library
 from ofa_manager.core.relocate import move_file
 from ofa_manager.core.transfer import Transfer
-from tests.catalogs import engine_threads, entry, fast_options, load, payload, write_catalog
+from tests.catalogs import cli_env, engine_threads, entry, fast_options, load, payload, write_catalog
 
 
 class Fsyncs:
@@ -271,3 +274,76 @@ def test_a_copy_keeps_the_time_stamps_and_the_size(tmp_path):
     copy_sparse(source, target)
     assert target.stat().st_mtime_ns == 1_600_000_000_123_456_789
     assert target.stat().st_size == 3 << 20 and target.read_bytes() == source.read_bytes()
+
+
+def test_a_copy_whose_sync_fails_is_an_error(tmp_path, monkeypatch):
+    # A move removes its source once the copy is synced: a failing disk must stop it (failing_fsync says why).
+    source = tmp_path / "s"
+    source.write_bytes(payload(10_000))
+    failing_fsync(monkeypatch, errno.EIO)
+    with pytest.raises(OSError) as info:
+        copy_sparse(source, tmp_path / "t")
+    assert info.value.errno == errno.EIO
+
+
+def test_a_stop_after_the_last_chunk_names_the_file(tmp_path):
+    source = tmp_path / "weights.pt"
+    source.write_bytes(b"x" * 1000)
+    asked = []
+    with pytest.raises(OSError) as info:
+        copy_sparse(source, tmp_path / "t", stopped=lambda: asked.append(True) or len(asked) > 1)
+    assert str(info.value) == "[Errno 125] stopped while copying weights.pt"
+
+
+def test_atomic_json_is_written_as_utf8_whatever_the_locale(tmp_path):
+    # A process in the plain C locale (ASCII), without Python's UTF-8 mode, writes a name in Chinese.
+    path = tmp_path / "r.json"
+    env = cli_env(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    code = (
+        "from pathlib import Path; from ofa_manager.core.durable import atomic_write_json; "
+        f"atomic_write_json(Path({str(path)!r}), {{'name': '\\u6a21\\u578b'}})"  # the command line is ASCII
+    )
+    done = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert path.read_bytes() == json.dumps({"name": "模型"}, indent=2, ensure_ascii=False).encode("utf-8")
+
+
+def test_disk_bytes_is_the_size_where_the_system_counts_no_blocks(tmp_path):
+    # Windows' stat has no st_blocks; such a result cannot exist here, so a stand-in path gives one.
+    class NoBlocks:
+        def stat(self):
+            return types.SimpleNamespace(st_size=5000)
+
+    assert durable.disk_bytes(NoBlocks()) == 5000
+
+
+@pytest.mark.parametrize("missing", ["SEEK_DATA", "SEEK_HOLE"])
+def test_without_a_way_to_ask_for_holes_the_whole_file_is_data(tmp_path, monkeypatch, missing):
+    # A system without SEEK_DATA or SEEK_HOLE (older macOS, Windows) cannot exist here: the name is removed.
+    path = tmp_path / "holey"
+    sparse(path, 8 << 20, {0: b"a" * 4096})
+    monkeypatch.delattr(os, missing)
+    with open(path, "rb") as fh:
+        assert durable.data_spans(fh.fileno(), 8 << 20) == [(0, 8 << 20)]
+
+
+def test_a_file_that_cannot_seek_is_all_data(tmp_path):
+    reader, writer = os.pipe()  # lseek on a pipe fails (ESPIPE): no holes can be asked for
+    try:
+        assert durable.data_spans(reader, 1000) == [(0, 1000)]
+    finally:
+        os.close(reader)
+        os.close(writer)
+
+
+def test_data_spans_end_at_the_size_asked_for_though_the_file_goes_on(tmp_path):
+    # The size a copy read first: data written beyond it afterwards (a file that grew) is not asked for.
+    path = tmp_path / "growing"
+    mib = 1 << 20
+    sparse(path, 4 * mib, {0: b"a" * 4096, mib: b"b" * (3 * mib)})
+    with open(path, "rb") as fh:
+        whole = durable.data_spans(fh.fileno(), 4 * mib)
+        if whole == [(0, 4 * mib)]:
+            pytest.skip("this file system does not report holes")
+        spans = durable.data_spans(fh.fileno(), 2 * mib)
+    assert spans[0][0] == 0 and spans[0][1] < mib and spans[1] == (mib, 2 * mib) and len(spans) == 2

@@ -12,6 +12,7 @@ import pytest
 
 from ofa_manager.core import transfer_state
 from ofa_manager.core.file_status import State
+from ofa_manager.core.segments import _Plan
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
 from tests.catalogs import MiB, engine_threads, fast_options, leftovers, payload, sha256
@@ -174,9 +175,10 @@ def test_a_file_put_at_the_final_path_while_the_download_is_checked_stays(tmp_pa
         if progress.state == "verifying":
             final.write_bytes(b"the user's own file")  # just before the move into place
 
-    with pytest.raises(DownloadError, match="a different file is already at") as info:
+    with pytest.raises(DownloadError) as info:
         run_guarded(Transfer(library, m, fast_options(connections=1), on_progress=on_progress))
     assert info.value.kind is ErrorKind.NOT_OURS
+    assert str(info.value).startswith(f"Model M: a different file is already at {final} (19 Bytes): ")
     assert final.read_bytes() == b"the user's own file" and not library.meta_path(m).exists()
     # The checked data waits in the partial file: once the user's file is gone, nothing is fetched again.
     final.unlink()
@@ -212,3 +214,92 @@ def test_the_check_and_the_end_are_always_reported(tmp_path, models_dir, http_se
     seen = []
     run_guarded(Transfer(library, m, fast_options(connections=1), on_progress=seen.append))
     assert [p.state for p in seen if p.state != "connecting"] == ["stalled", "verifying", "done"]
+
+
+def test_a_finished_file_of_another_size_than_the_catalogs_is_discarded(tmp_path, models_dir):
+    # A second line of defence: the connections already stop a stream that ends short of the catalog's size
+    # or runs past it, so no download reaches this check; the last step is called directly with such a
+    # file (a stream of unknown length, whose size is then the partial file's).
+    data = payload(1000)
+    library, m = make_library(tmp_path, models_dir, "http://127.0.0.1:9/m.pt", size=1001)
+    part = library.part_path(m)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(data)
+    library.write_record(m, {"url": m.url, "size": None, "etag": None, "last_modified": None, "ranges": []})
+    transfer = Transfer(library, m, fast_options())
+    try:
+        with pytest.raises(DownloadError) as info:
+            transfer._finish(_Plan(None, []), sha256(data))
+    finally:
+        transfer.session.close()
+    assert str(info.value) == (
+        "Model M: size mismatch: expected 1001 bytes, got 1000; the bad data was discarded"
+    )
+    assert info.value.kind is ErrorKind.INTEGRITY
+    assert not part.exists() and not library.record_path(m).exists() and not library.path(m).exists()
+
+
+def meta_written_then(library, monkeypatch, action):
+    """Run ``action`` right after the download's metadata is written, just before the file is moved."""
+    real = library.write_meta
+
+    def write_meta(entry, meta):
+        real(entry, meta)
+        action()
+
+    monkeypatch.setattr(library, "write_meta", write_meta)
+
+
+def test_a_file_that_appears_at_the_final_path_just_before_the_move_stays(
+    tmp_path, models_dir, http_server, monkeypatch
+):
+    # The last look at the final path and the move are apart by the fsync and the metadata: a file put there
+    # meanwhile is found by the move itself (which never overwrites), and the download's metadata goes.
+    data = payload(100_000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    final = library.path(m)
+    meta_written_then(library, monkeypatch, lambda: final.write_bytes(b"the user's own file"))
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1)))
+    assert info.value.kind is ErrorKind.NOT_OURS
+    assert final.read_bytes() == b"the user's own file" and not library.meta_path(m).exists()
+    assert library.part_path(m).read_bytes() == data  # the checked data waits in the partial file
+
+
+def test_a_partial_file_removed_just_before_the_move_leaves_nothing(
+    tmp_path, models_dir, http_server, monkeypatch
+):
+    data = payload(100_000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    meta_written_then(library, monkeypatch, lambda: library.part_path(m).unlink())  # rm, at that moment
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1)))
+    assert info.value.kind is ErrorKind.REMOVED
+    assert str(info.value) == (
+        f"Model M: its file was removed from {library.root} during the download; the download stopped and "
+        "nothing was kept"
+    )
+    assert not library.path(m).exists() and not library.meta_path(m).exists()
+    assert leftovers(models_dir) == []
+
+
+def test_with_the_catalogs_sha256_the_servers_fingerprints_are_neither_checked_nor_kept(
+    tmp_path, models_dir, http_server
+):
+    # A complete partial file whose record holds the server's CRC-64 (gathered while the catalog had no
+    # sha256); the catalog now gives one, and that alone decides and is recorded.
+    data = payload(100_000)
+    route = http_server.add(PATH, data)
+    library, m = make_library(
+        tmp_path, models_dir, http_server.url(PATH), sha256=sha256(data), size=len(data)
+    )
+    library.part_path(m).write_bytes(data)
+    record = {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None}
+    record.update(ranges=[[0, len(data)]], server_crc64=f"{crc64_xz(data):016x}")
+    library.write_record(m, record)
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
+    meta = json.loads(library.meta_path(m).read_text(encoding="utf-8"))
+    assert (meta["verified_by"], meta["server_crc64"], meta["server_md5"]) == ("sha256", None, None)
+    assert http_server.requests_for(PATH, "GET") == []  # finished from the partial file alone

@@ -36,6 +36,7 @@ from ofa_manager.core.http import (
     open_url,
     raise_for_status,
     retry_after_seconds,
+    shutdown_connections,
     token_hint,
 )
 from tests.httpserver import _HTTPD, TestServer, crc64_xz, md5_etag, oss_headers
@@ -379,3 +380,101 @@ def test_a_link_check_waits_only_its_own_time_limit():
         listener.close()
     [check] = outcome
     assert (check.status, check.error) == (None, "no data received before the stall timeout")
+
+
+def test_a_location_header_on_an_answer_that_is_no_redirect_is_not_followed(http_server):
+    http_server.add("/m.pt", b"m" * 100, headers={"Location": "/elsewhere.pt"})
+    http_server.add("/elsewhere.pt", b"e" * 100)
+    session = make_session()
+    try:
+        response = open_url(session, http_server.url("/m.pt"), None)
+        assert response.status_code == 200 and response.content == b"m" * 100
+        response.close()
+    finally:
+        session.close()
+    assert http_server.requests_for("/elsewhere.pt") == []
+
+
+def test_a_redirect_from_http_up_to_https_is_followed_with_the_https_hosts_token(
+    tls_server, http_server, monkeypatch
+):
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):  # they would override the session's own trust
+        monkeypatch.delenv(name, raising=False)
+    secure = tls_server.url("/m.pt")
+    tls_server.add("/m.pt", b"s" * 100)
+    http_server.add("/m.pt", b"", redirect_to=secure)
+    credentials.set_token(normalise_host(secure), "s3cret")
+    session = make_session()
+    session.verify = str(tls_server.cert)
+    try:
+        response = open_url(session, http_server.url("/m.pt"), TokenCache())
+        assert response.status_code == 200 and response.content == b"s" * 100
+        response.close()
+    finally:
+        session.close()
+    (request,) = tls_server.requests_for("/m.pt")
+    assert request.headers.get("authorization") == "Bearer s3cret"
+
+
+def test_a_request_is_sent_once_the_engine_alone_decides_on_another_try():
+    # A server that takes each connection and closes it unanswered: the session itself never tries again
+    # (requests and urllib3 would, for a HEAD or a GET); the transfer's retry policy counts every attempt.
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    listener.settimeout(0.05)
+    accepted = []
+    done = threading.Event()
+
+    def serve():
+        while not done.is_set():
+            try:
+                conn, _ = listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            accepted.append(conn)
+            conn.close()
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    try:
+        check = check_link(f"http://127.0.0.1:{listener.getsockname()[1]}/m.pt", timeout=5)
+    finally:
+        done.set()
+        server.join(10)
+        listener.close()
+    assert (check.status, check.error) == (None, "connection dropped by the server")
+    assert len(accepted) == 1
+
+
+@pytest.mark.parametrize("scheme", ["http", "https"])
+def test_a_read_blocked_on_a_connection_is_woken_by_a_shutdown(tls_server, http_server, monkeypatch, scheme):
+    # Pause and cancel shut the session's sockets down to wake the connections at once: plain and https
+    # connections are tracked alike. The server stalls far longer than the test's hang guard.
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)
+    server = tls_server if scheme == "https" else http_server
+    server.add("/m.pt", b"m" * 100_000, stall_after=10, stall_seconds=600)
+    session = make_session()
+    session.verify = str(tls_server.cert)
+    outcome = []
+
+    def read(response):
+        try:
+            outcome.append(len(response.content))
+        except Exception as exc:  # the read cut short, whatever requests calls it
+            outcome.append(exc)
+
+    try:
+        response = open_url(session, server.url("/m.pt"), None, timeout=(5.0, 600.0))
+        reader = threading.Thread(target=read, args=(response,), daemon=True)
+        reader.start()
+        shutdown_connections(session)
+        reader.join(60)  # a hang guard: without the shutdown the read waits for the server's 600 s
+        assert not reader.is_alive(), f"the shutdown did not reach the {scheme} connection"
+    finally:
+        session.close()
+    [result] = outcome
+    assert isinstance(result, Exception)

@@ -3,13 +3,19 @@ counting the data to copy (not the holes of a preallocated partial file, not wha
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
+import subprocess
+import sys
 from collections import namedtuple
 
 import pytest
 
 from ofa_manager.core import relocate
+from ofa_manager.core.catalog import load_catalog
+from ofa_manager.core.library import Library
+from tests.catalogs import entry, write_catalog
 from tests.scenes import library_of
 
 Usage = namedtuple("Usage", "total used free")
@@ -129,3 +135,138 @@ def test_moved_names_the_data_not_its_records_and_a_record_alone_stays(tmp_path)
     assert result.moved == [target / "p.pt.part"]  # the record came along but is not a checkpoint moved
     assert (target / library.record_path(p).name).exists()
     assert library.record_path(orphan).exists() and not (target / library.record_path(orphan).name).exists()
+
+
+def host_folder_library(tmp_path):
+    """Two checkpoints of one file name from two hosts: each lives in its source host's folder."""
+    entries = [entry("a", "http://127.0.0.1:9/x.pt"), entry("b", "http://127.0.0.2:9/x.pt")]
+    library = Library(tmp_path / "old", load_catalog([write_catalog(tmp_path / "c.json", entries)]))
+    a, b = library.catalog.get("a"), library.catalog.get("b")
+    for item, data in ((a, b"a" * 100), (b, b"b" * 200)):
+        library.path(item).parent.mkdir(parents=True)
+        library.path(item).write_bytes(data)
+    return library, a, b
+
+
+def test_checkpoints_in_source_host_folders_move_into_the_same_folders(tmp_path):
+    library, a, b = host_folder_library(tmp_path)
+    target = tmp_path / "new"
+    result = relocate.relocate(library, target)
+    assert result.moved == [target / "127.0.0.1_9" / "x.pt", target / "127.0.0.2_9" / "x.pt"]
+    assert [p.read_bytes() for p in result.moved] == [b"a" * 100, b"b" * 200] and result.skipped == []
+
+
+def test_a_file_or_link_where_a_source_hosts_folder_goes_leaves_its_checkpoint_behind(tmp_path):
+    library, a, b = host_folder_library(tmp_path)
+    target = tmp_path / "new"
+    target.mkdir()
+    (target / "127.0.0.1_9").write_bytes(b"someone else's")  # a file at the host folder's name
+    elsewhere_folder = tmp_path / "elsewhere"
+    elsewhere_folder.mkdir()
+    os.symlink(elsewhere_folder, target / "127.0.0.2_9")  # a link there: never followed
+    result = relocate.relocate(library, target)
+    assert result.moved == []
+    assert result.skipped == [
+        relocate.Skipped(library.path(a), relocate.SkipReason.NOT_A_FILE),
+        relocate.Skipped(library.path(b), relocate.SkipReason.NOT_A_FILE),
+    ]
+    assert library.path(a).read_bytes() == b"a" * 100 and library.path(b).read_bytes() == b"b" * 200
+    assert (target / "127.0.0.1_9").read_bytes() == b"someone else's" and os.listdir(elsewhere_folder) == []
+
+
+def test_a_move_that_fails_names_every_file_already_moved(tmp_path):
+    library = library_of(tmp_path, ("a", "b", "c"))
+    for name in ("a", "b", "c"):
+        library.path(library.catalog.get(name)).write_bytes(name.encode() * 100)
+    os.symlink(tmp_path / "nowhere", library.lock_path(library.catalog.get("c")))  # c cannot be locked
+    target = tmp_path / "new"
+    with pytest.raises(relocate.RelocationError) as info:
+        relocate.relocate(library, target)
+    assert str(info.value).endswith(f"; already moved to {target}: a.pt, b.pt")
+    assert info.value.moved == [target / "a.pt", target / "b.pt"]
+
+
+def test_every_busy_file_is_named(tmp_path):
+    library = library_of(tmp_path, ("a", "b"))
+    holder = hold_locks(library, ["a", "b"])
+    try:
+        with pytest.raises(relocate.FolderBusyError) as info:
+            with relocate.every_file_held(library):
+                pass
+        assert str(info.value) == "another ofa-manager process is using a.pt, b.pt; stop its downloads first"
+    finally:
+        release(holder)
+
+
+def test_a_file_locked_by_another_process_is_waited_for_only_lock_wait(tmp_path):
+    library = library_of(tmp_path, ("a",))
+    a = library.catalog.get("a")
+    library.path(a).write_bytes(b"a" * 100)
+    holder = hold_locks(library, ["a"])
+    try:
+        with pytest.raises(relocate.RelocationError, match="already moved to .*: none"):
+            relocate.relocate(library, tmp_path / "new", lock_wait=0.2)
+        assert library.path(a).read_bytes() == b"a" * 100
+    finally:
+        release(holder)
+
+
+HOLD = """
+import sys
+from ofa_manager.core.sharing import FolderLock
+locks = [FolderLock(path) for path in sys.argv[1:]]
+for lock in locks:
+    lock.acquire()
+print("held", flush=True)
+sys.stdin.read()
+"""
+
+
+def hold_locks(library, names) -> subprocess.Popen:
+    """Another process (a download) holding these files' locks: POSIX record locks are per process."""
+    paths = [str(library.lock_path(library.catalog.get(name))) for name in names]
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD, *paths], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    )
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def release(holder: subprocess.Popen) -> None:
+    holder.stdin.close()
+    holder.wait(10)
+    holder.stdout.close()
+
+
+def test_moving_off_a_full_disk_succeeds_though_no_note_can_be_left_there(tmp_path):
+    # The old folder on a 1 MiB tmpfs (mounted where this runs as root) that another program fills up
+    # while the move finishes: the note saying where the checkpoints went cannot be written, and the
+    # move, done by then, still reports what it moved.
+    old = tmp_path / "small"
+    old.mkdir()
+    if (
+        shutil.which("mount") is None
+        or subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(old)], capture_output=True
+        ).returncode
+    ):
+        pytest.skip("no tmpfs can be mounted here")
+    try:
+        library = Library(
+            old / "models", load_catalog([write_catalog(tmp_path / "c.json", [entry("a", "http://h/a.pt")])])
+        )
+        library.root.mkdir()
+        library.path(library.catalog.get("a")).write_bytes(b"a" * 10_000)
+        filler = old / "filler"
+
+        def fill(done: int, total: int) -> None:
+            with contextlib.suppress(OSError), open(filler, "ab", buffering=0) as fh:
+                while True:
+                    fh.write(b"f" * 4096)
+
+        target = tmp_path / "new"
+        result = relocate.relocate(library, target, progress=fill)
+        assert result.moved == [target / "a.pt"] and (target / "a.pt").read_bytes() == b"a" * 10_000
+        assert not (library.root / ".ofa-manager-moved.json").exists()
+    finally:
+        subprocess.run(["umount", "-l", str(old)], check=False)

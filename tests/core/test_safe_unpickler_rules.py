@@ -119,6 +119,11 @@ def test_python2_strings_read_as_latin1_and_text_opcodes_as_written():
     for data, value in cases.items():
         assert load(data) == value == pickle.loads(data, encoding="latin1"), data
     assert load(b"\x8d" + struct.pack("<Q", 3) + b"abc.") == "abc"  # BINUNICODE8
+    assert (
+        load(b"\x8d" + struct.pack("<Q", 3) + b"\xed\xa0\x80.") == "\ud800"
+    )  # a lone surrogate, as pickle writes it
+    with pytest.raises(MalformedPickle, match="ValueError"):
+        load(b"L12X\n.")  # only a trailing L is dropped from a LONG
     assert load(b"\x8e" + struct.pack("<Q", 2) + b"ab.") == b"ab"  # BINBYTES8
     assert load(b"\x96" + struct.pack("<Q", 2) + b"ab.") == bytearray(b"ab")  # BYTEARRAY8
     assert load(b"B" + struct.pack("<I", 2) + b"ab.") == b"ab"  # BINBYTES
@@ -667,3 +672,92 @@ def test_python2_names_are_mapped_name_by_name_too():
 def test_a_memo_index_past_two_to_the_31_is_unsigned():
     assert load(b"]r\xff\xff\xff\xff0g4294967295\n.") == []  # LONG_BINPUT, then GET by its number
     assert load(b"]p4294967295\n0j\xff\xff\xff\xff.") == []  # PUT, then LONG_BINGET
+
+
+# -- keys whose hash the file can choose: many sharing one hash would make a dict take quadratic time -------
+
+MODULUS = 2**61 - 1  # an integer below it is its own hash
+
+
+def long1(value: int) -> bytes:
+    raw = value.to_bytes((value.bit_length() + 8) // 8 or 1, "little", signed=True)
+    return b"\x8a" + bytes([len(raw)]) + raw
+
+
+def test_the_storage_limit_is_reached_within_the_operations_limit():
+    # Each new storage costs at least its key and the tuple round it: 8 operations with the rest memoised.
+    assert su.MAX_STORAGES == 100_000
+    assert 8 * (su.MAX_STORAGES + 1) < su.MAX_OPCODES
+
+
+def test_keys_whose_hash_the_file_chooses_are_counted_over_the_pickle(monkeypatch):
+    assert su.MAX_CHOSEN_HASHES == 10_000
+    monkeypatch.setattr(su, "MAX_CHOSEN_HASHES", 5)
+    chosen = [long1(MODULUS), long1(-MODULUS), b"K\x01\x85", g("builtins", "complex") + b"K\x01K\x02\x86R"]
+    pairs = b"".join(key + b"N" for key in chosen)
+    assert len(load(b"}(" + pairs + b"u.")) == 4
+    # a fifth in another dict, as a set member: still within; a sixth is one too many
+    assert load(b"(}(" + pairs + b"u\x8f(" + long1(MODULUS + 1) + b"\x90l.")[1] == {MODULUS + 1}
+    with pytest.raises(
+        MalformedPickle,
+        match="^the pickle holds more than 5 keys whose hash it can choose "
+        r"\(large integers, tuples, complex numbers, frozensets\)$",
+    ):
+        load(b"(}(" + pairs + b"u\x8f(" + long1(MODULUS + 1) + b"\x90}" + long1(MODULUS + 2) + b"Nsl.")
+
+
+def test_keys_whose_hash_is_their_own_or_salted_cost_nothing(monkeypatch):
+    monkeypatch.setattr(su, "MAX_CHOSEN_HASHES", 0)
+    near = [MODULUS - 1, -(MODULUS - 1), 0, -1]
+    one = b"G" + struct.pack(">d", 1.0)
+    data = b"}(" + b"".join(long1(n) + b"N" for n in near) + u("a") + b"N" + one + b"N\x88Nu."
+    assert load(data) == {**dict.fromkeys(near), "a": None, 1.0: None}  # True is the key 1.0 already
+    assert load(b"(" + long1(MODULUS - 1) + b"\x91.") == frozenset({MODULUS - 1})
+
+
+def test_a_frozenset_key_is_counted(monkeypatch):
+    monkeypatch.setattr(su, "MAX_CHOSEN_HASHES", 0)
+    with pytest.raises(MalformedPickle, match="more than 0 keys whose hash"):
+        load(b"}((\x91Ns.")
+
+
+def test_a_set_built_by_a_call_with_a_member_whose_hash_the_file_chooses_stays_a_record():
+    for member in (long1(MODULUS), long1(-MODULUS), g("builtins", "complex") + b"K\x01\x85R"):
+        built = load(g("builtins", "set") + b"(" + member + b"l\x85R.")
+        assert isinstance(built, Reduced) and built.func.full_name == "builtins.set"
+    assert load(g("builtins", "set") + b"(" + long1(MODULUS - 1) + b"l\x85R.") == {MODULUS - 1}
+    assert load(g("builtins", "frozenset") + b"(" + long1(-(MODULUS - 1)) + b"l\x85R.") == {-(MODULUS - 1)}
+
+
+def test_a_text_put_index_must_be_small_and_not_negative():
+    assert load(b"]p" + str(MODULUS - 1).encode() + b"\n.") == []
+    for index in (MODULUS, -1):
+        with pytest.raises(MalformedPickle, match=r"^the pickle is malformed \(a PUT index out of range\)$"):
+            load(b"]p" + str(index).encode() + b"\n.")
+
+
+def test_a_negative_length_is_refused_before_a_byte_more_is_read():
+    data = b"T\xff\xff\xff\xff" + b"y" * 4096 + b"."  # BINSTRING of length -1
+    reader = su._Reader(io.BytesIO(data), 64 * 2**20, "pickle", len(data))
+    with pytest.raises(MalformedPickle, match="^the pickle holds a negative length$"):
+        su._Unpickler(reader, su._StorageTable(), {}).load()
+    assert reader._stream.tell() == 5  # the opcode and its length only
+
+
+@pytest.mark.parametrize(
+    "head",
+    [
+        b"X" + b"\xff" * 4,  # BINUNICODE
+        b"B" + b"\xff" * 4,  # BINBYTES
+        b"\x8d" + b"\xff" * 8,  # BINUNICODE8
+        b"\x8e" + b"\xff" * 8,  # BINBYTES8
+        b"\x96" + b"\xff" * 8,  # BYTEARRAY8
+    ],
+)
+def test_unsigned_lengths_past_the_end_are_a_truncated_file(head):
+    with pytest.raises(TruncatedCheckpoint, match="^the file ends inside the pickle: it is truncated$"):
+        load(head + b"abc.")
+
+
+def test_an_empty_python2_string():
+    assert load(b"S''\n.") == "" == load(b'S""\n.')

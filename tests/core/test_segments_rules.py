@@ -3,14 +3,17 @@ file with holes, as a resume record describes it, is completed by asking the ser
 
 from __future__ import annotations
 
+import hashlib
 import os
+import threading
 
 import pytest
 
-from ofa_manager.core import segments
+from ofa_manager.core import fingerprints, segments
 from ofa_manager.core.segments import _Plan
 from ofa_manager.core.transfer import Transfer
-from tests.catalogs import MiB, engine_threads, fast_options, leftovers, payload
+from tests.catalogs import MiB, engine_threads, fast_options, leftovers, payload, sha256, wait_for
+from tests.httpserver import crc64_xz
 from tests.transfers import PATH, make_library, run_guarded
 
 
@@ -71,6 +74,11 @@ def test_a_plan_merges_what_is_done_and_lists_what_is_missing():
     assert _Plan(100, [[5, 100]]).prefix() == 0 and not _Plan(100, [[5, 100]]).complete()
     assert _Plan(100, [[0, 100]]).complete() and _Plan(100, [[0, 100]]).free == []
     assert _Plan(0, []).complete()
+
+
+def test_an_empty_piece_in_a_record_counts_for_nothing():
+    plan = _Plan(100, [[50, 50], [70, 60]])
+    assert (plan.snapshot(), plan.free, plan.done_bytes()) == ([], [[0, 100]], 0)
 
 
 def test_a_plan_of_unknown_size_is_one_open_stream_until_its_end():
@@ -168,3 +176,127 @@ def test_a_failed_write_back_is_not_an_error(tmp_path, monkeypatch):
         monkeypatch.setattr(os, "fsync", failing)
         segments._datasync(fh.fileno())
     assert len(calls) == 2
+
+
+class CountingCondition:
+    """The plan's condition with its wake-ups counted: the hasher sleeps on it until the prefix grows."""
+
+    def __init__(self, cond) -> None:
+        self.cond = cond
+        self.woken = 0
+
+    def __enter__(self):
+        return self.cond.__enter__()
+
+    def __exit__(self, *exc):
+        return self.cond.__exit__(*exc)
+
+    def notify_all(self) -> None:
+        self.woken += 1
+        self.cond.notify_all()
+
+
+def test_the_hasher_is_woken_when_the_contiguous_start_grows_and_only_then():
+    plan = _Plan(100, [[0, 5]])
+    plan.cond = counting = CountingCondition(plan.cond)
+    first = plan.first_slot()  # 5..100
+    second = plan.take(10)  # 52..100
+    assert (first.end, second.pos) == (52, 52)
+    plan.advance(second, 20)  # a piece after a hole: nothing more to hash yet
+    assert counting.woken == 0 and plan.prefix() == 5
+    plan.advance(first, 10)  # the start grows: the hasher has 10 more bytes to read
+    assert counting.woken == 1 and plan.prefix() == 15
+    plan.advance(first, 37)  # the hole closes: the start now runs to 72
+    assert counting.woken == 2 and plan.prefix() == 72
+
+
+def test_a_connection_starts_as_not_too_slow_so_its_first_failure_is_named_as_it_is(
+    tmp_path, models_dir, http_server
+):
+    # A share is only marked too slow by the supervisor's speed floor: a connection dropped on its first
+    # answer is reported as dropped (and retried as such), not as a trickle below the floor.
+    data = payload(MiB)
+    http_server.add(PATH, data, drop_after=500_000)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    seen = []
+    # No speed floor: a loaded machine's pause cannot make a real trickle of the test's connection.
+    transfer = Transfer(library, m, fast_options(connections=1, min_speed=0), on_progress=seen.append)
+    assert run_guarded(transfer).read_bytes() == data
+    assert [p.message for p in seen if p.state == "stalled"] == [
+        "connection dropped mid-transfer; retrying in 0 s"
+    ]
+
+
+def hashed_in_two_steps(tmp_path, prints):
+    """A hasher following a partial file whose start arrives in two pieces; the threads alive between them."""
+    data = payload(300_000)
+    part = tmp_path / "m.pt.part"
+    part.write_bytes(data)
+    plan = _Plan(len(data), [])
+    slot = plan.first_slot()
+    hasher = segments._Hasher(part, plan, threading.Event(), prints)
+    assert (hasher.name, hasher.daemon) == (
+        "ofa-hash",
+        True,
+    )  # the leak check finds it; it never holds up an exit
+    hasher.start()
+    try:
+        plan.advance(slot, 100_000)
+        wait_for(lambda: hasher.pos >= 100_000 or not hasher.is_alive(), what="the first piece hashed")
+        assert (hasher.pos, hasher.is_alive(), hasher.error) == (100_000, True, None)
+        between = {t.name: t.daemon for t in threading.enumerate() if t.is_alive()}
+        plan.advance(slot, 200_000)
+    finally:
+        hasher.join(30)  # a hang guard
+    assert not hasher.is_alive() and hasher.error is None
+    assert hasher.digest.hexdigest() == sha256(data)
+    return data, hasher, between
+
+
+def test_the_hasher_feeds_the_servers_fingerprints_on_threads_named_for_the_leak_check(tmp_path):
+    prints = fingerprints.RunningFingerprints(crc=True, md5=True)
+    data, hasher, between = hashed_in_two_steps(tmp_path, prints)
+    assert between["ofa-hash"] is True
+    assert any(name.startswith("ofa-md5") for name in between)  # the MD5 runs beside it
+    assert prints.crc == crc64_xz(data)
+    assert prints.md5() == hashlib.md5(data, usedforsecurity=False).hexdigest()
+
+
+def test_a_hasher_asked_for_no_fingerprint_computes_the_sha256_alone(tmp_path):
+    _, hasher, between = hashed_in_two_steps(tmp_path, None)
+    assert "ofa-hash" in between and not any(name.startswith("ofa-md5") for name in between)
+    assert (hasher.prints.crc, hasher.prints.md5()) == (None, None)
+
+
+def test_the_hasher_writes_the_data_back_each_time_that_much_more_is_hashed(tmp_path, monkeypatch):
+    # Steps of the file's start made one by one: written back at 100 000 bytes hashed, not at 150 000 (only
+    # 50 000 more since), again at 300 000.
+    monkeypatch.setattr(segments, "SYNC_EVERY", 100_000)
+    data = payload(300_000)
+    part = tmp_path / "m.pt.part"
+    part.write_bytes(data)
+    plan = _Plan(len(data), [])
+    slot = plan.first_slot()
+    hasher = segments._Hasher(part, plan, threading.Event())
+    synced = []
+    real = os.fdatasync
+    monkeypatch.setattr(os, "fdatasync", lambda fd: (synced.append(hasher.pos), real(fd)))
+    hasher.start()
+    try:
+        for step, upto in ((100_000, 100_000), (50_000, 150_000), (150_000, 300_000)):
+            plan.advance(slot, step)
+            wait_for(lambda upto=upto: hasher.pos >= upto or not hasher.is_alive(), what="the step hashed")
+    finally:
+        hasher.join(30)  # a hang guard
+    assert hasher.error is None and hasher.digest.hexdigest() == sha256(data)
+    assert synced == [100_000, 300_000]
+
+
+def test_a_partial_file_shorter_than_its_record_says_is_named_by_the_hasher(tmp_path):
+    part = tmp_path / "m.pt.part"
+    part.write_bytes(payload(50_000))
+    hasher = segments._Hasher(part, _Plan(100_000, [[0, 100_000]]), threading.Event())
+    hasher.start()
+    hasher.join(30)  # a hang guard
+    assert not hasher.is_alive() and isinstance(hasher.error, OSError)
+    assert str(hasher.error) == "partial file shorter than expected at byte 50000"

@@ -276,3 +276,74 @@ def test_the_speeds_window_edges(tmp_path, models_dir, monkeypatch, reports, spe
         state.session.close()
     assert seen[-1].speed == pytest.approx(speed)
     assert seen[-1].eta == pytest.approx((10_000 - reports[-1][1]) / speed)
+
+
+def test_a_partial_file_that_cannot_be_looked_at_is_not_taken_for_removed(tmp_path, models_dir, monkeypatch):
+    # Only a partial file that is gone (or another file in its place) ends a download as removed; a look
+    # that fails otherwise (a permission, a network folder's hiccup) keeps its record. These tests run as
+    # root, where no permission can fail: the look at the partial file is made to fail as it would.
+    library, m = make_library(tmp_path, models_dir, "http://127.0.0.1:9/m.pt")
+    part = library.part_path(m)
+    part.parent.mkdir(parents=True, exist_ok=True)
+    part.write_bytes(b"x" * 100)
+    state = transfer_state.TransferState(library, m, fast_options())
+    st = part.stat()
+    state._part_id = (st.st_dev, st.st_ino)  # as _fetch notes it once the partial file is open
+    state._record = {"url": m.url, "etag": '"e"', "last_modified": None}
+    plan = _Plan(100, [[0, 50]])
+    real_stat = os.stat
+
+    def stat(path, *args, **kwargs):
+        if os.fspath(path) == os.fspath(part):
+            raise PermissionError(13, "Permission denied", os.fspath(path))
+        return real_stat(path, *args, **kwargs)
+
+    try:
+        with monkeypatch.context() as patched:
+            patched.setattr(transfer_state.os, "stat", stat)
+            state._save_record(plan)
+        record = library.read_record(m)
+        # A running download's record says so: others count what it still needs against the free space.
+        assert (record["ranges"], record["size"], record["running"]) == ([[0, 50]], 100, True)
+        part.unlink()  # now really gone: the record goes with it
+        state._save_record(plan)
+        state._save_record(plan)  # and again, with the record already gone
+    finally:
+        state.session.close()
+    assert not library.record_path(m).exists()
+
+
+def test_reports_come_at_most_once_an_interval_unless_forced(tmp_path, models_dir, monkeypatch):
+    # An interval that floating point holds exactly, so that "a whole interval later" is exact too.
+    clock = Clock()
+    monkeypatch.setattr(transfer_state.time, "monotonic", clock)
+    monkeypatch.setattr(transfer_state, "PROGRESS_EVERY", 0.25)
+    library, m = make_library(tmp_path, models_dir, "http://127.0.0.1:9/m.pt", size=1000)
+    seen = []
+    state = transfer_state.TransferState(library, m, fast_options(), on_progress=seen.append)
+    try:
+        state._emit_state("connecting")  # the first report
+        clock.now = 100.125
+        state._emit_state("connecting")  # within the interval: dropped
+        clock.now = 100.25
+        state._emit_state("connecting")  # a whole interval after the last one sent
+        clock.now = 100.375
+        state._emit_state("verifying", force=True)  # forced: sent at once
+    finally:
+        state.session.close()
+    url = "http://127.0.0.1:9/m.pt"
+    assert [(p.state, p.done, p.total, p.speed, p.eta, p.connections, p.url, p.message) for p in seen] == [
+        ("connecting", 0, 1000, 0.0, None, 0, url, ""),
+        ("connecting", 0, 1000, 0.0, None, 0, url, ""),
+        ("verifying", 0, 1000, 0.0, None, 0, url, ""),
+    ]
+
+
+def test_a_download_closes_its_connections_when_it_ends(tmp_path, models_dir, http_server):
+    # Its session is its own: no connection is left open to the server once the download is over.
+    data = payload(100_000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    transfer = Transfer(library, m, fast_options(connections=1))
+    assert run_guarded(transfer).read_bytes() == data
+    wait_for(lambda: http_server.active_connections() == 0, timeout=20, what="the connections closed")

@@ -5,6 +5,7 @@ nothing a test can read), and the entry that keeps its TryExec line only where E
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -116,3 +117,64 @@ def test_a_missing_tool_is_skipped_without_a_word(tmp_path, monkeypatch):
     written = desktop.install_desktop(home, exec_path="/opt/ofa/ofa-manager-gui")
     assert all(path.exists() for path in written)
     assert desktop.uninstall_desktop(home) == written
+
+
+def test_on_windows_the_exe_launcher_is_looked_for_first_then_the_bare_name():
+    # os.name cannot be faked on Linux (pathlib follows it): the names are a function of the platform's name.
+    assert desktop.launcher_names("nt") == ["ofa-manager-gui.exe", "ofa-manager-gui"]
+    assert desktop.launcher_names("posix") == ["ofa-manager-gui"]
+    assert desktop.launcher_names("java") == ["ofa-manager-gui"]
+
+
+def test_the_tools_never_read_the_users_input_nor_print_into_the_output(tmp_path, monkeypatch, capfd):
+    folder = tmp_path / "bin"
+    folder.mkdir()
+    heard = tmp_path / "heard.txt"
+    script = folder / "update-desktop-database"
+    # A tool that reads what it is given on stdin and talks on both outputs.
+    script.write_text(
+        f'#!/bin/sh\n/bin/cat > "{heard}"\necho "tool output"\necho "tool warning" >&2\n', encoding="utf-8"
+    )
+    script.chmod(0o755)
+    monkeypatch.setenv("PATH", str(folder))
+    # Something waiting on this process's stdin, as a terminal's typed input would be.
+    reader, writer = os.pipe()
+    os.write(writer, b"typed by the user\n")
+    os.close(writer)
+    saved = os.dup(0)
+    os.dup2(reader, 0)
+    os.close(reader)
+    try:
+        desktop.install_desktop(tmp_path / "share", exec_path="/opt/ofa/ofa-manager-gui")
+        left = os.read(0, 100)
+    finally:
+        os.dup2(saved, 0)
+        os.close(saved)
+    assert heard.read_bytes() == b""  # the tool's stdin was empty, not ours
+    assert left == b"typed by the user\n"
+    out, err = capfd.readouterr()
+    assert "tool" not in out and "tool" not in err
+
+
+def test_an_install_without_shipped_icons_is_refused_naming_the_folder(tmp_path, monkeypatch):
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    source = desktop.resources_dir() / desktop.DESKTOP_FILE_NAME
+    (resources / desktop.DESKTOP_FILE_NAME).write_bytes(source.read_bytes())
+    monkeypatch.setattr(desktop, "resources_dir", lambda: resources)
+    with pytest.raises(FileNotFoundError) as refused:
+        desktop.install_desktop(tmp_path / "share", exec_path="/opt/ofa/ofa-manager-gui")
+    assert str(refused.value) == f"no icons found under {resources / 'icons' / 'hicolor'}"
+
+
+def test_a_tryexec_line_in_the_template_gives_way_to_the_one_written(tmp_path, monkeypatch):
+    # A template that carries its own TryExec (a packager's edit): the entry keeps only the one written.
+    resources = tmp_path / "resources"
+    resources.mkdir()
+    (resources / desktop.DESKTOP_FILE_NAME).write_text(
+        "[Desktop Entry]\nName=OFA\nTryExec=/usr/bin/old\nExec=old\n", encoding="utf-8"
+    )
+    monkeypatch.setattr(desktop, "resources_dir", lambda: resources)
+    assert desktop.desktop_entry_text("/opt/ofa/gui") == (
+        "[Desktop Entry]\nName=OFA\nExec=/opt/ofa/gui\nTryExec=/opt/ofa/gui\n"
+    )

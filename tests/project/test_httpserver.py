@@ -384,6 +384,19 @@ def test_stall_pauses_then_continues(server: TestServer, session: requests.Sessi
     assert time.monotonic() - began < 0.25
 
 
+def test_stall_until_holds_the_body_until_the_test_lets_it_go(
+    server: TestServer, session: requests.Session
+) -> None:
+    release = threading.Event()
+    server.add("/held", DATA, stall_after=10, stall_until=release, stall_seconds=0)
+    with session.get(server.url("/held"), stream=True, timeout=30) as reply:
+        assert reply.raw.read(10) == DATA[:10]
+        (record,) = server.requests_for("/held")
+        assert record.bytes_sent == 10 and not record.done  # held, though its stall_seconds is 0
+        release.set()
+        assert reply.raw.read() == DATA[10:]
+
+
 def test_stall_close_ends_the_body_and_read_timeouts_fire(
     server: TestServer, session: requests.Session
 ) -> None:
@@ -437,6 +450,15 @@ def test_statuses_are_consumed_one_per_request(server: TestServer, session: requ
     assert session.get(server.url("/obj")).content == DATA
     # Canned answers keep the connection alive.
     assert server.connections_accepted == 1
+
+
+def test_a_none_among_the_statuses_serves_that_request_as_usual(
+    server: TestServer, session: requests.Session
+) -> None:
+    server.add("/obj", DATA, statuses=[None, 404])
+    assert session.get(server.url("/obj")).content == DATA
+    assert session.get(server.url("/obj")).status_code == 404
+    assert session.get(server.url("/obj")).content == DATA
 
 
 def test_html_error_and_xml_bodies(server: TestServer, session: requests.Session) -> None:

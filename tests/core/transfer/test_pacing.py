@@ -49,17 +49,18 @@ def test_progress_moves_on_a_slow_connection(tmp_path, models_dir, http_server):
     # At 128 KiB/s a whole 1 MiB read would take 8 s; progress (and the resume record) must not wait for it.
     route, library, m = setup(tmp_path, models_dir, http_server, payload(1 * MiB), rate=128 * 1024)
     abort = threading.Event()
-    started = time.monotonic()
     moved = []
 
     def on_progress(progress):
         if progress.state == "downloading" and progress.done > 0 and not moved:
-            moved.append(time.monotonic() - started)
+            moved.append(progress.done)
             abort.set()
 
     with pytest.raises(Aborted):
         run(library, m, options(connections=1), abort=abort, on_progress=on_progress)
-    assert moved and moved[0] < 3.0
+    # Reads of a whole chunk would first report the whole file, after 8 s; whatever the machine's load, the
+    # first progress comes after a read of a fraction of it.
+    assert moved and moved[0] < 1 * MiB
     assert 0 < library.status(m).bytes < 1 * MiB
 
 
@@ -100,22 +101,20 @@ def test_pause_while_waiting_for_the_answer_takes_effect_at_once(tmp_path, model
         port = listener.getsockname()[1]
         library, m = make_library(tmp_path, models_dir, f"http://127.0.0.1:{port}/model.pt")
         abort = threading.Event()
-        transfer = Transfer(library, m, options(timeout=30.0), abort=abort)
+        transfer = Transfer(library, m, options(timeout=3600.0), abort=abort)
         outcome = []
         worker = threading.Thread(target=lambda: outcome.append(run_outcome(transfer)), daemon=True)
         worker.start()
-        deadline = time.monotonic() + 5
+        deadline = time.monotonic() + 60  # hang guards, generous for a loaded machine
         while not accepted and time.monotonic() < deadline:
             time.sleep(0.02)
         assert accepted, "the transfer never connected"
         # The request has been sent: the transfer is now waiting for an answer that never comes.
-        accepted[0].settimeout(5)
+        accepted[0].settimeout(60)
         assert accepted[0].recv(1, socket.MSG_PEEK), "the transfer never sent its request"
-        paused_at = time.monotonic()
         abort.set()
-        worker.join(10)
+        worker.join(60)  # a hang guard: without the socket shut down it would wait out the hour's timeout
         assert not worker.is_alive()
-        assert time.monotonic() - paused_at < 2.0  # not the 30 s stall timeout
         assert outcome == ["aborted"]
     finally:
         stop.set()

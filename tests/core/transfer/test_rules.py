@@ -66,12 +66,24 @@ def test_a_retry_after_below_the_cap_is_honoured_over_the_short_backoff(tmp_path
 
 
 def test_a_206_starting_before_the_asked_byte_is_not_spliced_in(tmp_path, models_dir, http_server):
+    # A partial file with two holes: the first request opens the first hole (below the byte from which the
+    # server starts its answers early), and a second connection takes the second hole at once, whatever the
+    # first one's pace; that answer starts 1000 bytes before the asked byte.
     data = payload(4 * MiB)
     route, library, m = library_for(tmp_path, models_dir, http_server, data, shift_ranges=1000, shift_times=1)
-    final = Transfer(library, m, fast_options(connections=4, min_segment=256 * 1024)).run()
+    ranges = [[0, 100], [2 * MiB, 2 * MiB + 100]]
+    part = bytearray(b"\xee" * len(data))
+    for start, end in ranges:
+        part[start:end] = data[start:end]
+    library.part_path(m).write_bytes(part)
+    library.write_record(
+        m, {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None, "ranges": ranges}
+    )
+    final = Transfer(library, m, fast_options(connections=2, min_segment=256 * 1024)).run()
     assert route.shift_times == 0  # one answer did start 1000 bytes early
     assert final.read_bytes() == data
-    assert len(body_requests(http_server, PATH)) >= 2
+    asked = [r.range for r in body_requests(http_server, PATH)]
+    assert asked[:2] == ["bytes=100-", f"bytes={2 * MiB + 100}-{4 * MiB - 1}"]
 
 
 @pytest.fixture
@@ -103,4 +115,5 @@ def test_a_full_disk_fails_the_download_without_trying_the_mirrors(tmp_path, tin
     with pytest.raises(DownloadError) as info:
         Transfer(library, library.catalog.get("m"), fast_options(connections=1)).run()
     assert info.value.kind is ErrorKind.DISK, info.value
+    assert str(info.value) == "M: cannot write to the models folder: [Errno 28] No space left on device"
     assert http_server.requests_for("/mirror.pt") == []  # another source cannot make the disk bigger

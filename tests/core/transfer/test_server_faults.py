@@ -21,12 +21,11 @@ pytestmark = pytest.mark.usefixtures("engine_threads_end")
 def test_stall_timeout_reconnects_and_completes(tmp_path, models_dir, http_server):
     data = payload(2 * MiB)
     route, library, m = setup(
-        tmp_path, models_dir, http_server, data, stall_after=1_200_000, stall_seconds=30
+        tmp_path, models_dir, http_server, data, stall_after=1_200_000, stall_seconds=3600
     )
-    started = time.monotonic()
+    # Behaviour, not speed: the transfer gives up on the stalled connection instead of waiting out the hour
+    # (run's hang guard fails the test long before).
     final = run(library, m, options(connections=1, timeout=0.5))
-    # Behaviour, not speed: the transfer gave up on the stalled connection instead of waiting it out.
-    assert time.monotonic() - started < 20
     assert final.read_bytes() == data
     assert len(gets(http_server)) >= 2
 
