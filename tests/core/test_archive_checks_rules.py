@@ -12,6 +12,10 @@ import pytest
 from ofa_manager.core import archive_checks
 from ofa_manager.core.archive_checks import ArchiveError, Member, check_members, check_names, name_problem
 
+# A hang guard, not a timed assert: these tests take well under a second, so one that runs a minute is stuck
+# in a loop (a looping mutant under mutation testing then fails here, not hanging to the runner's limit).
+pytestmark = pytest.mark.timeout(60)
+
 FLOOR = archive_checks.RATIO_FLOOR
 MARGIN = archive_checks.SPACE_MARGIN
 

@@ -19,6 +19,10 @@ from ofa_manager.core.library import Library
 from tests.archives import GOOD, build_zip
 from tests.catalogs import entry, load, sha256, write_catalog
 
+# A hang guard, not a timed assert: these tests take well under a second, so one that runs a minute is stuck
+# in a loop (a looping mutant under mutation testing then fails here, not hanging to the runner's limit).
+pytestmark = pytest.mark.timeout(60)
+
 ZIP = build_zip([("vqgan/", b""), *GOOD.items()])
 SIZE = sum(map(len, GOOD.values()))
 MARGIN = archive_checks.SPACE_MARGIN

@@ -15,6 +15,10 @@ from ofa_manager.core.transfer import Transfer
 from tests.catalogs import DATA, entry, fast_options, load, write_catalog
 from tests.scenes import PetlProject
 
+# A hang guard, not a timed assert: these tests take well under a second, so one that runs a minute is stuck
+# in a loop (a looping mutant under mutation testing then fails here, not hanging to the runner's limit).
+pytestmark = pytest.mark.timeout(60)
+
 FIXTURE = DATA / "project"
 SCRIPTS = Path("OFA/run_scripts/refcoco")
 

@@ -12,6 +12,10 @@ from ofa_manager.core import linking, shell_words
 from ofa_manager.core.library import Library
 from tests.catalogs import DATA, entry, load, write_catalog
 
+# A hang guard, not a timed assert: these tests take well under a second, so one that runs a minute is stuck
+# in a loop (a looping mutant under mutation testing then fails here, not hanging to the runner's limit).
+pytestmark = pytest.mark.timeout(60)
+
 FIXTURE = DATA / "project_wild"
 SCRIPT = Path("/p/OFA/run_scripts/x/run.sh")
 

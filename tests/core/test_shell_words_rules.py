@@ -11,6 +11,10 @@ import pytest
 from ofa_manager.core import shell_words
 from ofa_manager.core.shell_words import Command, HereDoc, Segment, Word
 
+# A hang guard, not a timed assert: these tests take well under a second, so one that runs a minute is stuck
+# in a loop (a looping mutant under mutation testing then fails here, not hanging to the runner's limit).
+pytestmark = pytest.mark.timeout(60)
+
 SCRIPT = Path("/p/OFA/run_scripts/x/run.sh")
 
 
@@ -327,3 +331,121 @@ def test_command_substitutions_that_find_the_scripts_folder(text, expected):
 def test_a_word_expands_only_its_unquoted_parts():
     word = only_word("$X/'$X'/\"$X\"")
     assert shell_words.expand(word, dict(VARIABLES), SCRIPT) == "/x/$X//x"
+
+
+# -- double quotes, to their last character ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('echo "a\\', [["echo", "a\\"]]),  # a backslash that ends the script: kept as it is
+        ('echo "a\\"', [["echo", 'a"']]),  # an escaped quote that ends it: the string is never closed
+        ('echo "a\\Xb"', [["echo", "a\\Xb"]]),  # only $ ` " \ and a newline are escaped in double quotes
+        ('echo "${A:-"x y"}" z', [["echo", '${A:-"x y"}', "z"]]),  # quotes inside ${…} do not close it
+        ('echo "$(a "b c")" z', [["echo", '$(a "b c")', "z"]]),
+    ],
+)
+def test_double_quotes_to_the_end_of_the_script(text, expected):
+    assert commands(text) == expected
+
+
+@pytest.mark.parametrize(
+    "text, segments",
+    [
+        ('"a\\nb"', [("a\\nb", False)]),  # a backslash that escapes nothing is part of the expanding text
+        ('"$(a)b"', [("$(a)b", False)]),
+        ('"${a}b"', [("${a}b", False)]),
+    ],
+)
+def test_what_expands_in_double_quotes_is_one_unquoted_segment(text, segments):
+    assert [(s.text, s.literal) for s in only_word(text).segments] == segments
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('${U:-""}', ""),  # an empty quoted default is empty
+        ("${U:-''}", ""),
+        ('${U:-"}', '"'),
+        ("${U:-XaX}", "XaX"),  # only quotes are taken off
+        ("${U:-$0}", str(SCRIPT)),  # the default expands as the script's own words do
+        ("${U:-$(dirname $0)}", str(SCRIPT.parent)),
+    ],
+)
+def test_a_defaults_quotes_and_expansions(text, expected):
+    assert shell_words.expand_text(text, dict(VARIABLES), SCRIPT) == expected
+
+
+def test_a_substituted_commands_argument_expands_one_level_deeper():
+    deep = shell_words.MAX_DEPTH
+    assert shell_words.expand_text("$(dirname $X/a)", {"X": "/x"}, SCRIPT, deep - 1) == "/x"
+    assert shell_words.expand_text("$(dirname $X/a)", {"X": "/x"}, SCRIPT, deep) == "$(dirname $X/a)"
+
+
+def test_a_substituted_commands_argument_that_holds_an_unknown_command_is_not_known():
+    assert shell_words.expand_text("$(dirname `date`/a)", {}, SCRIPT) == "$(dirname `date`/a)"
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("$0/a", f"{SCRIPT}/a"),  # $0 ends at its digit
+        ("x$0/a", f"x{SCRIPT}/a"),
+        ("a(($X))", "a((/x))"),  # parentheses without a $ in front are text: what is inside expands
+        ("(($X", "((/x"),
+        ("$X((y)", "/x((y)"),  # $X, then text
+        ("$((1+$X))", "$((1+$X))"),  # arithmetic stays as written, whole
+        ("`pwd`/a `pwd`/b", "/p/OFA/run_scripts/x/a /p/OFA/run_scripts/x/b"),  # each ends at the next
+        ("``$X", "``/x"),  # an empty one too
+        ("`dirname $X/b`/a", "/x/a"),  # the argument in backquotes expands from the script's variables
+    ],
+)
+def test_dollar_zero_arithmetic_and_backquotes_in_a_text(text, expected):
+    assert shell_words.expand_text(text, dict(VARIABLES), SCRIPT) == expected
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("echo '' b", [["echo", "", "b"]]),  # an empty single-quoted word
+        ("echo ${A:-a b} c", [["echo", "${A:-a b}", "c"]]),  # a blank inside ${…} does not end the word
+        ("echo $(a b) c", [["echo", "$(a b)", "c"]]),
+        ("echo `a` `b`", [["echo", "`a`", "`b`"]]),  # each backquote ends at the next one
+        ("echo `` x", [["echo", "``", "x"]]),
+    ],
+)
+def test_quotes_and_substitutions_outside_double_quotes(text, expected):
+    assert commands(text) == expected
+
+
+@pytest.mark.parametrize("text", ["$(a)b", "${a}b", "x$(a)", "`a`b"])
+def test_an_unquoted_substitution_is_part_of_one_expanding_segment(text):
+    assert [(s.text, s.literal) for s in only_word(text).segments] == [(text, False)]
+
+
+@pytest.mark.parametrize("text", ["x\necho `a` y\nc\nd", "x\necho $(a) y\nc\nd", "x\necho 'a' y\nc\nd"])
+def test_a_quoted_or_substituted_word_counts_only_its_own_newlines(text):
+    assert [i.line for i in shell_words.parse(text)] == [1, 2, 3, 4]
+
+
+def test_a_here_string_at_the_scripts_start_does_not_hide_a_later_here_document():
+    text = "<<< a\ncat <<EOF\nbody\nEOF\necho after\n"
+    assert heredocs(text) == [("body", 3, True)]
+    assert commands(text) == [["a"], ["cat"], ["echo", "after"]]
+    assert commands("cat <<<x") == [["cat"], ["x"]]  # a here-string's word follows at once
+
+
+@pytest.mark.parametrize(
+    "text, end",
+    [
+        ("$() x", 3),  # empty
+        ("$(a ${b:-)} c) d", 14),  # a ) inside ${…} inside $(…) does not close it
+        ("${a:-$(b })} d", 12),  # a } inside $(…) inside ${…} does not close it
+        ("$(a 'b' c) d 'e'", 10),  # a single quote ends at the next one
+        ("$(a '' b) d", 9),
+        ("$(a {b) d", 7),  # a brace that opens nothing in $(…)
+    ],
+)
+def test_balanced_end_of_what_nests_in_a_substitution(text, end):
+    assert shell_words.balanced_end(text, 0) == end
