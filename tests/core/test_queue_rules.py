@@ -108,6 +108,13 @@ def test_wait_answers_false_while_something_can_still_run(make_queue):
     assert queue.wait(0) is True and queue.wait() is True
 
 
+def test_wait_without_a_limit_returns_once_the_downloads_end(make_queue):
+    queue, library, _ = make_queue({"a": payload(20_000), "b": payload(20_000, 1)}, jobs=1)
+    keys = queue.add(list(library.catalog))
+    assert queue.wait() is True  # no limit: it waits for both, however long they take
+    assert [queue.get(k).state for k in keys] == [ItemState.DONE] * 2
+
+
 def test_pause_and_resume_only_change_what_they_can(make_queue, tmp_path):
     state_file = tmp_path / "queue.json"
     queue, library, recorder = make_queue({"a": payload(1000)}, state_file=state_file)
