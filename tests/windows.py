@@ -11,6 +11,7 @@ import pytest
 
 pytest.importorskip("pytestqt")
 
+from ofa_manager.core.states import ItemState  # noqa: E402
 from ofa_manager.gui import downloads, tree  # noqa: E402
 from ofa_manager.gui.window import MainWindow  # noqa: E402
 from tests.catalogs import DATA  # noqa: E402
@@ -117,9 +118,19 @@ class Answers:
 
 
 def download_all(qtbot, window: MainWindow) -> None:
+    """Download every entry and wait until the queue has reported each one finished (its row done and
+    its message shown), not only until the files are found on disk: a scan may see a finished file before
+    the queue's last event arrives, and that event's message would land in the middle of the test."""
     window.download(list(window.workspace.catalog))
+    store = window.workspace.store
     for entry in window.workspace.catalog:
         wait_status(qtbot, window, entry.id, "Downloaded|Verified")
+        qtbot.waitUntil(
+            lambda entry=entry: (
+                (row := row_of(window, entry.id)) is not None and store.item_at(row).state is ItemState.DONE
+            ),
+            timeout=WAIT_MS,
+        )
 
 
 def choose_folder(window: MainWindow, target: Path) -> None:

@@ -80,6 +80,8 @@ def test_moving_to_the_trash_says_the_space_stays_taken(qtbot, monkeypatch, serv
     assert title == "Move to the trash?"
     assert "(200.0 KiB)" in text and "until it is emptied" in text and "free" not in text
     wait_status(qtbot, window, "ofa-tiny", "Not downloaded")
+    # The trash's own result comes back from its background task; a scan may see the file gone first.
+    qtbot.waitUntil(lambda: "Moved ofa-tiny.pt to the trash" in window.message_label.text(), timeout=WAIT_MS)
     message = window.message_label.text()
     assert "Moved ofa-tiny.pt to the trash" in message and "200.0 KiB" in message
     assert "freed" not in message and "until the trash is emptied" in message
@@ -120,7 +122,8 @@ def test_a_permanent_delete_reports_the_figure_its_dialog_asked_about(
     title, text, _ = answers.asked[1]
     assert title == "The trash cannot take the file" and "ofa-tiny.pt (200.0 KiB) permanently" in text
     wait_status(qtbot, window, "ofa-tiny", "Not downloaded")
-    assert "(200.0 KiB freed)" in window.message_label.text()
+    # The delete's own result comes back from its background task; a scan may see the file gone first.
+    qtbot.waitUntil(lambda: "(200.0 KiB freed)" in window.message_label.text(), timeout=WAIT_MS)
 
 
 def test_a_paused_row_after_a_restart_shows_the_partial_data_not_the_full_length(

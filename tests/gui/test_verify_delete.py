@@ -63,7 +63,8 @@ def test_delete_moves_to_the_trash_and_says_where(
     assert trashed.read_bytes() == server.data["/checkpoints/ofa-large.pt"]
     assert not (models_dir / "ofa-large.pt").exists()
     assert not (models_dir / ".ofa-large.pt.meta.json").exists()
-    assert str(trashed) in window.message_label.text()
+    # The trash's own result comes back from its background task; a scan may see the file gone first.
+    qtbot.waitUntil(lambda: str(trashed) in window.message_label.text(), timeout=WAIT_MS)
     # Its finished row in the downloads panel goes too: it would say "Downloaded" about a file in the trash.
     large = window.workspace.catalog.get("ofa-large")
     qtbot.waitUntil(lambda: window.workspace.store.item_for(large) is None, timeout=WAIT_MS)
