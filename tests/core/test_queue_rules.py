@@ -10,7 +10,7 @@ import pytest
 from ofa_manager.core import queue as queue_module
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
-from ofa_manager.core.transfer_options import DownloadError
+from ofa_manager.core.transfer_options import DownloadError, TransferOptions
 from tests.catalogs import MiB, payload, wait_for
 
 # A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds.
@@ -332,3 +332,19 @@ def test_pausing_a_file_another_process_downloads_clears_its_words(make_queue):
         assert queue.get(key).message  # it says who downloads it
         queue.pause(key)
         assert (queue.get(key).state, queue.get(key).message) == (ItemState.PAUSED, "")
+
+
+def test_a_retry_shows_on_its_row_as_stalled_then_connecting_again(make_queue, http_server):
+    # The pause before the retry (at least half a second) is longer than the transfer's own gap between
+    # two reports, so its "connecting" after the stall is not folded into the stall's report.
+    options = TransferOptions(backoff_base=1.0, retries=2, timeout=5.0, connect_timeout=5.0)
+    queue, library, recorder = make_queue({"a": payload(20_000)}, jobs=1, options=options)
+    http_server.route("/a.pt").statuses = [503]  # the first answer: busy, try again
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(30) and queue.get(key).state is ItemState.DONE
+    states = recorder.states(key)
+    shown = [state for i, state in enumerate(states) if states[i - 1 : i] != [state]]
+    stalled = shown.index(ItemState.STALLED)
+    assert shown[stalled + 1] is ItemState.CONNECTING
+    reason = next(e.item.message for _, e in recorder.changes(key) if e.item.state is ItemState.STALLED)
+    assert reason.startswith("503 Service Unavailable; retrying in ")
