@@ -346,5 +346,6 @@ def test_a_retry_shows_on_its_row_as_stalled_then_connecting_again(make_queue, h
     shown = [state for i, state in enumerate(states) if states[i - 1 : i] != [state]]
     stalled = shown.index(ItemState.STALLED)
     assert shown[stalled + 1] is ItemState.CONNECTING
+    assert shown[-2:] == [ItemState.VERIFYING, ItemState.DONE]  # the file's check shows before it is done
     reason = next(e.item.message for _, e in recorder.changes(key) if e.item.state is ItemState.STALLED)
     assert reason.startswith("503 Service Unavailable; retrying in ")
