@@ -349,3 +349,19 @@ def test_a_retry_shows_on_its_row_as_stalled_then_connecting_again(make_queue, h
     assert shown[-2:] == [ItemState.VERIFYING, ItemState.DONE]  # the file's check shows before it is done
     reason = next(e.item.message for _, e in recorder.changes(key) if e.item.state is ItemState.STALLED)
     assert reason.startswith("503 Service Unavailable; retrying in ")
+
+
+def test_a_downloading_row_carries_the_transfers_figures(make_queue):
+    size = 400_000
+    options = TransferOptions(backoff_base=0.01, connections=1)
+    queue, library, recorder = make_queue({"a": payload(size)}, jobs=1, rate=200 * 1024, options=options)
+    (key,) = queue.add(list(library.catalog))  # the catalog gives no size: the server's answer does
+    assert queue.wait(60) and queue.get(key).state is ItemState.DONE
+    rows = [e.item for _, e in recorder.changes(key)]
+    downloading = [row for row in rows if row.state is ItemState.DOWNLOADING]
+    assert len(downloading) >= 2 and all(row.total == size for row in downloading)
+    assert [row.done for row in downloading] == sorted(row.done for row in downloading)
+    moving = [row for row in downloading if row.speed > 0]
+    assert moving and all(row.eta is not None and row.eta >= 0 for row in moving)
+    assert all(row.connections == 1 for row in downloading)
+    assert [row.total for row in rows if row.state is ItemState.VERIFYING] == [size]
