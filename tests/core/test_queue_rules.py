@@ -8,9 +8,10 @@ import json
 import pytest
 
 from ofa_manager.core import queue as queue_module
+from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
-from ofa_manager.core.transfer_options import DownloadError, TransferOptions
+from ofa_manager.core.transfer_options import DownloadError, RateLimiter, TransferOptions
 from tests.catalogs import MiB, payload, wait_for
 
 # A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds.
@@ -365,3 +366,41 @@ def test_a_downloading_row_carries_the_transfers_figures(make_queue):
     assert moving and all(row.eta is not None and row.eta >= 0 for row in moving)
     assert all(row.connections == 1 for row in downloading)
     assert [row.total for row in rows if row.state is ItemState.VERIFYING] == [size]
+
+
+class _KnownTokens(TokenCache):
+    """A token already known for every host (the system keyring cannot exist here)."""
+
+    def token_for(self, url: str) -> str | None:
+        return "s3cret"
+
+
+class _CountingLimiter(RateLimiter):
+    """The real speed limit (10 MiB/s, never reached here), counting the bytes that drew on it."""
+
+    def __init__(self) -> None:
+        super().__init__(10 * MiB)
+        self.consumed = 0
+
+    def consume(self, amount: int, abort) -> None:
+        self.consumed += amount  # one connection per download, one download at a time
+        super().consume(amount, abort)
+
+
+def test_the_queues_options_speed_limit_and_tokens_reach_every_download(make_queue, http_server):
+    _, library, _ = make_queue({"a": payload(100_000), "b": payload(10_000, 1)})
+    http_server.route("/b.pt").statuses = [503] * 10  # always busy: its row fails after the retries
+    limiter, tokens = _CountingLimiter(), _KnownTokens()
+    options = TransferOptions(retries=1, backoff_base=0.01, connections=1)
+    queue = queue_module.DownloadQueue(library, options, jobs=1, limiter=limiter, tokens=tokens)
+    try:
+        keys = queue.add(list(library.catalog))
+        assert queue.wait(30)
+    finally:
+        queue.shutdown()
+    a, b = (queue.get(k) for k in keys)
+    assert a.state is ItemState.DONE and limiter.consumed == 100_000
+    assert b.state is ItemState.FAILED and b.error.endswith("(gave up after 2 attempts)")
+    assert http_server.requests and {r.headers.get("authorization") for r in http_server.requests} == {
+        "Bearer s3cret"
+    }
