@@ -414,3 +414,15 @@ def test_the_summary_counts_linked_archive_members_too(dialog):
         expected("member", entry_id="n", member="b.pt", unpacked=True),
     ]
     assert dialog.summary_text(rows) == "3 checkpoint paths in the scripts: 2 linked, 1 to link"
+
+
+def test_a_scan_says_what_it_reads_and_the_report_closes_with_close(qtbot, dialog, site):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    assert dialog.scan()
+    assert dialog.status.text() == f"Reading the scripts in {site.project}…"  # until the scan is back
+    qtbot.waitUntil(lambda: not dialog.jobs.running, timeout=WAIT_MS)
+    assert dialog.status.text() == ""
+    close = dialog.buttons.button(QDialogButtonBox.Close)
+    assert close is not None and close.text() == "Close"
+    assert sorted(b.text() for b in dialog.buttons.buttons()) == ["Apply", "Close"]
