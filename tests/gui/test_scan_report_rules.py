@@ -426,3 +426,14 @@ def test_a_scan_says_what_it_reads_and_the_report_closes_with_close(qtbot, dialo
     close = dialog.buttons.button(QDialogButtonBox.Close)
     assert close is not None and close.text() == "Close"
     assert sorted(b.text() for b in dialog.buttons.buttons()) == ["Apply", "Close"]
+
+
+def test_the_report_lays_its_parts_out(qtbot, dialog):
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    # The rows take the dialog's width and most of its height; the folder box and the buttons are above
+    # and below them, inside the dialog.
+    view = dialog.view.geometry()
+    assert view.width() > dialog.width() * 9 // 10 and view.height() > dialog.height() // 2
+    assert dialog.folder.geometry().bottom() < view.top() < view.bottom() < dialog.buttons.geometry().top()
+    assert dialog.rect().contains(dialog.buttons.geometry())
