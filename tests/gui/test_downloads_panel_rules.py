@@ -364,3 +364,21 @@ def test_each_figures_column_fits_its_widest_words(qtbot, model_scene):
     assert panel.summary.objectName() == "downloads-summary"
     assert window.findChild(QWidget, "downloads-summary") is panel.summary
     assert panel.toolbar.windowTitle() == "Downloads"
+
+
+def test_the_list_sits_in_the_panel_with_its_margins(qtbot, model_scene):
+    panel = panel_of(qtbot, model_scene)
+    # Six pixels left and right, four above the title bar, none below; two between the bar and the list.
+    view, toolbar = panel.view.geometry(), panel.toolbar.geometry()
+    assert (view.left(), panel.width() - 1 - view.right(), panel.height() - 1 - view.bottom()) == (6, 6, 0)
+    bar_top = min(toolbar.top(), panel.summary.geometry().top())
+    assert bar_top == 4 and view.top() - max(toolbar.bottom(), panel.summary.geometry().bottom()) - 1 == 2
+    assert [a.objectName() for a in panel.view.actions()] == [
+        "row-pause",
+        "row-resume",
+        "row-retry",
+        "row-show",
+        "row-up",
+        "row-down",
+        "row-remove",
+    ]
