@@ -8,9 +8,10 @@ import json
 import pytest
 
 from ofa_manager.core import queue as queue_module
+from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
-from ofa_manager.core.transfer_options import DownloadError
+from ofa_manager.core.transfer_options import DownloadError, RateLimiter, TransferOptions
 from tests.catalogs import MiB, payload, wait_for
 
 # A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds.
@@ -106,6 +107,13 @@ def test_wait_answers_false_while_something_can_still_run(make_queue):
     assert queue.wait(0.05) is False
     queue.pause(key)
     assert queue.wait(0) is True and queue.wait() is True
+
+
+def test_wait_without_a_limit_returns_once_the_downloads_end(make_queue):
+    queue, library, _ = make_queue({"a": payload(20_000), "b": payload(20_000, 1)}, jobs=1)
+    keys = queue.add(list(library.catalog))
+    assert queue.wait() is True  # no limit: it waits for both, however long they take
+    assert [queue.get(k).state for k in keys] == [ItemState.DONE] * 2
 
 
 def test_pause_and_resume_only_change_what_they_can(make_queue, tmp_path):
@@ -325,3 +333,74 @@ def test_pausing_a_file_another_process_downloads_clears_its_words(make_queue):
         assert queue.get(key).message  # it says who downloads it
         queue.pause(key)
         assert (queue.get(key).state, queue.get(key).message) == (ItemState.PAUSED, "")
+
+
+def test_a_retry_shows_on_its_row_as_stalled_then_connecting_again(make_queue, http_server):
+    # The pause before the retry (at least half a second) is longer than the transfer's own gap between
+    # two reports, so its "connecting" after the stall is not folded into the stall's report.
+    options = TransferOptions(backoff_base=1.0, retries=2, timeout=5.0, connect_timeout=5.0)
+    queue, library, recorder = make_queue({"a": payload(20_000)}, jobs=1, options=options)
+    http_server.route("/a.pt").statuses = [503]  # the first answer: busy, try again
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(30) and queue.get(key).state is ItemState.DONE
+    states = recorder.states(key)
+    shown = [state for i, state in enumerate(states) if states[i - 1 : i] != [state]]
+    stalled = shown.index(ItemState.STALLED)
+    assert shown[stalled + 1] is ItemState.CONNECTING
+    assert shown[-2:] == [ItemState.VERIFYING, ItemState.DONE]  # the file's check shows before it is done
+    reason = next(e.item.message for _, e in recorder.changes(key) if e.item.state is ItemState.STALLED)
+    assert reason.startswith("503 Service Unavailable; retrying in ")
+
+
+def test_a_downloading_row_carries_the_transfers_figures(make_queue):
+    size = 400_000
+    options = TransferOptions(backoff_base=0.01, connections=1)
+    queue, library, recorder = make_queue({"a": payload(size)}, jobs=1, rate=200 * 1024, options=options)
+    (key,) = queue.add(list(library.catalog))  # the catalog gives no size: the server's answer does
+    assert queue.wait(60) and queue.get(key).state is ItemState.DONE
+    rows = [e.item for _, e in recorder.changes(key)]
+    downloading = [row for row in rows if row.state is ItemState.DOWNLOADING]
+    assert len(downloading) >= 2 and all(row.total == size for row in downloading)
+    assert [row.done for row in downloading] == sorted(row.done for row in downloading)
+    moving = [row for row in downloading if row.speed > 0]
+    assert moving and all(row.eta is not None and row.eta >= 0 for row in moving)
+    assert all(row.connections == 1 for row in downloading)
+    assert [row.total for row in rows if row.state is ItemState.VERIFYING] == [size]
+
+
+class _KnownTokens(TokenCache):
+    """A token already known for every host (the system keyring cannot exist here)."""
+
+    def token_for(self, url: str) -> str | None:
+        return "s3cret"
+
+
+class _CountingLimiter(RateLimiter):
+    """The real speed limit (10 MiB/s, never reached here), counting the bytes that drew on it."""
+
+    def __init__(self) -> None:
+        super().__init__(10 * MiB)
+        self.consumed = 0
+
+    def consume(self, amount: int, abort) -> None:
+        self.consumed += amount  # one connection per download, one download at a time
+        super().consume(amount, abort)
+
+
+def test_the_queues_options_speed_limit_and_tokens_reach_every_download(make_queue, http_server):
+    _, library, _ = make_queue({"a": payload(100_000), "b": payload(10_000, 1)})
+    http_server.route("/b.pt").statuses = [503] * 10  # always busy: its row fails after the retries
+    limiter, tokens = _CountingLimiter(), _KnownTokens()
+    options = TransferOptions(retries=1, backoff_base=0.01, connections=1)
+    queue = queue_module.DownloadQueue(library, options, jobs=1, limiter=limiter, tokens=tokens)
+    try:
+        keys = queue.add(list(library.catalog))
+        assert queue.wait(30)
+    finally:
+        queue.shutdown()
+    a, b = (queue.get(k) for k in keys)
+    assert a.state is ItemState.DONE and limiter.consumed == 100_000
+    assert b.state is ItemState.FAILED and b.error.endswith("(gave up after 2 attempts)")
+    assert http_server.requests and {r.headers.get("authorization") for r in http_server.requests} == {
+        "Bearer s3cret"
+    }

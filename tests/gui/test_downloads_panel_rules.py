@@ -331,3 +331,53 @@ def test_the_panels_toolbar_keys_and_list(qtbot, model_scene):
     assert panel.model.parent() is panel
     assert view.itemDelegateForColumn(downloads.COL_PROGRESS).parent() is view
     assert panel.buttons.parent() is view
+
+
+def test_each_figures_column_fits_its_widest_words(qtbot, model_scene):
+    # Sized once, for the widest figure a column shows before a unit changes: 1023.9 MiB, 59 min, a
+    # stalled row's words, the two buttons of a paused row.
+    from PySide6.QtWidgets import QWidget
+
+    window = QWidget()
+    qtbot.addWidget(window)
+    panel = downloads.DownloadsPanel(model_scene.store, model_scene.workspace.commands, window)
+    assert panel.parentWidget() is window
+    header, metrics = panel.view.header(), panel.fontMetrics()
+    assert {
+        column: header.sectionSize(column)
+        for column in (
+            downloads.COL_PROGRESS,
+            downloads.COL_SIZE,
+            downloads.COL_SPEED,
+            downloads.COL_ETA,
+            downloads.COL_STATE,
+        )
+    } == {
+        downloads.COL_PROGRESS: metrics.horizontalAdvance("100 %  ") + 24,
+        downloads.COL_SIZE: metrics.horizontalAdvance("1023.9 MiB of 1023.9 MiB") + 24,
+        downloads.COL_SPEED: metrics.horizontalAdvance("1023.9 MiB/s") + 24,
+        downloads.COL_ETA: metrics.horizontalAdvance("59 min") + 24,
+        downloads.COL_STATE: metrics.horizontalAdvance("Stalled, reconnecting  ") + 24,
+    }
+    # The summary has a name to be found by (style sheets, screen readers' tools), and the toolbar is
+    # called Downloads where its name shows (a toolbar's context menu, a screen reader).
+    assert panel.summary.objectName() == "downloads-summary"
+    assert window.findChild(QWidget, "downloads-summary") is panel.summary
+    assert panel.toolbar.windowTitle() == "Downloads"
+
+
+def test_the_list_sits_in_the_panel_with_its_margins(qtbot, model_scene):
+    panel = panel_of(qtbot, model_scene)
+    # Six pixels left and right, four above the title bar, none below; two between the bar and the list.
+    view, bar = panel.view.geometry(), panel.layout().itemAt(0).geometry()  # the title, summary, toolbar row
+    assert (view.left(), panel.width() - 1 - view.right(), panel.height() - 1 - view.bottom()) == (6, 6, 0)
+    assert bar.top() == 4 and view.top() - bar.bottom() - 1 == 2
+    assert [a.objectName() for a in panel.view.actions()] == [
+        "row-pause",
+        "row-resume",
+        "row-retry",
+        "row-show",
+        "row-up",
+        "row-down",
+        "row-remove",
+    ]

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QModelIndex, Qt
+from PySide6.QtCore import QCoreApplication, QModelIndex, Qt
 from PySide6.QtWidgets import QPushButton
 
 from ofa_manager.core import linking
@@ -383,3 +383,57 @@ def test_a_scan_that_fails_and_links_not_made_are_said(qtbot, dialog, site, monk
     assert dialog.jobs.running  # the report is read again
     qtbot.waitUntil(lambda: not dialog.jobs.running, timeout=WAIT_MS)
     assert dialog.status.text() == "0 links made; 2 checkpoints not ready"  # the Apply's summary stays
+
+
+def test_the_report_sits_over_its_window_and_takes_what_it_made_with_it(qtbot, site, models_dir, english):
+    # A report closed and deleted leaves nothing behind: its model, its background jobs and its link run
+    # (which listen to the window's bridge) go with it, and it belongs to the window it was opened from.
+    import shiboken6
+    from PySide6.QtCore import QEvent
+    from PySide6.QtWidgets import QWidget
+
+    workspace = Workspace(site.catalog, Settings(), models_dir)
+    window = QWidget()
+    qtbot.addWidget(window)
+    report = scan_report.ScanReportDialog(
+        workspace.store, workspace.bridge, lambda *a, **k: None, lambda entries: False, window
+    )
+    assert report.parentWidget() is window and report.folder.text() == ""  # no project: an empty box
+    assert report.scanned is None  # nothing scanned yet
+    made = [report.model, report.jobs, report.run, report.view, report.folder, report.summary]
+    report.deleteLater()
+    QCoreApplication.sendPostedEvents(None, QEvent.DeferredDelete)
+    assert [shiboken6.isValid(part) for part in made] == [False] * len(made)
+    assert workspace.close()
+
+
+def test_the_summary_counts_linked_archive_members_too(dialog):
+    rows = [
+        expected("member", entry_id="m", member="a.pt", linked=True),
+        expected("catalog", entry_id="c", linked=True),
+        expected("member", entry_id="n", member="b.pt", unpacked=True),
+    ]
+    assert dialog.summary_text(rows) == "3 checkpoint paths in the scripts: 2 linked, 1 to link"
+
+
+def test_a_scan_says_what_it_reads_and_the_report_closes_with_close(qtbot, dialog, site):
+    from PySide6.QtWidgets import QDialogButtonBox
+
+    assert dialog.scan()
+    assert dialog.status.text() == f"Reading the scripts in {site.project}…"  # until the scan is back
+    qtbot.waitUntil(lambda: not dialog.jobs.running, timeout=WAIT_MS)
+    assert dialog.status.text() == ""
+    close = dialog.buttons.button(QDialogButtonBox.Close)
+    assert close is not None and close.text() == "Close"
+    assert sorted(b.text() for b in dialog.buttons.buttons()) == ["Apply", "Close"]
+
+
+def test_the_report_lays_its_parts_out(qtbot, dialog):
+    dialog.show()
+    qtbot.waitExposed(dialog)
+    # The rows take the dialog's width and most of its height; the folder box and the buttons are above
+    # and below them, inside the dialog.
+    view = dialog.view.geometry()
+    assert view.width() > dialog.width() * 9 // 10 and view.height() > dialog.height() // 2
+    assert dialog.folder.geometry().bottom() < view.top() < view.bottom() < dialog.buttons.geometry().top()
+    assert dialog.rect().contains(dialog.buttons.geometry())
