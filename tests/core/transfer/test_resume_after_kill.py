@@ -67,7 +67,7 @@ def test_kill_9_mid_download_then_resume_fetches_only_the_missing_bytes(tmp_path
         # Then until all four connections have sent data and the record holds a piece from each.
         wait_for(
             lambda: (
-                len({r.connection for r in body_requests(http_server, PATH) if r.bytes_sent}) == 4
+                len({r.connection for r in body_requests(http_server, PATH) if r.bytes_sent}) >= 4
                 and len(library.read_record(m).get("ranges") or ()) >= 4
             ),
             60,
@@ -79,7 +79,8 @@ def test_kill_9_mid_download_then_resume_fetches_only_the_missing_bytes(tmp_path
         sent = bytes_served(http_server, PATH)
         proc.communicate(timeout=30)  # also closes its pipes when a wait above failed
     assert proc.returncode == -signal.SIGKILL
-    assert len({r.connection for r in body_requests(http_server, PATH)}) == 4
+    # Four connections, or more when a loaded machine made one look slow and it was replaced.
+    assert len({r.connection for r in body_requests(http_server, PATH)}) >= 4
 
     # The partial file and its record survive, and the record covers most of what was received.
     assert library.status(m).state is State.PARTIAL
