@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -17,6 +18,8 @@ from ofa_manager.core.library import Library
 from ofa_manager.core.states import ErrorKind, ItemState, QueueEvent, QueueEventKind, QueueItem
 from ofa_manager.core.transfer import Transfer
 from ofa_manager.core.transfer_options import Aborted, DownloadError, Progress, RateLimiter, TransferOptions
+
+log = logging.getLogger(__name__)
 
 MAX_EVENTS_PER_SECOND = 10
 
@@ -34,7 +37,9 @@ class DownloadQueue:
     """Runs downloads in order, ``jobs`` files at a time. Thread-safe.
 
     Events go to ``on_event`` from worker threads (at most ten progress events a second per item);
-    the window's bridge turns them into Qt signals.
+    the window's bridge turns them into Qt signals. An ``on_event`` that raises (a progress line written
+    to a terminal that went away) never stops a download nor a worker: the first such error is kept in
+    ``event_error`` and logged, and the downloads go on.
     """
 
     def __init__(
@@ -55,6 +60,7 @@ class DownloadQueue:
         self.tokens = tokens if tokens is not None else TokenCache()
         self.state_file = state_file
         self.on_event = on_event
+        self.event_error: Exception | None = None
         self._lock = threading.RLock()
         self._idle = threading.Condition(self._lock)
         self._jobs: list[_Job] = []
@@ -297,8 +303,14 @@ class DownloadQueue:
             self._emit(QueueEvent(QueueEventKind.CHANGED, job.item.key, job.item, self._jobs.index(job)))
 
     def _emit(self, event: QueueEvent) -> None:
-        if self.on_event is not None:
+        if self.on_event is None:
+            return
+        try:
             self.on_event(event)
+        except Exception as exc:  # the owner's failure: a worker that died here would hang every wait()
+            if self.event_error is None:
+                self.event_error = exc
+                log.warning("download events are no longer shown: %r", exc)
 
     def _schedule(self) -> None:
         """Start queued items, in order, while fewer than ``jobs`` run."""

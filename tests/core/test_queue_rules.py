@@ -4,6 +4,7 @@ Retry is still wanted)."""
 from __future__ import annotations
 
 import json
+import threading
 
 import pytest
 
@@ -404,3 +405,26 @@ def test_the_queues_options_speed_limit_and_tokens_reach_every_download(make_que
     assert http_server.requests and {r.headers.get("authorization") for r in http_server.requests} == {
         "Bearer s3cret"
     }
+
+
+@pytest.mark.parametrize("where", ["everywhere", "in the download threads"])
+def test_an_event_handler_that_fails_stops_no_download_nor_wait(make_queue, http_server, caplog, where):
+    # As when the command line's progress line goes to a terminal that was closed: every event raises
+    # (or only those the download threads send, the ones that used to end a worker and hang wait()).
+    data = {"a": payload(300_000), "b": payload(300_000, 1)}
+    queue, library, _ = make_queue(data, jobs=1)
+    gone = BrokenPipeError(32, "Broken pipe")
+
+    def handler(event):
+        if where == "everywhere" or threading.current_thread() is not threading.main_thread():
+            raise gone
+
+    queue.on_event = handler
+    with caplog.at_level("WARNING", logger="ofa_manager.core.queue"):
+        queue.add(list(library.catalog))
+        assert queue.wait(60), "a worker died in the event handler: wait() never returned"
+    assert [i.state for i in queue.items()] == [ItemState.DONE, ItemState.DONE]
+    assert {name: library.path(library.catalog.get(name)).read_bytes() for name in data} == data
+    assert queue.event_error is gone
+    # Said once, not once per event.
+    assert [r.getMessage() for r in caplog.records] == [f"download events are no longer shown: {gone!r}"]
