@@ -60,6 +60,30 @@ def load(path: Path):
     return load_catalog([path])
 
 
+DOWNLOADED_AT = "2026-11-30T10:00:00Z"
+
+
+def finished_file(library, entry_id: str, data: bytes, **meta) -> Path:
+    """A finished file as ofa-manager leaves it: the file and its metadata. ``meta`` overrides fields; a
+    field given as ``...`` is left out."""
+    e = library.catalog.get(entry_id)
+    path = library.path(e)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    fields = {
+        "url": e.url,
+        "catalog_url": e.url,
+        "size": len(data),
+        "sha256": sha256(data),
+        "state": "ok",
+        "downloaded_at": DOWNLOADED_AT,
+        "mtime_ns": os.lstat(path).st_mtime_ns,
+    }
+    fields.update(meta)
+    library.write_meta(e, {k: v for k, v in fields.items() if v is not ...})
+    return path
+
+
 def body_requests(server, path: str) -> list:
     """GETs of ``path`` that the server answered with body bytes of the object (200 or 206)."""
     return [r for r in server.requests_for(path, "GET") if r.status in (200, 206)]

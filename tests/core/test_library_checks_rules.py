@@ -12,13 +12,13 @@ import pytest
 
 from ofa_manager.core.file_status import NOT_OURS, State
 from ofa_manager.core.library import Library
-from tests.catalogs import entry, load, payload, sha256, write_catalog
+from tests.catalogs import DOWNLOADED_AT, entry, finished_file, load, payload, sha256, write_catalog
 
 DATA = payload(50_000, 7)
 OTHER = DATA[:-1] + bytes([DATA[-1] ^ 1])  # the same size, other bytes
 SHA = sha256(DATA)
 URL = "https://example.org/files/m.pt"
-WHEN = "2026-11-30T10:00:00Z"
+WHEN = DOWNLOADED_AT
 
 
 def make(tmp_path, rows: list[dict], stores=()) -> Library:
@@ -33,22 +33,7 @@ def make(tmp_path, rows: list[dict], stores=()) -> Library:
 
 
 def ours(library: Library, entry_id: str, data: bytes = DATA, **meta):
-    """A finished file as ofa-manager leaves it: the file and its metadata (``meta`` overrides fields)."""
-    e = library.catalog.get(entry_id)
-    path = library.path(e)
-    path.write_bytes(data)
-    fields = {
-        "url": e.url,
-        "catalog_url": e.url,
-        "size": len(data),
-        "sha256": sha256(data),
-        "state": "ok",
-        "downloaded_at": WHEN,
-        "mtime_ns": os.lstat(path).st_mtime_ns,
-    }
-    fields.update(meta)
-    library.write_meta(e, {k: v for k, v in fields.items() if v is not ...})
-    return e, path
+    return library.catalog.get(entry_id), finished_file(library, entry_id, data, **meta)
 
 
 def test_a_file_of_the_catalogs_sha256_but_not_its_size_is_corrupt_after_verify(tmp_path):

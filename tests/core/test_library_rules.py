@@ -15,13 +15,13 @@ import pytest
 
 from ofa_manager.core.file_status import NOT_OURS, NotOursError, State, UnsafePathError
 from ofa_manager.core.library import Library
-from tests.catalogs import entry, load, payload, sha256, write_catalog
+from tests.catalogs import DOWNLOADED_AT, entry, finished_file, load, payload, sha256, write_catalog
 
 DATA = payload(100_000, 5)
 OTHER = DATA[:-1] + bytes([DATA[-1] ^ 1])  # the same size, other bytes
 SHA = sha256(DATA)
 URL = "https://example.org/files/m.pt"
-WHEN = "2026-11-30T10:00:00Z"
+WHEN = DOWNLOADED_AT
 
 
 def make(tmp_path, rows: list[dict], stores=(), folder: str = "models") -> Library:
@@ -45,24 +45,7 @@ def lib(tmp_path) -> Library:
 
 
 def ours(library: Library, entry_id: str, data: bytes = DATA, **meta) -> Path:
-    """A finished file as ofa-manager leaves it: the file and its metadata."""
-    e = library.catalog.get(entry_id)
-    path = library.path(e)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(data)
-    st = os.lstat(path)
-    fields = {
-        "url": e.url,
-        "catalog_url": e.url,
-        "size": len(data),
-        "sha256": sha256(data),
-        "state": "ok",
-        "downloaded_at": WHEN,
-        "mtime_ns": st.st_mtime_ns,
-    }
-    fields.update(meta)
-    library.write_meta(e, {k: v for k, v in fields.items() if v is not ...})
-    return path
+    return finished_file(library, entry_id, data, **meta)
 
 
 def partial(library: Library, entry_id: str, data: bytes, record: dict | None) -> Path:
