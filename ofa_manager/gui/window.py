@@ -195,9 +195,10 @@ class MainWindow(WindowLayout, WindowProjects, QMainWindow):
     def showEvent(self, event) -> None:
         super().showEvent(event)
         if not self._painted:
-            # Laid out now: the status column takes the room the tree has on this screen.
-            self._size_columns(self.tree.viewport().width())
+            # The frame brought onto this screen first (a place saved on a larger screen shrinks here), then
+            # laid out: the status column takes the room the tree has on this screen.
             self._keep_frame_on_screen()
+            self._size_columns(self.tree.viewport().width())
 
     def resizeEvent(self, event) -> None:
         super().resizeEvent(event)

@@ -9,7 +9,12 @@ import sys
 from PySide6.QtWidgets import QApplication
 
 from ofa_manager.core import settings as settings_file
+from ofa_manager.core.catalog import load_catalog
+from ofa_manager.core.settings import Settings
+from ofa_manager.gui import tree
 from ofa_manager.gui.app import SingleInstance
+from ofa_manager.gui.window import MainWindow
+from ofa_manager.gui.workspace import Workspace
 from tests.catalogs import REPO
 from tests.windows import WAIT_MS, WINDOW_MARKS, KiB
 
@@ -80,3 +85,22 @@ def test_a_second_launch_on_the_same_folder_exits_and_the_first_window_stays(ser
             first.kill()
             first.wait(10)
         first.stdout.close()
+
+
+def test_a_window_larger_than_its_screen_lays_the_tree_out_for_the_screen(qtbot, server, models_dir):
+    # As when a laptop leaves its large monitor: the window's place is wider than the screen it opens on.
+    server.add("ofa-tiny", 64 * KiB)
+    workspace = Workspace(load_catalog([server.catalog()]), Settings(), models_dir)
+    window = MainWindow(workspace)
+    qtbot.addWidget(window)
+    room = window.screen().availableGeometry()
+    window.resize(room.width() + 600, room.height())
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.frameGeometry().width() <= room.width()
+    # The tree's columns were fitted to the room the tree has here: Size and Status are in view.
+    header = window.tree.header()
+    size_end = header.sectionViewportPosition(tree.COL_SIZE) + header.sectionSize(tree.COL_SIZE)
+    status_start = header.sectionViewportPosition(tree.COL_STATUS)
+    assert size_end <= window.tree.viewport().width() and status_start < window.tree.viewport().width()
+    window.close()
