@@ -441,7 +441,7 @@ MODULES: dict[str, list[str]] = {
         MILLION_DEEP,
     ],
     "cli/links.py": ["tests/cli/test_link_rules.py", "tests/cli/test_link.py", "tests/cli/test_archives.py"],
-    "cli/archives.py": ["tests/cli/test_archives.py"],
+    "cli/archives.py": ["tests/cli/test_unpack_rules.py", "tests/cli/test_archives.py"],
     # test_foreign_files.py runs list, du, verify, rm and download, never `catalog` or `lock`.
     "cli/catalog.py": ["tests/cli/test_catalog_rules.py", "tests/core/test_zoo.py"],
     "cli/access.py": [
