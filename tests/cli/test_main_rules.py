@@ -67,3 +67,55 @@ def test_the_launchers_entry_opens_the_window_with_what_follows_it(capsys, monke
     monkeypatch.setattr(sys, "argv", ["ofa-manager-gui", "--dir", "/data/models"])
     assert cli.gui_main() == 7
     assert window == [{"models_dir": "/data/models", "catalog_files": None}]
+
+
+def test_the_launchers_entry_runs_no_command(capsys, monkeypatch, window):
+    monkeypatch.setenv("DISPLAY", ":0")
+    monkeypatch.setattr(sys, "argv", ["ofa-manager-gui", "list"])
+    with pytest.raises(SystemExit) as stopped:
+        cli.gui_main()
+    assert stopped.value.code == 2 and window == []
+    assert "unrecognized arguments: list" in capsys.readouterr().err
+
+
+# -- an OSError: one line, exit 2 ------------------------------------------------------------------------
+# A full disk or a device error names no file and cannot be made here: the command's handler is replaced by
+# one raising what such a failure raises.
+
+
+@pytest.fixture
+def failing_list(monkeypatch):
+    def fail_with(exc: BaseException) -> None:
+        def handler(args) -> int:
+            raise exc
+
+        monkeypatch.setitem(cli.COMMANDS, "list", handler)
+
+    return fail_with
+
+
+def test_an_os_error_naming_no_file_is_one_line_with_its_reason(capsys, failing_list, shelf):
+    failing_list(OSError(28, "No space left on device"))
+    code, out, err = run_cli(capsys, *shelf.args, "list")
+    assert (code, out, err) == (2, "", "ofa-manager: error: No space left on device\n")
+
+
+def test_an_os_error_with_no_reason_is_shown_as_it_is(capsys, failing_list, shelf):
+    failing_list(OSError("the device went away"))
+    code, out, err = run_cli(capsys, *shelf.args, "list")
+    assert (code, out, err) == (2, "", "ofa-manager: error: the device went away\n")
+
+
+def test_an_os_error_naming_a_file_names_it(capsys, failing_list, shelf, tmp_path):
+    failing_list(PermissionError(13, "Permission denied", str(tmp_path / "x.json")))
+    code, out, err = run_cli(capsys, *shelf.args, "list")
+    assert (code, out, err) == (2, "", f"ofa-manager: error: {tmp_path / 'x.json'}: Permission denied\n")
+
+
+def test_a_failure_before_the_keyring_is_used_is_one_line_too(capsys, monkeypatch, failing_list, shelf):
+    # A command that never touched the keyring has not loaded its module: main must not need it.
+    monkeypatch.delitem(sys.modules, "ofa_manager.core.credentials", raising=False)
+    failing_list(OSError(5, "Input/output error"))
+    code, out, err = run_cli(capsys, *shelf.args, "list")
+    assert (code, out, err) == (2, "", "ofa-manager: error: Input/output error\n")
+    assert "ofa_manager.core.credentials" not in sys.modules
