@@ -81,13 +81,41 @@ def test_what_is_not_an_archive_is_named_every_one(capsys, shelf):
     assert err == "ofa-manager: error: plain, plain2: not a .zip archive; there is nothing to unpack\n"
 
 
-def test_an_archive_that_fails_its_check_is_not_unpacked_and_downloading_is_not_suggested(capsys, shelf):
+def test_an_archive_that_fails_its_check_is_not_unpacked_and_the_download_offered_fetches_it(capsys, shelf):
     assert run_cli(capsys, *shelf.args, "download", "bundle")[0] == 0
     rot(shelf.dir / "bundle.zip")  # as a failing disk does: same size and time, another sha256
     code, out, err = run_cli(capsys, *shelf.args, "unpack", "bundle")
     assert code == 1 and out == ""
-    assert err == "bundle: not unpacked: bundle failed its check (corrupt): it is not unpacked\n"
+    assert err == (
+        "bundle: not unpacked: bundle failed its check (corrupt): it is not unpacked "
+        "(`ofa-manager download --unpack bundle` fetches and unpacks it)\n"
+    )
     assert not (shelf.dir / "bundle").exists()
+    code, out, err = run_cli(capsys, *shelf.args, "download", "--unpack", "bundle")
+    assert code == 0, err
+    assert (shelf.dir / "bundle" / "sub" / "c.pt").read_bytes() == BUNDLE["sub/c.pt"]
+
+
+def test_a_file_not_ours_at_the_archives_name_is_named_without_offering_a_download(capsys, shelf):
+    assert run_cli(capsys, *shelf.args, "download", "bundle")[0] == 0
+    path = shelf.dir / "bundle.zip"
+    path.write_bytes(path.read_bytes()[:-1] + b"!")  # a program wrote it: not the file ofa-manager wrote
+    code, out, err = run_cli(capsys, *shelf.args, "unpack", "bundle")
+    assert code == 1 and out == ""
+    assert err == (
+        "bundle: not unpacked: bundle is not downloaded (not-ours; the file at this path was modified after "
+        "ofa-manager wrote it)\n"
+    )  # `download --unpack` would refuse it too: it never overwrites a file it did not write
+    code, _, err = run_cli(capsys, *shelf.args, "download", "bundle", "--unpack")
+    assert code == 1 and "a different file is already at" in err
+    assert "fetches and unpacks it" not in err
+    # Not here at all, the download is offered.
+    path.unlink()
+    code, _, err = run_cli(capsys, *shelf.args, "unpack", "bundle")
+    assert code == 1 and err == (
+        "bundle: not unpacked: bundle is not downloaded (remote) "
+        "(`ofa-manager download --unpack bundle` fetches and unpacks it)\n"
+    )
 
 
 def test_download_unpack_leaves_a_folder_already_unpacked_from_these_bytes(capsys, shelf):
