@@ -485,6 +485,8 @@ TEST_TIMEOUTS = {
     "core/transfer_state.py": 90,
     "core/finishing.py": 90,
     "cli/__init__.py": 90,  # a mutant that opens the window for every command waits in its event loop
+    # A mutant of the progress reporter or of the wait loop can leave `download` waiting for good.
+    "cli/download.py": 60,
 }
 # Rows whose tests can hang inside Qt's event loop: the limit's signal only reaches a slot there, whose
 # exception Qt prints and forgets, so the limit ends the test process from a thread instead.
