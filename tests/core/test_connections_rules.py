@@ -286,3 +286,28 @@ def test_a_connection_waiting_to_reconnect_is_not_taken_for_a_trickle(tmp_path, 
         run_guarded(Transfer(library, m, options))
     assert str(info.value) == "Model M: 503 Service Unavailable (gave up after 3 attempts)"
     assert [r.status for r in gets(http_server)] == [206, 503, 503]
+
+
+def test_after_two_connections_reconnect_at_once_the_download_shows_as_downloading_again(
+    tmp_path, models_dir, http_server
+):
+    # Both connections' first answers break, and both reconnects are told to wait a second: the two waits
+    # overlap. Once both are over, the download is no longer stalled while the rest arrives.
+    data = payload(2 * MiB)
+    route, library, m = one_connection(
+        tmp_path,
+        models_dir,
+        http_server,
+        data,
+        rate=MiB,
+        drop_after=200_000,
+        drop_times=2,
+        statuses=[None, None, (503, {"Retry-After": "1"}, b""), (503, {"Retry-After": "1"}, b"")],
+    )
+    states = []
+    options = fast_options(connections=2, min_segment=256 * 1024)
+    transfer = Transfer(library, m, options, on_progress=lambda p: states.append(p.state))
+    assert run_guarded(transfer).read_bytes() == data
+    assert [r.status for r in gets(http_server)].count(503) == 2
+    last_stall = len(states) - 1 - states[::-1].index("stalled")
+    assert "downloading" in states[last_stall:], states
