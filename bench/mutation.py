@@ -481,6 +481,7 @@ NOT_WITH_MUTANTS = [
 # slowest takes about 10 s on a loaded machine).
 TEST_TIMEOUTS = {
     "core/segments.py": 90,
+    "core/connections.py": 45,
     "core/http.py": 90,
     "core/transfer_state.py": 90,
     "core/finishing.py": 90,
