@@ -4,19 +4,23 @@ Retry is still wanted)."""
 from __future__ import annotations
 
 import json
+import os
 import threading
 
 import pytest
 
 from ofa_manager.core import queue as queue_module
 from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.file_status import State
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer_options import DownloadError, RateLimiter, TransferOptions
 from tests.catalogs import MiB, payload, wait_for
+from tests.queues import Recorder
 
-# A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds.
-pytestmark = pytest.mark.timeout(120)
+# A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds, and
+# a hanging mutant costs the mutation run this limit.
+pytestmark = pytest.mark.timeout(60)
 
 
 def test_clear_finished_keeps_failed_rows(make_queue, http_server):  # noqa: F811
@@ -428,3 +432,86 @@ def test_an_event_handler_that_fails_stops_no_download_nor_wait(make_queue, http
     assert queue.event_error is gone
     # Said once, not once per event.
     assert [r.getMessage() for r in caplog.records] == [f"download events are no longer shown: {gone!r}"]
+
+
+def test_a_file_removed_as_its_download_finishes_fails_its_row_and_is_saved_so(
+    make_queue, tmp_path, monkeypatch
+):
+    # `rm` between the engine's rename and the queue's look at the file cannot be timed with real parts: the
+    # real transfer runs whole, then the file is removed before the queue looks.
+    real_run = queue_module.Transfer.run
+
+    def run_then_remove(self):
+        real_run(self)
+        self.library.path(self.entry).unlink()
+
+    monkeypatch.setattr(queue_module.Transfer, "run", run_then_remove)
+    state_file = tmp_path / "queue.json"
+    queue, library, _ = make_queue({"a": payload(5000)}, state_file=state_file)
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(30)
+    item = queue.get(key)
+    gone = f"its file was removed from {library.root} as the download finished"
+    assert (item.state, item.error, item.error_kind) == (ItemState.FAILED, gone, "removed")
+    assert item.finished_at is not None
+    # Saved as it failed, not only at the exit.
+    failed = {"key": key, "entry_ids": ["a"], "state": "failed", "error": gone, "error_kind": "removed"}
+    assert saved_rows(state_file) == [failed]
+
+
+def test_a_finished_row_shows_the_file_as_it_is_and_no_speed_connections_or_message(
+    make_queue, tmp_path, monkeypatch
+):
+    # A file damaged between the engine's rename and the queue's look cannot be timed with real parts: the
+    # real transfer runs whole, then one byte of the file rots (same size and time) and a verify finds it.
+    real_run = queue_module.Transfer.run
+
+    def run_then_rot(self):
+        real_run(self)
+        path = self.library.path(self.entry)
+        st = os.stat(path)
+        with open(path, "r+b") as file:
+            file.seek(1000)
+            byte = file.read(1)
+            file.seek(1000)
+            file.write(bytes([byte[0] ^ 0xFF]))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        assert self.library.verify(self.entry).state is State.CORRUPT
+
+    monkeypatch.setattr(queue_module.Transfer, "run", run_then_rot)
+    state_file = tmp_path / "queue.json"
+    size = 300_000
+    queue, library, recorder = make_queue({"a": payload(size)}, jobs=1, state_file=state_file)
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(30)
+    item = queue.get(key)
+    # The file is there (damaged: the tree says so): the row is done, with the size that is there.
+    assert (item.state, item.done, item.total, item.error, item.error_kind) == (
+        ItemState.DONE,
+        size,
+        size,
+        None,
+        None,
+    )
+    assert (item.speed, item.eta, item.connections, item.message) == (0.0, None, 0, "")
+    assert item.finished_at is not None
+    assert recorder.changes(key)[-1][1].item == item
+    assert saved_rows(state_file) == []  # done: off the saved list at once, not only at the exit
+
+
+def test_by_default_two_files_download_at_once_in_threads_that_never_hold_up_an_exit(make_queue, http_server):
+    _, library, _ = make_queue({n: payload(400_000, i) for i, n in enumerate("abc")}, rate=256 * 1024)
+    recorder = Recorder()
+    queue = queue_module.DownloadQueue(library, on_event=recorder)  # every default
+    try:
+        assert queue.jobs == 2
+        keys = queue.add(list(library.catalog))
+        wait_for(lambda: all(queue.get(k).state.active for k in keys[:2]), what="two downloads")
+        workers = [t for t in threading.enumerate() if t.name == "ofa-download"]
+        assert len(workers) == 2 and all(t.daemon for t in workers)
+        assert queue.get(keys[2]).state is ItemState.QUEUED
+        assert queue.wait(60)
+    finally:
+        queue.shutdown()
+    assert recorder.max_active == 2
+    assert [queue.get(k).state for k in keys] == [ItemState.DONE] * 3
