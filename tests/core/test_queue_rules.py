@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 
 import pytest
 
@@ -14,7 +15,7 @@ from ofa_manager.core.credentials import TokenCache
 from ofa_manager.core.file_status import State
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
-from ofa_manager.core.transfer_options import DownloadError, RateLimiter, TransferOptions
+from ofa_manager.core.transfer_options import Aborted, DownloadError, Progress, RateLimiter, TransferOptions
 from tests.catalogs import MiB, payload, wait_for
 from tests.queues import Recorder
 
@@ -515,3 +516,101 @@ def test_by_default_two_files_download_at_once_in_threads_that_never_hold_up_an_
         queue.shutdown()
     assert recorder.max_active == 2
     assert [queue.get(k).state for k in keys] == [ItemState.DONE] * 3
+
+
+class _Clock:
+    """The queue's clock, moved by the test: reports a tenth of a second apart cannot be placed with a real
+    clock on a loaded machine. ``time()`` (a row's finishing time) stays the real one."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    time = staticmethod(time.time)
+
+
+def _report(state: str, done: int = 0, total: int | None = None, **fields) -> Progress:
+    values = dict(speed=0.0, eta=None, connections=0, message="")
+    values.update(fields)
+    return Progress(done=done, total=total, state=state, **values)
+
+
+def test_a_row_follows_the_transfers_reports_at_most_ten_a_second_and_every_change_of_state(
+    make_queue, monkeypatch
+):
+    # The transfer's reports are scripted at exact instants of the queue's clock (a real transfer's
+    # cannot be placed so); everything else, the queue, its worker and its events, is real.
+    clock = _Clock()
+    monkeypatch.setattr(queue_module, "time", clock)
+    script = [
+        # the same state a tenth of a second after the last shown (the start): shown
+        (0.1, _report("connecting", message="connecting to the server")),
+        # a new state at once: shown
+        (0.15, _report("downloading", 100, 1000, speed=50.0, eta=18.0, connections=2)),
+        # the same state within a tenth of a second: not shown
+        (0.2, _report("downloading", 150, 1000, speed=60.0, eta=14.0, connections=2)),
+        (0.5, _report("stalled", 160, 1000, message="no data for 30 s")),
+        # a reconnection knows no size nor bytes: the row keeps what it had
+        (0.6, _report("connecting", 0, 0, message="connecting again")),
+        # another process downloads the file: its bytes are shown
+        (0.7, _report("waiting", 400, 1000, message="another process downloads it")),
+        # the file's check counts the bytes hashed, not those downloaded: the row keeps its bytes
+        (0.8, _report("verifying", 5, 1000, speed=9.0)),
+        (0.9, _report("a state of a newer engine", 600, 1000)),  # not one the queue knows: not shown
+    ]
+
+    def scripted(self):
+        for at, report in script:
+            clock.now = at
+            self.on_progress(report)
+        raise DownloadError(self.entry.title, "the end of the script", kind=ErrorKind.NETWORK)
+
+    monkeypatch.setattr(queue_module.Transfer, "run", scripted)
+    queue, library, recorder = make_queue({"a": payload(1000)}, jobs=1)
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(30)
+    shown = [
+        (i.state, i.done, i.total, i.speed, i.eta, i.connections, i.message)
+        for i in (e.item for _, e in recorder.changes(key))
+    ]
+    assert shown == [
+        (ItemState.CONNECTING, 0, None, 0.0, None, 0, ""),  # started
+        (ItemState.CONNECTING, 0, None, 0.0, None, 0, "connecting to the server"),
+        (ItemState.DOWNLOADING, 100, 1000, 50.0, 18.0, 2, ""),
+        (ItemState.STALLED, 160, 1000, 0.0, None, 0, "no data for 30 s"),
+        (ItemState.CONNECTING, 160, 1000, 0.0, None, 0, "connecting again"),
+        (ItemState.WAITING, 400, 1000, 0.0, None, 0, "another process downloads it"),
+        (ItemState.VERIFYING, 400, 1000, 9.0, None, 0, ""),
+        (ItemState.FAILED, 400, 1000, 0.0, None, 0, ""),
+    ]
+    assert queue.get(key).error == "the end of the script"
+
+
+def test_a_report_from_a_transfer_that_is_stopping_changes_no_row(make_queue, monkeypatch):
+    # A transfer reporting once more after it was told to stop cannot be timed with real parts: the
+    # transfer's run waits for its stop, reports, and ends as a stopped transfer does.
+    def reports_after_its_stop(self):
+        self.abort.wait(30)
+        self.on_progress(_report("downloading", 500, 1000, speed=10.0, eta=50.0, connections=1))
+        raise Aborted()
+
+    monkeypatch.setattr(queue_module.Transfer, "run", reports_after_its_stop)
+    queue, library, recorder = make_queue({"a": payload(1000), "b": payload(1000, 1)})
+    a, b = queue.add(list(library.catalog))
+    wait_for(lambda: queue.get(a).state.active and queue.get(b).state.active, what="both to start")
+    queue.pause(a)
+    queue.shutdown()  # b stops too; both workers have ended when it returns
+    assert (queue.get(a).state, queue.get(a).done) == (ItemState.PAUSED, 0)
+    assert (queue.get(b).state, queue.get(b).done) == (ItemState.CONNECTING, 0)  # as the exit left it
+    assert not [e for _, e in recorder.events if e.item is not None and e.item.done]
+
+
+def test_a_wait_with_time_left_waits_for_the_downloads(make_queue, monkeypatch):
+    # The queue's clock stands still: the half second given never runs out, however slow the machine.
+    monkeypatch.setattr(queue_module, "time", _Clock())
+    queue, library, _ = make_queue({"a": payload(200_000)}, rate=400 * 1024)
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(0.5) is True
+    assert queue.get(key).state is ItemState.DONE
