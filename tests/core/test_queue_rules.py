@@ -614,3 +614,21 @@ def test_a_wait_with_time_left_waits_for_the_downloads(make_queue, monkeypatch):
     (key,) = queue.add(list(library.catalog))
     assert queue.wait(0.5) is True
     assert queue.get(key).state is ItemState.DONE
+
+
+def test_a_transfer_that_fails_as_the_queue_shuts_down_is_saved_to_resume(make_queue, monkeypatch, tmp_path):
+    # As for a pause: a failure at the very moment of the exit cannot be timed with real parts; the
+    # transfer's run waits for its stop and then fails.
+    def fails_when_stopped(self):
+        self.abort.wait(30)
+        raise DownloadError(self.entry.title, "connection reset", kind=ErrorKind.NETWORK)
+
+    monkeypatch.setattr(queue_module.Transfer, "run", fails_when_stopped)
+    state_file = tmp_path / "queue.json"
+    queue, library, _ = make_queue({"a": payload(1000)}, state_file=state_file)
+    (key,) = queue.add(list(library.catalog))
+    wait_for(lambda: queue.get(key).state is ItemState.CONNECTING, what="the download to start")
+    queue.shutdown()
+    item = queue.get(key)
+    assert (item.state, item.error) == (ItemState.CONNECTING, None)  # as the exit left it, not failed
+    assert saved_rows(state_file) == [{"key": key, "entry_ids": ["a"], "state": "queued"}]
