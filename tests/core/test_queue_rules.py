@@ -11,13 +11,14 @@ import time
 import pytest
 
 from ofa_manager.core import queue as queue_module
-from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.credentials import SERVICE, TokenCache
 from ofa_manager.core.file_status import State
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer_options import Aborted, DownloadError, Progress, RateLimiter, TransferOptions
 from tests.catalogs import MiB, payload, wait_for
-from tests.queues import Recorder
+from tests.queues import FAST, Recorder
 
 # A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds, and
 # a hanging mutant costs the mutation run this limit.
@@ -632,3 +633,58 @@ def test_a_transfer_that_fails_as_the_queue_shuts_down_is_saved_to_resume(make_q
     item = queue.get(key)
     assert (item.state, item.error) == (ItemState.CONNECTING, None)  # as the exit left it, not failed
     assert saved_rows(state_file) == [{"key": key, "entry_ids": ["a"], "state": "queued"}]
+
+
+def test_the_keyring_is_asked_once_per_host_for_all_the_queues_downloads(
+    make_queue, http_server, memory_keyring, monkeypatch
+):
+    _, library, _ = make_queue({"a": payload(10_000), "b": payload(10_000, 1)})
+    host = normalise_host(http_server.url("/a.pt"))
+    memory_keyring.set_password(SERVICE, host, "s3cret")
+    asked = []
+    real = memory_keyring.get_password
+    monkeypatch.setattr(memory_keyring, "get_password", lambda s, u: asked.append(u) or real(s, u))
+    queue = queue_module.DownloadQueue(library, FAST, jobs=1)  # its own token cache, as the window's
+    try:
+        keys = queue.add(list(library.catalog))
+        assert queue.wait(30)
+    finally:
+        queue.shutdown()
+    assert [queue.get(k).state for k in keys] == [ItemState.DONE] * 2
+    assert asked == [host]
+    assert {r.headers.get("authorization") for r in http_server.requests} == {"Bearer s3cret"}
+
+
+def test_every_event_names_the_rows_place_in_the_list(make_queue):
+    queue, library, recorder = make_queue({n: payload(1000, i) for i, n in enumerate("abc")})
+    queue.shutdown()  # closed: nothing starts, only the commands below change rows
+    a, b, c = queue.add(list(library.catalog), paused=True)
+    queue.cancel(a)
+    queue.resume(c)
+    queue.move(c, -1)
+    queue.pause(c)
+    events = [(e.kind, e.key, e.index) for _, e in recorder.events]
+    assert events == [
+        ("added", a, 0),
+        ("added", b, 1),
+        ("added", c, 2),
+        ("removed", a, -1),
+        ("changed", c, 1),
+        ("moved", c, 0),
+        ("changed", c, 0),
+    ]
+
+
+def test_the_saved_queue_is_written_without_waiting_for_the_disk(make_queue, tmp_path, monkeypatch):
+    # It is written at every command (a click in the window): a crash loses only the restart memory.
+    state_file = tmp_path / "queue.json"
+    queue, library, _ = make_queue({n: payload(1000, i) for i, n in enumerate("ab")}, state_file=state_file)
+    queue.shutdown()
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    a, b = queue.add(list(library.catalog), paused=True)
+    queue.resume(a)
+    queue.move(b, -1)
+    assert [row["key"] for row in saved_rows(state_file)] == [b, a]
+    assert synced == []
