@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 import threading
 import time
 
@@ -17,7 +19,7 @@ from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer_options import Aborted, DownloadError, Progress, RateLimiter, TransferOptions
-from tests.catalogs import MiB, payload, wait_for
+from tests.catalogs import MiB, cli_env, entry, payload, wait_for, write_catalog
 from tests.queues import FAST, Recorder
 
 # A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds, and
@@ -688,3 +690,36 @@ def test_the_saved_queue_is_written_without_waiting_for_the_disk(make_queue, tmp
     queue.move(b, -1)
     assert [row["key"] for row in saved_rows(state_file)] == [b, a]
     assert synced == []
+
+
+RESTORE_IN_A_PROCESS = """
+import json
+import sys
+from pathlib import Path
+from ofa_manager.core.catalog import load_catalog
+from ofa_manager.core.library import Library
+from ofa_manager.core.queue import DownloadQueue
+
+library = Library(Path(sys.argv[1]), load_catalog([Path(sys.argv[2])]))
+queue = DownloadQueue(library, state_file=Path(sys.argv[3]))
+print(json.dumps([queue.restore(resume=False), [item.error for item in queue.items()]]))
+"""
+
+
+def test_the_saved_queue_is_read_as_utf8_whatever_the_locale(tmp_path, models_dir):
+    # The locale's encoding is fixed when Python starts: a process started with the plain C locale (ASCII,
+    # neither coerced nor in UTF-8 mode), as on a server or under a minimal session.
+    catalog = write_catalog(tmp_path / "c.json", [entry("a", "http://127.0.0.1:9/a.pt")])
+    state_file = tmp_path / "queue.json"
+    row = {"entry_ids": ["a"], "state": "failed", "error": "le serveur a répondu 404", "error_kind": "http"}
+    state_file.write_text(json.dumps({"version": 1, "items": [row]}, ensure_ascii=False), encoding="utf-8")
+    env = cli_env(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    done = subprocess.run(
+        [sys.executable, "-c", RESTORE_IN_A_PROCESS, str(models_dir), str(catalog), str(state_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [1, ["le serveur a répondu 404"]]
