@@ -345,7 +345,10 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_fingerprints.py",
     ],
     # The pipe's tests run the queue in a download process, behind the pipe: what they see of it, the core
-    # tests see directly and sooner.
+    # tests see directly and sooner. In process, over the loopback server, the rules file first (its
+    # scripted tests are the quickest). The hang guards are the files' own timeout markers (60 s; 10 s
+    # for the quick wait test, where a mutant of wait() that ignores its limit hangs first), which a
+    # TEST_TIMEOUTS entry could not override.
     "core/queue.py": [
         "tests/core/test_queue_rules.py",
         "tests/core/test_queue.py",
