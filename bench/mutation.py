@@ -345,7 +345,10 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_fingerprints.py",
     ],
     # The pipe's tests run the queue in a download process, behind the pipe: what they see of it, the core
-    # tests see directly and sooner.
+    # tests see directly and sooner. In process, over the loopback server, the rules file first (its
+    # scripted tests are the quickest). The hang guards are the files' own timeout markers (60 s; 10 s
+    # for the quick wait test, where a mutant of wait() that ignores its limit hangs first), which a
+    # TEST_TIMEOUTS entry could not override.
     "core/queue.py": [
         "tests/core/test_queue_rules.py",
         "tests/core/test_queue.py",
@@ -505,6 +508,7 @@ FAST = [
 SITECUSTOMIZE = """# For the tests' subprocesses: Ctrl-C as usual, mutmut's settings from the scratch copy.
 import os
 import signal
+import sys
 from pathlib import Path
 
 # mutmut ignores SIGINT and a process inherits that: give the command line its Ctrl-C back (tests send it).
@@ -517,6 +521,16 @@ try:
     config()
 finally:
     os.chdir(_here)
+
+# A process started under the plain C locale decodes its environment as ASCII: the name of a method's mutant
+# (it holds a "ǁ") would then match no mutant and the original code would run. The name is read as UTF-8.
+_raw = os.environb.get(b"MUTANT_UNDER_TEST") if hasattr(os, "environb") else None
+if _raw is not None and not _raw.isascii() and sys.getfilesystemencoding().lower() not in ("utf-8", "utf8"):
+    from mutmut.mutation import trampoline
+
+    del os.environ["MUTANT_UNDER_TEST"]
+    trampoline.set_mutant_under_test(None)
+    trampoline._mutant_under_test = _raw.decode("utf-8", "surrogateescape")
 
 # While mutmut learns which test reaches which function ("stats"), this process's hits are written out at
 # exit; the test process's conftest adds them to the test that started it (see CONFTEST_HITS).
