@@ -340,6 +340,10 @@ def test_member_index_and_matches(bundle):
     assert fits("vqgan/last.ckpt") == [("bundle", "vqgan/last.ckpt"), ("listed", "a/vqgan/last.ckpt")]
     assert fits("/p/b/vqgan/last.ckpt") == fits("/p/ck/vqgan/last.ckpt")
     assert fits("/p/nothing.pt") == []
+    # A member that fits nothing does not end the search: the members after it are still weighed.
+    bundle_e, listed_e = bundle.catalog.get("bundle"), bundle.catalog.get("listed")
+    index["last.ckpt"] = [(bundle_e, "x/last.ckpt"), (listed_e, "a/vqgan/last.ckpt")]
+    assert fits("/p/a/vqgan/last.ckpt") == [("listed", "a/vqgan/last.ckpt")]
 
 
 # -- the scan's words --------------------------------------------------------------------------------------
@@ -631,10 +635,39 @@ def test_our_link_that_became_something_else_meanwhile_is_left_and_no_temporary_
 
 
 def test_a_copy_that_cannot_be_hard_linked_to_its_name_never_replaces_what_is_there(tmp_path, elsewhere):
-    """The copy's last step where hard links fail (here: across volumes): a name taken meanwhile stays."""
+    """The copy's last step, its copy on another volume: a name taken meanwhile stays (the hard link is
+    refused for the name taken before the volumes are compared; the rename's fallback: the next test)."""
     temporary = elsewhere / ".x.pt.linking"
     temporary.write_bytes(b"our copy")
     (tmp_path / "x.pt").write_bytes(b"the user's")
     with pytest.raises(FileExistsError):
         linking._place_new(temporary, tmp_path / "x.pt")
     assert (tmp_path / "x.pt").read_bytes() == b"the user's"
+
+
+def test_a_copy_on_a_file_system_without_hard_links_is_renamed_into_place_never_over_a_users_file(
+    library, tmp_path, monkeypatch
+):
+    """A copy's last step is a hard link of the finished copy to its name (it fails if the name was taken).
+    Where the file system has none (FAT, some network mounts: none can be mounted here, so os.link is made
+    to fail as theirs does), the copy is renamed into place, after a last look that the name is free."""
+    a = library.catalog.get("a")
+    project = tmp_path / "p"
+    project.mkdir()
+    appears: dict[Path, bytes] = {}
+
+    def no_hard_links(src, dst, *args, **kwargs):
+        for path, data in appears.items():  # a user's file that appears at the name meanwhile
+            path.write_bytes(data)
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    made = linking.link(library, a, project, "a.pt", "copy")
+    assert (made.outcome, made.target, made.reason) == (Outcome.CREATED, library.path(a), "")
+    assert not (project / "a.pt").is_symlink() and (project / "a.pt").read_bytes() == A
+    assert (project / "a.pt").stat().st_ino != library.path(a).stat().st_ino
+    appears[project / "b.pt"] = b"the user's"
+    refused = linking.link(library, a, project, "b.pt", "copy")
+    assert (refused.outcome, refused.reason) == (Outcome.REFUSED, "a file is there; left alone")
+    assert (project / "b.pt").read_bytes() == b"the user's"
+    assert sorted(p.name for p in project.iterdir()) == ["a.pt", "b.pt"]  # no temporary left
