@@ -433,6 +433,26 @@ def test_a_scans_words_each_at_its_line(tmp_path):
     ]
 
 
+def test_options_alone_assignments_in_a_row_flags_in_values_and_bytes_that_are_not_utf8(tmp_path):
+    library = Library(tmp_path / "models", load(write_catalog(tmp_path / "c.json", [])))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "run.sh").write_bytes(
+        b"# caf\xe9: not UTF-8, read all the same\n"
+        b"declare -x\n"  # options and nothing more
+        b"declare -r D=/d/a.pt\n"
+        b"A=/a/1.pt B=/b/2.pt python\n"  # assignments in a row, each one
+        b"python --x=--ckpt=/e/x=1.pt\n"  # the --flag= in front taken off, up to its first '='
+    )
+    found = linking.scan(project, library.catalog, library)
+    assert [(e.written, str(e.path), e.line) for e in found] == [
+        ("/d/a.pt", "/d/a.pt", 3),
+        ("/a/1.pt", "/a/1.pt", 4),
+        ("/b/2.pt", "/b/2.pt", 4),
+        ("/e/x=1.pt", "/e/x=1.pt", 5),
+    ]
+
+
 def test_save_dirs_from_flags_and_assignments(tmp_path):
     library = Library(tmp_path / "models", load(write_catalog(tmp_path / "c.json", [])))
     project = tmp_path / "proj"
@@ -442,7 +462,9 @@ def test_save_dirs_from_flags_and_assignments(tmp_path):
         "save_path=$unset/..\n"  # not known: not a folder (though it would be the project's)
         "python --save-path ./sp --output-dir=./o2 --save-dir --x ./no/a.pt\n"
         "python --save-dir=$unset/.. --output-dir $unset/..\n"
-        "echo od/a.pt sp/a.pt o2/a.pt no/a.pt x/a.pt\n"
+        "python --save-dir -q\n"  # an option after the flag is not its folder
+        "python --output-dir ./o3\n"  # the folder as the command's last word
+        "echo od/a.pt sp/a.pt o2/a.pt no/a.pt x/a.pt ./-q/a.pt o3/a.pt\n"
     )
     kinds = {
         str(e.path.relative_to(project)): e.kind for e in linking.scan(project, library.catalog, library)
@@ -454,6 +476,8 @@ def test_save_dirs_from_flags_and_assignments(tmp_path):
         "o2/a.pt": "produced",
         "no/a.pt": "unknown",
         "x/a.pt": "unknown",
+        "-q/a.pt": "unknown",
+        "o3/a.pt": "produced",
     }
 
 
@@ -669,5 +693,43 @@ def test_a_copy_on_a_file_system_without_hard_links_is_renamed_into_place_never_
     appears[project / "b.pt"] = b"the user's"
     refused = linking.link(library, a, project, "b.pt", "copy")
     assert (refused.outcome, refused.reason) == (Outcome.REFUSED, "a file is there; left alone")
+    assert (refused.entry_id, refused.path, refused.mode) == ("a", project / "b.pt", "copy")
     assert (project / "b.pt").read_bytes() == b"the user's"
     assert sorted(p.name for p in project.iterdir()) == ["a.pt", "b.pt"]  # no temporary left
+
+
+def test_a_path_of_another_kind_counts_by_its_file_name_and_a_command_is_no_path(tmp_path, models_dir):
+    """Paths that are not checkpoints are kept for the archive members they may be: a file name with a
+    suffix (a folder's dot does not make one); the program a command runs is not a path it reads."""
+    docs = entry("docs", "http://x.invalid/docs.zip")
+    docs["members"] = ["v1.0/README", "cfg/model.yaml", "tools/run.yaml"]
+    library = Library(models_dir, load(write_catalog(tmp_path / "c.json", [docs])))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "run.sh").write_text("\necho ./v1.0/README cfg/model.yaml\ntools/run.yaml --x\n")
+    found = linking.scan(project, library.catalog, library)
+    assert [(e.written, str(e.path.relative_to(project)), e.line, e.kind, e.member) for e in found] == [
+        ("cfg/model.yaml", "cfg/model.yaml", 2, "member", "cfg/model.yaml"),
+    ]
+
+
+def test_each_result_names_its_entry_its_path_and_the_mode_asked_for(library, tmp_path):
+    a, b = library.catalog.get("a"), library.catalog.get("b")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "user.pt").write_bytes(b"the user's")
+    (project / "file").write_bytes(b"not a folder")
+    os.symlink(library.path(b), project / "ours.pt")
+    library.path(b).unlink()
+    results = [
+        linking.link(library, b, project, "b.pt", "copy"),  # not downloaded
+        linking.link(library, a, project, "user.pt", "hardlink"),  # a user's file
+        linking.link(library, a, project / "file", "a.pt", "copy"),  # no folder to put it in
+        linking.link(library, a, project, "ours.pt", "hardlink"),  # our link, re-pointed
+    ]
+    assert [(r.outcome, r.entry_id, r.path, r.mode) for r in results] == [
+        (Outcome.NOT_HERE, "b", project / "b.pt", "copy"),
+        (Outcome.REFUSED, "a", project / "user.pt", "hardlink"),
+        (Outcome.FAILED, "a", project / "file" / "a.pt", "copy"),
+        (Outcome.REPLACED, "a", project / "ours.pt", "hardlink"),
+    ]
