@@ -561,6 +561,7 @@ def test_a_hard_link_across_volumes_fails_and_says_what_to_use(library, elsewher
     a, b = library.catalog.get("a"), library.catalog.get("b")
     result = linking.link(library, a, elsewhere, "x.pt", "hardlink")
     assert (result.outcome, result.mode) == (Outcome.FAILED, "hardlink")
+    assert (result.entry_id, result.path, result.target) == ("a", elsewhere / "x.pt", library.path(a))
     why = os.strerror(errno.EXDEV)
     assert result.reason == f"a hard link cannot be made here ({why}); use --mode symlink or --mode copy"
     assert not result.ok and list(elsewhere.iterdir()) == []
@@ -693,7 +694,12 @@ def test_a_copy_on_a_file_system_without_hard_links_is_renamed_into_place_never_
     appears[project / "b.pt"] = b"the user's"
     refused = linking.link(library, a, project, "b.pt", "copy")
     assert (refused.outcome, refused.reason) == (Outcome.REFUSED, "a file is there; left alone")
-    assert (refused.entry_id, refused.path, refused.mode) == ("a", project / "b.pt", "copy")
+    assert (refused.entry_id, refused.path, refused.target, refused.mode) == (
+        "a",
+        project / "b.pt",
+        library.path(a),
+        "copy",
+    )
     assert (project / "b.pt").read_bytes() == b"the user's"
     assert sorted(p.name for p in project.iterdir()) == ["a.pt", "b.pt"]  # no temporary left
 
@@ -733,3 +739,32 @@ def test_each_result_names_its_entry_its_path_and_the_mode_asked_for(library, tm
         (Outcome.FAILED, "a", project / "file" / "a.pt", "copy"),
         (Outcome.REPLACED, "a", project / "ours.pt", "hardlink"),
     ]
+
+
+def test_a_symbolic_link_the_file_system_refuses_fails_with_the_systems_words_only(
+    library, tmp_path, monkeypatch
+):
+    """The advice to use another mode is for hard links; a file system without symbolic links (none can be
+    mounted here: os.symlink is made to fail as theirs does) gets its own words alone."""
+    a = library.catalog.get("a")
+
+    def no_symbolic_links(src, dst, *args, **kwargs):
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "symlink", no_symbolic_links)
+    result = linking.link(library, a, tmp_path / "p", "a.pt", "symlink")
+    assert (result.outcome, result.reason) == (Outcome.FAILED, os.strerror(errno.EPERM))
+    assert list((tmp_path / "p").iterdir()) == []
+
+
+def test_a_member_gone_from_the_unpacked_folder_is_named_and_a_users_file_stays(bundle, tmp_path):
+    e = bundle.catalog.get("bundle")
+    assert archives.unpack(bundle, e).ok
+    source = archive_records.folder_for(bundle, e) / "clip" / "ViT-B-16.pt"
+    source.unlink()
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "ViT-B-16.pt").write_bytes(b"the user's")
+    result = linking.link_member(bundle, e, "clip/ViT-B-16.pt", project)
+    assert (result.outcome, result.reason) == (Outcome.REFUSED, f"{source}: {os.strerror(errno.ENOENT)}")
+    assert (project / "ViT-B-16.pt").read_bytes() == b"the user's"
