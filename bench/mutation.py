@@ -491,6 +491,9 @@ TEST_TIMEOUTS = {
     "cli/__init__.py": 90,  # a mutant that opens the window for every command waits in its event loop
     # A mutant of the progress reporter or of the wait loop can leave `download` waiting for good.
     "cli/download.py": 60,
+    # A mutant of the script reader's loops can read one line for ever; the command line's link tests
+    # have no limit of their own (the core ones have 60 s).
+    "core/linking.py": 60,
 }
 # Rows whose tests can hang inside Qt's event loop: the limit's signal only reaches a slot there, whose
 # exception Qt prints and forgets, so the limit ends the test process from a thread instead.
