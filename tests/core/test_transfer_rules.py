@@ -557,3 +557,106 @@ def test_a_mirror_that_never_answers_its_head_is_given_up_after_the_transfers_ti
         assert str(info.value).startswith("M: every source failed: ")
     finally:
         listener.close()
+
+
+NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+class MainUrlHoldingItsHead:
+    """The main URL's server: each GET answered 404 at once, each HEAD held unanswered until the end (only a
+    timeout, or shutting the transfer's sockets down, wakes it)."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listener.settimeout(60)  # a hang guard
+        self.head_asked = threading.Event()
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, name="test-main-url")
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}{path}"
+
+    def _serve(self):
+        while True:
+            try:
+                connection = self.listener.accept()[0]
+            except OSError:
+                return
+            connection.settimeout(60)
+            request = connection.recv(4096)
+            if request.startswith(b"HEAD "):
+                self.held.append(connection)
+                self.head_asked.set()
+            else:
+                connection.sendall(NOT_FOUND)
+                connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self.listener.fileno() != -1:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept
+            self.listener.close()
+        self.thread.join()
+        for connection in self.held:  # a HEAD still waiting fails now
+            connection.close()
+
+
+def test_the_main_urls_head_before_a_mirror_is_given_up_after_the_transfers_timeout(
+    tmp_path, models_dir, http_server
+):
+    data = payload(1000)
+    http_server.add("/mirror.pt", data)
+    with MainUrlHoldingItsHead() as main:
+        library = library_of(
+            tmp_path, models_dir, entry("m", main.url("/main.pt"), mirrors=[http_server.url("/mirror.pt")])
+        )
+        # A hang guard far beyond the half-second timeouts, far below the 15 s a HEAD waits by default.
+        final = run_guarded(
+            Transfer(library, library.catalog.get("m"), fast_options(retries=0, timeout=0.5)), limit=10
+        )
+        assert main.head_asked.is_set()
+    # The main URL told nothing to compare with: the mirror is used.
+    assert final.read_bytes() == data
+
+
+def test_a_pause_while_the_main_url_is_asked_for_its_fingerprints_takes_effect_at_once(
+    tmp_path, models_dir, http_server
+):
+    http_server.add("/mirror.pt", payload(1000))
+    with MainUrlHoldingItsHead() as main:
+        library = library_of(
+            tmp_path, models_dir, entry("m", main.url("/main.pt"), mirrors=[http_server.url("/mirror.pt")])
+        )
+        abort = threading.Event()
+        # The HEAD waits an hour: only shutting the transfer's own sockets down wakes it.
+        transfer = Transfer(
+            library, library.catalog.get("m"), fast_options(retries=0, timeout=3600.0), abort=abort
+        )
+        outcome = []
+
+        def work():
+            try:
+                transfer.run()
+            except (Aborted, DownloadError) as exc:
+                outcome.append(type(exc).__name__)
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        try:
+            assert main.head_asked.wait(60)
+            abort.set()
+            worker.join(30)  # a hang guard: far less than the hour the HEAD would wait
+            assert not worker.is_alive() and outcome == ["Aborted"]
+        finally:
+            abort.set()
+            main.close()
+            worker.join()
+    assert "GET" not in [r.method for r in http_server.requests_for("/mirror.pt")]
