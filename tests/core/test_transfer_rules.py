@@ -660,3 +660,23 @@ def test_a_pause_while_the_main_url_is_asked_for_its_fingerprints_takes_effect_a
             main.close()
             worker.join()
     assert "GET" not in [r.method for r in http_server.requests_for("/mirror.pt")]
+
+
+@pytest.mark.parametrize("record", [False, True], ids=["fresh", "record-of-no-bytes"])
+def test_a_server_advertising_ranges_it_ignores_is_read_on_one_connection(
+    tmp_path, models_dir, http_server, record
+):
+    # Every GET is answered 200 with the whole object, yet with "Accept-Ranges: bytes": only a 200 to an
+    # If-Range request (the object changed) lets more connections ask for ranges.
+    data = payload(4 * MiB)
+    route = http_server.add(PATH, data, ignore_range=True, headers={"Accept-Ranges": "bytes"})
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    if record:  # a record of this very object that holds no byte yet: nothing to resume, no If-Range
+        library.part_path(m).write_bytes(b"")
+        library.write_record(
+            m, {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None, "ranges": []}
+        )
+    final = run_guarded(Transfer(library, m, fast_options(connections=4, min_segment=MiB)))
+    assert final.read_bytes() == data
+    gets = [r for r in http_server.requests_for(PATH) if r.method == "GET"]
+    assert len(gets) == 1 and "if-range" not in gets[0].headers
