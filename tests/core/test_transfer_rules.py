@@ -680,3 +680,33 @@ def test_a_server_advertising_ranges_it_ignores_is_read_on_one_connection(
     assert final.read_bytes() == data
     gets = [r for r in http_server.requests_for(PATH) if r.method == "GET"]
     assert len(gets) == 1 and "if-range" not in gets[0].headers
+
+
+def test_the_request_for_the_first_answer_is_reported_as_connecting(tmp_path, models_dir, http_server):
+    data = payload(1000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    states = []
+    final = run_guarded(Transfer(library, m, fast_options(), on_progress=lambda p: states.append(p.state)))
+    assert final.read_bytes() == data
+    assert states[0] == "connecting" and states[-1] == "done"
+
+
+@pytest.mark.parametrize("ranges", [[], [[MiB, 2 * MiB]]], ids=["no-bytes", "second-half"])
+def test_a_416_to_a_resume_of_a_known_size_starts_over_at_once_not_as_a_retry(
+    tmp_path, models_dir, http_server, ranges
+):
+    # The object the record names no longer has the byte asked for: no retry is spent on it (none is left).
+    data = payload(2 * MiB)
+    route = http_server.add(PATH, data, statuses=[416])
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    library.part_path(m).write_bytes(bytes(MiB) + data[MiB:] if ranges else b"")
+    record = {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None, "ranges": ranges}
+    library.write_record(m, record)
+    final = run_guarded(Transfer(library, m, fast_options(retries=0, connections=1)))
+    assert final.read_bytes() == data
+    gets = [r for r in http_server.requests_for(PATH) if r.method == "GET"]
+    assert [(r.status, r.headers.get("range"), "if-range" in r.headers) for r in gets] == [
+        (416, "bytes=0-", bool(ranges)),
+        (206, "bytes=0-", False),
+    ]
