@@ -710,3 +710,23 @@ def test_a_416_to_a_resume_of_a_known_size_starts_over_at_once_not_as_a_retry(
         (416, "bytes=0-", bool(ranges)),
         (206, "bytes=0-", False),
     ]
+
+
+def test_a_web_page_as_the_first_answer_is_named_with_the_checkpoint_and_its_type(
+    tmp_path, models_dir, http_server
+):
+    http_server.add(PATH, b"<html>log in</html>", content_type="text/html; charset=utf-8")
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    error = failure(library, m)
+    assert str(error) == f"{m.title}: the server returned a web page, not a file (text/html)"
+    assert error.kind is ErrorKind.HTTP
+
+
+def test_a_first_request_that_cannot_connect_is_named_with_the_networks_reason(tmp_path, models_dir):
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}{PATH}"
+        library, m = make_library(tmp_path, models_dir, url)
+        error = failure(library, m, retries=0)
+    assert str(error) == f"{m.title}: connection refused (gave up after 1 attempts)"
+    assert error.kind is ErrorKind.NETWORK
