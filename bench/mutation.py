@@ -62,6 +62,16 @@ ENGINE_TESTS = [
     "tests/core/transfer/test_server_faults.py",
     "tests/core/transfer/test_finishing.py",
 ]
+# The connections' speed floor (test_server_faults.py, 15 s together): slow, rate-limited, trickling bodies.
+SPEED_FLOOR = (
+    "a_slow_connection_above_the_floor_is_not_cut",
+    "a_connection_slowed_by_the_bandwidth_limit_is_not_taken_for_a_stall",
+    "a_body_trickling_below_the_floor_is_a_stall_and_a_new_connection_finishes_it",
+    "a_trickle_that_never_ends_fails_after_the_retries_like_any_stall",
+)
+CRC64_ON_FOUR = (
+    "tests/core/test_fingerprints.py::test_no_catalog_sha256_verified_against_the_servers_crc64[4]"
+)
 # Deselected from the checkpoint reader's rows (see there).
 MILLION_DEEP = (
     "--deselect=tests/core/test_checkpoint_contents.py::"
@@ -290,10 +300,12 @@ MODULES: dict[str, list[str]] = {
     # Its rules file pins the functions one by one (the sockets shut down on a pause, plain and https, too);
     # the transfer tests use the tokens, redirects, statuses, web pages and compressed bodies for real. The
     # pacing, segments and other transfer tests add a minute to every surviving mutant and read none of it.
+    # The speed floor's tests (slow, trickling and rate-limited bodies, 15 s) are connections.py's.
     "core/http.py": [
         "tests/core/test_http_rules.py",
         "tests/core/transfer/test_sources.py",
         "tests/core/transfer/test_server_faults.py",
+        *(f"--deselect=tests/core/transfer/test_server_faults.py::test_{name}" for name in SPEED_FLOOR),
     ],
     # One file's download, in its parts. The in-process transfer tests (ENGINE_TESTS) reach every part;
     # the command line's kill -9 / Ctrl-C / two-process tests (test_resume_after_kill.py, 25 s a run, in
@@ -307,12 +319,16 @@ MODULES: dict[str, list[str]] = {
     # Its rules file reads the waits, the record, the partial file replaced or unreadable, the reports and
     # their figures; the resume, server-fault and sources tests use them for real. The pacing, segments and
     # finishing tests (the disk-space ones take half a minute) add time to each surviving mutant, no more.
+    # The connections' speed floor left to their row, save the stalls that use up the retries; the
+    # fingerprints' crc64 case on one connection, not four (9 s each).
     "core/transfer_state.py": [
         "tests/core/test_transfer_state_rules.py",
         "tests/core/transfer/test_resume.py",
         "tests/core/transfer/test_server_faults.py",
         "tests/core/transfer/test_sources.py",
         "tests/core/test_fingerprints.py",  # the server's fingerprints gathered from the first answer
+        *(f"--deselect=tests/core/transfer/test_server_faults.py::test_{name}" for name in SPEED_FLOOR[:2]),
+        f"--deselect={CRC64_ON_FOUR}",
     ],
     "core/finishing.py": [
         "tests/core/test_finishing_rules.py",
@@ -338,11 +354,17 @@ MODULES: dict[str, list[str]] = {
         "test_a_partial_file_deleted_under_a_transfer_stops_it_and_leaves_nothing",
     ],
     # The in-process tests reach every line of the orchestration; the kill -9 / Ctrl-C / two-process tests
-    # (test_resume_after_kill.py, subprocesses, half a minute a run) check nothing of it they do not.
+    # (test_resume_after_kill.py, subprocesses, half a minute a run) check nothing of it they do not. Left
+    # out too, a third of the row's time that every surviving mutant paid: the connections' speed floor
+    # (slow, trickling, rate-limited bodies: connections.py's row), a download in another process holding
+    # its space (space.py's), and the crc64 check on four connections (the one-connection case stays).
     "core/transfer.py": [
         "tests/core/test_transfer_rules.py",
         *ENGINE_TESTS,
         "tests/core/test_fingerprints.py",
+        *(f"--deselect=tests/core/transfer/test_server_faults.py::test_{name}" for name in SPEED_FLOOR),
+        "--deselect=tests/core/transfer/test_finishing.py::test_a_download_in_another_process_holds_its_space_too",
+        f"--deselect={CRC64_ON_FOUR}",
     ],
     # The pipe's tests run the queue in a download process, behind the pipe: what they see of it, the core
     # tests see directly and sooner. In process, over the loopback server, the rules file first (its
@@ -485,9 +507,11 @@ NOT_WITH_MUTANTS = [
 TEST_TIMEOUTS = {
     "core/segments.py": 90,
     "core/connections.py": 45,
-    "core/http.py": 90,
-    "core/transfer_state.py": 90,
     "core/finishing.py": 90,
+    # These three rows' slowest tests take 9 s on a loaded machine: a mutant that hangs costs 40 s, not 90.
+    "core/http.py": 40,
+    "core/transfer_state.py": 40,
+    "core/transfer.py": 40,
     "cli/__init__.py": 90,  # a mutant that opens the window for every command waits in its event loop
     # A mutant of the progress reporter or of the wait loop can leave `download` waiting for good.
     "cli/download.py": 60,
