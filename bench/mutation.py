@@ -479,6 +479,9 @@ TEST_TIMEOUTS = {
     # A mutant of the walk's visited set loops for good over a list that holds itself (the row's tests take
     # under a second each).
     "core/checkpoint_summary.py": 20,
+    # A mutant of the key measure's memo hashes a key of shared tuples for ever (the row's slowest test takes
+    # under two seconds).
+    "core/safe_unpickler.py": 30,
 }
 FAST = [
     "core/units.py",
