@@ -518,6 +518,12 @@ TEST_TIMEOUTS = {
     # A mutant of the script reader's loops can read one line for ever; the command line's link tests
     # have no limit of their own (the core ones have 60 s).
     "core/linking.py": 60,
+    # A mutant of the walk's visited set loops for good over a list that holds itself (the row's tests take
+    # under a second each).
+    "core/checkpoint_summary.py": 20,
+    # A mutant of the key measure's memo hashes a key of shared tuples for ever (the row's slowest test takes
+    # under two seconds).
+    "core/safe_unpickler.py": 30,
 }
 # Rows whose tests can hang inside Qt's event loop: the limit's signal only reaches a slot there, whose
 # exception Qt prints and forgets, so the limit ends the test process from a thread instead.
