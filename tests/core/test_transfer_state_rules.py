@@ -347,3 +347,42 @@ def test_a_download_closes_its_connections_when_it_ends(tmp_path, models_dir, ht
     transfer = Transfer(library, m, fast_options(connections=1))
     assert run_guarded(transfer).read_bytes() == data
     wait_for(lambda: http_server.active_connections() == 0, timeout=20, what="the connections closed")
+
+
+def test_downloads_given_one_token_cache_read_the_keyring_once_per_host(
+    tmp_path, models_dir, http_server, memory_keyring
+):
+    # Relies on the in-memory keyring fixture: no Secret Service runs on the test machine. A token changed
+    # in the keyring after the first download is not read again by a later download sharing the cache.
+    from ofa_manager.core.credentials import TokenCache
+    from ofa_manager.core.library import Library
+    from tests.catalogs import entry, load, write_catalog
+
+    data = payload(1000)
+    http_server.add("/a.pt", data, require_token="tok")
+    http_server.add("/b.pt", data, require_token="tok")
+    catalog = write_catalog(
+        tmp_path / "c.json", [entry("a", http_server.url("/a.pt")), entry("b", http_server.url("/b.pt"))]
+    )
+    library = Library(models_dir, load(catalog))
+    memory_keyring.set_password("ofa-manager", http_server.netloc, "tok")
+    tokens = TokenCache()
+    for name in ("a", "b"):
+        final = run_guarded(
+            Transfer(library, library.catalog.get(name), fast_options(retries=0), tokens=tokens)
+        )
+        assert final.read_bytes() == data
+        memory_keyring.set_password("ofa-manager", http_server.netloc, "changed")
+    assert {r.headers.get("authorization") for r in http_server.requests} == {"Bearer tok"}
+
+
+def test_a_first_answer_that_never_comes_is_given_up_after_the_transfers_timeout(tmp_path, models_dir):
+    # The kernel accepts the connection (the listener never does): no answer ever comes.
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(8)
+        library, m = make_library(tmp_path, models_dir, f"http://127.0.0.1:{listener.getsockname()[1]}{PATH}")
+        # A hang guard far beyond the half-second timeout, far below requests' own defaults.
+        with pytest.raises(DownloadError) as info:
+            run_guarded(Transfer(library, m, fast_options(retries=0, timeout=0.5)), limit=10)
+    assert info.value.kind is ErrorKind.NETWORK and "gave up after 1 attempts" in str(info.value)
