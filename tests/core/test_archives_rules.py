@@ -550,3 +550,21 @@ def test_a_stopped_unpack_whose_temporary_cannot_all_be_removed_still_says_stopp
     result = archives.unpack(site.library, site.bundle, progress=lambda *a: seen.append(a), stop=stop)
     assert (result.outcome, result.reason) == (Outcome.STOPPED, "stopped; nothing was unpacked")
     assert not site.folder.exists() and not site.record.exists()
+
+
+def test_unpacked_again_over_an_old_folder_that_cannot_all_be_removed(site, monkeypatch):
+    """The old folder's file the tests (root) cannot be kept from removing: os.unlink is made to refuse it."""
+    site.download()
+    assert archives.unpack(site.library, site.bundle).outcome is Outcome.UNPACKED
+    (site.folder / "ofa_large.pt").write_bytes(b"damaged")
+    unlink = os.unlink
+
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path).endswith("ofa_large.pt"):
+            raise PermissionError(13, os.strerror(13), os.fspath(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    result = archives.unpack(site.library, site.bundle, again=True)
+    assert (result.outcome, result.reason) == (Outcome.UNPACKED, "")
+    assert (site.folder / "ofa_large.pt").read_bytes() == GOOD["ofa_large.pt"]
