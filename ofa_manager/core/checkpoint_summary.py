@@ -77,20 +77,19 @@ def _kind(name: str) -> str:
     return "other"
 
 
-def _tensors_in(obj: Any, visited: set[int], storages: set[int]) -> tuple[list[Tensor], int]:
+def _tensors_in(obj: Any, visited: set[int]) -> tuple[list[Tensor], int]:
+    """The tensors and storage bytes reachable from obj and not yet visited (each storage counted once)."""
     tensors, nbytes = [], 0
     for item in _walk(obj, visited):
         if isinstance(item, Tensor):
             tensors.append(item)
-        elif isinstance(item, StorageRef) and id(item) not in storages:
-            storages.add(id(item))
+        elif isinstance(item, StorageRef):
             nbytes += item.nbytes
     return tensors, nbytes
 
 
 def _describe(root, seen, storages: _StorageTable, unpickler: _Unpickler, problems: list[str]) -> dict:
     visited: set[int] = set()
-    counted: set[int] = set()
     sections: list[Section] = []
     all_tensors: list[Tensor] = []
     top = root if isinstance(root, dict) else {}
@@ -108,13 +107,13 @@ def _describe(root, seen, storages: _StorageTable, unpickler: _Unpickler, proble
                     parts.append((f"{name}.{sub}", inner))
         parts.append((name, value))
     for name, value in parts:
-        tensors, nbytes = _tensors_in(value, visited, counted)
+        tensors, nbytes = _tensors_in(value, visited)
         all_tensors += tensors
         if tensors or nbytes or name in map(str, top):
             kind = "model weights" if value is model_source else _kind(name)
             sections.append(Section(name, kind, len(tensors), nbytes))
     if not isinstance(root, dict):
-        tensors, nbytes = _tensors_in(root, visited, counted)
+        tensors, nbytes = _tensors_in(root, visited)
         all_tensors += tensors
         sections.append(Section("(root)", type(root).__name__, len(tensors), nbytes))
     dtypes: dict[str, int] = {}

@@ -153,6 +153,7 @@ def test_python2_strings_read_as_latin1_and_text_opcodes_as_written():
             b"(K\x01K\x02K\x03d.",
             {1: 2},
         ),  # DICT drops an odd last item, as the stdlib does not: ours is lenient
+        (b"(K\x01K\x02K\x03K\x04K\x05K\x06d.", {1: 2, 3: 4, 5: 6}),  # DICT, every pair
         (b"\x95" + struct.pack("<Q", 3) + b"K\x07.", 7),  # FRAME is a length hint only
     ],
 )
@@ -761,3 +762,21 @@ def test_unsigned_lengths_past_the_end_are_a_truncated_file(head):
 
 def test_an_empty_python2_string():
     assert load(b"S''\n.") == "" == load(b'S""\n.')
+
+
+def test_binbytes8_reads_as_bytes_and_bytearray8_as_a_bytearray():
+    data = load(b"\x8e" + struct.pack("<Q", 2) + b"ab.")
+    array = load(b"\x96" + struct.pack("<Q", 2) + b"ab.")
+    assert (type(data), type(array)) == (bytes, bytearray)  # equal in value, not in type
+
+
+def test_extension_codes_read_as_the_stdlib_reads_them():
+    # EXT2 is unsigned, EXT4 signed (pickle's load_ext2 and load_ext4)
+    got = Loaded(b"(\x83\x01\x80\x84\xff\xff\xff\xffl.")
+    assert list(got.seen) == ["copyreg._extension_registry.32769", "copyreg._extension_registry.-1"]
+
+
+def test_every_key_of_a_dict_opcode_is_measured_before_it_is_hashed(monkeypatch):
+    monkeypatch.setattr(su, "MAX_CHOSEN_HASHES", 0)
+    with pytest.raises(MalformedPickle, match="more than 0 keys whose hash"):
+        load(b"(K\x01N" + long1(MODULUS) + b"Nd.")  # DICT: the second key is one the file chose
