@@ -31,3 +31,14 @@ def a_dead_thread_ends_the_command():
     finally:
         threading.excepthook = given
         signal.signal(signal.SIGINT, handler)
+
+
+@pytest.fixture(autouse=True)
+def a_bar_lock_of_this_process():
+    """tqdm guards its bars with a multiprocessing lock made once and shared with every process forked after
+    it: a forked test process (the mutation runner forks one per mutant) killed while drawing a bar would
+    leave it held, and every bar after it would wait for ever. Each test draws under a lock of its own."""
+    from tqdm import tqdm
+
+    tqdm.set_lock(threading.RLock())
+    yield

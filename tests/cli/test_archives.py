@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from ofa_manager import cli
+from ofa_manager.core import units
 from tests.archives import GOOD, build_zip
 from tests.catalogs import body_requests, engine_threads, entry, payload, rot, sha256, write_catalog
 
@@ -85,6 +86,11 @@ def test_download_unpack_verify_damage_again_and_rm(capsys, site):
     code, out, _ = run(capsys, *site.args, "rm", "bundle", "--yes")
     assert code == 0, out
     assert "ofa_clip_vqgan/ —" in out and "unpacked folder" in out
+    unpacked = units.size(sum(len(data) for data in MEMBERS.values()))
+    assert (
+        f"{site.folder}{os.sep} — {unpacked} unpacked from ofa_clip_vqgan.zip (--keep-unpacked keeps it)"
+        in (out.splitlines())
+    )
     assert not site.folder.exists() and not (site.dir / "ofa_clip_vqgan.zip").exists()
     assert not (site.dir / ".ofa_clip_vqgan.zip.unpacked.json").exists()
 

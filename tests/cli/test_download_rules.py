@@ -355,6 +355,25 @@ def test_a_file_another_process_downloads_is_waited_for_with_its_progress(
         wait_for(lambda: library.read_record(m).get("ranges"), 90, "the other download's data on disk")
         screen = io.StringIO()
         monkeypatch.setattr("sys.stderr", screen)
+        # The other's progress is said five seconds after the announcement, by the clock the test moves.
+        clock = Clock()
+        monkeypatch.setattr("ofa_manager.cli.download.time", clock)
+        quiet: list[bool] = []
+
+        def move_the_clock() -> None:
+            def said() -> bool:
+                return "the other process has" in screen.getvalue()
+
+            wait_for(lambda: "waiting…" in screen.getvalue(), 60, "the announcement")
+            for step in (0, 4):
+                clock.now += step
+                read = clock.readings
+                wait_for(lambda read=read: clock.readings >= read + 2 or said(), 60, "two more events")
+            quiet.append(not said())
+            clock.now += 1
+
+        mover = threading.Thread(target=move_the_clock)
+        mover.start()
 
         def waiting(pattern: str, then) -> threading.Thread:
             finished = threading.Event()
@@ -383,7 +402,9 @@ def test_a_file_another_process_downloads_is_waited_for_with_its_progress(
             watcher.join()
         finally:
             signal.signal(signal.SIGINT, handler)
+        mover.join()
         lines = screen.getvalue().splitlines()
+        assert quiet == [True], lines
         assert code == 130 and out == "", lines
         assert re.fullmatch(announced, lines[0]), lines
         progress = re.fullmatch(r"m: the other process has (\d+) %, \S+ \S+ of 2\.0 MiB", lines[1])

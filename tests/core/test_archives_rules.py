@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import random
 import re
 import shutil
 import zipfile
@@ -114,6 +115,7 @@ def test_an_unpack_writes_its_record_and_reports_progress_and_members(site):
     # Again: the same bytes, already there; the members come from the record.
     again = archives.unpack(site.library, site.bundle)
     assert again.ok and again.outcome is Outcome.ALREADY and again.members == result.members
+    assert again.reason == ""
 
 
 def _umask() -> int:
@@ -418,3 +420,151 @@ def test_stopped_while_unpacking_leaves_nothing(site):
     assert unpacking  # it was stopped after a first piece was written
     assert not site.folder.exists() and not site.record.exists()
     assert [n for n in os.listdir(site.dir) if ".unpacking-" in n] == []
+
+
+# -- the archive's own check before unpacking ------------------------------------------------------------
+
+
+def store_site(site, tmp_path, data: bytes = ZIP) -> Library:
+    """The archive in a shared store only (none in the models folder)."""
+    store = tmp_path / "store"
+    store.mkdir(exist_ok=True)
+    (store / "bundle.zip").write_bytes(data)
+    return Library(site.dir, site.catalog, stores=[store])
+
+
+def test_an_archive_in_a_shared_store_is_checked_there_and_unpacked_into_the_models_folder(site, tmp_path):
+    library = store_site(site, tmp_path)
+    seen = []
+    result = archives.unpack(library, site.bundle, progress=lambda *args: seen.append(args))
+    assert (result.outcome, result.reason) == (Outcome.UNPACKED, "")
+    assert (Phase.VERIFYING, len(ZIP), len(ZIP)) in seen
+    assert (site.folder / "ofa_large.pt").read_bytes() == GOOD["ofa_large.pt"]
+    assert (tmp_path / "store" / "bundle.zip").read_bytes() == ZIP  # the store is only read
+
+
+def test_a_damaged_stopped_or_changing_store_copy_is_not_unpacked(site, tmp_path):
+    damaged = bytearray(ZIP)
+    damaged[10] ^= 0xFF
+    library = store_site(site, tmp_path, bytes(damaged))
+    result = archives.unpack(library, site.bundle)
+    assert (result.outcome, result.reason) == (
+        Outcome.NOT_READY,
+        "bundle: the shared store's copy does not match the catalog's sha256",
+    )
+    library = store_site(site, tmp_path)
+    stopped = archives.unpack(library, site.bundle, stop=lambda: True)
+    assert (stopped.outcome, stopped.reason) == (Outcome.STOPPED, "stopped")
+    copy = tmp_path / "store" / "bundle.zip"
+
+    def replace_the_copy(phase, done, total) -> None:  # another copy put there while it is hashed
+        (tmp_path / "new.zip").write_bytes(ZIP)
+        os.replace(tmp_path / "new.zip", copy)
+
+    changed = archives.unpack(library, site.bundle, progress=replace_the_copy)
+    assert (changed.outcome, changed.reason) == (Outcome.NOT_READY, "bundle: the shared store's copy changed")
+    assert not site.folder.exists() and not site.record.exists()
+
+
+def test_a_users_file_at_the_archives_name_is_not_unpacked_and_says_why(site):
+    site.library.path(site.bundle).write_bytes(ZIP)  # the right bytes, but not downloaded by us
+    status = site.library.status(site.bundle)
+    assert status.reason
+    result = archives.unpack(site.library, site.bundle)
+    assert (result.outcome, result.reason) == (
+        Outcome.NOT_READY,
+        f"bundle is not downloaded ({status.state.value}; {status.reason})",
+    )
+
+
+def test_a_stop_asked_before_the_check_hashes_nothing(site):
+    site.download()
+    seen = []
+    result = archives.unpack(
+        site.library, site.bundle, progress=lambda *args: seen.append(args), stop=lambda: True
+    )
+    assert (result.outcome, seen) == (Outcome.STOPPED, [])
+
+
+def test_our_archive_replaced_while_it_is_checked_is_not_unpacked(site, tmp_path):
+    site.download()
+
+    def replace(phase, done, total) -> None:
+        (tmp_path / "new.zip").write_bytes(ZIP)
+        os.replace(tmp_path / "new.zip", site.library.path(site.bundle))
+
+    result = archives.unpack(site.library, site.bundle, progress=replace)
+    state = site.library.status(site.bundle).state.value
+    assert (result.outcome, result.reason) == (
+        Outcome.NOT_READY,
+        f"bundle failed its check ({state}): it is not unpacked",
+    )
+    assert not site.folder.exists()
+
+
+def test_again_with_nothing_unpacked_before_unpacks(site):
+    site.download()
+    result = archives.unpack(site.library, site.bundle, again=True)
+    assert (result.outcome, result.reason) == (Outcome.UNPACKED, "")
+    assert (site.folder / "ofa_large.pt").read_bytes() == GOOD["ofa_large.pt"]
+
+
+def test_the_expansion_ratio_given_is_the_one_used(tmp_path, models_dir):
+    noise = random.Random(7).randbytes(400 * 1024)
+    big = b"".join(noise[k : k + 1024] + bytes(4096) for k in range(0, len(noise), 1024))  # 2 MiB, ~5:1
+    data = build_zip([("big.bin", big)])
+    catalog = load(
+        write_catalog(
+            tmp_path / "c.json",
+            [entry("big", "http://x.invalid/big.zip", sha256=sha256(data), size=len(data))],
+        )
+    )
+    library = Library(models_dir, catalog)
+    e = catalog.get("big")
+    library.path(e).write_bytes(data)
+    assert library.adopt(e)
+    refused = archives.unpack(library, e, max_ratio=2)
+    assert refused.outcome is Outcome.REFUSED
+    assert (
+        refused.reason.startswith("member 'big.bin' expands ") and "more than the 2 allowed" in refused.reason
+    )
+    assert archives.unpack(library, e).outcome is Outcome.UNPACKED  # within the usual 100
+
+
+def test_a_stopped_unpack_whose_temporary_cannot_all_be_removed_still_says_stopped(site, monkeypatch):
+    """A file the tests (root) cannot be kept from removing: os.unlink is made to refuse one member."""
+    site.download()
+    unlink = os.unlink
+
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path).endswith("ofa_large.pt"):
+            raise PermissionError(13, os.strerror(13), os.fspath(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    seen = []
+
+    def stop() -> bool:
+        return any(phase is Phase.UNPACKING and done > 0 for phase, done, _ in seen)
+
+    result = archives.unpack(site.library, site.bundle, progress=lambda *a: seen.append(a), stop=stop)
+    assert (result.outcome, result.reason) == (Outcome.STOPPED, "stopped; nothing was unpacked")
+    assert not site.folder.exists() and not site.record.exists()
+
+
+def test_unpacked_again_over_an_old_folder_that_cannot_all_be_removed(site, monkeypatch):
+    """The old folder's file the tests (root) cannot be kept from removing: os.unlink is made to refuse it."""
+    site.download()
+    assert archives.unpack(site.library, site.bundle).outcome is Outcome.UNPACKED
+    (site.folder / "ofa_large.pt").write_bytes(b"damaged")
+    unlink = os.unlink
+
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path).endswith("ofa_large.pt"):
+            raise PermissionError(13, os.strerror(13), os.fspath(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    result = archives.unpack(site.library, site.bundle, again=True)
+    assert (result.outcome, result.reason) == (Outcome.UNPACKED, "")
+    assert (site.folder / "ofa_large.pt").read_bytes() == GOOD["ofa_large.pt"]

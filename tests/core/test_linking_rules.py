@@ -733,11 +733,11 @@ def test_each_result_names_its_entry_its_path_and_the_mode_asked_for(library, tm
         linking.link(library, a, project / "file", "a.pt", "copy"),  # no folder to put it in
         linking.link(library, a, project, "ours.pt", "hardlink"),  # our link, re-pointed
     ]
-    assert [(r.outcome, r.entry_id, r.path, r.mode) for r in results] == [
-        (Outcome.NOT_HERE, "b", project / "b.pt", "copy"),
-        (Outcome.REFUSED, "a", project / "user.pt", "hardlink"),
-        (Outcome.FAILED, "a", project / "file" / "a.pt", "copy"),
-        (Outcome.REPLACED, "a", project / "ours.pt", "hardlink"),
+    assert [(r.outcome, r.entry_id, r.path, r.target, r.mode) for r in results] == [
+        (Outcome.NOT_HERE, "b", project / "b.pt", None, "copy"),
+        (Outcome.REFUSED, "a", project / "user.pt", library.path(a), "hardlink"),
+        (Outcome.FAILED, "a", project / "file" / "a.pt", library.path(a), "copy"),
+        (Outcome.REPLACED, "a", project / "ours.pt", library.path(a), "hardlink"),
     ]
 
 

@@ -90,6 +90,8 @@ def test_a_plan_of_unknown_size_is_one_open_stream_until_its_end():
     assert plan.take(1) is None  # an open stream is never split
     plan.eof = True
     assert plan.complete()
+    # Pieces said to be done are no holes to fetch while the size is unknown: there is no end to fill up to.
+    assert _Plan(None, [[10, 20]]).free == []
 
 
 def test_the_first_slot_is_the_first_hole_and_the_next_ones_the_other_holes():
