@@ -10,6 +10,7 @@ from pathlib import Path
 from ofa_manager.cli.common import EXIT_FAILED, EXIT_OK, UsageError, _catalog, _library, _select
 from ofa_manager.core import units
 from ofa_manager.core.catalog import Checkpoint
+from ofa_manager.core.file_status import State
 from ofa_manager.core.library import Library
 
 
@@ -61,7 +62,9 @@ def _unpack_entries(library: Library, entries: list[Checkpoint], *, again=False,
             print(f"{entry.id}: already unpacked in {result.folder} ({len(result.members)} file(s))")
         else:
             hint = ""
-            if result.outcome is Outcome.NOT_READY and "not downloaded" in result.reason:
+            # Only where a download fetches it: a download leaves a file not ours at its name alone.
+            fetched = (State.REMOTE, State.PARTIAL, State.CORRUPT)
+            if result.outcome is Outcome.NOT_READY and library.status(entry).state in fetched:
                 hint = f" (`ofa-manager download --unpack {entry.id}` fetches and unpacks it)"
             print(f"{entry.id}: not unpacked: {result.reason}{hint}", file=sys.stderr)
     if as_json:

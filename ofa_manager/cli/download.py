@@ -96,6 +96,8 @@ class _Reporter:
             )
             self._positions += 1
             self._bars[item.key] = bar
+        # Entries sharing the file join its download one by one: the bar names them all.
+        bar.desc = ", ".join(item.entry_ids)
         if item.total and bar.total != item.total:
             bar.total = item.total
         if item.done >= bar.n:

@@ -547,7 +547,7 @@ def _read_command(
         variables[name] = value
         if name in SAVE_DIR_NAMES and value and "$" not in value:
             words.save_dirs.append(_resolve(value, script.parent))
-        _note_values(written, value, script, command[index].line, words, split=True)
+        _note_values(written, value, script, command[index].line, words)
         index += 1
     rest_words = command[index:]
     for position, word in enumerate(rest_words):
@@ -565,9 +565,9 @@ def _read_command(
             value = expand(value_word)
             if flag in SAVE_DIR_FLAGS and "$" not in value:
                 words.save_dirs.append(_resolve(value, script.parent))
-            _note_values(value_word.written, value, script, word.line, words, split=True)
+            _note_values(value_word.written, value, script, word.line, words)
         elif position > 0 or not _looks_like_command(token):
-            _note_values(token, expand(word), script, word.line, words, split=True)
+            _note_values(token, expand(word), script, word.line, words)
 
 
 def _looks_like_command(token: str) -> bool:
@@ -585,11 +585,9 @@ def _pieces(text: str) -> list[str]:
     return pieces
 
 
-def _note_values(
-    written: str, value: str, script: Path, line: int, words: _ScriptWords, *, split: bool
-) -> None:
-    parts = _pieces(value) if split else [value]
-    pieces = _pieces(written) if split else [written]
+def _note_values(written: str, value: str, script: Path, line: int, words: _ScriptWords) -> None:
+    parts = _pieces(value)
+    pieces = _pieces(written)
     if len(pieces) != len(parts):  # a variable held commas: show the expanded piece
         pieces = parts
     for piece, part in zip(pieces, parts, strict=True):

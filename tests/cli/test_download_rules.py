@@ -5,6 +5,7 @@ wait for a file another process is downloading."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import json
 import os
@@ -278,7 +279,7 @@ def test_on_a_terminal_the_bars_stay_one_row_each_with_their_last_words(capsys, 
     # row may keep the tail of a longer text tqdm wrote there before).
     assert shown[0] == "shared-a, shared-b share one file (shared.pt): fetched once"
     assert shown[1] == "good: 100%|##########| 293.0 KiB of 293.0 KiB — done"
-    assert shown[2] == "shared-a: 100%|##########| 195.3 KiB of 195.3 KiB — done"
+    assert shown[2] == "shared-a, shared-b: 100%|##########| 195.3 KiB of 195.3 KiB — done"
     assert shown[3].startswith("bad:   0%|          | 0 Bytes of unknown — failed")
     assert shown[4].startswith("failed: Bad: sha256 mismatch")
 
@@ -415,3 +416,153 @@ def test_a_file_another_process_downloads_is_waited_for_with_its_progress(
         other.communicate()
     assert library.path(m).read_bytes() == data
     assert bytes_served(http_server, "/m.pt") == len(data)  # the waiting download fetched nothing
+
+
+def held_until_shown(screen: io.StringIO, shown, release: threading.Event) -> tuple[threading.Thread, list]:
+    """A watcher that waits until ``shown(screen_lines(...))`` holds, keeps those rows, then lets the server
+    go on. It lets it go on in any case, the rows it waited for or not (the test's asserts then say what was
+    shown instead): after many redraws, or a hang guard's time."""
+    kept: list[list[str]] = []
+
+    def watch() -> None:
+        try:
+            with contextlib.suppress(AssertionError):
+                wait_for(
+                    lambda: shown(screen_lines(screen.getvalue())) or screen.getvalue().count("\r") > 300, 20
+                )
+            kept.append(screen_lines(screen.getvalue()))
+        finally:
+            release.set()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    return watcher, kept
+
+
+def kib(text: str) -> float:
+    number, unit = text.split()
+    return float(number) * {"Bytes": 1 / 1024, "KiB": 1, "MiB": 1024}[unit]
+
+
+def test_on_a_terminal_running_bars_show_share_sizes_rate_and_time_left_one_row_each(
+    capsys, monkeypatch, shelf, http_server
+):
+    """Three downloads at once, each held half-way by the server: while they run, each bar has its own row, in
+    the order they were asked for, and reads its share of the file, the bytes come of the whole, the rate
+    and the time left; at the end each reads its last words."""
+    release = threading.Event()
+    for name, held in (("good", 100_000), ("shared", 60_000), ("bad", 20_000)):
+        http_server.add(f"/{name}.pt", shelf.files[name], stall_after=held, stall_until=release)
+    screen = Tty()
+    monkeypatch.setattr("sys.stderr", screen)
+    row = re.compile(
+        r"(\S+|shared-a, shared-b): +(\d+)%\|[ #0-9]{10}\| (\S+ \S+) of (\S+ \S+), (—|\S+ \S+), (.+) left"
+    )
+
+    def running(rows: list[str]) -> bool:
+        return len(rows) >= 4 and all((m := row.fullmatch(r)) and kib(m.group(3)) > 0 for r in rows[1:4])
+
+    watcher, kept = held_until_shown(screen, running, release)
+    code, _, _ = run_cli(
+        capsys, *shelf.args, "download", "good", "shared-a", "shared-b", "bad", "--jobs", "3"
+    )
+    watcher.join()
+    assert code == 1
+    rows = kept[0]
+    assert rows[0] == "shared-a, shared-b share one file (shared.pt): fetched once"
+    assert len(rows) == 4, rows  # a row each, none between, none over another
+    named = (("good", "293.0 KiB"), ("shared-a, shared-b", "195.3 KiB"), ("bad", None))
+    for line, (name, whole) in zip(rows[1:], named, strict=True):
+        m = row.fullmatch(line)
+        assert m and m.group(1) == name, rows
+        if whole is not None:
+            assert m.group(4) == whole
+        # the share the bar draws is the bytes come of the whole (units.size rounds to a tenth of a KiB)
+        assert abs(int(m.group(2)) - 100 * kib(m.group(3)) / kib(m.group(4))) <= 1, line
+        assert m.group(5) == "—" or m.group(5).endswith("/s")
+        assert re.fullmatch(r"\d+ (s|min)( \d+ s)?|\d+ h \d+ min|unknown", m.group(6))
+    # Each bar's last words (the rows themselves, when bars end out of order, are tqdm's to redraw).
+    drawn = frames(screen.getvalue())
+    assert "good: 100%|##########| 293.0 KiB of 293.0 KiB — done" in drawn
+    assert "shared-a, shared-b: 100%|##########| 195.3 KiB of 195.3 KiB — done" in drawn
+    assert any(re.fullmatch(r"bad: +\d+%\|.{10}\| \S+ \S+ of \S+ \S+ — failed", f) for f in drawn), drawn
+
+
+def frames(written: str) -> list[str]:
+    """Every text a bar drew, one by one (tqdm redraws a row after a carriage return or a cursor move)."""
+    return [frame.rstrip() for frame in re.split(r"[\r\n]|\x1b\[A", written)]
+
+
+def test_on_a_terminal_a_bar_says_reconnecting_then_verifying(capsys, monkeypatch, shelf, http_server):
+    http_server.add("/good.pt", shelf.files["good"], statuses=[503])
+    screen = Tty()
+    monkeypatch.setattr("sys.stderr", screen)
+    code, _, _ = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1", "--retries", "1")
+    assert code == 0
+    drawn = frames(screen.getvalue())
+    # While it waits to try again: nothing has come, no rate, no time left.
+    assert "good:   0%|          | 0 Bytes of 293.0 KiB, —, unknown left — reconnecting" in drawn
+    done = drawn.index("good: 100%|##########| 293.0 KiB of 293.0 KiB — done")
+    assert any(
+        re.fullmatch(r"good: +\d+%\|.{10}\| \S+ \S+ of 293\.0 KiB — verifying", f) for f in drawn[:done]
+    )
+    assert not any(f.endswith("— reconnecting") for f in drawn[done:])
+
+
+class Clock:
+    """The progress lines' clock, moved by the test (the download itself keeps the real one): it counts the
+    reporter's readings, one per event it is given."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+        self.readings = 0
+
+    def monotonic(self) -> float:
+        self.readings += 1
+        return self.now
+
+
+def test_off_a_terminal_a_running_download_says_its_share_every_five_seconds(
+    capsys, monkeypatch, shelf, http_server
+):
+    """Held by the server: the first progress event is said at once, in words that read the share come, the
+    bytes of the whole, the rate and the time left; the events in the next four seconds are not, the first
+    one five seconds later is."""
+    release = threading.Event()
+    http_server.add("/good.pt", shelf.files["good"], stall_after=100_000, stall_until=release)
+    screen = io.StringIO()
+    monkeypatch.setattr("sys.stderr", screen)
+    clock = Clock()
+    monkeypatch.setattr("ofa_manager.cli.download.time", clock)
+    progress = re.compile(r"good: (\d+)% (\S+ \S+) of 293\.0 KiB, (—|\S+ \S+/s), (.+) left")
+
+    def said() -> list[re.Match]:
+        return [m for m in map(progress.fullmatch, screen.getvalue().splitlines()) if m]
+
+    def watch() -> None:
+        try:
+            # (or many events and none said: the asserts below then fail at once)
+            wait_for(lambda: said() or clock.readings > 50, 20, "the first progress line")
+            read = clock.readings
+            wait_for(lambda: clock.readings >= read + 2, 20, "two more events")
+            clock.now += 4
+            read = clock.readings
+            wait_for(lambda: clock.readings >= read + 2, 20, "two more events")
+            assert len(said()) == 1
+            clock.now += 1
+            read = clock.readings
+            wait_for(lambda: len(said()) == 2 or clock.readings > read + 50, 20, "the second progress line")
+        finally:
+            release.set()
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    code, _, _ = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1")
+    watcher.join()
+    lines = screen.getvalue().splitlines()
+    assert code == 0, lines
+    assert len(said()) == 2, lines
+    for share, come, _, left in (m.groups() for m in said()):
+        assert abs(int(share) - 100 * kib(come) / 293.0) <= 1
+        assert re.fullmatch(r"\d+ (s|min)( \d+ s)?|\d+ h \d+ min|unknown", left)
+    assert f"done: good (293.0 KiB) -> {shelf.dir.resolve() / 'good.pt'}" in lines

@@ -115,6 +115,17 @@ def test_the_text_list_names_the_shared_file_once(capsys, shelf):
     assert "(shared file)  [PETL]" in lines[2] and "(shared file)" not in good
 
 
+def test_the_text_list_names_each_shared_file_in_order(capsys, tmp_path, http_server):
+    url = http_server.url
+    catalog = write_catalog(
+        tmp_path / "two.json",
+        [entry(i, url(f"/{name}.pt")) for i, name in (("a1", "b"), ("a2", "b"), ("z1", "a"), ("z2", "a"))],
+    )
+    code, out, _ = run_cli(capsys, "--dir", str(tmp_path / "m"), "--catalog", str(catalog), "list")
+    assert code == 0
+    assert out.splitlines()[-1] == "4 entries share 2 file(s) (a.pt, b.pt): downloaded once, kept once."
+
+
 def test_the_text_list_without_shared_files_ends_with_the_last_entry(capsys, tmp_path, http_server):
     http_server.add("/x.pt", b"x" * 1000)
     catalog = write_catalog(tmp_path / "one.json", [entry("x", http_server.url("/x.pt"), size=1000)])

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 import zipfile
 import zlib
 
@@ -193,6 +194,8 @@ def test_free_space_counts_the_folder_an_unpack_again_replaces(site, monkeypatch
     """The volume's free space cannot be set for a test: archives.free_space is replaced (mocked)."""
     site.download()
     monkeypatch.setattr(archives, "free_space", lambda _path: SIZE + MARGIN - 1)
+    # Again, with nothing unpacked before: nothing is replaced, nothing counted.
+    assert archives.unpack(site.library, site.bundle, again=True).outcome is Outcome.REFUSED
     refused = archives.unpack(site.library, site.bundle)
     assert refused.outcome is Outcome.REFUSED
     assert refused.reason.startswith("the archive unpacks to ") and "is free" in refused.reason
@@ -204,6 +207,57 @@ def test_free_space_counts_the_folder_an_unpack_again_replaces(site, monkeypatch
     assert archives.unpack(site.library, site.bundle, again=True).outcome is Outcome.UNPACKED
     monkeypatch.setattr(archives, "free_space", lambda _path: MARGIN - 1)
     assert archives.unpack(site.library, site.bundle, again=True).outcome is Outcome.REFUSED
+    assert (site.folder / "ofa_large.pt").read_bytes() == GOOD["ofa_large.pt"]
+    # The folder deleted, its record kept: an unpack (not again) replaces nothing, so frees nothing.
+    shutil.rmtree(site.folder)
+    assert archives.unpack(site.library, site.bundle).outcome is Outcome.REFUSED
+    assert not site.folder.exists()
+
+
+def test_an_archive_replaced_after_its_check_is_not_unpacked(site):
+    """The moment between the archive's check and the lock, staged through stop(), which unpack asks once
+    more after the check: another file is put at the archive's name then."""
+    site.download()
+    calls: list[int] = []
+    after_hashing = [-10]  # how many times stop() was asked when the last bytes were hashed
+
+    def stop() -> bool:
+        calls.append(1)
+        if len(calls) == after_hashing[0] + 2:  # hash_file's last question, then unpack's own
+            other = site.dir / "other.zip"
+            other.write_bytes(build_zip([("other.pt", b"other")]))
+            os.replace(other, site.library.path(site.bundle))
+        return False
+
+    def progress(phase, done, total) -> None:
+        if phase is Phase.VERIFYING and done == total:
+            after_hashing[0] = len(calls)
+
+    result = archives.unpack(site.library, site.bundle, progress=progress, stop=stop)
+    assert (result.outcome, result.reason) == (
+        Outcome.NOT_READY,
+        "bundle changed since it was verified; not unpacked",
+    )
+    assert not site.folder.exists() and not site.record.exists()
+
+
+def test_a_leftover_that_cannot_be_removed_stays_and_the_unpack_goes_on(site, monkeypatch):
+    """A leftover of a killed unpack another user owns cannot be removed; the tests run as root, who can
+    remove anything, so os.unlink is made to refuse its one file."""
+    site.download()
+    leftover = site.dir / ".bundle.unpacking-abc123"
+    leftover.mkdir()
+    (leftover / "stuck.pt").write_bytes(b"half")
+    unlink = os.unlink
+
+    def refuse(path, *args, **kwargs):
+        if os.fspath(path).endswith("stuck.pt"):
+            raise PermissionError(13, os.strerror(13), os.fspath(path))
+        return unlink(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "unlink", refuse)
+    assert archives.unpack(site.library, site.bundle).outcome is Outcome.UNPACKED
+    assert (leftover / "stuck.pt").read_bytes() == b"half"
     assert (site.folder / "ofa_large.pt").read_bytes() == GOOD["ofa_large.pt"]
 
 

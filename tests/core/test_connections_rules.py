@@ -267,3 +267,47 @@ def test_after_a_trickle_is_cut_a_later_drop_is_a_drop_again(tmp_path, models_di
     assert run_guarded(Transfer(library, m, options)).read_bytes() == data
     first, second, third = (range_start(r) for r in gets(http_server))
     assert first == 0 and second >= 100_000 and third == second + 300_000
+
+
+def test_a_connection_waiting_to_reconnect_is_not_taken_for_a_trickle(tmp_path, models_dir, http_server):
+    # The first answer drops; the reconnects are answered 503, the first of them asking for a wait of 1 s,
+    # twice the stall window. No body streams while the connection waits: that wait is not a trickle, and
+    # the error that ends the download is the server's answer, not a stall.
+    route, library, m = one_connection(
+        tmp_path,
+        models_dir,
+        http_server,
+        payload(MiB),
+        drop_after=200_000,
+        statuses=[None, (503, {"Retry-After": "1"}, b""), 503],
+    )
+    options = fast_options(connections=1, retries=2, timeout=0.5, min_speed=1024)
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, options))
+    assert str(info.value) == "Model M: 503 Service Unavailable (gave up after 3 attempts)"
+    assert [r.status for r in gets(http_server)] == [206, 503, 503]
+
+
+def test_after_two_connections_reconnect_at_once_the_download_shows_as_downloading_again(
+    tmp_path, models_dir, http_server
+):
+    # Both connections' first answers break, and both reconnects are told to wait a second: the two waits
+    # overlap. Once both are over, the download is no longer stalled while the rest arrives.
+    data = payload(2 * MiB)
+    route, library, m = one_connection(
+        tmp_path,
+        models_dir,
+        http_server,
+        data,
+        rate=MiB,
+        drop_after=200_000,
+        drop_times=2,
+        statuses=[None, None, (503, {"Retry-After": "1"}, b""), (503, {"Retry-After": "1"}, b"")],
+    )
+    states = []
+    options = fast_options(connections=2, min_segment=256 * 1024)
+    transfer = Transfer(library, m, options, on_progress=lambda p: states.append(p.state))
+    assert run_guarded(transfer).read_bytes() == data
+    assert [r.status for r in gets(http_server)].count(503) == 2
+    last_stall = len(states) - 1 - states[::-1].index("stalled")
+    assert "downloading" in states[last_stall:], states

@@ -340,6 +340,10 @@ def test_member_index_and_matches(bundle):
     assert fits("vqgan/last.ckpt") == [("bundle", "vqgan/last.ckpt"), ("listed", "a/vqgan/last.ckpt")]
     assert fits("/p/b/vqgan/last.ckpt") == fits("/p/ck/vqgan/last.ckpt")
     assert fits("/p/nothing.pt") == []
+    # A member that fits nothing does not end the search: the members after it are still weighed.
+    bundle_e, listed_e = bundle.catalog.get("bundle"), bundle.catalog.get("listed")
+    index["last.ckpt"] = [(bundle_e, "x/last.ckpt"), (listed_e, "a/vqgan/last.ckpt")]
+    assert fits("/p/a/vqgan/last.ckpt") == [("listed", "a/vqgan/last.ckpt")]
 
 
 # -- the scan's words --------------------------------------------------------------------------------------
@@ -429,6 +433,26 @@ def test_a_scans_words_each_at_its_line(tmp_path):
     ]
 
 
+def test_options_alone_assignments_in_a_row_flags_in_values_and_bytes_that_are_not_utf8(tmp_path):
+    library = Library(tmp_path / "models", load(write_catalog(tmp_path / "c.json", [])))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "run.sh").write_bytes(
+        b"# caf\xe9: not UTF-8, read all the same\n"
+        b"declare -x\n"  # options and nothing more
+        b"declare -r D=/d/a.pt\n"
+        b"A=/a/1.pt B=/b/2.pt python\n"  # assignments in a row, each one
+        b"python --x=--ckpt=/e/x=1.pt\n"  # the --flag= in front taken off, up to its first '='
+    )
+    found = linking.scan(project, library.catalog, library)
+    assert [(e.written, str(e.path), e.line) for e in found] == [
+        ("/d/a.pt", "/d/a.pt", 3),
+        ("/a/1.pt", "/a/1.pt", 4),
+        ("/b/2.pt", "/b/2.pt", 4),
+        ("/e/x=1.pt", "/e/x=1.pt", 5),
+    ]
+
+
 def test_save_dirs_from_flags_and_assignments(tmp_path):
     library = Library(tmp_path / "models", load(write_catalog(tmp_path / "c.json", [])))
     project = tmp_path / "proj"
@@ -438,7 +462,9 @@ def test_save_dirs_from_flags_and_assignments(tmp_path):
         "save_path=$unset/..\n"  # not known: not a folder (though it would be the project's)
         "python --save-path ./sp --output-dir=./o2 --save-dir --x ./no/a.pt\n"
         "python --save-dir=$unset/.. --output-dir $unset/..\n"
-        "echo od/a.pt sp/a.pt o2/a.pt no/a.pt x/a.pt\n"
+        "python --save-dir -q\n"  # an option after the flag is not its folder
+        "python --output-dir ./o3\n"  # the folder as the command's last word
+        "echo od/a.pt sp/a.pt o2/a.pt no/a.pt x/a.pt ./-q/a.pt o3/a.pt\n"
     )
     kinds = {
         str(e.path.relative_to(project)): e.kind for e in linking.scan(project, library.catalog, library)
@@ -450,6 +476,8 @@ def test_save_dirs_from_flags_and_assignments(tmp_path):
         "o2/a.pt": "produced",
         "no/a.pt": "unknown",
         "x/a.pt": "unknown",
+        "-q/a.pt": "unknown",
+        "o3/a.pt": "produced",
     }
 
 
@@ -533,6 +561,7 @@ def test_a_hard_link_across_volumes_fails_and_says_what_to_use(library, elsewher
     a, b = library.catalog.get("a"), library.catalog.get("b")
     result = linking.link(library, a, elsewhere, "x.pt", "hardlink")
     assert (result.outcome, result.mode) == (Outcome.FAILED, "hardlink")
+    assert (result.entry_id, result.path, result.target) == ("a", elsewhere / "x.pt", library.path(a))
     why = os.strerror(errno.EXDEV)
     assert result.reason == f"a hard link cannot be made here ({why}); use --mode symlink or --mode copy"
     assert not result.ok and list(elsewhere.iterdir()) == []
@@ -631,10 +660,111 @@ def test_our_link_that_became_something_else_meanwhile_is_left_and_no_temporary_
 
 
 def test_a_copy_that_cannot_be_hard_linked_to_its_name_never_replaces_what_is_there(tmp_path, elsewhere):
-    """The copy's last step where hard links fail (here: across volumes): a name taken meanwhile stays."""
+    """The copy's last step, its copy on another volume: a name taken meanwhile stays (the hard link is
+    refused for the name taken before the volumes are compared; the rename's fallback: the next test)."""
     temporary = elsewhere / ".x.pt.linking"
     temporary.write_bytes(b"our copy")
     (tmp_path / "x.pt").write_bytes(b"the user's")
     with pytest.raises(FileExistsError):
         linking._place_new(temporary, tmp_path / "x.pt")
     assert (tmp_path / "x.pt").read_bytes() == b"the user's"
+
+
+def test_a_copy_on_a_file_system_without_hard_links_is_renamed_into_place_never_over_a_users_file(
+    library, tmp_path, monkeypatch
+):
+    """A copy's last step is a hard link of the finished copy to its name (it fails if the name was taken).
+    Where the file system has none (FAT, some network mounts: none can be mounted here, so os.link is made
+    to fail as theirs does), the copy is renamed into place, after a last look that the name is free."""
+    a = library.catalog.get("a")
+    project = tmp_path / "p"
+    project.mkdir()
+    appears: dict[Path, bytes] = {}
+
+    def no_hard_links(src, dst, *args, **kwargs):
+        for path, data in appears.items():  # a user's file that appears at the name meanwhile
+            path.write_bytes(data)
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "link", no_hard_links)
+    made = linking.link(library, a, project, "a.pt", "copy")
+    assert (made.outcome, made.target, made.reason) == (Outcome.CREATED, library.path(a), "")
+    assert not (project / "a.pt").is_symlink() and (project / "a.pt").read_bytes() == A
+    assert (project / "a.pt").stat().st_ino != library.path(a).stat().st_ino
+    appears[project / "b.pt"] = b"the user's"
+    refused = linking.link(library, a, project, "b.pt", "copy")
+    assert (refused.outcome, refused.reason) == (Outcome.REFUSED, "a file is there; left alone")
+    assert (refused.entry_id, refused.path, refused.target, refused.mode) == (
+        "a",
+        project / "b.pt",
+        library.path(a),
+        "copy",
+    )
+    assert (project / "b.pt").read_bytes() == b"the user's"
+    assert sorted(p.name for p in project.iterdir()) == ["a.pt", "b.pt"]  # no temporary left
+
+
+def test_a_path_of_another_kind_counts_by_its_file_name_and_a_command_is_no_path(tmp_path, models_dir):
+    """Paths that are not checkpoints are kept for the archive members they may be: a file name with a
+    suffix (a folder's dot does not make one); the program a command runs is not a path it reads."""
+    docs = entry("docs", "http://x.invalid/docs.zip")
+    docs["members"] = ["v1.0/README", "cfg/model.yaml", "tools/run.yaml"]
+    library = Library(models_dir, load(write_catalog(tmp_path / "c.json", [docs])))
+    project = tmp_path / "proj"
+    project.mkdir()
+    (project / "run.sh").write_text("\necho ./v1.0/README cfg/model.yaml\ntools/run.yaml --x\n")
+    found = linking.scan(project, library.catalog, library)
+    assert [(e.written, str(e.path.relative_to(project)), e.line, e.kind, e.member) for e in found] == [
+        ("cfg/model.yaml", "cfg/model.yaml", 2, "member", "cfg/model.yaml"),
+    ]
+
+
+def test_each_result_names_its_entry_its_path_and_the_mode_asked_for(library, tmp_path):
+    a, b = library.catalog.get("a"), library.catalog.get("b")
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "user.pt").write_bytes(b"the user's")
+    (project / "file").write_bytes(b"not a folder")
+    os.symlink(library.path(b), project / "ours.pt")
+    library.path(b).unlink()
+    results = [
+        linking.link(library, b, project, "b.pt", "copy"),  # not downloaded
+        linking.link(library, a, project, "user.pt", "hardlink"),  # a user's file
+        linking.link(library, a, project / "file", "a.pt", "copy"),  # no folder to put it in
+        linking.link(library, a, project, "ours.pt", "hardlink"),  # our link, re-pointed
+    ]
+    assert [(r.outcome, r.entry_id, r.path, r.mode) for r in results] == [
+        (Outcome.NOT_HERE, "b", project / "b.pt", "copy"),
+        (Outcome.REFUSED, "a", project / "user.pt", "hardlink"),
+        (Outcome.FAILED, "a", project / "file" / "a.pt", "copy"),
+        (Outcome.REPLACED, "a", project / "ours.pt", "hardlink"),
+    ]
+
+
+def test_a_symbolic_link_the_file_system_refuses_fails_with_the_systems_words_only(
+    library, tmp_path, monkeypatch
+):
+    """The advice to use another mode is for hard links; a file system without symbolic links (none can be
+    mounted here: os.symlink is made to fail as theirs does) gets its own words alone."""
+    a = library.catalog.get("a")
+
+    def no_symbolic_links(src, dst, *args, **kwargs):
+        raise OSError(errno.EPERM, os.strerror(errno.EPERM))
+
+    monkeypatch.setattr(os, "symlink", no_symbolic_links)
+    result = linking.link(library, a, tmp_path / "p", "a.pt", "symlink")
+    assert (result.outcome, result.reason) == (Outcome.FAILED, os.strerror(errno.EPERM))
+    assert list((tmp_path / "p").iterdir()) == []
+
+
+def test_a_member_gone_from_the_unpacked_folder_is_named_and_a_users_file_stays(bundle, tmp_path):
+    e = bundle.catalog.get("bundle")
+    assert archives.unpack(bundle, e).ok
+    source = archive_records.folder_for(bundle, e) / "clip" / "ViT-B-16.pt"
+    source.unlink()
+    project = tmp_path / "p"
+    project.mkdir()
+    (project / "ViT-B-16.pt").write_bytes(b"the user's")
+    result = linking.link_member(bundle, e, "clip/ViT-B-16.pt", project)
+    assert (result.outcome, result.reason) == (Outcome.REFUSED, f"{source}: {os.strerror(errno.ENOENT)}")
+    assert (project / "ViT-B-16.pt").read_bytes() == b"the user's"

@@ -25,7 +25,7 @@ from tests.catalogs import (
 )
 
 # timeout: a hang guard (a queue that never returns from wait), not a timed assert.
-pytestmark = [pytest.mark.usefixtures("engine_threads_end"), pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.usefixtures("engine_threads_end"), pytest.mark.timeout(60)]
 
 
 def test_jobs_limit_is_respected(make_queue):

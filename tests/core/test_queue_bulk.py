@@ -21,7 +21,7 @@ NAMES = ("a", "b", "c", "d", "e", "f")
 
 
 # timeout: a hang guard (a queue that never returns from wait), not a timed assert.
-pytestmark = [pytest.mark.usefixtures("engine_threads_end"), pytest.mark.timeout(120)]
+pytestmark = [pytest.mark.usefixtures("engine_threads_end"), pytest.mark.timeout(60)]
 
 
 class Events:

@@ -4,19 +4,27 @@ Retry is still wanted)."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import threading
+import time
 
 import pytest
 
 from ofa_manager.core import queue as queue_module
-from ofa_manager.core.credentials import TokenCache
+from ofa_manager.core.credentials import SERVICE, TokenCache
+from ofa_manager.core.file_status import State
+from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
-from ofa_manager.core.transfer_options import DownloadError, RateLimiter, TransferOptions
-from tests.catalogs import MiB, payload, wait_for
+from ofa_manager.core.transfer_options import Aborted, DownloadError, Progress, RateLimiter, TransferOptions
+from tests.catalogs import MiB, cli_env, entry, payload, wait_for, write_catalog
+from tests.queues import FAST, Recorder
 
-# A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds.
-pytestmark = pytest.mark.timeout(120)
+# A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds, and
+# a hanging mutant costs the mutation run this limit.
+pytestmark = pytest.mark.timeout(60)
 
 
 def test_clear_finished_keeps_failed_rows(make_queue, http_server):  # noqa: F811
@@ -99,6 +107,9 @@ def test_moving_by_nothing_or_an_unknown_key_changes_nothing(make_queue):
     assert [(e.key, e.index) for _, e in recorder.events if e.kind == "moved"] == [(keys[0], 1)]
 
 
+# Its own hang guard, far above its tenth of a second: a mutant of wait() that ignores the limit hangs here
+# first, and a full mutation run meets a dozen of them.
+@pytest.mark.timeout(10)
 def test_wait_answers_false_while_something_can_still_run(make_queue):
     queue, library, _ = make_queue({"a": payload(1000)})
     queue.shutdown()  # a closed queue starts nothing: the item stays queued
@@ -428,3 +439,290 @@ def test_an_event_handler_that_fails_stops_no_download_nor_wait(make_queue, http
     assert queue.event_error is gone
     # Said once, not once per event.
     assert [r.getMessage() for r in caplog.records] == [f"download events are no longer shown: {gone!r}"]
+
+
+def test_a_file_removed_as_its_download_finishes_fails_its_row_and_is_saved_so(
+    make_queue, tmp_path, monkeypatch
+):
+    # `rm` between the engine's rename and the queue's look at the file cannot be timed with real parts: the
+    # real transfer runs whole, then the file is removed before the queue looks.
+    real_run = queue_module.Transfer.run
+
+    def run_then_remove(self):
+        real_run(self)
+        self.library.path(self.entry).unlink()
+
+    monkeypatch.setattr(queue_module.Transfer, "run", run_then_remove)
+    state_file = tmp_path / "queue.json"
+    queue, library, _ = make_queue({"a": payload(5000)}, state_file=state_file)
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(30)
+    item = queue.get(key)
+    gone = f"its file was removed from {library.root} as the download finished"
+    assert (item.state, item.error, item.error_kind) == (ItemState.FAILED, gone, "removed")
+    assert item.finished_at is not None
+    # Saved as it failed, not only at the exit.
+    failed = {"key": key, "entry_ids": ["a"], "state": "failed", "error": gone, "error_kind": "removed"}
+    assert saved_rows(state_file) == [failed]
+
+
+def test_a_finished_row_shows_the_file_as_it_is_and_no_speed_connections_or_message(
+    make_queue, tmp_path, monkeypatch
+):
+    # A file damaged between the engine's rename and the queue's look cannot be timed with real parts: the
+    # real transfer runs whole, then one byte of the file rots (same size and time) and a verify finds it.
+    real_run = queue_module.Transfer.run
+
+    def run_then_rot(self):
+        real_run(self)
+        path = self.library.path(self.entry)
+        st = os.stat(path)
+        with open(path, "r+b") as file:
+            file.seek(1000)
+            byte = file.read(1)
+            file.seek(1000)
+            file.write(bytes([byte[0] ^ 0xFF]))
+        os.utime(path, ns=(st.st_atime_ns, st.st_mtime_ns))
+        assert self.library.verify(self.entry).state is State.CORRUPT
+
+    monkeypatch.setattr(queue_module.Transfer, "run", run_then_rot)
+    state_file = tmp_path / "queue.json"
+    size = 300_000
+    queue, library, recorder = make_queue({"a": payload(size)}, jobs=1, state_file=state_file)
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(30)
+    item = queue.get(key)
+    # The file is there (damaged: the tree says so): the row is done, with the size that is there.
+    assert (item.state, item.done, item.total, item.error, item.error_kind) == (
+        ItemState.DONE,
+        size,
+        size,
+        None,
+        None,
+    )
+    assert (item.speed, item.eta, item.connections, item.message) == (0.0, None, 0, "")
+    assert item.finished_at is not None
+    assert recorder.changes(key)[-1][1].item == item
+    assert saved_rows(state_file) == []  # done: off the saved list at once, not only at the exit
+
+
+def test_by_default_two_files_download_at_once_in_threads_that_never_hold_up_an_exit(make_queue, http_server):
+    _, library, _ = make_queue({n: payload(400_000, i) for i, n in enumerate("abc")}, rate=256 * 1024)
+    recorder = Recorder()
+    queue = queue_module.DownloadQueue(library, on_event=recorder)  # every default
+    try:
+        assert queue.jobs == 2
+        keys = queue.add(list(library.catalog))
+        wait_for(lambda: all(queue.get(k).state.active for k in keys[:2]), what="two downloads")
+        workers = [t for t in threading.enumerate() if t.name == "ofa-download"]
+        assert len(workers) == 2 and all(t.daemon for t in workers)
+        assert queue.get(keys[2]).state is ItemState.QUEUED
+        assert queue.wait(60)
+    finally:
+        queue.shutdown()
+    assert recorder.max_active == 2
+    assert [queue.get(k).state for k in keys] == [ItemState.DONE] * 3
+
+
+class _Clock:
+    """The queue's clock, moved by the test: reports a tenth of a second apart cannot be placed with a real
+    clock on a loaded machine. ``time()`` (a row's finishing time) stays the real one."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    time = staticmethod(time.time)
+
+
+def _report(state: str, done: int = 0, total: int | None = None, **fields) -> Progress:
+    values = dict(speed=0.0, eta=None, connections=0, message="")
+    values.update(fields)
+    return Progress(done=done, total=total, state=state, **values)
+
+
+def test_a_row_follows_the_transfers_reports_at_most_ten_a_second_and_every_change_of_state(
+    make_queue, monkeypatch
+):
+    # The transfer's reports are scripted at exact instants of the queue's clock (a real transfer's
+    # cannot be placed so); everything else, the queue, its worker and its events, is real.
+    clock = _Clock()
+    monkeypatch.setattr(queue_module, "time", clock)
+    script = [
+        # the same state a tenth of a second after the last shown (the start): shown
+        (0.1, _report("connecting", message="connecting to the server")),
+        # a new state at once: shown
+        (0.15, _report("downloading", 100, 1000, speed=50.0, eta=18.0, connections=2)),
+        # the same state within a tenth of a second: not shown
+        (0.2, _report("downloading", 150, 1000, speed=60.0, eta=14.0, connections=2)),
+        (0.5, _report("stalled", 160, 1000, message="no data for 30 s")),
+        # a reconnection knows no size nor bytes: the row keeps what it had
+        (0.6, _report("connecting", 0, 0, message="connecting again")),
+        # another process downloads the file: its bytes are shown
+        (0.7, _report("waiting", 400, 1000, message="another process downloads it")),
+        # the file's check counts the bytes hashed, not those downloaded: the row keeps its bytes
+        (0.8, _report("verifying", 5, 1000, speed=9.0)),
+        (0.9, _report("a state of a newer engine", 600, 1000)),  # not one the queue knows: not shown
+    ]
+
+    def scripted(self):
+        for at, report in script:
+            clock.now = at
+            self.on_progress(report)
+        raise DownloadError(self.entry.title, "the end of the script", kind=ErrorKind.NETWORK)
+
+    monkeypatch.setattr(queue_module.Transfer, "run", scripted)
+    queue, library, recorder = make_queue({"a": payload(1000)}, jobs=1)
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(30)
+    shown = [
+        (i.state, i.done, i.total, i.speed, i.eta, i.connections, i.message)
+        for i in (e.item for _, e in recorder.changes(key))
+    ]
+    assert shown == [
+        (ItemState.CONNECTING, 0, None, 0.0, None, 0, ""),  # started
+        (ItemState.CONNECTING, 0, None, 0.0, None, 0, "connecting to the server"),
+        (ItemState.DOWNLOADING, 100, 1000, 50.0, 18.0, 2, ""),
+        (ItemState.STALLED, 160, 1000, 0.0, None, 0, "no data for 30 s"),
+        (ItemState.CONNECTING, 160, 1000, 0.0, None, 0, "connecting again"),
+        (ItemState.WAITING, 400, 1000, 0.0, None, 0, "another process downloads it"),
+        (ItemState.VERIFYING, 400, 1000, 9.0, None, 0, ""),
+        (ItemState.FAILED, 400, 1000, 0.0, None, 0, ""),
+    ]
+    assert queue.get(key).error == "the end of the script"
+
+
+def test_a_report_from_a_transfer_that_is_stopping_changes_no_row(make_queue, monkeypatch):
+    # A transfer reporting once more after it was told to stop cannot be timed with real parts: the
+    # transfer's run waits for its stop, reports, and ends as a stopped transfer does.
+    def reports_after_its_stop(self):
+        self.abort.wait(30)
+        self.on_progress(_report("downloading", 500, 1000, speed=10.0, eta=50.0, connections=1))
+        raise Aborted()
+
+    monkeypatch.setattr(queue_module.Transfer, "run", reports_after_its_stop)
+    queue, library, recorder = make_queue({"a": payload(1000), "b": payload(1000, 1)})
+    a, b = queue.add(list(library.catalog))
+    wait_for(lambda: queue.get(a).state.active and queue.get(b).state.active, what="both to start")
+    queue.pause(a)
+    queue.shutdown()  # b stops too; both workers have ended when it returns
+    assert (queue.get(a).state, queue.get(a).done) == (ItemState.PAUSED, 0)
+    assert (queue.get(b).state, queue.get(b).done) == (ItemState.CONNECTING, 0)  # as the exit left it
+    assert not [e for _, e in recorder.events if e.item is not None and e.item.done]
+
+
+def test_a_wait_with_time_left_waits_for_the_downloads(make_queue, monkeypatch):
+    # The queue's clock stands still: the half second given never runs out, however slow the machine.
+    monkeypatch.setattr(queue_module, "time", _Clock())
+    queue, library, _ = make_queue({"a": payload(200_000)}, rate=400 * 1024)
+    (key,) = queue.add(list(library.catalog))
+    assert queue.wait(0.5) is True
+    assert queue.get(key).state is ItemState.DONE
+
+
+def test_a_transfer_that_fails_as_the_queue_shuts_down_is_saved_to_resume(make_queue, monkeypatch, tmp_path):
+    # As for a pause: a failure at the very moment of the exit cannot be timed with real parts; the
+    # transfer's run waits for its stop and then fails.
+    def fails_when_stopped(self):
+        self.abort.wait(30)
+        raise DownloadError(self.entry.title, "connection reset", kind=ErrorKind.NETWORK)
+
+    monkeypatch.setattr(queue_module.Transfer, "run", fails_when_stopped)
+    state_file = tmp_path / "queue.json"
+    queue, library, _ = make_queue({"a": payload(1000)}, state_file=state_file)
+    (key,) = queue.add(list(library.catalog))
+    wait_for(lambda: queue.get(key).state is ItemState.CONNECTING, what="the download to start")
+    queue.shutdown()
+    item = queue.get(key)
+    assert (item.state, item.error) == (ItemState.CONNECTING, None)  # as the exit left it, not failed
+    assert saved_rows(state_file) == [{"key": key, "entry_ids": ["a"], "state": "queued"}]
+
+
+def test_the_keyring_is_asked_once_per_host_for_all_the_queues_downloads(
+    make_queue, http_server, memory_keyring, monkeypatch
+):
+    _, library, _ = make_queue({"a": payload(10_000), "b": payload(10_000, 1)})
+    host = normalise_host(http_server.url("/a.pt"))
+    memory_keyring.set_password(SERVICE, host, "s3cret")
+    asked = []
+    real = memory_keyring.get_password
+    monkeypatch.setattr(memory_keyring, "get_password", lambda s, u: asked.append(u) or real(s, u))
+    queue = queue_module.DownloadQueue(library, FAST, jobs=1)  # its own token cache, as the window's
+    try:
+        keys = queue.add(list(library.catalog))
+        assert queue.wait(30)
+    finally:
+        queue.shutdown()
+    assert [queue.get(k).state for k in keys] == [ItemState.DONE] * 2
+    assert asked == [host]
+    assert {r.headers.get("authorization") for r in http_server.requests} == {"Bearer s3cret"}
+
+
+def test_every_event_names_the_rows_place_in_the_list(make_queue):
+    queue, library, recorder = make_queue({n: payload(1000, i) for i, n in enumerate("abc")})
+    queue.shutdown()  # closed: nothing starts, only the commands below change rows
+    a, b, c = queue.add(list(library.catalog), paused=True)
+    queue.cancel(a)
+    queue.resume(c)
+    queue.move(c, -1)
+    queue.pause(c)
+    events = [(e.kind, e.key, e.index) for _, e in recorder.events]
+    assert events == [
+        ("added", a, 0),
+        ("added", b, 1),
+        ("added", c, 2),
+        ("removed", a, -1),
+        ("changed", c, 1),
+        ("moved", c, 0),
+        ("changed", c, 0),
+    ]
+
+
+def test_the_saved_queue_is_written_without_waiting_for_the_disk(make_queue, tmp_path, monkeypatch):
+    # It is written at every command (a click in the window): a crash loses only the restart memory.
+    state_file = tmp_path / "queue.json"
+    queue, library, _ = make_queue({n: payload(1000, i) for i, n in enumerate("ab")}, state_file=state_file)
+    queue.shutdown()
+    synced = []
+    real = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: synced.append(fd) or real(fd))
+    a, b = queue.add(list(library.catalog), paused=True)
+    queue.resume(a)
+    queue.move(b, -1)
+    assert [row["key"] for row in saved_rows(state_file)] == [b, a]
+    assert synced == []
+
+
+RESTORE_IN_A_PROCESS = """
+import json
+import sys
+from pathlib import Path
+from ofa_manager.core.catalog import load_catalog
+from ofa_manager.core.library import Library
+from ofa_manager.core.queue import DownloadQueue
+
+library = Library(Path(sys.argv[1]), load_catalog([Path(sys.argv[2])]))
+queue = DownloadQueue(library, state_file=Path(sys.argv[3]))
+print(json.dumps([queue.restore(resume=False), [item.error for item in queue.items()]]))
+"""
+
+
+def test_the_saved_queue_is_read_as_utf8_whatever_the_locale(tmp_path, models_dir):
+    # The locale's encoding is fixed when Python starts: a process started with the plain C locale (ASCII,
+    # neither coerced nor in UTF-8 mode), as on a server or under a minimal session.
+    catalog = write_catalog(tmp_path / "c.json", [entry("a", "http://127.0.0.1:9/a.pt")])
+    state_file = tmp_path / "queue.json"
+    row = {"entry_ids": ["a"], "state": "failed", "error": "le serveur a répondu 404", "error_kind": "http"}
+    state_file.write_text(json.dumps({"version": 1, "items": [row]}, ensure_ascii=False), encoding="utf-8")
+    env = cli_env(LC_ALL="C", LANG="C", PYTHONUTF8="0", PYTHONCOERCECLOCALE="0")
+    done = subprocess.run(
+        [sys.executable, "-c", RESTORE_IN_A_PROCESS, str(models_dir), str(catalog), str(state_file)],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [1, ["le serveur a répondu 404"]]

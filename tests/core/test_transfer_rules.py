@@ -557,3 +557,176 @@ def test_a_mirror_that_never_answers_its_head_is_given_up_after_the_transfers_ti
         assert str(info.value).startswith("M: every source failed: ")
     finally:
         listener.close()
+
+
+NOT_FOUND = b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+
+
+class MainUrlHoldingItsHead:
+    """The main URL's server: each GET answered 404 at once, each HEAD held unanswered until the end (only a
+    timeout, or shutting the transfer's sockets down, wakes it)."""
+
+    def __init__(self):
+        self.listener = socket.socket()
+        self.listener.bind(("127.0.0.1", 0))
+        self.listener.listen(8)
+        self.listener.settimeout(60)  # a hang guard
+        self.head_asked = threading.Event()
+        self.held: list[socket.socket] = []
+        self.thread = threading.Thread(target=self._serve, name="test-main-url")
+        self.thread.start()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.listener.getsockname()[1]}{path}"
+
+    def _serve(self):
+        while True:
+            try:
+                connection = self.listener.accept()[0]
+            except OSError:
+                return
+            connection.settimeout(60)
+            request = connection.recv(4096)
+            if request.startswith(b"HEAD "):
+                self.held.append(connection)
+                self.head_asked.set()
+            else:
+                connection.sendall(NOT_FOUND)
+                connection.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def close(self):
+        if self.listener.fileno() != -1:
+            self.listener.shutdown(socket.SHUT_RDWR)  # wakes the accept
+            self.listener.close()
+        self.thread.join()
+        for connection in self.held:  # a HEAD still waiting fails now
+            connection.close()
+
+
+def test_the_main_urls_head_before_a_mirror_is_given_up_after_the_transfers_timeout(
+    tmp_path, models_dir, http_server
+):
+    data = payload(1000)
+    http_server.add("/mirror.pt", data)
+    with MainUrlHoldingItsHead() as main:
+        library = library_of(
+            tmp_path, models_dir, entry("m", main.url("/main.pt"), mirrors=[http_server.url("/mirror.pt")])
+        )
+        # A hang guard far beyond the half-second timeouts, far below the 15 s a HEAD waits by default.
+        final = run_guarded(
+            Transfer(library, library.catalog.get("m"), fast_options(retries=0, timeout=0.5)), limit=10
+        )
+        assert main.head_asked.is_set()
+    # The main URL told nothing to compare with: the mirror is used.
+    assert final.read_bytes() == data
+
+
+def test_a_pause_while_the_main_url_is_asked_for_its_fingerprints_takes_effect_at_once(
+    tmp_path, models_dir, http_server
+):
+    http_server.add("/mirror.pt", payload(1000))
+    with MainUrlHoldingItsHead() as main:
+        library = library_of(
+            tmp_path, models_dir, entry("m", main.url("/main.pt"), mirrors=[http_server.url("/mirror.pt")])
+        )
+        abort = threading.Event()
+        # The HEAD waits an hour: only shutting the transfer's own sockets down wakes it.
+        transfer = Transfer(
+            library, library.catalog.get("m"), fast_options(retries=0, timeout=3600.0), abort=abort
+        )
+        outcome = []
+
+        def work():
+            try:
+                transfer.run()
+            except (Aborted, DownloadError) as exc:
+                outcome.append(type(exc).__name__)
+
+        worker = threading.Thread(target=work)
+        worker.start()
+        try:
+            assert main.head_asked.wait(60)
+            abort.set()
+            worker.join(30)  # a hang guard: far less than the hour the HEAD would wait
+            assert not worker.is_alive() and outcome == ["Aborted"]
+        finally:
+            abort.set()
+            main.close()
+            worker.join()
+    assert "GET" not in [r.method for r in http_server.requests_for("/mirror.pt")]
+
+
+@pytest.mark.parametrize("record", [False, True], ids=["fresh", "record-of-no-bytes"])
+def test_a_server_advertising_ranges_it_ignores_is_read_on_one_connection(
+    tmp_path, models_dir, http_server, record
+):
+    # Every GET is answered 200 with the whole object, yet with "Accept-Ranges: bytes": only a 200 to an
+    # If-Range request (the object changed) lets more connections ask for ranges.
+    data = payload(4 * MiB)
+    route = http_server.add(PATH, data, ignore_range=True, headers={"Accept-Ranges": "bytes"})
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    if record:  # a record of this very object that holds no byte yet: nothing to resume, no If-Range
+        library.part_path(m).write_bytes(b"")
+        library.write_record(
+            m, {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None, "ranges": []}
+        )
+    final = run_guarded(Transfer(library, m, fast_options(connections=4, min_segment=MiB)))
+    assert final.read_bytes() == data
+    gets = [r for r in http_server.requests_for(PATH) if r.method == "GET"]
+    assert len(gets) == 1 and "if-range" not in gets[0].headers
+
+
+def test_the_request_for_the_first_answer_is_reported_as_connecting(tmp_path, models_dir, http_server):
+    data = payload(1000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    states = []
+    final = run_guarded(Transfer(library, m, fast_options(), on_progress=lambda p: states.append(p.state)))
+    assert final.read_bytes() == data
+    assert states[0] == "connecting" and states[-1] == "done"
+
+
+@pytest.mark.parametrize("ranges", [[], [[MiB, 2 * MiB]]], ids=["no-bytes", "second-half"])
+def test_a_416_to_a_resume_of_a_known_size_starts_over_at_once_not_as_a_retry(
+    tmp_path, models_dir, http_server, ranges
+):
+    # The object the record names no longer has the byte asked for: no retry is spent on it (none is left).
+    data = payload(2 * MiB)
+    route = http_server.add(PATH, data, statuses=[416])
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    library.part_path(m).write_bytes(bytes(MiB) + data[MiB:] if ranges else b"")
+    record = {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None, "ranges": ranges}
+    library.write_record(m, record)
+    final = run_guarded(Transfer(library, m, fast_options(retries=0, connections=1)))
+    assert final.read_bytes() == data
+    gets = [r for r in http_server.requests_for(PATH) if r.method == "GET"]
+    assert [(r.status, r.headers.get("range"), "if-range" in r.headers) for r in gets] == [
+        (416, "bytes=0-", bool(ranges)),
+        (206, "bytes=0-", False),
+    ]
+
+
+def test_a_web_page_as_the_first_answer_is_named_with_the_checkpoint_and_its_type(
+    tmp_path, models_dir, http_server
+):
+    http_server.add(PATH, b"<html>log in</html>", content_type="text/html; charset=utf-8")
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    error = failure(library, m)
+    assert str(error) == f"{m.title}: the server returned a web page, not a file (text/html)"
+    assert error.kind is ErrorKind.HTTP
+
+
+def test_a_first_request_that_cannot_connect_is_named_with_the_networks_reason(tmp_path, models_dir):
+    with socket.socket() as closed:  # a port nobody listens on: the connection is refused
+        closed.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{closed.getsockname()[1]}{PATH}"
+        library, m = make_library(tmp_path, models_dir, url)
+        error = failure(library, m, retries=0)
+    assert str(error) == f"{m.title}: connection refused (gave up after 1 attempts)"
+    assert error.kind is ErrorKind.NETWORK

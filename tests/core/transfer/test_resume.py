@@ -203,3 +203,5 @@ def test_range_ignoring_server_with_known_size_survives_several_drops(tmp_path, 
     final = Transfer(library, m, options(retries=5, connections=4)).run()
     assert final.read_bytes() == data
     assert route.gets == 5  # four broken streams, each restarted from byte 0, then a whole one
+    # No range is asked for after a drop: this server would answer it with the whole file again.
+    assert [r.range for r in http_server.requests_for(PATH, "GET")] == ["bytes=0-"] * 5

@@ -83,7 +83,12 @@ def test_a_206_starting_before_the_asked_byte_is_not_spliced_in(tmp_path, models
     assert route.shift_times == 0  # one answer did start 1000 bytes early
     assert final.read_bytes() == data
     asked = [r.range for r in body_requests(http_server, PATH)]
-    assert asked[:2] == ["bytes=100-", f"bytes={2 * MiB + 100}-{4 * MiB - 1}"]
+    assert asked[0] == "bytes=100-" and "bytes=0-" in asked  # the shifted answer made it start over
+    # Before that, the second hole is asked for from its first missing byte, by the second connection or,
+    # when the first one finished its hole before the second was started, by the first (the other then
+    # asks for half of it): the requests may reach the server in either order.
+    starts = [int(r.split("=")[1].split("-")[0]) for r in asked[1 : asked.index("bytes=0-")]]
+    assert starts and min(starts) == 2 * MiB + 100
 
 
 @pytest.fixture

@@ -224,7 +224,9 @@ def test_a_body_trickling_below_the_floor_is_a_stall_and_a_new_connection_finish
     assert final.read_bytes() == data
     gets = http_server.requests_for(PATH, "GET")
     assert len(gets) == 2
-    assert range_start(gets[1]) >= MiB  # resumed where the trickle was cut, not started over
+    # Resumed where the first answer was cut, not started over (normally in the trickle, past 1 MiB; a
+    # machine too loaded to read for the whole window may cut it earlier, which is a stall too).
+    assert 0 < range_start(gets[1]) <= gets[0].bytes_sent
     stalls = [p.message for p in progress if p.state == "stalled"]
     assert stalls and all("under 1.0 KiB/s for 3 s" in text for text in stalls)
 
