@@ -251,7 +251,7 @@ def _infer(model: dict[str, Tensor], architecture: str | None) -> dict[str, Any]
             width = tensor.shape[1]
     inferred: dict[str, Any] = {
         "embedding_width": width,
-        "size": OFA_WIDTHS.get(width),
+        "size": OFA_WIDTHS.get(width) if width else None,
         "encoder_layers": len(layers["encoder"]) or None,
         "decoder_layers": len(layers["decoder"]) or None,
         "resnet_layer3_blocks": len(blocks) or None,
