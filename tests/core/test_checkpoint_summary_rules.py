@@ -335,9 +335,9 @@ def test_the_verdict_names_what_loading_would_call():
         GlobalUse("posix.system", "dangerous"),
         GlobalUse("collections.OrderedDict", "torch"),
     ]
-    only_unknown = Pickle().describe({}, "mylab.Model")["verdict"]
-    assert (
-        only_unknown.summary == "loading it with weights_only=False would import or call unknown: mylab.Model"
+    only_unknown = Pickle().describe({}, "mylab.Model", "mylab.Trainer")["verdict"]
+    assert only_unknown.summary == (
+        "loading it with weights_only=False would import or call unknown: mylab.Model, mylab.Trainer"
     )
     only_dangerous = Pickle().describe({}, "os.system")["verdict"]
     assert (

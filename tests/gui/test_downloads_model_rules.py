@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from PySide6.QtCore import QModelIndex, Qt
 
-from ofa_manager.core.states import ErrorKind, ItemState, QueueEventKind
+from ofa_manager.core.states import ErrorKind, ItemState, QueueEventKind, QueueItem
 from ofa_manager.gui import downloads
 from ofa_manager.gui.delegates import StatusColors
 from ofa_manager.gui.i18n import duration_text, rate_text, size_text
@@ -135,6 +135,11 @@ def test_a_shared_file_names_its_checkpoints_and_a_failure_says_why(model_scene)
         item, state=ItemState.FAILED, error="404 Not Found", error_kind=ErrorKind.HTTP, message=""
     )
     assert state.data(Qt.ToolTipRole) == state.data()
+    # Only a failed row tells the engine's reason: a paused one keeps the last error to itself.
+    model_scene.change(
+        item, state=ItemState.PAUSED, error="connection reset by the server", error_kind=ErrorKind.NETWORK
+    )
+    assert state.data(Qt.ToolTipRole) == state.data() == "Paused"
 
 
 def test_sizes_of_rows_that_have_none_of_their_own(model_scene):
@@ -144,6 +149,9 @@ def test_sizes_of_rows_that_have_none_of_their_own(model_scene):
     assert model.index(0, downloads.COL_SIZE).data() == size_text(SIZES["big"])
     assert model.index(1, downloads.COL_SIZE).data() == "unknown"
     assert model.known_size(small) is None
+    # A screen reader hears the same word for the size nobody knows, not a count of no bytes.
+    assert model.index(1, downloads.COL_SIZE).data(downloads.ACCESSIBLE_TEXT) == "unknown"
+    assert model.index(1, downloads.COL_PROGRESS).data(downloads.ACCESSIBLE_DESCRIPTION) == "unknown"
     assert model.index(1, downloads.COL_PROGRESS).data() == ""
     assert model.index(1, downloads.COL_PROGRESS).data(downloads.PROGRESS) == downloads.NO_PROGRESS
     # Bytes without a size: the bytes so far, in both columns.
@@ -264,3 +272,11 @@ def test_changes_repaint_the_rows_and_columns_that_changed(model_scene):
     store.entries_changed.emit(["small"])
     store.statuses_changed.emit()
     assert spy.seen == [(QModelIndex(), 0, 2, downloads.COL_PROGRESS, downloads.COL_SIZE, [])] * 2
+
+
+def test_a_row_of_a_file_no_catalog_entry_names_has_no_size_nor_partial_data(model_scene, tmp_path):
+    model = downloads.DownloadsModel(model_scene.store)
+    stray = QueueItem(str(tmp_path / "elsewhere.pt"), (), "Elsewhere", ItemState.PAUSED)
+    assert model_scene.store.entries_of(stray.key) == []
+    assert model.known_size(stray) is None
+    assert model.with_partial_data(stray) is stray

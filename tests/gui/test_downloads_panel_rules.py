@@ -381,3 +381,12 @@ def test_the_list_sits_in_the_panel_with_its_margins(qtbot, model_scene):
         "row-down",
         "row-remove",
     ]
+
+
+def test_the_summary_takes_the_room_the_title_and_the_toolbar_leave(qtbot, model_scene):
+    panel = panel_of(qtbot, model_scene)
+    bar = panel.layout().itemAt(0).layout()  # the title, summary, toolbar row
+    title, summary, toolbar = (bar.itemAt(i).widget() for i in range(3))
+    assert summary is panel.summary and toolbar is panel.toolbar
+    assert title.width() == title.sizeHint().width() and toolbar.width() == toolbar.sizeHint().width()
+    assert summary.width() > title.width()
