@@ -34,6 +34,7 @@ mutant that crashes the tests' process (segfault) counts as killed. Not part of 
 from __future__ import annotations
 
 import argparse
+import ast
 import hashlib
 import json
 import os
@@ -688,25 +689,85 @@ def results_path(module: str) -> Path:
     return WORK / f"{module.replace('/', '_').removesuffix('.py')}.results.json"
 
 
-def previous_results(module: str) -> dict[str, str] | None:
-    """The statuses of the module's last run, if its source has not changed since; else None."""
+BAR = "\N{LATIN LETTER LATERAL CLICK}"  # mutmut's separator in a method's mutant names
+
+
+def function_digests(source: str) -> tuple[str, dict[str, str]]:
+    """The digest of the module's code outside its functions, and of each function and method, keyed as
+    mutmut names them (`x_name`, `xǁClassǁname`; a function nested in another is part of it)."""
+    lines = source.splitlines(keepends=True)
+    spans: dict[str, list[tuple[int, int]]] = {}
+
+    def add(key: str, node: ast.AST) -> None:
+        start = min([node.lineno, *(d.lineno for d in node.decorator_list)])
+        spans.setdefault(key, []).append((start, node.end_lineno))
+
+    functions = (ast.FunctionDef, ast.AsyncFunctionDef)
+    for node in ast.parse(source).body:
+        if isinstance(node, functions):
+            add(f"x_{node.name}", node)
+        elif isinstance(node, ast.ClassDef):
+            for item in node.body:
+                if isinstance(item, functions):
+                    add(f"x{BAR}{node.name}{BAR}{item.name}", item)
+    inside = {line for ranges in spans.values() for start, end in ranges for line in range(start, end + 1)}
+
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+    rest = digest("".join(line for number, line in enumerate(lines, 1) if number not in inside))
+    return rest, {
+        key: digest("\0".join("".join(lines[start - 1 : end]) for start, end in ranges))
+        for key, ranges in spans.items()
+    }
+
+
+def function_of(mutant: str) -> str:
+    """`ofa_manager.core.queue.xǁDownloadQueueǁ_pause__mutmut_20` -> `xǁDownloadQueueǁ_pause`."""
+    return mutant.rsplit("__mutmut_", 1)[0].rsplit(".", 1)[-1]
+
+
+def previous_results(module: str) -> tuple[dict[str, str], list[str]] | None:
+    """The statuses of the module's last run that still hold, and the functions changed since (whose mutants
+    are new). All of them while the source is unchanged. Where only some functions changed, the mutants of
+    the others keep their status, the rule mutmut itself follows between runs; a change outside functions
+    (a constant, an import, a class attribute) or an older results file without digests: None."""
     try:
         saved = json.loads(results_path(module).read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if saved.get("source_sha256") != source_digest(module) or not isinstance(saved.get("statuses"), dict):
+    statuses = saved.get("statuses")
+    if not isinstance(statuses, dict):
         return None
-    return saved["statuses"]
+    if saved.get("source_sha256") == source_digest(module):
+        return statuses, []
+    rest, digests = function_digests((REPO / "ofa_manager" / module).read_text(encoding="utf-8"))
+    old = saved.get("functions")
+    if not isinstance(old, dict) or saved.get("rest_sha256") != rest:
+        return None
+    changed = sorted(key for key, value in digests.items() if old.get(key) != value)
+    kept = {
+        name: status
+        for name, status in statuses.items()
+        if function_of(name) in digests and function_of(name) not in changed
+    }
+    return kept, changed
 
 
-def run_module(module: str, budget: float, mutmut: str, again: bool = False) -> dict:
-    before = previous_results(module) if again else None
-    if again and before is None:
+def run_module(module: str, budget: float, mutmut: str, again: bool = False, untried: bool = False) -> dict:
+    previous = previous_results(module) if again or untried else None
+    if (again or untried) and previous is None:
         print(f"{module}: no earlier run of this source to repeat; running all its mutants", flush=True)
+    before, changed = previous if previous is not None else (None, [])
+    if changed:
+        print(f"{module}: changed since its last run: {', '.join(changed)} (mutants new)", flush=True)
     # Only what the last run did not kill (or did not reach) is tried again: a new test cannot bring a killed
-    # mutant back to life while the module's source is unchanged. Timeouts are tried again too: on a loaded
-    # machine a slow run can pass for a hang.
-    rerun = sorted(name for name, status in (before or {}).items() if status not in DETECTED_FOR_GOOD)
+    # mutant back to life while its function is unchanged. Timeouts are tried again too: on a loaded machine
+    # a slow run can pass for a hang. --untried leaves survivors and timeouts as they are.
+    settled = DETECTED_FOR_GOOD + (("survived", "timeout", "suspicious") if untried else ())
+    rerun = sorted(name for name, status in (before or {}).items() if status not in settled)
+    prefix = "ofa_manager." + module.removesuffix(".py").removesuffix("/__init__").replace("/", ".") + "."
+    patterns = [f"{prefix}{key}__mutmut_*" for key in changed]
     work = scratch_copy(module)
     env = dict(
         os.environ,
@@ -717,11 +778,11 @@ def run_module(module: str, budget: float, mutmut: str, again: bool = False) -> 
     env.pop("PYTHONPATH", None)
     log = open(WORK / f"{work.name}.log", "w", encoding="utf-8")
     started = time.monotonic()
-    if before is not None and not rerun:
+    if before is not None and not rerun and not changed:
         log.close()
         return summarise(module, work, before, 0.0, True, 0, mutmut, env)
     proc = subprocess.Popen(
-        [mutmut, "run", "--max-children", "1", *rerun],
+        [mutmut, "run", "--max-children", "1", *rerun, *patterns],
         cwd=work,
         env=env,
         stdout=log,
@@ -746,19 +807,28 @@ def run_module(module: str, budget: float, mutmut: str, again: bool = False) -> 
     ).stdout
     statuses = dict(re.findall(r"^\s+(\S+): (.+)$", listing, re.MULTILINE))
     if before is not None:
-        # mutmut's fresh copy knows only the mutants it tried now: the rest keep their earlier status.
-        statuses = {
-            name: statuses.get(name, status) if name in rerun else status for name, status in before.items()
-        }
+        # mutmut's fresh copy knows only the mutants it tried now: the rest keep their earlier status. The
+        # mutants of a changed function are all new (their numbers may mean other changes now).
+        fresh = {name: status for name, status in statuses.items() if function_of(name) in changed}
+        kept = {name: statuses.get(name, old) if name in rerun else old for name, old in before.items()}
+        statuses = {**kept, **fresh}
     return summarise(module, work, statuses, seconds, finished, proc.returncode, mutmut, env)
 
 
 def summarise(
     module: str, work: Path, statuses: dict[str, str], seconds: float, finished: bool, returncode, mutmut, env
 ) -> dict:
+    rest, functions = function_digests((REPO / "ofa_manager" / module).read_text(encoding="utf-8"))
     results_path(module).write_text(
         json.dumps(
-            {"module": module, "source_sha256": source_digest(module), "statuses": statuses}, indent=1
+            {
+                "module": module,
+                "source_sha256": source_digest(module),
+                "rest_sha256": rest,
+                "functions": functions,
+                "statuses": statuses,
+            },
+            indent=1,
         ),
         encoding="utf-8",
     )
@@ -809,6 +879,11 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="try again only what the module's last run did not kill (its source unchanged); fresh coverage",
     )
+    parser.add_argument(
+        "--untried",
+        action="store_true",
+        help="like --again, but only the mutants never tried (survivors and timeouts keep their status)",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -827,7 +902,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{'total':>6} {'score':>7} {'time':>10}"
     )
     for module in modules:
-        print(score_line(run_module(module, args.budget * 60, mutmut, args.again)), flush=True)
+        print(score_line(run_module(module, args.budget * 60, mutmut, args.again, args.untried)), flush=True)
     print(f"survivors (with diffs): {WORK}/<module>.survivors.txt; mutmut's log: {WORK}/<module>.log")
     return 0
 
