@@ -24,9 +24,10 @@ surviving mutants with their diffs to `.mutation/<module>.survivors.txt` and eve
 `.mutation/<module>.results.json`. The score is (killed + timeout) / mutants tried: a timeout is a mutant the
 tests caught by hanging (the copy's wall-clock limit is 40 times the tests' own time, so a loaded machine
 rarely makes one, and `--again` tries timeouts again). `--again` tries only the mutants the last run did not
-kill (coverage collected afresh, so new tests count) and keeps the other
-statuses, provided the module's source is the same as then; otherwise it runs them all. While a mutant is
-tried, its tests run fastest first (mutmut stops at the first failure).
+kill (coverage collected afresh, so new tests count) and keeps the other statuses while the function each
+mutant lives in is unchanged (a changed function's mutants are new and are tried; a change outside functions
+means a full run). `--untried` tries only what was never tried. While a mutant is tried, its tests run
+fastest first (mutmut stops at the first failure).
 The window's item models (gui/) run offscreen against tests that build them without the main window; a
 mutant that crashes the tests' process (segfault) counts as killed. Not part of the default test run.
 """
