@@ -563,7 +563,7 @@ def test_a_row_follows_the_transfers_reports_at_most_ten_a_second_and_every_chan
         # another process downloads the file: its bytes are shown
         (0.7, _report("waiting", 400, 1000, message="another process downloads it")),
         # the file's check counts the bytes hashed, not those downloaded: the row keeps its bytes
-        (0.8, _report("verifying", 5, 1000, speed=9.0)),
+        (0.8, _report("verifying", 5, 1000, speed=9.0, eta=3.0, connections=1, message="checking the file")),
         (0.9, _report("a state of a newer engine", 600, 1000)),  # not one the queue knows: not shown
     ]
 
@@ -588,7 +588,8 @@ def test_a_row_follows_the_transfers_reports_at_most_ten_a_second_and_every_chan
         (ItemState.STALLED, 160, 1000, 0.0, None, 0, "no data for 30 s"),
         (ItemState.CONNECTING, 160, 1000, 0.0, None, 0, "connecting again"),
         (ItemState.WAITING, 400, 1000, 0.0, None, 0, "another process downloads it"),
-        (ItemState.VERIFYING, 400, 1000, 9.0, None, 0, ""),
+        (ItemState.VERIFYING, 400, 1000, 9.0, 3.0, 1, "checking the file"),
+        # the end clears the figures of a running transfer
         (ItemState.FAILED, 400, 1000, 0.0, None, 0, ""),
     ]
     assert queue.get(key).error == "the end of the script"
