@@ -16,10 +16,11 @@ from ofa_manager.core import queue as queue_module
 from ofa_manager.core.credentials import SERVICE, TokenCache
 from ofa_manager.core.file_status import State
 from ofa_manager.core.hosts import normalise_host
+from ofa_manager.core.library import Library
 from ofa_manager.core.queue import ItemState
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer_options import Aborted, DownloadError, Progress, RateLimiter, TransferOptions
-from tests.catalogs import MiB, cli_env, entry, payload, wait_for, write_catalog
+from tests.catalogs import MiB, cli_env, entry, load, payload, wait_for, write_catalog
 from tests.queues import FAST, Recorder
 
 # A hang guard (a mutant of wait() that never returns), not a timed assert: each test takes seconds, and
@@ -563,7 +564,7 @@ def test_a_row_follows_the_transfers_reports_at_most_ten_a_second_and_every_chan
         # another process downloads the file: its bytes are shown
         (0.7, _report("waiting", 400, 1000, message="another process downloads it")),
         # the file's check counts the bytes hashed, not those downloaded: the row keeps its bytes
-        (0.8, _report("verifying", 5, 1000, speed=9.0)),
+        (0.8, _report("verifying", 5, 1000, speed=9.0, eta=3.0, connections=1, message="checking the file")),
         (0.9, _report("a state of a newer engine", 600, 1000)),  # not one the queue knows: not shown
     ]
 
@@ -588,7 +589,8 @@ def test_a_row_follows_the_transfers_reports_at_most_ten_a_second_and_every_chan
         (ItemState.STALLED, 160, 1000, 0.0, None, 0, "no data for 30 s"),
         (ItemState.CONNECTING, 160, 1000, 0.0, None, 0, "connecting again"),
         (ItemState.WAITING, 400, 1000, 0.0, None, 0, "another process downloads it"),
-        (ItemState.VERIFYING, 400, 1000, 9.0, None, 0, ""),
+        (ItemState.VERIFYING, 400, 1000, 9.0, 3.0, 1, "checking the file"),
+        # the end clears the figures of a running transfer
         (ItemState.FAILED, 400, 1000, 0.0, None, 0, ""),
     ]
     assert queue.get(key).error == "the end of the script"
@@ -726,3 +728,58 @@ def test_the_saved_queue_is_read_as_utf8_whatever_the_locale(tmp_path, models_di
     )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout) == [1, ["le serveur a répondu 404"]]
+
+
+def test_a_file_that_completes_as_it_is_paused_is_done(make_queue, monkeypatch):
+    # The last bytes arriving at the very moment of a pause cannot be timed with real parts: the real
+    # transfer runs whole, then waits for the pause before it returns.
+    real_run = queue_module.Transfer.run
+
+    def completes_then_waits_for_the_pause(self):
+        real_run(self)
+        self.abort.wait(30)
+
+    monkeypatch.setattr(queue_module.Transfer, "run", completes_then_waits_for_the_pause)
+    queue, library, _ = make_queue({"a": payload(5000)})
+    a = library.catalog.get("a")
+    (key,) = queue.add([a])
+    wait_for(lambda: library.status(a).state is State.DOWNLOADED, what="the file in place")
+    queue.pause(key)
+    assert queue.wait(30)
+    item = queue.get(key)
+    assert (item.state, item.done, item.total) == (ItemState.DONE, 5000, 5000)
+
+
+def test_a_new_row_names_the_checkpoint_and_its_size_as_the_catalog_gives_them(
+    make_queue, tmp_path, models_dir, http_server
+):
+    http_server.add("/a.pt", payload(1000))
+    http_server.add("/b.pt", payload(1000, 1))
+    rows = [
+        entry("a", http_server.url("/a.pt"), title="Model A", size=1000),
+        entry("b", http_server.url("/b.pt")),
+    ]
+    library = Library(models_dir, load(write_catalog(tmp_path / "sized.json", rows)))
+    queue, library, recorder = make_queue({}, library=library)
+    queue.shutdown()  # closed: the rows stay as added
+    queue.add(list(library.catalog), paused=True)
+    assert [(i.title, i.total) for i in queue.items()] == [("Model A", 1000), ("B", None)]
+    assert [e.item for _, e in recorder.events if e.kind == "added"] == queue.items()
+
+
+def test_a_finished_file_added_again_runs_again_under_every_entry_that_named_it(
+    make_queue, tmp_path, models_dir, http_server
+):
+    data = payload(10_000)
+    http_server.add("/s.pt", data)
+    rows = [entry("x", http_server.url("/s.pt")), entry("y", http_server.url("/s.pt"))]
+    library = Library(models_dir, load(write_catalog(tmp_path / "shared.json", rows)))
+    queue, library, recorder = make_queue({}, library=library)
+    (key,) = queue.add([library.catalog.get("x")])
+    assert queue.wait(30) and queue.get(key).state is ItemState.DONE
+    mark = len(recorder.events)
+    assert queue.add([library.catalog.get("y")]) == [key]  # Download again, from the other entry
+    requeued = recorder.events[mark][1].item
+    assert (requeued.state, requeued.entry_ids) == (ItemState.QUEUED, ("x", "y"))
+    assert queue.wait(30)
+    assert (queue.get(key).state, queue.get(key).entry_ids) == (ItemState.DONE, ("x", "y"))

@@ -35,6 +35,7 @@ def test_a_good_record_is_trusted():
     assert problem(size=0, ranges=[], expected_size=0) is None
     assert problem(size=MAX_FILE_SIZE, ranges=[], expected_size=None) is None
     assert problem(etag="x" * 1024, last_modified='"W/abc"') is None
+    assert problem(etag="x", last_modified="y") is None  # one character is a validator too
     assert problem(server_crc64="0123456789abcdef", server_md5="0123456789abcdef" * 2) is None
     assert problem(started=0, updated=1.5) is None
     assert problem(started=None, updated=None) is None
