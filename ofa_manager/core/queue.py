@@ -331,19 +331,19 @@ class DownloadQueue:
         self._idle.notify_all()
 
     def _run(self, job: _Job) -> None:
-        entry = self.library.catalog.get(job.item.entry_ids[0])
-        transfer = Transfer(
-            self.library,
-            entry,
-            self.options,
-            limiter=self.limiter,
-            tokens=self.tokens,
-            on_progress=lambda p: self._progress(job, p),
-            abort=job.abort,
-        )
-        outcome: dict = {}
+        # Everything the worker does is inside the try: a worker that died before it could say so would leave
+        # its row "connecting" and wait() waiting for ever.
         try:
-            transfer.run()
+            entry = self.library.catalog.get(job.item.entry_ids[0])
+            Transfer(
+                self.library,
+                entry,
+                self.options,
+                limiter=self.limiter,
+                tokens=self.tokens,
+                on_progress=lambda p: self._progress(job, p),
+                abort=job.abort,
+            ).run()
             status = self.library.status(entry)  # one look at the final path: its size is what is there
             size = status.bytes
             if status.state in (State.DOWNLOADED, State.CORRUPT):

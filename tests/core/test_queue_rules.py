@@ -231,6 +231,23 @@ def test_an_unexpected_error_in_a_download_fails_its_row_with_the_reason(make_qu
         assert "secret" not in item.error
 
 
+def test_a_download_that_cannot_even_start_fails_its_row_and_wait_returns(make_queue, monkeypatch):
+    # As above: the transfer's setup is made to raise (a bug, or a catalog entry gone), which real parts
+    # cannot stage. The worker must not die before it can say so: the row would stay "connecting" and wait()
+    # would never return.
+    def broken(*args, **kwargs):
+        raise RuntimeError("cannot set up")
+
+    monkeypatch.setattr(queue_module, "Transfer", broken)
+    queue, library, _ = make_queue({"a": payload(1000), "b": payload(1000, 1)}, jobs=1)
+    keys = queue.add(list(library.catalog))
+    assert queue.wait(30)
+    for key in keys:
+        item = queue.get(key)
+        assert (item.state, item.error_kind) == (ItemState.FAILED, "error")
+        assert item.error == "unexpected error: RuntimeError('cannot set up')"
+
+
 def test_resume_and_cancel_touch_only_the_file_named(make_queue, tmp_path):
     state_file = tmp_path / "queue.json"
     queue, library, recorder = make_queue(
