@@ -21,15 +21,15 @@ do not plant bugs by hand in the checkout while a run is going.
 
 Prints killed / survived / timeout / no tests / total and the score per module, and writes each module's
 surviving mutants with their diffs to `.mutation/<module>.survivors.txt` and every mutant's status to
-`.mutation/<module>.results.json`. The score is (killed + timeout) / mutants tried: a timeout is a mutant the
-tests caught by hanging (the copy's wall-clock limit is 40 times the tests' own time, so a loaded machine
-rarely makes one, and `--again` tries timeouts again). `--again` tries only the mutants the last run did not
-kill (coverage collected afresh, so new tests count) and keeps the other statuses while the function each
-mutant lives in is unchanged (a changed function's mutants are new and are tried; a change outside functions
-means a full run). `--untried` tries only what was never tried. While a mutant is tried, its tests run
-fastest first (mutmut stops at the first failure).
-The window's item models (gui/) run offscreen against tests that build them without the main window; a
-mutant that crashes the tests' process (segfault) counts as killed. Not part of the default test run.
+`bench/mutation-results/<module>.json` (committed: the next run, on any machine, starts from it). The score is
+(killed + timeout) / mutants tried: a timeout is a mutant the tests caught by hanging (the copy's wall-clock
+limit is 40 times the tests' own time, so a loaded machine rarely makes one, and `--again` tries timeouts
+again). `--again` tries only the mutants the last run did not kill (coverage collected afresh, so new tests
+count) and keeps the other statuses while the function each mutant lives in is unchanged (a changed function's
+mutants are new and are tried; a change outside functions means a full run). `--untried` tries only what was
+never tried. While a mutant is tried, its tests run fastest first (mutmut stops at the first failure). The
+window's item models (gui/) run offscreen against tests that build them without the main window; a mutant that
+crashes the tests' process (segfault) counts as killed. Not part of the default test run.
 """
 
 from __future__ import annotations
@@ -50,6 +50,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 WORK = REPO / ".mutation"
+# Each module's mutant statuses, committed: what `--again` and `--untried` start from on any machine.
+RESULTS = REPO / "bench" / "mutation-results"
 
 # Each module and the tests that cover it, from the fastest to the slowest. Window tests are left out (they
 # need a display and run for minutes); the command line's subprocess tests are in, see the docstring.
@@ -687,7 +689,64 @@ def source_digest(module: str) -> str:
 
 
 def results_path(module: str) -> Path:
-    return WORK / f"{module.replace('/', '_').removesuffix('.py')}.results.json"
+    return RESULTS / f"{module.replace('/', '_').removesuffix('.py')}.json"
+
+
+def module_prefix(module: str) -> str:
+    """`core/queue.py` -> `ofa_manager.core.queue.`, how mutmut's mutant names begin."""
+    return "ofa_manager." + module.removesuffix(".py").removesuffix("/__init__").replace("/", ".") + "."
+
+
+def pack_statuses(module: str, statuses: dict[str, str]) -> dict[str, dict[str, list[int]]]:
+    """`{name: status}` -> `{function: {status: [mutant numbers]}}`: what a module's results file holds, small
+    enough to commit (a module's status list is the bench's memory between machines)."""
+    packed: dict[str, dict[str, list[int]]] = {}
+    prefix = module_prefix(module)
+    for name, status in statuses.items():
+        function, number = name.removeprefix(prefix).rsplit("__mutmut_", 1)
+        packed.setdefault(function, {}).setdefault(status, []).append(int(number))
+    return {
+        function: {status: sorted(numbers) for status, numbers in sorted(by_status.items())}
+        for function, by_status in sorted(packed.items())
+    }
+
+
+def unpack_statuses(module: str, packed: dict[str, dict[str, list[int]]]) -> dict[str, str]:
+    prefix = module_prefix(module)
+    return {
+        f"{prefix}{function}__mutmut_{number}": status
+        for function, by_status in packed.items()
+        for status, numbers in by_status.items()
+        for number in numbers
+    }
+
+
+def save_results(module: str, statuses: dict[str, str]) -> None:
+    """Write the module's statuses with the digests that say, next time, which of them still hold: one JSON
+    object per line of functions, so a diff of a new run shows the functions whose statuses changed."""
+    rest, functions = function_digests((REPO / "ofa_manager" / module).read_text(encoding="utf-8"))
+    head = {"module": module, "source_sha256": source_digest(module), "rest_sha256": rest}
+    packed = pack_statuses(module, statuses)
+    lines = [json.dumps(head)[:-1] + ","]
+    lines.append(' "functions": {')
+    lines.append(
+        ",\n".join(f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in sorted(functions.items()))
+    )
+    lines.append(' },\n "statuses": {')
+    lines.append(",\n".join(f"  {json.dumps(key)}: {json.dumps(value)}" for key, value in packed.items()))
+    lines.append(" }\n}\n")
+    path = results_path(module)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines), encoding="utf-8")
+
+
+def load_results(module: str) -> dict | None:
+    try:
+        saved = json.loads(results_path(module).read_text(encoding="utf-8"))
+        saved["statuses"] = unpack_statuses(module, saved["statuses"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    return saved
 
 
 BAR = "\N{LATIN LETTER LATERAL CLICK}"  # mutmut's separator in a method's mutant names
@@ -733,9 +792,8 @@ def previous_results(module: str) -> tuple[dict[str, str], list[str]] | None:
     are new). All of them while the source is unchanged. Where only some functions changed, the mutants of
     the others keep their status, the rule mutmut itself follows between runs; a change outside functions
     (a constant, an import, a class attribute) or an older results file without digests: None."""
-    try:
-        saved = json.loads(results_path(module).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+    saved = load_results(module)
+    if saved is None:
         return None
     statuses = saved.get("statuses")
     if not isinstance(statuses, dict):
@@ -767,7 +825,7 @@ def run_module(module: str, budget: float, mutmut: str, again: bool = False, unt
     # a slow run can pass for a hang. --untried leaves survivors and timeouts as they are.
     settled = DETECTED_FOR_GOOD + (("survived", "timeout", "suspicious") if untried else ())
     rerun = sorted(name for name, status in (before or {}).items() if status not in settled)
-    prefix = "ofa_manager." + module.removesuffix(".py").removesuffix("/__init__").replace("/", ".") + "."
+    prefix = module_prefix(module)
     patterns = [f"{prefix}{key}__mutmut_*" for key in changed]
     work = scratch_copy(module)
     env = dict(
@@ -819,20 +877,7 @@ def run_module(module: str, budget: float, mutmut: str, again: bool = False, unt
 def summarise(
     module: str, work: Path, statuses: dict[str, str], seconds: float, finished: bool, returncode, mutmut, env
 ) -> dict:
-    rest, functions = function_digests((REPO / "ofa_manager" / module).read_text(encoding="utf-8"))
-    results_path(module).write_text(
-        json.dumps(
-            {
-                "module": module,
-                "source_sha256": source_digest(module),
-                "rest_sha256": rest,
-                "functions": functions,
-                "statuses": statuses,
-            },
-            indent=1,
-        ),
-        encoding="utf-8",
-    )
+    save_results(module, statuses)
     counts = Counter(statuses.values())
     survivors = [name for name, status in statuses.items() if status in ("survived", "no tests")]
     # One process writes every survivor's diff (`mutmut show` per mutant takes seconds each).

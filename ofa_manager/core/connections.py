@@ -159,9 +159,10 @@ class Connections(TransferState):
         """Copy the body into the file at the slot's offset until the slot is finished."""
         raw = response.raw
         # http.client's readinto fills one reusable buffer: no fresh 1 MiB object (and its page faults)
-        # per chunk, which is what keeps one connection at the speed of curl.
-        body = getattr(raw, "_fp", None)
-        readinto = getattr(body, "readinto", None)
+        # per chunk, which is what keeps one connection at the speed of curl. urllib3's response wraps an
+        # http.client response (`_fp`), which undoes the chunked coding and never decodes the content.
+        body = raw._fp
+        readinto = body.readinto
         view = memoryview(bytearray(self.options.chunk))
         limiter = self.limiter
         # A read returns only when its whole chunk has arrived; on a slow link a 1 MiB read would hold
@@ -183,10 +184,7 @@ class Connections(TransferState):
             if want == 0:
                 break
             began = time.monotonic()
-            if readinto is not None:
-                chunk = view[: readinto(view[:want])]
-            else:
-                chunk = memoryview(raw.read(want, decode_content=False))
+            chunk = view[: readinto(view[:want])]
             took = max(time.monotonic() - began, 1e-3)
             step = max(least, min(self.options.chunk, int(len(chunk) / took * READ_SECONDS)))
             expected = self.expected_size
@@ -213,10 +211,7 @@ class Connections(TransferState):
                 raise _DiskError(exc) from exc
             plan.advance(slot, len(chunk))
             limiter.consume(len(chunk), self.abort)
-        fully_read = (
-            body.isclosed() if body is not None and readinto is not None else raw.length_remaining == 0
-        )
-        if fully_read:
+        if body.isclosed():
             raw.release_conn()  # the connection goes back to the pool for the next range
         else:
             # The slot was shortened by a helper connection: the rest of this body is not ours.

@@ -377,11 +377,8 @@ class Transfer(Connections, Finishing):
         while True:
             if self.abort.is_set():
                 raise Aborted()
-            start = plan.free[0][0] if plan.free else (plan.prefix() if plan.size is None else 0)
-            if plan.size is None and plan.done:
-                # Without a known size there is nothing to resume against.
-                plan = _Plan(None, [])
-                start = 0
+            # A plan without a size holds no done ranges (a resume record needs the size): it starts at 0.
+            start = plan.free[0][0] if plan.free else 0
             headers = {"Range": f"bytes={start}-"} if not self._one_stream else {}
             if validator and plan.done and not self._one_stream:
                 headers["If-Range"] = validator

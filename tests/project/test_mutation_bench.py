@@ -56,24 +56,13 @@ def bench(tmp_path, monkeypatch):
     (tmp_path / "ofa_manager" / "core" / "sample.py").write_text(SOURCE, encoding="utf-8")
     monkeypatch.setattr(module, "REPO", tmp_path)
     monkeypatch.setattr(module, "WORK", tmp_path / ".mutation")
+    monkeypatch.setattr(module, "RESULTS", tmp_path / "bench" / "mutation-results")
     (tmp_path / ".mutation").mkdir()
     return module
 
 
 def save_results(bench, statuses):
-    rest, functions = bench.function_digests(SOURCE)
-    bench.results_path("core/sample.py").write_text(
-        json.dumps(
-            {
-                "module": "core/sample.py",
-                "source_sha256": bench.source_digest("core/sample.py"),
-                "rest_sha256": rest,
-                "functions": functions,
-                "statuses": statuses,
-            }
-        ),
-        encoding="utf-8",
-    )
+    bench.save_results("core/sample.py", statuses)
 
 
 def edit(bench, old, new):
@@ -139,6 +128,28 @@ def test_a_change_outside_functions_or_an_old_results_file_means_a_full_run(benc
     saved = json.loads(path.read_text(encoding="utf-8"))
     del saved["functions"]
     path.write_text(json.dumps(saved), encoding="utf-8")
+    assert saved["statuses"]["x_first"] == {"killed": [1], "survived": [2]}
     assert bench.previous_results("core/sample.py") == (MUTANTS, [])
     edit(bench, "return value + 1", "return value + 2")
+    assert bench.previous_results("core/sample.py") is None
+
+
+def test_the_results_file_is_small_grouped_and_read_back_whole(bench):
+    statuses = {f"ofa_manager.core.sample.x_first__mutmut_{n}": "killed" for n in range(1, 200)}
+    statuses["ofa_manager.core.sample.x_first__mutmut_57"] = "survived"
+    statuses[f"ofa_manager.core.sample.x{BAR}Box{BAR}size__mutmut_3"] = "no tests"
+    save_results(bench, statuses)
+    path = bench.results_path("core/sample.py")
+    assert path.parent == bench.RESULTS and path.name == "core_sample.json"
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    assert saved["statuses"]["x_first"]["survived"] == [57]
+    assert saved["statuses"]["x_first"]["killed"] == [n for n in range(1, 200) if n != 57]
+    assert saved["module"] == "core/sample.py" and set(saved["functions"]) == set(
+        bench.function_digests(SOURCE)[1]
+    )
+    assert bench.previous_results("core/sample.py") == (statuses, [])
+    # A package's __init__ is named as mutmut names it.
+    assert bench.module_prefix("cli/__init__.py") == "ofa_manager.cli."
+    # A damaged file is no earlier run, not a crash.
+    path.write_text('{"module": "core/sample.py", "statuses": [1, 2]}', encoding="utf-8")
     assert bench.previous_results("core/sample.py") is None
