@@ -65,7 +65,6 @@ class _Reporter:
         self._bars: dict[str, object] = {}
         self._last_line: dict[str, float] = {}
         self._waiting: set[str] = set()  # files whose other download was announced
-        self._positions = 0
 
     def __call__(self, event: QueueEvent) -> None:
         item = event.item
@@ -82,31 +81,14 @@ class _Reporter:
 
         from ofa_manager.core.states import ItemState
 
-        bar = self._bars.get(item.key)
-        if bar is None:
-            # Counts are plain bytes; the text is written by units.size (binary units, like the window).
-            bar = tqdm(
-                total=item.total or 0,
-                desc=", ".join(item.entry_ids),
-                position=self._positions,
-                leave=True,
-                file=self.stream,
-                dynamic_ncols=True,
-                bar_format="{desc}: {percentage:3.0f}%|{bar}| {unit}",
-            )
-            self._positions += 1
-            self._bars[item.key] = bar
         # Entries sharing the file join its download one by one: the bar names them all.
-        bar.desc = ", ".join(item.entry_ids)
-        if item.total and bar.total != item.total:
-            bar.total = item.total
-        if item.done >= bar.n:
-            bar.update(item.done - bar.n)
-        text = f"{units.size(item.done)} of {units.size(item.total)}"
-        if item.state in (ItemState.DOWNLOADING, ItemState.STALLED):
-            text += f", {units.rate(item.speed)}, {units.duration(item.eta)} left"
+        name = ", ".join(item.entry_ids)
         if item.state is ItemState.WAITING:
             text = f"{units.size(item.done)} of {units.size(item.total)} by the other process"
+        else:
+            text = f"{units.size(item.done)} of {units.size(item.total)}"
+        if item.state in (ItemState.DOWNLOADING, ItemState.STALLED):
+            text += f", {units.rate(item.speed)}, {units.duration(item.eta)} left"
         status = {
             "stalled": "reconnecting",
             "waiting": item.message or "waiting for another process",
@@ -114,11 +96,28 @@ class _Reporter:
             "done": "done",
             "failed": "failed",
         }.get(item.state.value)
-        bar.unit = f"{text} — {status}" if status else text
-        if item.state in (ItemState.DONE, ItemState.FAILED):
-            bar.close()
+        words = f"{text} — {status}" if status else text
+        bar = self._bars.get(item.key)
+        if bar is None:
+            # Counts are plain bytes; the words are written by units.size (binary units, like the window).
+            # Its first drawing already shows the file's name, share and words; the width follows the
+            # terminal's. Bars stay open until the command ends, so each file keeps the row it started on
+            # (tqdm gives a new bar the first row no open bar holds) whatever order the files finish in.
+            bar = self._bars[item.key] = tqdm(
+                total=item.total,  # None while the size is unknown: the bar stays empty
+                initial=item.done,
+                desc=name,
+                unit=words,
+                file=self.stream,
+                dynamic_ncols=True,
+                bar_format="{desc}: {percentage:3.0f}%|{bar}| {unit}",
+            )
         else:
-            bar.refresh()
+            bar.desc = name
+            bar.unit = words
+            bar.total = item.total
+            bar.n = item.done
+        bar.refresh()
 
     def _line(self, item) -> None:
         from ofa_manager.core.states import ItemState
