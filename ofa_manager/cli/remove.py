@@ -168,13 +168,21 @@ def _rm_to_trash(args) -> int:
     for entry, _ in targets:
         try:
             done = move_to_trash(library, entry, send2trash_function)
+        except Timeout:  # filelock's Timeout is an OSError: it comes first
+            refused.append(entry.id)
+            print(f"not moved to the trash: {entry.id}: another process is using the file", file=sys.stderr)
+            continue
         except (UnsafePathError, NotOursError, NoTrashError, FileNotFoundError) as exc:
             refused.append(str(exc))
             print(f"not moved to the trash: {exc}", file=sys.stderr)
             continue
-        except Timeout:
+        except OSError as exc:
+            # The trash itself failed (its folder broken or full): this file stays, the next is tried.
             refused.append(entry.id)
-            print(f"not moved to the trash: {entry.id}: another process is using the file", file=sys.stderr)
+            reason = exc.strerror or str(exc)
+            print(
+                f"not moved to the trash: {library.path(entry)}: the trash failed ({reason})", file=sys.stderr
+            )
             continue
         trashed += 1
         held += done.size

@@ -367,3 +367,89 @@ def test_rm_trash_names_every_other_entry_sharing_the_file(capsys, tmp_path, mod
     assert run_cli(capsys, *args, "download", "a")[0] == 0
     code, out, _ = run_cli(capsys, *args, "rm", "--trash", "a", "--yes")
     assert code == 0 and out.splitlines()[0].endswith(" — 4.9 KiB (also used by b, c)")
+
+
+def test_rm_partial_deletes_a_resume_record_left_without_its_partial_file(capsys, shelf):
+    record = shelf.dir / "good.pt.part.json"
+    record.write_text(json.dumps({"size": 300_000, "ranges": [[0, 1000]]}), encoding="utf-8")
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "good", "--partial", "--yes")
+    assert code == 0, err
+    assert out.splitlines() == [f"{shelf.dir / 'good.pt.part'} — 0 Bytes", "deleted 1 file(s), freed 0 Bytes"]
+    assert not record.exists()
+    # With neither, there is nothing to delete.
+    code, out, _ = run_cli(capsys, *shelf.args, "rm", "good", "--partial", "--yes")
+    assert code == 0 and out == "nothing to delete\n"
+
+
+def test_rm_of_a_file_counts_the_partial_data_beside_it(capsys, shelf):
+    get(capsys, shelf, "good")
+    # A new download of the same file had begun (a file the server changed): its data goes too.
+    (shelf.dir / "good.pt.part").write_bytes(b"p" * 8192)
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "good", "--yes")
+    assert code == 0, err
+    assert out.splitlines() == [
+        f"{shelf.dir / 'good.pt'} — 301.0 KiB",
+        "deleted 1 file(s), freed 301.0 KiB",
+    ]
+    assert not list(shelf.dir.glob("good.pt*"))
+
+
+def test_rm_force_of_a_file_not_ours_counts_the_partial_data_beside_it(capsys, shelf):
+    (shelf.dir / "good.pt").write_bytes(b"x" * 4096)
+    (shelf.dir / "good.pt.part").write_bytes(b"p" * 8192)
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "good", "--force", "--yes")
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"{shelf.dir / 'good.pt'} is not ours (") and lines[0].endswith(
+        "; --force deletes it"
+    )
+    assert lines[1] == f"{shelf.dir / 'good.pt'} — 12.0 KiB"
+    assert lines[-1] == "deleted 1 file(s), freed 12.0 KiB"
+    assert not list(shelf.dir.glob("good.pt*"))
+
+
+def test_rm_names_every_other_entry_sharing_the_file(capsys, tmp_path, models_dir, http_server):
+    from tests.catalogs import entry, write_catalog
+
+    http_server.add("/s.pt", b"s" * 5000)
+    catalog = write_catalog(
+        tmp_path / "c.json", [entry(i, http_server.url("/s.pt")) for i in ("a", "b", "c")]
+    )
+    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    assert run_cli(capsys, *args, "download", "a")[0] == 0
+    code, out, _ = run_cli(capsys, *args, "rm", "b", "--yes")
+    assert code == 0
+    assert out.splitlines() == [
+        f"{models_dir / 's.pt'} — 4.9 KiB (also used by a, c)",
+        "deleted 1 file(s), freed 4.9 KiB",
+    ]
+
+
+def test_rm_partial_of_a_backbone_says_nothing_of_what_it_serves(capsys, shelf):
+    # A partial backbone serves nothing yet: deleting it stops nothing from working (a plain rm of the
+    # same backbone, once downloaded, names what stops working: see the first test).
+    get(capsys, shelf, "shared-a")
+    (shelf.dir / "good.pt.part").write_bytes(b"p" * 4096)
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "good", "--partial", "--yes")
+    assert code == 0, err
+    assert out.splitlines() == [f"{shelf.dir / 'good.pt.part'} — 4.0 KiB", "deleted 1 file(s), freed 4.0 KiB"]
+
+
+def test_rm_trash_into_a_broken_trash_keeps_every_file_and_names_each(capsys, shelf, trash):
+    get(capsys, shelf, "good", "shared-a")
+    trash.mkdir(parents=True)
+    (trash / "files").write_text("a file where the trash keeps its files", encoding="utf-8")
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "shared-a", "--yes")
+    assert code == 1
+    assert out.splitlines() == [
+        f"{(shelf.dir / 'good.pt').resolve()} — 293.0 KiB",
+        f"{(shelf.dir / 'shared.pt').resolve()} — 195.3 KiB (also used by shared-b)",
+    ]
+    assert err.splitlines() == [
+        f"not moved to the trash: {(shelf.dir / name).resolve()}: the trash failed (Not a directory)"
+        for name in ("good.pt", "shared.pt")
+    ]
+    assert (shelf.dir / "good.pt").read_bytes() == shelf.files["good"]
+    assert (shelf.dir / "shared.pt").read_bytes() == shelf.files["shared"]
+    code, out, _ = run_cli(capsys, *shelf.args, "list", "--json")
+    assert {row["id"]: row["state"] for row in json.loads(out)}["good"] == "downloaded"
