@@ -115,9 +115,8 @@ class TransferState:
             raise DownloadError(self.entry.title, str(exc), kind=ErrorKind.HTTP)
         reason = str(exc) if isinstance(exc, (HttpStatusError, _Transient)) else describe_network_error(exc)
         if attempts >= self.options.retries:
-            raise DownloadError(
-                self.entry.title, f"{reason} (gave up after {attempts + 1} attempts)", kind=ErrorKind.NETWORK
-            )
+            tries = "1 attempt" if attempts == 0 else f"{attempts + 1} attempts"
+            raise DownloadError(self.entry.title, f"{reason} (gave up after {tries})", kind=ErrorKind.NETWORK)
         delay = self._backoff(attempts, getattr(exc, "retry_after", None))
         self._emit_state("stalled", force=True, message=f"{reason}; retrying in {delay:.0f} s")
         deadline = time.monotonic() + delay

@@ -290,7 +290,7 @@ def test_retries_come_from_the_settings_unless_given(capsys, shelf, http_server)
     settings.save(current)
     http_server.add("/good.pt", shelf.files["good"], statuses=[503] * 20)
     code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1")
-    assert code == 1 and "503 Service Unavailable (gave up after 1 attempts)" in err
+    assert code == 1 and "503 Service Unavailable (gave up after 1 attempt)" in err
     code, _, err = run_cli(capsys, *shelf.args, "download", "good", "--connections", "1", "--retries", "2")
     assert code == 1 and "503 Service Unavailable (gave up after 3 attempts)" in err
     # While it waits to try again, the line says so (nothing has arrived: no rate, no time left).

@@ -53,7 +53,7 @@ def test_under_a_bandwidth_limit_the_speed_floor_is_the_limits_smallest_share(
         run_guarded(Transfer(library, m, options, limiter=RateLimiter(64 * 1024)))
     assert str(info.value) == (
         "Model M: stalled: under 512 Bytes/s for 0.5 s (no byte counts below that speed) "
-        "(gave up after 1 attempts)"
+        "(gave up after 1 attempt)"
     )
     assert info.value.kind is ErrorKind.NETWORK
 
@@ -220,7 +220,7 @@ def test_a_slow_link_is_cut_for_what_it_brings_in_the_whole_window(tmp_path, mod
         run_guarded(Transfer(library, m, options))
     assert str(info.value) == (
         "Model M: stalled: under 1.0 KiB/s for 2 s (no byte counts below that speed) "
-        "(gave up after 1 attempts)"
+        "(gave up after 1 attempt)"
     )
 
 

@@ -728,5 +728,5 @@ def test_a_first_request_that_cannot_connect_is_named_with_the_networks_reason(t
         url = f"http://127.0.0.1:{closed.getsockname()[1]}{PATH}"
         library, m = make_library(tmp_path, models_dir, url)
         error = failure(library, m, retries=0)
-    assert str(error) == f"{m.title}: connection refused (gave up after 1 attempts)"
+    assert str(error) == f"{m.title}: connection refused (gave up after 1 attempt)"
     assert error.kind is ErrorKind.NETWORK

@@ -385,4 +385,4 @@ def test_a_first_answer_that_never_comes_is_given_up_after_the_transfers_timeout
         # A hang guard far beyond the half-second timeout, far below requests' own defaults.
         with pytest.raises(DownloadError) as info:
             run_guarded(Transfer(library, m, fast_options(retries=0, timeout=0.5)), limit=10)
-    assert info.value.kind is ErrorKind.NETWORK and "gave up after 1 attempts" in str(info.value)
+    assert info.value.kind is ErrorKind.NETWORK and "gave up after 1 attempt" in str(info.value)
