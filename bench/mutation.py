@@ -776,7 +776,10 @@ def function_digests(source: str) -> tuple[str, dict[str, str]]:
     def digest(text: str) -> str:
         return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
-    rest = digest("".join(line for number, line in enumerate(lines, 1) if number not in inside))
+    # Blank lines outside functions are not code: adding or removing a function moves some of them.
+    rest = digest(
+        "".join(line for number, line in enumerate(lines, 1) if number not in inside and line.strip())
+    )
     return rest, {
         key: digest("\0".join("".join(lines[start - 1 : end]) for start, end in ranges))
         for key, ranges in spans.items()

@@ -271,19 +271,7 @@ class Connections(TransferState):
         if not floor:
             return
         for slot in list(plan.slots):
-            response, samples = slot.response, slot.samples
-            if response is None or (samples and samples[-1][2] is not response):
-                samples.clear()  # a new answer starts a new window
-                if response is None:
-                    continue
-            samples.append((now, slot.pos, response))
-            while len(samples) > 2 and now - samples[1][0] >= window:
-                samples.popleft()
-            began, pos, _ = samples[0]
-            if now - began >= window and slot.pos - pos < floor * (now - began):
-                slot.too_slow = True
-                samples.clear()
-                _shutdown(response)  # the worker's read fails; it reconnects as after any stall
+            _watch_speed(slot, now, floor, window)
 
     def _speed_floor(self) -> int:
         floor = max(0, self.options.min_speed)
@@ -296,6 +284,24 @@ class Connections(TransferState):
             f"stalled: under {units.rate(self._speed_floor())} for {self.options.timeout:g} s "
             "(no byte counts below that speed)"
         )
+
+
+def _watch_speed(slot: _Slot, now: float, floor: int, window: float) -> None:
+    """One connection's window of (time, position) samples: cut it when, over the whole window, it brought
+    less than the floor asks for. A connection with no answer (waiting to reconnect) is no trickle."""
+    response, samples = slot.response, slot.samples
+    if response is None or (samples and samples[-1][2] is not response):
+        samples.clear()  # a new answer starts a new window
+    if response is None:
+        return
+    samples.append((now, slot.pos, response))
+    while len(samples) > 2 and now - samples[1][0] >= window:
+        samples.popleft()
+    began, pos, _ = samples[0]
+    if now - began >= window and slot.pos - pos < floor * (now - began):
+        slot.too_slow = True
+        samples.clear()
+        _shutdown(response)  # the worker's read fails; it reconnects as after any stall
 
 
 def _close(response) -> None:

@@ -109,6 +109,13 @@ def test_a_changed_function_loses_its_statuses_and_the_others_keep_theirs(bench)
     assert kept == {name: status for name, status in MUTANTS.items() if "x_first" not in name}
 
 
+def test_a_new_function_is_new_and_the_others_keep_their_statuses(bench):
+    save_results(bench, MUTANTS)
+    edit(bench, "\n\nclass Box:", "\n\ndef helper(value):\n    return value - 1\n\n\nclass Box:")
+    kept, changed = bench.previous_results("core/sample.py")
+    assert changed == ["x_helper"] and kept == MUTANTS
+
+
 def test_a_removed_function_takes_its_mutants_away(bench):
     save_results(bench, MUTANTS)
     edit(bench, "def first(value):\n    return value + 1\n", "")
