@@ -120,12 +120,14 @@ class _Reporter:
         bar.refresh()
 
     def _line(self, item) -> None:
+        # Python's standard error is never buffered (it writes through, on a pipe or a log file too): each
+        # line reaches whoever reads it as it is printed.
         from ofa_manager.core.states import ItemState
 
         now = time.monotonic()
         name = ", ".join(item.entry_ids)
         if item.state is ItemState.DONE:
-            print(f"done: {name} ({units.size(item.total)}) -> {item.key}", file=self.stream, flush=True)
+            print(f"done: {name} ({units.size(item.total)}) -> {item.key}", file=self.stream)
         elif item.state is ItemState.FAILED:
             pass  # reported once, with the reason, in the summary
         elif item.state is ItemState.WAITING and item.message:
@@ -133,13 +135,13 @@ class _Reporter:
             if item.key not in self._waiting:
                 self._waiting.add(item.key)
                 self._last_line[item.key] = now
-                print(f"{item.message}; waiting…", file=self.stream, flush=True)
+                print(f"{item.message}; waiting…", file=self.stream)
             elif now - self._last_line.get(item.key, 0) >= 5:
                 self._last_line[item.key] = now
                 from ofa_manager.core.elsewhere import OtherDownload
 
                 other = OtherDownload(Path(item.key).name, None, item.done, item.total)
-                print(f"{name}: the other process has {other.progress()}", file=self.stream, flush=True)
+                print(f"{name}: the other process has {other.progress()}", file=self.stream)
         elif (
             item.state in (ItemState.DOWNLOADING, ItemState.STALLED)
             and now - self._last_line.get(item.key, 0) >= 5
@@ -151,7 +153,6 @@ class _Reporter:
                 f"{name}: {pct} {units.size(item.done)} of {units.size(item.total)}, "
                 f"{units.rate(item.speed)}, {units.duration(item.eta)} left{extra}",
                 file=self.stream,
-                flush=True,
             )
 
     def close(self) -> None:
