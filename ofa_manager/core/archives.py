@@ -135,7 +135,7 @@ def unpack(
     """
     folder = folder_for(library, entry)
 
-    def result(outcome: Outcome, reason: str = "", found: list[Member] | None = None) -> UnpackResult:
+    def result(outcome: Outcome, reason: str, found: list[Member] | None = None) -> UnpackResult:
         return UnpackResult(entry.id, outcome, folder, found or [], reason)
 
     if not is_archive(entry):
@@ -172,7 +172,7 @@ def unpack(
             with zipfile.ZipFile(source) as archive:
                 found = check_members(
                     archive.infolist(),
-                    free=free_space(library.root) + _replaced_bytes(folder, record, again),
+                    free=free_space(library.root) + _replaced_bytes(record, again),
                     max_total=max_total,
                     max_members=max_members,
                     max_ratio=max_ratio,
@@ -222,7 +222,7 @@ def _verified_source(
     return after.path, after.sha256
 
 
-def _replaced_bytes(folder: Path, record: dict | None, again: bool) -> int:
+def _replaced_bytes(record: dict | None, again: bool) -> int:
     if not again or record is None:
         return 0
     return sum(m.size for m in record["members"])

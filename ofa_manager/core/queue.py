@@ -370,7 +370,8 @@ class DownloadQueue:
                     job, speed=0.0, eta=None, connections=0, message="", finished_at=time.time(), **outcome
                 )
                 self._save()
-            job.stop_reason = ""
+            # job.stop_reason stays as it is: a job with no thread counts for nothing, and _schedule
+            # clears it as it starts the job again.
             self._schedule()
             self._idle.notify_all()
 

@@ -58,7 +58,6 @@ class TransferState:
         self.session = session or make_session(max(4, self.options.connections + 2))
         self.expected_sha256 = library.expected_sha256(entry)
         self.expected_size = library.expected_size(entry)
-        self._state = "connecting"
         self._reconnecting = 0
         self._samples: collections.deque[tuple[float, int]] = collections.deque()
         self._last_emit = 0.0
@@ -78,15 +77,12 @@ class TransferState:
         self._removed = False
         self._one_stream = False
 
-    def _open(
-        self, url: str, headers: dict[str, str] | None = None, method: str = "GET"
-    ) -> requests.Response:
-        """A request with this transfer's session, tokens and timeouts (connect; stall while reading)."""
+    def _open(self, url: str, headers: dict[str, str]) -> requests.Response:
+        """A GET with this transfer's session, tokens and timeouts (connect; stall while reading)."""
         return open_url(
             self.session,
             url,
             self.tokens,
-            method=method,
             headers=headers,
             timeout=(self.options.connect_timeout, self.options.timeout),
         )
@@ -178,7 +174,6 @@ class TransferState:
         self.library.write_record(self.entry, record)
 
     def _emit_state(self, state: str, *, force: bool = False, message: str = "") -> None:
-        self._state = state
         self._emit(
             Progress(self._done, self.expected_size, 0.0, None, state, 0, display_url(self._url), message),
             force=force,
