@@ -19,7 +19,7 @@ def cmd_unpack(args) -> int:
 
     catalog = _catalog(args)
     library = _library(args, catalog)
-    entries = _select(catalog, args.ids, everything_when_empty=False)
+    entries = _select(catalog, args.ids)
     others = [e.id for e in entries if not archive_records.is_archive(e)]
     if others:
         raise UsageError(f"{', '.join(others)}: not a .zip archive; there is nothing to unpack")

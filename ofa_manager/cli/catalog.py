@@ -83,7 +83,7 @@ def cmd_lock(args) -> int:
 
     catalog = _catalog(args)
     library = _library(args, catalog)
-    entries = _select(catalog, args.ids, everything_when_empty=False) if args.ids else None
+    entries = _select(catalog, args.ids) if args.ids else None
     try:
         lock = build_lock(library, catalog, entries)
     except LockError as exc:

@@ -77,7 +77,7 @@ class FolderMovedError(Exception):
         )
 
 
-def _select(catalog: Catalog, ids: list[str], *, everything_when_empty: bool) -> list[Checkpoint]:
+def _select(catalog: Catalog, ids: list[str], *, everything_when_empty: bool = False) -> list[Checkpoint]:
     if not ids:
         return list(catalog) if everything_when_empty else []
     unknown = [i for i in ids if i not in catalog]

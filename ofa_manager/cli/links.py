@@ -27,7 +27,7 @@ def cmd_link(args) -> int:
     if args.name is not None and len(args.ids) > 1:
         raise UsageError("--as names one link: give one ID with it")
     catalog = _catalog(args)
-    entries = _select(catalog, args.ids, everything_when_empty=False)
+    entries = _select(catalog, args.ids)
     library = _library(args, catalog)
     try:
         results = [linking.link(library, e, Path(args.into), args.name, args.mode) for e in entries]

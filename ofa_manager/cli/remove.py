@@ -24,7 +24,7 @@ def cmd_rm(args) -> int:
 
     catalog = _catalog(args)
     library = _library(args, catalog)
-    entries = _select(catalog, args.ids, everything_when_empty=False)
+    entries = _select(catalog, args.ids)
     targets = []
     refused: list[str] = []
     for entry in library.one_per_file(entries):
@@ -92,7 +92,7 @@ def cmd_rm(args) -> int:
 def _rm_rejected(args) -> int:
     catalog = _catalog(args)
     library = _library(args, catalog)
-    entries = _select(catalog, args.ids, everything_when_empty=False)
+    entries = _select(catalog, args.ids)
     targets = [e for e in library.one_per_file(entries) if library.read_rejected(e) is not None]
     if not targets:
         print("no rejected download is kept for these checkpoints")
@@ -113,13 +113,13 @@ def _rm_rejected(args) -> int:
 def cmd_accept(args) -> int:
     catalog = _catalog(args)
     library = _library(args, catalog)
-    entries = _select(catalog, args.ids, everything_when_empty=False)
-    failed = 0
+    entries = _select(catalog, args.ids)
+    failed = False
     for entry in library.one_per_file(entries):
         try:
             status = library.accept_rejected(entry)
         except (UnsafePathError, NotOursError) as exc:
-            failed += 1
+            failed = True
             print(f"not accepted: {exc}", file=sys.stderr)
             continue
         reason = status.meta.get("rejected_reason") or "not verified"
@@ -139,7 +139,7 @@ def _rm_to_trash(args) -> int:
         raise UsageError("--trash moves only files ofa-manager downloaded; --force deletes permanently")
     catalog = _catalog(args)
     library = _library(args, catalog)
-    entries = _select(catalog, args.ids, everything_when_empty=False)
+    entries = _select(catalog, args.ids)
     targets, refused = [], []
     for entry in library.one_per_file(entries):
         status = library.status(entry)
@@ -165,31 +165,27 @@ def _rm_to_trash(args) -> int:
             print("nothing moved")
             return EXIT_OK
     trashed = held = 0
+    failed = False
     for entry, _ in targets:
         try:
             done = move_to_trash(library, entry, send2trash_function)
         except Timeout:  # filelock's Timeout is an OSError: it comes first
-            refused.append(entry.id)
-            print(f"not moved to the trash: {entry.id}: another process is using the file", file=sys.stderr)
-            continue
+            reason = f"{entry.id}: another process is using the file"
         except (UnsafePathError, NotOursError, NoTrashError, FileNotFoundError) as exc:
-            refused.append(str(exc))
-            print(f"not moved to the trash: {exc}", file=sys.stderr)
-            continue
+            reason = str(exc)
         except OSError as exc:
             # The trash itself failed (its folder broken or full): this file stays, the next is tried.
-            refused.append(entry.id)
-            reason = exc.strerror or str(exc)
-            print(
-                f"not moved to the trash: {library.path(entry)}: the trash failed ({reason})", file=sys.stderr
-            )
+            reason = f"{library.path(entry)}: the trash failed ({exc.strerror or exc})"
+        else:
+            trashed += 1
+            held += done.size
+            print(f"{done.path.name} moved to {done.where}")
             continue
-        trashed += 1
-        held += done.size
-        print(f"{done.path.name} moved to {done.where}")
+        failed = True
+        print(f"not moved to the trash: {reason}", file=sys.stderr)
     if trashed:
         print(
             f"moved {trashed} file(s) ({units.size(held)}) to the trash; "
             "they take their space until the trash is emptied"
         )
-    return EXIT_FAILED if refused else EXIT_OK
+    return EXIT_FAILED if refused or failed else EXIT_OK

@@ -453,3 +453,51 @@ def test_rm_trash_into_a_broken_trash_keeps_every_file_and_names_each(capsys, sh
     assert (shelf.dir / "shared.pt").read_bytes() == shelf.files["shared"]
     code, out, _ = run_cli(capsys, *shelf.args, "list", "--json")
     assert {row["id"]: row["state"] for row in json.loads(out)}["good"] == "downloaded"
+
+
+class AnsweredAfter(Terminal):
+    """A terminal whose user answers after something else changed the folder (another program, another
+    window) while the question was on the screen."""
+
+    def __init__(self, answer: str, meanwhile) -> None:
+        super().__init__(answer)
+        self.meanwhile = meanwhile
+
+    def readline(self, *args) -> str:
+        self.meanwhile()
+        return super().readline(*args)
+
+
+def test_rm_trash_of_files_changed_while_it_asked_moves_the_rest(capsys, monkeypatch, shelf, trash):
+    get(capsys, shelf, "good", "shared-a")
+    good, shared = (shelf.dir / "good.pt").resolve(), (shelf.dir / "shared.pt").resolve()
+
+    def meanwhile() -> None:
+        good.unlink()  # the first file listed is gone by the time the answer comes
+
+    monkeypatch.setattr("sys.stdin", AnsweredAfter("y\n", meanwhile))
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", "good", "shared-a")
+    assert code == 1
+    assert err == f"not moved to the trash: {good} is not there any more (remote)\n"
+    assert out.splitlines()[-2:] == [
+        "Move 2 file(s) to the trash? [y/N] shared.pt moved to the trash (shared.pt)",
+        "moved 1 file(s) (195.3 KiB) to the trash; they take their space until the trash is emptied",
+    ]
+    assert (trash / "files" / "shared.pt").read_bytes() == shelf.files["shared"]
+    assert not (trash / "files" / "good.pt").exists()
+
+
+def test_rm_trash_of_a_file_replaced_while_it_asked_leaves_it(capsys, monkeypatch, shelf, trash):
+    get(capsys, shelf, "good")
+    good = (shelf.dir / "good.pt").resolve()
+
+    def meanwhile() -> None:
+        good.unlink()
+        good.write_bytes(b"someone else's file")
+
+    monkeypatch.setattr("sys.stdin", AnsweredAfter("y\n", meanwhile))
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "--trash", "good")
+    assert code == 1
+    assert err.startswith(f"not moved to the trash: {good}: ") and err.endswith("; not moved to the trash\n")
+    assert good.read_bytes() == b"someone else's file" and not trash.exists()
+    assert "moved 1 file(s)" not in out
