@@ -447,7 +447,7 @@ MODULES: dict[str, list[str]] = {
         "tests/core/test_moved_folder.py",
     ],
     "cli/download.py": [
-        "tests/cli/test_download_bars.py",
+        "tests/cli/test_download_progress.py",
         "tests/cli/test_download_rules.py",
         "tests/cli/test_rules.py::test_jobs_3_downloads_three_files_at_once",
         "tests/cli/test_rules.py::test_jobs_1_downloads_one_file_at_a_time",

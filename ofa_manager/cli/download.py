@@ -55,11 +55,16 @@ def _options(args, saved: settings.Settings) -> tuple[TransferOptions, int, int]
     return options, args.jobs or saved.jobs, limit
 
 
+# Off a terminal, a file's progress line comes at most this often (seconds), so a log stays readable.
+LINE_EVERY = 5.0
+
+
 class _Reporter:
     """Progress for the terminal: tqdm bars on a TTY, plain lines otherwise."""
 
-    def __init__(self, stream) -> None:
+    def __init__(self, stream, clock=time.monotonic) -> None:
         self.stream = stream
+        self.clock = clock  # plain lines are spaced by it
         self.tty = stream.isatty()
         self._lock = threading.Lock()
         self._bars: dict[str, object] = {}
@@ -124,7 +129,7 @@ class _Reporter:
         # line reaches whoever reads it as it is printed.
         from ofa_manager.core.states import ItemState
 
-        now = time.monotonic()
+        now = self.clock()
         name = ", ".join(item.entry_ids)
         if item.state is ItemState.DONE:
             print(f"done: {name} ({units.size(item.total)}) -> {item.key}", file=self.stream)
@@ -136,7 +141,7 @@ class _Reporter:
                 self._waiting.add(item.key)
                 self._last_line[item.key] = now
                 print(f"{item.message}; waiting…", file=self.stream)
-            elif now - self._last_line.get(item.key, 0) >= 5:
+            elif now - self._last_line[item.key] >= LINE_EVERY:
                 self._last_line[item.key] = now
                 from ofa_manager.core.elsewhere import OtherDownload
 
@@ -144,7 +149,7 @@ class _Reporter:
                 print(f"{name}: the other process has {other.progress()}", file=self.stream)
         elif (
             item.state in (ItemState.DOWNLOADING, ItemState.STALLED)
-            and now - self._last_line.get(item.key, 0) >= 5
+            and now - self._last_line.get(item.key, -LINE_EVERY) >= LINE_EVERY
         ):
             self._last_line[item.key] = now
             pct = f"{100 * item.fraction:.0f}%" if item.fraction is not None else "?"

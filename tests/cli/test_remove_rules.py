@@ -483,7 +483,7 @@ def test_rm_trash_of_files_changed_while_it_asked_moves_the_rest(capsys, monkeyp
         "Move 2 file(s) to the trash? [y/N] shared.pt moved to the trash (shared.pt)",
         "moved 1 file(s) (195.3 KiB) to the trash; they take their space until the trash is emptied",
     ]
-    assert (trash / "files" / "shared.pt").read_bytes() == shelf.files["shared"]
+    assert (trash / "files" / "shared.pt").read_bytes() == shelf.files["shared"] and not shared.exists()
     assert not (trash / "files" / "good.pt").exists()
 
 

@@ -165,3 +165,65 @@ def test_the_bar_follows_the_terminal_width(pseudo_terminal):
     assert len(narrow[-1]) == 59 and narrow[-1].startswith("good:  25%|")
     assert len(wide[-1]) == 99 and wide[-1].startswith("good:  50%|")
     report.close()
+
+
+# -- off a terminal: plain lines ------------------------------------------------------------------------
+
+
+class Clock:
+    """The reporter's clock, moved by the test: lines are spaced by seconds that need not be waited for."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def lines_reporter():
+    screen, clock = io.StringIO(), Clock()
+    report = _Reporter(screen, clock=clock)
+    assert not report.tty
+    return report, screen, clock
+
+
+def test_off_a_terminal_a_line_at_once_then_one_every_five_seconds_per_file():
+    report, screen, clock = lines_reporter()
+    report(item(done=100 * KiB, total=400 * KiB, speed=50 * KiB, eta=6))
+    report(item(key="/m/b.pt", ids=("b",), done=KiB, total=None, speed=KiB, eta=None))  # its own spacing
+    clock.now = 4.9
+    report(item(done=200 * KiB, total=400 * KiB, speed=50 * KiB, eta=4))  # too soon: nothing
+    clock.now = 5.0
+    report(item(done=250 * KiB, total=400 * KiB, speed=50 * KiB, eta=3, state=ItemState.STALLED))
+    clock.now = 9.9
+    report(item(done=300 * KiB, total=400 * KiB, speed=50 * KiB, eta=2))  # 4.9 s after the last: nothing
+    report(item(state=ItemState.VERIFYING, done=400 * KiB, total=400 * KiB))
+    report(item(state=ItemState.CONNECTING, key="/m/c.pt", ids=("c",)))
+    report(item(state=ItemState.FAILED, key="/m/b.pt", ids=("b",), done=KiB))
+    report(item(state=ItemState.DONE, done=400 * KiB, total=400 * KiB))
+    report.close()
+    assert screen.getvalue().splitlines() == [
+        "good: 25% 100.0 KiB of 400.0 KiB, 50.0 KiB/s, 6 s left",
+        "b: ? 1.0 KiB of unknown, 1.0 KiB/s, unknown left",
+        "good: 62% 250.0 KiB of 400.0 KiB, 50.0 KiB/s, 3 s left reconnecting",
+        "done: good (400.0 KiB) -> /m/good.pt",
+    ]
+
+
+def test_off_a_terminal_waiting_for_another_process_says_so_then_its_progress():
+    report, screen, clock = lines_reporter()
+    waiting = {"state": ItemState.WAITING, "total": 4 * KiB, "message": "pid 7 is downloading good.pt"}
+    report(item(**waiting, done=KiB))
+    report(item(**waiting, done=KiB))  # said once
+    clock.now = 4.9
+    report(item(**waiting, done=2 * KiB))
+    clock.now = 5.0
+    report(item(**waiting, done=3 * KiB))
+    report(item(state=ItemState.WAITING, key="/m/b.pt", ids=("b",), done=KiB))  # no words yet: nothing
+    clock.now = 10.0
+    report(item(**{**waiting, "total": None}, done=3 * KiB))
+    assert screen.getvalue().splitlines() == [
+        "pid 7 is downloading good.pt; waiting…",
+        "good: the other process has 75 %, 3.0 KiB of 4.0 KiB",
+        "good: the other process has 3.0 KiB",
+    ]
