@@ -62,9 +62,9 @@ LINE_EVERY = 5.0
 class _Reporter:
     """Progress for the terminal: tqdm bars on a TTY, plain lines otherwise."""
 
-    def __init__(self, stream, clock=time.monotonic) -> None:
+    def __init__(self, stream, clock=None) -> None:
         self.stream = stream
-        self.clock = clock  # plain lines are spaced by it
+        self.clock = clock or time.monotonic  # plain lines are spaced by it
         self.tty = stream.isatty()
         self._lock = threading.Lock()
         self._bars: dict[str, object] = {}
