@@ -77,16 +77,17 @@ def cmd_rm(args) -> int:
             print("nothing deleted")
             return EXIT_OK
     freed = deleted = 0
+    failed = False
     for entry, _, _ in targets:
         try:
             freed += library.delete(entry, partial_only=args.partial, force=args.force)
             deleted += 1
-        except (UnsafePathError, NotOursError) as exc:
-            refused.append(str(exc))
+        except (UnsafePathError, NotOursError) as exc:  # changed since it was listed
+            failed = True
             print(f"not deleted: {exc}", file=sys.stderr)
     freed += _remove_unpacked(library, folders)
     print(f"deleted {deleted} file(s), freed {units.size(freed)}")
-    return EXIT_FAILED if refused else EXIT_OK
+    return EXIT_FAILED if refused or failed else EXIT_OK
 
 
 def _rm_rejected(args) -> int:

@@ -14,6 +14,7 @@ from ofa_manager import cli
 from ofa_manager.core import units
 from tests.archives import GOOD, build_zip
 from tests.catalogs import body_requests, engine_threads, entry, payload, rot, sha256, write_catalog
+from tests.scenes import Terminal
 
 IMAGE_GEN = """#!/usr/bin/env bash
 # Image generation in the style of OFA's run_scripts/image_gen: VQGAN and CLIP from the published zip.
@@ -67,7 +68,7 @@ def run(capsys, *args) -> tuple[int, str, str]:
     return code, out, err
 
 
-def test_download_unpack_verify_damage_again_and_rm(capsys, site):
+def test_download_unpack_verify_damage_again_and_rm(capsys, monkeypatch, site):
     code, _, err = run(capsys, *site.args, "download", "bundle", "--unpack")
     assert code == 0, err
     for name, data in MEMBERS.items():
@@ -82,9 +83,17 @@ def test_download_unpack_verify_damage_again_and_rm(capsys, site):
     code, out, _ = run(capsys, *site.args, "unpack", "bundle", "--again")
     assert code == 0 and "unpacked 4 file(s)" in out
     assert run(capsys, *site.args, "verify")[0] == 0
-    # rm: the archive and its folder, both named before the question.
+    # rm: the archive and its folder, both named before the question, which counts both.
+    archive = (site.dir / "ofa_clip_vqgan.zip").stat().st_size
+    both = units.size(archive + sum(len(data) for data in MEMBERS.values()))
+    monkeypatch.setattr("sys.stdin", Terminal("n\n"))
+    code, out, _ = run(capsys, *site.args, "rm", "bundle")
+    assert code == 0 and out.splitlines()[-1] == (
+        f"Delete 1 file(s) and 1 unpacked folder(s), freeing {both}? [y/N] nothing deleted"
+    )
     code, out, _ = run(capsys, *site.args, "rm", "bundle", "--yes")
     assert code == 0, out
+    assert out.splitlines()[-1] == f"deleted 1 file(s), freed {both}"
     assert "ofa_clip_vqgan/ —" in out and "unpacked folder" in out
     unpacked = units.size(sum(len(data) for data in MEMBERS.values()))
     assert (
@@ -98,7 +107,8 @@ def test_download_unpack_verify_damage_again_and_rm(capsys, site):
 def test_rm_keep_unpacked_and_rm_off_a_terminal_asks_for_yes(capsys, site):
     assert run(capsys, *site.args, "download", "bundle", "--unpack")[0] == 0
     code, _, err = run(capsys, *site.args, "rm", "bundle")
-    assert code == 2 and "--yes" in err and site.folder.is_dir()
+    assert code == 2 and err == "ofa-manager: error: not on a terminal: add --yes to delete without asking\n"
+    assert site.folder.is_dir()
     code, out, _ = run(capsys, *site.args, "rm", "bundle", "--yes", "--keep-unpacked")
     assert code == 0 and "unpacked folder" not in out and "unpacked from" not in out
     assert not (site.dir / "ofa_clip_vqgan.zip").exists()

@@ -501,3 +501,42 @@ def test_rm_trash_of_a_file_replaced_while_it_asked_leaves_it(capsys, monkeypatc
     assert err.startswith(f"not moved to the trash: {good}: ") and err.endswith("; not moved to the trash\n")
     assert good.read_bytes() == b"someone else's file" and not trash.exists()
     assert "moved 1 file(s)" not in out
+
+
+def test_rm_partial_of_a_file_with_a_new_download_begun_keeps_the_file(capsys, shelf):
+    get(capsys, shelf, "good")
+    (shelf.dir / "good.pt.part").write_bytes(b"p" * 8192)
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "good", "--partial", "--yes")
+    assert code == 0, err
+    assert out.splitlines() == [f"{shelf.dir / 'good.pt.part'} — 8.0 KiB", "deleted 1 file(s), freed 8.0 KiB"]
+    assert (shelf.dir / "good.pt").read_bytes() == shelf.files["good"]
+    assert not (shelf.dir / "good.pt.part").exists()
+
+
+def test_rm_of_a_link_at_the_partial_files_name_names_that_path(capsys, shelf, tmp_path):
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.write_bytes(b"not ours")
+    (shelf.dir / "good.pt.part").symlink_to(elsewhere)
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "good", "--yes")
+    assert code == 1 and out == "nothing to delete\n"
+    assert err == (
+        f"not deleted: {shelf.dir / 'good.pt.part'}: a symbolic link is at good.pt.part; "
+        "ofa-manager leaves it alone\n"
+    )
+    assert elsewhere.read_bytes() == b"not ours" and (shelf.dir / "good.pt.part").is_symlink()
+
+
+def test_rm_of_a_file_replaced_while_it_asked_leaves_it_and_deletes_the_rest(capsys, monkeypatch, shelf):
+    get(capsys, shelf, "good", "shared-a")
+    good = shelf.dir / "good.pt"
+
+    def meanwhile() -> None:
+        good.unlink()
+        good.write_bytes(b"someone else's file")
+
+    monkeypatch.setattr("sys.stdin", AnsweredAfter("y\n", meanwhile))
+    code, out, err = run_cli(capsys, *shelf.args, "rm", "good", "shared-a")
+    assert code == 1
+    assert err.startswith("not deleted: ") and str(good.resolve()) in err and err.count("\n") == 1
+    assert out.splitlines()[-1].endswith("[y/N] deleted 1 file(s), freed 195.3 KiB")
+    assert good.read_bytes() == b"someone else's file" and not (shelf.dir / "shared.pt").exists()
