@@ -685,8 +685,8 @@ def scratch_copy(module: str) -> Path:
     return work
 
 
-def source_digest(module: str) -> str:
-    return hashlib.sha256((REPO / "ofa_manager" / module).read_bytes()).hexdigest()
+def source_digest(module: str, root: Path | None = None) -> str:
+    return hashlib.sha256(((root or REPO) / "ofa_manager" / module).read_bytes()).hexdigest()
 
 
 def results_path(module: str) -> Path:
@@ -722,11 +722,14 @@ def unpack_statuses(module: str, packed: dict[str, dict[str, list[int]]]) -> dic
     }
 
 
-def save_results(module: str, statuses: dict[str, str]) -> None:
+def save_results(module: str, statuses: dict[str, str], measured: Path | None = None) -> None:
     """Write the module's statuses with the digests that say, next time, which of them still hold: one JSON
     object per line of functions, so a diff of a new run shows the functions whose statuses changed."""
-    rest, functions = function_digests((REPO / "ofa_manager" / module).read_text(encoding="utf-8"))
-    head = {"module": module, "source_sha256": source_digest(module), "rest_sha256": rest}
+    # The digests are of the source the statuses were measured on (the run's scratch copy, `measured`): the
+    # checkout may have changed while the run went on, and its changed functions must count as changed.
+    root = measured or REPO
+    rest, functions = function_digests((root / "ofa_manager" / module).read_text(encoding="utf-8"))
+    head = {"module": module, "source_sha256": source_digest(module, root), "rest_sha256": rest}
     packed = pack_statuses(module, statuses)
     lines = [json.dumps(head)[:-1] + ","]
     lines.append(' "functions": {')
@@ -881,7 +884,7 @@ def run_module(module: str, budget: float, mutmut: str, again: bool = False, unt
 def summarise(
     module: str, work: Path, statuses: dict[str, str], seconds: float, finished: bool, returncode, mutmut, env
 ) -> dict:
-    save_results(module, statuses)
+    save_results(module, statuses, measured=work)
     counts = Counter(statuses.values())
     survivors = [name for name, status in statuses.items() if status in ("survived", "no tests")]
     # One process writes every survivor's diff (`mutmut show` per mutant takes seconds each).

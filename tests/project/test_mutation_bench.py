@@ -160,3 +160,14 @@ def test_the_results_file_is_small_grouped_and_read_back_whole(bench):
     # A damaged file is no earlier run, not a crash.
     path.write_text('{"module": "core/sample.py", "statuses": [1, 2]}', encoding="utf-8")
     assert bench.previous_results("core/sample.py") is None
+
+
+def test_statuses_are_kept_against_the_source_they_were_measured_on(bench, tmp_path):
+    # The run measured a copy taken when it began; the checkout changed meanwhile: that function is changed.
+    measured = tmp_path / "scratch"
+    (measured / "ofa_manager" / "core").mkdir(parents=True)
+    (measured / "ofa_manager" / "core" / "sample.py").write_text(SOURCE, encoding="utf-8")
+    edit(bench, "return value + 1", "return value + 2")
+    bench.save_results("core/sample.py", MUTANTS, measured=measured)
+    kept, changed = bench.previous_results("core/sample.py")
+    assert changed == ["x_first"] and not any("x_first" in name for name in kept)
