@@ -311,3 +311,88 @@ def test_after_two_connections_reconnect_at_once_the_download_shows_as_downloadi
     assert [r.status for r in gets(http_server)].count(503) == 2
     last_stall = len(states) - 1 - states[::-1].index("stalled")
     assert "downloading" in states[last_stall:], states
+
+
+# -- the speed floor's window, one connection at a time ----------------------------------------------------
+# _watch_speed is given the times; the answers are real streaming responses from the loopback server, so a
+# cut is seen as the supervisor's reader sees it: the connection's socket shut, its body ending early.
+
+
+@pytest.fixture
+def answers(http_server):
+    import requests
+
+    http_server.add(PATH, payload(MiB))
+    opened = []
+
+    def answer():
+        response = requests.get(http_server.url(PATH), stream=True, timeout=10)
+        opened.append(response)
+        return response
+
+    yield answer
+    for response in opened:
+        response.close()
+
+
+def watched(slot, timeline, floor=1000, window=2.0):
+    """Feed the slot's (time, position) samples one by one; the time of the first cut, or None."""
+    from ofa_manager.core.connections import _watch_speed
+
+    for now, pos in timeline:
+        slot.pos = pos
+        _watch_speed(slot, now, floor, window)
+        if slot.too_slow:
+            return now
+    return None
+
+
+def cut_off(response) -> bool:
+    """Whether the connection was shut: its body breaks off before its length."""
+    import urllib3.exceptions
+
+    try:
+        return len(response.raw.read(2 * MiB)) < MiB
+    except urllib3.exceptions.ProtocolError:
+        return True
+
+
+def test_a_connection_is_cut_once_a_whole_window_brings_less_than_the_floor(answers):
+    from ofa_manager.core.segments import _Slot
+
+    slot = _Slot(0, None)
+    slot.response = answers()
+    # 1,999 bytes in exactly 2 s at a floor of 1,000 B/s: cut at the first moment the window is whole.
+    assert watched(slot, [(0.0, 0), (1.0, 0), (2.0, 1999)]) == 2.0
+    assert not slot.samples and cut_off(slot.response)
+    # Exactly the floor is enough.
+    slot = _Slot(0, None)
+    slot.response = answers()
+    assert watched(slot, [(0.0, 0), (1.0, 1000), (2.0, 2000), (2.5, 2500)]) is None
+    assert list(slot.samples)[-1][:2] == (2.5, 2500) and not cut_off(slot.response)
+
+
+def test_the_window_moves_on_keeping_just_over_its_length(answers):
+    from ofa_manager.core.segments import _Slot
+
+    slot = _Slot(0, None)
+    slot.response = answers()
+    # A fast start then a trickle: 5,000 bytes by 2.5 s, then 100 in the next 2 s. Judged from 0 s the
+    # average is above the floor; the window is the last 2 s alone, and they bring 100 bytes: cut.
+    assert watched(slot, [(0.0, 0), (2.5, 5000), (4.5, 5100)]) == 4.5
+
+
+def test_a_connection_waiting_to_reconnect_or_on_a_new_answer_starts_a_new_window(answers):
+    from ofa_manager.core.segments import _Slot
+
+    slot = _Slot(0, None)
+    first = slot.response = answers()
+    assert watched(slot, [(0.0, 0), (1.0, 0)]) is None
+    slot.response = None  # dropped; waiting to reconnect
+    assert watched(slot, [(2.0, 0), (3.0, 0)]) is None and not slot.samples
+    slot.response = answers()  # the new answer is judged from its own start, not from 0 s
+    assert watched(slot, [(4.0, 0), (5.0, 0)]) is None and [s[0] for s in slot.samples] == [4.0, 5.0]
+    # Nor does an answer replaced without a gap carry the old one's samples.
+    slot.response = answers()
+    assert watched(slot, [(5.5, 0)]) is None and [s[0] for s in slot.samples] == [5.5]
+    assert watched(slot, [(7.5, 10)]) == 7.5 and not cut_off(first)
