@@ -38,12 +38,12 @@ def _options(args, saved: settings.Settings) -> tuple[TransferOptions, int, int]
     from ofa_manager.core.transfer_options import TransferOptions
 
     limit = saved.limit_rate
-    if getattr(args, "limit_rate", None):
+    if args.limit_rate:
         try:
             limit = units.parse_rate(args.limit_rate)
         except ValueError as exc:
             raise UsageError(f"--limit-rate: {exc}") from None
-    timeout = args.timeout if getattr(args, "timeout", None) is not None else saved.timeout
+    timeout = args.timeout if args.timeout is not None else saved.timeout
     if not 0 < timeout <= MAX_TIMEOUT:  # also refuses nan and inf; a socket cannot wait 1e300 s
         raise UsageError(f"--timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
     options = TransferOptions(
@@ -167,7 +167,6 @@ class _Reporter:
 
 
 def cmd_download(args) -> int:
-    from ofa_manager.core import credentials
     from ofa_manager.core.queue import DownloadQueue, ItemState
     from ofa_manager.core.transfer_options import RateLimiter
 
@@ -212,7 +211,6 @@ def cmd_download(args) -> int:
         options,
         jobs=jobs,
         limiter=RateLimiter(limit),
-        tokens=credentials.TokenCache(),
         on_event=reporter,
     )
     by_file: dict[Path, list[str]] = {}

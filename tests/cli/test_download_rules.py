@@ -587,3 +587,62 @@ def test_off_a_terminal_a_running_download_says_its_share_every_five_seconds(
         assert abs(int(share) - 100 * kib(come) / 293.0) <= 1
         assert re.fullmatch(r"\d+ (s|min)( \d+ s)?|\d+ h \d+ min|unknown", left)
     assert f"done: good (293.0 KiB) -> {shelf.dir.resolve() / 'good.pt'}" in lines
+
+
+def test_the_space_asked_for_counts_the_backbone_fetched_with_it(capsys, tmp_path, models_dir, http_server):
+    http_server.add("/base.pt", payload(1000))
+    http_server.add("/petl.pt", payload(1000))
+    catalog = write_catalog(
+        tmp_path / "b.json",
+        [
+            entry("base", http_server.url("/base.pt"), size=2**50),
+            entry("petl", http_server.url("/petl.pt"), size=1000, base="base"),
+        ],
+    )
+    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    code, _, err = run_cli(capsys, *args, "download", "petl", "--with-backbone")
+    assert code == 2 and err.splitlines()[-1].startswith("ofa-manager: error: these downloads need 1.0 PiB, ")
+    assert http_server.requests == []
+    code, _, err = run_cli(capsys, *args, "download", "petl", "--no-backbone")
+    assert code == 0 and "these downloads need" not in err, err
+
+
+def test_two_rejected_copies_are_named_together(capsys, tmp_path, models_dir, http_server):
+    for name in ("a", "b"):
+        http_server.add(f"/{name}.pt", payload(1000))
+    catalog = write_catalog(
+        tmp_path / "r.json",
+        [entry(name, http_server.url(f"/{name}.pt"), sha256="0" * 64) for name in ("a", "b")],
+    )
+    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    assert run_cli(capsys, *args, "download", "a", "b")[0] == 1
+    code, _, err = run_cli(capsys, *args, "download", "a", "b")
+    assert code == 2 and err.startswith("ofa-manager: error: a, b: a download that failed its check is kept")
+
+
+def test_a_stall_timeout_of_half_a_second_is_taken_and_used(capsys, shelf, http_server):
+    http_server.add("/good.pt", shelf.files["good"], stall_after=100_000, stall_seconds=5)
+    code, _, err = run_cli(
+        capsys, *shelf.args, "download", "good", "--connections", "1", "--retries", "0", "--timeout", "0.5"
+    )
+    # The server holds the body for 5 s; a stall timeout of 0.5 s gives up long before (the default waits).
+    assert code == 1 and "good" in err and "gave up after 1 attempt" in err, err
+    assert not (shelf.dir / "good.pt").exists()
+
+
+def test_two_missing_backbones_and_their_users_are_named_together(capsys, tmp_path, models_dir, http_server):
+    rows = []
+    for n in ("1", "2"):
+        http_server.add(f"/base{n}.pt", payload(1000))
+        http_server.add(f"/petl{n}.pt", payload(1000))
+        rows += [
+            entry(f"base{n}", http_server.url(f"/base{n}.pt")),
+            entry(f"petl{n}", http_server.url(f"/petl{n}.pt"), base=f"base{n}"),
+        ]
+    args = ["--dir", str(models_dir), "--catalog", str(write_catalog(tmp_path / "two.json", rows))]
+    code, _, err = run_cli(capsys, *args, "download", "petl1", "petl2")
+    assert code == 2 and err == (
+        "ofa-manager: error: petl1, petl2 need(s) the backbone base1, base2, which is not downloaded: "
+        "add --with-backbone to download it too, or --no-backbone\n"
+    )
+    assert http_server.requests == []
