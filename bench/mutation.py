@@ -6,6 +6,7 @@ Usage (from the checkout, with the `mutation` extra installed: `pip install -e '
     nice -n 19 python bench/mutation.py core/library.py  # named modules
     nice -n 19 python bench/mutation.py core/library.py --again  # only what its last run left alive
     python bench/mutation.py --list                      # the module -> tests table
+    python bench/mutation.py --scores                    # each module's stored score, nothing run
 
 Each module runs in its own scratch copy of the checkout (`.mutation/<module>/`, ignored by git) so the
 checkout is never touched: the copy gets a `[tool.mutmut]` section naming that one module and its tests,
@@ -922,11 +923,36 @@ def score_line(result: dict) -> str:
     )
 
 
+def print_scores(modules: list[str]) -> int:
+    """The score table from the stored statuses; a module whose source changed since is marked."""
+    print(f"{'module':<28} {'detected':>8} {'tried':>6} {'total':>6} {'score':>7}  source")
+    for module in modules:
+        saved = load_results(module)
+        if saved is None:
+            print(f"{module:<28} {'':>8} {'':>6} {'':>6} {'':>7}  never measured")
+            continue
+        counts = Counter(saved["statuses"].values())
+        tried = len(saved["statuses"]) - counts["not checked"]
+        detected = counts["killed"] + counts["segfault"] + counts["timeout"]
+        score = f"{100 * detected / tried:6.1f}%" if tried else "      –"
+        current = saved.get("source_sha256") == source_digest(module)
+        print(
+            f"{module:<28} {detected:>8} {tried:>6} {len(saved['statuses']):>6} {score}  "
+            f"{'as measured' if current else 'changed since'}"
+        )
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("modules", nargs="*", help="modules under ofa_manager/ (default: the fast ones)")
     parser.add_argument("--budget", type=float, default=20, help="minutes per module (default 20)")
     parser.add_argument("--list", action="store_true", help="print the module -> tests table and stop")
+    parser.add_argument(
+        "--scores",
+        action="store_true",
+        help="print each module's score from its stored statuses (bench/mutation-results/), run nothing",
+    )
     parser.add_argument(
         "--again",
         action="store_true",
@@ -942,6 +968,8 @@ def main(argv: list[str] | None = None) -> int:
         for module, tests in MODULES.items():
             print(f"{module:<28} {' '.join(tests)}")
         return 0
+    if args.scores:
+        return print_scores(args.modules or list(MODULES))
     modules = args.modules or FAST
     unknown = [m for m in modules if m not in MODULES]
     if unknown:

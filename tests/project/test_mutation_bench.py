@@ -171,3 +171,16 @@ def test_statuses_are_kept_against_the_source_they_were_measured_on(bench, tmp_p
     bench.save_results("core/sample.py", MUTANTS, measured=measured)
     kept, changed = bench.previous_results("core/sample.py")
     assert changed == ["x_first"] and not any("x_first" in name for name in kept)
+
+
+def test_the_scores_are_printed_from_the_stored_statuses(bench, capsys, monkeypatch):
+    monkeypatch.setattr(bench, "MODULES", {"core/sample.py": [], "core/other.py": []})
+    save_results(bench, {**MUTANTS, "ofa_manager.core.sample.x_second__mutmut_2": "timeout"})
+    assert bench.main(["--scores"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    # killed + timeout of the tried (one not checked): 2 / 4.
+    assert lines[1].split() == ["core/sample.py", "2", "4", "5", "50.0%", "as", "measured"]
+    assert lines[2].split() == ["core/other.py", "never", "measured"]
+    edit(bench, "return value + 1", "return value + 2")
+    bench.main(["--scores", "core/sample.py"])
+    assert capsys.readouterr().out.splitlines()[1].endswith("changed since")
