@@ -234,6 +234,15 @@ def test_a_status_is_reported_in_the_servers_own_words(tmp_path, models_dir, htt
     assert wait == "503 Upstream connection timed out; retrying in 0 s"
 
 
+def test_with_no_retries_the_one_attempt_is_counted_as_one(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(1000), statuses=[503] * 10)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=1000)
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
+    assert str(info.value) == "Model M: 503 Service Unavailable (gave up after 1 attempt)"
+    assert len(http_server.requests_for(PATH, "GET")) == 1
+
+
 def test_a_network_failure_is_reported_in_a_few_words(tmp_path, models_dir):
     listener = socket.socket()
     listener.bind(("127.0.0.1", 0))
