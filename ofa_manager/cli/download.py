@@ -248,7 +248,7 @@ def cmd_download(args) -> int:
             print(f"{', '.join(item.entry_ids)}: {_verified_words(status)}", file=sys.stderr)
     print(f"{len(done)} file(s) ready, {len(failed)} failed, in {library.root}", file=sys.stderr)
     code = EXIT_FAILED if failed else EXIT_OK
-    if getattr(args, "unpack", False):
+    if args.unpack:
         from ofa_manager.cli.archives import _unpack_downloaded
 
         code = max(code, _unpack_downloaded(library, entries))

@@ -646,3 +646,12 @@ def test_two_missing_backbones_and_their_users_are_named_together(capsys, tmp_pa
         "add --with-backbone to download it too, or --no-backbone\n"
     )
     assert http_server.requests == []
+
+
+def test_a_shared_file_that_fails_is_reported_under_every_title(capsys, shelf, http_server):
+    http_server.add("/shared.pt", b"", statuses=[404] * 10)
+    code, _, err = run_cli(capsys, *shelf.args, "download", "shared-a", "shared-b", "--no-backbone")
+    assert code == 1
+    assert [line for line in err.splitlines() if line.startswith("failed: ")] == [
+        "failed: Shared A, Shared B: 404 Not Found"
+    ]
