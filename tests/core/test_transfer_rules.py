@@ -730,3 +730,14 @@ def test_a_first_request_that_cannot_connect_is_named_with_the_networks_reason(t
         error = failure(library, m, retries=0)
     assert str(error) == f"{m.title}: connection refused (gave up after 1 attempt)"
     assert error.kind is ErrorKind.NETWORK
+
+
+def test_a_size_only_the_server_gives_is_checked_against_the_free_space(tmp_path, models_dir, http_server):
+    # The catalog gives no size; the server's first answer says 1 PiB (and the folder has far less).
+    http_server.add(PATH, payload(1000), statuses=[(200, {"Content-Length": str(2**50)}, b"")])
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    error = failure(library, m)
+    assert str(error).startswith("Model M: not enough disk space: needs 1.0 PiB, only ")
+    assert error.kind is ErrorKind.SPACE
+    assert len(http_server.requests_for(PATH, "GET")) == 1
+    assert not library.part_path(m).exists() and not library.path(m).exists()
