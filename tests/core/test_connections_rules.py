@@ -152,6 +152,29 @@ def test_the_reconnect_shows_as_stalled_and_the_download_as_downloading_again(
     assert "downloading" in after and after[-1] == "done"
 
 
+def test_while_the_one_connection_waits_to_reconnect_every_report_says_stalled(
+    tmp_path, models_dir, http_server
+):
+    # The answer drops after 200 000 bytes; the reconnect is told to wait a second. The reports of that
+    # second (several a second) all say "stalled": the download does not look as if it were running.
+    data = payload(MiB)
+    route, library, m = one_connection(
+        tmp_path,
+        models_dir,
+        http_server,
+        data,
+        drop_after=200_000,
+        statuses=[None, (503, {"Retry-After": "1"}, b"")],
+    )
+    states = []
+    transfer = Transfer(library, m, fast_options(connections=1), on_progress=lambda p: states.append(p.state))
+    assert run_guarded(transfer).read_bytes() == data
+    assert set(states) <= {"connecting", "downloading", "stalled", "verifying", "done"}, set(states)
+    first = states.index("stalled")
+    end = next(i for i in range(first, len(states)) if states[i] != "stalled")
+    assert end - first >= 3 and "downloading" not in states[first:end], states
+
+
 def test_each_connection_is_a_named_engine_thread_and_progress_counts_them(tmp_path, models_dir, http_server):
     data = payload(4 * MiB)
     # The first answer holds still after 256 KiB and every answer is paced: the other three connections
