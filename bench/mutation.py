@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import argparse
 import ast
+import fnmatch
 import hashlib
 import json
 import os
@@ -821,7 +822,14 @@ def previous_results(module: str) -> tuple[dict[str, str], list[str]] | None:
     return kept, changed
 
 
-def run_module(module: str, budget: float, mutmut: str, again: bool = False, untried: bool = False) -> dict:
+def run_module(
+    module: str,
+    budget: float,
+    mutmut: str,
+    again: bool = False,
+    untried: bool = False,
+    retry: tuple[str, ...] = (),
+) -> dict:
     previous = previous_results(module) if again or untried else None
     if (again or untried) and previous is None:
         print(f"{module}: no earlier run of this source to repeat; running all its mutants", flush=True)
@@ -832,7 +840,11 @@ def run_module(module: str, budget: float, mutmut: str, again: bool = False, unt
     # mutant back to life while its function is unchanged. Timeouts are tried again too: on a loaded machine
     # a slow run can pass for a hang. --untried leaves survivors and timeouts as they are.
     settled = DETECTED_FOR_GOOD + (("survived", "timeout", "suspicious") if untried else ())
-    rerun = sorted(name for name, status in (before or {}).items() if status not in settled)
+    rerun = sorted(
+        name
+        for name, status in (before or {}).items()
+        if status not in settled or (status not in DETECTED_FOR_GOOD and wanted_again(name, retry))
+    )
     prefix = module_prefix(module)
     patterns = [f"{prefix}{key}__mutmut_*" for key in changed]
     work = scratch_copy(module)
@@ -874,12 +886,30 @@ def run_module(module: str, budget: float, mutmut: str, again: bool = False, unt
     ).stdout
     statuses = dict(re.findall(r"^\s+(\S+): (.+)$", listing, re.MULTILINE))
     if before is not None:
-        # mutmut's fresh copy knows only the mutants it tried now: the rest keep their earlier status. The
-        # mutants of a changed function are all new (their numbers may mean other changes now).
-        fresh = {name: status for name, status in statuses.items() if function_of(name) in changed}
-        kept = {name: statuses.get(name, old) if name in rerun else old for name, old in before.items()}
-        statuses = {**kept, **fresh}
+        statuses = merge_statuses(before, statuses, set(rerun), changed)
     return summarise(module, work, statuses, seconds, finished, proc.returncode, mutmut, env)
+
+
+def wanted_again(mutant: str, patterns: tuple[str, ...]) -> bool:
+    """True when ``--retry`` names this mutant: a pattern over its short name
+    (``xǁTransferǁ_fetch__mutmut_47``, ``*_fetch__mutmut_4?``; ``|`` stands for mutmut's separator)."""
+    short = mutant.rsplit(".", 1)[-1]
+    return any(fnmatch.fnmatchcase(short, p.replace("|", "\N{LATIN LETTER LATERAL CLICK}")) for p in patterns)
+
+
+def merge_statuses(before: dict[str, str], now: dict[str, str], rerun: set[str], changed) -> dict[str, str]:
+    """The statuses after a run that tried ``rerun`` and every mutant of the ``changed`` functions.
+
+    mutmut's fresh copy knows only the mutants it tried now: the rest keep their earlier status, and so does
+    a mutant to try again that a budget stopped before it was reached (mutmut says "not checked"). The
+    mutants of a changed function are all new (their numbers may mean other changes now).
+    """
+    fresh = {name: status for name, status in now.items() if function_of(name) in changed}
+    kept = {}
+    for name, old in before.items():
+        status = now.get(name, old) if name in rerun else old
+        kept[name] = old if status == "not checked" else status
+    return {**kept, **fresh}
 
 
 def summarise(
@@ -963,6 +993,14 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="like --again, but only the mutants never tried (survivors and timeouts keep their status)",
     )
+    parser.add_argument(
+        "--retry",
+        nargs="+",
+        default=(),
+        metavar="PATTERN",
+        help="with --untried: try again the survivors these patterns name too (mutmut's short names, "
+        "e.g. 'x|Transfer|_fetch__mutmut_47'), after a test aimed at them was added",
+    )
     args = parser.parse_args(argv)
     if args.list:
         for module, tests in MODULES.items():
@@ -983,7 +1021,8 @@ def main(argv: list[str] | None = None) -> int:
         f"{'total':>6} {'score':>7} {'time':>10}"
     )
     for module in modules:
-        print(score_line(run_module(module, args.budget * 60, mutmut, args.again, args.untried)), flush=True)
+        result = run_module(module, args.budget * 60, mutmut, args.again, args.untried, tuple(args.retry))
+        print(score_line(result), flush=True)
     print(f"survivors (with diffs): {WORK}/<module>.survivors.txt; mutmut's log: {WORK}/<module>.log")
     return 0
 

@@ -244,7 +244,7 @@ class Transfer(Connections, Finishing):
 
     def _download_from(self, url: str) -> None:
         library, entry = self.library, self.entry
-        record = library.read_record(entry)
+        record = library.read_record(entry)  # {} when it claims more than the partial file holds
         part = library.part_path(entry)
         recorded_url = record.get("url")
         if not isinstance(recorded_url, str):
@@ -256,13 +256,6 @@ class Transfer(Connections, Finishing):
             if not part.exists() or not same_object:
                 library.drop_partial(entry)
                 record = {}
-        if (
-            record
-            and part.exists()
-            and max((end for _, end in record.get("ranges", [])), default=0) > (part.stat().st_size)
-        ):
-            # The record claims more than the partial file holds (it was truncated or replaced).
-            record = {}
         if record and not (record.get("etag") or record.get("last_modified") or self.expected_sha256):
             # Nothing could tell whether the object changed since: resuming might splice two versions.
             record = {}

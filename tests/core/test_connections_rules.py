@@ -4,15 +4,17 @@ server of tests/httpserver.py answers a reconnect as told: None in its statuses 
 
 from __future__ import annotations
 
+import os
 import threading
 
 import pytest
 
 from ofa_manager.core.file_status import State
+from ofa_manager.core.segments import _Plan
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
 from ofa_manager.core.transfer_options import RateLimiter
-from tests.catalogs import MiB, engine_threads, fast_options, payload
+from tests.catalogs import MiB, engine_threads, fast_options, payload, wait_for
 from tests.transfers import PATH, gets, make_library, range_start, run_guarded
 
 
@@ -419,3 +421,64 @@ def test_a_connection_waiting_to_reconnect_or_on_a_new_answer_starts_a_new_windo
     slot.response = answers()
     assert watched(slot, [(5.5, 0)]) is None and [s[0] for s in slot.samples] == [5.5]
     assert watched(slot, [(7.5, 10)]) == 7.5 and not cut_off(first)
+
+
+def test_workers_that_all_end_with_bytes_missing_fail_the_download_never_finish_it(
+    tmp_path, models_dir, http_server
+):
+    # Every connection ended with no failure and no pause, yet the plan has a hole: the partial file is
+    # already as long as the object (holes read as zeros), so only this rule keeps it from being placed.
+    http_server.add(PATH, payload(1000))
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    transfer = Transfer(library, m, fast_options())
+    plan = _Plan(1000, [[0, 600]])
+    with pytest.raises(DownloadError) as info:
+        transfer._supervise(plan, [], [], threading.Event())
+    assert str(info.value) == "Model M: the download ended before the file was complete"
+    assert info.value.kind is ErrorKind.NETWORK
+
+
+def test_one_connections_failure_ends_the_download_while_another_is_held_by_the_server(
+    tmp_path, models_dir, http_server
+):
+    # The first answer holds after 1000 bytes until the test lets it go, which it does only once the transfer
+    # has returned; the second connection's 403 is final. The held connection must be woken by the failure,
+    # not left to its 120 s read timeout (the guard below ends the test long before that).
+    release = threading.Event()
+    data = payload(4 * MiB)
+    http_server.add(PATH, data, stall_after=1000, stall_until=release, statuses=[None, 403])
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    options = fast_options(connections=2, min_segment=256 * 1024, timeout=120.0, min_speed=0)
+    try:
+        with pytest.raises(DownloadError) as info:
+            run_guarded(Transfer(library, m, options), limit=30)
+    finally:
+        release.set()
+    assert "403" in str(info.value) and info.value.kind is ErrorKind.HTTP
+    assert [r.status for r in gets(http_server)] == [206, 403]
+
+
+def test_a_partial_file_removed_under_a_transfer_stops_every_connection_at_once(
+    tmp_path, models_dir, http_server
+):
+    # Two connections at 256 KiB/s each need 8 s for the file; the removal is seen within a tenth of a second
+    # and must end both, not let them run on to the end of their shares into a file that is gone.
+    data = payload(4 * MiB)
+    http_server.add(PATH, data, rate=256 * 1024)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    transfer = Transfer(library, m, fast_options(connections=2, min_segment=MiB))
+    outcome: list = []
+
+    def work():
+        try:
+            transfer.run()
+        except DownloadError as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=work)
+    runner.start()
+    wait_for(lambda: library.read_record(m).get("ranges"), what="data on disk")
+    os.remove(library.part_path(m))
+    runner.join(60)
+    assert not runner.is_alive() and outcome and outcome[0].kind == "removed"
+    assert sum(r.bytes_sent for r in gets(http_server)) < len(data)

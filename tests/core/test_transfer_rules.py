@@ -4,6 +4,7 @@ resumed (the loopback server of tests/httpserver.py misbehaves on purpose)."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import socket
@@ -332,7 +333,8 @@ def test_a_range_ignoring_server_that_keeps_dropping_gives_up_and_keeps_the_data
     http_server.add(PATH, data, ignore_range=True, drop_after=500_000, drop_times=5)
     library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=len(data))
     error = failure(library, m, retries=1, connections=1)
-    assert str(error).endswith("(gave up after 2 attempts)") and error.kind is ErrorKind.NETWORK
+    assert str(error) == "Model M: connection dropped mid-transfer (gave up after 2 attempts)"
+    assert error.kind is ErrorKind.NETWORK
     assert library.part_path(m).exists()
     assert [r.range for r in http_server.requests_for(PATH, "GET")] == ["bytes=0-", "bytes=0-"]
 
@@ -427,16 +429,21 @@ def test_a_private_buckets_mirror_is_compared_with_the_token_too(
 
 
 @pytest.mark.parametrize("crc", ["right", "wrong"])
-def test_a_complete_partial_is_finished_offline_against_the_crc_its_record_kept(
-    tmp_path, models_dir, http_server, crc
+@pytest.mark.parametrize("kind", ["crc64", "md5"])
+def test_a_complete_partial_is_finished_offline_against_the_fingerprint_its_record_kept(
+    tmp_path, models_dir, http_server, crc, kind
 ):
+    # The CRC-64, or the MD5 of a server that sends no CRC-64: what the first answer said, kept in the record.
     data = payload(MiB)
     route = http_server.add(PATH, data)
     library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
     library.part_path(m).write_bytes(data)
-    kept = crc64_xz(data) if crc == "right" else crc64_xz(data) ^ 1
+    if kind == "crc64":
+        kept = f"{crc64_xz(data) ^ (0 if crc == 'right' else 1):016x}"
+    else:
+        kept = hashlib.md5(data if crc == "right" else data[:-1]).hexdigest()
     record = {"url": m.url, "size": len(data), "etag": route.etag, "last_modified": None}
-    library.write_record(m, {**record, "ranges": [[0, len(data)]], "server_crc64": f"{kept:016x}"})
+    library.write_record(m, {**record, "ranges": [[0, len(data)]], f"server_{kind}": kept})
     if crc == "right":
         assert run_guarded(Transfer(library, m, fast_options())).read_bytes() == data
     else:
@@ -741,3 +748,51 @@ def test_a_size_only_the_server_gives_is_checked_against_the_free_space(tmp_path
     assert error.kind is ErrorKind.SPACE
     assert len(http_server.requests_for(PATH, "GET")) == 1
     assert not library.part_path(m).exists() and not library.path(m).exists()
+
+
+@pytest.mark.parametrize("connections", [2, 3])
+def test_as_many_connections_as_asked_open_at_once_each_on_its_own_range(
+    tmp_path, models_dir, http_server, connections
+):
+    # Every answer holds after its first 1000 bytes until the test has seen what it waits for, so the count
+    # of requests in flight does not depend on the machine's pace.
+    data = payload(4 * MiB)
+    release = threading.Event()
+    route = http_server.add(PATH, data, stall_after=1000, stall_until=release, stall_times=connections)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    outcome: list = []
+    options = fast_options(connections=connections, min_segment=256 * 1024, timeout=30.0)
+    thread = threading.Thread(target=lambda: outcome.append(run_guarded(Transfer(library, m, options))))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while len(http_server.requests_for(PATH, "GET")) < connections and time.monotonic() < deadline:
+            time.sleep(0.02)
+        time.sleep(0.3)  # a connection too many would show up here
+        in_flight = http_server.requests_for(PATH, "GET")
+    finally:
+        release.set()
+        thread.join(70)
+    assert len(in_flight) == connections
+    starts = sorted(int(r.range.split("=")[1].split("-")[0]) for r in in_flight)
+    assert starts[0] == 0 and len(set(starts)) == connections
+    assert outcome and outcome[0].read_bytes() == data
+    assert route.stall_after is None  # every held answer was one of these
+
+
+def test_a_partial_from_an_earlier_run_with_only_a_last_modified_date_is_resumed_under_it(
+    tmp_path, models_dir, http_server
+):
+    # A weak ETag cannot guard a resume, and no sha256 is published: the record's Last-Modified date is what
+    # tells whether the partial data still belongs to the server's object.
+    data = payload(2 * MiB)
+    route = http_server.add(PATH, data, etag='W/"weak"', drop_after=600_000)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    with pytest.raises(DownloadError):
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
+    assert json.loads(library.record_path(m).read_text())["last_modified"] == route.last_modified
+    http_server.clear_requests()
+    assert run_guarded(Transfer(library, m, fast_options(connections=1))).read_bytes() == data
+    (again,) = http_server.requests_for(PATH, "GET")
+    assert again.range == "bytes=600000-" and again.if_range == route.last_modified
+    assert again.status == 206 and again.bytes_sent == len(data) - 600_000

@@ -184,3 +184,25 @@ def test_the_scores_are_printed_from_the_stored_statuses(bench, capsys, monkeypa
     edit(bench, "return value + 1", "return value + 2")
     bench.main(["--scores", "core/sample.py"])
     assert capsys.readouterr().out.splitlines()[1].endswith("changed since")
+
+
+def test_a_run_stopped_by_its_budget_keeps_the_status_of_what_it_did_not_reach(bench):
+    first_1 = "ofa_manager.core.sample.x_first__mutmut_1"
+    first_2 = "ofa_manager.core.sample.x_first__mutmut_2"
+    size_1 = f"ofa_manager.core.sample.x{BAR}Box{BAR}size__mutmut_1"
+    second_1 = "ofa_manager.core.sample.x_second__mutmut_1"
+    # To try again: first's survivor (killed now), Box.size's survivor (not reached), second's untried one.
+    now = {first_2: "killed", size_1: "not checked", second_1: "not checked"}
+    merged = bench.merge_statuses(MUTANTS, now, {first_2, size_1, second_1}, set())
+    assert merged == {first_1: "killed", first_2: "killed", size_1: "survived", second_1: "not checked"}
+    # A changed function's mutants are all new: what mutmut says of them now is their status.
+    changed = bench.merge_statuses(MUTANTS, {**now, first_1: "survived"}, set(), {"x_first"})
+    assert changed[first_1] == "survived" and changed[first_2] == "killed" and changed[size_1] == "survived"
+
+
+def test_retry_names_survivors_by_their_short_names(bench):
+    size_1 = f"ofa_manager.core.sample.x{BAR}Box{BAR}size__mutmut_1"
+    assert bench.wanted_again(size_1, ("x|Box|size__mutmut_1",))
+    assert bench.wanted_again(size_1, ("*size__mutmut_?",))
+    assert not bench.wanted_again(size_1, ("x|Box|size__mutmut_2", "x_first__mutmut_1"))
+    assert not bench.wanted_again(size_1, ())
