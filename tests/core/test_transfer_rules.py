@@ -796,3 +796,39 @@ def test_a_partial_from_an_earlier_run_with_only_a_last_modified_date_is_resumed
     (again,) = http_server.requests_for(PATH, "GET")
     assert again.range == "bytes=600000-" and again.if_range == route.last_modified
     assert again.status == 206 and again.bytes_sent == len(data) - 600_000
+
+
+def test_a_resume_record_that_cannot_be_saved_ends_the_download_at_once_and_says_why(
+    tmp_path, models_dir, http_server
+):
+    # The server holds its answer after 300 KB until the test lets it go (only after the transfer returned, or
+    # after the guard): the error must wake the held connection, not wait for its 120 s read timeout.
+    release = threading.Event()
+    http_server.add(PATH, payload(4 * MiB), stall_after=300_000, stall_until=release)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    outcome: list = []
+
+    def work():
+        try:
+            Transfer(library, m, fast_options(connections=1, timeout=120.0, min_speed=0)).run()
+        except DownloadError as exc:
+            outcome.append(exc)
+
+    runner = threading.Thread(target=work)
+    runner.start()
+    try:
+        deadline = time.monotonic() + 30
+        while not library.read_record(m).get("ranges") and time.monotonic() < deadline:
+            time.sleep(0.02)
+        record = library.record_path(m)
+        record.unlink()
+        record.mkdir()  # where the next save of the record must go
+        runner.join(30)
+        ended = not runner.is_alive()
+    finally:
+        release.set()
+        runner.join(60)
+    assert ended
+    (error,) = outcome
+    assert str(error).startswith(f"Model M: a folder is at {record} where ofa-manager keeps its own file")
+    assert record.is_dir() and library.part_path(m).exists()  # the folder left alone, the data kept
