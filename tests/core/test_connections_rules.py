@@ -482,3 +482,31 @@ def test_a_partial_file_removed_under_a_transfer_stops_every_connection_at_once(
     runner.join(60)
     assert not runner.is_alive() and outcome and outcome[0].kind == "removed"
     assert sum(r.bytes_sent for r in gets(http_server)) < len(data)
+
+
+@pytest.mark.parametrize("extra", [1, 2 * MiB], ids=["one-byte-more", "2-MiB-more"])
+def test_a_stream_of_unknown_length_longer_than_the_catalogs_size_is_refused_and_not_kept(
+    tmp_path, models_dir, http_server, extra
+):
+    # No Content-Length: only the bytes themselves show the object is larger than the catalog says, from the
+    # first byte past the catalog's size.
+    http_server.add(PATH, payload(MiB + extra), no_length=True, ignore_range=True)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=MiB)
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1)))
+    assert str(info.value) == (
+        "Model M: the server sent more than the catalog's size (1.0 MiB); the data was not kept"
+    )
+    assert info.value.kind is ErrorKind.INTEGRITY
+    assert len(gets(http_server)) == 1  # not asked again: the same bytes would come
+    assert not library.path(m).exists() and not library.part_path(m).exists()
+    assert not library.record_path(m).exists()
+
+
+def test_a_stream_of_unknown_length_cut_before_the_catalogs_size_is_a_drop(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(MiB), no_length=True, ignore_range=True, drop_after=300_000)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=MiB)
+    with pytest.raises(DownloadError) as info:
+        run_guarded(Transfer(library, m, fast_options(connections=1, retries=0)))
+    assert str(info.value) == "Model M: connection dropped mid-transfer (gave up after 1 attempt)"
+    assert info.value.kind is ErrorKind.NETWORK
