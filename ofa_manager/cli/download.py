@@ -278,7 +278,6 @@ def _answer_download_plan(args, catalog: Catalog, library: Library, entries: lis
                 return None
             with_bases = answer in ("", "y", "yes")
         if with_bases:
-            print(f"also downloading the backbone {names}", file=sys.stderr)
             entries = plan.missing_bases + list(entries)
     if plan.short_of_space(with_bases=with_bases):
         need, free = units.size(plan.space_needed(with_bases=with_bases)), units.size(plan.free)
@@ -289,4 +288,6 @@ def _answer_download_plan(args, catalog: Catalog, library: Library, entries: lis
             f"{warning}. Download anyway?", f"{warning}: free some space, or add --yes to download anyway"
         ):
             return None
+    if with_bases:  # said once every question is answered: a refusal above downloads nothing
+        print(f"also downloading the backbone {', '.join(b.id for b in plan.missing_bases)}", file=sys.stderr)
     return entries

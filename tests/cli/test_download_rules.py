@@ -188,6 +188,30 @@ def test_too_little_room_asked_on_a_terminal(capsys, monkeypatch, tmp_path, mode
     assert "; downloading anyway (--yes)\n" in err and code == 1  # the server has less than the catalog says
 
 
+def test_a_backbone_too_big_for_the_disk_is_not_said_to_be_downloading(
+    capsys, tmp_path, models_dir, http_server
+):
+    http_server.add("/base.pt", payload(1000))
+    http_server.add("/petl.pt", payload(500))
+    catalog = write_catalog(
+        tmp_path / "b.json",
+        [
+            entry("base", http_server.url("/base.pt"), size=2**50),
+            entry("petl", http_server.url("/petl.pt"), size=500, base="base"),
+        ],
+    )
+    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    code, out, err = run_cli(capsys, *args, "download", "petl", "--with-backbone")
+    assert code == 2 and out == ""
+    assert err.startswith("ofa-manager: error: these downloads need 1.0 PiB, but only "), err
+    assert "also downloading" not in err
+    assert http_server.requests == []
+    code, _, err = run_cli(capsys, *args, "download", "petl", "--with-backbone", "--yes")
+    assert "also downloading the backbone base\n" in err
+    warned = err.index("warning: these downloads need 1.0 PiB")
+    assert warned < err.index("also downloading the backbone base")
+
+
 # -- a shared store -----------------------------------------------------------------------------------------
 
 
