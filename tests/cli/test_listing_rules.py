@@ -326,3 +326,19 @@ def test_a_rejected_record_naming_no_check_says_check(capsys, shelf):
     sidecar.write_text(json.dumps(record), encoding="utf-8")
     line = line_of(capsys, shelf.args, "bad")
     assert line.endswith("remote; rejected: check mismatch (kept as bad.pt.rejected)  [Test]")
+
+
+def test_a_remote_row_without_a_size_in_the_catalog_reads_size_unknown(capsys, shelf):
+    line = line_of(capsys, shelf.args, "shared-a")
+    assert re.search(r" {2,}size unknown  remote \(shared file\)  \[PETL\]$", line), line
+
+
+def test_a_copy_accepted_from_a_record_without_its_reason_lists_not_verified(capsys, shelf):
+    assert run_cli(capsys, *shelf.args, "download", "bad")[0] == 1
+    (sidecar,) = [p for p in shelf.dir.iterdir() if ".rejected" in p.name and p.name.endswith(".json")]
+    record = json.loads(sidecar.read_text(encoding="utf-8"))
+    del record["reason"]
+    sidecar.write_text(json.dumps(record), encoding="utf-8")
+    assert run_cli(capsys, *shelf.args, "accept", "bad")[0] == 0
+    line = line_of(capsys, shelf.args, "bad")
+    assert "  kept anyway, differs from the catalog (not verified)  [" in line, line

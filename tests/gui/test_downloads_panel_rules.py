@@ -390,3 +390,27 @@ def test_the_summary_takes_the_room_the_title_and_the_toolbar_leave(qtbot, model
     assert summary is panel.summary and toolbar is panel.toolbar
     assert title.width() == title.sizeHint().width() and toolbar.width() == toolbar.sizeHint().width()
     assert summary.width() > title.width()
+
+
+def test_take_off_the_list_cancels_running_and_paused_rows_and_keeps_their_data(qtbot, queue_scene):
+    scene = queue_scene
+    scene.http.add("/big.pt", scene.data["big"], rate=20_000)
+    scene.http.add("/small.pt", scene.data["small"], rate=20_000)
+    scene.start()
+    panel = panel_of(qtbot, scene)
+    big, small = (scene.catalog.get(i) for i in ("big", "small"))
+    scene.workspace.commands.download([big, small])
+    wait_states(qtbot, scene, {"Big Model": ItemState.DOWNLOADING, "Small Model": ItemState.QUEUED})
+    part = scene.path("big").with_name(scene.path("big").name + ".part")
+    qtbot.waitUntil(lambda: part.exists() and part.stat().st_size > 0, timeout=WAIT_MS)
+    select(panel, 1)  # a queued row offers Pause and Cancel, not Remove: the list's action takes it off anyway
+    assert enabled(panel.row_actions) >= {"pause", "remove"}
+    panel.row_actions["remove"].trigger()
+    wait_states(qtbot, scene, {"Big Model": ItemState.DOWNLOADING})
+    select(panel, 0)
+    panel.row_actions["pause"].trigger()
+    wait_states(qtbot, scene, {"Big Model": ItemState.PAUSED})
+    select(panel, 0)
+    panel.row_actions["remove"].trigger()
+    wait_states(qtbot, scene, {})
+    assert 0 < part.stat().st_size <= len(scene.data["big"])  # a row taken off keeps what it fetched
