@@ -403,7 +403,8 @@ def test_take_off_the_list_cancels_running_and_paused_rows_and_keeps_their_data(
     wait_states(qtbot, scene, {"Big Model": ItemState.DOWNLOADING, "Small Model": ItemState.QUEUED})
     part = scene.path("big").with_name(scene.path("big").name + ".part")
     qtbot.waitUntil(lambda: part.exists() and part.stat().st_size > 0, timeout=WAIT_MS)
-    select(panel, 1)  # a queued row offers Pause and Cancel, not Remove: the list's action takes it off anyway
+    # A queued row offers Pause and Cancel, not Remove: the list's action takes it off anyway.
+    select(panel, 1)
     assert enabled(panel.row_actions) >= {"pause", "remove"}
     panel.row_actions["remove"].trigger()
     wait_states(qtbot, scene, {"Big Model": ItemState.DOWNLOADING})
