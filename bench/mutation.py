@@ -534,6 +534,8 @@ TEST_TIMEOUTS = {
     # A mutant of the lock-holder lookup can leave a second `download` waiting for a holder it never names
     # (the row's slowest test takes 18 s); without a limit, each such mutant held the run for 20 minutes.
     "core/elsewhere.py": 60,
+    # A mutant of the shell reader's loops reads one word for ever (the row's tests take 3 s in all).
+    "core/shell_words.py": 10,
 }
 # Rows whose tests can hang inside Qt's event loop: the limit's signal only reaches a slot there, whose
 # exception Qt prints and forgets, so the limit ends the test process from a thread instead.
