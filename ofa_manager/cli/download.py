@@ -262,7 +262,7 @@ def _answer_download_plan(args, catalog: Catalog, library: Library, entries: lis
     from ofa_manager.core.plan import DiskView, plan_download
 
     plan = plan_download(entries, catalog, library, DiskView(library), free=free_space(library.root))
-    with_bases = False
+    with_bases, names = False, ""
     if plan.missing_bases:
         names = ", ".join(b.id for b in plan.missing_bases)
         users = ", ".join(e.id for e in plan.users_of_missing_bases())
@@ -289,5 +289,5 @@ def _answer_download_plan(args, catalog: Catalog, library: Library, entries: lis
         ):
             return None
     if with_bases:  # said once every question is answered: a refusal above downloads nothing
-        print(f"also downloading the backbone {', '.join(b.id for b in plan.missing_bases)}", file=sys.stderr)
+        print(f"also downloading the backbone {names}", file=sys.stderr)
     return entries

@@ -670,6 +670,8 @@ def test_two_missing_backbones_and_their_users_are_named_together(capsys, tmp_pa
         "add --with-backbone to download it too, or --no-backbone\n"
     )
     assert http_server.requests == []
+    code, _, err = run_cli(capsys, *args, "download", "petl1", "petl2", "--with-backbone")
+    assert code == 0 and "also downloading the backbone base1, base2\n" in err, err
 
 
 def test_a_shared_file_that_fails_is_reported_under_every_title(capsys, shelf, http_server):
