@@ -203,6 +203,7 @@ MODULES: dict[str, list[str]] = {
     "core/elsewhere.py": ["tests/core/test_elsewhere_rules.py", "tests/cli/test_waiting_download.py"],
     "core/footprint.py": ["tests/core/test_footprint_rules.py", "tests/core/test_figures_space.py"],
     "core/moved.py": ["tests/core/test_moved_rules.py", "tests/core/test_moved_folder.py"],
+    "core/resources.py": ["tests/core/test_resources_rules.py"],
     "core/names.py": ["tests/core/test_names_rules.py", "tests/core/test_file_names.py"],
     # The pipe's decoders and line reader, in process; the pipe's tests that start a download process (a
     # minute under load, for every mutant of the decoders) add nothing the decoders' tests do not check.
