@@ -4,7 +4,11 @@ text."""
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import threading
+import time
 
 import pytest
 
@@ -353,3 +357,53 @@ def test_check_of_a_host_that_does_not_answer(capsys, tmp_path, models_dir):
         "           http://127.0.0.1:9/x.pt",
         "           x",
     ]
+
+
+GIB_OF_ZEROS_SHA256 = "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"
+
+
+def touch_once_open(path, stop: threading.Event) -> None:
+    """Change the file's time as soon as this process has it open (for hashing): the hash then covers a
+    file that changed under it. Waits on /proc/self/fd, so it is never early and never late."""
+    while not stop.is_set():
+        for fd in os.listdir("/proc/self/fd"):
+            with contextlib.suppress(OSError):
+                if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+                    return
+        time.sleep(0.001)
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="watches the process's open files in /proc")
+def test_verify_of_a_store_file_that_changes_while_hashed_says_so_and_fails(capsys, tmp_path, models_dir):
+    store = tmp_path / "store"
+    store.mkdir()
+    big = store / "big.pt"
+    with open(big, "wb") as fh:
+        fh.truncate(2**30)  # sparse: a gibibyte to hash, no disk used
+    (store / "rot.pt").write_bytes(b"x" * 1000)  # counted first, so the change is counted as a second one
+    catalog = write_catalog(
+        tmp_path / "big.json",
+        [
+            entry("rot", "http://127.0.0.1:9/rot.pt", size=1000, sha256=sha256(bytes(1000))),
+            entry("big", "http://127.0.0.1:9/big.pt", size=2**30, sha256=GIB_OF_ZEROS_SHA256),
+        ],
+    )
+    args = ["--dir", str(models_dir), "--catalog", str(catalog), "--store", str(store)]
+    stop = threading.Event()
+    toucher = threading.Thread(target=touch_once_open, args=(big, stop), daemon=True)
+    toucher.start()
+    try:
+        code, out, _ = run_cli(capsys, *args, "verify")
+    finally:
+        stop.set()
+        toucher.join()
+    assert code == 1
+    lines = out.splitlines()
+    assert lines[0].startswith(f"rot: CORRUPT in the shared store ({store / 'rot.pt'})")
+    assert lines[1:] == [
+        f"big: not checked: {big} in the shared store changed while it was hashed",
+        "2 file(s) checked, 2 corrupt",
+    ]
+    code, out, _ = run_cli(capsys, *args, "verify", "big")  # unchanged now: hashed and found good
+    assert code == 0 and out.startswith(f"big: ok in the shared store ({big}, sha256 {GIB_OF_ZEROS_SHA256}")
