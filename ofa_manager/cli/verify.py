@@ -35,6 +35,12 @@ def cmd_verify(args) -> int:
         if before.state is State.IN_STORE:
             names = ", ".join([entry.id] + [o.id for o in catalog.sharing(entry)])
             store_path, digest, good = library.verify_store(entry)
+            if store_path is None:  # removed or replaced since the folder was read: nothing to check
+                print(
+                    f"{names}: not checked: its copy in the shared store is gone or no longer the "
+                    "catalog's size"
+                )
+                continue
             checked += 1
             if digest is None:
                 bad += 1

@@ -362,25 +362,44 @@ def test_check_of_a_host_that_does_not_answer(capsys, tmp_path, models_dir):
 GIB_OF_ZEROS_SHA256 = "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"
 
 
-def touch_once_open(path, stop: threading.Event) -> None:
-    """Change the file's time as soon as this process has it open (for hashing): the hash then covers a
-    file that changed under it. Waits on /proc/self/fd, so it is never early and never late."""
+def once_open(path, stop: threading.Event, then) -> None:
+    """Call ``then()`` as soon as this process has ``path`` open (for hashing). Waits on /proc/self/fd,
+    so it is never early and never late."""
     while not stop.is_set():
         for fd in os.listdir("/proc/self/fd"):
             with contextlib.suppress(OSError):
                 if os.readlink(f"/proc/self/fd/{fd}") == str(path):
-                    os.utime(path, ns=(1_000_000_000, 1_000_000_000))
+                    then()
                     return
         time.sleep(0.001)
+
+
+def verify_while(capsys, args, path, then) -> tuple[int, str]:
+    """`verify` with ``then()`` done the moment ``path`` is open for hashing."""
+    stop = threading.Event()
+    watcher = threading.Thread(target=once_open, args=(path, stop, then), daemon=True)
+    watcher.start()
+    try:
+        code, out, _ = run_cli(capsys, *args, "verify")
+    finally:
+        stop.set()
+        watcher.join()
+    return code, out
+
+
+def a_gibibyte_in(store):
+    """A sparse file of 2**30 zero bytes (a second or more to hash, no disk used)."""
+    big = store / "big.pt"
+    with open(big, "wb") as fh:
+        fh.truncate(2**30)
+    return big
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="watches the process's open files in /proc")
 def test_verify_of_a_store_file_that_changes_while_hashed_says_so_and_fails(capsys, tmp_path, models_dir):
     store = tmp_path / "store"
     store.mkdir()
-    big = store / "big.pt"
-    with open(big, "wb") as fh:
-        fh.truncate(2**30)  # sparse: a gibibyte to hash, no disk used
+    big = a_gibibyte_in(store)
     (store / "rot.pt").write_bytes(b"x" * 1000)  # counted first, so the change is counted as a second one
     catalog = write_catalog(
         tmp_path / "big.json",
@@ -390,14 +409,7 @@ def test_verify_of_a_store_file_that_changes_while_hashed_says_so_and_fails(caps
         ],
     )
     args = ["--dir", str(models_dir), "--catalog", str(catalog), "--store", str(store)]
-    stop = threading.Event()
-    toucher = threading.Thread(target=touch_once_open, args=(big, stop), daemon=True)
-    toucher.start()
-    try:
-        code, out, _ = run_cli(capsys, *args, "verify")
-    finally:
-        stop.set()
-        toucher.join()
+    code, out = verify_while(capsys, args, big, lambda: os.utime(big, ns=(10**9, 10**9)))
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith(f"rot: CORRUPT in the shared store ({store / 'rot.pt'})")
@@ -407,3 +419,28 @@ def test_verify_of_a_store_file_that_changes_while_hashed_says_so_and_fails(caps
     ]
     code, out, _ = run_cli(capsys, *args, "verify", "big")  # unchanged now: hashed and found good
     assert code == 0 and out.startswith(f"big: ok in the shared store ({big}, sha256 {GIB_OF_ZEROS_SHA256}")
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="watches the process's open files in /proc")
+def test_verify_of_a_store_file_removed_after_the_folder_was_read_says_it_is_gone(
+    capsys, tmp_path, models_dir
+):
+    store = tmp_path / "store"
+    store.mkdir()
+    big = a_gibibyte_in(store)
+    (store / "gone.pt").write_bytes(bytes(1000))
+    catalog = write_catalog(
+        tmp_path / "gone.json",
+        [
+            entry("big", "http://127.0.0.1:9/big.pt", size=2**30, sha256=GIB_OF_ZEROS_SHA256),
+            entry("gone", "http://127.0.0.1:9/gone.pt", size=1000, sha256=sha256(bytes(1000))),
+        ],
+    )
+    args = ["--dir", str(models_dir), "--catalog", str(catalog), "--store", str(store)]
+    code, out = verify_while(capsys, args, big, (store / "gone.pt").unlink)
+    assert code == 0
+    assert out.splitlines()[1:] == [
+        "gone: not checked: its copy in the shared store is gone or no longer the catalog's size",
+        "1 file(s) checked, 0 corrupt",
+    ]
+    assert out.startswith(f"big: ok in the shared store ({big}, sha256 {GIB_OF_ZEROS_SHA256}")
