@@ -429,11 +429,13 @@ def test_verify_of_a_store_file_removed_after_the_folder_was_read_says_it_is_gon
     store.mkdir()
     big = a_gibibyte_in(store)
     (store / "gone.pt").write_bytes(bytes(1000))
+    (store / "after.pt").write_bytes(bytes(999))
     catalog = write_catalog(
         tmp_path / "gone.json",
         [
             entry("big", "http://127.0.0.1:9/big.pt", size=2**30, sha256=GIB_OF_ZEROS_SHA256),
             entry("gone", "http://127.0.0.1:9/gone.pt", size=1000, sha256=sha256(bytes(1000))),
+            entry("after", "http://127.0.0.1:9/after.pt", size=999, sha256=sha256(bytes(999))),
         ],
     )
     args = ["--dir", str(models_dir), "--catalog", str(catalog), "--store", str(store)]
@@ -441,6 +443,8 @@ def test_verify_of_a_store_file_removed_after_the_folder_was_read_says_it_is_gon
     assert code == 0
     assert out.splitlines()[1:] == [
         "gone: not checked: its copy in the shared store is gone or no longer the catalog's size",
-        "1 file(s) checked, 0 corrupt",
+        f"after: ok in the shared store ({store / 'after.pt'}, sha256 {sha256(bytes(999))}; verified against "
+        "the catalog sha256)",
+        "2 file(s) checked, 0 corrupt",
     ]
     assert out.startswith(f"big: ok in the shared store ({big}, sha256 {GIB_OF_ZEROS_SHA256}")
