@@ -180,7 +180,10 @@ class Transfer(Connections, Finishing):
         if status.state is State.FOREIGN and path_kind(library.path(entry)) == "file":
             if self.expected_sha256 and self.expected_size is not None:
                 self._emit_state("verifying", force=True)
-                return library.adopt(entry, cancelled=self.abort.is_set)
+                if library.adopt(entry, cancelled=self.abort.is_set):
+                    return True
+                if self.abort.is_set():  # paused or cancelled while the file was hashed: not a verdict
+                    raise Aborted()
         return False
 
     def _preflight(

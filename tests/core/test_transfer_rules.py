@@ -832,3 +832,124 @@ def test_a_resume_record_that_cannot_be_saved_ends_the_download_at_once_and_says
     (error,) = outcome
     assert str(error).startswith(f"Model M: a folder is at {record} where ofa-manager keeps its own file")
     assert record.is_dir() and library.part_path(m).exists()  # the folder left alone, the data kept
+
+
+GIB_OF_ZEROS_SHA256 = "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"
+
+
+def when_open(path, then, stop: threading.Event) -> threading.Thread:
+    """A thread that calls ``then()`` as soon as this process has ``path`` open (read from /proc)."""
+
+    def watch():
+        while not stop.is_set():
+            for fd in os.listdir("/proc/self/fd"):
+                try:
+                    if os.readlink(f"/proc/self/fd/{fd}") == str(path):
+                        then()
+                        return
+                except OSError:
+                    pass
+            time.sleep(0.001)
+
+    thread = threading.Thread(target=watch, daemon=True)
+    thread.start()
+    return thread
+
+
+def test_every_obstacle_at_the_files_names_is_named_in_one_message(tmp_path, models_dir, http_server):
+    http_server.add(PATH, payload(1000))
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
+    models_dir.mkdir(parents=True, exist_ok=True)
+    library.part_path(m).mkdir()
+    library.record_path(m).symlink_to(tmp_path / "somewhere.json")
+    obstacles = library.obstacles(m)
+    assert len(obstacles) == 2
+    error = failure(library, m)
+    assert str(error) == (
+        f"Model M: {obstacles[0]}; {obstacles[1]}: ofa-manager neither follows nor replaces links or folders "
+        "in the models folder; move it away, then download again"
+    )
+    assert error.kind is ErrorKind.NOT_OURS and http_server.requests == []
+
+
+def test_a_mirror_holding_other_bytes_is_skipped_and_the_next_one_used(tmp_path, models_dir, http_server):
+    data, other = payload(1000), payload(1000, 1)
+    http_server.add("/main.pt", data, statuses=[404], headers=oss_headers(data))
+    http_server.add("/other.pt", other, headers=oss_headers(other))
+    http_server.add("/good.pt", data, headers=oss_headers(data))
+    mirrors = [http_server.url("/other.pt"), http_server.url("/good.pt")]
+    library = library_of(tmp_path, models_dir, entry("m", http_server.url("/main.pt"), mirrors=mirrors))
+    m = library.catalog.get("m")
+    final = run_guarded(Transfer(library, m, fast_options(retries=0)))
+    assert final.read_bytes() == data
+    assert [r.method for r in http_server.requests_for("/other.pt")] == ["HEAD"]
+    assert "GET" in [r.method for r in http_server.requests_for("/good.pt")]
+
+
+def test_when_every_source_fails_the_kind_is_the_last_sources(tmp_path, models_dir, http_server):
+    data, other = payload(1000), payload(1000, 1)
+    http_server.add("/main.pt", data, statuses=[404], headers=oss_headers(data))
+    http_server.add("/other.pt", other, headers=oss_headers(other))  # skipped: an integrity error
+    http_server.add("/gone.pt", data, statuses=[404] * 5)  # its HEAD fails too, so it is tried: 404
+    mirrors = [http_server.url("/other.pt"), http_server.url("/gone.pt")]
+    library = library_of(tmp_path, models_dir, entry("m", http_server.url("/main.pt"), mirrors=mirrors))
+    error = failure(library, library.catalog.get("m"), retries=0)
+    assert str(error).count("404 Not Found") == 2 and "the mirror holds different bytes" in str(error)
+    assert error.kind is ErrorKind.HTTP
+
+
+def test_a_file_finished_by_another_process_while_this_one_waited_is_not_fetched_again(
+    tmp_path, models_dir, http_server
+):
+    data = payload(1000)
+    http_server.add(PATH, data)
+    library, m = make_library(tmp_path, models_dir, http_server.url(PATH), size=1000, sha256=sha256(data))
+    models_dir.mkdir(parents=True, exist_ok=True)
+    other = library.lock(m)  # the other process's hold on the file (a lock is per open file, even here)
+    other.acquire()
+    waiting = threading.Event()
+    outcome: dict = {}
+
+    def run():
+        try:
+            outcome["path"] = Transfer(
+                library, m, fast_options(), on_progress=lambda p: p.state == "waiting" and waiting.set()
+            ).run()
+        except BaseException as exc:
+            outcome["error"] = exc
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    try:
+        assert waiting.wait(30)
+        library.path(m).write_bytes(data)  # the other process finishes and records its download
+        assert library.adopt(m)
+    finally:
+        other.release()
+        thread.join(60)
+    assert outcome == {"path": library.path(m)}
+    assert library.path(m).read_bytes() == data and http_server.requests == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="watches the process's open files in /proc")
+def test_a_pause_while_a_file_found_here_is_checked_stops_the_check_and_adopts_nothing(
+    tmp_path, models_dir, http_server
+):
+    http_server.add(PATH, b"")
+    library, m = make_library(
+        tmp_path, models_dir, http_server.url(PATH), size=2**30, sha256=GIB_OF_ZEROS_SHA256
+    )
+    models_dir.mkdir(parents=True, exist_ok=True)
+    with open(library.path(m), "wb") as fh:
+        fh.truncate(2**30)  # the right bytes, sparse: a second or more to hash
+    transfer = Transfer(library, m, fast_options())
+    stop = threading.Event()
+    watcher = when_open(library.path(m), transfer.abort.set, stop)
+    try:
+        with pytest.raises(Aborted):
+            run_guarded(transfer)
+    finally:
+        stop.set()
+        watcher.join()
+    assert library.status(m).state is State.FOREIGN  # not adopted: the check did not finish
+    assert not library.meta_path(m).exists() and http_server.requests == []
