@@ -30,14 +30,23 @@ pytestmark = pytest.mark.skipif(os.name != "posix", reason="SIGKILL and flock se
 
 
 def spawn(models_dir, catalog, *args, tmp_path):
-    return subprocess.Popen(
-        cli_command("--dir", str(models_dir), "--catalog", str(catalog), "download", "m", *args),
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=cli_env(),
-        cwd=tmp_path,
-    )
+    """`download m` in a process of its own, whose Ctrl+C (SIGINT) works as at a terminal: a process
+    inherits an ignored SIGINT, and a suite started in the background without job control has it ignored."""
+    ignored = signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    if ignored:
+        signal.signal(signal.SIGINT, signal.default_int_handler)  # a handled signal is default after exec
+    try:
+        return subprocess.Popen(
+            cli_command("--dir", str(models_dir), "--catalog", str(catalog), "download", "m", *args),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=cli_env(),
+            cwd=tmp_path,
+        )
+    finally:
+        if ignored:
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def finish(proc, timeout: float = 60) -> tuple[int, str, str]:
