@@ -28,7 +28,7 @@ def cmd_verify(args) -> int:
     library = _library(args, catalog)
     entries = _select(catalog, args.ids, everything_when_empty=True)
     statuses = library.statuses()
-    bad = checked = not_ours = 0
+    bad = checked = not_ours = changed = 0
     for entry in library.one_per_file(entries):
         path = library.path(entry)
         before = statuses[entry.id]
@@ -41,11 +41,12 @@ def cmd_verify(args) -> int:
                     "catalog's size"
                 )
                 continue
-            checked += 1
-            if digest is None:
-                bad += 1
+            if digest is None:  # no verdict either way: counted apart, and the run fails
+                changed += 1
                 print(f"{names}: not checked: {store_path} in the shared store changed while it was hashed")
-            elif good is False:
+                continue
+            checked += 1
+            if good is False:
                 bad += 1
                 print(
                     f"{names}: CORRUPT in the shared store ({store_path}): sha256 {digest} does not match "
@@ -94,8 +95,10 @@ def cmd_verify(args) -> int:
 
     bad += _verify_unpacked(library, entries)
     also = f", {not_ours} not ours (unverified or not matching)" if not_ours else ""
+    if changed:
+        also += f", {changed} changed while hashed (run verify again)"
     print(f"{checked} file(s) checked, {bad} corrupt{also}")
-    return EXIT_FAILED if bad or not_ours else EXIT_OK
+    return EXIT_FAILED if bad or not_ours or changed else EXIT_OK
 
 
 def cmd_check(args) -> int:

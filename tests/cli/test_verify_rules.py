@@ -359,25 +359,27 @@ def test_check_of_a_host_that_does_not_answer(capsys, tmp_path, models_dir):
     ]
 
 
-GIB_OF_ZEROS_SHA256 = "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"
+ZEROS_SHA256 = "a6d72ac7690f53be6ae46ba88506bd97302a093f7108472bd9efc3cefda06484"  # of 2**28 zero bytes
 
 
-def once_open(path, stop: threading.Event, then) -> None:
-    """Call ``then()`` as soon as this process has ``path`` open (for hashing). Waits on /proc/self/fd,
-    so it is never early and never late."""
-    while not stop.is_set():
+def once_open(paths, stop: threading.Event, then) -> None:
+    """Call ``then(path)`` as soon as this process has one of ``paths`` open (for hashing), once for each.
+    Waits on /proc/self/fd, so it is never early and never late."""
+    left = {str(p) for p in paths}
+    while left and not stop.is_set():
         for fd in os.listdir("/proc/self/fd"):
             with contextlib.suppress(OSError):
-                if os.readlink(f"/proc/self/fd/{fd}") == str(path):
-                    then()
-                    return
+                opened = os.readlink(f"/proc/self/fd/{fd}")
+                if opened in left:
+                    left.discard(opened)
+                    then(opened)
         time.sleep(0.001)
 
 
-def verify_while(capsys, args, path, then) -> tuple[int, str]:
-    """`verify` with ``then()`` done the moment ``path`` is open for hashing."""
+def verify_while(capsys, args, paths, then) -> tuple[int, str]:
+    """`verify` with ``then(path)`` done the moment each of ``paths`` is open for hashing."""
     stop = threading.Event()
-    watcher = threading.Thread(target=once_open, args=(path, stop, then), daemon=True)
+    watcher = threading.Thread(target=once_open, args=(paths, stop, then), daemon=True)
     watcher.start()
     try:
         code, out, _ = run_cli(capsys, *args, "verify")
@@ -387,11 +389,11 @@ def verify_while(capsys, args, path, then) -> tuple[int, str]:
     return code, out
 
 
-def a_gibibyte_in(store):
-    """A sparse file of 2**30 zero bytes (a second or more to hash, no disk used)."""
-    big = store / "big.pt"
+def zeros_in(store, name="big.pt"):
+    """A sparse file of 2**28 zero bytes (a fraction of a second or more to hash, no disk used)."""
+    big = store / name
     with open(big, "wb") as fh:
-        fh.truncate(2**30)
+        fh.truncate(2**28)
     return big
 
 
@@ -399,26 +401,28 @@ def a_gibibyte_in(store):
 def test_verify_of_a_store_file_that_changes_while_hashed_says_so_and_fails(capsys, tmp_path, models_dir):
     store = tmp_path / "store"
     store.mkdir()
-    big = a_gibibyte_in(store)
-    (store / "rot.pt").write_bytes(b"x" * 1000)  # counted first, so the change is counted as a second one
+    big, big2 = zeros_in(store), zeros_in(store, "big2.pt")
+    (store / "rot.pt").write_bytes(b"x" * 1000)  # corrupt: counted apart from the changed ones
     catalog = write_catalog(
         tmp_path / "big.json",
         [
             entry("rot", "http://127.0.0.1:9/rot.pt", size=1000, sha256=sha256(bytes(1000))),
-            entry("big", "http://127.0.0.1:9/big.pt", size=2**30, sha256=GIB_OF_ZEROS_SHA256),
+            entry("big", "http://127.0.0.1:9/big.pt", size=2**28, sha256=ZEROS_SHA256),
+            entry("big2", "http://127.0.0.1:9/big2.pt", size=2**28, sha256=ZEROS_SHA256),
         ],
     )
     args = ["--dir", str(models_dir), "--catalog", str(catalog), "--store", str(store)]
-    code, out = verify_while(capsys, args, big, lambda: os.utime(big, ns=(10**9, 10**9)))
+    code, out = verify_while(capsys, args, [big, big2], lambda path: os.utime(path, ns=(10**9, 10**9)))
     assert code == 1
     lines = out.splitlines()
     assert lines[0].startswith(f"rot: CORRUPT in the shared store ({store / 'rot.pt'})")
     assert lines[1:] == [
         f"big: not checked: {big} in the shared store changed while it was hashed",
-        "2 file(s) checked, 2 corrupt",
+        f"big2: not checked: {big2} in the shared store changed while it was hashed",
+        "1 file(s) checked, 1 corrupt, 2 changed while hashed (run verify again)",
     ]
     code, out, _ = run_cli(capsys, *args, "verify", "big")  # unchanged now: hashed and found good
-    assert code == 0 and out.startswith(f"big: ok in the shared store ({big}, sha256 {GIB_OF_ZEROS_SHA256}")
+    assert code == 0 and out.startswith(f"big: ok in the shared store ({big}, sha256 {ZEROS_SHA256}")
 
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="watches the process's open files in /proc")
@@ -427,19 +431,19 @@ def test_verify_of_a_store_file_removed_after_the_folder_was_read_says_it_is_gon
 ):
     store = tmp_path / "store"
     store.mkdir()
-    big = a_gibibyte_in(store)
+    big = zeros_in(store)
     (store / "gone.pt").write_bytes(bytes(1000))
     (store / "after.pt").write_bytes(bytes(999))
     catalog = write_catalog(
         tmp_path / "gone.json",
         [
-            entry("big", "http://127.0.0.1:9/big.pt", size=2**30, sha256=GIB_OF_ZEROS_SHA256),
+            entry("big", "http://127.0.0.1:9/big.pt", size=2**28, sha256=ZEROS_SHA256),
             entry("gone", "http://127.0.0.1:9/gone.pt", size=1000, sha256=sha256(bytes(1000))),
             entry("after", "http://127.0.0.1:9/after.pt", size=999, sha256=sha256(bytes(999))),
         ],
     )
     args = ["--dir", str(models_dir), "--catalog", str(catalog), "--store", str(store)]
-    code, out = verify_while(capsys, args, big, (store / "gone.pt").unlink)
+    code, out = verify_while(capsys, args, [big], lambda _: (store / "gone.pt").unlink())
     assert code == 0
     assert out.splitlines()[1:] == [
         "gone: not checked: its copy in the shared store is gone or no longer the catalog's size",
@@ -447,4 +451,4 @@ def test_verify_of_a_store_file_removed_after_the_folder_was_read_says_it_is_gon
         "the catalog sha256)",
         "2 file(s) checked, 0 corrupt",
     ]
-    assert out.startswith(f"big: ok in the shared store ({big}, sha256 {GIB_OF_ZEROS_SHA256}")
+    assert out.startswith(f"big: ok in the shared store ({big}, sha256 {ZEROS_SHA256}")
