@@ -376,13 +376,13 @@ def once_open(paths, stop: threading.Event, then) -> None:
         time.sleep(0.001)
 
 
-def verify_while(capsys, args, paths, then) -> tuple[int, str]:
+def verify_while(capsys, args, paths, then, *ids: str) -> tuple[int, str]:
     """`verify` with ``then(path)`` done the moment each of ``paths`` is open for hashing."""
     stop = threading.Event()
     watcher = threading.Thread(target=once_open, args=(paths, stop, then), daemon=True)
     watcher.start()
     try:
-        code, out, _ = run_cli(capsys, *args, "verify")
+        code, out, _ = run_cli(capsys, *args, "verify", *ids)
     finally:
         stop.set()
         watcher.join()
@@ -421,6 +421,14 @@ def test_verify_of_a_store_file_that_changes_while_hashed_says_so_and_fails(caps
         f"big2: not checked: {big2} in the shared store changed while it was hashed",
         "1 file(s) checked, 1 corrupt, 2 changed while hashed (run verify again)",
     ]
+    # A change alone fails the run too: nothing was proved either way.
+    code, out = verify_while(
+        capsys, args, [big], lambda path: os.utime(path, ns=(2 * 10**9, 2 * 10**9)), "big"
+    )
+    assert (
+        code == 1
+        and out.splitlines()[-1] == "0 file(s) checked, 0 corrupt, 1 changed while hashed (run verify again)"
+    )
     code, out, _ = run_cli(capsys, *args, "verify", "big")  # unchanged now: hashed and found good
     assert code == 0 and out.startswith(f"big: ok in the shared store ({big}, sha256 {ZEROS_SHA256}")
 
