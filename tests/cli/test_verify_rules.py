@@ -409,6 +409,7 @@ def test_verify_of_a_store_file_that_changes_while_hashed_says_so_and_fails(caps
             entry("rot", "http://127.0.0.1:9/rot.pt", size=1000, sha256=sha256(bytes(1000))),
             entry("big", "http://127.0.0.1:9/big.pt", size=2**28, sha256=ZEROS_SHA256),
             entry("big2", "http://127.0.0.1:9/big2.pt", size=2**28, sha256=ZEROS_SHA256),
+            entry("stranger", "http://127.0.0.1:9/stranger.pt"),
         ],
     )
     args = ["--dir", str(models_dir), "--catalog", str(catalog), "--store", str(store)]
@@ -421,15 +422,22 @@ def test_verify_of_a_store_file_that_changes_while_hashed_says_so_and_fails(caps
         f"big2: not checked: {big2} in the shared store changed while it was hashed",
         "1 file(s) checked, 1 corrupt, 2 changed while hashed (run verify again)",
     ]
-    # A change alone fails the run too: nothing was proved either way.
+    # A change alone fails the run too (nothing was proved either way), and is said beside a file not ours.
     code, out = verify_while(
         capsys, args, [big], lambda path: os.utime(path, ns=(2 * 10**9, 2 * 10**9)), "big"
     )
-    assert (
-        code == 1
-        and out.splitlines()[-1] == "0 file(s) checked, 0 corrupt, 1 changed while hashed (run verify again)"
+    assert code == 1
+    assert out.splitlines()[-1] == "0 file(s) checked, 0 corrupt, 1 changed while hashed (run verify again)"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    (models_dir / "stranger.pt").write_bytes(b"not from here")
+    code, out = verify_while(
+        capsys, args, [big], lambda path: os.utime(path, ns=(3 * 10**9, 3 * 10**9)), "big", "stranger"
     )
-    code, out, _ = run_cli(capsys, *args, "verify", "big")  # unchanged now: hashed and found good
+    assert code == 1 and out.splitlines()[-1] == (
+        "1 file(s) checked, 0 corrupt, 1 not ours (unverified or not matching), 1 changed while hashed "
+        "(run verify again)"
+    )
+    code, out, _ = run_cli(capsys, *args, "verify", "big")  # left alone now: hashed and found good
     assert code == 0 and out.startswith(f"big: ok in the shared store ({big}, sha256 {ZEROS_SHA256}")
 
 
