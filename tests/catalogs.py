@@ -6,6 +6,8 @@ import contextlib
 import hashlib
 import json
 import os
+import threading
+import time
 from pathlib import Path
 
 import pytest
@@ -221,10 +223,35 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
     return code, out, err
 
 
+@contextlib.contextmanager
+def when_open(paths, then):
+    """While the block runs, call ``then(path)`` the moment this process has one of ``paths`` open, once for
+    each: read from /proc/self/fd, so a race (a file changed or removed while it is hashed) is staged at the
+    right instant without any timing. Linux only."""
+    left = {str(path) for path in paths}
+    stop = threading.Event()
+
+    def watch() -> None:
+        while left and not stop.is_set():
+            for fd in os.listdir("/proc/self/fd"):
+                with contextlib.suppress(OSError):
+                    opened = os.readlink(f"/proc/self/fd/{fd}")
+                    if opened in left:
+                        left.discard(opened)
+                        then(opened)
+            time.sleep(0.001)
+
+    watcher = threading.Thread(target=watch, name="test-when-open", daemon=True)
+    watcher.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        watcher.join()
+
+
 def wait_for(condition, timeout: float = 30, what: str = "the condition") -> None:
     """Poll until ``condition()`` holds; fail when it never does (a hang guard, not a timed assert)."""
-    import time
-
     deadline = time.monotonic() + timeout
     while not condition():
         if time.monotonic() > deadline:

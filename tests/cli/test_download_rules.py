@@ -188,19 +188,24 @@ def test_too_little_room_asked_on_a_terminal(capsys, monkeypatch, tmp_path, mode
     assert "; downloading anyway (--yes)\n" in err and code == 1  # the server has less than the catalog says
 
 
-def test_a_backbone_too_big_for_the_disk_is_not_said_to_be_downloading(
-    capsys, tmp_path, models_dir, http_server
-):
+def with_a_huge_backbone(tmp_path, models_dir, http_server) -> list[str]:
+    """A PETL checkpoint "petl" of 1000 bytes whose backbone "base" is said to be 1 PiB: the options."""
     http_server.add("/base.pt", payload(1000))
-    http_server.add("/petl.pt", payload(500))
+    http_server.add("/petl.pt", payload(1000))
     catalog = write_catalog(
         tmp_path / "b.json",
         [
             entry("base", http_server.url("/base.pt"), size=2**50),
-            entry("petl", http_server.url("/petl.pt"), size=500, base="base"),
+            entry("petl", http_server.url("/petl.pt"), size=1000, base="base"),
         ],
     )
-    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    return ["--dir", str(models_dir), "--catalog", str(catalog)]
+
+
+def test_a_backbone_too_big_for_the_disk_is_not_said_to_be_downloading(
+    capsys, tmp_path, models_dir, http_server
+):
+    args = with_a_huge_backbone(tmp_path, models_dir, http_server)
     code, out, err = run_cli(capsys, *args, "download", "petl", "--with-backbone")
     assert code == 2 and out == ""
     assert err.startswith("ofa-manager: error: these downloads need 1.0 PiB, but only "), err
@@ -614,16 +619,7 @@ def test_off_a_terminal_a_running_download_says_its_share_every_five_seconds(
 
 
 def test_the_space_asked_for_counts_the_backbone_fetched_with_it(capsys, tmp_path, models_dir, http_server):
-    http_server.add("/base.pt", payload(1000))
-    http_server.add("/petl.pt", payload(1000))
-    catalog = write_catalog(
-        tmp_path / "b.json",
-        [
-            entry("base", http_server.url("/base.pt"), size=2**50),
-            entry("petl", http_server.url("/petl.pt"), size=1000, base="base"),
-        ],
-    )
-    args = ["--dir", str(models_dir), "--catalog", str(catalog)]
+    args = with_a_huge_backbone(tmp_path, models_dir, http_server)
     code, _, err = run_cli(capsys, *args, "download", "petl", "--with-backbone")
     assert code == 2 and err.splitlines()[-1].startswith("ofa-manager: error: these downloads need 1.0 PiB, ")
     assert http_server.requests == []

@@ -318,12 +318,17 @@ def test_a_downloaded_file_verified_by_the_catalog_reads_verified(capsys, shelf)
     assert line_of(capsys, shelf.args, "good").endswith("   293.0 KiB  verified  [Base / Large]")
 
 
-def test_a_rejected_record_naming_no_check_says_check(capsys, shelf):
+def rejected_without(capsys, shelf, field: str) -> None:
+    """Download "bad" (kept as bad.pt.rejected), then take ``field`` out of its rejection record."""
     assert run_cli(capsys, *shelf.args, "download", "bad")[0] == 1
     (sidecar,) = [p for p in shelf.dir.iterdir() if ".rejected" in p.name and p.name.endswith(".json")]
     record = json.loads(sidecar.read_text(encoding="utf-8"))
-    del record["check"]
+    del record[field]
     sidecar.write_text(json.dumps(record), encoding="utf-8")
+
+
+def test_a_rejected_record_naming_no_check_says_check(capsys, shelf):
+    rejected_without(capsys, shelf, "check")
     line = line_of(capsys, shelf.args, "bad")
     assert line.endswith("remote; rejected: check mismatch (kept as bad.pt.rejected)  [Test]")
 
@@ -334,11 +339,7 @@ def test_a_remote_row_without_a_size_in_the_catalog_reads_size_unknown(capsys, s
 
 
 def test_a_copy_accepted_from_a_record_without_its_reason_lists_not_verified(capsys, shelf):
-    assert run_cli(capsys, *shelf.args, "download", "bad")[0] == 1
-    (sidecar,) = [p for p in shelf.dir.iterdir() if ".rejected" in p.name and p.name.endswith(".json")]
-    record = json.loads(sidecar.read_text(encoding="utf-8"))
-    del record["reason"]
-    sidecar.write_text(json.dumps(record), encoding="utf-8")
+    rejected_without(capsys, shelf, "reason")
     assert run_cli(capsys, *shelf.args, "accept", "bad")[0] == 0
     line = line_of(capsys, shelf.args, "bad")
     assert "  kept anyway, differs from the catalog (not verified)  [" in line, line

@@ -4,15 +4,12 @@ text."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-import threading
-import time
 
 import pytest
 
-from tests.catalogs import entry, payload, rot, run_cli, sha256, write_catalog
+from tests.catalogs import entry, payload, rot, run_cli, sha256, when_open, write_catalog
 from tests.httpserver import crc64_xz, oss_headers
 from tests.scenes import Shelf
 
@@ -362,30 +359,10 @@ def test_check_of_a_host_that_does_not_answer(capsys, tmp_path, models_dir):
 ZEROS_SHA256 = "a6d72ac7690f53be6ae46ba88506bd97302a093f7108472bd9efc3cefda06484"  # of 2**28 zero bytes
 
 
-def once_open(paths, stop: threading.Event, then) -> None:
-    """Call ``then(path)`` as soon as this process has one of ``paths`` open (for hashing), once for each.
-    Waits on /proc/self/fd, so it is never early and never late."""
-    left = {str(p) for p in paths}
-    while left and not stop.is_set():
-        for fd in os.listdir("/proc/self/fd"):
-            with contextlib.suppress(OSError):
-                opened = os.readlink(f"/proc/self/fd/{fd}")
-                if opened in left:
-                    left.discard(opened)
-                    then(opened)
-        time.sleep(0.001)
-
-
 def verify_while(capsys, args, paths, then, *ids: str) -> tuple[int, str]:
     """`verify` with ``then(path)`` done the moment each of ``paths`` is open for hashing."""
-    stop = threading.Event()
-    watcher = threading.Thread(target=once_open, args=(paths, stop, then), daemon=True)
-    watcher.start()
-    try:
+    with when_open(paths, then):
         code, out, _ = run_cli(capsys, *args, "verify", *ids)
-    finally:
-        stop.set()
-        watcher.join()
     return code, out
 
 

@@ -20,7 +20,7 @@ from ofa_manager.core.hosts import normalise_host
 from ofa_manager.core.library import Library
 from ofa_manager.core.states import ErrorKind
 from ofa_manager.core.transfer import Aborted, DownloadError, Transfer
-from tests.catalogs import MiB, entry, fast_options, load, payload, sha256, write_catalog
+from tests.catalogs import MiB, entry, fast_options, load, payload, sha256, when_open, write_catalog
 from tests.httpserver import crc64_xz, oss_headers
 from tests.transfers import PATH, make_library, run_guarded
 
@@ -837,25 +837,6 @@ def test_a_resume_record_that_cannot_be_saved_ends_the_download_at_once_and_says
 GIB_OF_ZEROS_SHA256 = "49bc20df15e412a64472421e13fe86ff1c5165e18b2afccf160d4dc19fe68a14"
 
 
-def when_open(path, then, stop: threading.Event) -> threading.Thread:
-    """A thread that calls ``then()`` as soon as this process has ``path`` open (read from /proc)."""
-
-    def watch():
-        while not stop.is_set():
-            for fd in os.listdir("/proc/self/fd"):
-                try:
-                    if os.readlink(f"/proc/self/fd/{fd}") == str(path):
-                        then()
-                        return
-                except OSError:
-                    pass
-            time.sleep(0.001)
-
-    thread = threading.Thread(target=watch, daemon=True)
-    thread.start()
-    return thread
-
-
 def test_every_obstacle_at_the_files_names_is_named_in_one_message(tmp_path, models_dir, http_server):
     http_server.add(PATH, payload(1000))
     library, m = make_library(tmp_path, models_dir, http_server.url(PATH))
@@ -943,13 +924,7 @@ def test_a_pause_while_a_file_found_here_is_checked_stops_the_check_and_adopts_n
     with open(library.path(m), "wb") as fh:
         fh.truncate(2**30)  # the right bytes, sparse: a second or more to hash
     transfer = Transfer(library, m, fast_options())
-    stop = threading.Event()
-    watcher = when_open(library.path(m), transfer.abort.set, stop)
-    try:
-        with pytest.raises(Aborted):
-            run_guarded(transfer)
-    finally:
-        stop.set()
-        watcher.join()
+    with when_open([library.path(m)], lambda _: transfer.abort.set()), pytest.raises(Aborted):
+        run_guarded(transfer)
     assert library.status(m).state is State.FOREIGN  # not adopted: the check did not finish
     assert not library.meta_path(m).exists() and http_server.requests == []
